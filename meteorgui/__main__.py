@@ -1,0 +1,3 @@
+from meteorgui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,11 @@
+"""The local archive: SQLite database, file store and users in one data directory."""
+
+from .archive import Archive, ArchiveError, Conflict, FileCheck, Filter, ResendMark
+from .conversations import Conversation, Conversations
+from .store import FileStore, TooLarge
+from .users import ROLES, User, UserError
+
+__all__ = [
+    "Archive", "ArchiveError", "Conflict", "Conversation", "Conversations", "FileCheck",
+    "FileStore", "Filter", "ResendMark", "ROLES", "TooLarge", "User", "UserError",
+]

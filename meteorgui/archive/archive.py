@@ -1,0 +1,448 @@
+"""The archive: statuses, events, files and their bytes, in one data directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import CameraStatus, Event, FileRecord, Meta, dumps
+from .conversations import Conversations
+from .db import Database
+from .store import FileStore
+from .users import Users
+
+DB_NAME = "archive.sqlite3"
+BATCH = 500
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ArchiveError(Exception):
+    """The archive cannot do what was asked; the message says why."""
+
+
+class Conflict(ArchiveError):
+    """Data that contradicts what the archive already holds."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    camera_id: str | None = None
+    after: int | None = None  # inclusive, ms
+    before: int | None = None  # exclusive, ms
+    event_type: str | None = None
+    limit: int | None = None
+    offset: int = 0
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ResendMark:
+    offer: Event | FileRecord  # what an exporter must offer again
+    file_ids: tuple[str, ...]  # whose bytes will be asked for
+    received_by: str | None  # the user who sent it first
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    file: FileRecord
+    event_id: str | None
+    state: str  # 'ok', 'missing' or 'damaged'
+
+
+class Archive:
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            (self.data_dir / "logs").mkdir(exist_ok=True)
+            self.store = FileStore(self.data_dir / "files", self.data_dir / "quarantine")
+            self.db = Database(self.data_dir / DB_NAME)
+        except (OSError, sqlite3.Error) as exc:
+            raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from exc
+        self.store.clean_tmp()
+        self.users = Users(self.db)
+        self.conversations = Conversations(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ presence
+
+    def _exists(self, table: str, column: str, value: str) -> bool:
+        sql = f"SELECT 1 FROM {table} WHERE {column} = ?"
+        return self.db.read().execute(sql, (value,)).fetchone() is not None
+
+    def has_status(self, status_id: str) -> bool:
+        return self._exists("statuses", "status_id", status_id)
+
+    def has_event(self, event_id: str) -> bool:
+        return self._exists("events", "event_id", event_id)
+
+    def has_file(self, file_id: str) -> bool:
+        return self._exists("files", "file_id", file_id)
+
+    def has_bytes(self, record: FileRecord) -> bool:
+        return self.store.has(record.file_id, record.md5)
+
+    def file_path(self, record: FileRecord) -> Path:
+        return self.store.path(record.file_id, record.md5)
+
+    # ------------------------------------------------------------------ statuses
+
+    def store_status(self, status: CameraStatus, user: str | None = None) -> str:
+        """Archive a status. Returns 'new' or 'same'; raises Conflict if the id holds other data."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT body FROM statuses WHERE status_id = ?", (status.status_id,)
+            ).fetchone()
+            if row is not None:
+                if CameraStatus.from_dict(json.loads(row[0])).same_content(status):
+                    return "same"
+                raise Conflict(
+                    f"camera status {status.status_id} is already archived with different content"
+                )
+            nxt = conn.execute(
+                "SELECT MIN(valid_from) FROM statuses WHERE camera_id = ? AND valid_from > ?",
+                (status.camera_id, status.valid_from),
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO statuses (status_id, camera_id, valid_from, valid_to, sent_valid_to,"
+                " body, received_at, received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (status.status_id, status.camera_id, status.valid_from, nxt, status.valid_to,
+                 dumps(status.to_dict()), now_ms(), user),
+            )
+            # The previous status of this camera now ends where this one starts.
+            conn.execute(
+                "UPDATE statuses SET valid_to = ? WHERE camera_id = ? AND valid_from = ("
+                " SELECT MAX(valid_from) FROM statuses WHERE camera_id = ? AND valid_from < ?)",
+                (status.valid_from, status.camera_id, status.camera_id, status.valid_from),
+            )
+            conn.executemany(
+                "INSERT INTO status_regions (status_id, region_index, point_index, x, y)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (status.status_id, r, p, x, y)
+                    for r, poly in enumerate(status.regions)
+                    for p, (x, y) in enumerate(poly)
+                ],
+            )
+        return "new"
+
+    def _status_from_row(self, body: str, valid_to: int | None) -> CameraStatus:
+        status = CameraStatus.from_dict(json.loads(body))
+        return dataclasses.replace(status, valid_to=valid_to)
+
+    _STATUS_COLS = "body, COALESCE(valid_to, sent_valid_to)"
+
+    def get_status(self, status_id: str) -> CameraStatus | None:
+        row = self.db.read().execute(
+            f"SELECT {self._STATUS_COLS} FROM statuses WHERE status_id = ?", (status_id,)
+        ).fetchone()
+        return None if row is None else self._status_from_row(*row)
+
+    def status_at(self, camera_id: str, time_ms: int) -> CameraStatus | None:
+        """The status of a camera valid at a time."""
+        row = self.db.read().execute(
+            f"SELECT {self._STATUS_COLS} FROM statuses WHERE camera_id = ? AND valid_from <= ?"
+            " ORDER BY valid_from DESC LIMIT 1",
+            (camera_id, time_ms),
+        ).fetchone()
+        return None if row is None else self._status_from_row(*row)
+
+    def statuses(self, f: Filter = Filter()) -> list[CameraStatus]:
+        where, args = _where(f, "camera_id", "valid_from", None)
+        sql = f"SELECT {self._STATUS_COLS} FROM statuses{where}" + _order_limit(f, "valid_from")
+        return [self._status_from_row(*r) for r in self.db.read().execute(sql, args)]
+
+    def cameras(self) -> list[str]:
+        rows = self.db.read().execute("SELECT DISTINCT camera_id FROM statuses ORDER BY 1")
+        return [r[0] for r in rows]
+
+    # ------------------------------------------------------------------ events and files
+
+    def store_event(self, event: Event, user: str | None = None) -> bool:
+        """Archive an event and its file records in one transaction. False if already there."""
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)).fetchone():
+                return False
+            self._check_new_files(conn, event.files)
+            t = now_ms()
+            conn.execute(
+                "INSERT INTO events (event_id, camera_id, status_id, event_time, event_type,"
+                " received_at, received_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event.event_id, event.camera_id, event.status_id, event.event_time,
+                 event.event_type, t, user),
+            )
+            self._insert_meta(conn, event.event_id, event.meta)
+            for i, record in enumerate(event.files):
+                self._insert_file(conn, record, event.event_id, i, t, user)
+        return True
+
+    def store_file(self, record: FileRecord, user: str | None = None) -> bool:
+        """Archive a standalone file record. False if already there."""
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM files WHERE file_id = ?", (record.file_id,)).fetchone():
+                return False
+            self._insert_file(conn, record, None, None, now_ms(), user)
+        return True
+
+    @staticmethod
+    def _check_new_files(conn: sqlite3.Connection, files: Iterable[FileRecord]) -> None:
+        for record in files:
+            row = conn.execute(
+                "SELECT event_id FROM files WHERE file_id = ?", (record.file_id,)
+            ).fetchone()
+            if row is not None:
+                owner = f"event {row[0]}" if row[0] else "a standalone file record"
+                raise Conflict(f"file {record.file_id} is already archived as part of {owner}")
+
+    @staticmethod
+    def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> None:
+        conn.executemany(
+            "INSERT INTO meta (owner_id, idx, type, key, value, num) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (owner_id, i, m.type, m.key, dumps(m.value),
+                 None if m.type == "string" else float(m.value))
+                for i, m in enumerate(meta)
+            ],
+        )
+
+    def _insert_file(self, conn, record: FileRecord, event_id, index, t, user) -> None:
+        conn.execute(
+            "INSERT INTO files (file_id, event_id, file_index, camera_id, status_id, file_time,"
+            " file_size, file_name, mime_type, semantic_type, md5, received_at, received_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.file_id, event_id, index, record.camera_id, record.status_id,
+             record.file_time, record.file_size, record.file_name, record.mime_type,
+             record.semantic_type, record.md5, t, user),
+        )
+        self._insert_meta(conn, record.file_id, record.meta)
+
+    _FILE_COLS = (
+        "file_id, camera_id, status_id, file_time, file_size, mime_type, md5,"
+        " semantic_type, file_name, event_id"
+    )
+
+    def _load_meta(self, owner_ids: list[str]) -> dict[str, list[Meta]]:
+        out: dict[str, list[Meta]] = {}
+        conn = self.db.read()
+        for chunk in _chunks(owner_ids, BATCH):
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT owner_id, type, key, value FROM meta WHERE owner_id IN ({marks})"
+                " ORDER BY owner_id, idx",
+                chunk,
+            )
+            for owner, kind, key, value in rows:
+                out.setdefault(owner, []).append(Meta(kind, key, json.loads(value)))
+        return out
+
+    def _files_from_rows(self, rows: list[tuple]) -> list[tuple[FileRecord, str | None]]:
+        meta = self._load_meta([r[0] for r in rows])
+        return [
+            (FileRecord(*r[:9], meta=tuple(meta.get(r[0], ()))), r[9])
+            for r in rows
+        ]
+
+    def get_file(self, file_id: str) -> FileRecord | None:
+        rows = self.db.read().execute(
+            f"SELECT {self._FILE_COLS} FROM files WHERE file_id = ?", (file_id,)
+        ).fetchall()
+        return self._files_from_rows(rows)[0][0] if rows else None
+
+    def file_event_id(self, file_id: str) -> str | None:
+        row = self.db.read().execute(
+            "SELECT event_id FROM files WHERE file_id = ?", (file_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def files(self, f: Filter = Filter(), standalone_only: bool = False) -> list[FileRecord]:
+        where, args = _where(f, "camera_id", "file_time", None)
+        if standalone_only:
+            where += (" AND" if where else " WHERE") + " event_id IS NULL"
+        sql = f"SELECT {self._FILE_COLS} FROM files{where}" + _order_limit(f, "file_time")
+        rows = self.db.read().execute(sql, args).fetchall()
+        return [rec for rec, _ in self._files_from_rows(rows)]
+
+    def _events_from_rows(self, rows: list[tuple]) -> list[Event]:
+        ids = [r[0] for r in rows]
+        files: dict[str, list[FileRecord]] = {}
+        conn = self.db.read()
+        for chunk in _chunks(ids, BATCH):
+            marks = ",".join("?" * len(chunk))
+            frows = conn.execute(
+                f"SELECT {self._FILE_COLS} FROM files WHERE event_id IN ({marks})"
+                " ORDER BY event_id, file_index",
+                chunk,
+            ).fetchall()
+            for rec, event_id in self._files_from_rows(frows):
+                files.setdefault(event_id, []).append(rec)
+        meta = self._load_meta(ids)
+        return [
+            Event(*r, files=tuple(files.get(r[0], ())), meta=tuple(meta.get(r[0], ())))
+            for r in rows
+        ]
+
+    _EVENT_COLS = "event_id, camera_id, status_id, event_time, event_type"
+
+    def get_event(self, event_id: str) -> Event | None:
+        rows = self.db.read().execute(
+            f"SELECT {self._EVENT_COLS} FROM events WHERE event_id = ?", (event_id,)
+        ).fetchall()
+        return self._events_from_rows(rows)[0] if rows else None
+
+    def events(self, f: Filter = Filter()) -> list[Event]:
+        where, args = _where(f, "camera_id", "event_time", "event_type")
+        sql = f"SELECT {self._EVENT_COLS} FROM events{where}" + _order_limit(f, "event_time")
+        return self._events_from_rows(self.db.read().execute(sql, args).fetchall())
+
+    def count(self, table: str) -> int:
+        if table not in ("events", "files", "statuses"):
+            raise ValueError(table)
+        return self.db.read().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    # ------------------------------------------------------------------ verification
+
+    def iter_file_checks(
+        self, progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Iterator[FileCheck]:
+        """Re-hash every archived file, yielding each result."""
+        conn = self.db.read()
+        total = conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        done = 0
+        last = ""
+        while True:
+            rows = conn.execute(
+                f"SELECT {self._FILE_COLS} FROM files WHERE file_id > ? ORDER BY file_id LIMIT ?",
+                (last, BATCH),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for rec, event_id in self._files_from_rows(rows):
+                if cancelled is not None and cancelled():
+                    return
+                yield FileCheck(rec, event_id, self.store.check(rec.file_id, rec.md5, rec.file_size))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+
+    def verify(self, **kwargs) -> list[FileCheck]:
+        """Every archived file whose bytes are missing or damaged."""
+        return [c for c in self.iter_file_checks(**kwargs) if c.state != "ok"]
+
+    # ------------------------------------------------------------------ resend requests
+
+    def request_resend(self, entity_id: str, reason: str = "requested by the user") -> ResendMark:
+        """Ask for an event's or a file's bytes again.
+
+        Damaged or missing bytes are moved to quarantine (never deleted) and
+        their files marked; if nothing is damaged, every file of the entity is
+        marked, and intact bytes stay until verified replacements arrive.
+        Raises ArchiveError for an unknown id.
+        """
+        event = self.get_event(entity_id)
+        if event is None:
+            record = self.get_file(entity_id)
+            if record is None:
+                raise ArchiveError(f"no event or file {entity_id} in the archive")
+            owner = self.file_event_id(entity_id)
+            event = None if owner is None else self.get_event(owner)
+        if event is not None:
+            offer: Event | FileRecord = event
+            records = list(event.files) if event.event_id == entity_id else [record]
+        else:
+            offer, records = record, [record]
+        bad = [r for r in records if self.store.check(r.file_id, r.md5, r.file_size) != "ok"]
+        for r in bad:
+            self.store.quarantine(r.file_id, r.md5)
+        marked = bad or records
+        kind, offer_id = ("event", offer.event_id) if event is not None else ("file", offer.file_id)
+        with self.db.write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO resend_files (file_id, offer_kind, offer_id,"
+                " requested_at, reason) VALUES (?, ?, ?, ?, ?)",
+                [(r.file_id, kind, offer_id, now_ms(), reason) for r in marked],
+            )
+            table = "events" if kind == "event" else "files"
+            row = conn.execute(
+                f"SELECT received_by FROM {table} WHERE {kind}_id = ?", (offer_id,)
+            ).fetchone()
+        return ResendMark(offer, tuple(r.file_id for r in marked), row[0] if row else None)
+
+    def resend_marked(self, file_ids: Iterable[str]) -> set[str]:
+        ids = list(file_ids)
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self.db.read().execute(
+            f"SELECT file_id FROM resend_files WHERE file_id IN ({marks})", ids
+        )
+        return {r[0] for r in rows}
+
+    def clear_resend(self, file_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM resend_files WHERE file_id = ?", (file_id,))
+
+    def resend_offers(self, user: str | None = None) -> list[dict]:
+        """What exporters are asked to offer again: [{kind, id, files, requested_at, reason}]."""
+        sql = (
+            "SELECT r.offer_kind, r.offer_id, COUNT(*), MIN(r.requested_at), MAX(r.reason)"
+            " FROM resend_files r"
+            " LEFT JOIN events e ON r.offer_kind = 'event' AND e.event_id = r.offer_id"
+            " LEFT JOIN files f ON r.offer_kind = 'file' AND f.file_id = r.offer_id"
+        )
+        args: tuple = ()
+        if user is not None:
+            sql += " WHERE COALESCE(e.received_by, f.received_by) = ?"
+            args = (user,)
+        sql += " GROUP BY r.offer_kind, r.offer_id ORDER BY MIN(r.requested_at)"
+        return [
+            {"kind": k, "id": i, "files": n, "requested_at": t, "reason": why}
+            for k, i, n, t, why in self.db.read().execute(sql, args)
+        ]
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _where(f: Filter, camera_col: str, time_col: str, type_col: str | None):
+    clauses, args = [], []
+    if f.camera_id is not None:
+        clauses.append(f"{camera_col} = ?")
+        args.append(f.camera_id)
+    if f.after is not None:
+        clauses.append(f"{time_col} >= ?")
+        args.append(f.after)
+    if f.before is not None:
+        clauses.append(f"{time_col} < ?")
+        args.append(f.before)
+    if f.event_type is not None and type_col is not None:
+        clauses.append(f"{type_col} = ?")
+        args.append(f.event_type)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _order_limit(f: Filter, time_col: str) -> str:
+    direction = "DESC" if f.descending else "ASC"
+    sql = f" ORDER BY {time_col} {direction}, rowid {direction}"
+    if f.limit is not None:
+        sql += f" LIMIT {int(f.limit)} OFFSET {int(f.offset)}"
+    return sql

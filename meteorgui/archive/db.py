@@ -1,0 +1,101 @@
+"""SQLite connections: one writer behind a lock, one reader per thread, WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from . import migrations
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class Database:
+    """Owns every connection to one SQLite file.
+
+    Writes go through ``write()``: one connection, one lock, short
+    ``BEGIN IMMEDIATE`` transactions. Reads use ``read()``: a connection per
+    thread, so a reader never waits for a writer (WAL).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._write_conn = _connect(self.path)
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        with self._write_lock:
+            self.applied_migrations = migrations.apply(self._write_conn)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._write_lock:
+            if self._closed:
+                raise RuntimeError("the archive is closed")
+            conn = self._write_conn
+            if conn.in_transaction:  # nested use joins the outer transaction
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def read(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise RuntimeError("the archive is closed")
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def utils(self) -> sqlite_utils.Database:
+        """sqlite-utils on this thread's reader, for introspection and ad-hoc queries."""
+        return sqlite_utils.Database(self.read())
+
+    def release_reader(self) -> None:
+        """Close this thread's reader (call before a worker thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._readers_lock:
+                if conn in self._readers:
+                    self._readers.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closed = True
+            with self._readers_lock:
+                for conn in self._readers:
+                    conn.close()
+                self._readers.clear()
+            try:
+                self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._write_conn.close()

@@ -1,0 +1,62 @@
+"""Password hashing with a salted standard KDF (PBKDF2-HMAC-SHA256), compared in constant time."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+ALGORITHM = "pbkdf2_sha256"
+ITERATIONS = 300_000
+
+
+def hash_password(password: str, *, iterations: int | None = None) -> str:
+    iterations = iterations or ITERATIONS
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    return "$".join(
+        [ALGORITHM, str(iterations), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()]
+    )
+
+
+def check_password(password: str, encoded: str) -> bool:
+    try:
+        algorithm, iterations, salt_b64, digest_b64 = encoded.split("$")
+        if algorithm != ALGORITHM:
+            return False
+        salt = base64.b64decode(salt_b64)
+        expected = base64.b64decode(digest_b64)
+        rounds = int(iterations)
+    except ValueError:
+        return False
+    actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, rounds)
+    return hmac.compare_digest(actual, expected)
+
+
+class VerifiedCache:
+    """Remembers recent successful checks so each HTTP request does not pay the KDF.
+
+    Keys are the stored hash (so a changed password misses) and values an HMAC
+    of the password under a per-process random key: no password is kept.
+    """
+
+    def __init__(self, size: int = 256):
+        self._key = secrets.token_bytes(32)
+        self._size = size
+        self._seen: dict[str, bytes] = {}
+
+    def _tag(self, password: str) -> bytes:
+        return hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def check(self, password: str, encoded: str) -> bool:
+        tag = self._tag(password)
+        known = self._seen.get(encoded)
+        if known is not None and hmac.compare_digest(known, tag):
+            return True
+        if not check_password(password, encoded):
+            return False
+        if len(self._seen) >= self._size:
+            self._seen.pop(next(iter(self._seen)))
+        self._seen[encoded] = tag
+        return True

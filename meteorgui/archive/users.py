@@ -1,0 +1,109 @@
+"""Archive users: a name, roles and a salted password hash."""
+
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from .db import Database
+from .passwords import VerifiedCache, hash_password
+
+ROLES = ("user", "camera_admin", "import")
+_NAME = re.compile(r"[A-Za-z0-9_.@\-]{1,64}")
+
+
+class UserError(ValueError):
+    """A user could not be added or changed; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    roles: tuple[str, ...]
+    created_at: int
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class Users:
+    def __init__(self, db: Database):
+        self._db = db
+        self._verified = VerifiedCache()
+
+    @staticmethod
+    def _check(name: str, roles: tuple[str, ...]) -> None:
+        if not _NAME.fullmatch(name):
+            raise UserError(f"user name {name!r}: use 1-64 letters, digits or '_.@-'")
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise UserError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
+
+    def add(self, name: str, password: str, roles: tuple[str, ...] | list[str] = ("import",)) -> User:
+        roles = tuple(dict.fromkeys(roles)) or ("import",)
+        self._check(name, roles)
+        if not password:
+            raise UserError("the password is empty")
+        encoded = hash_password(password)
+        created = int(time.time() * 1000)
+        with self._db.write() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise UserError(f"user {name!r} already exists")
+            conn.execute(
+                "INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, " ".join(roles), encoded, created),
+            )
+        return User(name, roles, created)
+
+    def remove(self, name: str) -> None:
+        with self._db.write() as conn:
+            if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+                raise UserError(f"no user {name!r}")
+
+    def set_password(self, name: str, password: str) -> None:
+        if not password:
+            raise UserError("the password is empty")
+        encoded = hash_password(password)
+        with self._db.write() as conn:
+            cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (encoded, name))
+            if cur.rowcount == 0:
+                raise UserError(f"no user {name!r}")
+
+    def set_roles(self, name: str, roles: tuple[str, ...] | list[str]) -> None:
+        roles = tuple(dict.fromkeys(roles))
+        self._check(name, roles)
+        with self._db.write() as conn:
+            cur = conn.execute("UPDATE users SET roles = ? WHERE name = ?", (" ".join(roles), name))
+            if cur.rowcount == 0:
+                raise UserError(f"no user {name!r}")
+
+    def list(self) -> list[User]:
+        rows = self._db.read().execute("SELECT name, roles, created_at FROM users ORDER BY name")
+        return [User(n, tuple(r.split()), c) for n, r, c in rows]
+
+    def get(self, name: str) -> User | None:
+        row = self._db.read().execute(
+            "SELECT name, roles, created_at FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else User(row[0], tuple(row[1].split()), row[2])
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user if the password is right, else None (never says which part was wrong)."""
+        row = self._db.read().execute(
+            "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            # Spend the same effort as a real check so timing does not reveal names.
+            self._verified.check(password, _dummy_hash())
+            return None
+        if not self._verified.check(password, row[3]):
+            return None
+        return User(row[0], tuple(row[1].split()), row[2])
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))

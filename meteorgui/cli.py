@@ -1,0 +1,327 @@
+"""meteorgui's command line: `meteorgui [--data-dir DIR] COMMAND ...`.
+
+User mistakes print one clear line on stderr and exit non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+from . import __version__, paths
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + traceback-ish noise
+        raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def parse_time(text: str) -> int:
+    """Milliseconds since the epoch from ms digits or ISO 8601 (naive = local time)."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: use ISO 8601 (2026-11-25T21:30Z) or milliseconds"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.astimezone()
+    return int(dt.timestamp() * 1000)
+
+
+def format_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
+    """From a prompt on a terminal, else one line from stdin."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin else ""
+        password = line.rstrip("\r\n")
+    else:
+        password = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Again: ") != password:
+            raise CliError("the passwords differ")
+    if not password:
+        raise CliError("no password given")
+    return password
+
+
+def open_archive(args):
+    from .archive import Archive, ArchiveError
+
+    try:
+        return Archive(paths.data_dir(args.data_dir))
+    except ArchiveError as exc:
+        raise CliError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_serve(args) -> int:
+    from .importer import ImporterServer, PortInUse
+    from .logs import setup_logging
+
+    archive = open_archive(args)
+    setup_logging(archive.data_dir, verbose=args.verbose)
+    server = ImporterServer(archive, host=args.host, port=args.port)
+    try:
+        server.start()
+    except PortInUse as exc:
+        archive.close()
+        raise CliError(f"{exc.strerror}; choose another with --port") from None
+    except OSError as exc:
+        archive.close()
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    from . import notify
+
+    def show(c):
+        if c.final:
+            print(f"{c.state:8} {c.kind:6} {c.entity_id} from {c.user}@{c.remote_addr}"
+                  + (f": {c.message}" if c.message and c.state == "failed" else ""), flush=True)
+
+    server.hub.subscribe(notify.CONVERSATION, show)
+    print(f"meteorgui {__version__}: archive in {archive.data_dir}", flush=True)
+    for url in server.urls():
+        print(f"importer listening on {url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("stopping...", flush=True)
+        server.stop()
+        archive.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return EXIT_OK
+
+
+def cmd_user(args) -> int:
+    from .archive import UserError
+
+    archive = open_archive(args)
+    try:
+        users = archive.users
+        if args.user_cmd == "add":
+            password = read_password(f"Password for {args.name}: ", confirm=True)
+            user = users.add(args.name, password, args.role or ["import"])
+            print(f"added user {user.name} with roles {', '.join(user.roles)}")
+        elif args.user_cmd == "list":
+            for u in users.list():
+                print(f"{u.name}\t{' '.join(u.roles)}\t{format_time(u.created_at)}")
+        elif args.user_cmd == "remove":
+            users.remove(args.name)
+            print(f"removed user {args.name}")
+        elif args.user_cmd == "password":
+            if users.get(args.name) is None:
+                raise CliError(f"no user {args.name!r}")
+            users.set_password(args.name, read_password(f"New password for {args.name}: ",
+                                                        confirm=True))
+            print(f"changed the password of {args.name}")
+        elif args.user_cmd == "roles":
+            users.set_roles(args.name, args.role or [])
+            print(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
+    except UserError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    from .archive import Filter
+
+    archive = open_archive(args)
+    try:
+        f = Filter(camera_id=args.camera, after=args.after, before=args.before, limit=args.limit)
+        if args.command == "events":
+            items = archive.events(f)
+        elif args.command == "files":
+            items = archive.files(f)
+        else:
+            items = archive.statuses(f)
+        if args.json:
+            json.dump([i.to_dict() for i in items], sys.stdout, separators=(",", ":"))
+            sys.stdout.write("\n")
+            return EXIT_OK
+        for item in items:
+            print(_summary_line(args.command, item))
+        print(f"{len(items)} {args.command}", file=sys.stderr)
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
+def _summary_line(command: str, item) -> str:
+    if command == "events":
+        return (f"{format_time(item.event_time)}  {item.camera_id}  {item.event_id}  "
+                f"{item.event_type}  {len(item.files)} files")
+    if command == "files":
+        return (f"{format_time(item.file_time)}  {item.camera_id}  {item.file_id}  "
+                f"{item.mime_type}  {item.file_size} B  {item.semantic_type or ''}")
+    until = format_time(item.valid_to) if item.valid_to is not None else "now"
+    return (f"{format_time(item.valid_from)} .. {until}  {item.camera_id}  {item.status_id}  "
+            f"{item.inst_name or ''}")
+
+
+def cmd_verify(args) -> int:
+    archive = open_archive(args)
+    try:
+        total = archive.count("files")
+        bad = archive.verify()
+        for check in bad:
+            owner = f"event {check.event_id}" if check.event_id else "standalone"
+            print(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
+        print(f"checked {total} files: {total - len(bad)} ok, "
+              f"{sum(c.state == 'damaged' for c in bad)} damaged, "
+              f"{sum(c.state == 'missing' for c in bad)} missing")
+    finally:
+        archive.close()
+    return EXIT_FAIL if bad else EXIT_OK
+
+
+def cmd_resend(args) -> int:
+    from .archive import ArchiveError
+    from .importer import Importer
+    from .model import ModelError, parse_uuid
+
+    archive = open_archive(args)
+    failures = 0
+    try:
+        importer = Importer(archive)
+        for raw in args.ids:
+            try:
+                ident = parse_uuid(raw, "id")
+                marked = importer.request_resend(ident)
+            except (ModelError, ArchiveError) as exc:
+                print(f"meteorgui: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            print(f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
+                  "camera offers it")
+    finally:
+        archive.close()
+    return EXIT_FAIL if failures else EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from . import simulate
+
+    password = args.password if args.password is not None else read_password(
+        f"Password for {args.user} at {args.to}: ")
+    return simulate.run(to=args.to, user=args.user, password=password, events=args.events,
+                        timelapse=args.timelapse, seed=args.seed, rate=args.rate)
+
+
+def cmd_gui(args) -> int:
+    try:
+        from .gui.main import run_gui
+    except ImportError as exc:
+        raise CliError(f"the desktop app cannot start: {exc}") from None
+    return run_gui(args)
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="meteorgui", description="A desktop archive for meteor cameras.")
+    p.add_argument("--version", action="version", version=f"meteorgui {__version__}")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help=f"where the archive lives (default: ${paths.ENV_DATA_DIR} or "
+                        f"{paths.data_dir(None) if not os.environ.get(paths.ENV_DATA_DIR) else '…'})")
+    p.add_argument("--demo", action="store_true",
+                   help="open the app on a demo archive fed by a simulated camera")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("serve", help="run the importer headless until stopped")
+    s.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    s.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks one)")
+    s.set_defaults(func=cmd_serve)
+
+    u = sub.add_parser("user", help="manage the users cameras log in as")
+    usub = u.add_subparsers(dest="user_cmd", metavar="ACTION", required=True, parser_class=_Parser)
+    ua = usub.add_parser("add", help="add a user (password from a prompt or stdin)")
+    ua.add_argument("name")
+    ua.add_argument("--role", action="append", choices=["user", "camera_admin", "import"],
+                    help="a role (repeat for several; default: import)")
+    usub.add_parser("list", help="list users")
+    for action, text in (("remove", "remove a user"), ("password", "change a password")):
+        x = usub.add_parser(action, help=text)
+        x.add_argument("name")
+    ur = usub.add_parser("roles", help="set a user's roles")
+    ur.add_argument("name")
+    ur.add_argument("--role", action="append", choices=["user", "camera_admin", "import"])
+    u.set_defaults(func=cmd_user)
+
+    for name, text in (("events", "list events"), ("files", "list every file record"),
+                       ("statuses", "list camera statuses")):
+        x = sub.add_parser(name, help=text)
+        x.add_argument("--json", action="store_true", help="a JSON array in the wire format")
+        x.add_argument("--camera", metavar="ID")
+        x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+        x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+        x.add_argument("--limit", metavar="N", type=int)
+        x.set_defaults(func=cmd_list)
+
+    v = sub.add_parser("verify", help="re-hash every stored file; exit 1 if any is damaged")
+    v.set_defaults(func=cmd_verify)
+
+    r = sub.add_parser("resend", help="ask cameras to send events or files again")
+    r.add_argument("ids", nargs="+", metavar="ID")
+    r.set_defaults(func=cmd_resend)
+
+    m = sub.add_parser("simulate", help="act as a camera node pushing a night")
+    m.add_argument("--to", required=True, metavar="URL", help="import URL, e.g. http://host:8080/import")
+    m.add_argument("--user", required=True)
+    m.add_argument("--password", help=argparse.SUPPRESS)  # for scripts; prefer stdin
+    m.add_argument("--events", type=int, default=20, metavar="N")
+    m.add_argument("--timelapse", type=int, default=20, metavar="M")
+    m.add_argument("--seed", type=int, default=1, metavar="S")
+    m.add_argument("--rate", type=float, default=None, metavar="R",
+                   help="entities per second (default: as fast as possible)")
+    m.set_defaults(func=cmd_simulate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", cmd_gui)
+        return func(args)
+    except CliError as exc:
+        print(f"meteorgui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("meteorgui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_FAIL

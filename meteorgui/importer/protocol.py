@@ -1,0 +1,332 @@
+"""The importer's side of the MeteorPi conversation, without HTTP.
+
+``Importer.handle`` takes one parsed JSON message from an authenticated user
+and returns the answer; ``Importer.receive_bytes`` takes one upload. State kept
+between requests is per user: the entity cache (LRU, like the seed's 128, but
+never shared between users), the files this user was asked for, and how many
+times each was asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import notify
+from ..archive import Archive, Conflict, TooLarge
+from ..archive import conversations as conv
+from ..model import (
+    ENTITY_KINDS,
+    CameraStatus,
+    Entity,
+    Event,
+    FileRecord,
+    ModelError,
+    entity_id,
+    entity_kind,
+    parse_md5,
+    parse_uuid,
+)
+
+CACHE_SIZE = 128
+MAX_FILE_ASKS = 3
+MAX_STATUS_ASKS = 3
+
+
+@dataclass
+class Answer:
+    body: dict
+    status: int = 200
+
+
+def _state(state: str, **extra: Any) -> Answer:
+    return Answer({"state": state, **extra})
+
+
+def refuse(status: int, message: str) -> Answer:
+    return Answer({"state": "failed", "message": message}, status)
+
+
+@dataclass
+class Ask:
+    """A file's bytes this user was asked for."""
+
+    record: FileRecord
+    offer_kind: str
+    offer_id: str
+
+
+@dataclass
+class Session:
+    user: str
+    cache: OrderedDict[str, Entity] = field(default_factory=OrderedDict)
+    pending: dict[str, Ask] = field(default_factory=dict)
+    file_asks: dict[str, int] = field(default_factory=dict)
+    status_asks: dict[str, int] = field(default_factory=dict)
+    # status_id -> (kind, id) of the entity that asked for it, for the import log
+    status_for: dict[str, tuple[str, str]] = field(default_factory=dict)
+    last_mismatch: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remember(self, entity: Entity) -> None:
+        key = entity_id(entity)
+        self.cache[key] = entity
+        self.cache.move_to_end(key)
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+    def recall(self, key: str) -> Entity | None:
+        entity = self.cache.get(key)
+        if entity is not None:
+            self.cache.move_to_end(key)
+        return entity
+
+    def forget_entity(self, entity: Entity) -> None:
+        for record in _files_of(entity):
+            self.file_asks.pop(record.file_id, None)
+            self.pending.pop(record.file_id, None)
+            self.last_mismatch.pop(record.file_id, None)
+        if isinstance(entity, (Event, FileRecord)):
+            self.status_asks.pop(f"{entity_id(entity)}:{entity.status_id}", None)
+
+
+def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
+    if isinstance(entity, Event):
+        return entity.files
+    if isinstance(entity, FileRecord):
+        return (entity,)
+    return ()
+
+
+class Importer:
+    def __init__(self, archive: Archive, hub: notify.Hub | None = None,
+                 max_file_asks: int = MAX_FILE_ASKS):
+        self.archive = archive
+        self.hub = hub or notify.Hub()
+        self.max_file_asks = max_file_asks
+        self._sessions: dict[str, Session] = {}
+        self._sessions_lock = threading.Lock()
+
+    def session(self, user: str) -> Session:
+        with self._sessions_lock:
+            s = self._sessions.get(user)
+            if s is None:
+                s = self._sessions[user] = Session(user)
+            return s
+
+    # ------------------------------------------------------------------ logging
+
+    def _log(self, user: str, remote: str | None, entity: Entity | None, state: str, *,
+             kind: str | None = None, ident: str | None = None, **kw) -> None:
+        if entity is not None:
+            kind, ident = entity_kind(entity), entity_id(entity)
+            kw.setdefault("camera_id", entity.camera_id)
+        record = self.archive.conversations.record(
+            user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state, **kw
+        )
+        self.hub.publish(notify.CONVERSATION, record)
+
+    # ------------------------------------------------------------------ messages
+
+    def handle(self, user: str, remote: str | None, message: Any) -> Answer:
+        if not isinstance(message, dict):
+            return refuse(400, "the body must be a JSON object")
+        kind = message.get("type")
+        s = self.session(user)
+        if kind == "cached_entity":
+            try:
+                key = parse_uuid(message.get("cached_entity_id"), "cached_entity_id")
+            except ModelError as exc:
+                return refuse(400, str(exc))
+            with s.lock:
+                entity = s.recall(key)
+            if entity is None:
+                # Nothing remembered (restart, eviction): ask for the full entity again.
+                return _state("continue-nocache")
+        elif kind in ENTITY_KINDS:
+            if kind not in message:
+                return refuse(400, f"{kind}: missing")
+            try:
+                entity = ENTITY_KINDS[kind].from_dict(message[kind], kind)
+            except ModelError as exc:
+                return refuse(400, str(exc))
+            with s.lock:
+                s.remember(entity)
+        else:
+            shown = kind if isinstance(kind, str) else type(kind).__name__
+            return refuse(400, f"type: unknown message type {str(shown)[:40]!r}; expected "
+                               "event, file, status or cached_entity")
+        if isinstance(entity, CameraStatus):
+            return self._status(s, remote, entity)
+        return self._offer(s, remote, entity)
+
+    def _status(self, s: Session, remote: str | None, status: CameraStatus) -> Answer:
+        with s.lock:
+            parent = s.status_for.pop(status.status_id, None)
+        log_kw = {"kind": parent[0], "ident": parent[1]} if parent else {}
+        log_entity = None if parent else status
+        try:
+            outcome = self.archive.store_status(status, s.user)
+        except Conflict as exc:
+            self._log(s.user, remote, log_entity, conv.FAILED if not parent else conv.RECEIVING,
+                      detail=str(exc), message=str(exc), **log_kw)
+            return refuse(409, str(exc))
+        detail = f"camera status {status.status_id} " + (
+            "archived" if outcome == "new" else "already archived")
+        self._log(s.user, remote, log_entity, conv.RECEIVING if parent else conv.COMPLETE,
+                  detail=detail, **log_kw)
+        return _state("continue")
+
+    def _offer(self, s: Session, remote: str | None, entity: Event | FileRecord) -> Answer:
+        archived = (self.archive.has_event(entity.event_id) if isinstance(entity, Event)
+                    else self.archive.has_file(entity.file_id))
+        files = _files_of(entity)
+        if archived:
+            # Archived: only files marked for resend can still be wanted.
+            marked = self.archive.resend_marked(f.file_id for f in files)
+            wanted = [f for f in files if f.file_id in marked]
+            if not wanted:
+                return self._complete(s, remote, entity, "already archived")
+            return self._ask_bytes(s, remote, entity, wanted[0])
+        if not self.archive.has_status(entity.status_id):
+            return self._ask_status(s, remote, entity)
+        missing = [f for f in files if not self.archive.has_bytes(f)]
+        if missing:
+            return self._ask_bytes(s, remote, entity, missing[0])
+        try:
+            if isinstance(entity, Event):
+                self.archive.store_event(entity, s.user)
+            else:
+                self.archive.store_file(entity, s.user)
+        except Conflict as exc:
+            return self._fail(s, remote, entity, str(exc))
+        self.hub.publish(notify.ARCHIVED, (entity_kind(entity), entity))
+        return self._complete(s, remote, entity, "archived")
+
+    def _complete(self, s: Session, remote, entity, detail: str) -> Answer:
+        with s.lock:
+            s.forget_entity(entity)
+        self._log(s.user, remote, entity, conv.COMPLETE, detail=detail)
+        return _state("complete")
+
+    def _fail(self, s: Session, remote, entity, message: str) -> Answer:
+        with s.lock:
+            s.forget_entity(entity)
+        self._log(s.user, remote, entity, conv.FAILED, detail=message, message=message)
+        return _state("failed", message=message)
+
+    def _ask_status(self, s: Session, remote, entity: Event | FileRecord) -> Answer:
+        key = f"{entity_id(entity)}:{entity.status_id}"
+        with s.lock:
+            asked = s.status_asks.get(key, 0)
+            if asked < MAX_STATUS_ASKS:
+                s.status_asks[key] = asked + 1
+                s.status_for[entity.status_id] = (entity_kind(entity), entity_id(entity))
+        if asked >= MAX_STATUS_ASKS:
+            return self._fail(s, remote, entity,
+                              f"camera status {entity.status_id} was asked for {asked} times "
+                              "and never arrived")
+        self._log(s.user, remote, entity, conv.NEED_STATUS,
+                  detail=f"asked for camera status {entity.status_id}")
+        return _state("need_status", status_id=entity.status_id)
+
+    def _ask_bytes(self, s: Session, remote, entity: Event | FileRecord,
+                   record: FileRecord) -> Answer:
+        with s.lock:
+            asked = s.file_asks.get(record.file_id, 0)
+            why = s.last_mismatch.get(record.file_id)
+            if asked < self.max_file_asks:
+                s.file_asks[record.file_id] = asked + 1
+                s.pending[record.file_id] = Ask(record, entity_kind(entity), entity_id(entity))
+        if asked >= self.max_file_asks:
+            reason = why or "they did not arrive"
+            return self._fail(s, remote, entity,
+                              f"gave up on file {record.file_id} after asking {asked} times for "
+                              f"its bytes: {reason}")
+        detail = f"asked for the bytes of file {record.file_id} ({record.file_size} bytes)"
+        if asked:
+            detail += f", attempt {asked + 1} of {self.max_file_asks}"
+        self._log(s.user, remote, entity, conv.NEED_FILE_DATA, detail=detail, attempts=asked + 1)
+        return _state("need_file_data", file_id=record.file_id)
+
+    # ------------------------------------------------------------------ bytes
+
+    def expect_bytes(self, user: str, file_id_hex: str, md5_hex: str) -> Ask | Answer:
+        """Check an upload before reading its body: the Ask it answers, or a refusal."""
+        try:
+            file_id = parse_uuid(file_id_hex, "file_id")
+            md5 = parse_md5(md5_hex, "md5")
+        except ModelError as exc:
+            return refuse(400, f"in the URL: {exc}")
+        s = self.session(user)
+        with s.lock:
+            ask = s.pending.get(file_id)
+        if ask is None:
+            return refuse(409, f"file {file_id} was not asked for from user {user}, or its "
+                               "bytes already arrived; offer the event or file record first")
+        if ask.record.md5 != md5:
+            return refuse(400, f"md5 {md5} in the URL differs from the file record's "
+                               f"{ask.record.md5}")
+        return ask
+
+    def receive_bytes(self, user: str, remote: str | None, ask: Ask,
+                      fill: Callable[[Any], bool]) -> Answer:
+        """Stream an upload into the store. ``fill(writer)`` feeds the writer and
+        returns False if the request held no file part."""
+        record = ask.record
+        s = self.session(user)
+        writer = self.archive.store.writer(record.file_id, record.md5, limit=record.file_size)
+        try:
+            present = fill(writer)
+        except TooLarge:
+            writer.abort()
+            self._bytes_failed(s, ask, f"more bytes than the {record.file_size} announced")
+            return refuse(413, f"file {record.file_id}: more bytes than the {record.file_size} "
+                               "the file record announced")
+        except BaseException:
+            writer.abort()
+            raise
+        if not present:
+            writer.abort()
+            return refuse(400, "multipart field 'file' missing")
+        size, digest = writer.size, writer.digest
+        kept = writer.commit()
+        with s.lock:
+            s.pending.pop(record.file_id, None)
+        offer_kind, offer_id = ask.offer_kind, ask.offer_id
+        if not kept:
+            reason = (f"the {size} bytes received have MD5 {digest}, not {record.md5}")
+            self._bytes_failed(s, ask, reason)
+            self._log(user, remote, None, conv.NEED_FILE_DATA, kind=offer_kind, ident=offer_id,
+                      camera_id=record.camera_id, detail=f"file {record.file_id}: {reason}",
+                      bytes_added=size)
+            return refuse(400, f"file {record.file_id}: {reason}; the bytes were discarded")
+        if self.archive.resend_marked([record.file_id]):
+            self.archive.clear_resend(record.file_id)
+        self._log(user, remote, None, conv.RECEIVING, kind=offer_kind, ident=offer_id,
+                  camera_id=record.camera_id,
+                  detail=f"received file {record.file_id} ({size} bytes, MD5 verified)",
+                  bytes_added=size)
+        return _state("continue")
+
+    def _bytes_failed(self, s: Session, ask: Ask, reason: str) -> None:
+        with s.lock:
+            s.last_mismatch[ask.record.file_id] = reason
+            s.pending.pop(ask.record.file_id, None)
+
+    # ------------------------------------------------------------------ resend requests
+
+    def request_resend(self, entity_id_: str, reason: str = "requested by the user") -> list[str]:
+        """Mark an event or file for resend and show it in the import log."""
+        mark = self.archive.request_resend(entity_id_, reason)
+        self._log(mark.received_by or "local", None, mark.offer, conv.RESEND_REQUESTED,
+                  detail=f"{len(mark.file_ids)} file(s) to fetch again: {reason}", message=reason)
+        return list(mark.file_ids)
+
+    def resend_list(self, user: str) -> dict:
+        offers = self.archive.resend_offers(user)
+        return {"ids": [o["id"] for o in offers],
+                "entities": [{"type": o["kind"], "id": o["id"]} for o in offers]}

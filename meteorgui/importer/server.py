@@ -1,0 +1,128 @@
+"""The importer's HTTP server: waitress on a background thread, with start() and stop()."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import threading
+
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+
+from .. import notify
+from ..archive import Archive
+from .app import create_app
+from .protocol import Importer
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1 << 40  # per-upload limits are enforced by the app from each file record
+
+
+class PortInUse(OSError):
+    """The port is taken (another meteorgui, or another program)."""
+
+
+class ImporterServer:
+    """Serves the import protocol for one archive on host:port (port 0 picks a free one)."""
+
+    def __init__(self, archive: Archive, host: str = "0.0.0.0", port: int = 8080, *,
+                 hub: notify.Hub | None = None, threads: int = 8, path: str = "/import"):
+        self.archive = archive
+        self.hub = hub or notify.Hub()
+        self.importer = Importer(archive, self.hub)
+        self.app = create_app(self.importer, path)
+        self.host, self.requested_port, self.path = host, port, path
+        self.threads = threads
+        self.port: int | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        try:
+            self._server = create_server(
+                self.app, host=self.host, port=self.requested_port, threads=self.threads,
+                max_request_body_size=MAX_BODY, clear_untrusted_proxy_headers=True,
+                ident="meteorgui", channel_timeout=300,
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(exc.errno, f"port {self.requested_port} on {self.host} is "
+                                           "already in use") from None
+            raise
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
+        self._thread.start()
+        self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except Exception:  # the loop ends when stop() closes every socket
+            log.exception("the importer server stopped unexpectedly")
+
+    def stop(self, timeout: float = 10) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = None
+        # Let requests in flight finish, then close every socket from the loop's own
+        # thread; an empty socket map ends waitress's loop.
+        server.task_dispatcher.shutdown(timeout=timeout)
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                try:
+                    if isinstance(channel, HTTPChannel):
+                        channel.handle_close()
+                    else:  # the listening socket and the trigger
+                        channel.close()
+                except OSError:
+                    pass
+
+        if thread is not None and thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+        else:
+            close_all()
+        if thread is not None:
+            thread.join(timeout)
+        self._thread = None
+        self.hub.publish(notify.SERVER, {"state": "stopped", "urls": []})
+
+    def urls(self) -> list[str]:
+        """The import URL on every address cameras can reach this server at."""
+        if self.port is None:
+            return []
+        hosts = [self.host] if self.host not in ("0.0.0.0", "::", "") else lan_addresses()
+        return [f"http://{_bracket(h)}:{self.port}{self.path}" for h in hosts]
+
+    @property
+    def url(self) -> str:
+        """One URL for this server; loopback when listening everywhere."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{_bracket(host)}:{self.port}{self.path}"
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses (loopback last), without touching the network."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addr = info[4][0]
+            if addr not in found and not addr.startswith("127."):
+                found.append(addr)
+    except OSError:
+        pass
+    found.append("127.0.0.1")
+    return found

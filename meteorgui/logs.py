@@ -1,0 +1,35 @@
+"""Logging to the data directory's logs/ folder (rotated) and to stderr."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_NAME = "meteorgui.log"
+
+
+def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
+    """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr."""
+    folder = Path(data_dir) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOG_NAME
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for h in list(root.handlers):
+        if getattr(h, "_meteorgui", False):
+            root.removeHandler(h)
+            h.close()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    file_handler.setFormatter(fmt)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(fmt)
+    for h in (file_handler, console):
+        h._meteorgui = True
+        root.addHandler(h)
+    # waitress logs every queue-depth warning; keep them in the file only.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return path

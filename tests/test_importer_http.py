@@ -1,0 +1,308 @@
+"""The importer over real HTTP on 127.0.0.1, driven the way MeteorPi nodes drive it."""
+
+import hashlib
+import threading
+
+import pytest
+import requests
+
+from meteorgui.archive import Archive
+from meteorgui.importer import ImporterServer
+from meteorgui.notify import CONVERSATION
+
+from . import factories as fx
+
+
+@pytest.fixture
+def node(server, auth):
+    n = fx.Node(server.url, *auth)
+    yield n
+    n.close()
+
+
+def stored_bytes(archive: Archive, record) -> bytes:
+    return archive.file_path(record).read_bytes()
+
+
+def test_event_conversation_archives_event_files_and_status(server, archive, node):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=3)
+    seen = []
+    server.hub.subscribe(CONVERSATION, seen.append)
+
+    answer = node.send(pack)
+
+    assert answer == {"state": "complete"}
+    # need_status first, then each file's bytes in order
+    asked = [s for s in node.log if s in ("need_status", "need_file_data")]
+    assert asked == ["need_status"] + ["need_file_data"] * 3
+    ev = archive.get_event(pack.entity.event_id)
+    assert ev.to_dict() == pack.entity.to_dict()
+    for rec in ev.files:
+        assert stored_bytes(archive, rec) == pack.blobs[rec.file_id]
+    assert archive.get_status(st.status_id).to_dict() == st.to_dict()
+    final = archive.conversations.recent(limit=1)[0]
+    assert (final.kind, final.entity_id, final.state, final.user) == (
+        "event", pack.entity.event_id, "complete", "camera")
+    assert final.bytes == sum(len(b) for b in pack.blobs.values())
+    assert final.remote_addr == "127.0.0.1"
+    states = [s.state for s in archive.conversations.steps(final.id)]
+    assert states[0] == "need_status" and states[-1] == "complete"
+    assert seen and seen[-1].state == "complete"
+
+
+def test_standalone_file_and_reoffer_is_complete_without_bytes(server, archive, node):
+    st = fx.status()
+    pack = fx.file_pack(st)
+    assert node.send(pack) == {"state": "complete"}
+    assert archive.get_file(pack.entity.file_id).to_dict() == pack.entity.to_dict()
+    assert archive.file_event_id(pack.entity.file_id) is None
+
+    node.log.clear()
+    assert node.post(fx.message(pack.entity)) == {"state": "complete"}
+    assert node.log == ["200"]
+
+
+def test_cache_miss_is_answered_continue_nocache(server, node):
+    answer = node.post({"type": "cached_entity", "cached_entity_id": fx.uid()})
+    assert answer == {"state": "continue-nocache"}
+
+
+def test_cache_is_per_user(server, archive, node):
+    archive.users.add("other", "pw2", roles=["import"])
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    assert node.post(fx.message(pack.entity))["state"] == "need_status"
+    with requests.Session() as other:
+        other.auth = ("other", "pw2")
+        r = other.post(server.url, json={"type": "cached_entity",
+                                         "cached_entity_id": pack.entity.event_id})
+    assert r.json() == {"state": "continue-nocache"}
+
+
+def test_md5_mismatch_is_asked_three_times_then_failed(server, archive, auth):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=2)
+    bad = pack.entity.files[1].file_id
+    node = fx.Node(server.url, *auth, corrupt={bad})
+    try:
+        answer = node.send(pack)
+    finally:
+        node.close()
+    assert answer["state"] == "failed"
+    assert bad in answer["message"] and "3 times" in answer["message"]
+    assert "MD5" in answer["message"]
+    assert node.log.count("need_file_data") == 1 + 3  # the good file once, the bad one 3 times
+    assert not archive.has_event(pack.entity.event_id)
+    assert not archive.has_bytes(pack.entity.files[1])
+    assert list(archive.store.tmp_dir.iterdir()) == []  # nothing partial left behind
+    conv = archive.conversations.recent(limit=1)[0]
+    assert conv.state == "failed" and conv.attempts == 3
+
+    # A later round (the node retries after its back-off) can still succeed.
+    node = fx.Node(server.url, *auth)
+    try:
+        assert node.send(pack) == {"state": "complete"}
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize("user,password,fragment", [
+    ("camera", "wrong", "wrong user name or password"),
+    ("nobody", "x", "wrong user name or password"),
+    ("viewer", "pw", "does not have the import role"),
+])
+def test_refused_logins_get_403_with_json_message(server, archive, user, password, fragment):
+    archive.users.add("viewer", "pw", roles=["user"])
+    r = requests.post(server.url, json={"type": "cached_entity", "cached_entity_id": fx.uid()},
+                      auth=(user, password))
+    assert r.status_code == 403
+    assert fragment in r.json()["message"]
+
+
+def test_no_auth_is_403(server):
+    r = requests.post(server.url, json={})
+    assert r.status_code == 403 and r.json()["state"] == "failed"
+
+
+@pytest.mark.parametrize("body,fragment", [
+    (b"{not json", "JSON"),
+    (b'{"x": NaN}', "NaN"),
+    (b"[1, 2]", "JSON object"),
+    (b'{"type": "wat"}', "unknown message type"),
+    (b'{"type": "event"}', "event: missing"),
+    (b'{"type": "event", "event": {"event_id": "zz"}}', "event.event_id"),
+    (b'{"type": "cached_entity", "cached_entity_id": 5}', "cached_entity_id"),
+    (b'\xff\xfe', "JSON"),
+])
+def test_bad_messages_get_400_with_message(server, auth, body, fragment):
+    r = requests.post(server.url, data=body, auth=auth,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert fragment in r.json()["message"]
+
+
+def test_oversized_message_is_413(server, auth):
+    r = requests.post(server.url, data=b" " * (17 << 20), auth=auth)
+    assert r.status_code == 413
+    assert r.json()["state"] == "failed"
+
+
+def test_bytes_only_for_a_file_this_user_was_asked_for(server, archive, node, auth):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    rec = pack.entity.files[0]
+    url = f"{server.url}/data/{rec.file_id}/{rec.md5}"
+    files = {"file": ("f", pack.blobs[rec.file_id])}
+    # Not asked yet: refused, nothing kept.
+    r = requests.post(url, files=files, auth=auth)
+    assert r.status_code == 409 and "not asked for" in r.json()["message"]
+    assert not archive.has_bytes(rec)
+    # Asked of this user: another user may not answer for it.
+    archive.users.add("other", "pw2", roles=["import"])
+    archive.store_status(st)
+    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
+    r = requests.post(url, files=files, auth=("other", "pw2"))
+    assert r.status_code == 409
+    # Wrong md5 in the URL, bad ids, too many bytes, no file field: refused.
+    r = requests.post(f"{server.url}/data/{rec.file_id}/{'0' * 32}", files=files, auth=auth)
+    assert r.status_code == 400 and "md5" in r.json()["message"]
+    r = requests.post(f"{server.url}/data/nothex/{rec.md5}", files=files, auth=auth)
+    assert r.status_code == 400 and "file_id" in r.json()["message"]
+    r = requests.post(url, files={"file": ("f", pack.blobs[rec.file_id] + b"x" * 100_000)},
+                      auth=auth)
+    assert r.status_code == 413
+    r = requests.post(url, files={"other": ("f", b"abc")}, auth=auth)
+    assert r.status_code == 400 and "'file'" in r.json()["message"]
+    assert not archive.has_bytes(rec)
+    assert list(archive.store.tmp_dir.iterdir()) == []
+    # The right bytes from the right user are kept, once.
+    r = requests.post(url, files=files, auth=auth)
+    assert r.status_code == 200 and r.json() == {"state": "continue"}
+    assert stored_bytes(archive, rec) == pack.blobs[rec.file_id]
+    r = requests.post(url, files=files, auth=auth)
+    assert r.status_code == 409
+
+
+def test_conflicting_status_is_refused(server, archive, node):
+    st = fx.status()
+    archive.store_status(st)
+    changed = st.to_dict() | {"lens": "something else"}
+    r = node.http.post(server.url, json={"type": "status", "status": changed})
+    assert r.status_code == 409
+    assert st.status_id in r.json()["message"] and "different" in r.json()["message"]
+    assert archive.get_status(st.status_id).lens == st.lens
+
+
+def test_status_valid_to_is_computed_by_the_archive(archive):
+    a = fx.status(valid_from=fx.T0)
+    b = fx.status(valid_from=fx.T0 + 3_600_000)
+    archive.store_status(b)
+    archive.store_status(a)  # out of order on purpose
+    assert archive.get_status(a.status_id).valid_to == b.valid_from
+    assert archive.get_status(b.status_id).valid_to is None
+    assert archive.status_at(a.camera_id, fx.T0 + 10).status_id == a.status_id
+    assert archive.status_at(a.camera_id, b.valid_from + 1).status_id == b.status_id
+
+
+def test_resend_request_refetches_damaged_bytes(server, archive, node, auth):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=2)
+    assert node.send(pack) == {"state": "complete"}
+    rec = pack.entity.files[1]
+    path = archive.file_path(rec)
+    path.write_bytes(b"cosmic ray" + path.read_bytes()[10:])
+
+    bad = archive.verify()
+    assert [(c.file.file_id, c.state) for c in bad] == [(rec.file_id, "damaged")]
+    server.importer.request_resend(pack.entity.event_id)
+    quarantined = list(archive.store.quarantine_dir.iterdir())
+    assert len(quarantined) == 1 and quarantined[0].read_bytes().startswith(b"cosmic ray")
+    r = requests.get(f"{server.url}/resend", auth=auth)
+    assert r.json()["ids"] == [pack.entity.event_id]
+
+    node.log.clear()
+    assert node.send(pack) == {"state": "complete"}
+    assert node.log.count("need_file_data") == 1
+    assert stored_bytes(archive, rec) == pack.blobs[rec.file_id]
+    assert archive.verify() == []
+    assert requests.get(f"{server.url}/resend", auth=auth).json()["ids"] == []
+
+
+def test_three_cameras_push_at_once(server, archive, auth):
+    packs = {}
+    for cam in ("aaaaaaaaaaa1", "aaaaaaaaaaa2", "aaaaaaaaaaa3"):
+        st = fx.status(camera=cam)
+        packs[cam] = [fx.event_pack(st, n_files=3, t=fx.T0 + 1000 * i) for i in range(8)]
+        packs[cam] += [fx.file_pack(st, t=fx.T0 + 500 + 1000 * i) for i in range(8)]
+    results: dict[str, list] = {}
+
+    def camera(cam):
+        n = fx.Node(server.url, *auth)
+        try:
+            results[cam] = [n.send(p)["state"] for p in packs[cam]]
+        finally:
+            n.close()
+
+    threads = [threading.Thread(target=camera, args=(c,)) for c in packs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert {c: set(r) for c, r in results.items()} == {c: {"complete"} for c in packs}
+    assert archive.count("events") == 24 and archive.count("files") == 24 * 3 + 24
+    assert archive.verify() == []
+
+
+def test_server_restart_mid_night(archive, auth):
+    st = fx.status()
+    packs = [fx.event_pack(st, n_files=2, t=fx.T0 + i) for i in range(6)]
+    s1 = ImporterServer(archive, "127.0.0.1", 0)
+    s1.start()
+    port = s1.port
+    node = fx.Node(s1.url, *auth)
+    try:
+        for p in packs[:3]:
+            assert node.send(p) == {"state": "complete"}
+        # Mid-conversation: the importer has asked for the first file's bytes.
+        assert node.post(fx.message(packs[3].entity))["state"] == "need_file_data"
+        s1.stop()
+        s2 = ImporterServer(archive, "127.0.0.1", port)
+        s2.start()
+        try:
+            # The node's cached form misses after the restart and it sends in full.
+            answer = node.post({"type": "cached_entity",
+                                "cached_entity_id": packs[3].entity.event_id})
+            assert answer == {"state": "continue-nocache"}
+            for p in packs[3:]:
+                assert node.send(p) == {"state": "complete"}
+        finally:
+            s2.stop()
+    finally:
+        node.close()
+    assert [e.event_id for e in archive.events()] == [p.entity.event_id for p in packs]
+    assert archive.verify() == []
+
+
+def test_event_with_a_file_already_archived_elsewhere_fails_clearly(server, archive, node):
+    st = fx.status()
+    lone = fx.file_pack(st)
+    assert node.send(lone) == {"state": "complete"}
+    pack = fx.event_pack(st, n_files=1)
+    ev = pack.entity
+    stolen = type(ev)(**{**ev.__dict__, "files": (lone.entity,)})
+    pack = fx.Pack(stolen, st, lone.blobs)
+    answer = node.send(pack)
+    assert answer["state"] == "failed"
+    assert lone.entity.file_id in answer["message"]
+    assert not archive.has_event(ev.event_id)
+
+
+def test_large_upload_is_kept_byte_exact(server, archive, node, auth):
+    st = fx.status()
+    data = hashlib.sha256(b"x").digest() * (8 << 15)  # 8 MiB
+    rec = fx.file_record(st, data)
+    pack = fx.Pack(rec, st, {rec.file_id: data})
+    assert node.send(pack) == {"state": "complete"}
+    assert hashlib.md5(stored_bytes(archive, rec)).hexdigest() == rec.md5
