@@ -27,6 +27,11 @@ MAX_STRING = 4096
 MAX_LIST = 10_000
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
+# The spellings uuid.UUID() writes: 32 hex digits, optionally 8-4-4-4-12 dashed, in braces or
+# as a URN. uuid.UUID() alone would also take blanks, signs, "0x", "_" and non-ASCII digits.
+_UUID_TEXT = re.compile(
+    r"(?:urn:uuid:)?(\{)?[0-9A-Fa-f]{8}(?:-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}(?(1)\})"
+)
 _CAMERA_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _NS_PART = re.compile(r"[^\x00-\x1f]{1,1024}")
 
@@ -76,6 +81,8 @@ def parse_uuid(value: Any, where: str) -> str:
         return value
     if len(value) > 64:
         raise ModelError(f"{where}: not a UUID")
+    if not _UUID_TEXT.fullmatch(value):
+        raise ModelError(f"{where}: not a UUID: {value[:40]!r}")
     try:
         return uuid.UUID(value).hex
     except ValueError:
@@ -106,7 +113,11 @@ def parse_time(value: Any, where: str) -> int:
 def _float(value: Any, where: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelError(f"{where}: expected a number, got {_kind(value)}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer no double can hold
+        raise ModelError(f"{where}: number too large") from None
+    if not finite:
         raise ModelError(f"{where}: NaN and infinity are not allowed")
     if not lo <= value <= hi:
         raise ModelError(f"{where}: {value} is out of range {lo}..{hi}")
@@ -120,6 +131,10 @@ def _str(value: Any, where: str, limit: int = MAX_STRING) -> str:
         raise ModelError(f"{where}: longer than {limit} characters")
     if "\x00" in value:
         raise ModelError(f"{where}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\\ud800" escape
+        raise ModelError(f"{where}: not valid Unicode (lone surrogate)") from None
     return value
 
 
@@ -293,7 +308,7 @@ class CameraStatus:
         valid_to = _opt(d, "valid_to", parse_time, where)
         if valid_to is not None and valid_to < valid_from:
             raise ModelError(f"{where}.valid_to: earlier than valid_from")
-        loc, ori = d.get("location"), d.get("orientation")
+        loc, ori, reg = d.get("location"), d.get("orientation"), d.get("regions")
         return cls(
             status_id=parse_uuid(_required(d, "status_id", where), f"{where}.status_id"),
             camera_id=parse_camera_id(_required(d, "camera_id", where), f"{where}.camera_id"),
@@ -306,7 +321,7 @@ class CameraStatus:
             software_version=_opt(d, "software_version", _int, where, 0, 1 << 31),
             location=None if loc is None else Location.from_dict(loc, f"{where}.location"),
             orientation=None if ori is None else Orientation.from_dict(ori, f"{where}.orientation"),
-            regions=_regions(d.get("regions") or [], f"{where}.regions"),
+            regions=() if reg is None else _regions(reg, f"{where}.regions"),
         )
 
     def to_dict(self) -> dict:
@@ -398,7 +413,7 @@ class Event:
         raw_files = d.get("files")
         files = tuple(
             FileRecord.from_dict(f, f"{where}.files[{i}]")
-            for i, f in enumerate(_list(raw_files, f"{where}.files") if raw_files else [])
+            for i, f in enumerate([] if raw_files is None else _list(raw_files, f"{where}.files"))
         )
         seen: set[str] = set()
         for i, f in enumerate(files):
@@ -451,10 +466,20 @@ def _reject_constant(name: str):
     raise ModelError(f"JSON: {name} is not allowed")
 
 
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # e.g. 1e400, which float() turns into infinity
+        raise ModelError(f"JSON: number {text[:40]} is out of range")
+    return value
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON strictly: NaN and Infinity are errors, as is anything malformed."""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        if isinstance(data, (bytes, bytearray)):
+            # json.loads() would decode with "surrogatepass", letting invalid UTF-8 through
+            data = bytes(data).decode(json.detect_encoding(data))
+        return json.loads(data, parse_constant=_reject_constant, parse_float=_parse_float)
     except ModelError:
         raise
     except (ValueError, RecursionError) as exc:

@@ -28,10 +28,11 @@ class ImporterServer:
     """Serves the import protocol for one archive on host:port (port 0 picks a free one)."""
 
     def __init__(self, archive: Archive, host: str = "0.0.0.0", port: int = 8080, *,
-                 hub: notify.Hub | None = None, threads: int = 8, path: str = "/import"):
+                 hub: notify.Hub | None = None, importer: Importer | None = None,
+                 threads: int = 8, path: str = "/import"):
         self.archive = archive
-        self.hub = hub or notify.Hub()
-        self.importer = Importer(archive, self.hub)
+        self.hub = hub or (importer.hub if importer else notify.Hub())
+        self.importer = importer or Importer(archive, self.hub)
         self.app = create_app(self.importer, path)
         self.host, self.requested_port, self.path = host, port, path
         self.threads = threads

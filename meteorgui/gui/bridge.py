@@ -1,0 +1,44 @@
+"""The one bridge from worker threads to the GUI thread.
+
+The importer publishes on a notify.Hub from waitress threads; the Bridge
+re-emits each message as a Qt signal. A signal emitted from another thread is
+queued to the Bridge's own (GUI) thread, so slots always run there and never
+race with widgets or models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from .. import notify
+
+
+class Bridge(QObject):
+    conversation = Signal(object)  # archive.Conversation, after it was persisted
+    archived = Signal(object)  # (kind, entity) after the archive committed it
+    server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
+    _call = Signal(object)
+
+    def __init__(self, hub: notify.Hub, parent: QObject | None = None):
+        super().__init__(parent)
+        self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe = [
+            hub.subscribe(notify.CONVERSATION, self.conversation.emit),
+            hub.subscribe(notify.ARCHIVED, self.archived.emit),
+            hub.subscribe(notify.SERVER, self.server.emit),
+        ]
+
+    def run_on_main(self, fn: Callable[[], None]) -> None:
+        """Run a closure on the GUI thread (from any thread)."""
+        self._call.emit(fn)
+
+    @Slot(object)
+    def _run(self, fn: Callable[[], None]) -> None:
+        fn()
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []

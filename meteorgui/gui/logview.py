@@ -1,0 +1,69 @@
+"""A dock showing meteorgui's log as it is written."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+LEVELS = [("Info", logging.INFO), ("Warnings", logging.WARNING), ("Debug", logging.DEBUG)]
+
+
+class _Forward(logging.Handler):
+    """Hands each record to the GUI thread through the bridge."""
+
+    def __init__(self, view: LogView):
+        super().__init__(logging.DEBUG)
+        self.view = view
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                                            "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # noqa: BLE001 - a log line must never break its caller
+            return
+        level = record.levelno
+        self.view.ctx.bridge.run_on_main(lambda: self.view.append(level, text))
+
+
+class LogView(QWidget):
+    MAX_LINES = 5000
+
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.text = QPlainTextEdit(readOnly=True)
+        self.text.setMaximumBlockCount(self.MAX_LINES)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font: QFont = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.text.setFont(font)
+        self.level = QComboBox()
+        for name, value in LEVELS:
+            self.level.addItem(name, value)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show:"))
+        top.addWidget(self.level)
+        top.addStretch(1)
+        path = ctx.archive.data_dir / "logs" / "meteorgui.log"
+        where = QLabel(f"Also written to {path}")
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top.addWidget(where)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.text)
+        self._handler = _Forward(self)
+        logging.getLogger().addHandler(self._handler)
+
+    def append(self, level: int, text: str) -> None:
+        if self._handler is None or level < self.level.currentData():
+            return
+        self.text.appendPlainText(text)
+
+    def shutdown(self) -> None:
+        if self._handler is not None:
+            logging.getLogger().removeHandler(self._handler)
+            self._handler = None

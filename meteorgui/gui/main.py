@@ -1,0 +1,151 @@
+"""Starting and stopping the desktop app."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from .. import paths
+from ..app import Core
+from ..archive import ArchiveError
+from ..logs import setup_logging
+from ..settings import Settings
+from .bridge import Bridge
+from .context import GuiContext
+from .mainwindow import MainWindow
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo-camera"
+
+
+class DemoCamera:
+    """A simulated camera pushing a night through the real importer over loopback HTTP."""
+
+    def __init__(self, core: Core, *, events: int = 60, timelapse: int = 120,
+                 rate: float = 1.5, seed: int | None = None):
+        self.core = core
+        self.events, self.timelapse, self.rate = events, timelapse, rate
+        self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.summary = None
+        password = secrets.token_urlsafe(16)
+        users = core.archive.users
+        if users.get(DEMO_USER) is None:
+            users.add(DEMO_USER, password, ["import"])
+        else:
+            users.set_password(DEMO_USER, password)
+        self._password = password
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from ..exporter.client import ImportClient
+        from ..simulate import NIGHT_MS, make_night, push_night
+
+        start = int(time.time() * 1000) - NIGHT_MS
+        night = make_night(self.seed, events=self.events, timelapse=self.timelapse,
+                           start_ms=start)
+        server = self.core.server
+        if server is None:
+            log.warning("demo camera: the importer is not running")
+            return
+        url = f"http://127.0.0.1:{server.port}{server.path}"
+        with ImportClient(url, DEMO_USER, self._password) as client:
+            self.summary = push_night(night, client, rate=self.rate, stop=self._stop,
+                                      on_progress=log.info, max_failures_in_row=None)
+        log.info("demo camera finished: %s", self.summary.line())
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def build(data_dir: Path, settings: Settings, *, demo: bool = False,
+          synchronous_tasks: bool = False) -> tuple[GuiContext, MainWindow]:
+    """The context and main window for an archive (the app and tests use this)."""
+    core = Core(data_dir)
+    bridge = Bridge(core.hub)
+    tasks = TaskRunner(synchronous=synchronous_tasks)
+    ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
+    window = MainWindow(ctx, demo=demo)
+    return ctx, window
+
+
+def close(ctx: GuiContext) -> None:
+    """Orderly shutdown: importer stopped, workers drained, bridge detached, archive closed."""
+    ctx.core.stop_importer()
+    for service in ctx.services.values():
+        stop = getattr(service, "shutdown", None)
+        if stop is not None:
+            stop()
+    ctx.tasks.shutdown(wait=True)
+    ctx.bridge.close()
+    ctx.core.close()
+
+
+def run_gui(args) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("meteorgui")
+    app.setOrganizationName("meteorgui")
+    app.setDesktopFileName("meteorgui")
+    from ..resources import resource_path
+
+    icon = resource_path("icons", "meteorgui.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    settings = Settings.load()
+    demo = bool(getattr(args, "demo", False))
+    if args.data_dir:
+        data_dir = Path(args.data_dir).expanduser()
+    elif demo:
+        data_dir = Path(tempfile.mkdtemp(prefix="meteorgui-demo-"))
+    else:
+        data_dir = paths.data_dir(settings.data_dir or None)
+    setup_logging(data_dir, verbose=getattr(args, "verbose", False))
+    try:
+        ctx, window = build(data_dir, settings, demo=demo)
+    except ArchiveError as exc:
+        QMessageBox.critical(None, "meteorgui cannot start", str(exc))
+        print(f"meteorgui: {exc}", file=sys.stderr)
+        return 1
+    window.show()
+    camera = None
+    if demo:
+        if not window.start_importer():
+            # The demo should just work: listen on any free port instead.
+            if window.port_prompt is not None:
+                window.port_prompt.close()
+            window.start_importer(port=0)
+        camera = DemoCamera(ctx.core)
+        camera.start()
+    elif settings.importer_autostart:
+        window.start_importer()
+
+    # Ctrl+C in the terminal quits like Ctrl+Q; the timer lets Python see the signal.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    pulse = QTimer(interval=250)
+    pulse.timeout.connect(lambda: None)
+    pulse.start()
+    code = app.exec()
+    pulse.stop()
+    if camera is not None:
+        camera.stop()
+    close(ctx)
+    return code

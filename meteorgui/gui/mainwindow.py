@@ -1,0 +1,324 @@
+"""The main window: browser and detail in the middle, import monitor and log in docks."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import datetime
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
+
+from ..importer import PortInUse
+from .browser import EventBrowser
+from .context import GuiContext
+from .detail import EventDetail
+from .monitor import ImportMonitor
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "meteorgui"
+
+
+def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
+    """The first port from start on that can be bound, or None."""
+    bind_host = "" if host in ("0.0.0.0", "") else host
+    for port in range(start, min(start + tries, 65536)):
+        with socket.socket() as s:
+            try:
+                s.bind((bind_host, port))
+            except OSError:
+                continue
+            return port
+    return None
+
+
+class MainWindow(QMainWindow):
+    importerStateChanged = Signal(bool)
+
+    def __init__(self, ctx: GuiContext, *, demo: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.demo = demo
+        self.port_prompt: QMessageBox | None = None  # visible while asking about a taken port
+        self._closing = False
+        self.setWindowTitle(f"{APP_TITLE} — {ctx.archive.data_dir}"
+                            + ("  (demo)" if demo else ""))
+        self.resize(1280, 820)
+
+        self.browser = EventBrowser(ctx, self)
+        self.detail = EventDetail(ctx, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.browser)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(splitter)
+        self.browser.eventSelected.connect(self.detail.show_event)
+
+        self.monitor = ImportMonitor(ctx, self)
+        self.monitor_dock = self._dock("Import monitor", self.monitor, "monitor",
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        from .logview import LogView
+
+        self.log_view = LogView(ctx, self)
+        self.log_dock = self._dock("Log", self.log_view, "log",
+                                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.monitor_dock, self.log_dock)
+        self.monitor_dock.raise_()
+
+        self._build_actions()
+        self._build_status_bar()
+        ctx.bridge.server.connect(lambda _info: self._refresh_importer_state())
+        ctx.bridge.conversation.connect(lambda _c: self._counts_timer.start())
+        self._refresh_importer_state()
+        self._refresh_counts()
+
+    # ------------------------------------------------------------------ layout
+
+    def _dock(self, title: str, widget: QWidget, name: str, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.triggered.connect(slot)
+        return act
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.act_quit = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Stop the importer and quit")
+        self.act_quit.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.act_importer = a("Start importer", self.toggle_importer, None,
+                              "Start or stop receiving from cameras")
+        self.act_camera_setup = a("Camera setup…", self.show_camera_setup, None,
+                                  "What to enter on a MeteorPi camera to send here")
+        self.act_users = a("Users…", self.show_users, None, "Who may send data here")
+        self.act_settings = a("Settings…", self.show_settings, QKeySequence.StandardKey.Preferences)
+        self.act_verify = a("Verify archive…", self.show_verify, None,
+                            "Re-check every stored file against its MD5")
+        self.act_resend = a("Request resend…", self.request_resend, None,
+                            "Ask the camera to send the selected events or files again")
+        self.act_summary = a("Night summary…", self.show_summary, None,
+                             "Events per hour for the selected night")
+        self.act_open_data = a("Open data folder", self.open_data_folder, None,
+                               "Show the archive's folder in the file manager")
+        self.act_about = a("About meteorgui", self.show_about)
+
+        m = self.menuBar()
+        file_menu = m.addMenu("&File")
+        for act in (self.act_open_data, self.act_verify, self.act_settings):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        imp = m.addMenu("&Importer")
+        for act in (self.act_importer, self.act_camera_setup, self.act_users):
+            imp.addAction(act)
+        ev = m.addMenu("&Events")
+        for act in (self.act_resend, self.act_summary):
+            ev.addAction(act)
+        self.events_menu = ev
+        view = m.addMenu("&View")
+        view.addAction(self.monitor_dock.toggleViewAction())
+        view.addAction(self.log_dock.toggleViewAction())
+        self.view_menu = view
+        m.addMenu("&Help").addAction(self.act_about)
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("toolbar-main")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_importer, self.act_camera_setup, self.act_verify, self.act_resend,
+                    self.act_summary):
+            tb.addAction(act)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.importer_label = QLabel()
+        self.importer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.counts_label = QLabel()
+        sb.addWidget(self.importer_label, 1)
+        sb.addPermanentWidget(self.counts_label)
+        # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
+        self._counts_timer = QTimer(self, singleShot=True, interval=300)
+        self._counts_timer.timeout.connect(self._refresh_counts)
+
+    # ------------------------------------------------------------------ importer
+
+    def start_importer(self, port: int | None = None) -> bool:
+        """Start listening; if the port is taken, say so and offer another. True if running."""
+        s = self.ctx.settings
+        port = s.port if port is None else port
+        try:
+            self.ctx.core.start_importer(s.host, port)
+        except PortInUse:
+            self._offer_other_port(port)
+            return False
+        except OSError as exc:
+            QMessageBox.warning(self, "Importer not started",
+                                f"The importer could not listen on {s.host}:{port}:\n{exc}")
+            return False
+        finally:
+            self._refresh_importer_state()
+        return True
+
+    def _offer_other_port(self, port: int) -> None:
+        host = self.ctx.settings.host
+        other = next_free_port(host, port + 1)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Port in use")
+        text = (f"Port {port} is already in use on this computer, perhaps by another "
+                "meteorgui or by 'meteorgui serve'. The importer is not running, so cameras "
+                "cannot send to this window.")
+        box.setText(text)
+        if other is not None:
+            box.setInformativeText(f"Use port {other} instead? Cameras must then be set to "
+                                   "send to the new address (see Camera setup).")
+            use = box.addButton(f"Use port {other}", QMessageBox.ButtonRole.AcceptRole)
+        else:
+            use = None
+        box.addButton("Don't start", QMessageBox.ButtonRole.RejectRole)
+
+        def done(_result):
+            self.port_prompt = None
+            if use is not None and box.clickedButton() is use:
+                self.ctx.settings.port = other
+                self.ctx.settings.save()
+                self.start_importer(other)
+
+        box.finished.connect(done)
+        self.port_prompt = box
+        box.open()
+
+    def stop_importer(self) -> None:
+        self.ctx.core.stop_importer()
+        self._refresh_importer_state()
+
+    def toggle_importer(self) -> None:
+        if self.ctx.core.importer_running:
+            self.stop_importer()
+        else:
+            self.start_importer()
+
+    def _refresh_importer_state(self) -> None:
+        server = self.ctx.core.server
+        running = self.ctx.core.importer_running
+        if running:
+            urls = "  ".join(server.urls())
+            self.importer_label.setText(f"● Importer running: {urls}")
+            self.importer_label.setStyleSheet("color: #1b7f3b;")
+            self.act_importer.setText("Stop importer")
+        else:
+            self.importer_label.setText("○ Importer stopped: cameras cannot send here")
+            self.importer_label.setStyleSheet("color: #a23;")
+            self.act_importer.setText("Start importer")
+        self.importerStateChanged.emit(running)
+
+    def _refresh_counts(self) -> None:
+        midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        since = int(midnight.timestamp() * 1000)
+        convs = self.ctx.archive.conversations
+        self.ctx.tasks.run(lambda: convs.counts_since(since), self._show_counts)
+
+    def _show_counts(self, counts: dict) -> None:
+        self.counts_label.setText(
+            f"Today: {counts['complete']} complete · {counts['failed']} failed · "
+            f"{counts['pending']} pending")
+
+    # ------------------------------------------------------------------ actions
+
+    def show_camera_setup(self) -> None:
+        from .dialogs import CameraSetupDialog
+
+        CameraSetupDialog(self.ctx, self).open()
+
+    def show_users(self) -> None:
+        from .dialogs import UsersDialog
+
+        UsersDialog(self.ctx, self).open()
+
+    def show_settings(self) -> None:
+        from .dialogs import SettingsDialog
+
+        dlg = SettingsDialog(self.ctx, self)
+        dlg.applied.connect(self._settings_applied)
+        dlg.open()
+
+    def _settings_applied(self, restart_importer: bool) -> None:
+        if restart_importer and self.ctx.core.importer_running:
+            self.stop_importer()
+            self.start_importer()
+
+    def show_verify(self) -> None:
+        from .verify import VerifyDialog
+
+        VerifyDialog(self.ctx, self).open()
+
+    def request_resend(self) -> None:
+        from .resend import ResendDialog
+
+        ids = self.browser.selected_event_ids() + self.browser.selected_file_ids()
+        if not ids:
+            QMessageBox.information(self, "Request resend",
+                                    "Select the events or files to ask for again first.")
+            return
+        ResendDialog(self.ctx, ids, self).open()
+
+    def show_summary(self) -> None:
+        from .summary import NightSummaryDialog
+
+        night = getattr(self.browser, "current_night_start_ms", lambda: None)()
+        NightSummaryDialog(self.ctx, night, self).open()
+
+    def open_data_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(
+            self, "About meteorgui",
+            f"<b>meteorgui {__version__}</b><p>A home archive for meteor cameras that speak "
+            "the MeteorPi import protocol.</p>"
+            f"<p>Archive: {self.ctx.archive.data_dir}<br>"
+            f"Settings: {self.ctx.settings.path()}</p>")
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event) -> None:
+        if not self._closing:
+            self._closing = True
+            self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop taking data first; the caller closes the archive after the window is gone."""
+        t = time.monotonic()
+        self._counts_timer.stop()
+        for child in (self.browser, self.detail, self.monitor, self.log_view):
+            stop = getattr(child, "shutdown", None)
+            if stop is not None:
+                stop()
+        self.ctx.core.stop_importer()
+        log.info("window closed in %.0f ms", (time.monotonic() - t) * 1000)
+
+
+def documents_dir() -> str:
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)

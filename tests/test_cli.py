@@ -1,0 +1,181 @@
+"""The command line contract: names, outputs, exit codes and one-line errors."""
+
+import hashlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from meteorgui import cli
+from meteorgui.archive import Archive
+
+from . import factories as fx
+
+
+def run(capsys, monkeypatch, *argv, stdin: str | None = None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def data(tmp_path):
+    return str(tmp_path / "cli-data")
+
+
+def test_user_add_list_password_remove(capsys, monkeypatch, data):
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "add", "cam1",
+                       stdin="s3cret\n")
+    assert code == 0 and "cam1" in out and "import" in out
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "add", "admin",
+                       "--role", "user", "--role", "camera_admin", stdin="pw\n")
+    assert code == 0
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "list")
+    assert [line.split("\t")[:2] for line in out.splitlines()] == [
+        ["admin", "user camera_admin"], ["cam1", "import"]]
+    with Archive(data) as a:
+        assert a.users.authenticate("cam1", "s3cret") is not None
+        row = a.db.read().execute("SELECT password_hash FROM users WHERE name='cam1'").fetchone()
+        assert "s3cret" not in row[0] and row[0].startswith("pbkdf2_sha256$")
+    code, _, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "password", "cam1",
+                     stdin="n3w\n")
+    assert code == 0
+    with Archive(data) as a:
+        assert a.users.authenticate("cam1", "s3cret") is None
+        assert a.users.authenticate("cam1", "n3w") is not None
+    code, _, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "remove", "cam1")
+    assert code == 0
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "user", "remove", "cam1")
+    assert code != 0 and err.count("\n") == 1 and "no user 'cam1'" in err
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--bogus"], "unrecognized arguments"),
+    (["user", "add", "x", "--role", "king"], "invalid choice"),
+    (["events", "--after", "yesterday-ish"], "is not a time"),
+    (["events", "--limit", "many"], "invalid int value"),
+])
+def test_user_mistakes_are_one_line(capsys, monkeypatch, data, argv, fragment):
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, *argv, stdin="pw\n")
+    assert code != 0
+    assert err.count("\n") == 1 and fragment in err and "Traceback" not in err
+
+
+def test_unreadable_data_dir_is_one_line(capsys, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, monkeypatch, "--data-dir", str(blocker / "sub"), "events")
+    assert code != 0 and err.count("\n") == 1 and "cannot open the archive" in err
+
+
+def _fill(data: str) -> tuple[list, list, list]:
+    """An archive with two statuses, two events and a standalone file, via the archive API."""
+    with Archive(data) as a:
+        s1 = fx.status(camera="cam001122aabb", valid_from=fx.T0)
+        s2 = fx.status(camera="cam001122aabb", valid_from=fx.T0 + 7_200_000)
+        other = fx.status(camera="ffeeddccbbaa", valid_from=fx.T0)
+        for s in (s1, s2, other):
+            a.store_status(s)
+        packs = [fx.event_pack(s1, t=fx.T0 + 1000), fx.event_pack(other, t=fx.T0 + 2000),
+                 fx.event_pack(s2, t=fx.T0 + 7_300_000)]
+        lone = fx.file_pack(s1, t=fx.T0 + 1500)
+        for p in packs + [lone]:
+            for fid, data_ in p.blobs.items():
+                a.store.put(fid, hashlib.md5(data_).hexdigest(), io.BytesIO(data_))
+            if hasattr(p.entity, "event_id"):
+                a.store_event(p.entity)
+            else:
+                a.store_file(p.entity)
+        return [s1, s2, other], [p.entity for p in packs], [lone.entity]
+
+
+def test_listing_json_is_the_wire_format_in_time_order(capsys, monkeypatch, data):
+    statuses, events, lone = _fill(data)
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json")
+    assert code == 0
+    assert json.loads(out) == [e.to_dict() for e in events]
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json",
+                       "--camera", "cam001122aabb", "--limit", "1")
+    assert [e["event_id"] for e in json.loads(out)] == [events[0].event_id]
+    after = str(fx.T0 + 1500)
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json",
+                       "--after", after, "--before", "2030-01-01T00:00Z")
+    assert [e["event_id"] for e in json.loads(out)] == [e.event_id for e in events[1:]]
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "files", "--json")
+    files = json.loads(out)
+    assert len(files) == 3 * 3 + 1
+    assert [f["file_time"] for f in files] == sorted(f["file_time"] for f in files)
+    assert lone[0].to_dict() in files
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "statuses", "--json")
+    got = json.loads(out)
+    assert [s["status_id"] for s in got] == [statuses[0].status_id, statuses[2].status_id,
+                                             statuses[1].status_id]
+    assert got[0]["valid_to"] == statuses[1].valid_from  # computed by the archive
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "events")
+    assert code == 0 and len(out.splitlines()) == 3 and "3 events" in err
+
+
+def test_verify_and_resend(capsys, monkeypatch, data):
+    _, events, _ = _fill(data)
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "verify")
+    assert code == 0 and "10 ok, 0 damaged, 0 missing" in out
+    victim = events[1].files[0]
+    with Archive(data) as a:
+        a.file_path(victim).write_bytes(b"garbage")
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "verify")
+    assert code == 1 and victim.file_id in out and "1 damaged" in out
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "resend", victim.file_id)
+    assert code == 0 and "1 file(s)" in out
+    with Archive(data) as a:
+        assert [o["id"] for o in a.resend_offers()] == [events[1].event_id]
+        assert len(list(a.store.quarantine_dir.iterdir())) == 1
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "resend", fx.uid(), "not-an-id")
+    assert code == 1 and "no event or file" in err and "not a UUID" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _meteorgui(*args, **kw):
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "meteorgui", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_serve_prints_url_and_stops_cleanly_on_signals(data):
+    port = _free_port()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        p = _meteorgui("--data-dir", data, "serve", "--host", "127.0.0.1", "--port", str(port))
+        try:
+            lines = []
+            while not any("listening on" in line for line in lines):
+                line = p.stdout.readline()
+                assert line, p.stderr.read()
+                lines.append(line)
+            assert f"http://127.0.0.1:{port}/import" in "".join(lines)
+            p.send_signal(sig)
+            assert p.wait(20) == 0
+        finally:
+            p.kill()
+            p.communicate()
+
+
+def test_serve_port_in_use_is_one_line(data):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = _meteorgui("--data-dir", data, "serve", "--host", "127.0.0.1", "--port", str(port))
+        out, err = p.communicate(timeout=30)
+    assert p.returncode != 0
+    assert err.strip().count("\n") == 0 and "already in use" in err and "Traceback" not in err
