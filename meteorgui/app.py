@@ -42,4 +42,5 @@ class Core:
     def close(self) -> None:
         """Stop the server (letting requests in flight finish), then close the archive."""
         self.stop_importer()
+        self.importer.close()
         self.archive.close()

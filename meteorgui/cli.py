@@ -116,6 +116,7 @@ def cmd_serve(args) -> int:
     finally:
         print("stopping...", flush=True)
         server.stop()
+        server.importer.close()
         archive.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -225,6 +226,7 @@ def cmd_resend(args) -> int:
                 continue
             print(f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
                   "camera offers it")
+        importer.close()
     finally:
         archive.close()
     return EXIT_FAIL if failures else EXIT_OK

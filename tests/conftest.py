@@ -43,3 +43,42 @@ def server(archive):
 @pytest.fixture
 def auth():
     return CAMERA_USER
+
+
+@pytest.fixture
+def gui(qtbot, tmp_path):
+    """The real main window on a fresh archive, its importer listening on 127.0.0.1:0.
+
+    Yields the GuiContext; ``ctx.window`` is the MainWindow. Closed in order at the end.
+    """
+    from meteorgui.gui.main import build, close
+    from meteorgui.settings import Settings
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "gui-data", settings)
+    ctx.archive.users.add(*CAMERA_USER, roles=["import"])
+    ctx.window = window
+    qtbot.addWidget(window)
+    window.show()
+    assert window.start_importer()
+    yield ctx
+    window.close()
+    close(ctx)
+
+
+@pytest.fixture
+def push(gui):
+    """push(entities_night) sends a simulated night's entities through the real importer."""
+    from meteorgui.exporter.client import ImportClient
+    from meteorgui.simulate import push_night
+
+    clients = []
+
+    def _push(night, rate=None):
+        client = ImportClient(gui.core.server.url, *CAMERA_USER)
+        clients.append(client)
+        return push_night(night, client, rate=rate, on_progress=None)
+
+    yield _push
+    for c in clients:
+        c.close()

@@ -21,6 +21,7 @@ def node(server, auth):
 
 
 def stored_bytes(archive: Archive, record) -> bytes:
+    assert archive.store.settle([(record.file_id, record.md5)]) == []
     return archive.file_path(record).read_bytes()
 
 
@@ -41,6 +42,7 @@ def test_event_conversation_archives_event_files_and_status(server, archive, nod
     for rec in ev.files:
         assert stored_bytes(archive, rec) == pack.blobs[rec.file_id]
     assert archive.get_status(st.status_id).to_dict() == st.to_dict()
+    assert server.importer.log.flush()
     final = archive.conversations.recent(limit=1)[0]
     assert (final.kind, final.entity_id, final.state, final.user) == (
         "event", pack.entity.event_id, "complete", "camera")
@@ -49,6 +51,7 @@ def test_event_conversation_archives_event_files_and_status(server, archive, nod
     states = [s.state for s in archive.conversations.steps(final.id)]
     assert states[0] == "need_status" and states[-1] == "complete"
     assert seen and seen[-1].state == "complete"
+    assert [c.state for c in seen if c.id == final.id][-1] == "complete"
 
 
 def test_standalone_file_and_reoffer_is_complete_without_bytes(server, archive, node):
@@ -95,7 +98,9 @@ def test_md5_mismatch_is_asked_three_times_then_failed(server, archive, auth):
     assert node.log.count("need_file_data") == 1 + 3  # the good file once, the bad one 3 times
     assert not archive.has_event(pack.entity.event_id)
     assert not archive.has_bytes(pack.entity.files[1])
+    assert archive.store.settle((f.file_id, f.md5) for f in pack.entity.files) == []
     assert list(archive.store.tmp_dir.iterdir()) == []  # nothing partial left behind
+    assert server.importer.log.flush()
     conv = archive.conversations.recent(limit=1)[0]
     assert conv.state == "failed" and conv.attempts == 3
 
@@ -306,3 +311,31 @@ def test_large_upload_is_kept_byte_exact(server, archive, node, auth):
     pack = fx.Pack(rec, st, {rec.file_id: data})
     assert node.send(pack) == {"state": "complete"}
     assert hashlib.md5(stored_bytes(archive, rec)).hexdigest() == rec.md5
+
+
+def test_upload_cut_off_midway_leaves_nothing_behind(server, archive, node, auth):
+    import gc
+    import socket
+    import warnings
+    from base64 import b64encode
+
+    st = fx.status()
+    data = fx.blob(3 << 20)
+    rec = fx.file_record(st, data)
+    pack = fx.Pack(rec, st, {rec.file_id: data})
+    archive.store_status(st)
+    assert node.post(fx.message(rec))["state"] == "need_file_data"
+    head = (f"POST /import/data/{rec.file_id}/{rec.md5} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: Basic {b64encode(':'.join(auth).encode()).decode()}\r\n"
+            "Content-Type: multipart/form-data; boundary=xyz\r\n"
+            f"Content-Length: {len(data) + 200}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(head + b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; "
+                            b"filename=\"f\"\r\n\r\n" + data[: 1 << 20])
+    # The camera tries again and succeeds; the cut-off attempt left no trace.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        assert node.send(pack) == {"state": "complete"}
+        gc.collect()
+    assert stored_bytes(archive, rec) == data
+    assert list(archive.store.tmp_dir.iterdir()) == []

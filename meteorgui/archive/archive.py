@@ -72,6 +72,7 @@ class Archive:
         self.conversations = Conversations(self.db)
 
     def close(self) -> None:
+        self.store.close()
         self.db.close()
 
     def __enter__(self) -> Archive:

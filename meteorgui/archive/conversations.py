@@ -59,8 +59,22 @@ class Conversations:
     def __init__(self, db: Database):
         self._db = db
 
-    def record(
-        self,
+    def record(self, **entry) -> Conversation:
+        """Add a step to the open conversation about this entity, opening one if needed.
+
+        Arguments: user, kind, entity_id, state, and optionally camera_id,
+        remote_addr, detail, bytes_added, attempts, message.
+        """
+        return self.record_many([entry])[0]
+
+    def record_many(self, entries: list[dict]) -> list[Conversation]:
+        """Record several steps in one transaction; returns each updated conversation."""
+        with self._db.write() as conn:
+            return [self._record(conn, **e) for e in entries]
+
+    @staticmethod
+    def _record(
+        conn,
         *,
         user: str,
         kind: str,
@@ -72,39 +86,38 @@ class Conversations:
         bytes_added: int = 0,
         attempts: int | None = None,
         message: str | None = None,
+        at: int | None = None,
     ) -> Conversation:
-        """Add a step to the open conversation about this entity, opening one if needed."""
-        t = int(time.time() * 1000)
+        t = at if at is not None else int(time.time() * 1000)
         final = state in FINAL_STATES
-        with self._db.write() as conn:
-            row = conn.execute(
-                "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
-                " ORDER BY id DESC LIMIT 1",
-                (user, entity_id),
-            ).fetchone()
-            if row is None:
-                conv_id = conn.execute(
-                    "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
-                    " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (user, remote_addr, kind, entity_id, camera_id, state, t, t),
-                ).lastrowid
-            else:
-                conv_id = row[0]
-            conn.execute(
-                "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
-                " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
-                " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
-                " WHERE id = ?",
-                (state, t, bytes_added, attempts, int(final), message, remote_addr, camera_id,
-                 conv_id),
-            )
-            conn.execute(
-                "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
-                " VALUES (?, ?, ?, ?)",
-                (conv_id, t, state, detail),
-            )
-            return _row(conn.execute(f"SELECT {_COLS} FROM conversations WHERE id = ?",
-                                     (conv_id,)).fetchone())
+        row = conn.execute(
+            "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
+            " ORDER BY id DESC LIMIT 1",
+            (user, entity_id),
+        ).fetchone()
+        if row is None:
+            conv_id = conn.execute(
+                "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
+                " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (user, remote_addr, kind, entity_id, camera_id, state, t, t),
+            ).lastrowid
+        else:
+            conv_id = row[0]
+        conn.execute(
+            "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
+            " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
+            " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
+            " WHERE id = ?",
+            (state, t, bytes_added, attempts, int(final), message, remote_addr, camera_id,
+             conv_id),
+        )
+        conn.execute(
+            "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
+            " VALUES (?, ?, ?, ?)",
+            (conv_id, t, state, detail),
+        )
+        return _row(conn.execute(f"SELECT {_COLS} FROM conversations WHERE id = ?",
+                                 (conv_id,)).fetchone())
 
     def get(self, conv_id: int) -> Conversation | None:
         r = self._db.read().execute(

@@ -6,6 +6,13 @@ written to a temporary file inside the store, hashed while they stream,
 fsynced and renamed into place only when the MD5 matches, so a file present
 under its final name is always whole. Naming by MD5 as well as id means bytes
 are only ever found for the record they were verified against.
+
+Making verified bytes durable (fsync, rename, fsync of the folder) takes a
+few milliseconds per file, so it runs on a small pool while the camera's
+conversation goes on; ``settle()`` waits for it, and the importer settles an
+entity's files before it commits the entity. Until settled, a verified file
+counts as present for the conversation only; after a crash it is simply
+absent (its temporary file is swept at the next start).
 """
 
 from __future__ import annotations
@@ -14,15 +21,34 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+# Large uploads start writing back to disk while they stream, so the final
+# fsync has little left to do.
+WRITEBACK_EVERY = 16 << 20
 
 
 class TooLarge(Exception):
     """More bytes arrived than the file record announced."""
+
+
+def _ensure_dir(path: Path, root: Path) -> None:
+    """Create a shard folder durably: each folder created is fsynced into its parent."""
+    if path.is_dir():
+        return
+    _ensure_dir(path.parent, root) if path.parent != root else None
+    try:
+        path.mkdir()
+    except FileExistsError:
+        return
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -52,6 +78,7 @@ class StoreWriter:
         fd, name = tempfile.mkstemp(prefix=f"{file_id}.", suffix=".part", dir=store.tmp_dir)
         self._tmp = Path(name)
         self._fh = os.fdopen(fd, "w+b")
+        self._unsynced = 0
         self.finished = False
 
     # -- file-like protocol used by werkzeug
@@ -60,7 +87,13 @@ class StoreWriter:
         if self._limit is not None and self.size > self._limit:
             raise TooLarge(f"more than the announced {self._limit} bytes")
         self._hash.update(data)
-        return self._fh.write(data)
+        n = self._fh.write(data)
+        self._unsynced += len(data)
+        if self._unsynced >= WRITEBACK_EVERY:
+            self._unsynced = 0
+            self._fh.flush()
+            self._store.writeback(self._fh.fileno())
+        return n
 
     def seek(self, *args) -> int:
         return self._fh.seek(*args)
@@ -86,7 +119,11 @@ class StoreWriter:
             self.write(chunk)
 
     def commit(self) -> bool:
-        """Rename into place if the MD5 matches; otherwise discard. True if kept."""
+        """Keep the bytes if the MD5 matches, else discard them. True if kept.
+
+        Kept bytes count as present at once (``FileStore.has``); they become
+        durable under their final name in the background (``FileStore.settle``).
+        """
         if self.finished:
             raise RuntimeError("writer already finished")
         self.finished = True
@@ -94,12 +131,7 @@ class StoreWriter:
         if self.digest != self.md5:
             self._discard()
             return False
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        final = self._store.path(self.file_id, self.md5)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp, final)
-        _fsync_dir(final.parent)
+        self._store._make_durable(self._fh, self._tmp, self._store.path(self.file_id, self.md5))
         return True
 
     def abort(self) -> None:
@@ -116,18 +148,83 @@ class StoreWriter:
 
 
 class FileStore:
-    def __init__(self, root: Path, quarantine: Path):
+    def __init__(self, root: Path, quarantine: Path, durability_threads: int = 4):
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.quarantine_dir = Path(quarantine)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
+        self._inflight: dict[Path, Future] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # ------------------------------------------------------------------ durability
+
+    def _make_durable(self, fh, tmp: Path, final: Path) -> None:
+        def job() -> None:
+            try:
+                os.fsync(fh.fileno())
+                fh.close()
+                _ensure_dir(final.parent, self.root)
+                os.replace(tmp, final)
+                _fsync_dir(final.parent)
+            except BaseException:
+                fh.close()
+                tmp.unlink(missing_ok=True)
+                raise
+
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the file store is closed")
+            future = self._pool.submit(job)
+            self._inflight[final] = future
+        future.add_done_callback(lambda f: self._forget(final, f))
+
+    def _forget(self, final: Path, future: Future) -> None:
+        with self._lock:
+            if self._inflight.get(final) is future:
+                del self._inflight[final]
+
+    def writeback(self, fd: int) -> None:
+        """Start writing a file's dirty pages to disk without waiting for it."""
+        def job() -> None:
+            try:
+                os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+            except OSError:
+                pass  # closed meanwhile, or no matter: the final fsync is what counts
+
+        with self._lock:
+            if not self._closed:
+                self._pool.submit(job)
+
+    def settle(self, files: Iterable[tuple[str, str]], timeout: float | None = 60) -> list[str]:
+        """Wait until these (file_id, md5) are durable. Returns the ids that failed to be."""
+        with self._lock:
+            pending = {fid: self._inflight.get(self.path(fid, md5)) for fid, md5 in files}
+        pending = {fid: f for fid, f in pending.items() if f is not None}
+        if not pending:
+            return []
+        wait_futures(pending.values(), timeout=timeout)
+        return [fid for fid, f in pending.items() if not f.done() or f.exception() is not None]
+
+    def close(self) -> None:
+        """Finish making every kept file durable."""
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=True)
 
     def path(self, file_id: str, md5: str) -> Path:
         return self.root / file_id[0:2] / file_id[2:4] / f"{file_id}.{md5}"
 
     def has(self, file_id: str, md5: str) -> bool:
-        return self.path(file_id, md5).is_file()
+        """Verified bytes are here (durable, or on their way to disk)."""
+        p = self.path(file_id, md5)
+        with self._lock:
+            future = self._inflight.get(p)
+        if future is not None and (not future.done() or future.exception() is None):
+            return True
+        return p.is_file()
 
     def writer(self, file_id: str, md5: str, limit: int | None = None) -> StoreWriter:
         return StoreWriter(self, file_id, md5, limit)
@@ -140,7 +237,10 @@ class FileStore:
         except BaseException:
             w.abort()
             raise
-        return w.commit()
+        kept = w.commit()
+        if kept and self.settle([(file_id, md5)]):
+            return False
+        return kept
 
     def check(self, file_id: str, md5: str, size: int | None = None) -> str:
         """Re-hash stored bytes: 'ok', 'missing' or 'damaged'."""

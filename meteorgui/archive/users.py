@@ -30,9 +30,16 @@ class User:
 
 
 class Users:
+    # Each camera request authenticates; its user row is remembered this long.
+    ROW_TTL_S = 2.0
+
     def __init__(self, db: Database):
         self._db = db
         self._verified = VerifiedCache()
+        self._rows: dict[str, tuple[float, tuple | None]] = {}
+
+    def _changed(self) -> None:
+        self._rows.clear()
 
     @staticmethod
     def _check(name: str, roles: tuple[str, ...]) -> None:
@@ -56,12 +63,14 @@ class Users:
                 "INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, " ".join(roles), encoded, created),
             )
+        self._changed()
         return User(name, roles, created)
 
     def remove(self, name: str) -> None:
         with self._db.write() as conn:
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        self._changed()
 
     def set_password(self, name: str, password: str) -> None:
         if not password:
@@ -71,6 +80,7 @@ class Users:
             cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (encoded, name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        self._changed()
 
     def set_roles(self, name: str, roles: tuple[str, ...] | list[str]) -> None:
         roles = tuple(dict.fromkeys(roles))
@@ -79,6 +89,7 @@ class Users:
             cur = conn.execute("UPDATE users SET roles = ? WHERE name = ?", (" ".join(roles), name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        self._changed()
 
     def list(self) -> list[User]:
         rows = self._db.read().execute("SELECT name, roles, created_at FROM users ORDER BY name")
@@ -92,9 +103,17 @@ class Users:
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password is right, else None (never says which part was wrong)."""
-        row = self._db.read().execute(
-            "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        now = time.monotonic()
+        cached = self._rows.get(name)
+        if cached is not None and cached[0] > now:
+            row = cached[1]
+        else:
+            row = self._db.read().execute(
+                "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
+            if len(self._rows) > 1024:
+                self._rows.clear()
+            self._rows[name] = (now + self.ROW_TTL_S, row)
         if row is None:
             # Spend the same effort as a real check so timing does not reveal names.
             self._verified.check(password, _dummy_hash())

@@ -10,6 +10,7 @@ times each was asked.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ..model import (
     parse_md5,
     parse_uuid,
 )
+from .log import ImportLog
 
 CACHE_SIZE = 128
 MAX_FILE_ASKS = 3
@@ -57,6 +59,7 @@ class Ask:
     record: FileRecord
     offer_kind: str
     offer_id: str
+    resend: bool = False  # asked again for an archived entity (a resend request)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Session:
     # status_id -> (kind, id) of the entity that asked for it, for the import log
     status_for: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_mismatch: dict[str, str] = field(default_factory=dict)
+    # (file_id, md5) verified in this session, so repeated offers need not look on disk
+    received: set[tuple[str, str]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, entity: Entity) -> None:
@@ -89,6 +94,7 @@ class Session:
             self.file_asks.pop(record.file_id, None)
             self.pending.pop(record.file_id, None)
             self.last_mismatch.pop(record.file_id, None)
+            self.received.discard((record.file_id, record.md5))
         if isinstance(entity, (Event, FileRecord)):
             self.status_asks.pop(f"{entity_id(entity)}:{entity.status_id}", None)
 
@@ -106,6 +112,7 @@ class Importer:
                  max_file_asks: int = MAX_FILE_ASKS):
         self.archive = archive
         self.hub = hub or notify.Hub()
+        self.log = ImportLog(archive, self.hub)
         self.max_file_asks = max_file_asks
         self._sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
@@ -124,10 +131,12 @@ class Importer:
         if entity is not None:
             kind, ident = entity_kind(entity), entity_id(entity)
             kw.setdefault("camera_id", entity.camera_id)
-        record = self.archive.conversations.record(
-            user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state, **kw
-        )
-        self.hub.publish(notify.CONVERSATION, record)
+        self.log.record(user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state,
+                        at=int(time.time() * 1000), **kw)
+
+    def close(self) -> None:
+        """Write out the import log (call before closing the archive)."""
+        self.log.close()
 
     # ------------------------------------------------------------------ messages
 
@@ -190,12 +199,23 @@ class Importer:
             wanted = [f for f in files if f.file_id in marked]
             if not wanted:
                 return self._complete(s, remote, entity, "already archived")
-            return self._ask_bytes(s, remote, entity, wanted[0])
+            return self._ask_bytes(s, remote, entity, wanted[0], resend=True)
         if not self.archive.has_status(entity.status_id):
             return self._ask_status(s, remote, entity)
-        missing = [f for f in files if not self.archive.has_bytes(f)]
+        with s.lock:
+            received = set(s.received)
+        missing = [f for f in files
+                   if (f.file_id, f.md5) not in received and not self.archive.has_bytes(f)]
         if missing:
             return self._ask_bytes(s, remote, entity, missing[0])
+        # Nothing is committed before its files are on disk under their final names.
+        unsettled = self.archive.store.settle((f.file_id, f.md5) for f in files)
+        if unsettled:
+            with s.lock:
+                s.last_mismatch[unsettled[0]] = "the bytes could not be written to disk"
+                s.received = {r for r in s.received if r[0] not in unsettled}
+            record = next(f for f in files if f.file_id == unsettled[0])
+            return self._ask_bytes(s, remote, entity, record)
         try:
             if isinstance(entity, Event):
                 self.archive.store_event(entity, s.user)
@@ -234,13 +254,14 @@ class Importer:
         return _state("need_status", status_id=entity.status_id)
 
     def _ask_bytes(self, s: Session, remote, entity: Event | FileRecord,
-                   record: FileRecord) -> Answer:
+                   record: FileRecord, resend: bool = False) -> Answer:
         with s.lock:
             asked = s.file_asks.get(record.file_id, 0)
             why = s.last_mismatch.get(record.file_id)
             if asked < self.max_file_asks:
                 s.file_asks[record.file_id] = asked + 1
-                s.pending[record.file_id] = Ask(record, entity_kind(entity), entity_id(entity))
+                s.pending[record.file_id] = Ask(record, entity_kind(entity), entity_id(entity),
+                                                resend)
         if asked >= self.max_file_asks:
             reason = why or "they did not arrive"
             return self._fail(s, remote, entity,
@@ -296,6 +317,8 @@ class Importer:
         kept = writer.commit()
         with s.lock:
             s.pending.pop(record.file_id, None)
+            if kept:
+                s.received.add((record.file_id, record.md5))
         offer_kind, offer_id = ask.offer_kind, ask.offer_id
         if not kept:
             reason = (f"the {size} bytes received have MD5 {digest}, not {record.md5}")
@@ -304,7 +327,7 @@ class Importer:
                       camera_id=record.camera_id, detail=f"file {record.file_id}: {reason}",
                       bytes_added=size)
             return refuse(400, f"file {record.file_id}: {reason}; the bytes were discarded")
-        if self.archive.resend_marked([record.file_id]):
+        if ask.resend:
             self.archive.clear_resend(record.file_id)
         self._log(user, remote, None, conv.RECEIVING, kind=offer_kind, ident=offer_id,
                   camera_id=record.camera_id,

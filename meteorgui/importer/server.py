@@ -20,6 +20,20 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1 << 40  # per-upload limits are enforced by the app from each file record
 
 
+class _Channel(HTTPChannel):
+    """Closes a half-received request's spill file when the client goes away mid-upload
+    (waitress leaves it to the garbage collector)."""
+
+    def handle_close(self):
+        request = getattr(self, "request", None)
+        if request is not None:
+            try:
+                request.close()
+            except Exception:  # noqa: BLE001 - closing must not fail the loop
+                log.debug("could not close a partial request", exc_info=True)
+        super().handle_close()
+
+
 class PortInUse(OSError):
     """The port is taken (another meteorgui, or another program)."""
 
@@ -58,6 +72,7 @@ class ImporterServer:
                 raise PortInUse(exc.errno, f"port {self.requested_port} on {self.host} is "
                                            "already in use") from None
             raise
+        self._server.channel_class = _Channel
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
         self._thread.start()
@@ -95,6 +110,7 @@ class ImporterServer:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
+        self.importer.log.flush(timeout)
         self.hub.publish(notify.SERVER, {"state": "stopped", "urls": []})
 
     def urls(self) -> list[str]:
