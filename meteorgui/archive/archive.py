@@ -70,6 +70,7 @@ class Archive:
         self.store.clean_tmp()
         self.users = Users(self.db)
         self.conversations = Conversations(self.db)
+        self._known_statuses: set[str] = set()
 
     def close(self) -> None:
         self.store.close()
@@ -88,7 +89,13 @@ class Archive:
         return self.db.read().execute(sql, (value,)).fetchone() is not None
 
     def has_status(self, status_id: str) -> bool:
-        return self._exists("statuses", "status_id", status_id)
+        # Statuses are never deleted, so a positive answer can be remembered.
+        if status_id in self._known_statuses:
+            return True
+        found = self._exists("statuses", "status_id", status_id)
+        if found:
+            self._known_statuses.add(status_id)
+        return found
 
     def has_event(self, event_id: str) -> bool:
         return self._exists("events", "event_id", event_id)

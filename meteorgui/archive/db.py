@@ -40,6 +40,25 @@ class Database:
         self._closed = False
         with self._write_lock:
             self.applied_migrations = migrations.apply(self._write_conn)
+        # Checkpoints (which fsync) run on their own thread, not inside a camera's request.
+        self._write_conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
+                                              name="meteorgui-checkpoint")
+        self._checkpointer.start()
+
+    CHECKPOINT_EVERY_S = 2.0
+
+    def _checkpoint_loop(self) -> None:
+        conn = _connect(self.path)
+        try:
+            while not self._stop_checkpoints.wait(self.CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # busy or closing: the next round will do it
+        finally:
+            conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -86,6 +105,8 @@ class Database:
             conn.close()
 
     def close(self) -> None:
+        self._stop_checkpoints.set()
+        self._checkpointer.join()
         with self._write_lock:
             if self._closed:
                 return

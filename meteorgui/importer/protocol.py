@@ -74,6 +74,8 @@ class Session:
     last_mismatch: dict[str, str] = field(default_factory=dict)
     # (file_id, md5) verified in this session, so repeated offers need not look on disk
     received: set[tuple[str, str]] = field(default_factory=set)
+    # entities found not yet archived when first offered; the commit handles any race
+    unarchived: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, entity: Entity) -> None:
@@ -95,6 +97,7 @@ class Session:
             self.pending.pop(record.file_id, None)
             self.last_mismatch.pop(record.file_id, None)
             self.received.discard((record.file_id, record.md5))
+        self.unarchived.discard(entity_id(entity))
         if isinstance(entity, (Event, FileRecord)):
             self.status_asks.pop(f"{entity_id(entity)}:{entity.status_id}", None)
 
@@ -190,8 +193,15 @@ class Importer:
         return _state("continue")
 
     def _offer(self, s: Session, remote: str | None, entity: Event | FileRecord) -> Answer:
-        archived = (self.archive.has_event(entity.event_id) if isinstance(entity, Event)
-                    else self.archive.has_file(entity.file_id))
+        ident = entity_id(entity)
+        with s.lock:
+            known_new = ident in s.unarchived
+        archived = not known_new and (
+            self.archive.has_event(ident) if isinstance(entity, Event)
+            else self.archive.has_file(ident))
+        if not archived and not known_new:
+            with s.lock:
+                s.unarchived.add(ident)
         files = _files_of(entity)
         if archived:
             # Archived: only files marked for resend can still be wanted.
@@ -218,11 +228,13 @@ class Importer:
             return self._ask_bytes(s, remote, entity, record)
         try:
             if isinstance(entity, Event):
-                self.archive.store_event(entity, s.user)
+                new = self.archive.store_event(entity, s.user)
             else:
-                self.archive.store_file(entity, s.user)
+                new = self.archive.store_file(entity, s.user)
         except Conflict as exc:
             return self._fail(s, remote, entity, str(exc))
+        if not new:  # another camera or user archived it meanwhile
+            return self._complete(s, remote, entity, "already archived")
         self.hub.publish(notify.ARCHIVED, (entity_kind(entity), entity))
         return self._complete(s, remote, entity, "archived")
 
