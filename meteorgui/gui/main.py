@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLoggingCategory, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -101,6 +101,9 @@ def close(ctx: GuiContext) -> None:
 
 
 def run_gui(args) -> int:
+    # FFmpeg prints several lines for every clip Qt opens: noise on a terminal.
+    QLoggingCategory.setFilterRules("qt.multimedia.ffmpeg*=false\n"
+                                    "qt.multimedia.playbackengine*=false")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("meteorgui")
     app.setOrganizationName("meteorgui")

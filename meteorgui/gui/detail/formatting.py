@@ -1,0 +1,96 @@
+"""How the detail view writes times, sizes, numbers and namespaced names (no Qt here)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+DEFAULT_NS = "meteorpi:"
+
+
+def local_time(ms: int, *, date: bool = True) -> str:
+    """Local time with its zone, to the millisecond: '2015-08-12 22:14:05.123 BST'."""
+    dt = datetime.fromtimestamp(ms / 1000).astimezone()
+    fmt = "%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S"
+    return f"{dt.strftime(fmt)}.{ms % 1000:03d} {dt.strftime('%Z')}".rstrip()
+
+
+def utc_time(ms: int, *, date: bool = True) -> str:
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    fmt = "%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S"
+    return f"{dt.strftime(fmt)}.{ms % 1000:03d} UTC"
+
+
+def both_times(ms: int | None) -> str:
+    """'<local> · <UTC>'; the UTC part drops the date when it is the same day."""
+    if ms is None:
+        return "—"
+    local = datetime.fromtimestamp(ms / 1000).astimezone()
+    utc = datetime.fromtimestamp(ms / 1000, UTC)
+    same_day = local.date() == utc.date()
+    return f"{local_time(ms)}  ·  {utc_time(ms, date=not same_day)}"
+
+
+def short_name(ns: str | None) -> str:
+    """'meteorpi:duration' -> 'duration'; other namespaces are kept."""
+    if not ns:
+        return ""
+    return ns[len(DEFAULT_NS):] if ns.startswith(DEFAULT_NS) else ns
+
+
+def file_label(semantic: str | None, mime: str | None) -> str:
+    """A short caption: 'triggers/event/maxBrightness/lensCorr' -> 'maxBrightness lensCorr'."""
+    name = short_name(semantic)
+    for prefix in ("triggers/event/", "timelapse/frame/", "timelapse/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    if not name:
+        name = (mime or "file").split("/")[-1]
+    return name.replace("/", " ")
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "—"
+    if n < 1024:
+        return f"{n} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def number(value: float | int | None, unit: str = "", digits: int = 6) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
+                                  and abs(value) < 1e15):
+        text = f"{int(value):,}".replace(",", "\u2009")  # thin space groups thousands
+    else:
+        text = f"{value:.{digits}g}"
+    return f"{text}{unit}"
+
+
+def latitude(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{abs(value):.4f}° {'N' if value >= 0 else 'S'}"
+
+
+def longitude(value: float | None) -> str:
+    if value is None:
+        return "—"
+    value = value - 360 if value > 180 else value
+    return f"{abs(value):.4f}° {'E' if value >= 0 else 'W'}"
+
+
+def degrees(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:g}°"
+
+
+def yes_no(value: bool | None) -> str:
+    return "—" if value is None else ("yes" if value else "no")

@@ -1,0 +1,238 @@
+"""ThumbnailService: off the GUI thread, cached on disk, clear badges, newest request first."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+
+import pytest
+from PySide6.QtGui import QImage
+
+from meteorgui.gui import thumbnails as th
+from meteorgui.model import FileRecord
+from meteorgui.simulate import make_night
+
+from . import factories as fx
+
+SIZE = 96
+
+
+def fill(archive, night, *, skip_bytes=()):
+    """Archive a simulated night through the archive API (real PNGs and mp4s)."""
+    for st in night.statuses:
+        archive.store_status(st)
+    for ev in night.events:
+        for f in ev.files:
+            if f.file_id not in skip_bytes:
+                assert archive.store.put(f.file_id, f.md5, io.BytesIO(night.file_bytes(f.file_id)))
+        archive.store_event(ev)
+    return night
+
+
+def by_mime(event, mime, semantic=""):
+    return next(f for f in event.files if f.mime_type == mime and semantic in f.semantic_type)
+
+
+@pytest.fixture
+def svc(qtbot, archive, tmp_path):
+    s = th.ThumbnailService(archive.store, tmp_path / "data" / "thumbnails")
+    yield s
+    s.shutdown()
+
+
+def wait_state(qtbot, svc, f, size=SIZE, timeout=10_000):
+    qtbot.waitUntil(lambda: svc.state(f.file_id, f.md5, size) != th.LOADING, timeout=timeout)
+    return svc.state(f.file_id, f.md5, size)
+
+
+def test_decodes_off_the_gui_thread_into_memory_and_disk_cache(qtbot, archive, svc, monkeypatch):
+    night = fill(archive, make_night(3, events=1, timelapse=0))
+    still = by_mime(night.events[0], "image/png", "maxBrightness")
+    threads = []
+    real = th.decode_image
+
+    def spy(path, size):
+        threads.append(threading.get_ident())
+        return real(path, size)
+
+    monkeypatch.setattr(th, "decode_image", spy)
+    placeholder = svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert svc.state(still.file_id, still.md5, SIZE) == th.LOADING
+    assert not placeholder.isNull()
+    with qtbot.waitSignal(svc.ready, timeout=10_000) as blocker:
+        pass
+    assert blocker.args == [still.file_id]
+    assert svc.state(still.file_id, still.md5, SIZE) == th.OK
+    assert threads and threading.main_thread().ident not in threads
+
+    image = svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert (image.width(), image.height()) == (SIZE, SIZE * 3 // 4)  # 320x240 kept 4:3
+    cached = archive.data_dir / "thumbnails" / still.file_id[:2] / (
+        f"{still.file_id}.{still.md5}.{SIZE}.png")
+    assert cached.is_file()
+    assert QImage(str(cached)).size() == image.size()
+    assert not list(cached.parent.glob(".*.tmp"))  # written atomically, nothing left over
+
+    # A fresh service (a new session) reads the disk cache and decodes nothing.
+    threads.clear()
+    again = th.ThumbnailService(archive.store, archive.data_dir / "thumbnails")
+    try:
+        again.get(still.file_id, still.md5, still.mime_type, SIZE)
+        assert wait_state(qtbot, again, still) == th.OK
+        assert threads == []
+    finally:
+        again.shutdown()
+
+
+def test_missing_bytes_give_the_missing_badge(qtbot, archive, svc):
+    night = make_night(4, events=1, timelapse=0)
+    still = by_mime(night.events[0], "image/png", "maxBrightness")
+    fill(archive, night, skip_bytes={still.file_id})
+    svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert wait_state(qtbot, svc, still) == th.MISSING
+    image = svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert image == svc.badge("missing", SIZE)
+    assert image != svc.badge("loading", SIZE)
+    assert not (archive.data_dir / "thumbnails" / still.file_id[:2]).exists()  # never cached
+
+    # The bytes arrive (a resend): the badge goes once the service looks again.
+    archive.store.put(still.file_id, still.md5, io.BytesIO(night.file_bytes(still.file_id)))
+    with qtbot.waitSignal(svc.ready, timeout=5_000):
+        svc.recheck_missing()
+    svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert wait_state(qtbot, svc, still) == th.OK
+
+
+def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc):
+    st = fx.status()
+    archive.store_status(st)
+    junk = b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20
+    bad = fx.file_record(st, junk)  # the camera's MD5 matches: the picture itself is broken
+    archive.store_file(bad)
+    assert archive.store.put(bad.file_id, bad.md5, io.BytesIO(junk))
+
+    night = make_night(5, events=1, timelapse=0)
+    data = night.file_bytes(night.events[0].files[1].file_id)
+    hurt = fx.file_record(st, data)
+    archive.store_file(hurt)
+    assert archive.store.put(hurt.file_id, hurt.md5, io.BytesIO(data))
+    path = archive.file_path(hurt)
+    path.write_bytes(data[: len(data) // 3])  # damaged on disk after it was stored
+
+    svc.get(bad.file_id, bad.md5, bad.mime_type, SIZE)
+    svc.get(hurt.file_id, hurt.md5, hurt.mime_type, SIZE)
+    assert wait_state(qtbot, svc, bad) == th.UNDECODABLE
+    assert wait_state(qtbot, svc, hurt) == th.DAMAGED
+    assert svc.get(bad.file_id, bad.md5, "image/png", SIZE) == svc.badge("undecodable", SIZE)
+    assert svc.get(hurt.file_id, hurt.md5, "image/png", SIZE) == svc.badge("damaged", SIZE)
+    assert svc.badge("damaged", SIZE) != svc.badge("undecodable", SIZE)
+
+
+def test_video_gets_a_poster_frame_or_the_video_badge(qtbot, archive, svc):
+    night = fill(archive, make_night(6, events=1, timelapse=0))
+    clip = by_mime(night.events[0], "video/mp4")
+    svc.get(clip.file_id, clip.md5, clip.mime_type, SIZE)
+    assert wait_state(qtbot, svc, clip) == th.VIDEO
+    image = svc.get(clip.file_id, clip.md5, clip.mime_type, SIZE)
+    if th._multimedia() is None:  # this platform has no QtMultimedia backend
+        assert image == svc.badge("video", SIZE)
+    else:
+        # A real decoded frame (the clips are 160x120), not the badge.
+        assert image != svc.badge("video", SIZE)
+        assert (image.width(), image.height()) == (SIZE, SIZE * 3 // 4)
+        cached = archive.data_dir / "thumbnails" / clip.file_id[:2] / (
+            f"{clip.file_id}.{clip.md5}.{SIZE}.png")
+        assert cached.is_file()
+
+
+def test_newest_request_first_duplicates_merged_queue_bounded(qtbot, archive, tmp_path,
+                                                               monkeypatch):
+    night = fill(archive, make_night(7, events=8, timelapse=0))
+    stills = [by_mime(e, "image/png", "maxBrightness") for e in night.events]
+    gate = threading.Event()
+    order = []
+    real = th.decode_image
+
+    def gated(path, size):
+        order.append(path.name.split(".")[0])
+        gate.wait(10)
+        return real(path, size)
+
+    monkeypatch.setattr(th, "decode_image", gated)
+    svc = th.ThumbnailService(archive.store, tmp_path / "thumbs", threads=1, max_pending=4)
+    try:
+        first, rest = stills[0], stills[1:]
+        svc.get(first.file_id, first.md5, first.mime_type, SIZE)
+        qtbot.waitUntil(lambda: order == [first.file_id])  # the one worker is busy
+        for f in rest:  # 7 more requests; the queue keeps the newest 4
+            svc.get(f.file_id, f.md5, f.mime_type, SIZE)
+        svc.get(rest[-1].file_id, rest[-1].md5, rest[-1].mime_type, SIZE)  # a duplicate
+        assert svc.pending_count() == 1 + 4
+        gate.set()
+        qtbot.waitUntil(lambda: svc.pending_count() == 0, timeout=10_000)
+        assert order == [first.file_id] + [f.file_id for f in reversed(rest[-4:])]
+        dropped = rest[:-4]
+        assert all(svc.state(f.file_id, f.md5, SIZE) == th.LOADING for f in dropped)
+        svc.get(dropped[0].file_id, dropped[0].md5, "image/png", SIZE)  # asked again: decoded
+        assert wait_state(qtbot, svc, dropped[0]) == th.OK
+    finally:
+        gate.set()
+        svc.shutdown()
+
+
+def test_memory_cache_is_bounded(qtbot, archive, tmp_path):
+    night = fill(archive, make_night(8, events=4, timelapse=0))
+    stills = [by_mime(e, "image/png", "maxBrightness") for e in night.events]
+    probe = th.decode_image(archive.file_path(stills[0]), SIZE)
+    one = probe.sizeInBytes()
+    svc = th.ThumbnailService(archive.store, tmp_path / "thumbs", memory_bytes=2 * one + one // 2)
+    try:
+        for f in stills:
+            svc.get(f.file_id, f.md5, f.mime_type, SIZE)
+            assert wait_state(qtbot, svc, f) == th.OK
+        states = [svc.state(f.file_id, f.md5, SIZE) for f in stills]
+        assert states == [th.LOADING, th.LOADING, th.OK, th.OK]  # least recent evicted
+    finally:
+        svc.shutdown()
+
+
+def test_best_still_prefers_max_brightness_lens_corrected():
+    night = make_night(9, events=1, timelapse=0)
+    files = list(night.events[0].files)  # video, maxBrightness/lensCorr, bgrdSub, path json
+    assert th.best_still(files).semantic_type.endswith("maxBrightness/lensCorr")
+    assert th.best_still_index(files) == 1
+    dicts = [f.to_dict() for f in files]
+    assert th.best_still(dicts) is dicts[1]
+    no_max = [files[0], files[2], files[3]]
+    assert th.best_still(no_max) is files[2]  # any PNG beats the video
+    assert th.best_still([files[0], files[3]]) is files[0]  # then the video
+    assert th.best_still([files[3]]) is None and th.best_still([]) is None
+
+
+def test_service_factory_and_a_pushed_night(qtbot, gui, push):
+    svc = th.service(gui)
+    assert th.service(gui) is svc and gui.services["thumbnails"] is svc
+    night = make_night(10, events=1, timelapse=1)
+    assert push(night).ok
+    ev = night.events[0]
+    qtbot.waitUntil(lambda: gui.archive.get_event(ev.event_id) is not None, timeout=10_000)
+    stored = gui.archive.get_event(ev.event_id)
+    best = svc.best_still(list(stored.files))
+    assert isinstance(best, FileRecord)
+    svc.get(best.file_id, best.md5, best.mime_type, gui.settings.thumbnail_size)
+    assert wait_state(qtbot, svc, best, gui.settings.thumbnail_size) == th.OK
+    assert hashlib.md5(gui.archive.file_path(best).read_bytes()).hexdigest() == best.md5
+    assert (gui.archive.data_dir / "thumbnails" / best.file_id[:2]).is_dir()
+
+
+def test_a_cached_thumbnail_of_bytes_that_went_away_turns_missing(qtbot, archive, svc):
+    night = fill(archive, make_night(11, events=1, timelapse=0))
+    still = by_mime(night.events[0], "image/png", "maxBrightness")
+    svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert wait_state(qtbot, svc, still) == th.OK
+    archive.store.quarantine(still.file_id, still.md5)  # what a resend request does
+    with qtbot.waitSignal(svc.ready, timeout=5_000):
+        svc.invalidate(still.file_id)
+    svc.get(still.file_id, still.md5, still.mime_type, SIZE)
+    assert wait_state(qtbot, svc, still) == th.MISSING  # not the picture in the disk cache
