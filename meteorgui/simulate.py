@@ -391,6 +391,7 @@ def push_night(
     on_progress: Callable[[str], None] | None = print,
     stop: threading.Event | None = None,
     max_failures_in_row: int | None = 4,
+    entities: list[Event | FileRecord] | None = None,
 ) -> PushSummary:
     """Send every event and time-lapse file of ``night``, oldest first.
 
@@ -402,7 +403,7 @@ def push_night(
     """
     if rate is not None and rate <= 0:
         raise ValueError("rate must be positive")
-    entities = night.entities()
+    entities = night.entities() if entities is None else entities
     summary = PushSummary(total=len(entities))
     waiter = stop or threading.Event()
     started = time.monotonic()
@@ -443,6 +444,15 @@ def push_night(
             on_progress(f"[{i + 1:>{width}}/{len(entities)}] {_describe(entity)} {outcome}")
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def interleaved(night: Night) -> list[Event | FileRecord]:
+    """Events and stills mixed evenly, each in time order: a demo shows events at once."""
+    events = sorted(night.events, key=lambda e: e.event_time)
+    stills = sorted(night.files, key=lambda f: f.file_time)
+    ranked = [(i / len(events), 0, e) for i, e in enumerate(events)]
+    ranked += [((j + 1.0) / len(stills), 1, f) for j, f in enumerate(stills)]
+    return [item for _, _, item in sorted(ranked, key=lambda r: r[:2])]
 
 
 def _describe(entity: Event | FileRecord) -> str:

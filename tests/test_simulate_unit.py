@@ -322,3 +322,18 @@ def test_run_fails_with_one_line_when_nobody_listens():
     assert code == 1
     assert out.getvalue().splitlines()[-1].startswith("FAILED: 1 entities: 0 complete, 1 failed")
     assert "cannot reach the importer" in out.getvalue()
+
+
+def test_interleaved_order_mixes_events_early_and_keeps_each_stream_in_order():
+    from meteorgui.model import Event
+    from meteorgui.simulate import interleaved, make_night
+
+    night = make_night(4, events=10, timelapse=40)
+    order = interleaved(night)
+    assert sorted(map(id, order)) == sorted(map(id, night.entities()))
+    assert isinstance(order[0], Event)  # a newcomer sees an event first
+    kinds = [isinstance(x, Event) for x in order]
+    assert max(len(run) for run in "".join("e" if k else "." for k in kinds).split("e")) <= 5
+    events = [x.event_time for x in order if isinstance(x, Event)]
+    stills = [x.file_time for x in order if not isinstance(x, Event)]
+    assert events == sorted(events) and stills == sorted(stills)

@@ -56,7 +56,7 @@ class DemoCamera:
 
     def _run(self) -> None:
         from ..exporter.client import ImportClient
-        from ..simulate import NIGHT_MS, make_night, push_night
+        from ..simulate import NIGHT_MS, interleaved, make_night, push_night
 
         start = int(time.time() * 1000) - NIGHT_MS
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse,
@@ -68,7 +68,8 @@ class DemoCamera:
         url = f"http://127.0.0.1:{server.port}{server.path}"
         with ImportClient(url, DEMO_USER, self._password) as client:
             self.summary = push_night(night, client, rate=self.rate, stop=self._stop,
-                                      on_progress=log.info, max_failures_in_row=None)
+                                      on_progress=log.info, max_failures_in_row=None,
+                                      entities=interleaved(night))
         log.info("demo camera finished: %s", self.summary.line())
 
     def stop(self, timeout: float = 10) -> None:

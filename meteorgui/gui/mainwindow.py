@@ -104,8 +104,12 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.act_quit = a("&Quit", self.close, QKeySequence.StandardKey.Quit, "Stop the importer and quit")
+        self.act_quit = a("&Quit", self.close, None, "Stop the importer and quit")
+        # StandardKey.Quit is empty on some platforms (Windows, bare X11): say Ctrl+Q outright.
+        self.act_quit.setShortcuts([QKeySequence("Ctrl+Q"),
+                                    *QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)])
         self.act_quit.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.addAction(self.act_quit)
         self.act_importer = a("Start importer", self.toggle_importer, None,
                               "Start or stop receiving from cameras")
         self.act_camera_setup = a("Camera setup…", self.show_camera_setup, None,

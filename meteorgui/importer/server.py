@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import threading
 
@@ -61,6 +62,7 @@ class ImporterServer:
     def start(self) -> None:
         if self.running:
             return
+        _check_port(self.host, self.requested_port)
         try:
             self._server = create_server(
                 self.app, host=self.host, port=self.requested_port, threads=self.threads,
@@ -125,6 +127,22 @@ class ImporterServer:
         """One URL for this server; loopback when listening everywhere."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{_bracket(host)}:{self.port}{self.path}"
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise PortInUse if host:port cannot be bound (waitress leaks its sockets when it fails)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":  # as waitress does, so a port in TIME_WAIT is not "in use"
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(exc.errno, f"port {port} on {host} is already in use") from None
+            raise
 
 
 def _bracket(host: str) -> str:

@@ -1,0 +1,171 @@
+"""The app as a whole: starting, quitting, a taken port, the demo, setup dialogs, settings."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from meteorgui.gui.main import build, close
+from meteorgui.settings import Settings
+
+from .conftest import CAMERA_USER
+
+
+def test_ctrl_q_quits_cleanly(gui, qtbot):
+    window = gui.window
+    assert gui.core.importer_running
+    assert "meteorgui" in window.windowTitle()
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert not gui.core.importer_running
+
+
+def test_status_bar_shows_the_importer_and_todays_counts(gui, qtbot, push):
+    from meteorgui.simulate import make_night
+
+    url = gui.core.server.url
+    assert f":{gui.core.server.port}/import" in gui.window.importer_label.text()
+    night = make_night(3, events=2, timelapse=2, start_ms=int(time.time() * 1000) - 60_000)
+    assert push(night).ok
+    qtbot.waitUntil(lambda: "4 complete" in gui.window.counts_label.text(), timeout=10_000)
+    gui.window.stop_importer()
+    assert "stopped" in gui.window.importer_label.text()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(url.split(":")[2].split("/")[0])), timeout=2)
+
+
+def test_port_in_use_is_said_plainly_and_another_port_offered(qtbot, tmp_path):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        settings = Settings(host="127.0.0.1", port=taken, importer_autostart=False)
+        ctx, window = build(tmp_path / "data", settings)
+        qtbot.addWidget(window)
+        try:
+            window.show()
+            assert window.start_importer() is False
+            box = window.port_prompt
+            assert box is not None and box.isVisible()
+            assert f"Port {taken} is already in use" in box.text()
+            use = next(b for b in box.buttons() if b.text().startswith("Use port"))
+            other = int(use.text().split()[-1])
+            assert other != taken
+            use.click()
+            qtbot.waitUntil(lambda: ctx.core.importer_running)
+            assert ctx.core.server.port == other
+            assert Settings.load().port == other  # remembered for next time
+        finally:
+            window.close()
+            close(ctx)
+
+
+def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
+    import requests
+
+    from meteorgui.gui.dialogs import CameraSetupDialog
+
+    dlg = CameraSetupDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    dlg.open()
+    assert [f.text() for f in dlg.url_fields] == gui.core.server.urls()
+    dlg.create_button.click()
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=10_000)
+    user, password = dlg.user_field.text(), dlg.password_field.text()
+    r = requests.post(gui.core.server.url, auth=(user, password),
+                      json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+    assert r.json() == {"state": "continue-nocache"}
+    dlg.close()
+
+
+def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
+    from meteorgui.gui.dialogs import SettingsDialog
+
+    dlg = SettingsDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    dlg.silence.setValue(45)
+    dlg.thumb.setValue(200)
+    with qtbot.waitSignal(dlg.applied) as applied:
+        dlg.save()
+    assert applied.args == [False]
+    saved = yaml.safe_load(Settings.path().read_text())
+    assert saved["silence_warning_minutes"] == 45 and saved["thumbnail_size"] == 200
+    assert Settings.load().silence_warning_minutes == 45
+
+
+def test_malformed_settings_fall_back_to_defaults(tmp_path):
+    path = tmp_path / "settings.yaml"
+    path.write_text("port: lots\nnotifications: maybe\nthumbnail_size: 96\nfuture_key: 1\n")
+    s = Settings.load(path)
+    assert (s.port, s.notifications, s.thumbnail_size) == (8080, True, 96)
+    assert s.extra == {"future_key": 1}
+    path.write_text("[not, a, mapping")
+    assert Settings.load(path) == Settings()
+
+
+def test_users_are_never_stored_or_logged_in_clear(gui, qtbot):
+    con = sqlite3.connect(gui.archive.db.path)
+    try:
+        rows = con.execute("SELECT password_hash FROM users").fetchall()
+    finally:
+        con.close()
+    assert rows and all(CAMERA_USER[1] not in r[0] for r in rows)
+    log = (gui.archive.data_dir / "logs").glob("*.log")
+    assert all(CAMERA_USER[1] not in p.read_text() for p in log)
+
+
+def _count_events(db: str) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
+    data = tmp_path / "demo"
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo", "--data-dir", str(data)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        db = str(data / "archive.sqlite3")
+        # Events arrive within seconds, through the real importer.
+        qtbot.waitUntil(lambda: p.poll() is not None or _count_events(db) >= 2, timeout=30_000)
+        assert p.poll() is None, p.stderr.read()
+        p.send_signal(signal.SIGINT)  # the same path as Ctrl+Q: the window closes
+        assert p.wait(30) == 0
+    finally:
+        p.kill()
+        out, err = p.communicate()
+    assert "Traceback" not in err, err
+    assert _count_events(db) >= 2
+
+
+def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
+    from meteorgui.gui.main import DemoCamera
+
+    camera = DemoCamera(gui.core, events=40, timelapse=40, rate=200)
+    camera.start()
+    qtbot.waitUntil(lambda: gui.archive.count("events") >= 3, timeout=20_000)
+    gui.window.close()
+    camera.stop()
+    # Every archived event has all of its files' bytes, whole.
+    assert gui.archive.verify() == []
+    for event in gui.archive.events():
+        assert all(gui.archive.has_bytes(f) for f in event.files)
+
+
+def test_no_modal_dialog_is_left_open(gui):
+    assert not any(isinstance(w, QMessageBox) and w.isVisible()
+                   for w in QApplication.topLevelWidgets())
