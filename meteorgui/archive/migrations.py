@@ -120,6 +120,193 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX resend_files_offer ON resend_files(offer_id);
         """,
     ),
+    (
+        2,
+        "browse_and_reviews",
+        """
+        CREATE TABLE reviews (
+            event_id    TEXT PRIMARY KEY,    -- the user's classification, beside the received data
+            label       TEXT NOT NULL,
+            reviewed_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE event_summary (
+            seq         INTEGER PRIMARY KEY, -- insertion order: a browsing snapshot is seq <= n
+            event_id    TEXT NOT NULL UNIQUE,
+            camera_id   TEXT NOT NULL,
+            event_time  INTEGER NOT NULL,
+            event_type  TEXT NOT NULL,
+            duration    REAL NOT NULL DEFAULT -1,   -- seconds; -1 when the camera did not say
+            brightness  REAL NOT NULL DEFAULT -1,   -- peak amplitude; -1 when unknown
+            n_files     INTEGER NOT NULL DEFAULT 0,
+            still_id    TEXT,
+            still_md5   TEXT,
+            still_mime  TEXT,
+            still_rank  INTEGER NOT NULL DEFAULT 99,  -- lower is better, as thumbnails.still_rank
+            label       TEXT,                 -- copy of reviews.label, kept by triggers
+            search      TEXT NOT NULL DEFAULT ''  -- the event's metadata as key=value words
+        );
+        CREATE INDEX event_summary_time ON event_summary(event_time);
+        CREATE INDEX event_summary_camera ON event_summary(camera_id, event_time);
+        CREATE INDEX event_summary_type ON event_summary(event_type, event_time);
+        CREATE INDEX event_summary_label ON event_summary(label, event_time);
+        CREATE INDEX event_summary_duration ON event_summary(duration, event_time);
+        CREATE INDEX event_summary_brightness ON event_summary(brightness, event_time);
+        CREATE INDEX files_standalone_time ON files(file_time) WHERE event_id IS NULL;
+
+        CREATE TRIGGER event_summary_event AFTER INSERT ON events BEGIN
+            INSERT INTO event_summary (event_id, camera_id, event_time, event_type, label)
+            VALUES (NEW.event_id, NEW.camera_id, NEW.event_time, NEW.event_type,
+                    (SELECT label FROM reviews WHERE event_id = NEW.event_id));
+        END;
+
+        CREATE TRIGGER event_summary_search AFTER INSERT ON meta BEGIN
+            UPDATE event_summary SET search = search || ' ' || NEW.key || '=' || NEW.value
+             WHERE event_id = NEW.owner_id;
+        END;
+
+        CREATE TRIGGER event_summary_duration AFTER INSERT ON meta
+        WHEN NEW.key = 'meteorpi:duration' AND NEW.num IS NOT NULL BEGIN
+            UPDATE event_summary SET duration = NEW.num WHERE event_id = NEW.owner_id;
+        END;
+
+        CREATE TRIGGER event_summary_brightness AFTER INSERT ON meta
+        WHEN NEW.key IN ('meteorpi:peakAmplitude', 'meteorpi:amplitudePeak',
+                         'meteorpi:peakBrightness', 'meteorpi:brightness')
+             AND NEW.num IS NOT NULL BEGIN
+            UPDATE event_summary SET brightness = NEW.num WHERE event_id = NEW.owner_id;
+        END;
+
+        -- Which file pictures an event best, as thumbnails.still_rank (lower is better).
+        CREATE VIEW file_still_rank AS
+        SELECT file_id, event_id, file_index, md5, mime_type,
+               CASE
+                   WHEN IFNULL(semantic_type, '') LIKE '%maxbrightness%'
+                        AND IFNULL(semantic_type, '') LIKE '%lenscorr%' THEN 0
+                   WHEN IFNULL(semantic_type, '') LIKE '%maxbrightness%'
+                        OR (IFNULL(semantic_type, '') LIKE '%lenscorr%'
+                            AND mime_type LIKE 'image/%') THEN 1
+                   WHEN lower(mime_type) = 'image/png' THEN 2
+                   WHEN mime_type LIKE 'image/%' THEN 3
+                   WHEN mime_type LIKE 'video/%' THEN 4
+                   ELSE 99
+               END AS still_rank
+        FROM files;
+
+        CREATE TRIGGER event_summary_file AFTER INSERT ON files
+        WHEN NEW.event_id IS NOT NULL BEGIN
+            UPDATE event_summary SET n_files = n_files + 1 WHERE event_id = NEW.event_id;
+            UPDATE event_summary
+               SET (still_id, still_md5, still_mime, still_rank) =
+                   (SELECT file_id, md5, mime_type, still_rank FROM file_still_rank
+                     WHERE file_id = NEW.file_id)
+             WHERE event_id = NEW.event_id
+               AND still_rank > (SELECT still_rank FROM file_still_rank
+                                  WHERE file_id = NEW.file_id);
+        END;
+
+        CREATE TRIGGER reviews_insert AFTER INSERT ON reviews BEGIN
+            UPDATE event_summary SET label = NEW.label WHERE event_id = NEW.event_id;
+        END;
+        CREATE TRIGGER reviews_update AFTER UPDATE ON reviews BEGIN
+            UPDATE event_summary SET label = NEW.label WHERE event_id = NEW.event_id;
+        END;
+        CREATE TRIGGER reviews_delete AFTER DELETE ON reviews BEGIN
+            UPDATE event_summary SET label = NULL WHERE event_id = OLD.event_id;
+        END;
+
+        INSERT INTO event_summary (event_id, camera_id, event_time, event_type)
+        SELECT event_id, camera_id, event_time, event_type FROM events ORDER BY rowid;
+        UPDATE event_summary SET
+            duration = IFNULL((SELECT num FROM meta WHERE owner_id = event_summary.event_id
+                               AND key = 'meteorpi:duration' AND num IS NOT NULL
+                               ORDER BY idx DESC LIMIT 1), -1),
+            brightness = IFNULL((SELECT num FROM meta WHERE owner_id = event_summary.event_id
+                                 AND key IN ('meteorpi:peakAmplitude', 'meteorpi:amplitudePeak',
+                                             'meteorpi:peakBrightness', 'meteorpi:brightness')
+                                 AND num IS NOT NULL ORDER BY idx DESC LIMIT 1), -1),
+            n_files = (SELECT COUNT(*) FROM files WHERE files.event_id = event_summary.event_id),
+            search = IFNULL((SELECT ' ' || group_concat(key || '=' || value, ' ')
+                             FROM (SELECT key, value FROM meta
+                                    WHERE owner_id = event_summary.event_id ORDER BY idx)), '');
+        UPDATE event_summary
+           SET (still_id, still_md5, still_mime, still_rank) =
+               (SELECT file_id, md5, mime_type, still_rank FROM file_still_rank v
+                 WHERE v.event_id = event_summary.event_id AND v.still_rank < 99
+                 ORDER BY v.still_rank, v.file_index LIMIT 1)
+         WHERE EXISTS (SELECT 1 FROM file_still_rank v
+                        WHERE v.event_id = event_summary.event_id AND v.still_rank < 99);
+        """,
+    ),
+    (
+        3,
+        "exports",
+        """
+        -- Where the archive can be exported to. The password is never here: it is in the
+        -- OS keyring (or a user-only file) under the target_id.
+        CREATE TABLE export_targets (
+            target_id   TEXT PRIMARY KEY,    -- 32 hex digits
+            name        TEXT NOT NULL UNIQUE,
+            url         TEXT NOT NULL,       -- the import URL, e.g. https://host/import
+            user        TEXT NOT NULL,
+            ca_bundle   TEXT,                -- CA bundle for a self-signed server; NULL = system CAs
+            timeout     REAL NOT NULL DEFAULT 120,   -- seconds to wait for an answer
+            created_at  INTEGER NOT NULL
+        );
+
+        -- What is still to be sent (or failed); a row leaves when the target says complete.
+        CREATE TABLE export_queue (
+            target_id   TEXT NOT NULL REFERENCES export_targets(target_id) ON DELETE CASCADE,
+            entity_id   TEXT NOT NULL,
+            kind        TEXT NOT NULL,       -- 'event' or 'file' (a standalone file record)
+            entity_time INTEGER NOT NULL,    -- oldest first, as a MeteorPi node sends
+            state       TEXT NOT NULL,       -- 'queued', 'sending' or 'failed'
+            force       INTEGER NOT NULL DEFAULT 0,  -- send even if already exported
+            source      TEXT NOT NULL,       -- 'manual', 'cli', 'resend', 'rule:<id>'
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            bytes_sent  INTEGER NOT NULL DEFAULT 0,
+            last_error  TEXT,
+            queued_at   INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL,
+            PRIMARY KEY (target_id, entity_id)
+        );
+        CREATE INDEX export_queue_next ON export_queue(target_id, state, entity_time);
+
+        -- What each target answered 'complete' for.
+        CREATE TABLE export_done (
+            target_id    TEXT NOT NULL REFERENCES export_targets(target_id) ON DELETE CASCADE,
+            entity_id    TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            completed_at INTEGER NOT NULL,
+            bytes_sent   INTEGER NOT NULL DEFAULT 0,
+            times        INTEGER NOT NULL DEFAULT 1,  -- complete answers, forced resends included
+            PRIMARY KEY (target_id, entity_id)
+        );
+        CREATE INDEX export_done_entity ON export_done(entity_id);
+
+        -- Scheduled exports: a search, a target, a time window, a bandwidth cap, and the
+        -- visible state of their last runs.
+        CREATE TABLE export_rules (
+            rule_id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            name            TEXT NOT NULL,
+            target_id       TEXT NOT NULL REFERENCES export_targets(target_id),
+            search          TEXT NOT NULL,   -- JSON of exports.Selection
+            enabled         INTEGER NOT NULL DEFAULT 1,
+            window_start    INTEGER,         -- minutes after local midnight; NULL = any time
+            window_end      INTEGER,         -- exclusive; may be before start (overnight)
+            bandwidth       INTEGER,         -- bytes/s while streaming; NULL = no cap
+            interval_s      INTEGER NOT NULL DEFAULT 900,
+            state           TEXT NOT NULL DEFAULT 'idle',
+            failures        INTEGER NOT NULL DEFAULT 0,  -- in a row
+            last_error      TEXT,
+            last_run_at     INTEGER,
+            last_ok_at      INTEGER,
+            next_attempt_at INTEGER,
+            created_at      INTEGER NOT NULL
+        );
+        CREATE INDEX export_rules_target ON export_rules(target_id);
+        """,
+    ),
 ]
 
 

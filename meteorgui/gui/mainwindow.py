@@ -7,7 +7,7 @@ import socket
 import time
 from datetime import datetime
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self.browser.eventSelected.connect(self.detail.show_event)
+        self.browser.reviewed.connect(self._reviewed)
 
         self.monitor = ImportMonitor(ctx, self)
         self.monitor_dock = self._dock("Import monitor", self.monitor, "monitor",
@@ -132,12 +133,18 @@ class MainWindow(QMainWindow):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
+        edit = m.addMenu("&Edit")
+        edit.addAction(self.browser.undo_action)
+        edit.addAction(self.browser.redo_action)
         imp = m.addMenu("&Importer")
         for act in (self.act_importer, self.act_camera_setup, self.act_users):
             imp.addAction(act)
         ev = m.addMenu("&Events")
         for act in (self.act_resend, self.act_summary):
             ev.addAction(act)
+        review = ev.addMenu("&Review")
+        for act in self.browser.review_actions:
+            review.addAction(act)
         self.events_menu = ev
         view = m.addMenu("&View")
         view.addAction(self.monitor_dock.toggleViewAction())
@@ -285,6 +292,11 @@ class MainWindow(QMainWindow):
             return
         ResendDialog(self.ctx, ids, self).open()
 
+    def _reviewed(self, event_ids: list) -> None:
+        info = getattr(self.detail, "info", None)
+        if info is not None and info.event.event_id in event_ids:
+            self.detail.refresh()
+
     def show_summary(self) -> None:
         from .summary import NightSummaryDialog
 
@@ -323,6 +335,3 @@ class MainWindow(QMainWindow):
         self.ctx.core.stop_importer()
         log.info("window closed in %.0f ms", (time.monotonic() - t) * 1000)
 
-
-def documents_dir() -> str:
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)

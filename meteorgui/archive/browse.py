@@ -1,0 +1,527 @@
+"""Browsing the archive: filtered, sorted, paged event rows; reviews; nights and their counts.
+
+Plain Python over SQLite (no Qt). Rows come from ``event_summary``, one
+light row per event kept by triggers (migration 2), so a page of a 200k-event
+archive is one indexed range read, never a join over files and metadata.
+
+Snapshots: ``event_summary.seq`` grows with every stored event. A browser
+that has shown everything up to ``seq <= n`` asks ``arrivals(q, since=n)`` for
+what came later, with each new row's position in the new snapshot, so it can
+insert rows in place instead of re-reading. ``snapshot()`` wraps a few reads
+in one read transaction, so they see the same archive.
+
+Reviews are the user's classification of an event, kept in their own table
+beside the received data, which they never alter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejected")
+UNREVIEWED = "unreviewed"  # review filter: no label yet
+REVIEWED = "reviewed"  # review filter: any label
+SORTS = ("time", "duration", "brightness")
+DURATION_KEYS = ("meteorpi:duration",)
+BRIGHTNESS_KEYS = ("meteorpi:peakAmplitude", "meteorpi:amplitudePeak",
+                   "meteorpi:peakBrightness", "meteorpi:brightness")
+UNKNOWN = -1.0  # what event_summary stores for a duration or brightness the camera did not send
+STRIP_LIMIT = 5000
+
+_SORT_COLUMNS = {
+    "time": ("event_time", "seq"),
+    "duration": ("duration", "event_time", "seq"),
+    "brightness": ("brightness", "event_time", "seq"),
+}
+
+
+class Row(NamedTuple):
+    """One event as a browser lists it."""
+
+    event_id: str
+    camera_id: str
+    event_time: int
+    event_type: str
+    n_files: int
+    label: str | None  # the review label, None if unreviewed
+    still_id: str | None  # the file that best pictures the event
+    still_md5: str | None
+    still_mime: str | None
+    duration: float | None  # seconds
+    brightness: float | None  # peak amplitude as the camera reports it
+    seq: int  # archive insertion order
+
+    def sort_key(self, sort: str) -> tuple:
+        if sort == "time":
+            return (self.event_time, self.seq)
+        value = self.duration if sort == "duration" else self.brightness
+        return (UNKNOWN if value is None else value, self.event_time, self.seq)
+
+
+_ROW_COLS = ("event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
+             " still_mime, duration, brightness, seq")
+
+
+def _row(r: tuple) -> Row:
+    duration = None if r[9] < 0 else r[9]
+    brightness = None if r[10] < 0 else r[10]
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11])
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a browser shows: filters and an order.
+
+    ``review`` is None (any), ``'unreviewed'``, ``'reviewed'`` or one label.
+    ``text``: every word must appear in the event's metadata (as
+    ``key=value``), its id, camera id, type or review label
+    (case-insensitive).
+    ``keep``: event ids listed whatever their review state now, so an event
+    stays in view after it was reviewed out of the filter.
+    """
+
+    after: int | None = None  # ms, inclusive
+    before: int | None = None  # ms, exclusive
+    camera_id: str | None = None
+    event_type: str | None = None
+    review: str | None = None
+    text: str = ""
+    sort: str = "time"
+    descending: bool = True
+    keep: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+        if self.review not in (None, UNREVIEWED, REVIEWED, *LABELS):
+            raise ValueError(f"unknown review filter {self.review!r}")
+
+    def replace(self, **changes) -> Query:
+        return dataclasses.replace(self, **changes)
+
+    def matches(self, row: Row, text_hit: bool = True) -> bool:
+        """Whether a row passes the filters (text is judged by the caller: ``text_hit``)."""
+        if self.after is not None and row.event_time < self.after:
+            return False
+        if self.before is not None and row.event_time >= self.before:
+            return False
+        if self.camera_id is not None and row.camera_id != self.camera_id:
+            return False
+        if self.event_type is not None and row.event_type != self.event_type:
+            return False
+        if self.review is not None and row.event_id not in self.keep:
+            if self.review == UNREVIEWED and row.label is not None:
+                return False
+            if self.review == REVIEWED and row.label is None:
+                return False
+            if self.review in LABELS and row.label != self.review:
+                return False
+        return text_hit or not self.text.split()
+
+
+def _conn(src) -> sqlite3.Connection:
+    return src if isinstance(src, sqlite3.Connection) else src.db.read()
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_TEXT_CLAUSE = (
+    "(search LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR camera_id LIKE ? ESCAPE '\\'"
+    " OR event_type LIKE ? ESCAPE '\\' OR IFNULL(label, '') LIKE ? ESCAPE '\\')")
+
+
+NARROW_MS = 3 * 86_400_000  # a time range this short is read through the time index
+
+
+def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str], list]:
+    """WHERE clauses for a query. ``ordered``: for reads in sort order (pages, positions).
+
+    Sorting a wide range by duration or brightness is best done walking that
+    column's index; an equality filter on a column with few values (two
+    cameras, one event type, "unreviewed") would otherwise make SQLite fetch
+    every match and sort them all. A leading ``+`` keeps SQLite off those
+    columns' indexes. Review labels keep theirs: labelled events are few.
+    """
+    wide = q.after is None or q.before is None or q.before - q.after > NARROW_MS
+    plain = "+" if ordered and wide and q.sort != "time" else ""
+    clauses: list[str] = []
+    args: list = []
+    if q.after is not None:
+        clauses.append("event_time >= ?")
+        args.append(q.after)
+    if q.before is not None:
+        clauses.append("event_time < ?")
+        args.append(q.before)
+    if q.camera_id is not None:
+        clauses.append(f"{plain}camera_id = ?")
+        args.append(q.camera_id)
+    if q.event_type is not None:
+        clauses.append(f"{plain}event_type = ?")
+        args.append(q.event_type)
+    if q.review is not None:
+        if q.review == UNREVIEWED:  # usually most events: walk the sort index instead
+            cond = f"{plain}label IS NULL"
+        elif q.review == REVIEWED:
+            cond = "label IS NOT NULL"
+        else:
+            cond = "label = ?"
+            args.append(q.review)
+        if q.keep:
+            keep = sorted(q.keep)
+            cond = f"({cond} OR event_id IN ({','.join('?' * len(keep))}))"
+            args.extend(keep)
+        clauses.append(cond)
+    for word in q.text.split():
+        pattern = _like(word)
+        clauses.append(_TEXT_CLAUSE)
+        args.extend([pattern] * 5)
+    if upto is not None:
+        clauses.append("seq <= ?")
+        args.append(upto)
+    return clauses, args
+
+
+def _sql_where(clauses: list[str]) -> str:
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def _order(q: Query) -> str:
+    direction = "DESC" if q.descending else "ASC"
+    return " ORDER BY " + ", ".join(f"{c} {direction}" for c in _SORT_COLUMNS[q.sort])
+
+
+def _before_clause(q: Query, row: Row) -> tuple[str, list]:
+    """Rows that come before ``row`` in the query's order (strictly)."""
+    cols = _SORT_COLUMNS[q.sort]
+    key = list(row.sort_key(q.sort))
+    op = ">" if q.descending else "<"
+    # The bound on the leading column lets SQLite range-scan the sort index; the row value
+    # comparison makes it exact.
+    sql = f"{cols[0]} {op}= ? AND ({', '.join(cols)}) {op} ({', '.join('?' * len(cols))})"
+    return sql, [key[0], *key]
+
+
+def _after_clause(q: Query, row: Row) -> tuple[str, list]:
+    """Rows that come after ``row`` in the query's order (strictly)."""
+    return _before_clause(q.replace(descending=not q.descending), row)
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def watermark(src) -> int:
+    """The newest event_summary.seq: everything archived so far is seq <= this."""
+    return _conn(src).execute("SELECT IFNULL(MAX(seq), 0) FROM event_summary").fetchone()[0]
+
+
+@contextmanager
+def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
+    """This thread's reader inside one read transaction, and the watermark it sees."""
+    conn = archive.db.read()
+    if conn.in_transaction:
+        yield conn, watermark(conn)
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn, watermark(conn)  # the first read fixes the snapshot
+    finally:
+        conn.execute("COMMIT")
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def count(src, q: Query, upto: int | None = None) -> int:
+    clauses, args = _where(q, upto)
+    sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
+    return _conn(src).execute(sql, args).fetchone()[0]
+
+
+def page(src, q: Query, offset: int, limit: int, upto: int | None = None,
+         after: Row | None = None) -> list[Row]:
+    """``limit`` rows from position ``offset`` in the query's order.
+
+    With ``after`` (a row of the same query and snapshot), ``offset`` counts
+    from the row following it, so reading on from a known row never scans
+    what lies before it.
+    """
+    clauses, args = _where(q, upto, ordered=True)
+    if after is not None:
+        sql, more = _after_clause(q, after)
+        clauses.append(sql)
+        args.extend(more)
+    sql = (f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q)
+           + " LIMIT ? OFFSET ?")
+    args.extend([int(limit), int(offset)])
+    return [_row(r) for r in _conn(src).execute(sql, args)]
+
+
+def get_row(src, event_id: str) -> Row | None:
+    r = _conn(src).execute(
+        f"SELECT {_ROW_COLS} FROM event_summary WHERE event_id = ?", (event_id,)).fetchone()
+    return None if r is None else _row(r)
+
+
+def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None:
+    clauses, args = _where(q, upto)
+    clauses.append("event_id = ?")
+    args.append(event_id)
+    r = conn.execute(f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses),
+                     args).fetchone()
+    return None if r is None else _row(r)
+
+
+def _position(conn, q: Query, row: Row, upto: int | None) -> int:
+    clauses, args = _where(q, upto, ordered=True)
+    sql, more = _before_clause(q, row)
+    clauses.append(sql)
+    args.extend(more)
+    return conn.execute("SELECT COUNT(*) FROM event_summary" + _sql_where(clauses),
+                        args).fetchone()[0]
+
+
+def position_of(src, q: Query, event_id: str, upto: int | None = None) -> int | None:
+    """The row index of an event in the query's order, or None if it does not match."""
+    conn = _conn(src)
+    row = _matching_row(conn, q, event_id, upto)
+    return None if row is None else _position(conn, q, row, upto)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    watermark: int  # the snapshot the positions refer to
+    rows: list[tuple[int, Row]]  # (position in that snapshot, row), ascending positions
+
+
+def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
+    """Events archived after ``since`` that match, each with its final position.
+
+    Positions count rows in the snapshot ``seq <= watermark``, so inserting
+    the rows in ascending position order into a list that held the snapshot
+    ``seq <= since`` reproduces the new snapshot exactly.
+    """
+    conn = _conn(src)
+    top = watermark(conn) if upto is None else upto
+    clauses, args = _where(q, top, ordered=True)
+    clauses.append("seq > ?")
+    args.append(since)
+    rows = [_row(r) for r in conn.execute(
+        f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q), args)]
+    return Arrivals(top, [(_position(conn, q, row, top), row) for row in rows])
+
+
+# --------------------------------------------------------------------------- choices
+
+
+def cameras(src) -> list[tuple[str, str]]:
+    """(camera_id, installation name) of every camera that sent a status, by id."""
+    names: dict[str, str] = {}
+    for camera_id, body in _conn(src).execute(
+            "SELECT camera_id, body FROM statuses ORDER BY camera_id, valid_from"):
+        try:
+            names[camera_id] = json.loads(body).get("inst_name") or ""
+        except (ValueError, AttributeError):
+            names[camera_id] = ""
+    return sorted(names.items())
+
+
+def event_types(src) -> list[str]:
+    conn = _conn(src)
+    out: list[str] = []
+    last = ""
+    while True:  # a loose index scan: one index probe per distinct type
+        t = conn.execute("SELECT MIN(event_type) FROM event_summary WHERE event_type > ?",
+                         (last,)).fetchone()[0]
+        if t is None:
+            return out
+        out.append(t)
+        last = t
+
+
+# --------------------------------------------------------------------------- nights
+
+
+def night_start(t_ms: int, hour: int = 12) -> int:
+    """Start (ms) of the night holding ``t_ms``: the last local ``hour``:00 at or before it."""
+    dt = datetime.fromtimestamp(t_ms / 1000)
+    start = dt.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if dt < start:
+        start -= timedelta(days=1)
+    return int(start.timestamp() * 1000)
+
+
+def night_end(start_ms: int) -> int:
+    """The start of the following night (23 or 25 hours later across a clock change)."""
+    dt = datetime.fromtimestamp(start_ms / 1000) + timedelta(days=1)
+    return int(dt.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Night:
+    start_ms: int
+    end_ms: int
+    events: int
+    files: int  # standalone (time-lapse) files
+
+
+_LATEST_EVENT = "SELECT MAX(event_time) FROM event_summary WHERE event_time < ?"
+_LATEST_FILE = "SELECT MAX(file_time) FROM files WHERE event_id IS NULL AND file_time < ?"
+_FAR_FUTURE = 1 << 62
+
+
+def _starts(conn, sql: str, hour: int) -> set[int]:
+    starts = set()
+    t = conn.execute(sql, (_FAR_FUTURE,)).fetchone()[0]
+    while t is not None:  # a loose index scan: one probe per night
+        s = night_start(t, hour)
+        starts.add(s)
+        t = conn.execute(sql, (s,)).fetchone()[0]
+    return starts
+
+
+def nights(src, hour: int = 12) -> list[Night]:
+    """Every night with events or time-lapse files, newest first, with their counts."""
+    conn = _conn(src)
+    starts = _starts(conn, _LATEST_EVENT, hour) | _starts(conn, _LATEST_FILE, hour)
+    out = []
+    for s in sorted(starts, reverse=True):
+        e = night_end(s)
+        n_events = conn.execute(
+            "SELECT COUNT(*) FROM event_summary WHERE event_time >= ? AND event_time < ?",
+            (s, e)).fetchone()[0]
+        n_files = conn.execute(
+            "SELECT COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
+            " AND file_time < ?", (s, e)).fetchone()[0]
+        out.append(Night(s, e, n_events, n_files))
+    return out
+
+
+@dataclass
+class NightCounts:
+    """Events of one night per hour, per camera and per review state."""
+
+    start_ms: int
+    end_ms: int
+    hours: list[int]  # start (ms) of each hour of the night
+    cameras: list[str]
+    by_camera: dict[str, list[int]]  # camera -> events per hour
+    by_label: dict[str | None, list[int]]  # label (None: unreviewed) -> events per hour
+    table: dict[str, dict[str | None, int]]  # camera -> label -> events
+    standalone: dict[str, int]  # camera -> time-lapse files
+
+    @property
+    def total(self) -> int:
+        return sum(sum(v) for v in self.by_camera.values())
+
+
+def hourly_counts(src, night_start_ms: int) -> NightCounts:
+    conn = _conn(src)
+    start, end = night_start_ms, night_end(night_start_ms)
+    n_hours = max(1, -(-(end - start) // 3_600_000))
+    hours = [start + h * 3_600_000 for h in range(n_hours)]
+    by_camera: dict[str, list[int]] = {}
+    by_label: dict[str | None, list[int]] = {}
+    table: dict[str, dict[str | None, int]] = {}
+    for t, camera, label in conn.execute(
+            "SELECT event_time, camera_id, label FROM event_summary"
+            " WHERE event_time >= ? AND event_time < ?", (start, end)):
+        h = min(n_hours - 1, (t - start) // 3_600_000)
+        by_camera.setdefault(camera, [0] * n_hours)[h] += 1
+        by_label.setdefault(label, [0] * n_hours)[h] += 1
+        per = table.setdefault(camera, {})
+        per[label] = per.get(label, 0) + 1
+    standalone = dict(conn.execute(
+        "SELECT camera_id, COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
+        " AND file_time < ? GROUP BY camera_id", (start, end)).fetchall())
+    cams = sorted(set(by_camera) | set(standalone))
+    for c in cams:
+        by_camera.setdefault(c, [0] * n_hours)
+        table.setdefault(c, {})
+    return NightCounts(start, end, hours, cams, by_camera, by_label, table, standalone)
+
+
+# --------------------------------------------------------------------------- time-lapse
+
+
+class StripFile(NamedTuple):
+    file_id: str
+    camera_id: str
+    file_time: int
+    mime_type: str
+    md5: str
+    semantic_type: str | None
+    file_name: str | None
+
+
+def standalone_files(src, after: int | None, before: int | None, camera_id: str | None = None,
+                     limit: int = STRIP_LIMIT) -> list[StripFile]:
+    """Standalone (time-lapse) files in a time range, oldest first, at most ``limit``."""
+    clauses, args = ["event_id IS NULL"], []
+    if after is not None:
+        clauses.append("file_time >= ?")
+        args.append(after)
+    if before is not None:
+        clauses.append("file_time < ?")
+        args.append(before)
+    if camera_id is not None:
+        clauses.append("camera_id = ?")
+        args.append(camera_id)
+    sql = ("SELECT file_id, camera_id, file_time, mime_type, md5, semantic_type, file_name"
+           " FROM files INDEXED BY files_standalone_time" + _sql_where(clauses)
+           + " ORDER BY file_time, file_id LIMIT ?")
+    args.append(int(limit))
+    return [StripFile(*r) for r in _conn(src).execute(sql, args)]
+
+
+# --------------------------------------------------------------------------- reviews
+
+
+def reviews(src, event_ids: Iterable[str]) -> dict[str, str]:
+    """The labels of those events that have one."""
+    ids = list(event_ids)
+    out: dict[str, str] = {}
+    conn = _conn(src)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(
+            f"SELECT event_id, label FROM reviews WHERE event_id IN ({marks})", chunk))
+    return out
+
+
+def set_reviews(archive, changes: dict[str, str | None], at_ms: int | None = None) -> None:
+    """Label events (None clears a label), in one transaction."""
+    for label in changes.values():
+        if label is not None and label not in LABELS:
+            raise ValueError(f"unknown review label {label!r}")
+    at = int(time.time() * 1000) if at_ms is None else at_ms
+    with archive.db.write() as conn:
+        for event_id, label in changes.items():
+            if label is None:
+                conn.execute("DELETE FROM reviews WHERE event_id = ?", (event_id,))
+            else:
+                conn.execute(
+                    "INSERT INTO reviews (event_id, label, reviewed_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT(event_id) DO UPDATE SET label = excluded.label,"
+                    " reviewed_at = excluded.reviewed_at",
+                    (event_id, label, at))
+
+
+def review(archive, event_ids: Iterable[str], label: str | None) -> dict[str, str | None]:
+    """Give events one label (None clears); returns their previous labels, for undo."""
+    ids = list(dict.fromkeys(event_ids))
+    with archive.db.write() as conn:  # read the old labels and write in one transaction
+        before = reviews(conn, ids)
+        set_reviews(archive, {i: label for i in ids})
+    return {i: before.get(i) for i in ids}

@@ -1,0 +1,216 @@
+"""Painting event tiles (grid) and time-lapse stills (strip) with their thumbnails."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time, short_type
+from .review import BY_NAME, label_text
+
+SKY = QColor("#0d1119")
+GLOW = QColor(255, 190, 50)
+PAD = 6
+TEXT_LINES = 2
+
+
+def draw_image(painter: QPainter, area: QRect, image: QImage) -> None:
+    """The image scaled into ``area`` with its aspect kept, centred, on a night-sky ground."""
+    painter.fillRect(area, SKY)
+    if image is None or image.isNull():
+        return
+    size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    target = QRect(0, 0, size.width(), size.height())
+    target.moveCenter(area.center())
+    painter.drawImage(target, image)
+
+
+def _card_path(rect: QRect) -> QPainterPath:
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(rect).adjusted(4.5, 4.5, -4.5, -4.5), 7, 7)
+    return path
+
+
+def draw_pill(painter: QPainter, x: int, y: int, text: str, color: QColor, font: QFont) -> None:
+    painter.setFont(font)
+    fm = painter.fontMetrics()
+    rect = QRectF(x, y, fm.horizontalAdvance(text) + 12, fm.height() + 4)
+    path = QPainterPath()
+    path.addRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+    painter.fillPath(path, color)
+    painter.setPen(QColor("white"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class EventTileDelegate(QStyledItemDelegate):
+    """A card per event: best still, review badge, time, duration and camera.
+
+    Finished cards are kept as pixmaps (a small LRU), so repainting the grid
+    while events stream in costs one drawPixmap per card; the fading
+    highlight of a new card is drawn over it.
+    """
+
+    CACHE = 160  # cards (about 120 kB each at the default size)
+
+    def __init__(self, thumbs, thumb_size: int, camera_names, parent=None):
+        super().__init__(parent)
+        self._thumbs = thumbs
+        self._camera_names = camera_names  # callable: camera_id -> display name
+        self._cache: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self.set_thumb_size(thumb_size)
+
+    def set_thumb_size(self, size: int) -> None:
+        self._size = int(size)
+        self.clear_cache()
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def cell_size(self, font_height: int) -> QSize:
+        w = self._size + 2 * PAD + 8
+        h = self._size * 3 // 4 + 2 * PAD + 8 + TEXT_LINES * (font_height + 2) + 4
+        return QSize(w, h)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return self.cell_size(option.fontMetrics.height())
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        row = index.data(ROW_ROLE)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        state = "" if row is None or not row.still_id else self._thumbs.state(
+            row.still_id, row.still_md5 or "", self._size)
+        if state == "loading":  # keep asking: that is what queues (and re-queues) the decoding
+            self._thumbs.get(row.still_id, row.still_md5 or "", row.still_mime or "", self._size)
+        if row is None:
+            self._paint_card(painter, option, row, selected, hover)
+        else:
+            dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+            key = (row.event_id, row.label, state, selected, hover, option.rect.width(),
+                   option.rect.height(), dpr)
+            pixmap = self._cache.get(key)
+            if pixmap is None:
+                pixmap = QPixmap(option.rect.size() * dpr)
+                pixmap.setDevicePixelRatio(dpr)
+                pixmap.fill(Qt.GlobalColor.transparent)
+                p = QPainter(pixmap)
+                local = QStyleOptionViewItem(option)
+                local.rect = QRect(0, 0, option.rect.width(), option.rect.height())
+                self._paint_card(p, local, row, selected, hover)
+                p.end()
+                self._cache[key] = pixmap
+                while len(self._cache) > self.CACHE:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+            painter.drawPixmap(option.rect.topLeft(), pixmap)
+        level = float(index.data(HIGHLIGHT_ROLE) or 0.0)
+        if level > 0:
+            glow = QColor(GLOW)
+            glow.setAlphaF(0.5 * level)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(glow, 3))
+            painter.drawPath(_card_path(option.rect))
+            glow.setAlphaF(0.22 * level)
+            painter.fillPath(_card_path(option.rect), glow)
+            painter.restore()
+
+    def _paint_card(self, painter: QPainter, option: QStyleOptionViewItem, row, selected: bool,
+                    hover: bool) -> None:
+        pal = option.palette
+        card = QRect(option.rect).adjusted(4, 4, -4, -4)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        path = _card_path(option.rect)
+        painter.fillPath(path, pal.base())
+        if selected:
+            tint = pal.highlight().color()
+            tint.setAlphaF(0.28)
+            painter.fillPath(path, tint)
+        border = pal.highlight().color() if selected else pal.mid().color()
+        if hover and not selected:
+            border = pal.highlight().color().lighter(130)
+        painter.setPen(QPen(border, 2 if selected else 1))
+        painter.drawPath(path)
+
+        img_w = card.width() - 2 * PAD
+        area = QRect(card.x() + PAD, card.y() + PAD, img_w, img_w * 3 // 4)
+        if row is None:
+            painter.fillRect(area, SKY)
+        elif row.still_id:
+            image = self._thumbs.get(row.still_id, row.still_md5 or "", row.still_mime or "",
+                                     self._size)
+            draw_image(painter, area, image)
+        else:
+            draw_image(painter, area, self._thumbs.badge("document", self._size))
+
+        small = QFont(option.font)
+        small.setPointSizeF(max(6.5, option.font.pointSizeF() * 0.8))
+        small.setBold(True)
+        if row is not None and row.label in BY_NAME:
+            draw_pill(painter, area.x() + 4, area.y() + 4, label_text(row.label).upper(),
+                      BY_NAME[row.label].qcolor, small)
+
+        fm = option.fontMetrics
+        line_h = fm.height() + 2
+        text = QRect(card.x() + PAD, area.bottom() + 5, img_w, line_h)
+        painter.setPen(pal.text().color())
+        if row is None:
+            painter.setFont(option.font)
+            painter.setPen(pal.placeholderText().color())
+            painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             "Loading…")
+            painter.restore()
+            return
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         local_time(row.event_time, "%H:%M:%S"))
+        painter.setFont(option.font)
+        painter.setPen(pal.placeholderText().color())
+        right = "" if row.duration is None else f"{row.duration:.2f} s"
+        painter.drawText(text, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
+        second = text.translated(0, line_h)
+        name = self._camera_names(row.camera_id)
+        kind = short_type(row.event_type)
+        line = name if kind == "meteor" else f"{name} · {kind}"
+        painter.drawText(second, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(line, Qt.TextElideMode.ElideRight, second.width()))
+        painter.restore()
+
+
+class StripDelegate(QStyledItemDelegate):
+    """A time-lapse still with its time."""
+
+    def __init__(self, thumbs, thumb_size: int, parent=None):
+        super().__init__(parent)
+        self._thumbs = thumbs
+        self._size = int(thumb_size)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return QSize(self._size + 10, self._size * 3 // 4 + option.fontMetrics.height() + 14)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        f = index.data(ROW_ROLE)
+        pal = option.palette
+        rect = QRect(option.rect).adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if selected:
+            painter.fillRect(rect, pal.highlight())
+        area = QRect(rect.x() + 2, rect.y() + 2, rect.width() - 4, (rect.width() - 4) * 3 // 4)
+        if f is not None:
+            draw_image(painter, area, self._thumbs.get(f.file_id, f.md5, f.mime_type, self._size))
+            painter.setPen(pal.highlightedText().color() if selected else pal.text().color())
+            text = QRect(rect.x(), area.bottom() + 2, rect.width(),
+                         rect.bottom() - area.bottom() - 2)
+            painter.drawText(text, Qt.AlignmentFlag.AlignCenter,
+                             local_time(f.file_time, "%H:%M:%S"))
+        painter.restore()

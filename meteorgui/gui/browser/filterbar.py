@@ -1,0 +1,263 @@
+"""The browser's filter bar: night or date range, camera, type, review state, text and order."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QWidget,
+)
+
+from ...archive import browse
+from ...archive.browse import REVIEWED, UNREVIEWED, Night, Query
+from .model import short_type
+from .review import REVIEW_LABELS
+
+ALL_NIGHTS, DATE_RANGE = "all", "range"
+TEXT_DEBOUNCE_MS = 250
+
+
+def night_title(start_ms: int) -> str:
+    return datetime.fromtimestamp(start_ms / 1000).strftime("%a %d %b %Y")
+
+
+def night_text(n: Night) -> str:
+    text = f"{night_title(n.start_ms)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
+    if n.files:
+        text += f", {n.files} still{'s' if n.files != 1 else ''}"
+    return text
+
+
+def _start_of_night(d: date, hour: int) -> int:
+    return int(datetime(d.year, d.month, d.day, hour).timestamp() * 1000)
+
+
+class FilterBar(QWidget):
+    changed = Signal()  # the query changed (text changes are debounced)
+
+    def __init__(self, hour: int, parent=None):
+        super().__init__(parent)
+        self.hour = hour
+        self._nights: dict[int, Night] = {}
+        self._follow_latest = True
+
+        self.night = QComboBox(self)
+        self.night.setMinimumContentsLength(26)
+        self.night.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.night.setToolTip("The night to show (noon to noon, local time)")
+        self.date_from = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
+        self.date_to = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
+        for d in (self.date_from, self.date_to):
+            d.setDate(QDate.currentDate())
+            d.setVisible(False)
+            d.dateChanged.connect(self._emit)
+        self.date_dash = QLabel("to", self)
+        self.date_dash.setVisible(False)
+
+        self.camera = QComboBox(self)
+        self.camera.setMinimumContentsLength(14)
+        self.camera.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.camera.addItem("All cameras", None)
+        self.event_type = QComboBox(self)
+        self.event_type.addItem("All types", None)
+        self.review = QComboBox(self)
+        self.review.addItem("Any review", None)
+        self.review.addItem("Unreviewed", UNREVIEWED)
+        self.review.addItem("Reviewed", REVIEWED)
+        self.review.insertSeparator(self.review.count())
+        for lab in REVIEW_LABELS:
+            self.review.addItem(lab.text, lab.name)
+
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("Search metadata, ids, labels…")
+        self.text.setClearButtonEnabled(True)
+        self._debounce = QTimer(self, singleShot=True, interval=TEXT_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.changed)
+        self.text.textChanged.connect(lambda _t: self._debounce.start())
+        self.text.returnPressed.connect(self._flush_text)
+
+        self.sort = QComboBox(self)
+        for text, key in (("Time", "time"), ("Duration", "duration"),
+                          ("Brightness", "brightness")):
+            self.sort.addItem(text, key)
+        self.order = QToolButton(self)
+        self.order.setCheckable(True)
+        self.order.setChecked(True)
+        self.order.setAutoRaise(True)
+        self.order.toggled.connect(lambda _c: (self._show_order(), self._emit()))
+        self._show_order()
+
+        for combo in (self.camera, self.event_type, self.review, self.sort):
+            combo.currentIndexChanged.connect(self._emit)
+        self.night.activated.connect(self._night_chosen)
+        self.night.currentIndexChanged.connect(self._night_changed)
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(6)
+        row1 = QHBoxLayout()
+        row1.setSpacing(6)
+        row1.addWidget(self.night, 2)
+        row1.addWidget(self.date_from)
+        row1.addWidget(self.date_dash)
+        row1.addWidget(self.date_to)
+        row1.addSpacing(6)
+        row1.addWidget(self.camera, 1)
+        row1.addWidget(self.event_type)
+        row1.addWidget(self.review)
+        self.row2 = QHBoxLayout()
+        self.row2.setSpacing(6)
+        self.row2.addWidget(self.text, 3)
+        self.row2.addSpacing(6)
+        self.row2.addWidget(QLabel("Sort", self))
+        self.row2.addWidget(self.sort)
+        self.row2.addWidget(self.order)
+        grid.addLayout(row1, 0, 0)
+        grid.addLayout(self.row2, 1, 0)
+
+    # ------------------------------------------------------------------ query
+
+    def query(self) -> Query | None:
+        """The query the widgets describe; None while there is no night to show."""
+        choice = self.night.currentData()
+        after = before = None
+        if choice == DATE_RANGE:
+            a, b = self.date_from.date().toPython(), self.date_to.date().toPython()
+            a, b = min(a, b), max(a, b)
+            after = _start_of_night(a, self.hour)
+            before = browse.night_end(_start_of_night(b, self.hour))
+        elif isinstance(choice, int):
+            after, before = choice, browse.night_end(choice)
+        elif choice != ALL_NIGHTS:
+            return None
+        return Query(after=after, before=before, camera_id=self.camera.currentData(),
+                     event_type=self.event_type.currentData(), review=self.review.currentData(),
+                     text=self.text.text().strip(), sort=self.sort.currentData(),
+                     descending=self.order.isChecked())
+
+    def night_start(self) -> int | None:
+        choice = self.night.currentData()
+        return choice if isinstance(choice, int) else None
+
+    def set_sort(self, sort: str, descending: bool | None = None) -> None:
+        self.sort.blockSignals(True)
+        self.order.blockSignals(True)
+        self.sort.setCurrentIndex(self.sort.findData(sort))
+        if descending is not None:
+            self.order.setChecked(descending)
+        self._show_order()
+        self.sort.blockSignals(False)
+        self.order.blockSignals(False)
+        self._emit()
+
+    def _emit(self, *_args) -> None:
+        self._debounce.stop()
+        self.changed.emit()
+
+    def _flush_text(self) -> None:
+        if self._debounce.isActive():
+            self._emit()
+
+    def _show_order(self) -> None:
+        down = self.order.isChecked()
+        self.order.setText("↓" if down else "↑")
+        self.order.setToolTip("Newest / largest first — click for the other way" if down
+                              else "Oldest / smallest first — click for the other way")
+
+    # ------------------------------------------------------------------ nights
+
+    def set_nights(self, nights: list[Night]) -> None:
+        """Fill the night chooser (newest first); keeps the choice, else picks the latest."""
+        current = self.night.currentData()
+        self._nights = {n.start_ms: n for n in nights}
+        self.night.blockSignals(True)
+        self.night.clear()
+        for n in nights:
+            self.night.addItem(night_text(n), n.start_ms)
+        if not nights:
+            self.night.addItem("No nights yet — waiting for cameras", None)
+        self.night.insertSeparator(self.night.count())
+        self.night.addItem("All nights", ALL_NIGHTS)
+        self.night.addItem("Date range…", DATE_RANGE)
+        keep = self.night.findData(current) if current is not None else -1
+        if keep < 0 or (self._follow_latest and nights):
+            keep = 0
+        self.night.setCurrentIndex(keep)
+        self.night.blockSignals(False)
+        self._night_changed(emit=False)
+        if nights:
+            latest = date.fromtimestamp(nights[0].start_ms / 1000)
+            self.date_from.setDate(QDate(latest.year, latest.month, latest.day))
+            self.date_to.setDate(QDate(latest.year, latest.month, latest.day))
+
+    def note(self, t_ms: int, event: bool) -> bool:
+        """Count an arrival in its night; True if that made the view switch to a new night."""
+        start = browse.night_start(t_ms, self.hour)
+        n = self._nights.get(start)
+        if n is None:
+            n = Night(start, browse.night_end(start), 0, 0)
+        n = Night(n.start_ms, n.end_ms, n.events + int(event), n.files + int(not event))
+        self._nights[start] = n
+        i = self.night.findData(start)
+        if i >= 0:
+            self.night.setItemText(i, night_text(n))
+            return False
+        newest = max(self._nights)
+        if len(self._nights) == 1 or newest == start:
+            # A new latest night: rebuild, and follow it if the user was on the latest one.
+            self.set_nights(sorted(self._nights.values(), key=lambda x: -x.start_ms))
+            if self._follow_latest:
+                self._emit()
+                return True
+            return False
+        self.set_nights(sorted(self._nights.values(), key=lambda x: -x.start_ms))
+        return False
+
+    def _night_chosen(self, index: int) -> None:
+        # Only a user's choice: staying on the newest night follows new nights as they come.
+        self._follow_latest = index == 0 and isinstance(self.night.itemData(0), int)
+
+    def _night_changed(self, *_args, emit: bool = True) -> None:
+        ranged = self.night.currentData() == DATE_RANGE
+        for w in (self.date_from, self.date_dash, self.date_to):
+            w.setVisible(ranged)
+        if emit:
+            self._emit()
+
+    # ------------------------------------------------------------------ choices
+
+    def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
+        self._refill(self.camera, "All cameras",
+                     [(f"{name} ({cid[-6:]})" if name else cid, cid) for cid, name in cameras])
+
+    def set_event_types(self, types: list[str]) -> None:
+        self._refill(self.event_type, "All types", [(short_type(t), t) for t in types])
+
+    def has_event_type(self, t: str) -> bool:
+        return self.event_type.findData(t) >= 0
+
+    def has_camera(self, camera_id: str) -> bool:
+        return self.camera.findData(camera_id) >= 0
+
+    @staticmethod
+    def _refill(combo: QComboBox, all_text: str, items: list[tuple[str, str]]) -> None:
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(all_text, None)
+        for text, data in items:
+            combo.addItem(text, data)
+        i = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(0, i))
+        combo.blockSignals(False)
+        for i in range(combo.count()):
+            combo.setItemData(i, combo.itemText(i), Qt.ItemDataRole.ToolTipRole)

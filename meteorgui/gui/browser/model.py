@@ -1,0 +1,447 @@
+"""The event list model: a row count and pages read from SQLite on demand.
+
+Memory stays flat however big the archive: the model holds the number of
+rows and a bounded cache of light rows (``browse.Row``) around where the
+views look. A row not in the cache is shown as loading while its page is
+read in the task pool.
+
+Every read sees the snapshot ``event_summary.seq <= mark``. New events
+(``notify_arrival``) are fetched with their final positions
+(``browse.arrivals``) and inserted in place with beginInsertRows; each
+applied batch is logged, so a page that was read before the batch lands at
+its rows' current indices. A filter change (``set_query``) reads the count and
+the first page, then resets the model.
+
+Reviews keep a row listed even when they take it out of a review filter
+(``keep``): the model and SQLite always agree on the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+
+from ...archive import browse
+from ...archive.browse import Query, Row
+from .review import BY_NAME, label_text
+
+log = logging.getLogger(__name__)
+
+_ROOT = QModelIndex()  # the default parent of a flat model
+PAGE = 120
+CACHE_ROWS = 2400
+HIGHLIGHT_S = 2.0
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the browse.Row, or None while loading
+HIGHLIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # 0..1: how new the row is
+EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 3
+
+COLUMNS = ("Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review")
+TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW = range(len(COLUMNS))
+SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_HIGHLIGHT = QColor(255, 196, 61)
+
+
+def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:
+    """Where rows at ascending ``indices`` are after rows were inserted at the ascending final
+    positions ``inserted``."""
+    out, j = [], 0
+    for i in indices:
+        while j < len(inserted) and inserted[j] <= i + j:
+            j += 1
+        out.append(i + j)
+    return out
+
+
+def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
+    """Display names by camera id: the installation name, with the id's end when two share it."""
+    seen: dict[str, int] = {}
+    for _cid, name in cameras:
+        if name:
+            seen[name] = seen.get(name, 0) + 1
+    return {cid: (f"{name} ({cid[-6:]})" if seen[name] > 1 else name)
+            for cid, name in cameras if name}
+
+
+def short_type(event_type: str) -> str:
+    return event_type.split(":", 1)[1] if event_type.startswith("meteorpi:") else event_type
+
+
+def local_time(t_ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return datetime.fromtimestamp(t_ms / 1000).strftime(fmt)
+
+
+class EventListModel(QAbstractTableModel):
+    loaded = Signal(object)  # after a filter was applied: the focus row index or None
+    arrived = Signal(list)  # event ids just inserted live
+
+    def __init__(self, archive, tasks, parent: QObject | None = None):
+        super().__init__(parent)
+        self._archive = archive
+        self._tasks = tasks
+        self._query: Query | None = None
+        self._gen = 0
+        self._count = 0
+        self._mark = 0
+        self._rows: dict[int, Row] = {}
+        self._keep: frozenset[str] = frozenset()  # read by workers: replaced, never mutated
+        self._labels: dict[str, str | None] = {}  # reviews made since the last reset
+        self._seq = 0
+        self._log: list[tuple[int, list[int]]] = []  # (seq, inserted positions) per batch
+        self._inflight: Counter[int] = Counter()  # seq of each page read in flight
+        self._requested: set[int] = set()
+        self._focus = 0
+        self._catching = False
+        self._catch_token: object | None = None
+        self._dirty = False
+        self._loading = False
+        self.camera_names: dict[str, str] = {}
+        self._arrival_timer = QTimer(self, singleShot=True, interval=0)
+        self._arrival_timer.timeout.connect(self._catch_up)
+        self._highlights: dict[str, float] = {}  # event id -> when it arrived
+        self._lit: set[int] = set()  # rows that may be highlighted, kept through inserts
+        self._fade_timer = QTimer(self, interval=80)
+        self._fade_timer.timeout.connect(self._fade)
+        self._closed = False
+
+    # ------------------------------------------------------------------ Qt model
+
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: QModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in (DURATION, BRIGHTNESS,
+                                                                          FILES):
+                return int(_RIGHT)
+        return None
+
+    def flags(self, index: QModelIndex):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+            Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = index.row()
+        row = self._rows.get(r)
+        if role in (Qt.ItemDataRole.DisplayRole, ROW_ROLE):
+            self._focus = r
+            if row is None and 0 <= r < self._count:
+                self._want(r)
+        if row is None:
+            return None
+        if role == ROW_ROLE:
+            return row
+        if role == EVENT_ID_ROLE:
+            return row.event_id
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == HIGHLIGHT_ROLE:
+            return self._highlight(row.event_id)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            level = self._highlight(row.event_id)
+            if level > 0:
+                c = QColor(_HIGHLIGHT)
+                c.setAlphaF(0.55 * level)
+                return c
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and col == REVIEW and row.label in BY_NAME:
+            return BY_NAME[row.label].qcolor
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (DURATION, BRIGHTNESS, FILES):
+            return int(_RIGHT)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            name = self.camera_names.get(row.camera_id)
+            camera = f"{name} ({row.camera_id})" if name else row.camera_id
+            return (f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
+                    f"Camera {camera}\n{row.n_files} files")
+        return None
+
+    def _display(self, row: Row, col: int):
+        if col == TIME:
+            return local_time(row.event_time)
+        if col == CAMERA:
+            return self.camera_names.get(row.camera_id) or row.camera_id
+        if col == TYPE:
+            return short_type(row.event_type)
+        if col == DURATION:
+            return "" if row.duration is None else f"{row.duration:.2f} s"
+        if col == BRIGHTNESS:
+            return "" if row.brightness is None else f"{row.brightness:g}"
+        if col == FILES:
+            return str(row.n_files)
+        if col == REVIEW:
+            return label_text(row.label)
+        return None
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def query(self) -> Query | None:
+        return self._query
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def row_at(self, r: int) -> Row | None:
+        return self._rows.get(r)
+
+    def set_query(self, q: Query | None, focus_event: str | None = None) -> None:
+        """Show the events matching ``q``: read in the pool, then reset the model."""
+        self._gen += 1
+        gen = self._gen
+        if q is None:
+            self._apply_reset(gen, None, 0, 0, [], None, [])
+            return
+        self._loading = True
+        archive = self._archive
+
+        def work():
+            with browse.snapshot(archive) as (conn, mark):
+                n = browse.count(conn, q, upto=mark)
+                first = browse.page(conn, q, 0, PAGE, upto=mark)
+                focus, around = None, []
+                if focus_event is not None:
+                    focus = browse.position_of(conn, q, focus_event, upto=mark)
+                    if focus is not None and focus >= PAGE:
+                        start = max(0, focus - PAGE // 2)
+                        around = [(start, browse.page(conn, q, start, PAGE, upto=mark))]
+            return mark, n, first, focus, around
+
+        self._tasks.run(work, lambda res: self._apply_reset(gen, q, *res),
+                        lambda exc: self._failed(gen, exc))
+
+    def refresh(self, focus_event: str | None = None) -> None:
+        self.set_query(self._query, focus_event)
+
+    def notify_arrival(self) -> None:
+        """Something was archived: look for new rows soon (bursts are read as one batch)."""
+        if not self._arrival_timer.isActive():
+            self._arrival_timer.start()
+
+    def set_labels(self, labels: dict[str, str | None]) -> None:
+        """Show reviews that were stored (labels by event id) on the rows that have them."""
+        self._labels.update(labels)
+        changed = [r for r, row in self._rows.items() if row.event_id in labels]
+        for r in changed:
+            self._rows[r] = self._rows[r]._replace(label=labels[self._rows[r].event_id])
+        for r in changed:
+            self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
+
+    def keep(self, event_ids) -> None:
+        """Keep these events listed whatever their review state becomes (call before writing)."""
+        self._keep = self._keep | frozenset(event_ids)
+
+    def is_kept(self, event_id: str) -> bool:
+        return event_id in self._keep
+
+    def set_camera_names(self, names: dict[str, str]) -> None:
+        self.camera_names = dict(names)
+        if self._count:
+            self.dataChanged.emit(self.index(0, CAMERA), self.index(self._count - 1, CAMERA))
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._gen += 1
+        self._arrival_timer.stop()
+        self._fade_timer.stop()
+
+    # ------------------------------------------------------------------ reset
+
+    def _apply_reset(self, gen, q, mark, n, first, focus, around) -> None:
+        if gen != self._gen or self._closed:
+            return
+        self.beginResetModel()
+        self._query = q
+        self._mark, self._count = mark, n
+        self._rows = dict(enumerate(first))
+        for start, rows in around:
+            self._rows.update((start + i, row) for i, row in enumerate(rows))
+        self._keep = frozenset()
+        self._labels = {}
+        self._seq = 0
+        self._log.clear()
+        self._inflight.clear()
+        self._requested.clear()
+        self._highlights.clear()
+        self._lit.clear()
+        self._focus = focus or 0
+        self._loading = False
+        self.endResetModel()
+        self.loaded.emit(focus)
+        self._catch_token, self._catching = None, False
+        if q is not None:
+            self._catch_up()  # anything archived while the filter was being read
+
+    def _failed(self, gen, exc) -> None:
+        if gen == self._gen:
+            self._loading = False
+            log.error("reading events failed: %s", exc)
+
+    # ------------------------------------------------------------------ pages
+
+    def _want(self, r: int) -> None:
+        page_no = r // PAGE
+        if page_no in self._requested or self._closed or self._query is None:
+            return
+        self._requested.add(page_no)
+        offset = page_no * PAGE
+        anchor = self._rows.get(offset - 1)
+        gen, seq, mark, q = self._gen, self._seq, self._mark, self._query
+        self._inflight[seq] += 1
+        archive = self._archive
+
+        def work():
+            with browse.snapshot(archive) as (conn, _):
+                qq = q.replace(keep=self._keep) if q.review else q  # the keep set as of now
+                if anchor is not None:
+                    return browse.page(conn, qq, 0, PAGE, upto=mark, after=anchor)
+                return browse.page(conn, qq, offset, PAGE, upto=mark)
+
+        self._tasks.run(work, lambda rows: self._page_done(gen, seq, page_no, offset, rows),
+                        lambda exc: self._page_failed(gen, seq, page_no, exc))
+
+    def _page_done(self, gen, seq, page_no, offset, rows) -> None:
+        if gen != self._gen:
+            return
+        self._release(seq, page_no)
+        if not rows:
+            return
+        indices = list(range(offset, offset + len(rows)))
+        for batch_seq, inserted in self._log:
+            if batch_seq > seq:
+                indices = shift_indices(indices, inserted)
+        for i, row in zip(indices, rows, strict=True):
+            label = self._labels.get(row.event_id, row.label)
+            self._rows[i] = row if label == row.label else row._replace(label=label)
+        self._trim_log()
+        self.dataChanged.emit(self.index(indices[0], 0),
+                              self.index(min(indices[-1], self._count - 1), len(COLUMNS) - 1))
+        self._evict()
+
+    def _page_failed(self, gen, seq, page_no, exc) -> None:
+        if gen == self._gen:
+            self._release(seq, page_no)
+            log.error("reading a page of events failed: %s", exc)
+
+    def _release(self, seq, page_no) -> None:
+        self._inflight[seq] -= 1
+        if self._inflight[seq] <= 0:
+            del self._inflight[seq]
+        if seq == self._seq:
+            self._requested.discard(page_no)
+
+    def _trim_log(self) -> None:
+        oldest = min(self._inflight, default=self._seq)
+        self._log = [(s, p) for s, p in self._log if s > oldest]
+
+    def _evict(self) -> None:
+        if len(self._rows) <= CACHE_ROWS:
+            return
+        lo, hi = self._focus - CACHE_ROWS // 2, self._focus + CACHE_ROWS // 2
+        self._rows = {i: row for i, row in self._rows.items() if lo <= i <= hi}
+
+    # ------------------------------------------------------------------ live arrivals
+
+    def _catch_up(self) -> None:
+        if self._closed or self._query is None:
+            return
+        if self._catching:
+            self._dirty = True
+            return
+        self._catching, self._dirty = True, False
+        token = self._catch_token = object()
+        gen, since, q = self._gen, self._mark, self._query
+        archive = self._archive
+
+        def work():
+            with browse.snapshot(archive) as (conn, _):
+                qq = q.replace(keep=self._keep) if q.review else q
+                return browse.arrivals(conn, qq, since)
+
+        self._tasks.run(work, lambda res: self._arrivals_done(token, gen, since, res),
+                        lambda exc: self._arrivals_failed(token, exc))
+
+    def _arrivals_failed(self, token, exc) -> None:
+        if token is self._catch_token:
+            self._catching = False
+            log.error("reading new events failed: %s", exc)
+
+    def _arrivals_done(self, token, gen, since, result: browse.Arrivals) -> None:
+        if token is not self._catch_token or self._closed:
+            return  # a reset started another reading since
+        self._catching = False
+        if gen == self._gen and since == self._mark:
+            if result.rows:
+                self._insert(result.rows)
+            self._mark = result.watermark
+        if self._dirty:
+            self._catch_up()
+
+    def _insert(self, rows: list[tuple[int, Row]]) -> None:
+        positions = [p for p, _ in rows]
+        runs: list[list[tuple[int, Row]]] = []
+        for item in rows:
+            if runs and item[0] == runs[-1][-1][0] + 1:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        for run in runs:
+            first, k = run[0][0], len(run)
+            self.beginInsertRows(QModelIndex(), first, first + k - 1)
+            self._rows = {(i + k if i >= first else i): row for i, row in self._rows.items()}
+            self._rows.update(run)
+            self._lit = {(i + k if i >= first else i) for i in self._lit}
+            self._lit.update(range(first, first + k))
+            self._count += k
+            self.endInsertRows()
+        self._seq += 1
+        self._log.append((self._seq, positions))
+        self._requested.clear()  # page numbers moved
+        self._trim_log()
+        now = time.monotonic()
+        ids = [row.event_id for _, row in rows]
+        for event_id in ids:
+            self._highlights[event_id] = now
+        if not self._fade_timer.isActive():
+            self._fade_timer.start()
+        self.arrived.emit(ids)
+        self._evict()
+
+    # ------------------------------------------------------------------ highlight
+
+    def _highlight(self, event_id: str) -> float:
+        t0 = self._highlights.get(event_id)
+        if t0 is None:
+            return 0.0
+        return max(0.0, 1.0 - (time.monotonic() - t0) / HIGHLIGHT_S)
+
+    def _fade(self) -> None:
+        now = time.monotonic()
+        shown = set(self._highlights)
+        for event_id, t0 in list(self._highlights.items()):
+            if now - t0 > HIGHLIGHT_S:
+                del self._highlights[event_id]
+        if not self._highlights:
+            self._fade_timer.stop()
+        lit = [(r, self._rows.get(r)) for r in self._lit]
+        rows = sorted(r for r, row in lit if row is not None and row.event_id in shown)
+        self._lit = {r for r, row in lit if row is not None and row.event_id in self._highlights}
+        if rows:
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], len(COLUMNS) - 1),
+                                  [HIGHLIGHT_ROLE, Qt.ItemDataRole.BackgroundRole])

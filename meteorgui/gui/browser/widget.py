@@ -1,0 +1,513 @@
+"""EventBrowser: filters, the event grid or table, review keys, undo and the time-lapse strip."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...archive import browse
+from ...archive.browse import StripFile
+from .. import thumbnails
+from .delegates import EventTileDelegate, StripDelegate
+from .filterbar import FilterBar
+from .grid import GridView
+from .model import SORT_COLUMNS, TIME, EventListModel, camera_names
+from .review import CLEAR_KEYS, REVIEW_LABELS, ReviewCommand, ReviewStore, key_text
+from .strip import StripModel, StripView
+from .views import EventTable
+
+log = logging.getLogger(__name__)
+
+GRID, TABLE = 0, 1
+
+
+class EventBrowser(QWidget):
+    """Thumbnail grid / table of events with filters, review keys and a time-lapse strip.
+
+    Contract used by the main window:
+    - signal eventSelected(str): the current event id, or "" for none
+    - signal fileSelected(str): a time-lapse still chosen in the strip
+    - signal reviewed(list): event ids whose review label was stored (by a key, undo or redo)
+    - selected_event_ids(), selected_file_ids(), current_night_start_ms()
+    - undo_action, redo_action, review_actions: for menus
+    - shutdown()
+    """
+
+    eventSelected = Signal(str)
+    fileSelected = Signal(str)
+    reviewed = Signal(list)  # event ids whose review label was stored (also by undo/redo)
+
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self._current_event = ""
+        self._restoring = False
+        self._resetting = False
+        self._ready = False
+        self._strip_gen = 0
+        self._strip_range: tuple = (None, None, None)
+        self._closed = False
+        size = max(64, int(ctx.settings.thumbnail_size))
+        self.thumbs = thumbnails.service(ctx)
+        self.model = EventListModel(ctx.archive, ctx.tasks, self)
+        self.strip_model = StripModel(self)
+
+        self.filters = FilterBar(ctx.settings.night_starts_hour, self)
+        self.count_label = QLabel(self)
+        self.count_label.setMinimumWidth(110)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.grid_button = QToolButton(self, text="Grid", checkable=True, checked=True)
+        self.table_button = QToolButton(self, text="Table", checkable=True)
+        self.grid_button.setToolTip("Thumbnails (Ctrl+1)")
+        self.table_button.setToolTip("Table (Ctrl+2)")
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        group.addButton(self.grid_button, GRID)
+        group.addButton(self.table_button, TABLE)
+        group.idClicked.connect(self.set_view)
+        self.filters.row2.addWidget(self.count_label)
+        self.filters.row2.addSpacing(8)
+        self.filters.row2.addWidget(self.grid_button)
+        self.filters.row2.addWidget(self.table_button)
+
+        self.grid = GridView(self)
+        self.tile_delegate = EventTileDelegate(self.thumbs, size, self._camera_name, self.grid)
+        self.grid.setItemDelegate(self.tile_delegate)
+        self.grid.setCellSize(self.tile_delegate.cell_size(self.fontMetrics().height()))
+        self.grid.setModel(self.model)
+        self.grid.set_empty_text("Loading…")
+        self.selection = self.grid.selectionModel()
+        self.table = EventTable(self)
+        self.table.set_empty_text("No events")
+        self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.grid)
+        self.stack.addWidget(self.table)
+
+        self.strip = StripView(self)
+        self.strip.setModel(self.strip_model)
+        strip_size = max(64, size * 2 // 3)
+        self.strip_delegate = StripDelegate(self.thumbs, strip_size, self.strip)
+        self.strip.setItemDelegate(self.strip_delegate)
+        self.strip.fit_height(self.strip_delegate.sizeHint(_option(self.strip), QModelIndex()))
+        self.strip.set_empty_text("No time-lapse stills this night")
+        self.strip.selectionModel().currentChanged.connect(self._strip_current)
+        self.strip_label = QLabel("Time-lapse", self)
+        self.strip_label.setStyleSheet("font-weight: 600;")
+        strip_box = QWidget(self)
+        sl = QVBoxLayout(strip_box)
+        sl.setContentsMargins(0, 4, 0, 0)
+        sl.setSpacing(3)
+        sl.addWidget(self.strip_label)
+        sl.addWidget(self.strip)
+        self.message = QLabel(self)
+        self.message.setVisible(False)
+        self.message.setWordWrap(True)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(strip_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setCollapsible(0, False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+        self._build_actions()
+        self._ready_files: set[str] = set()
+        self._repaint_timer = QTimer(self, singleShot=True, interval=0)
+        self._repaint_timer.timeout.connect(self._repaint_thumbs)
+        self.thumbs.ready.connect(self._thumb_ready)
+
+        self.selection.currentChanged.connect(self._current_changed)
+        self.model.modelAboutToBeReset.connect(self._about_to_reset)
+        self.model.loaded.connect(self._loaded)
+        self.model.modelReset.connect(self._update_count)
+        self.model.rowsInserted.connect(lambda *_: self._update_count())
+        self.filters.changed.connect(self._filters_changed)
+        ctx.bridge.archived.connect(self._on_archived)
+        self._load_choices(initial=True)
+
+    # ------------------------------------------------------------------ actions
+
+    def _build_actions(self) -> None:
+        self.undo_stack = QUndoStack(self)
+        self.store = ReviewStore(self)
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.review_actions: list[QAction] = []
+        for lab in REVIEW_LABELS:
+            act = QAction(f"{lab.text}", self)
+            act.setShortcuts(lab.shortcuts())
+            act.setToolTip(f"Mark the selected events as {lab.text.lower()} ({key_text(lab)})")
+            act.triggered.connect(lambda _c=False, name=lab.name: self.review_selected(name))
+            self.review_actions.append(act)
+        clear = QAction("Clear review", self)
+        clear.setShortcuts([QKeySequence(k) for k in CLEAR_KEYS])
+        clear.triggered.connect(lambda: self.review_selected(None))
+        self.review_actions.append(clear)
+        for act in self.review_actions:
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.grid.addAction(act)
+            self.table.addAction(act)
+        copy = QAction("Copy event id", self)
+        copy.triggered.connect(self._copy_ids)
+        self._copy_action = copy
+        for view in (self.grid, self.table):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(lambda pos, v=view: self._menu(v, pos))
+        for seq, target in (("Ctrl+1", GRID), ("Ctrl+2", TABLE)):
+            act = QAction(self)
+            act.setShortcut(QKeySequence(seq))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(lambda _c=False, t=target: self.set_view(t))
+            self.addAction(act)
+
+    def _menu(self, view: QAbstractItemView, pos) -> None:
+        menu = QMenu(self)
+        menu.addSection("Review")
+        for act in self.review_actions:
+            menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction(self.undo_action)
+        menu.addAction(self.redo_action)
+        menu.addSeparator()
+        menu.addAction(self._copy_action)
+        menu.popup(view.viewport().mapToGlobal(pos))
+
+    def _copy_ids(self) -> None:
+        QGuiApplication.clipboard().setText("\n".join(self.selected_event_ids()))
+
+    # ------------------------------------------------------------------ contract
+
+    def selected_event_ids(self) -> list[str]:
+        ids = []
+        for r in self._selected_rows():
+            row = self.model.row_at(r)
+            if row is not None:
+                ids.append(row.event_id)
+        return ids
+
+    def selected_file_ids(self) -> list[str]:
+        rows = sorted(i.row() for i in self.strip.selectionModel().selectedRows())
+        files = self.strip_model.files()
+        return [files[r].file_id for r in rows if r < len(files)]
+
+    def current_night_start_ms(self) -> int | None:
+        start = self.filters.night_start()
+        if start is not None:
+            return start
+        row = self.model.row_at(self.current_row()) if self.current_row() >= 0 else None
+        return None if row is None else browse.night_start(row.event_time, self.filters.hour)
+
+    def current_row(self) -> int:
+        index = self.selection.currentIndex()
+        return index.row() if index.isValid() else -1
+
+    def current_event_id(self) -> str:
+        return self._current_event
+
+    def view(self) -> int:
+        return self.stack.currentIndex()
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True  # _on_archived ignores what the bridge still delivers
+        self.model.shutdown()
+        self.store.shutdown()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # ------------------------------------------------------------------ views
+
+    def set_view(self, which: int) -> None:
+        if which == TABLE and self.table.model() is not self.model:
+            # The table is attached only while shown: a hidden QTableView still pays for
+            # every insert in its header.
+            self.table.setModel(self.model)
+            self.table.setSelectionModel(self.selection)
+            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50)):
+                self.table.setColumnWidth(col, width)
+            self._show_sort_indicator()
+        self.stack.setCurrentIndex(which)
+        (self.table_button if which == TABLE else self.grid_button).setChecked(True)
+        view = self.table if which == TABLE else self.grid
+        if self.selection.currentIndex().isValid():
+            view.scrollTo(self.selection.currentIndex())
+        view.setFocus()
+        if which == GRID and self.table.model() is not None:
+            self.table.setModel(None)
+
+    def active_view(self) -> QAbstractItemView:
+        return self.table if self.stack.currentIndex() == TABLE else self.grid
+
+    def _header_clicked(self, section: int) -> None:
+        sort = SORT_COLUMNS.get(section)
+        if sort is None:
+            return
+        q = self.model.query
+        descending = not q.descending if q is not None and q.sort == sort else True
+        self.filters.set_sort(sort, descending)
+
+    def _show_sort_indicator(self) -> None:
+        q = self.model.query
+        header = self.table.horizontalHeader()
+        if q is None:
+            header.setSortIndicatorShown(False)
+            return
+        col = next((c for c, s in SORT_COLUMNS.items() if s == q.sort), TIME)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(col, Qt.SortOrder.DescendingOrder if q.descending
+                                else Qt.SortOrder.AscendingOrder)
+
+    def _thumb_ready(self, file_id: str) -> None:
+        self._ready_files.add(file_id)
+        if not self._repaint_timer.isActive():
+            self._repaint_timer.start()
+
+    def _repaint_thumbs(self) -> None:
+        ready, self._ready_files = self._ready_files, set()
+        rows = []
+        for r in self.grid.visible_rows():
+            row = self.model.row_at(r)
+            if row is not None and row.still_id in ready:
+                rows.append(r)
+        self.grid.update_rows(rows)
+        self.strip.viewport().update()
+
+    def _camera_name(self, camera_id: str) -> str:
+        return self.model.camera_names.get(camera_id) or camera_id
+
+    # ------------------------------------------------------------------ loading
+
+    def _load_choices(self, initial: bool = False) -> None:
+        archive, hour = self.ctx.archive, self.filters.hour
+
+        def work():
+            return (browse.nights(archive, hour), browse.cameras(archive),
+                    browse.event_types(archive))
+
+        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial),
+                           lambda exc: log.error("reading the archive's nights failed: %s", exc))
+
+    def _choices_loaded(self, result, initial: bool) -> None:
+        if self._closed:
+            return
+        nights, cameras, types = result
+        self.filters.blockSignals(True)
+        if initial:
+            self.filters.set_nights(nights)
+        self.filters.set_cameras(cameras)
+        self.filters.set_event_types(types)
+        self.filters.blockSignals(False)
+        names = camera_names(cameras)
+        self.tile_delegate.clear_cache()
+        self.model.set_camera_names(names)
+        self.strip_model.camera_names = names
+        if initial:
+            self._ready = True
+            self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        if not self._ready or self._closed:
+            return
+        q = self.filters.query()
+        self.grid.set_empty_text("Loading…")
+        self.model.set_query(q, focus_event=self._current_event or None)
+        self._update_count()
+        self._load_strip()
+
+    def _loaded(self, focus) -> None:
+        self._resetting = False
+        q = self.model.query
+        if q is None:
+            self.grid.set_empty_text("No events yet.\nThey appear here as cameras send them.")
+        elif q.camera_id or q.event_type or q.review or q.text:
+            self.grid.set_empty_text("No events match these filters.")
+        else:
+            self.grid.set_empty_text("No events this night yet.\n"
+                                     "New events appear here as cameras send them.")
+        self.table.set_empty_text(self.grid._empty_text)
+        self._show_sort_indicator()
+        self._update_count()
+        if focus is not None:
+            view = self.active_view()
+            self._restoring = True
+            view.select_row(focus, scroll=False)
+            self._restoring = False
+            view.scrollTo(self.model.index(focus, 0),
+                          QAbstractItemView.ScrollHint.PositionAtCenter)
+        elif self._current_event:
+            self._current_event = ""
+            self.eventSelected.emit("")
+
+    def _about_to_reset(self) -> None:
+        self._resetting = True
+
+    def _update_count(self) -> None:
+        n = self.model.rowCount()
+        text = f"{n:,} event{'s' if n != 1 else ''}"
+        self.count_label.setText(text + (" …" if self.model.loading else ""))
+
+    def _load_strip(self) -> None:
+        self._strip_gen += 1
+        gen = self._strip_gen
+        q = self.filters.query()
+        if q is None or q.after is None:
+            self._strip_range = (None, None, None)
+            self.strip_model.set_files([])
+            self.strip.set_empty_text("Choose a night to see its time-lapse stills"
+                                      if q is not None else "No time-lapse stills yet")
+            self.strip_label.setText("Time-lapse")
+            return
+        self._strip_range = (q.after, q.before, q.camera_id)
+        archive = self.ctx.archive
+
+        def work():
+            return browse.standalone_files(archive, q.after, q.before, q.camera_id)
+
+        self.ctx.tasks.run(work, lambda files: self._strip_loaded(gen, files),
+                           lambda exc: log.error("reading time-lapse stills failed: %s", exc))
+
+    def _strip_loaded(self, gen: int, files: list[StripFile]) -> None:
+        if gen != self._strip_gen or self._closed:
+            return
+        self.strip_model.set_files(files)
+        self.strip.set_empty_text("No time-lapse stills this night")
+        self._update_strip_label()
+        if files:  # the latest stills, once the view has laid them out
+            QTimer.singleShot(0, self.strip.show_latest)
+
+    def _update_strip_label(self) -> None:
+        n = self.strip_model.rowCount()
+        more = " (the first ones)" if n >= browse.STRIP_LIMIT else ""
+        self.strip_label.setText(f"Time-lapse  ·  {n:,} still{'s' if n != 1 else ''}{more}")
+
+    # ------------------------------------------------------------------ live data
+
+    def _on_archived(self, payload) -> None:
+        if self._closed:
+            return
+        kind, entity = payload
+        if kind == "event":
+            switched = self._ready and self.filters.note(entity.event_time, True)
+            if not switched:
+                self.model.notify_arrival()
+            if not self.filters.has_camera(entity.camera_id) or \
+                    not self.filters.has_event_type(entity.event_type):
+                self._load_choices()
+        elif kind == "file":
+            if self._ready:
+                self.filters.note(entity.file_time, False)
+            after, before, camera = self._strip_range
+            if after is not None and after <= entity.file_time < before and \
+                    camera in (None, entity.camera_id):
+                at_end = self._strip_at_end()
+                self.strip_model.add(StripFile(entity.file_id, entity.camera_id,
+                                               entity.file_time, entity.mime_type, entity.md5,
+                                               entity.semantic_type, entity.file_name))
+                self._update_strip_label()
+                if at_end:
+                    self.strip.show_latest()
+            if not self.filters.has_camera(entity.camera_id):
+                self._load_choices()
+
+    def _strip_at_end(self) -> bool:
+        sb = self.strip.horizontalScrollBar()
+        return sb.value() >= sb.maximum() - 4
+
+    # ------------------------------------------------------------------ selection
+
+    def _selected_rows(self) -> list[int]:
+        rows: set[int] = set()
+        for rng in self.selection.selection():  # ranges: cheap even when 200k rows are selected
+            rows.update(range(rng.top(), rng.bottom() + 1))
+        if not rows and self.current_row() >= 0:
+            rows = {self.current_row()}
+        return sorted(rows)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._resetting:
+            return  # a filter change: _loaded() puts the current event back if it is still listed
+        if self._restoring:
+            row = self.model.row_at(current.row()) if current.isValid() else None
+            event_id = row.event_id if row is not None else self._current_event
+        else:
+            row = self.model.row_at(current.row()) if current.isValid() else None
+            event_id = row.event_id if row is not None else ""
+        if event_id != self._current_event:
+            self._current_event = event_id
+            self.eventSelected.emit(event_id)
+
+    def _strip_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        files = self.strip_model.files()
+        if current.isValid() and current.row() < len(files):
+            self.fileSelected.emit(files[current.row()].file_id)
+
+    # ------------------------------------------------------------------ review
+
+    def review_selected(self, label: str | None) -> None:
+        """Label the selected events (None clears) and move on to the next one."""
+        rows = self._selected_rows()
+        ids = [row.event_id for r in rows if (row := self.model.row_at(r)) is not None]
+        if len(ids) < len(rows):
+            self.show_message(f"Only loaded events can be reviewed: {len(rows) - len(ids):,} of "
+                              "the selected events are not loaded. Select fewer at a time.")
+            return
+        if not ids:
+            return
+        self.show_message("")
+        self.store.initial = True
+        try:
+            self.undo_stack.push(ReviewCommand(ids, label, self.store))
+        finally:
+            self.store.initial = False
+        nxt = rows[-1] + 1
+        if nxt < self.model.rowCount():
+            self.active_view().select_row(nxt)
+
+    def reviews_stored(self, changes: dict, fresh: bool) -> None:
+        if self._closed:
+            return
+        self.reviewed.emit(list(changes))
+        q = self.model.query
+        if not fresh and q is not None and q.review is not None and \
+                not all(self.model.is_kept(i) for i in changes):
+            # An undo or redo of a review made under other filters may move events in or out
+            # of this review filter: read the list again, keeping the current event.
+            self.model.refresh(self._current_event or None)
+            return
+        self.model.set_labels(changes)
+        self.grid.viewport().update()
+
+
+def _option(view):
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    return option

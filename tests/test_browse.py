@@ -1,0 +1,335 @@
+"""Browsing queries on a real SQLite archive: summary rows, filters, order, paging, live arrivals,
+reviews, nights and per-hour counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from meteorgui.archive import Archive, browse, migrations
+from meteorgui.archive.browse import Query
+from meteorgui.model import Event, FileRecord, Meta
+from tests import factories
+
+HOUR = 3_600_000
+
+
+def local_ms(*args) -> int:
+    return int(datetime(*args).timestamp() * 1000)
+
+
+NIGHT1 = local_ms(2026, 11, 3, 12)  # noon local: a night starts
+NIGHT2 = local_ms(2026, 11, 4, 12)
+
+
+class Maker:
+    """Events and files stored straight through the archive API (no HTTP, no bytes)."""
+
+    def __init__(self, archive: Archive, cameras=("cam-a", "cam-b")):
+        self.archive = archive
+        self.status = {}
+        for c in cameras:
+            st = factories.status(camera=c, valid_from=NIGHT1 - 30 * 86_400_000,
+                                  inst_name=f"Site {c[-1].upper()}")
+            archive.store_status(st)
+            self.status[c] = st
+
+    def record(self, camera, t, mime="image/png", semantic="meteorpi:triggers/event/bgrdSub",
+               meta=()) -> FileRecord:
+        return FileRecord(uuid.uuid4().hex, camera, self.status[camera].status_id, t, 1000,
+                          mime, uuid.uuid4().hex, semantic, "f.bin", tuple(meta))
+
+    def event(self, camera="cam-a", t=NIGHT1 + 10 * HOUR, duration=None, brightness=None,
+              event_type="meteorpi:meteor", files=None, extra_meta=()) -> Event:
+        meta = list(extra_meta)
+        if duration is not None:
+            meta.append(Meta("number", "meteorpi:duration", duration))
+        if brightness is not None:
+            meta.append(Meta("number", "meteorpi:peakAmplitude", brightness))
+        if files is None:
+            files = (
+                self.record(camera, t, "video/mp4", "meteorpi:triggers/event/video"),
+                self.record(camera, t, "image/png", "meteorpi:triggers/event/bgrdSub"),
+                self.record(camera, t, "image/png",
+                            "meteorpi:triggers/event/maxBrightness/lensCorr"),
+                self.record(camera, t, "application/json", "meteorpi:triggers/event/path"),
+            )
+        ev = Event(uuid.uuid4().hex, camera, self.status[camera].status_id, t, event_type,
+                   tuple(files), tuple(meta))
+        assert self.archive.store_event(ev)
+        return ev
+
+    def timelapse(self, camera="cam-a", t=NIGHT1 + 9 * HOUR) -> FileRecord:
+        rec = self.record(camera, t, "image/png", "meteorpi:timelapse/frame/lensCorr")
+        assert self.archive.store_file(rec)
+        return rec
+
+
+@pytest.fixture
+def arch(tmp_path):
+    a = Archive(tmp_path / "data")
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def make(arch):
+    return Maker(arch)
+
+
+def ids(rows):
+    return [r.event_id for r in rows]
+
+
+def test_summary_row_is_filled_when_an_event_is_stored(arch, make):
+    ev = make.event(duration=0.84, brightness=201.5)
+    row = browse.get_row(arch, ev.event_id)
+    best = ev.files[2]  # the maxBrightness/lensCorr still, not the first file (video)
+    assert row == browse.Row(ev.event_id, "cam-a", ev.event_time, "meteorpi:meteor", 4, None,
+                             best.file_id, best.md5, "image/png", 0.84, 201.5, row.seq)
+
+
+def test_best_still_falls_back_to_png_then_video_and_none(arch, make):
+    t = NIGHT1 + 11 * HOUR
+    video = make.record("cam-a", t, "video/mp4", "meteorpi:triggers/event/video")
+    png = make.record("cam-a", t, "image/png", "meteorpi:triggers/event/bgrdSub")
+    jpeg = make.record("cam-a", t, "image/jpeg", "meteorpi:triggers/event/other")
+    path = make.record("cam-a", t, "application/json", "meteorpi:triggers/event/path")
+    a = make.event(files=(video, jpeg, png, path))
+    b = make.event(files=(dataclasses.replace(path, file_id=uuid.uuid4().hex),
+                          dataclasses.replace(video, file_id=uuid.uuid4().hex)))
+    c = make.event(files=())
+    assert browse.get_row(arch, a.event_id).still_id == png.file_id
+    assert browse.get_row(arch, b.event_id).still_mime == "video/mp4"
+    row_c = browse.get_row(arch, c.event_id)
+    assert (row_c.still_id, row_c.n_files, row_c.duration) == (None, 0, None)
+
+
+def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    old = Archive(tmp_path / "old")
+    make = Maker(old)
+    events = [make.event(t=NIGHT1 + (6 + i) * HOUR, duration=0.1 * i, brightness=10 * i)
+              for i in range(5)]
+    old.close()
+    monkeypatch.undo()
+    with Archive(tmp_path / "old") as upgraded, Archive(tmp_path / "new") as fresh:
+        for st in make.status.values():
+            fresh.store_status(st)
+        for ev in events:
+            assert fresh.store_event(ev)
+        q = Query(descending=False)
+        got = [r._replace(seq=0) for r in browse.page(upgraded, q, 0, 100)]
+        want = [r._replace(seq=0) for r in browse.page(fresh, q, 0, 100)]
+        assert got == want and len(got) == 5
+        search = "SELECT search FROM event_summary ORDER BY event_time"
+        assert [r[0] for r in upgraded.db.read().execute(search)] == \
+            [r[0] for r in fresh.db.read().execute(search)]
+        assert got[0].still_id == events[0].files[2].file_id
+
+
+def test_filters_by_time_camera_type_review_and_text(arch, make):
+    a = make.event("cam-a", NIGHT1 + 8 * HOUR, extra_meta=[Meta("string", "meteorpi:note",
+                                                                "Bright Fireball")])
+    b = make.event("cam-b", NIGHT1 + 9 * HOUR, event_type="meteorpi:sprite")
+    c = make.event("cam-b", NIGHT2 + 9 * HOUR)
+    d = make.event("cam-a", NIGHT2 + 10 * HOUR, extra_meta=[Meta("number", "meteorpi:nFrames",
+                                                                 37)])
+    browse.set_reviews(arch, {b.event_id: "plane", c.event_id: "meteor"})
+
+    def got(**kw):
+        q = Query(descending=False, **kw)
+        rows = browse.page(arch, q, 0, 100)
+        assert browse.count(arch, q) == len(rows)
+        return ids(rows)
+
+    assert got() == ids([a, b, c, d])
+    assert got(after=NIGHT1, before=NIGHT2) == ids([a, b])
+    assert got(camera_id="cam-b") == ids([b, c])
+    assert got(event_type="meteorpi:sprite") == ids([b])
+    assert got(review="unreviewed") == ids([a, d])
+    assert got(review="reviewed") == ids([b, c])
+    assert got(review="plane") == ids([b])
+    assert got(review="plane", keep=frozenset({d.event_id})) == ids([b, d])
+    assert got(text="fireball") == ids([a])  # a metadata value, any case
+    assert got(text="nFrames") == ids([d])  # a metadata key
+    assert got(text="nframes=37") == ids([d])  # a key and its value
+    assert got(text="bright ball") == ids([a])  # every word must match
+    assert got(text="bright nFrames") == []
+    assert got(text=c.event_id[:10]) == ids([c])
+    assert got(text=":meteor", review="reviewed") == ids([c])  # the type matches
+    assert got(text="plane") == ids([b])  # the review label matches
+    assert got(text="100%") == []  # LIKE wildcards are taken literally
+    assert got(text="sprite", camera_id="cam-b", after=NIGHT1, before=NIGHT2) == ids([b])
+
+
+def test_order_by_time_duration_and_brightness_both_ways(arch, make):
+    t = NIGHT1 + 8 * HOUR
+    e1 = make.event(t=t + 1, duration=0.5, brightness=90)
+    e2 = make.event(t=t + 2, duration=1.5, brightness=None)
+    e3 = make.event(t=t + 3, duration=None, brightness=250)
+    e4 = make.event(t=t + 4, duration=0.5, brightness=120)
+
+    def order(sort, descending):
+        return ids(browse.page(arch, Query(sort=sort, descending=descending), 0, 10))
+
+    assert order("time", False) == ids([e1, e2, e3, e4])
+    assert order("time", True) == ids([e4, e3, e2, e1])
+    # Unknown values sort as the smallest; ties go by time.
+    assert order("duration", False) == ids([e3, e1, e4, e2])
+    assert order("duration", True) == ids([e2, e4, e1, e3])
+    assert order("brightness", True) == ids([e3, e4, e1, e2])
+    with pytest.raises(ValueError):
+        Query(sort="size")
+
+
+@pytest.fixture
+def many(arch, make):
+    """3000 events over two nights and two cameras, with random durations and brightness."""
+    rng = random.Random(7)
+    events = []
+    with arch.db.write():  # one transaction: the archive API joins it
+        for i in range(3000):
+            night = NIGHT1 if i % 3 else NIGHT2
+            t = night + 6 * HOUR + rng.randrange(12 * HOUR)
+            events.append(make.event(rng.choice(["cam-a", "cam-b"]), t,
+                                     duration=round(rng.uniform(0.1, 3), 1),
+                                     brightness=rng.choice([None, rng.randrange(50, 255)])))
+    return events
+
+
+@pytest.mark.parametrize("sort", browse.SORTS)
+def test_paging_keyset_and_positions_agree_over_thousands_of_events(arch, many, sort):
+    for q in (Query(sort=sort), Query(sort=sort, descending=False, camera_id="cam-b"),
+              Query(sort=sort, after=NIGHT1, before=NIGHT2)):
+        n = browse.count(arch, q)
+        everything = browse.page(arch, q, 0, n + 10)
+        assert len(everything) == n > 500
+        keys = [r.sort_key(sort) for r in everything]
+        assert keys == sorted(keys, reverse=q.descending)
+        pages, offset = [], 0
+        while offset < n:
+            pages += browse.page(arch, q, offset, 256)
+            offset += 256
+        assert pages == everything
+        # Reading on from a known row, without an offset scan, gives the same rows.
+        assert browse.page(arch, q, 0, 300, after=everything[99]) == everything[100:400]
+        assert browse.page(arch, q, 50, 10, after=everything[99]) == everything[150:160]
+        for i in random.Random(1).sample(range(n), 25):
+            assert browse.position_of(arch, q, everything[i].event_id) == i
+    other_camera = next(e for e in many if e.camera_id == "cam-a")
+    assert browse.position_of(arch, Query(camera_id="cam-b"), other_camera.event_id) is None
+
+
+@pytest.mark.parametrize("sort,descending", [("time", True), ("time", False),
+                                             ("duration", True), ("brightness", False)])
+def test_arrivals_inserted_at_their_positions_rebuild_the_new_list(arch, make, many, sort,
+                                                                   descending):
+    q = Query(sort=sort, descending=descending, after=NIGHT1, before=NIGHT2, review="unreviewed")
+    mark = browse.watermark(arch)
+    shown = browse.page(arch, q, 0, 10_000, upto=mark)
+    rng = random.Random(3)
+    late = [make.event(rng.choice(["cam-a", "cam-b"]), NIGHT1 + rng.randrange(24 * HOUR),
+                       duration=round(rng.uniform(0.1, 3), 1), brightness=rng.randrange(255))
+            for _ in range(40)]
+    make.event(t=NIGHT2 + HOUR)  # another night: not for this list
+    browse.set_reviews(arch, {late[0].event_id: "plane"})  # reviewed before it was shown
+    new = browse.arrivals(arch, q, since=mark)
+    assert new.watermark == browse.watermark(arch)
+    positions = [p for p, _ in new.rows]
+    assert positions == sorted(positions) and len(positions) == 39
+    for position, row in new.rows:
+        shown.insert(position, row)
+    assert shown == browse.page(arch, q, 0, 10_000)
+    assert browse.arrivals(arch, q, since=new.watermark).rows == []
+
+
+def test_reviews_are_stored_beside_the_event_and_undoable(arch, make):
+    a, b = make.event(), make.event(t=NIGHT1 + 11 * HOUR)
+    before = arch.get_event(a.event_id)
+    assert browse.review(arch, [a.event_id, b.event_id], "meteor") == {a.event_id: None,
+                                                                      b.event_id: None}
+    assert browse.review(arch, [a.event_id], "plane") == {a.event_id: "meteor"}
+    assert browse.reviews(arch, [a.event_id, b.event_id]) == {a.event_id: "plane",
+                                                              b.event_id: "meteor"}
+    assert browse.get_row(arch, a.event_id).label == "plane"
+    browse.set_reviews(arch, {a.event_id: None})  # cleared: unreviewed again
+    assert browse.get_row(arch, a.event_id).label is None
+    assert browse.reviews(arch, [a.event_id]) == {}
+    assert arch.get_event(a.event_id) == before  # the received data is untouched
+    with pytest.raises(ValueError):
+        browse.set_reviews(arch, {a.event_id: "ufo"})
+
+
+def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, make):
+    make.event(t=NIGHT1 + 11 * HOUR)  # 23:00 on the 3rd
+    make.event(t=NIGHT1 + 23 * HOUR)  # 11:00 on the 4th: still the night of the 3rd
+    make.event(t=NIGHT2)  # noon on the 4th: the next night
+    make.timelapse(t=NIGHT1 + 9 * HOUR)
+    make.timelapse(t=local_ms(2026, 11, 7, 2))  # a night with time-lapse only (of the 6th)
+    nights = browse.nights(arch)
+    assert [(n.start_ms, n.events, n.files) for n in nights] == [
+        (local_ms(2026, 11, 6, 12), 0, 1), (NIGHT2, 1, 0), (NIGHT1, 2, 1)]
+    assert nights[-1].end_ms == NIGHT2
+    assert browse.night_start(NIGHT2 - 1) == NIGHT1
+    assert browse.night_start(NIGHT2) == NIGHT2
+    assert browse.night_start(local_ms(2026, 11, 4, 3), hour=18) == local_ms(2026, 11, 3, 18)
+    assert browse.nights(arch, hour=0)[0].start_ms == local_ms(2026, 11, 7, 0)
+
+
+def test_night_end_follows_the_local_clock(arch):
+    start = NIGHT1
+    end = browse.night_end(start)
+    assert datetime.fromtimestamp(end / 1000) == datetime.fromtimestamp(start / 1000) + \
+        timedelta(days=1)
+
+
+def test_hourly_counts_by_camera_and_review_state(arch, make):
+    a = make.event("cam-a", NIGHT1 + 9 * HOUR + 5)
+    make.event("cam-a", NIGHT1 + 9 * HOUR + 600_000)
+    make.event("cam-b", NIGHT1 + 10 * HOUR)
+    make.event("cam-b", NIGHT2 + 10 * HOUR)  # the next night
+    make.timelapse("cam-b", NIGHT1 + 8 * HOUR)
+    browse.set_reviews(arch, {a.event_id: "meteor"})
+    c = browse.hourly_counts(arch, NIGHT1)
+    assert len(c.hours) == 24 and c.hours[9] == NIGHT1 + 9 * HOUR
+    assert c.cameras == ["cam-a", "cam-b"]
+    assert c.by_camera["cam-a"][9] == 2 and c.by_camera["cam-b"][10] == 1
+    assert sum(c.by_camera["cam-a"]) == 2 and c.total == 3
+    assert c.by_label["meteor"][9] == 1 and c.by_label[None][9] == 1
+    assert c.table == {"cam-a": {"meteor": 1, None: 1}, "cam-b": {None: 1}}
+    assert c.standalone == {"cam-b": 1}
+
+
+def test_standalone_files_of_a_night_oldest_first(arch, make):
+    f2 = make.timelapse("cam-b", NIGHT1 + 9 * HOUR)
+    f1 = make.timelapse("cam-a", NIGHT1 + 8 * HOUR)
+    make.timelapse("cam-a", NIGHT2 + 8 * HOUR)
+    make.event()  # files of events are not standalone
+    got = browse.standalone_files(arch, NIGHT1, NIGHT2)
+    assert [f.file_id for f in got] == [f1.file_id, f2.file_id]
+    assert got[0] == browse.StripFile(f1.file_id, "cam-a", f1.file_time, "image/png", f1.md5,
+                                      f1.semantic_type, f1.file_name)
+    assert [f.file_id for f in browse.standalone_files(arch, NIGHT1, NIGHT2, "cam-b")] == [
+        f2.file_id]
+    assert len(browse.standalone_files(arch, None, None, limit=2)) == 2
+
+
+def test_choices_for_the_filter_bar(arch, make):
+    make.event(event_type="meteorpi:sprite")
+    make.event()
+    assert browse.event_types(arch) == ["meteorpi:meteor", "meteorpi:sprite"]
+    assert browse.cameras(arch) == [("cam-a", "Site A"), ("cam-b", "Site B")]
+
+
+def test_snapshot_reads_see_one_archive(arch, make):
+    make.event()
+    with browse.snapshot(arch) as (conn, mark):
+        make.event(t=NIGHT1 + 7 * HOUR)  # committed by the writer meanwhile
+        assert browse.count(conn, Query()) == 1
+        assert browse.watermark(conn) == mark
+    assert browse.count(arch, Query()) == 2

@@ -1,0 +1,325 @@
+"""The event browser in the real main window, fed by a camera through the real importer.
+
+Each test pushes small simulated nights over loopback HTTP (the ``push``
+fixture) and waits for the GUI to catch up with ``qtbot.waitUntil``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime
+
+import pytest
+from PySide6.QtCore import Qt
+
+from meteorgui.archive import browse
+from meteorgui.gui.browser import EventBrowser
+from meteorgui.gui.browser.model import HIGHLIGHT_ROLE, REVIEW, ROW_ROLE
+from meteorgui.gui.summary import NightSummaryDialog
+from meteorgui.model import Meta
+from meteorgui.simulate import make_night
+
+WAIT = 15_000
+
+
+def local_ms(*args) -> int:
+    return int(datetime(*args).timestamp() * 1000)
+
+
+EVENING1 = local_ms(2026, 11, 3, 20)  # a night from 20:00 to 04:00: all in one noon-to-noon night
+EVENING2 = local_ms(2026, 11, 4, 20)
+
+
+def night(seed, events, timelapse=0, start=EVENING1, edit=None):
+    """A simulated night; ``edit(events)`` may change its events (a list) in place."""
+    n = make_night(seed, events=events, timelapse=timelapse, start_ms=start)
+    if edit is not None:
+        evs = list(n.events)
+        edit(evs)
+        n = dataclasses.replace(n, events=tuple(evs))
+    return n
+
+
+@pytest.fixture
+def browser(gui, qtbot) -> EventBrowser:
+    b = gui.window.browser
+    qtbot.waitUntil(lambda: b._ready, timeout=WAIT)
+    return b
+
+
+def model_ids(b: EventBrowser) -> list[str]:
+    m = b.model
+    rows = [m.row_at(r) for r in range(m.rowCount())]
+    assert None not in rows
+    return [r.event_id for r in rows]
+
+
+def settled(b: EventBrowser, n: int):
+    return lambda: (not b.model.loading and b.model.rowCount() == n
+                    and all(b.model.row_at(r) is not None for r in range(n)))
+
+
+def newest_first(events) -> list[str]:
+    return [e.event_id for e in sorted(events, key=lambda e: e.event_time, reverse=True)]
+
+
+def push_in_thread(push, n, rate=None):
+    done = []
+    t = threading.Thread(target=lambda: done.append(push(n, rate=rate)))
+    t.start()
+    return t, done
+
+
+def activate(gui, qtbot, widget):
+    gui.window.activateWindow()
+    qtbot.waitUntil(gui.window.isActiveWindow, timeout=WAIT)
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=WAIT)
+
+
+def test_a_camera_push_inserts_rows_in_place_without_a_reset(gui, push, browser, qtbot,
+                                                             qtmodeltester):
+    first = night(1, events=1)
+    push(first)  # the first night appears and is chosen: that is a filter change
+    qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
+    assert browser.current_night_start_ms() == browse.night_start(EVENING1)
+    qtmodeltester.check(browser.model, force_py=True)  # stays connected: checks every insert
+    resets, inserts, changed = [], [], []
+    browser.model.modelReset.connect(lambda: resets.append(1))
+    browser.model.dataChanged.connect(lambda _a, _b, roles=(): changed.append(list(roles)))
+    browser.model.rowsInserted.connect(lambda _p, a, b: inserts.append((a, b)))
+    more = night(2, events=8, timelapse=6)
+    thread, done = push_in_thread(push, more, rate=40)
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT)
+    thread.join()
+    assert done[0].ok
+    qtbot.waitUntil(settled(browser, 9), timeout=WAIT)
+    assert resets == []
+    assert inserts  # inserted where they belong, in one or more batches
+    assert model_ids(browser) == newest_first(first.events + more.events)
+    assert browser.count_label.text() == "9 events"
+    # New rows glow briefly, then fade back.
+    qtbot.waitUntil(lambda: any(HIGHLIGHT_ROLE in roles for roles in changed), timeout=WAIT)
+    qtbot.waitUntil(lambda: all(browser.model.index(r, 0).data(HIGHLIGHT_ROLE) == 0
+                                for r in range(9)), timeout=WAIT)
+    # The grid asked for each visible event's best still: the maxBrightness PNG, decoded.
+    top = browser.model.row_at(0)
+    best = next(f for e in more.events + first.events if e.event_id == top.event_id
+                for f in e.files if "maxBrightness" in (f.semantic_type or ""))
+    assert (top.still_id, top.still_mime) == (best.file_id, "image/png")
+    size = gui.settings.thumbnail_size
+    qtbot.waitUntil(lambda: browser.thumbs.state(best.file_id, best.md5, size) == "ok",
+                    timeout=WAIT)
+    # The time-lapse stills of the night are in the strip, oldest first.
+    qtbot.waitUntil(lambda: browser.strip_model.rowCount() == 6, timeout=WAIT)
+    assert [f.file_id for f in browser.strip_model.files()] == [f.file_id for f in more.files]
+    browser.strip.selectionModel().select(
+        browser.strip_model.index(2), browser.strip.selectionModel().SelectionFlag.Select)
+    assert browser.selected_file_ids() == [more.files[2].file_id]
+    # A filter change resets the model (still under the model tester's eye).
+    browser.filters.sort.setCurrentIndex(browser.filters.sort.findData("duration"))
+    qtbot.waitUntil(lambda: len(resets) == 1, timeout=WAIT)
+    qtbot.waitUntil(settled(browser, 9), timeout=WAIT)
+
+
+def test_live_insert_keeps_the_selection_and_the_current_event(gui, push, browser, qtbot):
+    early = night(3, events=5, start=EVENING1 - 4 * 3600_000)  # 16:00 to 00:00
+    push(early)
+    qtbot.waitUntil(settled(browser, 5), timeout=WAIT)
+    browser.grid.select_row(2)
+    chosen = model_ids(browser)[2]
+    assert browser.selected_event_ids() == [chosen]
+    assert browser.current_event_id() == chosen
+    selected = []
+    browser.eventSelected.connect(selected.append)
+    late = night(4, events=3, start=EVENING1 + 4 * 3600_000)  # later: inserted above
+    push(late)
+    qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
+    ids = model_ids(browser)
+    assert ids.index(chosen) == 2 + sum(e.event_time > early.events[2].event_time
+                                        for e in late.events)
+    assert browser.selected_event_ids() == [chosen]
+    assert browser.current_row() == ids.index(chosen)
+    assert selected == []  # the detail view was not disturbed
+
+
+def test_filters_change_the_rows(gui, push, browser, qtbot):
+    def edit(evs):
+        evs[0] = dataclasses.replace(evs[0], event_type="meteorpi:sprite")
+        note = Meta("string", "meteorpi:note", "Fireball over the church")
+        evs[1] = dataclasses.replace(evs[1], meta=evs[1].meta + (note,))
+
+    n1 = night(5, events=6, edit=edit)
+    n2 = night(6, events=2, start=EVENING2)
+    push(n1)
+    push(n2)
+    qtbot.waitUntil(settled(browser, 2), timeout=WAIT)  # the newest night is shown
+    assert set(model_ids(browser)) == {e.event_id for e in n2.events}
+    f = browser.filters
+    f.night.setCurrentIndex(f.night.findData(browse.night_start(EVENING1)))
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+    assert model_ids(browser) == newest_first(n1.events)
+
+    cameras = sorted({e.camera_id for e in n1.events})
+    cam = cameras[0]
+    f.camera.setCurrentIndex(f.camera.findData(cam))
+    expected = [e for e in n1.events if e.camera_id == cam]
+    qtbot.waitUntil(settled(browser, len(expected)), timeout=WAIT)
+    assert model_ids(browser) == newest_first(expected)
+    f.camera.setCurrentIndex(0)
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+
+    qtbot.waitUntil(lambda: f.event_type.findData("meteorpi:sprite") >= 0, timeout=WAIT)
+    f.event_type.setCurrentIndex(f.event_type.findData("meteorpi:sprite"))
+    qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
+    assert model_ids(browser) == [n1.events[0].event_id]
+    f.event_type.setCurrentIndex(0)
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+
+    qtbot.keyClicks(f.text, "fireball")  # debounced: one query once typing pauses
+    qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
+    assert model_ids(browser) == [n1.events[1].event_id]
+    f.text.clear()
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+
+    f.night.setCurrentIndex(f.night.findData("all"))
+    qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
+    f.set_sort("duration", descending=False)
+    qtbot.waitUntil(lambda: not browser.model.loading and browser.model.query.sort == "duration",
+                    timeout=WAIT)
+    qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
+    durations = [browser.model.row_at(r).duration for r in range(8)]
+    assert durations == sorted(durations)
+
+
+def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qtbot):
+    n = night(7, events=6)
+    push(n)
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+    ids = model_ids(browser)
+    archive = gui.archive
+    grid = browser.grid
+    activate(gui, qtbot, grid)
+    browser.grid.select_row(0)
+
+    def labels():
+        return browse.reviews(archive, ids)
+
+    with qtbot.waitSignal(browser.reviewed, timeout=WAIT) as stored:
+        qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert stored.args == [[ids[0]]]
+    assert labels() == {ids[0]: "meteor"}
+    assert browser.current_row() == 1  # moved on to the next event
+    qtbot.keyClick(grid, Qt.Key.Key_P)
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    qtbot.keyClick(grid, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: labels() == {ids[0]: "meteor", ids[1]: "plane", ids[2]: "rejected",
+                                         ids[3]: "satellite"}, timeout=WAIT)
+    assert browser.current_row() == 4
+    # Visible as a badge in the grid and a column in the table.
+    qtbot.waitUntil(lambda: browser.model.row_at(3).label == "satellite", timeout=WAIT)
+    assert browser.model.index(0, 0).data(ROW_ROLE).label == "meteor"
+    assert browser.model.index(2, REVIEW).data() == "Rejected"
+
+    qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo satellite
+    qtbot.waitUntil(lambda: ids[3] not in labels(), timeout=WAIT)
+    qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo rejected
+    qtbot.waitUntil(lambda: ids[2] not in labels(), timeout=WAIT)
+    qtbot.waitUntil(lambda: browser.model.row_at(2).label is None, timeout=WAIT)
+    qtbot.keyClick(grid, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: labels().get(ids[2]) == "rejected", timeout=WAIT)
+    assert browser.undo_action.isEnabled() and browser.redo_action.isEnabled()
+
+    browser.grid.select_row(1)
+    qtbot.keyClick(grid, Qt.Key.Key_U)  # clear
+    qtbot.waitUntil(lambda: ids[1] not in labels(), timeout=WAIT)
+    received = archive.get_event(ids[0])
+    assert received == next(e for e in n.events if e.event_id == ids[0])  # untouched
+
+    f = browser.filters
+    f.review.setCurrentIndex(f.review.findData("unreviewed"))
+    qtbot.waitUntil(settled(browser, 4), timeout=WAIT)
+    assert model_ids(browser) == [ids[1], ids[3], ids[4], ids[5]]
+    # Reviewing in the "unreviewed" list keeps the row in view until the filter changes.
+    browser.grid.select_row(0)
+    qtbot.keyClick(grid, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: labels().get(ids[1]) == "bird", timeout=WAIT)
+    qtbot.waitUntil(lambda: browser.model.row_at(0).label == "bird", timeout=WAIT)
+    assert model_ids(browser) == [ids[1], ids[3], ids[4], ids[5]]
+    # A live arrival into the filtered list lands in the right place despite the kept row.
+    late = night(8, events=1, start=EVENING1 + 8 * 3600_000)  # after all the others
+    push(late)
+    qtbot.waitUntil(settled(browser, 5), timeout=WAIT)
+    assert model_ids(browser)[0] == late.events[0].event_id
+    f.review.setCurrentIndex(f.review.findData("meteor"))
+    qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
+    assert model_ids(browser) == [ids[0]]
+
+
+def test_table_view_shares_the_model_and_sorts_by_header(gui, push, browser, qtbot):
+    n = night(9, events=5)
+    push(n)
+    qtbot.waitUntil(settled(browser, 5), timeout=WAIT)
+    browser.grid.select_row(3)
+    chosen = browser.current_event_id()
+    browser.table_button.click()
+    assert browser.table.model() is browser.model
+    assert browser.table.selectionModel() is browser.selection
+    assert browser.selected_event_ids() == [chosen]
+    selected = []
+    browser.eventSelected.connect(selected.append)
+    browser.table.horizontalHeader().sectionClicked.emit(4)  # Brightness
+    qtbot.waitUntil(lambda: browser.model.query.sort == "brightness", timeout=WAIT)
+    qtbot.waitUntil(settled(browser, 5), timeout=WAIT)
+    values = [browser.model.row_at(r).brightness for r in range(5)]
+    assert values == sorted(values, reverse=True)
+    assert browser.selected_event_ids() == [chosen]  # kept across the re-sort
+    assert browser.current_event_id() == chosen and selected == []  # detail not disturbed
+    browser.grid_button.click()
+    assert browser.table.model() is None  # detached while hidden
+
+
+def test_night_summary_counts_per_hour_camera_and_review(gui, push, browser, qtbot):
+    n = night(10, events=7, timelapse=4)
+    push(n)
+    qtbot.waitUntil(settled(browser, 7), timeout=WAIT)
+    browse.set_reviews(gui.archive, {n.events[0].event_id: "meteor"})
+    dlg = NightSummaryDialog(gui, browser.current_night_start_ms(), gui.window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.counts is not None, timeout=WAIT)
+    c = dlg.counts
+    assert c.total == 7
+    assert sum(dlg.hour_totals()) == 7
+    table = dlg.table
+    headers = [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+    total_row = table.rowCount() - 1
+    assert table.item(total_row, 0).text() == "All cameras"
+    assert table.item(total_row, headers.index("Events")).text() == "7"
+    assert table.item(total_row, headers.index("Meteor")).text() == "1"
+    assert table.item(total_row, headers.index("Unreviewed")).text() == "6"
+    assert table.item(total_row, headers.index("Time-lapse")).text() == "4"
+    for cam in n.cameras:
+        row = next(r for r in range(total_row) if cam in table.item(r, 0).toolTip())
+        events = sum(e.camera_id == cam for e in n.events)
+        assert table.item(row, headers.index("Events")).text() == str(events)
+    dlg.close()
+
+
+def test_pages_read_before_live_inserts_land_at_their_rows_current_indices():
+    import random
+
+    from meteorgui.gui.browser.model import shift_indices
+
+    rng = random.Random(5)
+    for _ in range(200):
+        rows = list(range(rng.randrange(1, 40)))  # a list, as it was when a page was read
+        now = list(rows)
+        batch = sorted(rng.sample(range(len(rows) + 5), rng.randrange(0, 5)))
+        batch = [p for p in batch if p <= len(now) + batch.index(p)]
+        for p in batch:  # inserted at their final positions, ascending
+            now.insert(p, "new")
+        page = sorted(rng.sample(rows, rng.randrange(1, len(rows) + 1)))
+        assert [now[i] for i in shift_indices(page, batch)] == page
