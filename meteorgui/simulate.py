@@ -486,8 +486,12 @@ def run(
     seed: int = 0,
     rate: float | None = None,
     out: TextIO = sys.stdout,
+    start_ms: int | None = None,
 ) -> int:
     """The ``simulate`` command: make a night and push it to the import URL ``to``.
+
+    ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
+    seed always makes the same night).
 
     Prints one line per entity and a summary line. Returns 0 if every entity
     completed, 1 otherwise (bad arguments included, with a one-line message).
@@ -506,7 +510,8 @@ def run(
         return 1
     with client:
         try:
-            night = make_night(seed, events=events, timelapse=timelapse)
+            night = make_night(seed, events=events, timelapse=timelapse,
+                               start_ms=DEFAULT_START_MS if start_ms is None else start_ms)
         except FileNotFoundError as exc:
             say(f"simulate: {exc}")
             return 1
