@@ -83,6 +83,15 @@ class MainWindow(QMainWindow):
         ctx.bridge.conversation.connect(lambda _c: self._counts_timer.start())
         self._refresh_importer_state()
         self._refresh_counts()
+        from . import notifications
+
+        notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
+        self.monitor.health.warningsChanged.connect(self._camera_warnings)
+
+    def _camera_warnings(self, warnings: list) -> None:
+        title = "Import monitor"
+        self.monitor_dock.setWindowTitle(
+            f"{title} — ⚠ {len(warnings)} camera(s) need attention" if warnings else title)
 
     # ------------------------------------------------------------------ layout
 
@@ -255,15 +264,20 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ actions
 
+    @staticmethod
+    def _open(dialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def show_camera_setup(self) -> None:
         from .dialogs import CameraSetupDialog
 
-        CameraSetupDialog(self.ctx, self).open()
+        self._open(CameraSetupDialog(self.ctx, self))
 
     def show_users(self) -> None:
         from .dialogs import UsersDialog
 
-        UsersDialog(self.ctx, self).open()
+        self._open(UsersDialog(self.ctx, self))
 
     def show_settings(self) -> None:
         from .dialogs import SettingsDialog
@@ -280,7 +294,7 @@ class MainWindow(QMainWindow):
     def show_verify(self) -> None:
         from .verify import VerifyDialog
 
-        VerifyDialog(self.ctx, self).open()
+        self._open(VerifyDialog(self.ctx, self))
 
     def request_resend(self) -> None:
         from .resend import ResendDialog
@@ -290,7 +304,7 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Request resend",
                                     "Select the events or files to ask for again first.")
             return
-        ResendDialog(self.ctx, ids, self).open()
+        self._open(ResendDialog(self.ctx, ids, self))
 
     def _reviewed(self, event_ids: list) -> None:
         info = getattr(self.detail, "info", None)
@@ -301,7 +315,7 @@ class MainWindow(QMainWindow):
         from .summary import NightSummaryDialog
 
         night = getattr(self.browser, "current_night_start_ms", lambda: None)()
-        NightSummaryDialog(self.ctx, night, self).open()
+        self._open(NightSummaryDialog(self.ctx, night, self))
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))

@@ -1,14 +1,231 @@
-"""Request resend dialog (placeholder)."""
+"""Request resend: say what will happen and when, then mark the items and report each one."""
 
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from ..archive import ArchiveError
+
+log = logging.getLogger(__name__)
+
+OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
+
+
+@dataclass(frozen=True)
+class ResendResult:
+    entity_id: str
+    ok: bool
+    text: str  # what happened, in a user's words
+    file_ids: tuple[str, ...] = ()
+
+
+def describe(archive, entity_id: str) -> str:
+    """One line naming an event or file, or saying it is not in the archive."""
+    event = archive.get_event(entity_id)
+    if event is not None:
+        t = datetime.fromtimestamp(event.event_time / 1000)
+        n = len(event.files)
+        return (f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"
+                f" · {n} file{'s' if n != 1 else ''}")
+    record = archive.get_file(entity_id)
+    if record is not None:
+        owner = archive.file_event_id(entity_id)
+        where = f"of event {owner[:8]}" if owner else "time-lapse"
+        return f"file {entity_id[:8]} · {record.file_name or record.mime_type} · {where}"
+    return f"{entity_id[:8]} · not in the archive"
+
+
+def request_one(ctx, entity_id: str) -> ResendResult:
+    """Mark one item through the importer (so the import log shows it); runs in the pool."""
+    archive = ctx.archive
+    try:
+        file_ids = ctx.core.importer.request_resend(entity_id)
+    except ArchiveError as exc:
+        return ResendResult(entity_id, False, str(exc))
+    records = [archive.get_file(f) for f in file_ids]
+    moved = sum(1 for r in records if r is not None and not archive.has_bytes(r))
+    n = len(file_ids)
+    files = f"{n} file{'s' if n != 1 else ''}"
+    if moved:
+        text = (f"marked: {files} to fetch again; the damaged or missing bytes are in the "
+                "quarantine folder")
+    else:
+        text = (f"marked: {files} to fetch again; the stored bytes were intact and stay in "
+                "place until verified replacements arrive")
+    return ResendResult(entity_id, True, text, tuple(file_ids))
+
+
+def explanation(ctx) -> str:
+    quarantine = ctx.archive.store.quarantine_dir
+    server = ctx.core.server
+    resend_url = f"{server.url}/resend" if server is not None else "<import URL>/resend"
+    return f"""
+<p><b>What happens now.</b> meteorgui re-checks the stored bytes of each item.
+Damaged or missing bytes are moved to the quarantine folder
+(<code>{_html(str(quarantine))}</code>); <b>nothing is deleted</b>. If every file of an item
+is intact, its bytes stay where they are until verified replacements arrive.
+The items are marked, and the import log shows them as <i>resend requested</i>.</p>
+<p><b>When the bytes come back.</b> The next time the camera offers a marked event or file, the
+importer asks for its bytes again instead of answering <i>complete</i>, checks them against their
+MD5 and only then puts them in place.</p>
+<ul>
+<li>If the camera never got <i>complete</i> for the item (a failed or interrupted transfer), it
+offers it again by itself on its own export schedule; a MeteorPi camera waits about 30 minutes
+after a failure.</li>
+<li>If the camera already got <i>complete</i>, a MeteorPi camera does not send it again under the
+same export configuration. Add an export configuration to this importer on the camera whose
+search covers the item's night (a new configuration offers everything its search matches), or
+use an exporter that reads the list at <code>{_html(resend_url)}</code>.</li>
+</ul>
+<p>The camera must still hold the files for this to work.</p>
+"""
 
 
 class ResendDialog(QDialog):
     """Contract: ResendDialog(ctx, entity_ids: list[str], parent)."""
 
-    def __init__(self, ctx, entity_ids, parent=None):
+    requested = Signal(list)  # list[ResendResult], when every item was handled
+
+    def __init__(self, ctx, entity_ids, parent=None, note: str | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.entity_ids = list(entity_ids)
+        self.entity_ids = list(dict.fromkeys(entity_ids))
+        self.results: list[ResendResult] | None = None
+        self._running = False
+        self._closed = False
+        n = len(self.entity_ids)
         self.setWindowTitle("Request resend")
-        QVBoxLayout(self).addWidget(QLabel("Not built yet"))
+        self.resize(720, 560)
+
+        heading = QLabel(f"<h3>Ask the camera again for {n} item{'s' if n != 1 else ''}</h3>")
+        self.explanation = text = QLabel(explanation(ctx))
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = QLabel(note or "")
+        self.note.setWordWrap(True)
+        self.note.setVisible(bool(note))
+
+        self.table = QTableWidget(n, 2, self)
+        self.table.setHorizontalHeaderLabels(["Item", "Result"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        hh.resizeSection(0, 330)
+        for row, eid in enumerate(self.entity_ids):
+            item = QTableWidgetItem(eid)
+            item.setToolTip(eid)
+            self.table.setItem(row, 0, item)
+            self.table.setItem(row, 1, QTableWidgetItem("not requested yet"))
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.buttons = QDialogButtonBox(self)
+        self.request_button = QPushButton("Request resend")
+        self.request_button.setDefault(True)
+        self.buttons.addButton(self.request_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.request_button.clicked.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        self.request_button.setEnabled(n > 0)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(text)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+
+        archive, ids = ctx.archive, self.entity_ids
+        ctx.tasks.run(lambda: [describe(archive, e) for e in ids], self._described)
+
+    def _described(self, lines: list[str]) -> None:
+        if self._closed:
+            return
+        for row, line in enumerate(lines):
+            self.table.item(row, 0).setText(line)
+
+    def start(self) -> None:
+        """Mark every item, off the GUI thread; results arrive per item."""
+        if self.results is not None or self._running or not self.entity_ids:
+            return
+        self._running = True
+        self.request_button.setEnabled(False)
+        self.close_button.setEnabled(False)
+        self.summary.setText("Requesting…")
+        ctx, ids, bridge = self.ctx, self.entity_ids, self.ctx.bridge
+
+        def work():
+            out = []
+            for row, eid in enumerate(ids):
+                result = request_one(ctx, eid)
+                out.append(result)
+                bridge.run_on_main(lambda r=row, res=result: self._show_result(r, res))
+            return out
+
+        ctx.tasks.run(work, self._finished, self._failed)
+
+    def _show_result(self, row: int, result: ResendResult) -> None:
+        if self._closed:
+            return
+        item = self.table.item(row, 1)
+        item.setText(result.text)
+        item.setToolTip(result.text)
+        item.setForeground(QColor(OK_COLOUR if result.ok else ERROR_COLOUR))
+
+    def _finished(self, results: list[ResendResult]) -> None:
+        self.results = results
+        self._running = False
+        if self._closed:
+            return
+        for row, result in enumerate(results):
+            self._show_result(row, result)
+        ok = sum(r.ok for r in results)
+        failed = len(results) - ok
+        text = f"{ok} item{'s' if ok != 1 else ''} marked for resend."
+        if failed:
+            text += f" {failed} could not be marked (see Result)."
+        if ok:
+            text += " Their bytes will be fetched the next time the camera offers them."
+        self.summary.setText(text)
+        self.close_button.setText("Close")
+        self.close_button.setEnabled(True)
+        self.requested.emit(results)
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("request resend failed: %s", exc)
+        self.results = []
+        self._running = False
+        if self._closed:
+            return
+        self.summary.setText(f"Request resend failed: {exc}")
+        self.close_button.setEnabled(True)
+
+    def done(self, result: int) -> None:
+        # Requests in flight finish in the pool (milliseconds each); only the display stops.
+        self._closed = True
+        super().done(result)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

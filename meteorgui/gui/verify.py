@@ -1,11 +1,342 @@
-"""Verify archive dialog (placeholder)."""
+"""Verify archive: re-hash every stored file in the background, list what is damaged or missing."""
 
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+)
+
+from ..archive import FileCheck
+from .importlog import human_size
+from .tasks import Token
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the GUI
+STATE_COLOURS = {"damaged": "#b3261e", "missing": "#8a5200"}
+COLUMNS = ("File", "Event", "Name", "Type", "Size", "Camera", "Time", "State")
+
+
+@dataclass(frozen=True)
+class VerifyOutcome:
+    problems: list[FileCheck]
+    checked: int
+    total: int
+    cancelled: bool
+    seconds: float
+
+
+class RunningChecks:
+    """A shared service: cancels running verifications when the app shuts down, so
+    quitting never waits for a whole archive to be hashed."""
+
+    def __init__(self):
+        self.tokens: set[Token] = set()
+
+    def shutdown(self) -> None:
+        for token in list(self.tokens):
+            token.cancel()
+
+
+class ProblemModel(QAbstractTableModel):
+    """Damaged and missing files, appended as the check finds them."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[FileCheck] = []
+
+    def append(self, checks: list[FileCheck]) -> None:
+        if not checks:
+            return
+        n = len(self._rows)
+        self.beginInsertRows(QModelIndex(), n, n + len(checks) - 1)
+        self._rows.extend(checks)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        if self._rows:
+            self.beginRemoveRows(QModelIndex(), 0, len(self._rows) - 1)
+            self._rows.clear()
+            self.endRemoveRows()
+
+    def check(self, row: int) -> FileCheck:
+        return self._rows[row]
+
+    def checks(self) -> list[FileCheck]:
+        return list(self._rows)
+
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(COLUMNS)):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.parent().isValid():
+            return None
+        row, col = index.row(), index.column()
+        if not (0 <= row < len(self._rows) and 0 <= col < len(COLUMNS)):
+            return None
+        c = self._rows[row]
+        f = c.file
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return f.file_id[:8]
+            if col == 1:
+                return c.event_id[:8] if c.event_id else "time-lapse"
+            if col == 2:
+                return f.file_name or ""
+            if col == 3:
+                return f.mime_type
+            if col == 4:
+                return human_size(f.file_size)
+            if col == 5:
+                return f.camera_id
+            if col == 6:
+                return datetime.fromtimestamp(f.file_time / 1000).strftime("%Y-%m-%d %H:%M:%S")
+            return c.state
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return f"file {f.file_id}\nMD5 {f.md5}"
+            if col == 1 and c.event_id:
+                return f"event {c.event_id}"
+            if col == 7:
+                return ("The stored bytes no longer match the file's MD5"
+                        if c.state == "damaged" else "No bytes are stored for this file")
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and col == 7:
+            return QColor(STATE_COLOURS.get(c.state, "#555555"))
+        if role == Qt.ItemDataRole.FontRole and col == 7:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 4:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
 
 
 class VerifyDialog(QDialog):
-    def __init__(self, ctx, parent=None):
+    """Re-hash every archived file against its MD5; cancellable; damaged items resendable."""
+
+    finishedChecks = Signal(object)  # VerifyOutcome
+
+    def __init__(self, ctx, parent=None, *, autostart: bool = True):
         super().__init__(parent)
         self.ctx = ctx
+        self.token: Token | None = None
+        self.outcome: VerifyOutcome | None = None
+        self.resend_dialog = None
+        self._closed = False
         self.setWindowTitle("Verify archive")
-        QVBoxLayout(self).addWidget(QLabel("Not built yet"))
+        self.resize(900, 520)
+
+        intro = QLabel("Every stored file is read again and its MD5 compared with the one the "
+                       "camera sent. Damaged or missing files can be asked for again.")
+        intro.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("Not started")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop checking; what was found so far stays listed")
+        self.cancel_button.clicked.connect(self.cancel)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+
+        self.model = ProblemModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.setAlternatingRowColors(True)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.resend_selected = QPushButton("Request resend for selected…")
+        self.resend_all = QPushButton("Request resend for all…")
+        self.again_button = QPushButton("Verify again")
+        self.close_button = QPushButton("Close")
+        self.resend_selected.clicked.connect(lambda: self.request_resend(selected_only=True))
+        self.resend_all.clicked.connect(lambda: self.request_resend(selected_only=False))
+        self.again_button.clicked.connect(self.start)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.resend_selected)
+        buttons.addWidget(self.resend_all)
+        buttons.addStretch(1)
+        buttons.addWidget(self.again_button)
+        buttons.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+        if autostart:
+            self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.token is not None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.model.clear()
+        self.outcome = None
+        self.token = token = Token()
+        checks = self.ctx.services.setdefault("verify", RunningChecks())
+        checks.tokens.add(token)
+        self.progress.setRange(0, 0)  # busy until the first count arrives
+        self.status.setText("Counting files…")
+        self._update_buttons()
+        archive, bridge = self.ctx.archive, self.ctx.bridge
+        found: list[FileCheck] = []
+        unsent: list[FileCheck] = []  # found since the last progress update (worker-owned)
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            t = time.monotonic()
+            if t - last[0] < PROGRESS_EVERY_S and done != total:
+                return
+            last[0] = t
+            new = unsent[:]
+            unsent.clear()
+            bridge.run_on_main(lambda: self._progress(token, done, total, new))
+
+        def check_all() -> VerifyOutcome:
+            started = time.monotonic()
+            checked, total = 0, [0]
+
+            def counted(done: int, n: int) -> None:
+                total[0] = n
+                progress(done, n)
+
+            # iter_file_checks reports progress after each check the loop below has taken.
+            for check in archive.iter_file_checks(progress=counted,
+                                                  cancelled=lambda: token.cancelled):
+                checked += 1
+                if check.state != "ok":
+                    found.append(check)
+                    unsent.append(check)
+            if not total[0]:
+                total[0] = archive.count("files") if not token.cancelled else checked
+            return VerifyOutcome(found, checked, total[0], token.cancelled,
+                                 time.monotonic() - started)
+
+        def work() -> VerifyOutcome:
+            try:
+                return check_all()
+            finally:
+                checks.tokens.discard(token)
+
+        self.ctx.tasks.run(work, lambda o: self._finished(token, o),
+                           lambda e: self._failed(token, e))
+
+    def _progress(self, token: Token, done: int, total: int, new: list[FileCheck]) -> None:
+        if self._closed or token is not self.token:
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.model.append(new)
+        self.status.setText(f"{done:,} of {total:,} files checked · "
+                            f"{self.model.rowCount()} problem"
+                            f"{'s' if self.model.rowCount() != 1 else ''} so far")
+
+    def _finished(self, token: Token, outcome: VerifyOutcome) -> None:
+        if self._closed or token is not self.token:
+            return
+        self.token = None
+        self.outcome = outcome
+        shown = {c.file.file_id for c in self.model.checks()}
+        self.model.append([c for c in outcome.problems if c.file.file_id not in shown])
+        damaged = sum(c.state == "damaged" for c in outcome.problems)
+        missing = sum(c.state == "missing" for c in outcome.problems)
+        self.progress.setRange(0, max(outcome.total, 1))
+        self.progress.setValue(outcome.checked)
+        if outcome.cancelled:
+            text = (f"Cancelled after {outcome.checked:,} of {outcome.total:,} files; "
+                    f"{len(outcome.problems)} problem(s) found so far.")
+        elif not outcome.problems:
+            text = (f"All {outcome.checked:,} files are intact "
+                    f"(checked in {outcome.seconds:.1f} s).")
+        else:
+            text = (f"{outcome.checked:,} files checked: {damaged} damaged, {missing} missing. "
+                    "Select them and request a resend to get them from the camera again.")
+        self.status.setText(text)
+        self.status.setStyleSheet("" if not outcome.problems else "color: #b3261e;")
+        self._update_buttons()
+        self.finishedChecks.emit(outcome)
+
+    def _failed(self, token: Token, exc: BaseException) -> None:
+        if self._closed or token is not self.token:
+            return
+        self.token = None
+        log.error("verify failed: %s", exc)
+        self.progress.setRange(0, 1)
+        self.status.setText(f"Verify stopped by an error: {exc}")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.token is not None:
+            self.token.cancel()
+            self.status.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+
+    def _update_buttons(self, *_args) -> None:
+        running = self.running
+        self.cancel_button.setEnabled(running and not self.token.cancelled)
+        self.again_button.setEnabled(not running)
+        has = self.model.rowCount() > 0
+        self.resend_all.setEnabled(has and not running)
+        self.resend_selected.setEnabled(
+            not running and bool(self.view.selectionModel().selectedRows()))
+
+    def request_resend(self, selected_only: bool = False):
+        """Open the ResendDialog for the selected (or all) damaged and missing files."""
+        if selected_only:
+            rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+            ids = [self.model.check(r).file.file_id for r in rows]
+        else:
+            ids = [c.file.file_id for c in self.model.checks()]
+        if not ids:
+            return None
+        from .resend import ResendDialog
+
+        dlg = ResendDialog(self.ctx, ids, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resend_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def done(self, result: int) -> None:
+        if self.token is not None:
+            self.token.cancel()  # stop hashing: nobody will look at the result
+        self._closed = True
+        super().done(result)

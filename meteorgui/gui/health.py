@@ -1,0 +1,351 @@
+"""Per-camera health beside the import log: last heard, tonight's counts, warnings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..archive import stats
+from ..archive.stats import CameraHealth
+from .importlog import now_ms
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY_MS = 30_000  # so silence is noticed without new data
+THROTTLE_MS = 1_500  # after a conversation update, at most one query this often
+
+COLUMNS = ("Camera", "Last heard", "Events", "Stills", "Failed", "Status")
+COL_CAMERA, COL_HEARD, COL_EVENTS, COL_STILLS, COL_FAILED, COL_STATUS = range(6)
+SubtitleRole = Qt.ItemDataRole.UserRole + 1  # the camera id under the installation name
+HEADER_TIPS = {
+    COL_EVENTS: "Events tonight (the night runs from noon to noon, local time)",
+    COL_STILLS: "Time-lapse stills tonight",
+    COL_FAILED: "Failed conversations tonight",
+    COL_HEARD: "The last time the camera talked to the importer",
+}
+# level -> (text colour, row tint)
+LEVELS = {
+    "ok": ("#1b7f3b", None),
+    "idle": ("#6b6b6b", None),
+    "warning": ("#8a5200", "#fff1d6"),
+    "error": ("#b3261e", "#fde3e1"),
+}
+
+
+def ago(ms: int | None, now: int) -> str:
+    if ms is None:
+        return "never"
+    d = max(0, now - ms)
+    if d < 60_000:
+        return "just now"
+    if d < 3_600_000:
+        return f"{d // 60_000} min ago"
+    if d < 86_400_000:
+        h, m = divmod(d // 60_000, 60)
+        return f"{h} h {m:02d} min ago"
+    return datetime.fromtimestamp(ms / 1000).strftime("%d %b %H:%M")
+
+
+def status_text(h: CameraHealth) -> str:
+    """Short enough for the table; the full sentence is in the tooltip and the banner."""
+    if h.level == "error":
+        return f"⚠ failing ({h.recent_failures} of last {h.recent_total})"
+    if h.level == "warning":
+        return f"⚠ silent {stats.format_duration(h.silent_ms)}"
+    if h.level == "idle":
+        return "not heard since dark"
+    return "OK" if h.dark_since is not None else "OK (daylight)"
+
+
+class HealthModel(QAbstractTableModel):
+    """One row per camera, updated in place when its figures change."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[CameraHealth] = []
+        self.now = now_ms()
+
+    def update(self, health: list[CameraHealth], now: int) -> None:
+        self.now = now
+        by_id = {h.camera_id: h for h in health}
+        for row in reversed(range(len(self._rows))):
+            if self._rows[row].camera_id not in by_id:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+        known = {h.camera_id: i for i, h in enumerate(self._rows)}
+        for h in health:
+            row = known.get(h.camera_id)
+            if row is None:
+                n = len(self._rows)
+                self.beginInsertRows(QModelIndex(), n, n)
+                self._rows.append(h)
+                self.endInsertRows()
+            else:
+                # Relative times change even when the figures do not.
+                self._rows[row] = h
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def camera(self, row: int) -> CameraHealth:
+        return self._rows[row]
+
+    def cameras(self) -> list[CameraHealth]:
+        return list(self._rows)
+
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return HEADER_TIPS.get(section)
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.parent().isValid():
+            return None
+        row, col = index.row(), index.column()
+        if not (0 <= row < len(self._rows) and 0 <= col < len(COLUMNS)):
+            return None
+        h = self._rows[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (h.inst_name or h.camera_id, ago(h.last_heard, self.now),
+                    str(h.events_tonight), str(h.stills_tonight), str(h.failures_tonight),
+                    status_text(h))[col]
+        if role == SubtitleRole and col == COL_CAMERA:
+            return h.camera_id if h.inst_name else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_HEARD and h.last_heard is not None:
+                return datetime.fromtimestamp(h.last_heard / 1000).strftime("%Y-%m-%d %H:%M:%S")
+            if col == COL_STATUS:
+                return self._status_tip(h)
+            if col == COL_CAMERA:
+                return h.label
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_EVENTS, COL_STILLS,
+                                                                  COL_FAILED):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == COL_STATUS:
+                return QColor(LEVELS[h.level][0])
+            if col == COL_FAILED and h.failures_tonight:
+                return QColor(LEVELS["error"][0])
+            # Dark text on the light tint, whatever the desktop theme.
+            return QColor("#202020") if LEVELS[h.level][1] else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            tint = LEVELS[h.level][1]
+            return QColor(tint) if tint else None
+        if role == Qt.ItemDataRole.FontRole and (
+                col == COL_CAMERA or (col == COL_STATUS and h.level in ("warning", "error"))):
+            f = QFont()
+            f.setBold(True)
+            return f
+        return None
+
+    @staticmethod
+    def _status_tip(h: CameraHealth) -> str:
+        lines = [h.note]
+        if h.dark_since is not None:
+            since = datetime.fromtimestamp(h.dark_since / 1000).strftime("%H:%M")
+            lines.append(f"Dark at the camera since {since}.")
+        else:
+            lines.append("Daylight at the camera: silence is normal now.")
+        if h.recent_total:
+            lines.append(f"{h.recent_failures} of its last {h.recent_total} conversations failed.")
+        return "\n".join(lines)
+
+
+class CameraDelegate(QStyledItemDelegate):
+    """Installation name in bold with the camera id in small grey monospace below it."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title, opt.text = opt.text, ""
+        sub = index.data(SubtitleRole) or ""
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        r = opt.rect.adjusted(6, 2, -4, -2)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        bold = QFont(opt.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        fm = QFontMetrics(bold)
+        top = r if not sub else QRect(r.left(), r.top(), r.width(), r.height() // 2 + 1)
+        fg = index.data(Qt.ItemDataRole.ForegroundRole)
+        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected
+                       else fg if isinstance(fg, QColor)
+                       else opt.palette.color(QPalette.ColorRole.Text))
+        painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(title, Qt.TextElideMode.ElideRight, r.width()))
+        if sub:
+            small = _mono(opt.font)
+            painter.setFont(small)
+            painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected
+                           else QColor("#707070"))
+            bottom = QRect(r.left(), top.bottom(), r.width(), r.bottom() - top.bottom())
+            painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             sub)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        base = super().sizeHint(option, index)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        fm = QFontMetrics(bold)
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        small = QFontMetrics(_mono(option.font))
+        width = max(fm.horizontalAdvance(text), small.horizontalAdvance("b827eb000000")) + 14
+        return QSize(min(width, 260), max(base.height(), fm.height() + small.height() + 6))
+
+
+def _mono(font: QFont) -> QFont:
+    f = QFont(font)
+    f.setFamily("monospace")
+    f.setStyleHint(QFont.StyleHint.TypeWriter)
+    f.setPointSizeF(max(font.pointSizeF() * 0.85, 6.0))
+    return f
+
+
+class HealthPanel(QWidget):
+    """The camera table and a warning banner, refreshed off the GUI thread."""
+
+    warningsChanged = Signal(list)  # list[str]: one line per camera that needs attention
+    refreshed = Signal()
+
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        # Injectable for tests: the clock, and when the dark period began at a location.
+        self.clock = now_ms
+        self.dark_window = stats.dark_since
+        self._closed = False
+        self._busy = False
+        self._again = False
+        self.warnings: list[str] = []
+
+        self.model = HealthModel(self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setItemDelegateForColumn(COL_CAMERA, CameraDelegate(self.view))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(False)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh = self.view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        hh.setMinimumSectionSize(40)
+        hh.setSectionResizeMode(COL_CAMERA, QHeaderView.ResizeMode.Interactive)
+        hh.resizeSection(COL_CAMERA, 165)
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.hide()
+
+        title = QLabel("<b>Cameras</b>")
+        self.caption = QLabel()
+        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addWidget(self.caption, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.view)
+
+        self._throttle = QTimer(self, singleShot=True, interval=THROTTLE_MS)
+        self._throttle.timeout.connect(self.refresh)
+        self._timer = QTimer(self, interval=REFRESH_EVERY_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        ctx.bridge.conversation.connect(self._conversation)
+        self.refresh()
+
+    def _conversation(self, _c) -> None:
+        if not self._closed and not self._throttle.isActive():
+            self._throttle.start()
+
+    def refresh(self) -> None:
+        """Query the archive in the pool; a request while one runs is folded into one more."""
+        if self._closed:
+            return
+        if self._busy:
+            self._again = True
+            return
+        self._busy = True
+        now = self.clock()
+        s = self.ctx.settings
+        archive, dark = self.ctx.archive, self.dark_window
+        silence, night_hour = s.silence_warning_minutes, s.night_starts_hour
+
+        def work():
+            return stats.camera_health(archive, now_ms=now, silence_minutes=silence,
+                                       night_starts_hour=night_hour, dark_window=dark)
+
+        self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        if not self._closed:
+            log.warning("camera health query failed: %s", exc)
+
+    def _show(self, health: list[CameraHealth], now: int) -> None:
+        self._busy = False
+        if self._closed:
+            return
+        self.model.update(health, now)
+        start = datetime.fromtimestamp(
+            stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000)
+        self.caption.setText(f"tonight = since {start:%a %H:%M}; warning after "
+                             f"{self.ctx.settings.silence_warning_minutes} min of silence")
+        warnings = [f"{h.label}: {h.note}" for h in health if h.level in ("warning", "error")]
+        if warnings:
+            error = any(h.level == "error" for h in health)
+            fg, bg = (LEVELS["error"] if error else LEVELS["warning"])
+            self.banner.setStyleSheet(
+                f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
+                " border-radius: 4px; padding: 4px 8px; font-weight: bold; }")
+            shown = warnings[:3] + ([f"and {len(warnings) - 3} more cameras (see the table)"]
+                                    if len(warnings) > 3 else [])
+            self.banner.setText("⚠ " + "\n⚠ ".join(shown))
+            self.banner.show()
+        else:
+            self.banner.hide()
+        if warnings != self.warnings:
+            self.warnings = warnings
+            self.warningsChanged.emit(warnings)
+        self.refreshed.emit()
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._timer.stop()
+        self._throttle.stop()

@@ -1,0 +1,397 @@
+"""The import log as a Qt model: one row per conversation, newest first, updated in place."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from ..archive import conversations as conv
+from ..archive.conversations import Conversation
+
+MAX_ROWS = 5000
+TRIM_SLACK = 250  # rows past MAX_ROWS before the oldest are dropped, so trimming is rare
+FLUSH_GAP_S = 0.1  # a busy night repaints the log at most ten times a second
+STUCK_AFTER_MS = 3 * 60_000  # not final and no step for this long: the camera stopped talking
+
+ConversationRole = Qt.ItemDataRole.UserRole + 1  # the Conversation
+StateRole = Qt.ItemDataRole.UserRole + 2  # the state key, e.g. "need_file_data"
+ProblemRole = Qt.ItemDataRole.UserRole + 3  # bool
+StuckRole = Qt.ItemDataRole.UserRole + 4  # bool
+
+# state -> (label a user reads, badge colour)
+STATES: dict[str, tuple[str, str]] = {
+    conv.RECEIVING: ("receiving", "#2f6fba"),
+    conv.NEED_STATUS: ("needs status", "#7a5bb8"),
+    conv.NEED_FILE_DATA: ("needs data", "#b86e00"),
+    conv.COMPLETE: ("complete", "#1b7f3b"),
+    conv.FAILED: ("failed", "#b3261e"),
+    conv.RESEND_REQUESTED: ("resend requested", "#8a3f9c"),
+}
+STUCK_COLOUR = "#6b6b6b"
+
+COLUMNS = ("Time", "Camera · user", "From", "Entity", "State", "Bytes", "Attempts", "Message")
+COL_TIME, COL_CAMERA, COL_REMOTE, COL_ENTITY, COL_STATE, COL_BYTES, COL_ATTEMPTS, COL_MESSAGE = (
+    range(len(COLUMNS)))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def human_size(n: int) -> str:
+    if n < 1000:
+        return f"{n} B"
+    for unit in ("kB", "MB", "GB", "TB"):
+        n /= 1000
+        if n < 1000 or unit == "TB":
+            return f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
+    return ""
+
+
+def local_time(ms: int, today: datetime | None = None) -> str:
+    t = datetime.fromtimestamp(ms / 1000)
+    today = today or datetime.now()
+    if t.date() == today.date():
+        return t.strftime("%H:%M:%S")
+    return t.strftime("%d %b %H:%M:%S")
+
+
+def is_stuck(c: Conversation, now: int) -> bool:
+    return (not c.final and c.state != conv.RESEND_REQUESTED
+            and now - c.updated_at > STUCK_AFTER_MS)
+
+
+def is_problem(c: Conversation, now: int) -> bool:
+    return c.is_problem or is_stuck(c, now)
+
+
+def state_label(c: Conversation, now: int) -> str:
+    label = STATES.get(c.state, (c.state, ""))[0]
+    return f"{label} · stuck" if is_stuck(c, now) else label
+
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_FONT = Qt.ItemDataRole.FontRole
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGN, _FOREGROUND, _FONT, ConversationRole,
+                    StateRole, ProblemRole, StuckRole})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_FAILED_COLOUR = QColor(STATES[conv.FAILED][1])
+_MONO: list[QFont] = []
+
+
+def _mono_font() -> QFont:
+    if not _MONO:
+        f = QFont()
+        f.setFamily("monospace")
+        f.setStyleHint(QFont.StyleHint.TypeWriter)
+        _MONO.append(f)
+    return _MONO[0]
+
+
+class ConversationModel(QAbstractTableModel):
+    """Conversations, newest first; the same conversation id updates its row in place.
+
+    Rows are kept oldest-first in ``_items``; row r is ``_items[n - 1 - r]``. A
+    conversation's position is its sequence number minus ``_base``, so inserting
+    at the top (appending) and trimming the oldest (dropping from the front,
+    raising ``_base``) never renumber the rest.
+    """
+
+    def __init__(self, max_rows: int = MAX_ROWS, parent=None):
+        super().__init__(parent)
+        self.max_rows = max_rows
+        self.slack = max(1, min(TRIM_SLACK, max_rows // 20))
+        self._items: list[Conversation] = []
+        self._seq: dict[int, int] = {}
+        self._base = 0
+        self._pending: dict[int, Conversation] = {}
+        self._changed: set[int] = set()  # rows updated since the last flush
+        self._open: set[int] = set()  # not final: may become stuck as time passes
+        self.clock = now_ms  # injectable, so tests need not wait minutes
+        self.now = self.clock()
+        self._flush_timer = QTimer(self, singleShot=True, interval=0)
+        self._flush_timer.timeout.connect(self.flush)
+        self._last_flush = 0.0
+
+    # ------------------------------------------------------------------ feeding
+
+    def add(self, c: Conversation) -> None:
+        """A conversation changed: update its row, or queue it to be inserted at the top.
+
+        Either way the views hear of it once per burst (a zero-time timer), not per step.
+        """
+        seq = self._seq.get(c.id)
+        if seq is None:
+            self._pending[c.id] = c  # a later step replaces an earlier one still queued
+            self._schedule_flush()
+            return
+        self._items[seq - self._base] = c
+        self._track_open(c)
+        self._changed.add(c.id)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        # Zero-time after a quiet spell (a single step shows at once); during a burst, at
+        # most every FLUSH_GAP_S, so the views repaint a few times a second, not per step.
+        if not self._flush_timer.isActive():
+            wait = FLUSH_GAP_S - (time.monotonic() - self._last_flush)
+            self._flush_timer.start(max(0, int(wait * 1000)))
+
+    def flush(self) -> None:
+        """Announce this burst's changes in one go: updated rows, then new rows at the top."""
+        self._last_flush = time.monotonic()
+        changed = [self.row_of(i) for i in self._changed if i in self._seq]
+        self._changed.clear()
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0),
+                                  self.index(max(changed), len(COLUMNS) - 1))
+        if not self._pending:
+            return
+        new = list(self._pending.values())
+        self._pending.clear()
+        self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+        for c in new:
+            self._seq[c.id] = self._base + len(self._items)
+            self._items.append(c)
+            self._track_open(c)
+        self.endInsertRows()
+        self._trim()
+
+    def load(self, newest_first: list[Conversation]) -> None:
+        """Older history (from the archive) goes below what arrived live meanwhile."""
+        older = [c for c in newest_first if c.id not in self._seq and c.id not in self._pending]
+        room = self.max_rows - len(self._items)
+        older = older[:max(room, 0)]
+        if not older:
+            return
+        n = len(self._items)
+        self.beginInsertRows(QModelIndex(), n, n + len(older) - 1)
+        older.reverse()  # oldest first, like _items
+        self._base -= len(older)
+        self._items[0:0] = older
+        for i, c in enumerate(older):
+            self._seq[c.id] = self._base + i
+            self._track_open(c)
+        self.endInsertRows()
+
+    def _trim(self) -> None:
+        n = len(self._items)
+        if n <= self.max_rows + self.slack:
+            return
+        drop = n - self.max_rows
+        self.beginRemoveRows(QModelIndex(), n - drop, n - 1)
+        for c in self._items[:drop]:
+            del self._seq[c.id]
+            self._open.discard(c.id)
+        del self._items[:drop]
+        self._base += drop
+        self.endRemoveRows()
+
+    def _track_open(self, c: Conversation) -> None:
+        if c.final:
+            self._open.discard(c.id)
+        else:
+            self._open.add(c.id)
+
+    def tick(self, now: int | None = None) -> None:
+        """Time passed: open conversations may now be stuck."""
+        old, self.now = self.now, now if now is not None else self.clock()
+        for cid in list(self._open):
+            c = self.conversation_by_id(cid)
+            if c is not None and is_stuck(c, old) != is_stuck(c, self.now):
+                row = self.row_of(cid)
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    # ------------------------------------------------------------------ lookups
+
+    def row_of(self, conv_id: int) -> int:
+        seq = self._seq.get(conv_id)
+        return -1 if seq is None else len(self._items) - 1 - (seq - self._base)
+
+    def conversation_by_id(self, conv_id: int) -> Conversation | None:
+        seq = self._seq.get(conv_id)
+        return None if seq is None else self._items[seq - self._base]
+
+    def conversation(self, row: int) -> Conversation:
+        return self._items[len(self._items) - 1 - row]
+
+    def is_problem_row(self, row: int) -> bool:
+        return is_problem(self.conversation(row), self.now)
+
+    # ------------------------------------------------------------------ Qt model
+
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._items)
+
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and section == COL_ATTEMPTS:
+                return "How many times the importer asked for the same file's bytes"
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # Called hundreds of thousands of times on a busy night: unhandled roles leave first.
+        if role not in _ROLES or not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        n = len(self._items)
+        if not (0 <= row < n and 0 <= col < len(COLUMNS)):
+            return None
+        c = self._items[n - 1 - row]
+        if role == _DISPLAY:
+            return self._display(c, col)
+        if role == _TOOLTIP:
+            return self._tooltip(c, col)
+        if role == _ALIGN:
+            return _RIGHT if col in (COL_BYTES, COL_ATTEMPTS) else None
+        if role == _FOREGROUND:
+            return _FAILED_COLOUR if col == COL_MESSAGE and c.state == conv.FAILED else None
+        if role == _FONT:
+            return _mono_font() if col == COL_ENTITY else None
+        if role == ConversationRole:
+            return c
+        if role == StateRole:
+            return c.state
+        if role == ProblemRole:
+            return is_problem(c, self.now)
+        return is_stuck(c, self.now)  # StuckRole
+
+    def _display(self, c: Conversation, col: int) -> str:
+        if col == COL_TIME:
+            return local_time(c.started_at)
+        if col == COL_CAMERA:
+            return f"{c.camera_id or '—'} · {c.user}"
+        if col == COL_REMOTE:
+            return c.remote_addr or ("this computer" if c.state == conv.RESEND_REQUESTED else "")
+        if col == COL_ENTITY:
+            return f"{c.kind} {c.entity_id[:8]}"
+        if col == COL_STATE:
+            return state_label(c, self.now)
+        if col == COL_BYTES:
+            return human_size(c.bytes) if c.bytes else ""
+        if col == COL_ATTEMPTS:
+            return str(c.attempts) if c.attempts else ""
+        return c.message or ""
+
+    def _tooltip(self, c: Conversation, col: int) -> str | None:
+        if col == COL_TIME:
+            started = datetime.fromtimestamp(c.started_at / 1000)
+            updated = datetime.fromtimestamp(c.updated_at / 1000)
+            return (f"Started {started:%Y-%m-%d %H:%M:%S}\n"
+                    f"Last step {updated:%Y-%m-%d %H:%M:%S}")
+        if col == COL_ENTITY:
+            return f"{c.kind} {c.entity_id}\nDouble-click for every step of this conversation"
+        if col == COL_STATE and is_stuck(c, self.now):
+            return (f"No step for {(self.now - c.updated_at) // 60_000} min: the camera stopped "
+                    "in the middle of this conversation")
+        if col == COL_MESSAGE and c.message:
+            return c.message
+        if col == COL_BYTES and c.bytes:
+            return f"{c.bytes:,} bytes received"
+        return None
+
+
+class ProblemsFilter(QSortFilterProxyModel):
+    """Everything, or only failed, resend requested, retried or stuck conversations."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.problems_only = False
+        self.setDynamicSortFilter(True)
+
+    def set_problems_only(self, on: bool) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+
+            self.beginFilterChange()
+            self.problems_only = on
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.problems_only = on
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row, source_parent) -> bool:
+        if not self.problems_only:
+            return True
+        return self.sourceModel().is_problem_row(source_row)
+
+
+class StateBadgeDelegate(QStyledItemDelegate):
+    """Paints the state as a coloured pill with white text."""
+
+    PAD_X, PAD_Y = 8, 3
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._fonts: dict[str, tuple[QFont, QFontMetrics]] = {}
+        self._colours = {state: QColor(colour) for state, (_l, colour) in STATES.items()}
+        self._stuck = QColor(STUCK_COLOUR)
+        self._other = QColor("#555555")
+        self._white = QColor("white")
+
+    def _bold(self, font: QFont) -> tuple[QFont, QFontMetrics]:
+        key = font.key()
+        found = self._fonts.get(key)
+        if found is None:
+            bold = QFont(font)
+            bold.setBold(True)
+            found = self._fonts[key] = (bold, QFontMetrics(bold))
+        return found
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        # The view's option already says selected / alternate: draw that panel, then the pill.
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        if index.data(StuckRole):
+            colour = self._stuck
+        else:
+            colour = self._colours.get(index.data(StateRole), self._other)
+        font, fm = self._bold(option.font)
+        rect = option.rect
+        w = fm.horizontalAdvance(text) + 2 * self.PAD_X
+        h = min(fm.height() + 2 * self.PAD_Y, rect.height() - 2)
+        r = QRect(rect.left() + 4, rect.center().y() - h // 2 + 1, min(w, rect.width() - 8), h)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(font)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(r, h / 2, h / 2)
+        painter.setPen(self._white)
+        if w > r.width():
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, r.width() - 4)
+        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        base = super().sizeHint(option, index)
+        _font, fm = self._bold(option.font)
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        return QSize(fm.horizontalAdvance(text) + 2 * self.PAD_X + 10,
+                     max(base.height(), fm.height() + 2 * self.PAD_Y + 4))
+
+
+def source_rows(view, proxy: QSortFilterProxyModel) -> list[int]:
+    """Source rows of the view's selected rows, top to bottom."""
+    rows = {proxy.mapToSource(i).row() for i in view.selectionModel().selectedRows()}
+    return sorted(rows)

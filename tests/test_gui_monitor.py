@@ -1,0 +1,328 @@
+"""The import monitor dock, camera health and tray notifications, through the real importer."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from meteorgui.archive.conversations import Conversation
+from meteorgui.gui import importlog
+from meteorgui.gui.importlog import ConversationModel, ProblemRole, StuckRole
+from meteorgui.simulate import make_night
+
+from . import factories
+from .conftest import CAMERA_USER
+
+MIN = 60_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@pytest.fixture
+def mon(gui, qtbot):
+    m = gui.window.monitor
+    qtbot.waitUntil(lambda: m.loaded)
+    return m
+
+
+@pytest.fixture
+def node(gui):
+    n = factories.Node(gui.core.server.url, *CAMERA_USER)
+    yield n
+    n.close()
+
+
+def rows(m) -> list[Conversation]:
+    return [m.model.conversation(r) for r in range(m.model.rowCount())]
+
+
+def shown(m, col: int) -> list[str]:
+    return [m.proxy.index(r, col).data() for r in range(m.proxy.rowCount())]
+
+
+def row_of(m, entity_id: str) -> Conversation | None:
+    for c in rows(m):
+        if c.entity_id == entity_id:
+            return c
+    return None
+
+
+def test_a_push_makes_rows_appear_and_reach_complete(gui, push, mon, qtbot):
+    night = make_night(3, events=3, timelapse=4)
+    inserted = []
+    mon.model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
+    assert push(night).ok
+    entities = night.entities()
+    qtbot.waitUntil(lambda: mon.model.rowCount() == len(entities)
+                    and all(c.state == "complete" for c in rows(mon)))
+    ids = {getattr(e, "event_id", None) or e.file_id for e in entities}
+    assert {c.entity_id for c in rows(mon)} == ids  # one row per conversation, not per step
+    assert sum(inserted) == len(entities)
+    newest = mon.model.conversation(0)
+    assert newest.id == max(c.id for c in rows(mon))  # new conversations at the top
+    assert {c.kind for c in rows(mon)} == {"event", "file"}
+    assert {c.user for c in rows(mon)} == {CAMERA_USER[0]}
+    assert {c.camera_id for c in rows(mon)} == set(night.cameras)
+    assert all(c.remote_addr == "127.0.0.1" and c.bytes > 0 for c in rows(mon))
+    assert set(shown(mon, importlog.COL_STATE)) == {"complete"}
+    assert shown(mon, importlog.COL_REMOTE)[0] == "127.0.0.1"
+    assert mon.count_label.text() == f"{len(entities)} conversations"
+
+
+def test_a_conversation_updates_its_row_in_place_and_can_get_stuck(mon, node, qtbot):
+    pack = factories.event_pack(factories.status(), n_files=2)
+    changed = []
+    mon.model.dataChanged.connect(lambda tl, br, roles=(): changed.append(tl.row()))
+    assert node.post(factories.message(pack.entity))["state"] == "need_status"
+    qtbot.waitUntil(lambda: row_of(mon, pack.entity.event_id) is not None)
+    c = row_of(mon, pack.entity.event_id)
+    assert c.state == "need_status" and not c.final
+    row = mon.model.row_of(c.id)
+    assert mon.model.index(row, importlog.COL_STATE).data() == "needs status"
+
+    # Nothing more from the camera for a few minutes: the conversation is stuck, a problem.
+    assert not mon.model.index(row, 0).data(StuckRole)
+    mon.model.clock = lambda: c.updated_at + importlog.STUCK_AFTER_MS + MIN
+    mon.model.tick()
+    assert mon.model.index(row, 0).data(StuckRole)
+    assert mon.model.index(row, importlog.COL_STATE).data() == "needs status · stuck"
+    mon.problems_only.setChecked(True)
+    assert shown(mon, importlog.COL_ENTITY) == [f"event {pack.entity.event_id[:8]}"]
+    mon.problems_only.setChecked(False)
+    mon.model.clock = importlog.now_ms
+    mon.model.tick()
+
+    assert node.send(pack)["state"] == "complete"
+    qtbot.waitUntil(lambda: row_of(mon, pack.entity.event_id).state == "complete")
+    assert mon.model.rowCount() == 1
+    assert changed and set(changed) == {0}
+    assert row_of(mon, pack.entity.event_id).bytes == sum(len(b) for b in pack.blobs.values())
+
+
+def test_a_failed_conversation_shows_its_message_and_is_a_problem(mon, node, qtbot):
+    st = factories.status()
+    good = factories.event_pack(st, n_files=1)
+    bad = factories.event_pack(st, n_files=2, t=factories.T0 + 60_000)
+    assert node.send(good)["state"] == "complete"
+    node.corrupt = {bad.entity.files[1].file_id}
+    answer = node.send(bad)
+    assert answer["state"] == "failed"
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 2
+                    and row_of(mon, bad.entity.event_id).state == "failed")
+    c = row_of(mon, bad.entity.event_id)
+    assert c.message == answer["message"]
+    assert "gave up on file" in c.message and "MD5" in c.message
+    row = mon.model.row_of(c.id)
+    assert mon.model.index(row, importlog.COL_STATE).data() == "failed"
+    assert mon.model.index(row, importlog.COL_MESSAGE).data() == c.message
+    assert mon.model.index(row, importlog.COL_ATTEMPTS).data() == "3"
+    assert mon.model.index(row, 0).data(ProblemRole)
+
+    mon.problems_only.click()
+    assert mon.proxy.rowCount() == 1
+    assert shown(mon, importlog.COL_MESSAGE) == [c.message]
+    assert mon.count_label.text() == "1 problem in 2 conversations"
+    mon.problems_only.click()
+    assert mon.proxy.rowCount() == 2
+
+
+def test_double_click_shows_the_conversation_steps(mon, node, qtbot):
+    pack = factories.event_pack(factories.status(), n_files=1)
+    assert node.send(pack)["state"] == "complete"
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 1 and rows(mon)[0].final)
+    rect = mon.view.visualRect(mon.proxy.index(0, importlog.COL_ENTITY))
+    # An item view only takes a double click on the item the first click pressed.
+    qtbot.mouseClick(mon.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(mon.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: len(mon._dialogs) == 1 and mon._dialogs[0].loaded)
+    dlg = mon._dialogs[0]
+    details = [dlg.table.item(r, 2).text() for r in range(dlg.table.rowCount())]
+    states = [dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())]
+    assert states[0] == "needs status" and states[-1] == "complete"
+    assert any("asked for the bytes of file" in d for d in details)
+    assert any("MD5 verified" in d for d in details)
+    dlg.close()
+    qtbot.waitUntil(lambda: not mon._dialogs)
+
+
+def test_history_is_loaded_from_the_archive(gui, mon, node, qtbot):
+    from meteorgui.gui.monitor import ImportMonitor
+
+    st = factories.status()
+    for i in range(3):
+        assert node.send(factories.event_pack(st, n_files=1, t=factories.T0 + i))[
+            "state"] == "complete"
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 3)
+    fresh = ImportMonitor(gui)
+    qtbot.addWidget(fresh)
+    qtbot.waitUntil(lambda: fresh.loaded)
+    assert [c.id for c in rows(fresh)] == [c.id for c in rows(mon)]
+    fresh.shutdown()
+
+
+def conv(i: int, state="receiving", final=False, t=None) -> Conversation:
+    t = t or now_ms()
+    return Conversation(i, "camera", "10.0.0.2", "event", f"{i:032x}", "aabbccddeeff", state,
+                        t, t, 100, 1, final, None)
+
+
+def test_model_stays_bounded_and_passes_the_model_tester(qtmodeltester, qtbot):
+    model = ConversationModel(max_rows=40)
+    qtmodeltester.check(model)
+    model.load([conv(i, "complete", True) for i in range(30, 0, -1)])  # newest first
+    for i in range(31, 120):
+        model.add(conv(i))
+        if i % 7 == 0:
+            model.flush()
+        if i % 5 == 0:
+            model.add(conv(i - 1, "complete", True))  # in place, or still queued
+    model.flush()
+    assert 40 <= model.rowCount() <= 40 + model.slack
+    assert model.conversation(0).id == 119
+    ids = [model.conversation(r).id for r in range(model.rowCount())]
+    assert ids == sorted(ids, reverse=True)
+    assert model.conversation_by_id(114).state == "complete"  # updated while queued
+    assert model.conversation_by_id(104).state == "complete"  # updated in place
+    model.tick(now_ms() + importlog.STUCK_AFTER_MS * 2)
+    assert model.index(0, 0).data(StuckRole)
+    qtmodeltester.check(model)
+
+
+def test_live_models_pass_the_model_tester(gui, push, mon, qtbot, qtmodeltester):
+    assert push(make_night(5, events=2, timelapse=2)).ok
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 4 and mon.health.model.rowCount() == 2)
+    qtmodeltester.check(mon.model)
+    qtmodeltester.check(mon.proxy)
+    qtmodeltester.check(mon.health.model)
+    mon.problems_only.setChecked(True)
+    qtmodeltester.check(mon.proxy)
+
+
+def test_camera_health_shows_last_heard_and_warns_of_silence(gui, push, mon, qtbot):
+    health = mon.health
+    night = make_night(11, events=2, timelapse=2)
+    assert push(night).ok
+    qtbot.waitUntil(lambda: health.model.rowCount() == 2)
+    cams = health.model.cameras()
+    assert {h.camera_id for h in cams} == set(night.cameras)
+    heard = [health.model.index(r, 1).data() for r in range(2)]
+    assert heard == ["just now", "just now"]
+    assert health.banner.isHidden()
+
+    # The clock moves 45 minutes on, in the middle of the night, with no more data.
+    later = max(h.last_heard for h in cams) + 45 * MIN
+    health.clock = lambda: later
+    health.dark_window = lambda now, loc: now - 4 * 3_600_000
+    gui.settings.silence_warning_minutes = 30
+    with qtbot.waitSignal(health.warningsChanged, timeout=5000) as blocker:
+        health.refresh()
+    assert len(blocker.args[0]) == 2
+    assert not health.banner.isHidden()
+    assert "silent for 45 min during the night" in health.banner.text()
+    status = [health.model.index(r, 5).data() for r in range(2)]
+    assert status == ["⚠ silent 45 min"] * 2
+    assert health.model.index(0, 1).data() == "45 min ago"
+
+    gui.settings.silence_warning_minutes = 60
+    health.refresh()
+    qtbot.waitUntil(lambda: health.warnings == [])
+    assert health.banner.isHidden()
+
+
+def test_camera_health_refreshes_after_conversations(gui, mon, node, qtbot):
+    st = factories.status(inst_name="Back garden")
+    bad = factories.event_pack(st, n_files=1)
+    node.corrupt = {bad.entity.files[0].file_id}
+    for _ in range(3):
+        assert node.send(bad)["state"] == "failed"
+    qtbot.waitUntil(lambda: mon.health.model.rowCount() == 1
+                    and mon.health.model.camera(0).failing, timeout=10_000)
+    h = mon.health.model.camera(0)
+    assert h.label == f"Back garden ({st.camera_id})"
+    assert mon.health.model.index(0, 0).data() == "Back garden"
+    assert mon.health.model.index(0, 4).data() == "3"
+    assert "failing" in mon.health.banner.text()
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def test_notifications_are_batched_per_camera(gui, push, mon, qtbot):
+    from meteorgui.gui.notifications import EventNotifier, message
+
+    shown_messages = []
+    # No system tray offscreen: the notifier hands its text to a recorder instead.
+    notifier = EventNotifier(gui, lambda title, body: shown_messages.append((title, body)),
+                             gather_ms=300, gap_ms=60_000)
+    night = make_night(2, events=4, timelapse=2)
+    assert push(night).ok
+    qtbot.waitUntil(lambda: len(shown_messages) > 0, timeout=5000)
+    per_camera = {}
+    for e in night.events:
+        per_camera[e.camera_id] = per_camera.get(e.camera_id, 0) + 1
+    title, body = shown_messages[0]
+    assert title == "4 new meteor events"
+    names = {s.camera_id: s.inst_name for s in night.statuses}
+    for cam, n in per_camera.items():
+        assert names[cam] in body
+        assert f"{n} from {names[cam]}" in body or body == f"{n} new events from {names[cam]}"
+    assert len(shown_messages) == 1
+
+    # Turned off in the settings: nothing is gathered.
+    gui.settings.notifications = False
+    assert push(make_night(3, events=2, timelapse=0)).ok
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 6 + 2)
+    assert not notifier._counts and len(shown_messages) == 1
+    notifier.shutdown()
+
+    from collections import Counter
+    assert message(Counter({"cam1": 3}), {"cam1": "Roof"}) == (
+        "3 new meteor events", "3 new events from Roof")
+
+
+def test_install_is_harmless_without_a_tray(gui):
+    from meteorgui.gui import notifications
+
+    assert notifications.install(gui, gui.window) is None
+    assert "notifications" not in gui.services
+
+
+def test_tray_notifications_show_a_message_per_batch(gui, node, mon, qtbot):
+    from meteorgui.gui.notifications import TrayNotifications
+
+    # Built directly: the offscreen platform has no tray, so install() would decline.
+    tray = TrayNotifications(gui, gui.window, gui.window)
+    assert not tray.tray.icon().isNull()
+    messages = []
+    tray.tray.showMessage = lambda title, body, *rest: messages.append((title, body))
+    tray.notifier._gather.setInterval(0)
+    st = factories.status(inst_name="Roof")
+    assert node.send(factories.event_pack(st, n_files=1))["state"] == "complete"
+    qtbot.waitUntil(lambda: len(messages) == 1)
+    assert messages == [("1 new meteor event", "1 new event from Roof")]
+    tray.shutdown()
+    assert not tray.tray.isVisible()
+
+
+def test_request_resend_button_follows_the_selection(mon, node, qtbot):
+    st = factories.status()
+    good = factories.event_pack(st, n_files=1)
+    bad = factories.event_pack(st, n_files=1, t=factories.T0 + 1)
+    assert node.send(good)["state"] == "complete"
+    node.corrupt = {bad.entity.files[0].file_id}
+    assert node.send(bad)["state"] == "failed"
+    qtbot.waitUntil(lambda: mon.model.rowCount() == 2
+                    and {c.state for c in rows(mon)} == {"complete", "failed"})
+    assert not mon.resend_button.isEnabled()
+    complete_row = mon.model.row_of(row_of(mon, good.entity.event_id).id)
+    failed_row = mon.model.row_of(row_of(mon, bad.entity.event_id).id)
+    mon.view.selectRow(complete_row)
+    assert not mon.resend_button.isEnabled() and mon.steps_button.isEnabled()
+    rect = mon.view.visualRect(mon.proxy.index(failed_row, 0))
+    qtbot.mouseClick(mon.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert mon.resend_button.isEnabled()
+    assert mon.view.indexAt(QPoint(rect.center())).row() == failed_row

@@ -1,0 +1,189 @@
+"""Camera health queries (meteorgui.archive.stats), through the real importer over HTTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from meteorgui.archive import stats
+from meteorgui.archive.stats import Location, camera_health, dark_since, night_start, sun_altitude
+
+from . import factories
+from .conftest import CAMERA_USER
+
+MIN = 60_000
+
+
+def utc_ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def local_ms(*args) -> int:
+    return int(datetime(*args).timestamp() * 1000)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class LoggedNode(factories.Node):
+    """A camera node whose every conversation is in the import log when send() returns.
+
+    The importer writes its log behind the answers (a writer thread); flushing it
+    makes the health queries below deterministic without waiting for time to pass.
+    """
+
+    def __init__(self, server):
+        super().__init__(server.url, *CAMERA_USER)
+        self.server = server
+
+    def send(self, pack, max_steps: int = 60) -> dict:
+        answer = super().send(pack, max_steps)
+        assert self.server.importer.log.flush(10)
+        return answer
+
+
+@pytest.fixture
+def node(server):
+    n = LoggedNode(server)
+    yield n
+    n.close()
+
+
+# --------------------------------------------------------------------------- the Sun
+
+
+def test_sun_altitude_matches_known_sunset_and_noon():
+    # Greenwich, summer solstice 2024: sunset 21:21 BST (20:21 UTC) at -0.83 degrees.
+    assert sun_altitude(utc_ms("2024-06-21T20:21"), 51.48, 0.0) == pytest.approx(-0.83, abs=0.3)
+    # Winter solstice noon: 90 - 51.48 - 23.44 = 15.1 degrees.
+    assert sun_altitude(utc_ms("2024-12-21T12:00"), 51.48, 0.0) == pytest.approx(15.1, abs=0.3)
+
+
+def test_dark_since_is_the_end_of_civil_twilight_at_the_camera():
+    cambridge = Location(52.2053, 0.1218)
+    start = dark_since(utc_ms("2015-08-12T23:00"), cambridge)
+    # Sunset there was about 19:31 UTC; the Sun reaches -6 degrees about 40 minutes later.
+    assert utc_ms("2015-08-12T19:55") < start < utc_ms("2015-08-12T20:25")
+    assert sun_altitude(start, cambridge.lat, cambridge.long) < -6 < sun_altitude(
+        start - 2 * MIN, cambridge.lat, cambridge.long)
+    assert dark_since(utc_ms("2015-08-12T12:00"), cambridge) is None  # daylight
+    # Svalbard at midsummer never gets dark; at midwinter it is dark all day.
+    assert dark_since(utc_ms("2024-06-21T23:00"), Location(78.2, 15.6)) is None
+    assert dark_since(utc_ms("2024-12-21T12:00"), Location(78.2, 15.6)) is not None
+
+
+def test_without_a_location_night_is_18_to_8_local_time():
+    assert dark_since(local_ms(2026, 1, 10, 20, 0), None) == local_ms(2026, 1, 10, 18, 0)
+    assert dark_since(local_ms(2026, 1, 11, 3, 0), None) == local_ms(2026, 1, 10, 18, 0)
+    assert dark_since(local_ms(2026, 1, 10, 12, 0), None) is None
+
+
+def test_night_start_is_noon_to_noon_local():
+    assert night_start(local_ms(2026, 1, 10, 23, 0)) == local_ms(2026, 1, 10, 12, 0)
+    assert night_start(local_ms(2026, 1, 11, 4, 0)) == local_ms(2026, 1, 10, 12, 0)
+    assert night_start(local_ms(2026, 1, 11, 4, 0), starts_hour=18) == local_ms(2026, 1, 10, 18)
+
+
+def test_format_duration():
+    assert stats.format_duration(45 * MIN) == "45 min"
+    assert stats.format_duration(125 * MIN) == "2 h 05 min"
+    assert stats.format_duration(3 * 24 * 60 * MIN) == "3 days"
+
+
+# --------------------------------------------------------------------------- health
+
+
+def test_health_counts_tonight_and_last_heard(archive, node):
+    st = factories.status(inst_name="Back garden", valid_from=now_ms() - 3_600_000)
+    t = now_ms()
+    for i in range(2):
+        assert node.send(factories.event_pack(st, n_files=1, t=t + i))["state"] == "complete"
+    assert node.send(factories.file_pack(st, t=t))["state"] == "complete"
+    heard = now_ms()
+    old = factories.event_pack(st, n_files=1, t=t - 10 * 24 * 3_600_000)  # another night
+    assert node.send(old)["state"] == "complete"
+
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
+                        dark_window=lambda now, loc: now - 3_600_000)
+    assert h.camera_id == st.camera_id and h.inst_name == "Back garden"
+    assert h.label == f"Back garden ({st.camera_id})"
+    assert (h.events_tonight, h.stills_tonight, h.failures_tonight) == (2, 1, 0)
+    assert heard - 5_000 <= h.last_heard <= now_ms()
+    assert (h.recent_failures, h.recent_total) == (0, 4)
+    assert not h.silence_warning and not h.failing and h.level == "ok"
+    assert h.note == "OK"
+
+
+def test_silence_during_the_night_warns_only_after_the_threshold(archive, node):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    assert node.send(factories.event_pack(st, n_files=1, t=now_ms()))["state"] == "complete"
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
+                        dark_window=lambda now, loc: now - 4 * 3_600_000)
+    last = h.last_heard
+
+    def health(minutes_later: int, dark=lambda now, loc: now - 4 * 3_600_000, silence=30):
+        [h] = camera_health(archive, now_ms=last + minutes_later * MIN,
+                            silence_minutes=silence, dark_window=dark)
+        return h
+
+    assert not health(29).silence_warning
+    late = health(45)
+    assert late.silence_warning and late.level == "warning"
+    assert late.silent_ms == 45 * MIN
+    assert late.note == "silent for 45 min during the night"
+    # Daylight: a camera is expected to be quiet.
+    day = health(45, dark=lambda now, loc: None)
+    assert not day.silence_warning and day.level == "ok" and day.note == "OK (daylight)"
+    # Dark began after it was last heard: it has not started sending tonight (idle, no warning).
+    idle = health(300, dark=lambda now, loc: last + 60 * MIN)
+    assert not idle.silence_warning and idle.level == "idle"
+    assert idle.note == "not heard since dark"
+    # The camera's location from its status reaches the dark-window function.
+    seen = []
+    health(1, dark=lambda now, loc: seen.append(loc))
+    assert seen == [Location(st.location.lat, st.location.long)]
+
+
+def test_a_camera_that_keeps_failing_is_flagged(archive, node):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    assert node.send(factories.event_pack(st, n_files=1))["state"] == "complete"
+    for i in range(3):
+        pack = factories.event_pack(st, n_files=1, t=factories.T0 + 10_000 + i)
+        node.corrupt = {pack.entity.files[0].file_id}
+        answer = node.send(pack)
+        assert answer["state"] == "failed", answer
+        if i == 1:
+            [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
+            assert not h.failing and h.recent_failures == 2
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
+                        dark_window=lambda now, loc: None)
+    assert h.failing and h.level == "error"
+    assert (h.recent_failures, h.recent_total, h.failures_tonight) == (3, 4, 3)
+    assert h.note == "failing: 3 of its last 4 conversations failed"
+
+
+def test_resend_requests_are_not_hearing_from_the_camera(archive, node):
+    from meteorgui.importer import Importer
+
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    pack = factories.event_pack(st, n_files=1)
+    assert node.send(pack)["state"] == "complete"
+    [before] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
+    importer = Importer(archive)
+    importer.request_resend(pack.entity.event_id)
+    importer.close()  # writes its log entry
+    assert archive.conversations.recent(1)[0].state == "resend_requested"
+    [after] = camera_health(archive, now_ms=now_ms() + 10 * MIN, silence_minutes=30)
+    assert after.last_heard == before.last_heard
+    assert after.recent_total == before.recent_total
+
+
+def test_cameras_known_only_from_statuses_are_listed(archive):
+    st = factories.status(camera="0123456789ab", inst_name="Roof")
+    archive.store_status(st)
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
+    assert (h.camera_id, h.inst_name, h.last_heard) == ("0123456789ab", "Roof", None)
+    assert not h.silence_warning
