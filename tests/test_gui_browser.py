@@ -117,6 +117,13 @@ def test_a_camera_push_inserts_rows_in_place_without_a_reset(gui, push, browser,
     browser.strip.selectionModel().select(
         browser.strip_model.index(2), browser.strip.selectionModel().SelectionFlag.Select)
     assert browser.selected_file_ids() == [more.files[2].file_id]
+    # Choosing a still shows it in the detail view, as a time-lapse still.
+    browser.strip.setCurrentIndex(browser.strip_model.index(3))
+    detail = gui.window.detail
+    qtbot.waitUntil(lambda: detail.info is not None
+                    and detail.info.event.event_id == more.files[3].file_id, timeout=WAIT)
+    assert detail.info.standalone and detail.title.text().startswith("Time-lapse still")
+    assert [f.file_id for f in detail.info.event.files] == [more.files[3].file_id]
     # A filter change resets the model (still under the model tester's eye).
     browser.filters.sort.setCurrentIndex(browser.filters.sort.findData("duration"))
     qtbot.waitUntil(lambda: len(resets) == 1, timeout=WAIT)

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.setCentralWidget(splitter)
         self.browser.eventSelected.connect(self.detail.show_event)
+        self.browser.fileSelected.connect(self.detail.show_file)
         self.browser.reviewed.connect(self._reviewed)
 
         self.monitor = ImportMonitor(ctx, self)

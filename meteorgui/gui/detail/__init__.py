@@ -46,6 +46,7 @@ class EventInfo:
     status: CameraStatus | None
     review: tuple[str, int | None] | None
     present: dict[str, bool] = field(default_factory=dict)
+    standalone: bool = False  # a file record with no event (a time-lapse still), shown alone
 
 
 def read_review(archive, event_id: str) -> tuple[str, int | None] | None:
@@ -66,6 +67,18 @@ def load_event(archive, event_id: str) -> EventInfo | None:
         event.camera_id, event.event_time)
     present = {f.file_id: archive.has_bytes(f) for f in event.files}
     return EventInfo(event, status, read_review(archive, event_id), present)
+
+
+def load_file(archive, file_id: str) -> EventInfo | None:
+    """A standalone file record, shown like a one-file event."""
+    rec = archive.get_file(file_id)
+    if rec is None:
+        return None
+    status = archive.get_status(rec.status_id) or archive.status_at(rec.camera_id, rec.file_time)
+    shell = Event(event_id=rec.file_id, camera_id=rec.camera_id, status_id=rec.status_id,
+                  event_time=rec.file_time, event_type=rec.semantic_type or "meteorpi:file",
+                  files=(rec,))
+    return EventInfo(shell, status, None, {rec.file_id: archive.has_bytes(rec)}, standalone=True)
 
 
 def display_name(f: FileRecord) -> str:
@@ -188,11 +201,26 @@ class EventDetail(QWidget):
                            lambda info: self._show_info(info, gen),
                            lambda exc: self._failed(exc, gen))
 
+    def show_file(self, file_id: str | None) -> None:
+        """Show a standalone file record (a time-lapse still), loaded in the background."""
+        self._gen += 1
+        gen = self._gen
+        if not file_id:
+            self._show_info(None, gen, empty=True)
+            return
+        archive = self.ctx.archive
+        self.ctx.tasks.run(lambda: load_file(archive, file_id),
+                           lambda info: self._show_info(info, gen),
+                           lambda exc: self._failed(exc, gen))
+
     def refresh(self) -> None:
         """Read the shown event again (e.g. after a review or a resend)."""
         if self.info is not None:
             row = self.filmstrip.currentRow()
-            self.show_event(self.info.event.event_id)
+            if self.info.standalone:
+                self.show_file(self.info.event.event_id)
+            else:
+                self.show_event(self.info.event.event_id)
             self._keep_row = row
 
     def _failed(self, exc: BaseException, gen: int) -> None:
@@ -225,15 +253,18 @@ class EventDetail(QWidget):
                                if empty else "Event not found.")
             return
         ev = info.event
-        kind = fmt.short_name(ev.event_type).replace("_", " ")
+        kind = ("Time-lapse still" if info.standalone
+                else fmt.short_name(ev.event_type).replace("_", " "))
         self.title.setText(f"{kind[:1].upper()}{kind[1:]}  ·  {fmt.local_time(ev.event_time)}")
         site = info.status.inst_name if info.status and info.status.inst_name else ""
         parts = [fmt.utc_time(ev.event_time), f"camera {ev.camera_id}"]
         if site:
             parts.append(site)
-        parts.append(f"{len(ev.files)} file{'s' if len(ev.files) != 1 else ''}")
+        if not info.standalone:
+            parts.append(f"{len(ev.files)} file{'s' if len(ev.files) != 1 else ''}")
         self.subtitle.setText("  ·  ".join(parts))
-        self.subtitle.setToolTip(f"Event {ev.event_id}\nType {ev.event_type}")
+        self.subtitle.setToolTip(f"File {ev.event_id}\nType {ev.event_type}" if info.standalone
+                                 else f"Event {ev.event_id}\nType {ev.event_type}")
         self.review_label.setText(review_chip(info.review))
         self.review_label.setToolTip(
             f"Reviewed {fmt.both_times(info.review[1])}" if info.review and info.review[1]
