@@ -238,7 +238,157 @@ def cmd_simulate(args) -> int:
     password = args.password if args.password is not None else read_password(
         f"Password for {args.user} at {args.to}: ")
     return simulate.run(to=args.to, user=args.user, password=password, events=args.events,
-                        timelapse=args.timelapse, seed=args.seed, rate=args.rate)
+                        timelapse=args.timelapse, seed=args.seed, rate=args.rate,
+                        start_ms=args.start)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _export_selection(args):
+    from .archive.exports import REVIEWED, UNREVIEWED, Selection, SelectionError
+
+    if args.review is not None:
+        try:
+            from .archive.browse import LABELS
+        except ImportError:  # an archive package without reviews
+            LABELS = ()
+        allowed = (UNREVIEWED, REVIEWED, *LABELS)
+        if LABELS and args.review not in allowed:
+            raise CliError(f"--review must be one of {', '.join(allowed)}")
+    try:
+        return Selection(camera_id=args.camera, after=args.after, before=args.before,
+                         event_type=args.type, review=args.review,
+                         events=not args.files_only, files=not args.events_only)
+    except SelectionError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _close_logging() -> None:
+    import logging
+
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_meteorgui", False):
+            root.removeHandler(h)
+            h.close()
+
+
+def cmd_export(args) -> int:
+    if (args.to is None) == (args.to_folder is None):
+        raise CliError("say where to: --to URL or --to-folder DIR")
+    if args.zip and args.to_folder is None:
+        raise CliError("--zip goes with --to-folder")
+    selection = _export_selection(args)
+    if args.to_folder is not None:
+        return _export_to_folder(args, selection)
+    if not args.user:
+        raise CliError("--to needs --user")
+    return _export_to_importer(args, selection)
+
+
+def _export_to_folder(args, selection) -> int:
+    from .exporter.folder import FolderExportError, export_to_folder
+
+    archive = open_archive(args)
+    try:
+        result = export_to_folder(archive, args.to_folder, selection=selection, as_zip=args.zip)
+    except FolderExportError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        archive.close()
+    for file_id, message in result.problems:
+        print(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
+    print(f"wrote {result.events} events and {result.files} files ({_size(result.bytes)}) "
+          f"to {result.path}" + (f"; {len(result.problems)} files left out"
+                                 if result.problems else ""))
+    return EXIT_OK if result.ok else EXIT_FAIL
+
+
+def _export_to_importer(args, selection) -> int:
+    import time
+
+    from .archive import exports
+    from .exporter import Exporter, FileSecrets
+    from .exporter import runner as R
+    from .exporter.targets import Target, TargetError, check_url, test_connection
+    from .logs import setup_logging
+
+    try:
+        url = check_url(args.to)
+    except TargetError as exc:
+        raise CliError(str(exc)) from None
+    if args.ca_bundle is not None and not os.path.isfile(args.ca_bundle):
+        raise CliError(f"the CA bundle {args.ca_bundle} is not a readable file")
+    password = read_password(f"Password for {args.user} at {url}: ")
+    # Try the connection before saving anything: a typo must not become a target.
+    probe = Target("", url, url, args.user, args.ca_bundle, args.timeout)
+    check = test_connection(probe, password, timeout=min(args.timeout, 30))
+    if not check.ok:
+        raise CliError(f"cannot export to {url}: {check.message}")
+
+    archive = open_archive(args)
+    setup_logging(archive.data_dir, verbose=args.verbose)
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda signum, frame: stop.set())
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    # The CLI never stores a password: it asks each time.
+    exporter = Exporter(archive, FileSecrets())
+    try:
+        try:
+            target = exporter.targets.ensure(url, args.user)
+            if args.ca_bundle is not None or target.timeout != args.timeout:
+                target = exporter.targets.update(target.target_id, ca_bundle=args.ca_bundle,
+                                                 timeout=args.timeout)
+        except TargetError as exc:
+            raise CliError(str(exc)) from None
+        now = int(time.time() * 1000)
+        matching = exports.count(archive, selection, now)
+        missing = exports.count(archive, selection, now, not_exported=target.target_id)
+        exporter.queue.enqueue_selection(target.target_id, selection, now_ms=now,
+                                         force=args.force, source="cli")
+        pending = exporter.queue.pending(target.target_id)
+        if pending == 0:
+            print(f"nothing to export: all {matching} matching entities are already at {url}")
+            return EXIT_OK
+        already = matching - missing
+        print(f"exporting {pending} entities to {url}"
+              + (f" ({already} already there)" if already and not args.force else ""),
+              file=sys.stderr, flush=True)
+
+        def show(e) -> None:
+            if e.kind != R.ITEM_DONE or e.result.state == "cancelled":
+                return
+            if not e.result.ok:
+                print(f"failed   {e.item.kind:5} {e.item.entity_id}: {e.result.message}",
+                      file=sys.stderr, flush=True)
+            elif args.verbose:
+                print(f"complete {e.item.kind:5} {e.item.entity_id} "
+                      f"({_size(e.result.bytes_sent)} sent)", file=sys.stderr, flush=True)
+
+        result = exporter.export(target.target_id, password=password, on_event=show,
+                                 cancel=stop)
+    finally:
+        exporter.close()
+        archive.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        _close_logging()
+    if result.error:
+        print(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
+    elif result.cancelled:
+        print("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
+    total = result.complete + result.failed + result.left
+    print(f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
+          f"{result.left} left; {_size(result.bytes_sent)} uploaded in {result.seconds:.1f} s")
+    if result.ok:
+        return EXIT_OK
+    return 130 if result.cancelled else EXIT_FAIL
 
 
 def cmd_gui(args) -> int:
@@ -309,7 +459,38 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=1, metavar="S")
     m.add_argument("--rate", type=float, default=None, metavar="R",
                    help="entities per second (default: as fast as possible)")
+    m.add_argument("--start", type=parse_time, default=None, metavar="T",
+                   help="when the night starts, ISO 8601 or ms (default: a fixed night in "
+                        "2015, so a seed always makes the same night)")
     m.set_defaults(func=cmd_simulate)
+
+    x = sub.add_parser("export", help="send events and files to a MeteorPi importer, or a folder",
+                       description="With no filter: every event and every standalone file. "
+                                   "Entities already exported to the target are skipped; "
+                                   "an interrupted export resumes when run again.")
+    where = x.add_mutually_exclusive_group()
+    where.add_argument("--to", metavar="URL", help="import URL, e.g. https://host/import")
+    where.add_argument("--to-folder", metavar="DIR",
+                       help="write files and a manifest.json to a new folder")
+    x.add_argument("--zip", action="store_true", help="with --to-folder: write DIR.zip instead")
+    x.add_argument("--user", help="user name at the importer (password from a prompt or stdin)")
+    x.add_argument("--camera", metavar="ID")
+    x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    x.add_argument("--type", metavar="T", help="event type, e.g. meteorpi:meteor (events only)")
+    x.add_argument("--review", metavar="STATE",
+                   help="unreviewed, reviewed or a label such as meteor (events only)")
+    only = x.add_mutually_exclusive_group()
+    only.add_argument("--events-only", action="store_true")
+    only.add_argument("--files-only", action="store_true", help="standalone files only")
+    x.add_argument("--force", action="store_true",
+                   help="send again what the target already has")
+    x.add_argument("--ca-bundle", metavar="FILE",
+                   help="trust this CA bundle (a self-signed importer); certificates are "
+                        "always verified")
+    x.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="seconds to wait for each answer (default 120)")
+    x.set_defaults(func=cmd_export)
     return p
 
 

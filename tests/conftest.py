@@ -19,6 +19,7 @@ def _isolated_dirs(tmp_path, monkeypatch):
     """No test touches the real user's data or settings."""
     monkeypatch.setenv("METEORGUI_DATA_DIR", str(tmp_path / "default-data"))
     monkeypatch.setenv("METEORGUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("METEORGUI_KEYRING", "file")  # never the user's real keyring
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
@@ -60,6 +61,8 @@ USER_AGENT = "meteorgui/0.1 (MeteorPi import protocol)"
 
 # Upload progress is reported at most once per this many bytes, plus at the end.
 PROGRESS_EVERY = 1 << 20
+# Uploads are read and sent in blocks of this size.
+UPLOAD_BLOCK = 1 << 20
 
 ProgressCallback = Callable[[str, dict], None]
 
@@ -78,6 +81,9 @@ class SendResult:
     ``uploads`` counts file uploads; ``bytes_sent`` counts file bytes read
     out to uploads (JSON bodies excluded); ``http_status`` is
     the status code of the last HTTP answer, or None if none arrived.
+    ``target_problem`` is True when the failure is the target's rather than
+    this entity's (no answer, a TLS error, refused credentials, a wrong URL):
+    other entities would fail the same way, so an export round stops there.
     """
 
     entity_id: str
@@ -88,6 +94,7 @@ class SendResult:
     uploads: int = 0
     bytes_sent: int = 0
     http_status: int | None = None
+    target_problem: bool = False
 
     @property
     def ok(self) -> bool:
@@ -96,6 +103,11 @@ class SendResult:
 
 class _Failed(Exception):
     """Ends a conversation early; the message becomes SendResult.message."""
+
+
+class _TargetFailed(_Failed):
+    """A failure that is the target's, not the entity's: no answer, refused credentials,
+    wrong URL. Other entities would fail the same way."""
 
 
 class _Cancelled(Exception):
@@ -144,7 +156,7 @@ class ImportClient:
         self.max_repeats = max_repeats
         self._auth = HTTPBasicAuth(user.encode("utf-8"), password.encode("utf-8"))
         self._own_session = session is None
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else _session()
         self._where = parts.netloc
 
     def close(self) -> None:
@@ -194,10 +206,45 @@ class ImportClient:
         try:
             conv.run()
         except _Failed as exc:
-            return conv.result("failed", str(exc))
+            return conv.result("failed", str(exc), isinstance(exc, _TargetFailed))
         except _Cancelled:
             return conv.result("cancelled", "cancelled before the importer said 'complete'")
         return conv.result("complete")
+
+    # ------------------------------------------------------------------ connection test
+
+    def check(self) -> tuple[str, bool]:
+        """Reach the importer and try the credentials, changing nothing there.
+
+        Posts the cached form of a random id, which no importer holds: a
+        MeteorPi importer that accepts the credentials answers
+        ``continue-nocache`` (the 2015 one also empties its entity cache, which
+        only makes exporters in mid-conversation resend in full); wrong
+        credentials get HTTP 403. Then asks whether ``GET <url>/resend`` exists.
+        Returns ``(message, resend_supported)``; raises ImportClientError
+        with a clear message when the target cannot be used.
+        """
+        probe = {"type": "cached_entity", "cached_entity_id": os.urandom(16).hex()}
+        try:
+            response = self._request(
+                "POST", self.url, data=dumps(probe).encode("utf-8"),
+                headers={"Content-Type": "application/json"},
+            )
+            answer = _answer_json(response, self._where)
+        except _Failed as exc:
+            raise ImportClientError(str(exc)) from None
+        state = answer.get("state") if isinstance(answer, dict) else None
+        if state != "continue-nocache":
+            raise ImportClientError(
+                f"{self._where} answered {str(state)[:60]!r} to a connection test, not "
+                "'continue-nocache': is this a MeteorPi import URL?"
+            )
+        try:
+            response = self._request("GET", f"{self.url}/resend")
+        except _Failed:
+            return "the importer accepts the credentials", False
+        supported = 200 <= response.status_code < 300
+        return "the importer accepts the credentials", supported
 
     # ------------------------------------------------------------------ extension
 
@@ -250,26 +297,27 @@ class ImportClient:
             # the pool, and so that a failure while reading it is caught here.
             response.content  # noqa: B018
         except requests.exceptions.SSLError as exc:
-            raise _Failed(
+            raise _TargetFailed(
                 f"the TLS connection to {self._where} failed (certificate not trusted?): "
                 f"{_reason(exc)}"
             ) from None
         except requests.exceptions.ConnectTimeout:
-            raise _Failed(f"timed out connecting to the importer at {self._where}") from None
+            raise _TargetFailed(f"timed out connecting to the importer at {self._where}") from None
         except requests.exceptions.Timeout:
             seconds = _read_timeout(self.timeout)
-            raise _Failed(
+            raise _TargetFailed(
                 f"the importer at {self._where} did not answer within {seconds} s"
             ) from None
         except requests.exceptions.ConnectionError as exc:
             reason = _reason(exc)
             if reason in _CONNECT_FAILURES:
-                raise _Failed(f"cannot reach the importer at {self._where}: {reason}") from None
-            raise _Failed(
+                raise _TargetFailed(
+                    f"cannot reach the importer at {self._where}: {reason}") from None
+            raise _TargetFailed(
                 f"the connection to the importer at {self._where} broke: {reason}"
             ) from None
         except requests.exceptions.RequestException as exc:
-            raise _Failed(f"request to {self._where} failed: {_reason(exc)}") from None
+            raise _TargetFailed(f"request to {self._where} failed: {_reason(exc)}") from None
         return response
 
 
@@ -291,12 +339,13 @@ class _Conversation:
         self.http_status: int | None = None
         self.asked: dict[tuple[str, str], int] = {}
 
-    def result(self, state: str, message: str = "") -> SendResult:
+    def result(self, state: str, message: str = "", target_problem: bool = False) -> SendResult:
         return SendResult(
             entity_id=self.entity_id,
             kind=self.kind,
             state=state,
             message=message,
+            target_problem=target_problem,
             steps=self.steps,
             uploads=self.uploads,
             bytes_sent=self.bytes_sent,
@@ -449,6 +498,24 @@ class _Conversation:
         )
 
 
+class _LargeBlocks(HTTPAdapter):
+    """Sends request bodies in blocks of UPLOAD_BLOCK bytes instead of urllib3's 16 KiB:
+    a 2 GB upload then takes 2,000 trips through the encoder and the hashing reader
+    instead of 130,000, and memory stays as flat (one block in flight)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["blocksize"] = UPLOAD_BLOCK
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    adapter = _LargeBlocks()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class _HashingReader:
     """Feeds exactly ``size`` bytes of ``source`` to the multipart encoder,
     hashing them on the way. ``len`` (what the encoder polls) is the number of
@@ -535,15 +602,16 @@ def _check_http(response: requests.Response, where: str, doing: str) -> None:
     said = _server_message(response)
     said = f": {said}" if said else ""
     if code in (401, 403):
-        raise _Failed(
+        raise _TargetFailed(
             f"the importer at {where} refused the credentials or the user lacks the "
             f"'import' role (HTTP {code}){said}"
         )
     if 300 <= code < 400:
         target = response.headers.get("Location", "elsewhere")
-        raise _Failed(f"the importer redirected {doing} to {target}; use that URL (HTTP {code})")
+        raise _TargetFailed(
+            f"the importer redirected {doing} to {target}; use that URL (HTTP {code})")
     if code == 404:
-        raise _Failed(f"no importer answers at this URL on {where} (HTTP 404){said}")
+        raise _TargetFailed(f"no importer answers at this URL on {where} (HTTP 404){said}")
     if code == 413:
         raise _Failed(f"the importer at {where} refused {doing}: too large (HTTP 413){said}")
     reason = f" {response.reason}" if response.reason else ""

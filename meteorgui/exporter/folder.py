@@ -1,0 +1,285 @@
+"""Export to a folder or a zip: the files of selected events, and a manifest in wire format.
+
+Layout (the same inside a zip)::
+
+    manifest.json
+    events/<event_id>/<NN>-<file name>     the event's files, in the event's order
+    files/<file_id>-<file name>            standalone (time-lapse) files
+
+``manifest.json`` is ``{"format": "meteorgui-export", "version": 1,
+"exported_at": ms, "events": [{"event": <wire event>, "paths": [...]}],
+"files": [{"file": <wire file record>, "path": ...}], "statuses": [<wire
+status>, ...], "missing": [file ids whose bytes were missing or damaged]}``:
+every entity exactly as an importer would receive it, so the folder can be
+replayed to one later. It is written entity by entity, and every file is
+copied in chunks and its MD5 checked on the way, so memory stays flat however
+large the export. The result appears whole or not at all: everything is
+written under a temporary name beside the destination and renamed at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from .. import __version__
+from ..archive import exports
+from ..archive.exports import Selection
+from ..model import FileRecord, dumps
+
+CHUNK = 1 << 20
+FORMAT = "meteorgui-export"
+VERSION = 1
+# Already compressed: deflating them again costs time for nothing.
+_STORED = ("image/png", "image/jpeg", "image/gif", "video/", "audio/", "application/zip",
+           "application/gzip")
+
+
+class FolderExportError(Exception):
+    """The export cannot be written where asked; the message says why."""
+
+
+@dataclass
+class FolderResult:
+    path: Path
+    events: int = 0
+    files: int = 0  # files written, event files included
+    bytes: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file_id, message)
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.cancelled
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str | None, fallback: str) -> str:
+    """A file name that is safe on every file system and inside a zip."""
+    text = _UNSAFE.sub("_", (name or "").strip()).strip("._")[:80]
+    return text or fallback
+
+
+def _suffix(record: FileRecord) -> str:
+    if record.file_name and "." in record.file_name:
+        return ""
+    sub = record.mime_type.split("/", 1)[1].split("+")[0].split(".")[-1]
+    return "." + {"plain": "txt", "jpeg": "jpg", "quicktime": "mov"}.get(sub, sub)
+
+
+class _Sink:
+    """Where exported files go: a folder or a zip, both under a temporary name."""
+
+    def __init__(self, dest: Path, as_zip: bool):
+        self.dest = dest
+        self.as_zip = as_zip
+        parent = dest.parent
+        if as_zip:
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
+            os.close(fd)
+            self.tmp = Path(tmp)
+            self.zip = zipfile.ZipFile(self.tmp, "w", allowZip64=True)
+        else:
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part",
+                                             dir=parent))
+            self.zip = None
+
+    def add(self, arcname: str, source: BinaryIO, mime: str, md5: str | None) -> tuple[int, str]:
+        """Copy a stream in; returns (bytes, md5 hex)."""
+        h = hashlib.md5(usedforsecurity=False)
+        n = 0
+        if self.zip is not None:
+            stored = mime.startswith(_STORED) or mime in _STORED
+            method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            info = zipfile.ZipInfo(arcname, date_time=time.localtime()[:6])
+            info.compress_type = method
+            with self.zip.open(info, "w", force_zip64=True) as out:
+                while chunk := source.read(CHUNK):
+                    h.update(chunk)
+                    n += len(chunk)
+                    out.write(chunk)
+        else:
+            path = self.tmp / arcname
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as out:
+                while chunk := source.read(CHUNK):
+                    h.update(chunk)
+                    n += len(chunk)
+                    out.write(chunk)
+        return n, h.hexdigest()
+
+    def remove(self, arcname: str) -> None:
+        if self.zip is None:
+            (self.tmp / arcname).unlink(missing_ok=True)
+        # In a zip a damaged member stays; the manifest lists it under "missing".
+
+    def finish(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+            os.replace(self.tmp, self.dest)
+        else:
+            if self.dest.exists():
+                self.dest.rmdir()  # checked empty before we started
+            os.replace(self.tmp, self.dest)
+
+    def abort(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+            self.tmp.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _check_dest(dest: Path, as_zip: bool) -> Path:
+    dest = Path(dest).expanduser()
+    if as_zip and dest.suffix.lower() != ".zip":
+        dest = dest.with_name(dest.name + ".zip")
+    if not dest.parent.is_dir():
+        raise FolderExportError(f"the folder {dest.parent} does not exist")
+    if as_zip and dest.exists():
+        raise FolderExportError(f"{dest} already exists; choose another name")
+    if not as_zip and dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise FolderExportError(f"{dest} exists and is not an empty folder")
+    return dest
+
+
+def export_to_folder(archive, dest: str | os.PathLike, *, ids: Iterable[str] | None = None,
+                     selection: Selection | None = None, as_zip: bool = False,
+                     now_ms: int | None = None,
+                     on_progress: Callable[[int, int], None] | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> FolderResult:
+    """Write the events/files given by ``ids`` (event or standalone file ids) or by a
+    ``selection`` (default: everything) into ``dest``. ``on_progress(done, total)`` counts
+    entities. Blocks: run it on a worker thread."""
+    dest = _check_dest(Path(dest), as_zip)
+    if ids is not None:
+        wanted = _resolve_ids(archive, ids)
+    else:
+        sel = selection or Selection()
+        t = now_ms if now_ms is not None else int(time.time() * 1000)
+        wanted = [(k, i) for k, i, _ in exports.entities(archive, sel, t)]
+    result = FolderResult(dest)
+    try:
+        sink = _Sink(dest, as_zip)
+    except OSError as exc:
+        raise FolderExportError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from None
+    try:
+        _write(archive, sink, wanted, result, on_progress, cancelled or (lambda: False))
+        if result.cancelled:
+            sink.abort()
+        else:
+            sink.finish()
+    except BaseException as exc:
+        sink.abort()
+        if isinstance(exc, OSError):
+            raise FolderExportError(f"writing {dest} failed: {exc.strerror or exc}") from None
+        raise
+    return result
+
+
+def _resolve_ids(archive, ids: Iterable[str]) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for ident in ids:
+        if archive.has_event(ident):
+            out[ident] = "event"
+            continue
+        owner = archive.file_event_id(ident)
+        if owner is not None:
+            out[owner] = "event"
+        elif archive.has_file(ident):
+            out[ident] = "file"
+    return [(kind, ident) for ident, kind in out.items()]
+
+
+def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, cancelled) -> None:
+    fd, manifest_tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json",
+                                        dir=sink.tmp.parent)
+    statuses: set[str] = set()
+    missing: list[str] = []
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as manifest:
+            manifest.write(json.dumps({"format": FORMAT, "version": VERSION,
+                                       "generator": f"meteorgui {__version__}",
+                                       "exported_at": int(time.time() * 1000)})[:-1])
+            manifest.write(',"events":[')
+            events = [i for k, i in wanted if k == "event"]
+            files = [i for k, i in wanted if k == "file"]
+            total, done = len(wanted), 0
+            for n, event_id in enumerate(events):
+                if cancelled():
+                    result.cancelled = True
+                    return
+                event = archive.get_event(event_id)
+                if event is None:
+                    continue
+                paths = [_copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
+                               f"{safe_name(f.file_name, f.file_id)}{_suffix(f)}", result,
+                               missing) for i, f in enumerate(event.files)]
+                statuses.add(event.status_id)
+                manifest.write(("," if n else "")
+                               + dumps({"event": event.to_dict(), "paths": paths}))
+                result.events += 1
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+            manifest.write('],"files":[')
+            for n, file_id in enumerate(files):
+                if cancelled():
+                    result.cancelled = True
+                    return
+                record = archive.get_file(file_id)
+                if record is None:
+                    continue
+                path = _copy(archive, sink, record, f"files/{record.file_id}-"
+                             f"{safe_name(record.file_name, 'file')}{_suffix(record)}", result,
+                             missing)
+                statuses.add(record.status_id)
+                manifest.write(("," if n else "") + dumps({"file": record.to_dict(),
+                                                           "path": path}))
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+            manifest.write('],"statuses":[')
+            manifest.write(",".join(dumps(s.to_dict()) for s in
+                                    (archive.get_status(i) for i in sorted(statuses))
+                                    if s is not None))
+            manifest.write('],"missing":' + dumps(missing) + "}\n")
+        with open(manifest_tmp, "rb") as fh:
+            sink.add("manifest.json", fh, "application/json", None)
+    finally:
+        Path(manifest_tmp).unlink(missing_ok=True)
+
+
+def _copy(archive, sink: _Sink, record: FileRecord, arcname: str, result: FolderResult,
+          missing: list[str]) -> str | None:
+    try:
+        with open(archive.file_path(record), "rb") as fh:
+            n, md5 = sink.add(arcname, fh, record.mime_type, record.md5)
+    except FileNotFoundError:
+        result.problems.append((record.file_id, "its bytes are not in the archive"))
+        missing.append(record.file_id)
+        return None
+    if md5 != record.md5 or n != record.file_size:
+        sink.remove(arcname)
+        result.problems.append((record.file_id, f"its bytes are damaged (MD5 {md5}, "
+                                                f"expected {record.md5})"))
+        missing.append(record.file_id)
+        return None
+    result.files += 1
+    result.bytes += n
+    return arcname
+
+
+__all__ = ["FolderExportError", "FolderResult", "export_to_folder"]

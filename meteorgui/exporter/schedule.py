@@ -1,0 +1,230 @@
+"""The export scheduler: runs due rules on one background thread (no Qt).
+
+Each tick, every enabled rule whose ``next_attempt_at`` has come runs if its
+time window is open: it queues what its search finds that its target does not
+have yet, then runs a round for the target (capped to the rule's bandwidth,
+stopped when the window closes). Outcomes:
+
+* everything sent: state ``ok``, next run after ``interval_s``;
+* the round failed (target unreachable, credentials refused, entities
+  refused): ``failures`` grows, state ``backing_off``, ``last_error`` says
+  why, and the next attempt waits ``base * 2**(failures-1)`` seconds, capped.
+  The rule stays enabled however long this goes on;
+* outside its window: state ``waiting``, next attempt when the window opens;
+* another export to the same target is running: ``waiting``, retried soon.
+
+The clock (``clock()`` → epoch seconds) and the time zone of the windows are
+injectable; tests drive ``tick()`` directly with a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
+
+from . import rules as R
+from .rules import Rule
+from .runner import EventCallback, ExportBusy, Exporter, RoundResult
+
+log = logging.getLogger(__name__)
+
+BASE_BACKOFF = 60.0  # seconds after the first failure
+MAX_BACKOFF = 6 * 3600.0
+BUSY_RETRY = 60.0
+POLL = 30.0
+
+
+def backoff_seconds(failures: int, base: float = BASE_BACKOFF, cap: float = MAX_BACKOFF) -> float:
+    """The wait after ``failures`` failed runs in a row: base, 2 base, 4 base, ... up to cap."""
+    if failures <= 0:
+        return 0.0
+    return min(cap, base * 2 ** min(failures - 1, 62))
+
+
+def _local(t: float, tz: tzinfo | None) -> datetime:
+    # Naive local time when tz is None: .timestamp() then follows the system's DST rules.
+    return datetime.fromtimestamp(t, tz) if tz is not None else datetime.fromtimestamp(t)
+
+
+def in_window(rule: Rule, t: float, tz: tzinfo | None = None) -> bool:
+    w = rule.window
+    if w is None:
+        return True
+    local = _local(t, tz)
+    m = local.hour * 60 + local.minute
+    start, end = w
+    return start <= m < end if start < end else (m >= start or m < end)
+
+
+def next_window_open(rule: Rule, t: float, tz: tzinfo | None = None) -> float:
+    """When the rule's window next opens after ``t`` (``t`` itself if it has no window)."""
+    w = rule.window
+    if w is None:
+        return t
+    local = _local(t, tz)
+    opens = local.replace(hour=w[0] // 60, minute=w[0] % 60, second=0, microsecond=0)
+    if opens <= local:
+        opens += timedelta(days=1)
+    return opens.timestamp()
+
+
+def _ms(t: float) -> int:
+    return int(t * 1000)
+
+
+class Scheduler:
+    """Runs due export rules on a background thread (``start``/``stop``) or on demand
+    (``tick``). ``on_rule(rule)`` is called after every state change of a rule and
+    ``on_event(ExportEvent)`` with the progress of its rounds, both on the scheduler's
+    thread."""
+
+    def __init__(self, exporter: Exporter, *, clock: Callable[[], float] = time.time,
+                 tz: tzinfo | None = None, poll: float = POLL,
+                 base_backoff: float = BASE_BACKOFF, max_backoff: float = MAX_BACKOFF,
+                 on_rule: Callable[[Rule], None] | None = None,
+                 on_event: EventCallback | None = None):
+        self.exporter = exporter
+        self.clock = clock
+        self.tz = tz
+        self.poll = poll
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.on_rule = on_rule
+        self.on_event = on_event
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ thread
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._cancel.clear()
+        self._thread = threading.Thread(target=self._loop, name="meteorgui-export-scheduler",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop, cancelling a round in flight (its entity stays queued)."""
+        self._stop.set()
+        self._cancel.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        """Look at the rules now (after the GUI changed one, or for 'run now')."""
+        self._wake.set()
+
+    def run_now(self, rule_id: int) -> None:
+        """Make a rule due at once, back-off or not (the user asked)."""
+        self.exporter.rules.record(rule_id, next_attempt_at=None)
+        self.wake()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:  # keep scheduling; the failure is in the log
+                    log.exception("the export scheduler's tick failed")
+                self._wake.wait(self._delay())
+                self._wake.clear()
+        finally:
+            self.exporter.archive.db.release_reader()
+
+    def _delay(self) -> float:
+        now = self.clock()
+        due = [r.next_attempt_at / 1000 for r in self.exporter.rules.list()
+               if r.enabled and r.next_attempt_at is not None]
+        soonest = min(due, default=now + self.poll)
+        return max(0.5, min(self.poll, soonest - now))
+
+    # ------------------------------------------------------------------ ticks
+
+    def status(self) -> list[Rule]:
+        return self.exporter.rules.list()
+
+    def tick(self) -> list[Rule]:
+        """Run every due rule once, in turn. Returns the rules that ran or changed state."""
+        changed = []
+        for rule in self.exporter.rules.list():
+            if self._stop.is_set() and self.running:
+                break
+            if not rule.enabled:
+                continue
+            now = self.clock()
+            if rule.next_attempt_at is not None and _ms(now) < rule.next_attempt_at:
+                continue
+            if not in_window(rule, now, self.tz):
+                changed.append(self._record(rule, state=R.WAITING,
+                                            next_attempt_at=_ms(next_window_open(rule, now,
+                                                                                 self.tz))))
+                continue
+            changed.append(self.run_rule(rule))
+        return changed
+
+    def _record(self, rule: Rule, **fields) -> Rule:
+        updated = self.exporter.rules.record(rule.rule_id, **fields)
+        if self.on_rule is not None:
+            try:
+                self.on_rule(updated)
+            except Exception:
+                log.exception("an export rule listener failed")
+        return updated
+
+    def run_rule(self, rule: Rule) -> Rule:
+        """Queue the rule's search and run a round for its target, now."""
+        started = self.clock()
+        self._record(rule, state=R.RUNNING, last_run_at=_ms(started))
+        result: RoundResult | None = None
+        error = ""
+        try:
+            if self.exporter.targets.get(rule.target_id) is None:
+                raise LookupError("its export target no longer exists")
+            self.exporter.queue.enqueue_selection(rule.target_id, rule.selection,
+                                                  now_ms=_ms(started),
+                                                  source=f"rule:{rule.rule_id}")
+            result = self.exporter.export(
+                rule.target_id, on_event=self.on_event, cancel=self._cancel,
+                bandwidth=rule.bandwidth,
+                should_continue=lambda: in_window(rule, self.clock(), self.tz))
+        except ExportBusy:
+            return self._record(rule, state=R.WAITING,
+                                next_attempt_at=_ms(self.clock() + BUSY_RETRY))
+        except Exception as exc:  # a broken search, a target gone: visible, and retried
+            error = str(exc) or type(exc).__name__
+        now = self.clock()
+        if result is not None and result.cancelled:
+            # The scheduler is stopping: not the rule's failure; due again at the next start.
+            return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now))
+        if result is not None and not error:
+            if result.error:
+                error = result.error
+            elif result.failed:
+                kind, ident, message = result.failures[-1]
+                error = f"{result.failed} entities failed; the last, {kind} {ident}: {message}"
+        if error:
+            failures = rule.failures + 1
+            wait = backoff_seconds(failures, self.base_backoff, self.max_backoff)
+            log.warning("export rule %r failed (%d in a row), next attempt in %.0f s: %s",
+                        rule.name, failures, wait, error)
+            return self._record(rule, state=R.BACKING_OFF, failures=failures, last_error=error,
+                                next_attempt_at=_ms(now + wait))
+        if not in_window(rule, now, self.tz):
+            nxt, state = next_window_open(rule, now, self.tz), R.WAITING
+        else:
+            nxt, state = now + rule.interval_s, R.OK
+        return self._record(rule, state=state, failures=0, last_error=None,
+                            last_ok_at=_ms(now), next_attempt_at=_ms(nxt))

@@ -1,0 +1,228 @@
+"""Export targets: where the archive can be exported to (CRUD), their passwords, a connection test.
+
+A target is a name, an import URL, a user and (elsewhere: ``secrets``) a
+password, plus an optional CA bundle for a server whose certificate no
+public authority signed. Certificates are always verified; there is no
+switch to turn that off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .client import ImportClient, ImportClientError
+from .secrets import SecretError, SecretStore, default_secrets
+
+DEFAULT_TIMEOUT = 120.0
+CONNECT_TIMEOUT = 10.0
+
+
+class TargetError(ValueError):
+    """A target cannot be saved or used as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    target_id: str
+    name: str
+    url: str
+    user: str
+    ca_bundle: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    created_at: int = 0
+
+    @property
+    def verify(self) -> bool | str:
+        """requests' ``verify``: the CA bundle if named, else the system's CAs."""
+        return self.ca_bundle or True
+
+    @property
+    def secret_key(self) -> str:
+        return f"target:{self.target_id}"
+
+    def client(self, password: str, **kw) -> ImportClient:
+        return ImportClient(self.url, self.user, password, verify=self.verify,
+                            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), **kw)
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+    resend_supported: bool = False
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(f"not an http(s) import URL: {url!r} (e.g. https://host/import)")
+    if parts.username or parts.password:
+        raise TargetError("put the user and password in their own fields, not in the URL")
+    return url.rstrip("/")
+
+
+def _check_fields(name: str, user: str, ca_bundle: str | None, timeout: float) -> None:
+    if not name or not name.strip():
+        raise TargetError("a target needs a name")
+    if not user:
+        raise TargetError("a target needs a user name")
+    if ca_bundle is not None and not Path(ca_bundle).is_file():
+        raise TargetError(f"the CA bundle {ca_bundle} is not a readable file")
+    if not (isinstance(timeout, (int, float)) and 1 <= timeout <= 3600):
+        raise TargetError("the timeout must be between 1 and 3600 seconds")
+
+
+_COLS = "target_id, name, url, user, ca_bundle, timeout, created_at"
+
+
+class Targets:
+    """Export targets of one archive; passwords in ``secrets`` (keyring or user-only file)."""
+
+    def __init__(self, archive, secrets: SecretStore | None = None):
+        self.archive = archive
+        self.secrets = secrets if secrets is not None else default_secrets()
+
+    def list(self) -> list[Target]:
+        rows = self.archive.db.read().execute(f"SELECT {_COLS} FROM export_targets ORDER BY name")
+        return [Target(*r) for r in rows]
+
+    def get(self, target_id: str) -> Target | None:
+        row = self.archive.db.read().execute(
+            f"SELECT {_COLS} FROM export_targets WHERE target_id = ?", (target_id,)).fetchone()
+        return None if row is None else Target(*row)
+
+    def require(self, target_id: str) -> Target:
+        target = self.get(target_id)
+        if target is None:
+            raise TargetError(f"no export target {target_id}")
+        return target
+
+    def by_name(self, name: str) -> Target | None:
+        row = self.archive.db.read().execute(
+            f"SELECT {_COLS} FROM export_targets WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Target(*row)
+
+    def find(self, url: str, user: str) -> Target | None:
+        row = self.archive.db.read().execute(
+            f"SELECT {_COLS} FROM export_targets WHERE url = ? AND user = ? ORDER BY created_at"
+            " LIMIT 1", (check_url(url), user)).fetchone()
+        return None if row is None else Target(*row)
+
+    def add(self, name: str, url: str, user: str, password: str | None = None, *,
+            ca_bundle: str | os.PathLike | None = None,
+            timeout: float = DEFAULT_TIMEOUT) -> Target:
+        """Save a new target (and its password, if given, in the secret store)."""
+        url = check_url(url)
+        ca = None if ca_bundle is None else str(Path(ca_bundle).expanduser().resolve())
+        _check_fields(name, user, ca, timeout)
+        target = Target(uuid.uuid4().hex, name.strip(), url, user, ca, float(timeout),
+                        int(time.time() * 1000))
+        try:
+            with self.archive.db.write() as conn:
+                conn.execute(
+                    f"INSERT INTO export_targets ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    dataclasses.astuple(target))
+        except sqlite3.IntegrityError:
+            raise TargetError(f"there is already a target named {target.name!r}") from None
+        if password is not None:
+            self.set_password(target.target_id, password)
+        return target
+
+    def ensure(self, url: str, user: str, name: str | None = None) -> Target:
+        """The target with this URL and user, created (without a password) if there is none."""
+        found = self.find(url, user)
+        if found is not None:
+            return found
+        base = name or f"{user}@{urlsplit(check_url(url)).netloc}"
+        candidate, n = base, 2
+        while self.by_name(candidate) is not None:
+            candidate, n = f"{base} ({n})", n + 1
+        return self.add(candidate, url, user)
+
+    def update(self, target_id: str, **changes) -> Target:
+        """Change name, url, user, ca_bundle or timeout (``password=`` is stored as a secret)."""
+        password = changes.pop("password", None)
+        unknown = set(changes) - {"name", "url", "user", "ca_bundle", "timeout"}
+        if unknown:
+            raise TargetError(f"cannot change {', '.join(sorted(unknown))} of a target")
+        target = self.require(target_id)
+        if "url" in changes:
+            changes["url"] = check_url(changes["url"])
+        if changes.get("ca_bundle") is not None:
+            changes["ca_bundle"] = str(Path(changes["ca_bundle"]).expanduser().resolve())
+        if "name" in changes:
+            changes["name"] = (changes["name"] or "").strip()
+        new = dataclasses.replace(target, **changes)
+        _check_fields(new.name, new.user, new.ca_bundle, new.timeout)
+        try:
+            with self.archive.db.write() as conn:
+                conn.execute(
+                    "UPDATE export_targets SET name = ?, url = ?, user = ?, ca_bundle = ?,"
+                    " timeout = ? WHERE target_id = ?",
+                    (new.name, new.url, new.user, new.ca_bundle, new.timeout, target_id))
+        except sqlite3.IntegrityError:
+            raise TargetError(f"there is already a target named {new.name!r}") from None
+        if password is not None:
+            self.set_password(target_id, password)
+        return new
+
+    def remove(self, target_id: str) -> None:
+        """Delete a target with its queue, history and password. Refused while rules use it
+        (delete or retarget them first: a rule is never dropped silently)."""
+        target = self.require(target_id)
+        with self.archive.db.write() as conn:
+            rules = [r[0] for r in conn.execute(
+                "SELECT name FROM export_rules WHERE target_id = ? ORDER BY name", (target_id,))]
+            if rules:
+                raise TargetError(
+                    f"target {target.name!r} is used by the scheduled export rule(s) "
+                    f"{', '.join(repr(r) for r in rules)}; delete them first")
+            conn.execute("DELETE FROM export_targets WHERE target_id = ?", (target_id,))
+        try:
+            self.secrets.delete(target.secret_key)
+        except SecretError:
+            pass  # the target is gone; a stale secret under a random key harms nobody
+
+    # ------------------------------------------------------------------ passwords
+
+    def password(self, target_id: str) -> str | None:
+        """The stored password, or None. Raises SecretError if the store cannot be read."""
+        return self.secrets.get(self.require(target_id).secret_key)
+
+    def set_password(self, target_id: str, password: str) -> None:
+        if not password:
+            raise TargetError("the password is empty")
+        self.secrets.set(self.require(target_id).secret_key, password)
+
+    def forget_password(self, target_id: str) -> None:
+        self.secrets.delete(self.require(target_id).secret_key)
+
+
+def test_connection(target: Target, password: str, *,
+                    timeout: float | None = None) -> ConnectionCheck:
+    """Whether the target is reachable and takes the credentials; changes nothing there.
+
+    Blocks for up to a few seconds: call it from a worker thread.
+    """
+    limit = timeout if timeout is not None else min(target.timeout, 20.0)
+    try:
+        with ImportClient(target.url, target.user, password, verify=target.verify,
+                          timeout=(min(CONNECT_TIMEOUT, limit), limit)) as client:
+            message, resend = client.check()
+    except ImportClientError as exc:
+        return ConnectionCheck(False, str(exc))
+    except ValueError as exc:  # a URL ImportClient refuses
+        return ConnectionCheck(False, str(exc))
+    extra = "; it can ask for resends" if resend else ""
+    return ConnectionCheck(True, f"{target.url}: {message}{extra}", resend)
+
+
+test_connection.__test__ = False  # not a pytest test, whatever its name

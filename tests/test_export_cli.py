@@ -1,0 +1,213 @@
+"""`meteorgui export`: the command line contract, over real HTTP, including a killed export."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from meteorgui import cli
+from meteorgui.archive import Archive
+
+from .export_helpers import SEED_USERS, all_entity_ids, fill_archive, seed_importer, small_night
+
+ROOT = Path(__file__).resolve().parent.parent
+PW = SEED_USERS["exporter"][0]
+
+
+@pytest.fixture(autouse=True)
+def _no_real_keyring(monkeypatch):
+    monkeypatch.setenv("METEORGUI_KEYRING", "file")
+
+
+@pytest.fixture(scope="module")
+def night():
+    return small_night(events=3, timelapse=3)
+
+
+@pytest.fixture
+def data(tmp_path, night):
+    path = tmp_path / "src"
+    with Archive(path) as a:
+        fill_archive(a, night)
+    return str(path)
+
+
+def run(capsys, monkeypatch, *argv, stdin: str | None = None):
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, data, night):
+    with seed_importer(tmp_path / "seed") as seed:
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                             "--user", "exporter", stdin=PW + "\n")
+        assert code == 0, err
+        assert out.splitlines() == [out.strip()] and out.startswith(
+            f"6 of 6 entities exported to {seed.url}: 0 failed, 0 left;")
+        assert set(seed.events) == {e.event_id for e in night.events}
+        for record in night.files:
+            assert seed.bytes_of(record.file_id) == night.file_bytes(record.file_id)
+        uploads = len(seed.uploads)
+
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                             "--user", "exporter", stdin=PW + "\n")
+        assert code == 0 and out.strip() == (
+            f"nothing to export: all 6 matching entities are already at {seed.url}")
+        assert len(seed.uploads) == uploads and len(seed.offers()) == 6
+    # The password went nowhere: not the archive, not its logs.
+    for path in Path(data).rglob("*"):
+        if path.is_file():
+            assert PW.encode() not in path.read_bytes(), path
+    assert (Path(data) / "logs" / "meteorgui.log").is_file()
+
+
+def test_filters_choose_what_goes(capsys, monkeypatch, tmp_path, data, night):
+    with seed_importer(tmp_path / "seed") as seed:
+        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                           "--user", "exporter", "--events-only", stdin=PW + "\n")
+        assert code == 0 and out.startswith("3 of 3 entities")
+        assert set(seed.offers()) == {e.event_id for e in night.events}
+        cam = night.files[0].camera_id
+        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                           "--user", "exporter", "--files-only", "--camera", cam,
+                           stdin=PW + "\n")
+        wanted = {f.file_id for f in night.files if f.camera_id == cam}
+        assert code == 0 and out.startswith(f"{len(wanted)} of {len(wanted)} entities")
+        assert set(seed.files) >= wanted
+        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                           "--user", "exporter", "--review", "meteor", stdin=PW + "\n")
+        assert code == 0 and out.startswith("nothing to export: all 0 matching")
+
+
+@pytest.mark.parametrize("user,password,fragment", [
+    ("exporter", "wrong", "refused the credentials"),
+    ("viewer", "viewer-pw", "refused the credentials"),
+])
+def test_wrong_password_is_one_clear_line(capsys, monkeypatch, tmp_path, data, user, password,
+                                          fragment):
+    with seed_importer(tmp_path / "seed") as seed:
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                             "--user", user, stdin=password + "\n")
+        assert code != 0 and out == ""
+        assert err.count("\n") == 1 and fragment in err and err.startswith("meteorgui: ")
+        assert seed.offers() == []
+    with Archive(data) as a:  # a failed connection test leaves no target behind
+        assert a.db.read().execute("SELECT COUNT(*) FROM export_targets").fetchone()[0] == 0
+
+
+def test_unreachable_target_is_one_clear_line(capsys, monkeypatch, data):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/import"
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", url,
+                         "--user", "exporter", stdin=PW + "\n")
+    assert code != 0 and err.count("\n") == 1 and "cannot reach the importer" in err
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["export"], "--to URL or --to-folder"),
+    (["export", "--to", "http://h/import"], "--to needs --user"),
+    (["export", "--to", "ftp://h/import", "--user", "u"], "not an http"),
+    (["export", "--to", "http://h/import", "--to-folder", "x"], "not allowed with"),
+    (["export", "--to", "http://h/import", "--user", "u", "--zip"], "--zip goes with"),
+    (["export", "--to-folder", "x", "--events-only", "--files-only"], "not allowed with"),
+    (["export", "--to-folder", "x", "--review", "maybe"], "--review must be one of"),
+])
+def test_usage_errors(capsys, monkeypatch, data, argv, fragment):
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, *argv, stdin="pw\n")
+    assert code == cli.EXIT_USAGE and err.count("\n") == 1 and fragment in err, err
+
+
+def test_a_failed_entity_makes_a_non_zero_exit_with_a_summary(capsys, monkeypatch, tmp_path,
+                                                              data, night):
+    with Archive(data) as a:
+        path = a.file_path(night.files[0])
+        path.write_bytes(b"X" + path.read_bytes()[1:])
+    with seed_importer(tmp_path / "seed") as seed:
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                             "--user", "exporter", stdin=PW + "\n")
+    assert code == cli.EXIT_FAIL
+    assert out.startswith("5 of 6 entities exported") and "1 failed, 0 left" in out
+    assert f"failed   file  {night.files[0].file_id}" in err and "MD5" in err
+
+
+def test_a_killed_export_resumes_with_only_the_rest(capsys, monkeypatch, tmp_path, data, night):
+    ids = all_entity_ids(night)
+    reached, release = threading.Event(), threading.Event()
+    with seed_importer(tmp_path / "seed") as seed:
+        def hold_third(kind, ident):
+            if kind in ("event", "file") and len(seed.offers()) == 3:
+                reached.set()
+                release.wait(30)
+
+        seed.before_request = hold_third
+        env = os.environ | {"PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "meteorgui", "--data-dir", data, "export", "--to", seed.url,
+             "--user", "exporter"], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            proc.stdin.write(f"{PW}\n".encode())
+            proc.stdin.close()
+            assert reached.wait(30), proc.stderr.read().decode()
+            proc.kill()  # no chance to clean up: the third entity stays 'sending'
+            proc.wait(10)
+        finally:
+            seed.before_request = None
+            release.set()
+            proc.stderr.close()
+        assert seed.offers() == ids[:3]
+
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
+                             "--user", "exporter", stdin=PW + "\n")
+        assert code == 0, err
+        assert out.startswith("4 of 4 entities exported")
+        assert seed.offers()[3:][0] == ids[2] and sorted(seed.offers()[3:]) == sorted(ids[2:])
+    for entity in night.entities()[:2]:
+        for record in getattr(entity, "files", (entity,)):
+            assert [u for u in seed.uploads if u[0] == record.file_id] == [
+                (record.file_id, record.file_size)]
+
+
+def test_export_to_a_folder_and_a_zip(capsys, monkeypatch, tmp_path, data, night):
+    dest = tmp_path / "out"
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
+                       str(dest))
+    n_files = sum(len(e.files) for e in night.events) + len(night.files)
+    assert code == 0 and out.startswith(f"wrote 3 events and {n_files} files")
+    manifest = json.loads((dest / "manifest.json").read_text())
+    assert manifest["format"] == "meteorgui-export" and manifest["missing"] == []
+    assert [m["event"] for m in manifest["events"]] == [e.to_dict() for e in night.events]
+    assert [m["file"] for m in manifest["files"]] == [f.to_dict() for f in night.files]
+    assert {s["status_id"] for s in manifest["statuses"]} == {e.status_id
+                                                              for e in night.entities()}
+    for m in manifest["events"]:
+        for record, rel in zip(m["event"]["files"], m["paths"], strict=True):
+            assert (dest / rel).read_bytes() == night.file_bytes(record["file_id"])
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
+                       str(dest))
+    assert code != 0 and "not an empty folder" in err
+
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
+                       str(tmp_path / "night"), "--zip", "--events-only")
+    assert code == 0 and out.startswith("wrote 3 events and")
+    with zipfile.ZipFile(tmp_path / "night.zip") as z:
+        manifest = json.loads(z.read("manifest.json"))
+        assert manifest["files"] == []
+        for m in manifest["events"]:
+            for record, rel in zip(m["event"]["files"], m["paths"], strict=True):
+                assert z.read(rel) == night.file_bytes(record["file_id"])
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
