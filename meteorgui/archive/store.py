@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -75,7 +75,10 @@ class StoreWriter:
         self._limit = limit
         self._hash = hashlib.md5(usedforsecurity=False)
         self.size = 0
-        fd, name = tempfile.mkstemp(prefix=f"{file_id}.", suffix=".part", dir=store.tmp_dir)
+        # A fresh random name, created exclusively: what mkstemp does, without its retries.
+        name = os.path.join(store.tmp_dir_s, f"{file_id}.{secrets.token_hex(8)}.part")
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+                     | getattr(os, "O_CLOEXEC", 0), 0o600)
         self._tmp = Path(name)
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
@@ -151,6 +154,7 @@ class FileStore:
     def __init__(self, root: Path, quarantine: Path, durability_threads: int = 4):
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
+        self.root_s, self.tmp_dir_s = str(self.root), str(self.tmp_dir)  # for the hot paths
         self.quarantine_dir = Path(quarantine)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +228,8 @@ class FileStore:
             future = self._inflight.get(p)
         if future is not None and (not future.done() or future.exception() is None):
             return True
-        return p.is_file()
+        return os.path.isfile(os.path.join(self.root_s, file_id[0:2], file_id[2:4],
+                                           f"{file_id}.{md5}"))
 
     def writer(self, file_id: str, md5: str, limit: int | None = None) -> StoreWriter:
         return StoreWriter(self, file_id, md5, limit)
