@@ -3,9 +3,10 @@
 1. Time to a painted window with its first thumbnails (target < 1.5 s).
 2. Filter change latency: the new rows counted, the first page loaded, painted
    (target < 150 ms each).
-3. The longest GUI-thread stall while a camera pushes 50 events per second
-   through the real importer over loopback (target < 50 ms), seen by a 1 ms
-   timer probe.
+3. The longest GUI-thread stall while cameras push through the real importer
+   over loopback (target < 50 ms at 50 events per second), seen by a 1 ms timer
+   probe. The cameras are separate processes pinned to other cores than the
+   app (real cameras are other machines); the rate they reach is printed.
 
 The archive (200,000 events / 800,000 file records; see bigarchive.py) is
 built once into benchmarks/out/ and copied for each run. The same
@@ -38,6 +39,18 @@ import bigarchive  # noqa: E402
 from meteorgui.archive import browse  # noqa: E402
 from meteorgui.gui.main import build, close  # noqa: E402
 from meteorgui.settings import Settings  # noqa: E402
+
+
+# Real cameras are other machines. On a small machine the camera processes would take
+# the app's CPU, so where it can, the benchmark gives them their own core(s).
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+APP_CPUS = set(CPUS[: max(1, len(CPUS) // 2)]) if len(CPUS) > 1 else set()
+CAMERA_CPUS = set(CPUS) - APP_CPUS
+
+
+def pin(cpus: set) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cpus)
 
 
 def wait_until(cond, timeout: float = 60.0) -> bool:
@@ -122,24 +135,32 @@ def measure(data_dir: Path, push_events: int) -> dict:
     probe.timeout.connect(tick)
     password = "bench-password\n"
     rows_before = browser.model.rowCount()
-    # The camera is another process, as a real one is another machine.
+    # Cameras are other processes, as real ones are other machines. One sequential camera
+    # tops out below 50 events/s (each event is about ten requests), so two push 25/s each.
     probe.start()
     last[0] = time.perf_counter()
-    pusher = subprocess.Popen(
+    started = time.perf_counter()
+    pushers = [subprocess.Popen(
         [sys.executable, "-m", "meteorgui", "simulate", "--to", ctx.core.server.url,
-         "--user", "bench-cam", "--events", str(push_events), "--timelapse", "0",
-         "--seed", "11", "--rate", "50", "--start", str(start)],
+         "--user", "bench-cam", "--events", str(push_events // 2), "--timelapse", "0",
+         "--seed", str(11 + i), "--rate", "25", "--start", str(start)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        cwd=ROOT)
-    pusher.stdin.write(password)
-    pusher.stdin.close()
-    wait_until(lambda: pusher.poll() is not None, timeout=120)
-    wait_until(lambda: browser.model.rowCount() >= rows_before + push_events, timeout=20)
+        cwd=ROOT, preexec_fn=lambda: pin(CAMERA_CPUS)) for i in range(2)]
+    for p in pushers:
+        p.stdin.write(password)
+        p.stdin.close()
+    wait_until(lambda: all(p.poll() is not None for p in pushers), timeout=180)
+    pushed = time.perf_counter() - started
+    expected = rows_before + 2 * (push_events // 2)
+    wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
     probe.stop()
-    out = pusher.stdout.read()
-    pusher.stdout.close()
+    outs = []
+    for p in pushers:
+        outs.append(p.stdout.read().strip().splitlines()[-1])
+        p.stdout.close()
     gaps.sort()
-    figures["push"] = out.strip().splitlines()[-1]
+    figures["push"] = " | ".join(outs)
+    figures["events per second pushed"] = 2 * (push_events // 2) / pushed
     figures["events arrived in view"] = browser.model.rowCount() - rows_before
     figures["longest GUI stall while pushing (ms)"] = gaps[-1] * 1000
     figures["p99 GUI gap while pushing (ms)"] = gaps[int(len(gaps) * 0.99)] * 1000
@@ -153,6 +174,9 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--push", type=int, default=500, help="events pushed at 50/s")
     args = ap.parse_args()
+    pin(APP_CPUS)
+    if APP_CPUS:
+        print(f"app on CPU {sorted(APP_CPUS)}, cameras on CPU {sorted(CAMERA_CPUS)}")
     app = QApplication.instance() or QApplication([])
     source = bigarchive.build(ROOT / "benchmarks" / "out" / f"archive-{args.events}",
                               events=args.events)
