@@ -169,3 +169,17 @@ def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
 def test_no_modal_dialog_is_left_open(gui):
     assert not any(isinstance(w, QMessageBox) and w.isVisible()
                    for w in QApplication.topLevelWidgets())
+
+
+def test_demo_night_is_last_night_in_the_dark():
+    from datetime import datetime
+
+    from meteorgui.gui.main import demo_night_start
+    from meteorgui.simulate import NIGHT_MS
+
+    for hour in (1, 5, 12, 19, 23):
+        now = datetime.now().astimezone().replace(hour=hour, minute=30).timestamp()
+        start = demo_night_start(now)
+        begins = datetime.fromtimestamp(start / 1000).astimezone()
+        assert begins.hour == 20 and begins.minute == 0
+        assert start + NIGHT_MS <= now * 1000 < start + NIGHT_MS + 86_400_000

@@ -110,6 +110,14 @@ def test_health_counts_tonight_and_last_heard(archive, node):
                         dark_window=lambda now, loc: now - 3_600_000)
     assert h.camera_id == st.camera_id and h.inst_name == "Back garden"
     assert h.label == f"Back garden ({st.camera_id})"
+    # Health counts deliveries: the old night's event arrived tonight, so it counts...
+    assert (h.events_tonight, h.stills_tonight, h.failures_tonight) == (3, 1, 0)
+    # ...and what arrived before tonight does not.
+    with archive.db.write() as conn:
+        conn.execute("UPDATE events SET received_at = received_at - 2 * 86400000"
+                     " WHERE event_id = ?", (old.entity.event_id,))
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
+                        dark_window=lambda now, loc: now - 3_600_000)
     assert (h.events_tonight, h.stills_tonight, h.failures_tonight) == (2, 1, 0)
     assert heard - 5_000 <= h.last_heard <= now_ms()
     assert (h.recent_failures, h.recent_total) == (0, 4)

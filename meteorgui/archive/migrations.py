@@ -307,6 +307,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX export_rules_target ON export_rules(target_id);
         """,
     ),
+    (
+        4,
+        "arrival_indexes",
+        """
+        -- Camera health counts what arrived tonight, whatever night it was recorded in.
+        CREATE INDEX events_received ON events(received_at);
+        CREATE INDEX files_received ON files(received_at);
+        """,
+    ),
 ]
 
 

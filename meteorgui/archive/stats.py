@@ -200,11 +200,13 @@ def camera_health(
     tonight = night_start(now_ms, night_starts_hour)
     tonight_end = tonight + DAY_MS
 
+    # Health is about delivery: count what arrived tonight, whenever it was recorded
+    # (a camera may be uploading last night's events).
     events = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM events WHERE event_time >= ? AND event_time < ?"
+        "SELECT camera_id, COUNT(*) FROM events WHERE received_at >= ? AND received_at < ?"
         " GROUP BY camera_id", (tonight, tonight_end)).fetchall())
     stills = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM files WHERE file_time >= ? AND file_time < ?"
+        "SELECT camera_id, COUNT(*) FROM files WHERE received_at >= ? AND received_at < ?"
         " AND event_id IS NULL GROUP BY camera_id", (tonight, tonight_end)).fetchall())
     failures = dict(conn.execute(
         "SELECT camera_id, COUNT(*) FROM conversations WHERE state = ? AND updated_at >= ?"

@@ -34,8 +34,8 @@ COLUMNS = ("Camera", "Last heard", "Events", "Stills", "Failed", "Status")
 COL_CAMERA, COL_HEARD, COL_EVENTS, COL_STILLS, COL_FAILED, COL_STATUS = range(6)
 SubtitleRole = Qt.ItemDataRole.UserRole + 1  # the camera id under the installation name
 HEADER_TIPS = {
-    COL_EVENTS: "Events tonight (the night runs from noon to noon, local time)",
-    COL_STILLS: "Time-lapse stills tonight",
+    COL_EVENTS: "Events received tonight (the night runs from noon to noon, local time)",
+    COL_STILLS: "Time-lapse stills received tonight",
     COL_FAILED: "Failed conversations tonight",
     COL_HEARD: "The last time the camera talked to the importer",
 }

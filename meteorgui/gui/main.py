@@ -20,6 +20,7 @@ from ..app import Core
 from ..archive import ArchiveError
 from ..logs import setup_logging
 from ..settings import Settings
+from ..simulate import NIGHT_MS
 from .bridge import Bridge
 from .context import GuiContext
 from .mainwindow import MainWindow
@@ -28,6 +29,21 @@ from .tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 DEMO_USER = "demo-camera"
+
+
+def demo_night_start(now_s: float) -> int:
+    """Last night at 20:00 local time (the latest 20:00 whose 8-hour night is over), in ms.
+
+    A camera uploads a night it has recorded, so the demo's meteors happen in the dark and
+    the whole night falls within one of the browser's noon-to-noon nights.
+    """
+    from datetime import datetime, timedelta
+
+    now = datetime.fromtimestamp(now_s).astimezone()
+    start = now.replace(hour=20, minute=0, second=0, microsecond=0)
+    while start.timestamp() * 1000 + NIGHT_MS > now_s * 1000:
+        start -= timedelta(days=1)
+    return int(start.timestamp() * 1000)
 
 
 class DemoCamera:
@@ -56,9 +72,9 @@ class DemoCamera:
 
     def _run(self) -> None:
         from ..exporter.client import ImportClient
-        from ..simulate import NIGHT_MS, interleaved, make_night, push_night
+        from ..simulate import interleaved, make_night, push_night
 
-        start = int(time.time() * 1000) - NIGHT_MS
+        start = demo_night_start(time.time())
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse,
                            start_ms=start)
         server = self.core.server
