@@ -22,7 +22,6 @@ database that cannot run here. What is reproduced, decision for decision:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 import uuid
@@ -31,8 +30,8 @@ from pathlib import Path
 
 import flask
 import yaml
-from waitress import wasyncore
-from waitress.server import create_server
+
+from .wsgi_server import serving  # noqa: F401 - the export tests use it from here
 
 
 class SeedImporter:
@@ -174,26 +173,3 @@ class SeedImporter:
                 return flask.jsonify({"state": "continue"})
 
         return app
-
-
-@contextlib.contextmanager
-def serving(app, threads: int = 4):
-    """Serve a WSGI app on 127.0.0.1, port 0; yield the base URL; close everything."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads,
-                           max_request_body_size=1 << 40)
-    stopping = threading.Event()
-
-    def loop():
-        while not stopping.is_set():
-            wasyncore.loop(timeout=0.2, map=server._map, count=1)
-
-    thread = threading.Thread(target=loop, name="seed-importer")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stopping.set()
-        server.pull_trigger()
-        thread.join(10)
-        server.task_dispatcher.shutdown(timeout=10)
-        wasyncore.close_all(server._map, ignore_all=True)

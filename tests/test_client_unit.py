@@ -10,7 +10,6 @@ what the client sent.
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import hashlib
 import io
@@ -23,12 +22,12 @@ from collections import OrderedDict
 import flask
 import psutil
 import pytest
-from waitress import wasyncore
-from waitress.server import create_server
 
 from meteorgui.exporter import ImportClient, ImportClientError
 from meteorgui.model import CameraStatus, Event, FileRecord
 from meteorgui.simulate import make_night
+
+from .wsgi_server import serving
 
 USER, PASSWORD = "camera", "night-sky-42"
 
@@ -131,29 +130,6 @@ class ScriptedImporter:
 
     def posted(self) -> list[dict]:
         return [entry for entry in self.log if entry["path"] == "/import"]
-
-
-@contextlib.contextmanager
-def serving(app, **adjustments):
-    """Serve ``app`` on 127.0.0.1, port 0; yield the base URL; close everything."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, **adjustments)
-    stopping = threading.Event()
-
-    def loop():
-        while not stopping.is_set():
-            wasyncore.loop(timeout=1.0, map=server._map, count=1)
-
-    thread = threading.Thread(target=loop, name="scripted-importer")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stopping.set()
-        server.pull_trigger()
-        thread.join(10)
-        server.task_dispatcher.shutdown(timeout=10)
-        wasyncore.close_all(server._map, ignore_all=True)
-        assert not thread.is_alive()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -13,14 +12,14 @@ import zlib
 
 import flask
 import pytest
-from waitress import wasyncore
-from waitress.server import create_server
 
 from meteorgui.exporter import ImportClient
 from meteorgui.model import CameraStatus, Event, FileRecord
 from meteorgui.resources import resource_path
 from meteorgui.simulate import demo_clips, make_night, push_night, run
 from meteorgui.skyimage import PNG_SIGNATURE, png_bytes
+
+from .wsgi_server import serving
 
 EVENT_FILES = [
     ("video/mp4", "meteorpi:triggers/event/video"),
@@ -229,31 +228,10 @@ class MiniImporter:
         return {"state": "continue"}
 
 
-@contextlib.contextmanager
-def serving(app):
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    stopping = threading.Event()
-
-    def loop():
-        while not stopping.is_set():
-            wasyncore.loop(timeout=1.0, map=server._map, count=1)
-
-    thread = threading.Thread(target=loop, name="mini-importer")
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/import"
-    finally:
-        stopping.set()
-        server.pull_trigger()
-        thread.join(10)
-        server.task_dispatcher.shutdown(timeout=10)
-        wasyncore.close_all(server._map, ignore_all=True)
-
-
 def test_push_night_delivers_every_entity_and_byte(night):
     imp = MiniImporter()
     lines = []
-    with serving(imp.app) as url, ImportClient(url, "cam", "pw") as client:
+    with serving(imp.app, "/import") as url, ImportClient(url, "cam", "pw") as client:
         summary = push_night(night, client, on_progress=lines.append)
 
     assert summary.ok and (summary.complete, summary.failed) == (22, 0)
@@ -266,7 +244,7 @@ def test_push_night_delivers_every_entity_and_byte(night):
 def test_push_night_stops_after_four_failures_in_a_row(night):
     imp = MiniImporter(password="other")
     lines = []
-    with serving(imp.app) as url, ImportClient(url, "cam", "pw") as client:
+    with serving(imp.app, "/import") as url, ImportClient(url, "cam", "pw") as client:
         summary = push_night(night, client, on_progress=lines.append)
 
     assert (summary.complete, summary.failed, summary.skipped) == (0, 4, 18)
@@ -284,7 +262,7 @@ def test_push_night_paces_to_the_rate_and_can_be_stopped(night):
         if len(lines) == 6:
             stop.set()
 
-    with serving(imp.app) as url, ImportClient(url, "cam", "pw") as client:
+    with serving(imp.app, "/import") as url, ImportClient(url, "cam", "pw") as client:
         summary = push_night(night, client, rate=100, on_progress=progress, stop=stop)
 
     assert (summary.complete, summary.skipped) == (6, 16)
@@ -295,7 +273,7 @@ def test_push_night_paces_to_the_rate_and_can_be_stopped(night):
 def test_run_prints_progress_and_a_summary():
     imp = MiniImporter()
     out = io.StringIO()
-    with serving(imp.app) as url:
+    with serving(imp.app, "/import") as url:
         code = run(url, "cam", "pw", events=3, timelapse=2, seed=5, rate=None, out=out)
     lines = out.getvalue().splitlines()
     assert code == 0
