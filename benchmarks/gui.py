@@ -32,14 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bigarchive  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-import bigarchive  # noqa: E402
 from meteorgui.archive import browse  # noqa: E402
 from meteorgui.gui.main import build, close  # noqa: E402
 from meteorgui.settings import Settings  # noqa: E402
-
 
 # Real cameras are other machines. On a small machine the camera processes would take
 # the app's CPU, so where it can, the benchmark gives them their own core(s).

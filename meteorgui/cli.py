@@ -48,7 +48,9 @@ def parse_time(text: str) -> int:
 
 
 def format_time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}Z"
+    )
 
 
 def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
@@ -103,8 +105,11 @@ def cmd_serve(args) -> int:
 
     def show(c):
         if c.final:
-            print(f"{c.state:8} {c.kind:6} {c.entity_id} from {c.user}@{c.remote_addr}"
-                  + (f": {c.message}" if c.message and c.state == "failed" else ""), flush=True)
+            print(
+                f"{c.state:8} {c.kind:6} {c.entity_id} from {c.user}@{c.remote_addr}"
+                + (f": {c.message}" if c.message and c.state == "failed" else ""),
+                flush=True,
+            )
 
     server.hub.subscribe(notify.CONVERSATION, show)
     print(f"meteorgui {__version__}: archive in {archive.data_dir}", flush=True)
@@ -142,8 +147,9 @@ def cmd_user(args) -> int:
         elif args.user_cmd == "password":
             if users.get(args.name) is None:
                 raise CliError(f"no user {args.name!r}")
-            users.set_password(args.name, read_password(f"New password for {args.name}: ",
-                                                        confirm=True))
+            users.set_password(
+                args.name, read_password(f"New password for {args.name}: ", confirm=True)
+            )
             print(f"changed the password of {args.name}")
         elif args.user_cmd == "roles":
             users.set_roles(args.name, args.role or [])
@@ -181,14 +187,20 @@ def cmd_list(args) -> int:
 
 def _summary_line(command: str, item) -> str:
     if command == "events":
-        return (f"{format_time(item.event_time)}  {item.camera_id}  {item.event_id}  "
-                f"{item.event_type}  {len(item.files)} files")
+        return (
+            f"{format_time(item.event_time)}  {item.camera_id}  {item.event_id}  "
+            f"{item.event_type}  {len(item.files)} files"
+        )
     if command == "files":
-        return (f"{format_time(item.file_time)}  {item.camera_id}  {item.file_id}  "
-                f"{item.mime_type}  {item.file_size} B  {item.semantic_type or ''}")
+        return (
+            f"{format_time(item.file_time)}  {item.camera_id}  {item.file_id}  "
+            f"{item.mime_type}  {item.file_size} B  {item.semantic_type or ''}"
+        )
     until = format_time(item.valid_to) if item.valid_to is not None else "now"
-    return (f"{format_time(item.valid_from)} .. {until}  {item.camera_id}  {item.status_id}  "
-            f"{item.inst_name or ''}")
+    return (
+        f"{format_time(item.valid_from)} .. {until}  {item.camera_id}  {item.status_id}  "
+        f"{item.inst_name or ''}"
+    )
 
 
 def cmd_verify(args) -> int:
@@ -199,9 +211,11 @@ def cmd_verify(args) -> int:
         for check in bad:
             owner = f"event {check.event_id}" if check.event_id else "standalone"
             print(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
-        print(f"checked {total} files: {total - len(bad)} ok, "
-              f"{sum(c.state == 'damaged' for c in bad)} damaged, "
-              f"{sum(c.state == 'missing' for c in bad)} missing")
+        print(
+            f"checked {total} files: {total - len(bad)} ok, "
+            f"{sum(c.state == 'damaged' for c in bad)} damaged, "
+            f"{sum(c.state == 'missing' for c in bad)} missing"
+        )
     finally:
         archive.close()
     return EXIT_FAIL if bad else EXIT_OK
@@ -224,8 +238,10 @@ def cmd_resend(args) -> int:
                 print(f"meteorgui: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            print(f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
-                  "camera offers it")
+            print(
+                f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
+                "camera offers it"
+            )
         importer.close()
     finally:
         archive.close()
@@ -235,11 +251,21 @@ def cmd_resend(args) -> int:
 def cmd_simulate(args) -> int:
     from . import simulate
 
-    password = args.password if args.password is not None else read_password(
-        f"Password for {args.user} at {args.to}: ")
-    return simulate.run(to=args.to, user=args.user, password=password, events=args.events,
-                        timelapse=args.timelapse, seed=args.seed, rate=args.rate,
-                        start_ms=args.start)
+    password = (
+        args.password
+        if args.password is not None
+        else read_password(f"Password for {args.user} at {args.to}: ")
+    )
+    return simulate.run(
+        to=args.to,
+        user=args.user,
+        password=password,
+        events=args.events,
+        timelapse=args.timelapse,
+        seed=args.seed,
+        rate=args.rate,
+        start_ms=args.start,
+    )
 
 
 def _size(n: float) -> str:
@@ -262,9 +288,15 @@ def _export_selection(args):
         if LABELS and args.review not in allowed:
             raise CliError(f"--review must be one of {', '.join(allowed)}")
     try:
-        return Selection(camera_id=args.camera, after=args.after, before=args.before,
-                         event_type=args.type, review=args.review,
-                         events=not args.files_only, files=not args.events_only)
+        return Selection(
+            camera_id=args.camera,
+            after=args.after,
+            before=args.before,
+            event_type=args.type,
+            review=args.review,
+            events=not args.files_only,
+            files=not args.events_only,
+        )
     except SelectionError as exc:
         raise CliError(str(exc)) from None
 
@@ -304,9 +336,11 @@ def _export_to_folder(args, selection) -> int:
         archive.close()
     for file_id, message in result.problems:
         print(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
-    print(f"wrote {result.events} events and {result.files} files ({_size(result.bytes)}) "
-          f"to {result.path}" + (f"; {len(result.problems)} files left out"
-                                 if result.problems else ""))
+    print(
+        f"wrote {result.events} events and {result.files} files ({_size(result.bytes)}) "
+        f"to {result.path}"
+        + (f"; {len(result.problems)} files left out" if result.problems else "")
+    )
     return EXIT_OK if result.ok else EXIT_FAIL
 
 
@@ -335,44 +369,57 @@ def _export_to_importer(args, selection) -> int:
     archive = open_archive(args)
     setup_logging(archive.data_dir, verbose=args.verbose)
     stop = threading.Event()
-    previous = {s: signal.signal(s, lambda signum, frame: stop.set())
-                for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, lambda signum, frame: stop.set())
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     # The CLI never stores a password: it asks each time.
     exporter = Exporter(archive, FileSecrets())
     try:
         try:
             target = exporter.targets.ensure(url, args.user)
             if args.ca_bundle is not None or target.timeout != args.timeout:
-                target = exporter.targets.update(target.target_id, ca_bundle=args.ca_bundle,
-                                                 timeout=args.timeout)
+                target = exporter.targets.update(
+                    target.target_id, ca_bundle=args.ca_bundle, timeout=args.timeout
+                )
         except TargetError as exc:
             raise CliError(str(exc)) from None
         now = int(time.time() * 1000)
         matching = exports.count(archive, selection, now)
         missing = exports.count(archive, selection, now, not_exported=target.target_id)
-        exporter.queue.enqueue_selection(target.target_id, selection, now_ms=now,
-                                         force=args.force, source="cli")
+        exporter.queue.enqueue_selection(
+            target.target_id, selection, now_ms=now, force=args.force, source="cli"
+        )
         pending = exporter.queue.pending(target.target_id)
         if pending == 0:
             print(f"nothing to export: all {matching} matching entities are already at {url}")
             return EXIT_OK
         already = matching - missing
-        print(f"exporting {pending} entities to {url}"
-              + (f" ({already} already there)" if already and not args.force else ""),
-              file=sys.stderr, flush=True)
+        print(
+            f"exporting {pending} entities to {url}"
+            + (f" ({already} already there)" if already and not args.force else ""),
+            file=sys.stderr,
+            flush=True,
+        )
 
         def show(e) -> None:
             if e.kind != R.ITEM_DONE or e.result.state == "cancelled":
                 return
             if not e.result.ok:
-                print(f"failed   {e.item.kind:5} {e.item.entity_id}: {e.result.message}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"failed   {e.item.kind:5} {e.item.entity_id}: {e.result.message}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             elif args.verbose:
-                print(f"complete {e.item.kind:5} {e.item.entity_id} "
-                      f"({_size(e.result.bytes_sent)} sent)", file=sys.stderr, flush=True)
+                print(
+                    f"complete {e.item.kind:5} {e.item.entity_id} "
+                    f"({_size(e.result.bytes_sent)} sent)",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
-        result = exporter.export(target.target_id, password=password, on_event=show,
-                                 cancel=stop)
+        result = exporter.export(target.target_id, password=password, on_event=show, cancel=stop)
     finally:
         exporter.close()
         archive.close()
@@ -384,8 +431,10 @@ def _export_to_importer(args, selection) -> int:
     elif result.cancelled:
         print("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
     total = result.complete + result.failed + result.left
-    print(f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
-          f"{result.left} left; {_size(result.bytes_sent)} uploaded in {result.seconds:.1f} s")
+    print(
+        f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
+        f"{result.left} left; {_size(result.bytes_sent)} uploaded in {result.seconds:.1f} s"
+    )
     if result.ok:
         return EXIT_OK
     return 130 if result.cancelled else EXIT_FAIL
@@ -405,11 +454,17 @@ def cmd_gui(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="meteorgui", description="A desktop archive for meteor cameras.")
     p.add_argument("--version", action="version", version=f"meteorgui {__version__}")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help=f"where the archive lives (default: ${paths.ENV_DATA_DIR} or "
-                        f"{paths.data_dir(None) if not os.environ.get(paths.ENV_DATA_DIR) else '…'})")
-    p.add_argument("--demo", action="store_true",
-                   help="open the app on a demo archive fed by a simulated camera")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"where the archive lives (default: ${paths.ENV_DATA_DIR} or "
+        f"{paths.data_dir(None) if not os.environ.get(paths.ENV_DATA_DIR) else '…'})",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on a demo archive fed by a simulated camera",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -422,8 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     usub = u.add_subparsers(dest="user_cmd", metavar="ACTION", required=True, parser_class=_Parser)
     ua = usub.add_parser("add", help="add a user (password from a prompt or stdin)")
     ua.add_argument("name")
-    ua.add_argument("--role", action="append", choices=["user", "camera_admin", "import"],
-                    help="a role (repeat for several; default: import)")
+    ua.add_argument(
+        "--role",
+        action="append",
+        choices=["user", "camera_admin", "import"],
+        help="a role (repeat for several; default: import)",
+    )
     usub.add_parser("list", help="list users")
     for action, text in (("remove", "remove a user"), ("password", "change a password")):
         x = usub.add_parser(action, help=text)
@@ -433,8 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("--role", action="append", choices=["user", "camera_admin", "import"])
     u.set_defaults(func=cmd_user)
 
-    for name, text in (("events", "list events"), ("files", "list every file record"),
-                       ("statuses", "list camera statuses")):
+    for name, text in (
+        ("events", "list events"),
+        ("files", "list every file record"),
+        ("statuses", "list camera statuses"),
+    ):
         x = sub.add_parser(name, help=text)
         x.add_argument("--json", action="store_true", help="a JSON array in the wire format")
         x.add_argument("--camera", metavar="ID")
@@ -451,45 +513,70 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_resend)
 
     m = sub.add_parser("simulate", help="act as a camera node pushing a night")
-    m.add_argument("--to", required=True, metavar="URL", help="import URL, e.g. http://host:8080/import")
+    m.add_argument(
+        "--to", required=True, metavar="URL", help="import URL, e.g. http://host:8080/import"
+    )
     m.add_argument("--user", required=True)
     m.add_argument("--password", help=argparse.SUPPRESS)  # for scripts; prefer stdin
     m.add_argument("--events", type=int, default=20, metavar="N")
     m.add_argument("--timelapse", type=int, default=20, metavar="M")
     m.add_argument("--seed", type=int, default=1, metavar="S")
-    m.add_argument("--rate", type=float, default=None, metavar="R",
-                   help="entities per second (default: as fast as possible)")
-    m.add_argument("--start", type=parse_time, default=None, metavar="T",
-                   help="when the night starts, ISO 8601 or ms (default: a fixed night in "
-                        "2015, so a seed always makes the same night)")
+    m.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="entities per second (default: as fast as possible)",
+    )
+    m.add_argument(
+        "--start",
+        type=parse_time,
+        default=None,
+        metavar="T",
+        help="when the night starts, ISO 8601 or ms (default: a fixed night in "
+        "2015, so a seed always makes the same night)",
+    )
     m.set_defaults(func=cmd_simulate)
 
-    x = sub.add_parser("export", help="send events and files to a MeteorPi importer, or a folder",
-                       description="With no filter: every event and every standalone file. "
-                                   "Entities already exported to the target are skipped; "
-                                   "an interrupted export resumes when run again.")
+    x = sub.add_parser(
+        "export",
+        help="send events and files to a MeteorPi importer, or a folder",
+        description="With no filter: every event and every standalone file. "
+        "Entities already exported to the target are skipped; "
+        "an interrupted export resumes when run again.",
+    )
     where = x.add_mutually_exclusive_group()
     where.add_argument("--to", metavar="URL", help="import URL, e.g. https://host/import")
-    where.add_argument("--to-folder", metavar="DIR",
-                       help="write files and a manifest.json to a new folder")
+    where.add_argument(
+        "--to-folder", metavar="DIR", help="write files and a manifest.json to a new folder"
+    )
     x.add_argument("--zip", action="store_true", help="with --to-folder: write DIR.zip instead")
     x.add_argument("--user", help="user name at the importer (password from a prompt or stdin)")
     x.add_argument("--camera", metavar="ID")
     x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     x.add_argument("--type", metavar="T", help="event type, e.g. meteorpi:meteor (events only)")
-    x.add_argument("--review", metavar="STATE",
-                   help="unreviewed, reviewed or a label such as meteor (events only)")
+    x.add_argument(
+        "--review",
+        metavar="STATE",
+        help="unreviewed, reviewed or a label such as meteor (events only)",
+    )
     only = x.add_mutually_exclusive_group()
     only.add_argument("--events-only", action="store_true")
     only.add_argument("--files-only", action="store_true", help="standalone files only")
-    x.add_argument("--force", action="store_true",
-                   help="send again what the target already has")
-    x.add_argument("--ca-bundle", metavar="FILE",
-                   help="trust this CA bundle (a self-signed importer); certificates are "
-                        "always verified")
-    x.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                   help="seconds to wait for each answer (default 120)")
+    x.add_argument("--force", action="store_true", help="send again what the target already has")
+    x.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="trust this CA bundle (a self-signed importer); certificates are always verified",
+    )
+    x.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds to wait for each answer (default 120)",
+    )
     x.set_defaults(func=cmd_export)
     return p
 

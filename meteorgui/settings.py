@@ -34,7 +34,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
-        """Read settings; anything missing or malformed falls back to its default, with a log line."""
+        """Read settings; anything missing or malformed falls back to its default (logged)."""
         path = path or cls.path()
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -56,8 +56,11 @@ class Settings:
             default = getattr(s, key)
             if isinstance(default, bool) and not isinstance(value, bool):
                 log.warning("settings: %s should be true or false; using %s", key, default)
-            elif isinstance(default, int) and not isinstance(default, bool) and (
-                    isinstance(value, bool) or not isinstance(value, int)):
+            elif (
+                isinstance(default, int)
+                and not isinstance(default, bool)
+                and (isinstance(value, bool) or not isinstance(value, int))
+            ):
                 log.warning("settings: %s should be a whole number; using %s", key, default)
             elif isinstance(default, str) and not isinstance(value, str):
                 log.warning("settings: %s should be text; using %r", key, default)

@@ -7,8 +7,10 @@ os.environ.setdefault("QT_LOGGING_RULES",
 
 import pytest  # noqa: E402
 
-from meteorgui.archive import Archive  # noqa: E402
-from meteorgui.archive import passwords  # noqa: E402
+from meteorgui.archive import (
+    Archive,  # noqa: E402
+    passwords,  # noqa: E402
+)
 from meteorgui.importer import ImporterServer  # noqa: E402
 
 CAMERA_USER = ("camera", "night-sky-42")

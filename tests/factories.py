@@ -21,12 +21,19 @@ def uid() -> str:
 
 def status(camera="aabbccddeeff", valid_from=T0, **kw) -> CameraStatus:
     d = {
-        "status_id": uid(), "camera_id": camera, "valid_from": valid_from,
-        "lens": "Computar 4mm", "sensor": "Watec 902H", "inst_name": "Back garden",
-        "inst_url": "https://example.org/cam", "software_version": 2,
+        "status_id": uid(),
+        "camera_id": camera,
+        "valid_from": valid_from,
+        "lens": "Computar 4mm",
+        "sensor": "Watec 902H",
+        "inst_name": "Back garden",
+        "inst_url": "https://example.org/cam",
+        "software_version": 2,
         "location": {"lat": 52.2053, "long": 0.1218, "gps": True, "error": 12.5},
         "orientation": {"alt": 45.0, "az": 180.25, "rot": 0.5, "error": 1.0, "width": 60.0},
-        "regions": [[{"x": 0, "y": 0}, {"x": 719, "y": 0}, {"x": 719, "y": 500}, {"x": 0, "y": 520}]],
+        "regions": [
+            [{"x": 0, "y": 0}, {"x": 719, "y": 0}, {"x": 719, "y": 500}, {"x": 0, "y": 520}]
+        ],
     }
     d.update(kw)
     return CameraStatus.from_dict(d)
@@ -43,9 +50,14 @@ def blob(n: int = 2000) -> bytes:
 
 def file_record(st: CameraStatus, data: bytes, t=T0 + 1000, **kw) -> FileRecord:
     d = {
-        "file_id": uid(), "camera_id": st.camera_id, "status_id": st.status_id,
-        "file_time": t, "file_size": len(data), "file_name": "still.png",
-        "mime_type": "image/png", "semantic_type": "meteorpi:triggers/event/maxBrightness/lensCorr",
+        "file_id": uid(),
+        "camera_id": st.camera_id,
+        "status_id": st.status_id,
+        "file_time": t,
+        "file_size": len(data),
+        "file_name": "still.png",
+        "mime_type": "image/png",
+        "semantic_type": "meteorpi:triggers/event/maxBrightness/lensCorr",
         "md5": hashlib.md5(data).hexdigest(),
         "meta": [{"type": "number", "key": "meteorpi:exposure", "value": 0.04}],
     }
@@ -71,18 +83,26 @@ def event_pack(st: CameraStatus, n_files=3, size=2000, t=T0 + 5000) -> Pack:
         blobs[rec.file_id] = data
         files.append(rec)
     ev = Event(
-        event_id=uid(), camera_id=st.camera_id, status_id=st.status_id, event_time=t,
-        event_type="meteorpi:meteor", files=tuple(files),
-        meta=(Meta("number", "meteorpi:duration", 0.62), Meta("date", "meteorpi:peak", t + 250),
-              Meta("string", "meteorpi:note", "bright")),
+        event_id=uid(),
+        camera_id=st.camera_id,
+        status_id=st.status_id,
+        event_time=t,
+        event_type="meteorpi:meteor",
+        files=tuple(files),
+        meta=(
+            Meta("number", "meteorpi:duration", 0.62),
+            Meta("date", "meteorpi:peak", t + 250),
+            Meta("string", "meteorpi:note", "bright"),
+        ),
     )
     return Pack(ev, st, blobs)
 
 
 def file_pack(st: CameraStatus, size=3000, t=T0 + 9000) -> Pack:
     data = blob(size)
-    rec = file_record(st, data, t=t, semantic_type="meteorpi:timelapse/frame/lensCorr",
-                      file_name="timelapse.png")
+    rec = file_record(
+        st, data, t=t, semantic_type="meteorpi:timelapse/frame/lensCorr", file_name="timelapse.png"
+    )
     return Pack(rec, st, {rec.file_id: data})
 
 
@@ -131,9 +151,11 @@ class Node:
                 if fid in self.corrupt:
                     data = b"X" + data[1:]
                 md5 = hashlib.md5(pack.blobs[fid]).hexdigest()
-                self.http.post(f"{self.url}/data/{fid}/{md5}",
-                               files={"file": ("file", data, "application/octet-stream")},
-                               timeout=30)
+                self.http.post(
+                    f"{self.url}/data/{fid}/{md5}",
+                    files={"file": ("file", data, "application/octet-stream")},
+                    timeout=30,
+                )
             elif state == "continue-nocache":
                 answer = self.post(message(pack.entity))
                 continue

@@ -45,7 +45,11 @@ def test_event_conversation_archives_event_files_and_status(server, archive, nod
     assert server.importer.log.flush()
     final = archive.conversations.recent(limit=1)[0]
     assert (final.kind, final.entity_id, final.state, final.user) == (
-        "event", pack.entity.event_id, "complete", "camera")
+        "event",
+        pack.entity.event_id,
+        "complete",
+        "camera",
+    )
     assert final.bytes == sum(len(b) for b in pack.blobs.values())
     assert final.remote_addr == "127.0.0.1"
     states = [s.state for s in archive.conversations.steps(final.id)]
@@ -78,8 +82,9 @@ def test_cache_is_per_user(server, archive, node):
     assert node.post(fx.message(pack.entity))["state"] == "need_status"
     with requests.Session() as other:
         other.auth = ("other", "pw2")
-        r = other.post(server.url, json={"type": "cached_entity",
-                                         "cached_entity_id": pack.entity.event_id})
+        r = other.post(
+            server.url, json={"type": "cached_entity", "cached_entity_id": pack.entity.event_id}
+        )
     assert r.json() == {"state": "continue-nocache"}
 
 
@@ -112,15 +117,21 @@ def test_md5_mismatch_is_asked_three_times_then_failed(server, archive, auth):
         node.close()
 
 
-@pytest.mark.parametrize("user,password,fragment", [
-    ("camera", "wrong", "wrong user name or password"),
-    ("nobody", "x", "wrong user name or password"),
-    ("viewer", "pw", "does not have the import role"),
-])
+@pytest.mark.parametrize(
+    "user,password,fragment",
+    [
+        ("camera", "wrong", "wrong user name or password"),
+        ("nobody", "x", "wrong user name or password"),
+        ("viewer", "pw", "does not have the import role"),
+    ],
+)
 def test_refused_logins_get_403_with_json_message(server, archive, user, password, fragment):
     archive.users.add("viewer", "pw", roles=["user"])
-    r = requests.post(server.url, json={"type": "cached_entity", "cached_entity_id": fx.uid()},
-                      auth=(user, password))
+    r = requests.post(
+        server.url,
+        json={"type": "cached_entity", "cached_entity_id": fx.uid()},
+        auth=(user, password),
+    )
     assert r.status_code == 403
     assert fragment in r.json()["message"]
 
@@ -130,19 +141,23 @@ def test_no_auth_is_403(server):
     assert r.status_code == 403 and r.json()["state"] == "failed"
 
 
-@pytest.mark.parametrize("body,fragment", [
-    (b"{not json", "JSON"),
-    (b'{"x": NaN}', "NaN"),
-    (b"[1, 2]", "JSON object"),
-    (b'{"type": "wat"}', "unknown message type"),
-    (b'{"type": "event"}', "event: missing"),
-    (b'{"type": "event", "event": {"event_id": "zz"}}', "event.event_id"),
-    (b'{"type": "cached_entity", "cached_entity_id": 5}', "cached_entity_id"),
-    (b'\xff\xfe', "JSON"),
-])
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"{not json", "JSON"),
+        (b'{"x": NaN}', "NaN"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"type": "wat"}', "unknown message type"),
+        (b'{"type": "event"}', "event: missing"),
+        (b'{"type": "event", "event": {"event_id": "zz"}}', "event.event_id"),
+        (b'{"type": "cached_entity", "cached_entity_id": 5}', "cached_entity_id"),
+        (b"\xff\xfe", "JSON"),
+    ],
+)
 def test_bad_messages_get_400_with_message(server, auth, body, fragment):
-    r = requests.post(server.url, data=body, auth=auth,
-                      headers={"Content-Type": "application/json"})
+    r = requests.post(
+        server.url, data=body, auth=auth, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.headers["Content-Type"].startswith("application/json")
     assert fragment in r.json()["message"]
@@ -175,8 +190,9 @@ def test_bytes_only_for_a_file_this_user_was_asked_for(server, archive, node, au
     assert r.status_code == 400 and "md5" in r.json()["message"]
     r = requests.post(f"{server.url}/data/nothex/{rec.md5}", files=files, auth=auth)
     assert r.status_code == 400 and "file_id" in r.json()["message"]
-    r = requests.post(url, files={"file": ("f", pack.blobs[rec.file_id] + b"x" * 100_000)},
-                      auth=auth)
+    r = requests.post(
+        url, files={"file": ("f", pack.blobs[rec.file_id] + b"x" * 100_000)}, auth=auth
+    )
     assert r.status_code == 413
     r = requests.post(url, files={"other": ("f", b"abc")}, auth=auth)
     assert r.status_code == 400 and "'file'" in r.json()["message"]
@@ -277,8 +293,9 @@ def test_server_restart_mid_night(archive, auth):
         s2.start()
         try:
             # The node's cached form misses after the restart and it sends in full.
-            answer = node.post({"type": "cached_entity",
-                                "cached_entity_id": packs[3].entity.event_id})
+            answer = node.post(
+                {"type": "cached_entity", "cached_entity_id": packs[3].entity.event_id}
+            )
             assert answer == {"state": "continue-nocache"}
             for p in packs[3:]:
                 assert node.send(p) == {"state": "complete"}
@@ -325,13 +342,17 @@ def test_upload_cut_off_midway_leaves_nothing_behind(server, archive, node, auth
     pack = fx.Pack(rec, st, {rec.file_id: data})
     archive.store_status(st)
     assert node.post(fx.message(rec))["state"] == "need_file_data"
-    head = (f"POST /import/data/{rec.file_id}/{rec.md5} HTTP/1.1\r\n"
-            f"Host: 127.0.0.1\r\nAuthorization: Basic {b64encode(':'.join(auth).encode()).decode()}\r\n"
-            "Content-Type: multipart/form-data; boundary=xyz\r\n"
-            f"Content-Length: {len(data) + 200}\r\n\r\n").encode()
+    head = (
+        f"POST /import/data/{rec.file_id}/{rec.md5} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAuthorization: Basic {b64encode(':'.join(auth).encode()).decode()}\r\n"
+        "Content-Type: multipart/form-data; boundary=xyz\r\n"
+        f"Content-Length: {len(data) + 200}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall(head + b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; "
-                            b"filename=\"f\"\r\n\r\n" + data[: 1 << 20])
+        sock.sendall(
+            head + b'--xyz\r\nContent-Disposition: form-data; name="file"; '
+            b'filename="f"\r\n\r\n' + data[: 1 << 20]
+        )
     # The camera tries again and succeeds; the cut-off attempt left no trace.
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)

@@ -130,8 +130,16 @@ class Archive:
             conn.execute(
                 "INSERT INTO statuses (status_id, camera_id, valid_from, valid_to, sent_valid_to,"
                 " body, received_at, received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (status.status_id, status.camera_id, status.valid_from, nxt, status.valid_to,
-                 dumps(status.to_dict()), now_ms(), user),
+                (
+                    status.status_id,
+                    status.camera_id,
+                    status.valid_from,
+                    nxt,
+                    status.valid_to,
+                    dumps(status.to_dict()),
+                    now_ms(),
+                    user,
+                ),
             )
             # The previous status of this camera now ends where this one starts.
             conn.execute(
@@ -157,18 +165,24 @@ class Archive:
     _STATUS_COLS = "body, COALESCE(valid_to, sent_valid_to)"
 
     def get_status(self, status_id: str) -> CameraStatus | None:
-        row = self.db.read().execute(
-            f"SELECT {self._STATUS_COLS} FROM statuses WHERE status_id = ?", (status_id,)
-        ).fetchone()
+        row = (
+            self.db.read()
+            .execute(f"SELECT {self._STATUS_COLS} FROM statuses WHERE status_id = ?", (status_id,))
+            .fetchone()
+        )
         return None if row is None else self._status_from_row(*row)
 
     def status_at(self, camera_id: str, time_ms: int) -> CameraStatus | None:
         """The status of a camera valid at a time."""
-        row = self.db.read().execute(
-            f"SELECT {self._STATUS_COLS} FROM statuses WHERE camera_id = ? AND valid_from <= ?"
-            " ORDER BY valid_from DESC LIMIT 1",
-            (camera_id, time_ms),
-        ).fetchone()
+        row = (
+            self.db.read()
+            .execute(
+                f"SELECT {self._STATUS_COLS} FROM statuses WHERE camera_id = ? AND valid_from <= ?"
+                " ORDER BY valid_from DESC LIMIT 1",
+                (camera_id, time_ms),
+            )
+            .fetchone()
+        )
         return None if row is None else self._status_from_row(*row)
 
     def statuses(self, f: Filter = Filter()) -> list[CameraStatus]:
@@ -185,15 +199,24 @@ class Archive:
     def store_event(self, event: Event, user: str | None = None) -> bool:
         """Archive an event and its file records in one transaction. False if already there."""
         with self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)).fetchone():
+            if conn.execute(
+                "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)
+            ).fetchone():
                 return False
             self._check_new_files(conn, event.files)
             t = now_ms()
             conn.execute(
                 "INSERT INTO events (event_id, camera_id, status_id, event_time, event_type,"
                 " received_at, received_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event.event_id, event.camera_id, event.status_id, event.event_time,
-                 event.event_type, t, user),
+                (
+                    event.event_id,
+                    event.camera_id,
+                    event.status_id,
+                    event.event_time,
+                    event.event_type,
+                    t,
+                    user,
+                ),
             )
             self._insert_meta(conn, event.event_id, event.meta)
             for i, record in enumerate(event.files):
@@ -223,8 +246,14 @@ class Archive:
         conn.executemany(
             "INSERT INTO meta (owner_id, idx, type, key, value, num) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (owner_id, i, m.type, m.key, dumps(m.value),
-                 None if m.type == "string" else float(m.value))
+                (
+                    owner_id,
+                    i,
+                    m.type,
+                    m.key,
+                    dumps(m.value),
+                    None if m.type == "string" else float(m.value),
+                )
                 for i, m in enumerate(meta)
             ],
         )
@@ -234,9 +263,21 @@ class Archive:
             "INSERT INTO files (file_id, event_id, file_index, camera_id, status_id, file_time,"
             " file_size, file_name, mime_type, semantic_type, md5, received_at, received_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.file_id, event_id, index, record.camera_id, record.status_id,
-             record.file_time, record.file_size, record.file_name, record.mime_type,
-             record.semantic_type, record.md5, t, user),
+            (
+                record.file_id,
+                event_id,
+                index,
+                record.camera_id,
+                record.status_id,
+                record.file_time,
+                record.file_size,
+                record.file_name,
+                record.mime_type,
+                record.semantic_type,
+                record.md5,
+                t,
+                user,
+            ),
         )
         self._insert_meta(conn, record.file_id, record.meta)
 
@@ -261,21 +302,22 @@ class Archive:
 
     def _files_from_rows(self, rows: list[tuple]) -> list[tuple[FileRecord, str | None]]:
         meta = self._load_meta([r[0] for r in rows])
-        return [
-            (FileRecord(*r[:9], meta=tuple(meta.get(r[0], ()))), r[9])
-            for r in rows
-        ]
+        return [(FileRecord(*r[:9], meta=tuple(meta.get(r[0], ()))), r[9]) for r in rows]
 
     def get_file(self, file_id: str) -> FileRecord | None:
-        rows = self.db.read().execute(
-            f"SELECT {self._FILE_COLS} FROM files WHERE file_id = ?", (file_id,)
-        ).fetchall()
+        rows = (
+            self.db.read()
+            .execute(f"SELECT {self._FILE_COLS} FROM files WHERE file_id = ?", (file_id,))
+            .fetchall()
+        )
         return self._files_from_rows(rows)[0][0] if rows else None
 
     def file_event_id(self, file_id: str) -> str | None:
-        row = self.db.read().execute(
-            "SELECT event_id FROM files WHERE file_id = ?", (file_id,)
-        ).fetchone()
+        row = (
+            self.db.read()
+            .execute("SELECT event_id FROM files WHERE file_id = ?", (file_id,))
+            .fetchone()
+        )
         return None if row is None else row[0]
 
     def files(self, f: Filter = Filter(), standalone_only: bool = False) -> list[FileRecord]:
@@ -308,9 +350,11 @@ class Archive:
     _EVENT_COLS = "event_id, camera_id, status_id, event_time, event_type"
 
     def get_event(self, event_id: str) -> Event | None:
-        rows = self.db.read().execute(
-            f"SELECT {self._EVENT_COLS} FROM events WHERE event_id = ?", (event_id,)
-        ).fetchall()
+        rows = (
+            self.db.read()
+            .execute(f"SELECT {self._EVENT_COLS} FROM events WHERE event_id = ?", (event_id,))
+            .fetchall()
+        )
         return self._events_from_rows(rows)[0] if rows else None
 
     def events(self, f: Filter = Filter()) -> list[Event]:
@@ -326,7 +370,8 @@ class Archive:
     # ------------------------------------------------------------------ verification
 
     def iter_file_checks(
-        self, progress: Callable[[int, int], None] | None = None,
+        self,
+        progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Iterator[FileCheck]:
         """Re-hash every archived file, yielding each result."""
@@ -345,7 +390,9 @@ class Archive:
             for rec, event_id in self._files_from_rows(rows):
                 if cancelled is not None and cancelled():
                     return
-                yield FileCheck(rec, event_id, self.store.check(rec.file_id, rec.md5, rec.file_size))
+                yield FileCheck(
+                    rec, event_id, self.store.check(rec.file_id, rec.md5, rec.file_size)
+                )
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -428,7 +475,7 @@ class Archive:
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _where(f: Filter, camera_col: str, time_col: str, type_col: str | None):

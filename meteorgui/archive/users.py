@@ -49,7 +49,9 @@ class Users:
         if unknown:
             raise UserError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
 
-    def add(self, name: str, password: str, roles: tuple[str, ...] | list[str] = ("import",)) -> User:
+    def add(
+        self, name: str, password: str, roles: tuple[str, ...] | list[str] = ("import",)
+    ) -> User:
         roles = tuple(dict.fromkeys(roles)) or ("import",)
         self._check(name, roles)
         if not password:
@@ -96,9 +98,11 @@ class Users:
         return [User(n, tuple(r.split()), c) for n, r, c in rows]
 
     def get(self, name: str) -> User | None:
-        row = self._db.read().execute(
-            "SELECT name, roles, created_at FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        row = (
+            self._db.read()
+            .execute("SELECT name, roles, created_at FROM users WHERE name = ?", (name,))
+            .fetchone()
+        )
         return None if row is None else User(row[0], tuple(row[1].split()), row[2])
 
     def authenticate(self, name: str, password: str) -> User | None:
@@ -108,9 +112,14 @@ class Users:
         if cached is not None and cached[0] > now:
             row = cached[1]
         else:
-            row = self._db.read().execute(
-                "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?", (name,)
-            ).fetchone()
+            row = (
+                self._db.read()
+                .execute(
+                    "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?",
+                    (name,),
+                )
+                .fetchone()
+            )
             if len(self._rows) > 1024:
                 self._rows.clear()
             self._rows[name] = (now + self.ROW_TTL_S, row)

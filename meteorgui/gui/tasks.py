@@ -42,19 +42,30 @@ class Token:
 class TaskRunner(QObject):
     _done = Signal(object, object, object)  # callback, value, is_error
 
-    def __init__(self, max_threads: int = 4, synchronous: bool = False,
-                 on_thread_exit: Callable[[], None] | None = None,
-                 parent: QObject | None = None, name: str = "meteorgui-task"):
+    def __init__(
+        self,
+        max_threads: int = 4,
+        synchronous: bool = False,
+        on_thread_exit: Callable[[], None] | None = None,
+        parent: QObject | None = None,
+        name: str = "meteorgui-task",
+    ):
         super().__init__(parent)
         self._sync = synchronous
         self._on_thread_exit = on_thread_exit
-        self._pool = None if synchronous else ThreadPoolExecutor(max_threads, thread_name_prefix=name)
+        self._pool = (
+            None if synchronous else ThreadPoolExecutor(max_threads, thread_name_prefix=name)
+        )
         self._closed = False
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def run(self, work: Callable[[], Any], on_result: Callable[[Any], None] | None = None,
-            on_error: Callable[[BaseException], None] | None = None) -> Future:
-        """Run ``work()`` in the pool; ``on_result(value)`` or ``on_error(exc)`` on the GUI thread."""
+    def run(
+        self,
+        work: Callable[[], Any],
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Future:
+        """Run ``work()`` in the pool; ``on_result`` or ``on_error`` on the GUI thread."""
         if self._sync:
             fut: Future = Future()
             try:
