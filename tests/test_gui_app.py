@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import requests
 import yaml
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -111,15 +112,35 @@ def test_malformed_settings_fall_back_to_defaults(tmp_path):
     assert Settings.load(path) == Settings()
 
 
-def test_users_are_never_stored_or_logged_in_clear(gui, qtbot):
+def test_passwords_are_never_stored_or_logged_in_clear(gui, qtbot, push):
+    import logging
+
+    from meteorgui.logs import setup_logging
+    from meteorgui.simulate import make_night
+
+    log_path = setup_logging(gui.archive.data_dir, verbose=True)
+    try:
+        assert push(make_night(2, events=1, timelapse=1)).ok  # authenticated requests
+        wrong = requests.post(gui.core.server.url, auth=(CAMERA_USER[0], "not-the-password"),
+                              json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+        assert wrong.status_code == 403
+        assert gui.core.importer.log.flush()
+    finally:
+        for h in list(logging.getLogger().handlers):
+            if getattr(h, "_meteorgui", False):
+                h.flush()
+                logging.getLogger().removeHandler(h)
+                h.close()
+    text = log_path.read_text()
+    assert "/import" in text  # the requests themselves were logged (verbose)
+    assert CAMERA_USER[1] not in text and "not-the-password" not in text
     con = sqlite3.connect(gui.archive.db.path)
     try:
-        rows = con.execute("SELECT password_hash FROM users").fetchall()
+        dump = "\n".join(con.iterdump())
     finally:
         con.close()
-    assert rows and all(CAMERA_USER[1] not in r[0] for r in rows)
-    log = (gui.archive.data_dir / "logs").glob("*.log")
-    assert all(CAMERA_USER[1] not in p.read_text() for p in log)
+    assert "pbkdf2_sha256$" in dump
+    assert CAMERA_USER[1] not in dump and "not-the-password" not in dump
 
 
 def _count_events(db: str) -> int:

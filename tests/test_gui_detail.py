@@ -254,13 +254,19 @@ def test_empty_unknown_and_superseded_events(qtbot, detail, push, monkeypatch):
 
     gate = threading.Event()
     monkeypatch.setattr(detail_mod, "load_event", slow_first)
+    delivered = []
+    real_show = detail._show_info
+    monkeypatch.setattr(detail, "_show_info",
+                        lambda info, gen, **kw: (delivered.append(info and info.event.event_id),
+                                                 real_show(info, gen, **kw)))
     detail.show_event(a.event_id)
     detail.show_event(b.event_id)
     qtbot.waitUntil(lambda: detail.info is not None and detail.info.event.event_id == b.event_id,
                     timeout=10_000)
     gate.set()
-    qtbot.waitUntil(lambda: loaded == [b.event_id, a.event_id], timeout=10_000)
-    QApplication.processEvents()  # deliver a's late answer: it must be dropped
+    # a's late answer reaches the view, which must drop it.
+    qtbot.waitUntil(lambda: delivered == [b.event_id, a.event_id], timeout=10_000)
+    assert loaded == [b.event_id, a.event_id]
     assert detail.info.event.event_id == b.event_id
     assert detail.filmstrip.file_ids() == [f.file_id for f in b.files]
     detail.show_event(None)

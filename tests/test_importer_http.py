@@ -103,7 +103,8 @@ def test_md5_mismatch_is_asked_three_times_then_failed(server, archive, auth):
     assert node.log.count("need_file_data") == 1 + 3  # the good file once, the bad one 3 times
     assert not archive.has_event(pack.entity.event_id)
     assert not archive.has_bytes(pack.entity.files[1])
-    assert archive.store.settle((f.file_id, f.md5) for f in pack.entity.files) == []
+    good = pack.entity.files[0]
+    assert archive.store.settle([(good.file_id, good.md5)]) == []  # its write has finished
     assert list(archive.store.tmp_dir.iterdir()) == []  # nothing partial left behind
     assert server.importer.log.flush()
     conv = archive.conversations.recent(limit=1)[0]
@@ -359,4 +360,153 @@ def test_upload_cut_off_midway_leaves_nothing_behind(server, archive, node, auth
         assert node.send(pack) == {"state": "complete"}
         gc.collect()
     assert stored_bytes(archive, rec) == data
+    assert list(archive.store.tmp_dir.iterdir()) == []
+
+
+def _failing_disk(monkeypatch, fails: int):
+    """The next `fails` renames into the store fail as on a full disk."""
+    import errno
+
+    from meteorgui.archive import store as store_mod
+
+    real = store_mod.os.replace
+    left = [fails]
+
+    def replace(src, dst):
+        if left[0] > 0 and "/files/" in str(dst):
+            left[0] -= 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(store_mod.os, "replace", replace)
+    return left
+
+
+def test_an_event_is_never_committed_before_its_files_are_on_disk(server, archive, node,
+                                                                 monkeypatch):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=2)
+    left = _failing_disk(monkeypatch, 1)
+    answer = node.send(pack)
+    assert left == [0]
+    # The failed write was noticed: the camera was asked again and the event completed
+    # only once every file was durable.
+    assert answer == {"state": "complete"}
+    assert node.log.count("need_file_data") == 3
+    for rec in pack.entity.files:
+        assert archive.store.check(rec.file_id, rec.md5, rec.file_size) == "ok"
+    assert list(archive.store.tmp_dir.iterdir()) == []
+
+
+def test_a_disk_that_keeps_failing_gives_failed_not_complete(server, archive, node, monkeypatch):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    _failing_disk(monkeypatch, 10)
+    answer = node.send(pack)
+    assert answer["state"] == "failed" and "could not be written to disk" in answer["message"]
+    assert not archive.has_event(pack.entity.event_id)
+
+
+def test_a_resend_mark_stays_until_the_replacement_is_on_disk(server, archive, node, auth,
+                                                              monkeypatch):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    assert node.send(pack) == {"state": "complete"}
+    rec = pack.entity.files[0]
+    archive.file_path(rec).write_bytes(b"damaged")
+    server.importer.request_resend(pack.entity.event_id)
+    left = _failing_disk(monkeypatch, 100)
+    answer = node.send(pack)  # every write of the replacement fails
+    assert answer["state"] == "failed" and "could not be written" in answer["message"]
+    assert [o["id"] for o in archive.resend_offers()] == [pack.entity.event_id]
+    left[0] = 0  # the disk is fine again
+    assert node.send(pack) == {"state": "complete"}  # the next round fetches it again
+    assert archive.resend_offers() == []
+    assert stored_bytes(archive, rec) == pack.blobs[rec.file_id]
+
+
+def test_a_file_naming_another_status_gets_that_status_asked_for(server, archive, node):
+    st, other = fx.status(), fx.status()
+    pack = fx.event_pack(st, n_files=2)
+    files = list(pack.entity.files)
+    files[1] = type(files[1])(**{**files[1].__dict__, "status_id": other.status_id})
+    event = type(pack.entity)(**{**pack.entity.__dict__, "files": tuple(files)})
+    assert node.post(fx.message(event)) == {"state": "need_status", "status_id": st.status_id}
+    node.post({"type": "status", "status": st.to_dict()})
+    answer = node.post({"type": "cached_entity", "cached_entity_id": event.event_id})
+    assert answer == {"state": "need_status", "status_id": other.status_id}
+    node.post({"type": "status", "status": other.to_dict()})
+    answer = node.post({"type": "cached_entity", "cached_entity_id": event.event_id})
+    assert answer["state"] == "need_file_data"
+
+
+def test_more_malformed_input_is_4xx_json(server, auth):
+    r = requests.post(server.url, json={"type": ["event"]}, auth=auth)
+    assert r.status_code == 400 and "unknown message type" in r.json()["message"]
+    r = requests.post(server.url, json={}, headers={"Authorization": b"Basic \xff\xfe"})
+    assert r.status_code == 403 and r.json()["state"] == "failed"
+
+
+def test_bodies_beyond_the_ceiling_are_refused_before_they_are_read(server):
+    import socket
+
+    from meteorgui.importer.server import MAX_BODY
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"POST /import HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n"
+                     "\r\n".encode())
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413")
+
+
+def test_a_file_larger_than_the_importer_takes_is_failed_with_the_reason(server, node):
+    from meteorgui.importer.protocol import MAX_FILE_BYTES
+
+    st = fx.status()
+    rec = fx.file_record(st, b"x", file_size=MAX_FILE_BYTES + 1)
+    node.post({"type": "status", "status": st.to_dict()})
+    answer = node.post(fx.message(rec))
+    assert answer["state"] == "failed" and "takes files up to" in answer["message"]
+
+
+def test_failed_logins_with_bogus_names_cost_no_memory(archive):
+    for i in range(200):
+        assert archive.users.authenticate("x" * 10_000 + str(i), "pw") is None
+        assert archive.users.authenticate(f"nobody{i}", "pw") is None
+    assert archive.users._rows == {}
+
+
+def test_two_processes_can_create_the_same_new_archive_at_once(tmp_path):
+    import threading
+
+    results = []
+
+    def open_it():
+        try:
+            Archive(tmp_path / "shared").close()
+            results.append("ok")
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == ["ok"] * 6
+
+
+def test_a_truncated_multipart_part_keeps_nothing(server, archive, node, auth):
+    st = fx.status()
+    data = fx.blob(200_000)
+    rec = fx.file_record(st, data)
+    archive.store_status(st)
+    assert node.post(fx.message(rec))["state"] == "need_file_data"
+    # A whole HTTP body, but the multipart part inside it stops half-way (no closing boundary).
+    body = (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'
+            + data[:100_000])
+    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", data=body, auth=auth,
+                      headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert 400 <= r.status_code < 500 and r.json()["state"] == "failed"
+    assert not archive.has_bytes(rec)
     assert list(archive.store.tmp_dir.iterdir()) == []

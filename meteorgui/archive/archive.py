@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -198,7 +199,7 @@ class Archive:
 
     def store_event(self, event: Event, user: str | None = None) -> bool:
         """Archive an event and its file records in one transaction. False if already there."""
-        with self.db.write() as conn:
+        with _integrity_as_conflict(f"event {event.event_id}"), self.db.write() as conn:
             if conn.execute(
                 "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)
             ).fetchone():
@@ -225,7 +226,7 @@ class Archive:
 
     def store_file(self, record: FileRecord, user: str | None = None) -> bool:
         """Archive a standalone file record. False if already there."""
-        with self.db.write() as conn:
+        with _integrity_as_conflict(f"file {record.file_id}"), self.db.write() as conn:
             if conn.execute("SELECT 1 FROM files WHERE file_id = ?", (record.file_id,)).fetchone():
                 return False
             self._insert_file(conn, record, None, None, now_ms(), user)
@@ -471,6 +472,15 @@ class Archive:
             {"kind": k, "id": i, "files": n, "requested_at": t, "reason": why}
             for k, i, n, t, why in self.db.read().execute(sql, args)
         ]
+
+
+@contextlib.contextmanager
+def _integrity_as_conflict(what: str):
+    """A constraint the archive enforces (e.g. an unknown status) is a conflict, not a crash."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"{what} cannot be archived: {exc}") from None
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -69,7 +69,7 @@ class Conversations:
 
     def record_many(self, entries: list[dict]) -> list[Conversation]:
         """Record several steps in one transaction; returns each updated conversation."""
-        with self._db.write() as conn:
+        with self._db.write(durable=False) as conn:
             return [self._record(conn, **e) for e in entries]
 
     @staticmethod

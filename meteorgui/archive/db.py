@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,20 @@ from . import migrations
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    # Switching a new database to WAL needs a moment alone with it; another process
+    # creating the same archive at the same time can make it fail at once.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
@@ -33,6 +44,7 @@ class Database:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._write_conn = _connect(self.path)
+        self._sync = "NORMAL"
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -61,8 +73,13 @@ class Database:
             conn.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+    def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error.
+
+        A durable commit is on disk before this returns (the importer answers a camera
+        'complete' only after it, and a camera never sends that entity again). The import
+        log's own batches need not wait for the disk.
+        """
         with self._write_lock:
             if self._closed:
                 raise RuntimeError("the archive is closed")
@@ -70,6 +87,10 @@ class Database:
             if conn.in_transaction:  # nested use joins the outer transaction
                 yield conn
                 return
+            sync = "FULL" if durable else "NORMAL"
+            if sync != self._sync:
+                conn.execute(f"PRAGMA synchronous={sync}")
+                self._sync = sync
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

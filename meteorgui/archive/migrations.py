@@ -320,29 +320,34 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 
 
 def apply(conn: sqlite3.Connection) -> list[str]:
-    """Bring the schema up to date. Returns the names of the migrations applied."""
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-    )
-    done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
-    applied = []
-    for version, name, sql in MIGRATIONS:
-        if version in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    """Bring the schema up to date. Returns the names of the migrations applied.
+
+    Everything, including reading which migrations are done, happens inside one
+    write transaction, so two processes opening a new archive at once cannot both
+    apply the same migration.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
+        applied = []
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, int(time.time() * 1000)),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        applied.append(f"{version:04d}_{name}")
+            applied.append(f"{version:04d}_{name}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return applied
 
 

@@ -203,14 +203,26 @@ class FileStore:
                 self._pool.submit(job)
 
     def settle(self, files: Iterable[tuple[str, str]], timeout: float | None = 60) -> list[str]:
-        """Wait until these (file_id, md5) are durable. Returns the ids that failed to be."""
+        """Wait until these (file_id, md5) are durable under their final names.
+
+        Returns the ids that are not: their background write failed (disk full, I/O
+        error) or did not finish in time, or their bytes are simply not there.
+        """
+        files = list(files)
         with self._lock:
-            pending = {fid: self._inflight.get(self.path(fid, md5)) for fid, md5 in files}
-        pending = {fid: f for fid, f in pending.items() if f is not None}
-        if not pending:
-            return []
-        wait_futures(pending.values(), timeout=timeout)
-        return [fid for fid, f in pending.items() if not f.done() or f.exception() is not None]
+            pending = [f for f in (self._inflight.get(self.path(fid, md5)) for fid, md5 in files)
+                       if f is not None]
+        if pending:
+            wait_futures(pending, timeout=timeout)
+        return [fid for fid, md5 in files if not self._durable(fid, md5)]
+
+    def _durable(self, file_id: str, md5: str) -> bool:
+        with self._lock:
+            future = self._inflight.get(self.path(file_id, md5))
+        if future is not None:  # still being written: not durable yet
+            return False
+        return os.path.isfile(os.path.join(self.root_s, file_id[0:2], file_id[2:4],
+                                           f"{file_id}.{md5}"))
 
     def close(self) -> None:
         """Finish making every kept file durable."""

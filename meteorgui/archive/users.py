@@ -107,6 +107,8 @@ class Users:
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password is right, else None (never says which part was wrong)."""
+        if not _NAME.fullmatch(name):
+            return None  # never a user; not looked up, not remembered
         now = time.monotonic()
         cached = self._rows.get(name)
         if cached is not None and cached[0] > now:
@@ -120,9 +122,10 @@ class Users:
                 )
                 .fetchone()
             )
-            if len(self._rows) > 1024:
-                self._rows.clear()
-            self._rows[name] = (now + self.ROW_TTL_S, row)
+            if row is not None:  # only real users are remembered: misses cost no memory
+                if len(self._rows) > 1024:
+                    self._rows.clear()
+                self._rows[name] = (now + self.ROW_TTL_S, row)
         if row is None:
             # Spend the same effort as a real check so timing does not reveal names.
             self._verified.check(password, _dummy_hash())

@@ -64,7 +64,10 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
     def requires_import_role(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            auth = request.authorization
+            try:
+                auth = request.authorization
+            except ValueError:  # a header that is not even valid Basic auth
+                auth = None
             if auth is None or auth.type != "basic" or not auth.username:
                 return _reply(refuse(403, "HTTP Basic authentication is required"))
             user = importer.archive.users.authenticate(auth.username, auth.password or "")
@@ -73,7 +76,8 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
             if not user.has_role("import"):
                 return _reply(refuse(403, f"user {user.name} does not have the import role"))
             g.user = user.name
-            return view(*args, **kwargs)
+            with importer.request():
+                return view(*args, **kwargs)
 
         return wrapper
 

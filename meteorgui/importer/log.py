@@ -29,10 +29,15 @@ class ImportLog:
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition(self._lock)
         self._pending = 0
+        self._closed = False
 
     def record(self, **entry) -> None:
         """Queue one step of a conversation (the arguments of Conversations.record)."""
         with self._lock:
+            if self._closed:
+                log.warning("import log closed; dropped a step about %s %s",
+                            entry.get("kind"), entry.get("entity_id"))
+                return
             self._pending += 1
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="meteorgui-import-log",
@@ -73,9 +78,10 @@ class ImportLog:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self, timeout: float = 30) -> None:
-        """Write what is queued and stop the writer (a later record() starts it again)."""
+        """Write what is queued and stop the writer; later steps are dropped (logged)."""
         self.flush(timeout)
         with self._lock:
+            self._closed = True
             thread, self._thread = self._thread, None
         if thread is not None and thread.is_alive():
             self._queue.put(None)

@@ -9,6 +9,8 @@ times each was asked.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -33,9 +35,12 @@ from ..model import (
 )
 from .log import ImportLog
 
+log = logging.getLogger(__name__)
+
 CACHE_SIZE = 128
 MAX_FILE_ASKS = 3
 MAX_STATUS_ASKS = 3
+MAX_FILE_BYTES = 4 << 30  # the largest upload the HTTP server accepts
 
 
 @dataclass
@@ -98,8 +103,9 @@ class Session:
             self.last_mismatch.pop(record.file_id, None)
             self.received.discard((record.file_id, record.md5))
         self.unarchived.discard(entity_id(entity))
-        if isinstance(entity, (Event, FileRecord)):
-            self.status_asks.pop(f"{entity_id(entity)}:{entity.status_id}", None)
+        prefix = f"{entity_id(entity)}:"
+        for key in [k for k in self.status_asks if k.startswith(prefix)]:
+            del self.status_asks[key]
 
 
 def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
@@ -117,6 +123,8 @@ class Importer:
         self.hub = hub or notify.Hub()
         self.log = ImportLog(archive, self.hub)
         self.max_file_asks = max_file_asks
+        self._busy = 0
+        self._idle = threading.Condition()
         self._sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
 
@@ -137,8 +145,26 @@ class Importer:
         self.log.record(user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state,
                         at=int(time.time() * 1000), **kw)
 
-    def close(self) -> None:
-        """Write out the import log (call before closing the archive)."""
+    @contextlib.contextmanager
+    def request(self):
+        """Wrap each HTTP request, so close() can wait for the ones still running."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def close(self, timeout: float = 30) -> None:
+        """Wait for requests still running, then write out the import log.
+
+        Call before closing the archive.
+        """
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                log.warning("%d import request(s) still running at shutdown", self._busy)
         self.log.close()
 
     # ------------------------------------------------------------------ messages
@@ -158,7 +184,7 @@ class Importer:
             if entity is None:
                 # Nothing remembered (restart, eviction): ask for the full entity again.
                 return _state("continue-nocache")
-        elif kind in ENTITY_KINDS:
+        elif isinstance(kind, str) and kind in ENTITY_KINDS:
             if kind not in message:
                 return refuse(400, f"{kind}: missing")
             try:
@@ -210,8 +236,10 @@ class Importer:
             if not wanted:
                 return self._complete(s, remote, entity, "already archived")
             return self._ask_bytes(s, remote, entity, wanted[0], resend=True)
-        if not self.archive.has_status(entity.status_id):
-            return self._ask_status(s, remote, entity)
+        # The event and each of its files name a camera status; all must be archived.
+        for status_id in dict.fromkeys([entity.status_id, *(f.status_id for f in files)]):
+            if not self.archive.has_status(status_id):
+                return self._ask_status(s, remote, entity, status_id)
         with s.lock:
             received = set(s.received)
         missing = [f for f in files
@@ -250,23 +278,28 @@ class Importer:
         self._log(s.user, remote, entity, conv.FAILED, detail=message, message=message)
         return _state("failed", message=message)
 
-    def _ask_status(self, s: Session, remote, entity: Event | FileRecord) -> Answer:
-        key = f"{entity_id(entity)}:{entity.status_id}"
+    def _ask_status(self, s: Session, remote, entity: Event | FileRecord,
+                    status_id: str) -> Answer:
+        key = f"{entity_id(entity)}:{status_id}"
         with s.lock:
             asked = s.status_asks.get(key, 0)
             if asked < MAX_STATUS_ASKS:
                 s.status_asks[key] = asked + 1
-                s.status_for[entity.status_id] = (entity_kind(entity), entity_id(entity))
+                s.status_for[status_id] = (entity_kind(entity), entity_id(entity))
         if asked >= MAX_STATUS_ASKS:
             return self._fail(s, remote, entity,
-                              f"camera status {entity.status_id} was asked for {asked} times "
+                              f"camera status {status_id} was asked for {asked} times "
                               "and never arrived")
         self._log(s.user, remote, entity, conv.NEED_STATUS,
-                  detail=f"asked for camera status {entity.status_id}")
-        return _state("need_status", status_id=entity.status_id)
+                  detail=f"asked for camera status {status_id}")
+        return _state("need_status", status_id=status_id)
 
     def _ask_bytes(self, s: Session, remote, entity: Event | FileRecord,
                    record: FileRecord, resend: bool = False) -> Answer:
+        if record.file_size > MAX_FILE_BYTES:
+            return self._fail(s, remote, entity,
+                              f"file {record.file_id} is {record.file_size} bytes; this importer "
+                              f"takes files up to {MAX_FILE_BYTES} bytes")
         with s.lock:
             asked = s.file_asks.get(record.file_id, 0)
             why = s.last_mismatch.get(record.file_id)
@@ -340,6 +373,14 @@ class Importer:
                       bytes_added=size)
             return refuse(400, f"file {record.file_id}: {reason}; the bytes were discarded")
         if ask.resend:
+            # The mark goes only once the replacement is on disk: the damaged original
+            # is already in quarantine.
+            if self.archive.store.settle([(record.file_id, record.md5)]):
+                with s.lock:
+                    s.received.discard((record.file_id, record.md5))
+                reason = "the bytes could not be written to disk"
+                self._bytes_failed(s, ask, reason)
+                return refuse(507, f"file {record.file_id}: {reason}; it stays marked for resend")
             self.archive.clear_resend(record.file_id)
         self._log(user, remote, None, conv.RECEIVING, kind=offer_kind, ident=offer_id,
                   camera_id=record.camera_id,

@@ -18,7 +18,12 @@ from .protocol import Importer
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1 << 40  # per-upload limits are enforced by the app from each file record
+# waitress reads a whole body (spooling it to a temporary file) before the app can look at
+# the login, so this ceiling is what an unauthenticated client can make it write. Per-file
+# limits are enforced by the app from each file record.
+MAX_UPLOAD = 4 << 30
+MAX_BODY = MAX_UPLOAD + (1 << 20)
+CONNECTION_LIMIT = 64
 
 
 class _Channel(HTTPChannel):
@@ -66,8 +71,8 @@ class ImporterServer:
         try:
             self._server = create_server(
                 self.app, host=self.host, port=self.requested_port, threads=self.threads,
-                max_request_body_size=MAX_BODY, clear_untrusted_proxy_headers=True,
-                ident="meteorgui", channel_timeout=300,
+                max_request_body_size=MAX_BODY, connection_limit=CONNECTION_LIMIT,
+                clear_untrusted_proxy_headers=True, ident="meteorgui", channel_timeout=300,
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
