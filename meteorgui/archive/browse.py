@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from .exports import not_exported_to as _not_exported_to
+
 LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejected")
 UNREVIEWED = "unreviewed"  # review filter: no label yet
 REVIEWED = "reviewed"  # review filter: any label
@@ -58,6 +60,7 @@ class Row(NamedTuple):
     duration: float | None  # seconds
     brightness: float | None  # peak amplitude as the camera reports it
     seq: int  # archive insertion order
+    exported: tuple[str, ...] = ()  # ids of the export targets that have the event, sorted
 
     def sort_key(self, sort: str) -> tuple:
         if sort == "time":
@@ -66,14 +69,20 @@ class Row(NamedTuple):
         return (UNKNOWN if value is None else value, self.event_time, self.seq)
 
 
+# The export targets that have each row's event: a lookup in export_done's entity index, made
+# only for the rows a page returns (rows skipped by OFFSET never compute it).
 _ROW_COLS = ("event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
-             " still_mime, duration, brightness, seq")
+             " still_mime, duration, brightness, seq,"
+             " (SELECT group_concat(xd.target_id) FROM export_done xd"
+             "   WHERE xd.entity_id = event_summary.event_id)")
 
 
 def _row(r: tuple) -> Row:
     duration = None if r[9] < 0 else r[9]
     brightness = None if r[10] < 0 else r[10]
-    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11])
+    exported = tuple(sorted(r[12].split(","))) if r[12] else ()
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11],
+               exported)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ class Query:
     (case-insensitive).
     ``keep``: event ids listed whatever their review state now, so an event
     stays in view after it was reviewed out of the filter.
+    ``not_exported_to``: a target id; only events that target does not have yet.
     """
 
     after: int | None = None  # ms, inclusive
@@ -97,6 +107,7 @@ class Query:
     sort: str = "time"
     descending: bool = True
     keep: frozenset[str] = field(default_factory=frozenset)
+    not_exported_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -124,6 +135,8 @@ class Query:
                 return False
             if self.review in LABELS and row.label != self.review:
                 return False
+        if self.not_exported_to is not None and self.not_exported_to in row.exported:
+            return False
         return text_hit or not self.text.split()
 
 
@@ -182,6 +195,10 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
             cond = f"({cond} OR event_id IN ({','.join('?' * len(keep))}))"
             args.extend(keep)
         clauses.append(cond)
+    if q.not_exported_to is not None:
+        f = _not_exported_to(q.not_exported_to, "event_id")
+        clauses.append(f.sql)
+        args.extend(f.args)
     for word in q.text.split():
         pattern = _like(word)
         clauses.append(_TEXT_CLAUSE)

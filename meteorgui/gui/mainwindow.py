@@ -88,6 +88,10 @@ class MainWindow(QMainWindow):
 
         notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
+        from . import export_service
+
+        # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
+        self.export_ui = export_service.install(ctx, self)
 
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"
@@ -162,7 +166,7 @@ class MainWindow(QMainWindow):
         self.view_menu = view
         m.addMenu("&Help").addAction(self.act_about)
 
-        tb = self.addToolBar("Main")
+        tb = self.toolbar = self.addToolBar("Main")
         tb.setObjectName("toolbar-main")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for act in (self.act_importer, self.act_camera_setup, self.act_verify, self.act_resend,

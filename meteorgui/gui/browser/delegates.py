@@ -13,6 +13,7 @@ from .review import BY_NAME, label_text
 
 SKY = QColor("#0d1119")
 GLOW = QColor(255, 190, 50)
+EXPORTED = QColor(31, 111, 178, 230)  # the badge of an event an export target has
 PAD = 6
 TEXT_LINES = 2
 
@@ -34,6 +35,11 @@ def _card_path(rect: QRect) -> QPainterPath:
     return path
 
 
+def pill_width(painter: QPainter, text: str, font: QFont) -> int:
+    painter.setFont(font)
+    return painter.fontMetrics().horizontalAdvance(text) + 12
+
+
 def draw_pill(painter: QPainter, x: int, y: int, text: str, color: QColor, font: QFont) -> None:
     painter.setFont(font)
     fm = painter.fontMetrics()
@@ -46,7 +52,7 @@ def draw_pill(painter: QPainter, x: int, y: int, text: str, color: QColor, font:
 
 
 class EventTileDelegate(QStyledItemDelegate):
-    """A card per event: best still, review badge, time, duration and camera.
+    """A card per event: best still, review badge, export badge, time, duration and camera.
 
     Finished cards are kept as pixmaps (a small LRU), so repainting the grid
     while events stream in costs one drawPixmap per card; the fading
@@ -55,10 +61,11 @@ class EventTileDelegate(QStyledItemDelegate):
 
     CACHE = 160  # cards (about 120 kB each at the default size)
 
-    def __init__(self, thumbs, thumb_size: int, camera_names, parent=None):
+    def __init__(self, thumbs, thumb_size: int, camera_names, parent=None, export_names=None):
         super().__init__(parent)
         self._thumbs = thumbs
         self._camera_names = camera_names  # callable: camera_id -> display name
+        self._export_names = export_names or (lambda row: [])  # row -> target names
         self._cache: OrderedDict[tuple, QPixmap] = OrderedDict()
         self.set_thumb_size(thumb_size)
 
@@ -89,8 +96,8 @@ class EventTileDelegate(QStyledItemDelegate):
             self._paint_card(painter, option, row, selected, hover)
         else:
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-            key = (row.event_id, row.label, state, selected, hover, option.rect.width(),
-                   option.rect.height(), dpr)
+            key = (row.event_id, row.label, row.exported, state, selected, hover,
+                   option.rect.width(), option.rect.height(), dpr)
             pixmap = self._cache.get(key)
             if pixmap is None:
                 pixmap = QPixmap(option.rect.size() * dpr)
@@ -155,6 +162,10 @@ class EventTileDelegate(QStyledItemDelegate):
         if row is not None and row.label in BY_NAME:
             draw_pill(painter, area.x() + 4, area.y() + 4, label_text(row.label).upper(),
                       BY_NAME[row.label].qcolor, small)
+        badge = export_badge(self._export_names(row)) if row is not None else ""
+        if badge:
+            w = pill_width(painter, badge, small)
+            draw_pill(painter, area.right() - 4 - w, area.y() + 4, badge, EXPORTED, small)
 
         fm = option.fontMetrics
         line_h = fm.height() + 2
@@ -183,6 +194,16 @@ class EventTileDelegate(QStyledItemDelegate):
         painter.drawText(second, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          fm.elidedText(line, Qt.TextElideMode.ElideRight, second.width()))
         painter.restore()
+
+
+def export_badge(names: list[str]) -> str:
+    """The tile's export badge: the target's name, or how many targets have the event."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        name = names[0] if len(names[0]) <= 12 else names[0][:11] + "…"
+        return f"✓ {name}"
+    return f"✓ {len(names)} targets"
 
 
 class StripDelegate(QStyledItemDelegate):

@@ -1,4 +1,5 @@
-"""The browser's filter bar: night or date range, camera, type, review state, text and order."""
+"""The browser's filter bar: night or date range, camera, type, review state, export state,
+text and order."""
 
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ class FilterBar(QWidget):
         self.review.insertSeparator(self.review.count())
         for lab in REVIEW_LABELS:
             self.review.addItem(lab.text, lab.name)
+        # "Not yet exported to <target>": shown once there is an export target.
+        self.export = QComboBox(self)
+        self.export.setMinimumContentsLength(14)
+        self.export.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.export.addItem("Any export state", None)
+        self.export.setToolTip("Show only the events an export target does not have yet")
+        self.export.setVisible(False)
 
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("Search metadata, ids, labels…")
@@ -95,7 +104,7 @@ class FilterBar(QWidget):
         self.order.toggled.connect(lambda _c: (self._show_order(), self._emit()))
         self._show_order()
 
-        for combo in (self.camera, self.event_type, self.review, self.sort):
+        for combo in (self.camera, self.event_type, self.review, self.export, self.sort):
             combo.currentIndexChanged.connect(self._emit)
         self.night.activated.connect(self._night_chosen)
         self.night.currentIndexChanged.connect(self._night_changed)
@@ -114,6 +123,7 @@ class FilterBar(QWidget):
         row1.addWidget(self.camera, 1)
         row1.addWidget(self.event_type)
         row1.addWidget(self.review)
+        row1.addWidget(self.export)
         self.row2 = QHBoxLayout()
         self.row2.setSpacing(6)
         self.row2.addWidget(self.text, 3)
@@ -142,7 +152,8 @@ class FilterBar(QWidget):
         return Query(after=after, before=before, camera_id=self.camera.currentData(),
                      event_type=self.event_type.currentData(), review=self.review.currentData(),
                      text=self.text.text().strip(), sort=self.sort.currentData(),
-                     descending=self.order.isChecked())
+                     descending=self.order.isChecked(),
+                     not_exported_to=self.export.currentData())
 
     def night_start(self) -> int | None:
         choice = self.night.currentData()
@@ -238,6 +249,19 @@ class FilterBar(QWidget):
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
         self._refill(self.camera, "All cameras",
                      [(f"{name} ({cid[-6:]})" if name else cid, cid) for cid, name in cameras])
+
+    def set_export_targets(self, targets: list[tuple[str, str]]) -> None:
+        """(target id, name) of the export targets, for the "not yet exported to" filter."""
+        before = self.export.currentData()
+        self._refill(self.export, "Any export state",
+                     [(f"Not yet exported to {name}", tid) for tid, name in targets])
+        self.export.setVisible(bool(targets))
+        if self.export.currentData() != before:  # its target was removed
+            self._emit()
+
+    def set_not_exported_to(self, target_id: str | None) -> None:
+        i = self.export.findData(target_id) if target_id is not None else 0
+        self.export.setCurrentIndex(max(0, i))  # emits changed if it moved
 
     def set_event_types(self, types: list[str]) -> None:
         self._refill(self.event_type, "All types", [(short_type(t), t) for t in types])

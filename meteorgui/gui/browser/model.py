@@ -41,8 +41,8 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the browse.Row, or None while loading
 HIGHLIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # 0..1: how new the row is
 EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
-COLUMNS = ("Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review")
-TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW = range(len(COLUMNS))
+COLUMNS = ("Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review", "Exported")
+TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED = range(len(COLUMNS))
 SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _HIGHLIGHT = QColor(255, 196, 61)
@@ -92,6 +92,7 @@ class EventListModel(QAbstractTableModel):
         self._rows: dict[int, Row] = {}
         self._keep: frozenset[str] = frozenset()  # read by workers: replaced, never mutated
         self._labels: dict[str, str | None] = {}  # reviews made since the last reset
+        self._exported: dict[str, tuple[str, ...]] = {}  # exports finished since the last reset
         self._seq = 0
         self._log: list[tuple[int, list[int]]] = []  # (seq, inserted positions) per batch
         self._inflight: Counter[int] = Counter()  # seq of each page read in flight
@@ -102,6 +103,7 @@ class EventListModel(QAbstractTableModel):
         self._dirty = False
         self._loading = False
         self.camera_names: dict[str, str] = {}
+        self.target_names: dict[str, str] = {}  # export target id -> name
         self._arrival_timer = QTimer(self, singleShot=True, interval=0)
         self._arrival_timer.timeout.connect(self._catch_up)
         self._highlights: dict[str, float] = {}  # event id -> when it arrived
@@ -167,8 +169,10 @@ class EventListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             name = self.camera_names.get(row.camera_id)
             camera = f"{name} ({row.camera_id})" if name else row.camera_id
+            names = self.exported_names(row)
+            exported = f"\nExported to {', '.join(names)}" if names else ""
             return (f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
-                    f"Camera {camera}\n{row.n_files} files")
+                    f"Camera {camera}\n{row.n_files} files{exported}")
         return None
 
     def _display(self, row: Row, col: int):
@@ -186,7 +190,13 @@ class EventListModel(QAbstractTableModel):
             return str(row.n_files)
         if col == REVIEW:
             return label_text(row.label)
+        if col == EXPORTED:
+            return ", ".join(self.exported_names(row))
         return None
+
+    def exported_names(self, row: Row) -> list[str]:
+        """Names of the export targets that have the row's event (known targets only)."""
+        return sorted(n for t in row.exported if (n := self.target_names.get(t)))
 
     # ------------------------------------------------------------------ public
 
@@ -243,6 +253,28 @@ class EventListModel(QAbstractTableModel):
         for r in changed:
             self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
 
+    def set_exported(self, target_id: str, event_ids) -> None:
+        """Show that a target now has these events (its export round said 'complete')."""
+        ids = set(event_ids)
+        for event_id in ids:
+            have = self._exported.get(event_id, ())
+            if target_id not in have:
+                self._exported[event_id] = tuple(sorted((*have, target_id)))
+        changed = []
+        for r, row in self._rows.items():
+            if row.event_id in ids and target_id not in row.exported:
+                self._rows[r] = row._replace(exported=tuple(sorted((*row.exported, target_id))))
+                changed.append(r)
+        if changed:
+            changed.sort()
+            self.dataChanged.emit(self.index(changed[0], 0),
+                                  self.index(changed[-1], len(COLUMNS) - 1))
+
+    def set_target_names(self, names: dict[str, str]) -> None:
+        self.target_names = dict(names)
+        if self._count:
+            self.dataChanged.emit(self.index(0, EXPORTED), self.index(self._count - 1, EXPORTED))
+
     def keep(self, event_ids) -> None:
         """Keep these events listed whatever their review state becomes (call before writing)."""
         self._keep = self._keep | frozenset(event_ids)
@@ -274,6 +306,7 @@ class EventListModel(QAbstractTableModel):
             self._rows.update((start + i, row) for i, row in enumerate(rows))
         self._keep = frozenset()
         self._labels = {}
+        self._exported = {}
         self._seq = 0
         self._log.clear()
         self._inflight.clear()
@@ -328,7 +361,12 @@ class EventListModel(QAbstractTableModel):
                 indices = shift_indices(indices, inserted)
         for i, row in zip(indices, rows, strict=True):
             label = self._labels.get(row.event_id, row.label)
-            self._rows[i] = row if label == row.label else row._replace(label=label)
+            if label != row.label:
+                row = row._replace(label=label)
+            exported = self._exported.get(row.event_id)
+            if exported is not None and not set(exported) <= set(row.exported):
+                row = row._replace(exported=tuple(sorted(set(exported) | set(row.exported))))
+            self._rows[i] = row
         self._trim_log()
         self.dataChanged.emit(self.index(indices[0], 0),
                               self.index(min(indices[-1], self._count - 1), len(COLUMNS) - 1))

@@ -43,6 +43,7 @@ class EventBrowser(QWidget):
     - signal reviewed(list): event ids whose review label was stored (by a key, undo or redo)
     - selected_event_ids(), selected_file_ids(), current_night_start_ms()
     - undo_action, redo_action, review_actions: for menus
+    - set_export_targets([(id, name)]), mark_exported(target_id, event_ids): export history
     - shutdown()
     """
 
@@ -84,7 +85,8 @@ class EventBrowser(QWidget):
         self.filters.row2.addWidget(self.table_button)
 
         self.grid = GridView(self)
-        self.tile_delegate = EventTileDelegate(self.thumbs, size, self._camera_name, self.grid)
+        self.tile_delegate = EventTileDelegate(self.thumbs, size, self._camera_name, self.grid,
+                                               export_names=self.model.exported_names)
         self.grid.setItemDelegate(self.tile_delegate)
         self.grid.setCellSize(self.tile_delegate.cell_size(self.fontMetrics().height()))
         self.grid.setModel(self.model)
@@ -132,6 +134,8 @@ class EventBrowser(QWidget):
 
         self._build_actions()
         self._ready_files: set[str] = set()
+        self._export_refresh = QTimer(self, singleShot=True, interval=1000)
+        self._export_refresh.timeout.connect(self._refresh_after_export)
         self._repaint_timer = QTimer(self, singleShot=True, interval=0)
         self._repaint_timer.timeout.connect(self._repaint_thumbs)
         self.thumbs.ready.connect(self._thumb_ready)
@@ -231,10 +235,32 @@ class EventBrowser(QWidget):
     def view(self) -> int:
         return self.stack.currentIndex()
 
+    def set_export_targets(self, targets: list[tuple[str, str]]) -> None:
+        """The export targets by (id, name): badge and column names, and the filter's choices."""
+        self.model.set_target_names(dict(targets))
+        self.tile_delegate.clear_cache()
+        self.grid.viewport().update()
+        self.filters.set_export_targets(targets)
+
+    def mark_exported(self, target_id: str, event_ids: list[str]) -> None:
+        """A target answered 'complete' for these events: badge them; if the list shows only
+        events that target lacks, read it again soon (once per burst)."""
+        if self._closed:
+            return
+        self.model.set_exported(target_id, event_ids)
+        q = self.model.query
+        if q is not None and q.not_exported_to == target_id:
+            self._export_refresh.start()
+
+    def _refresh_after_export(self) -> None:
+        if not self._closed and self.model.query is not None:
+            self.model.refresh(self._current_event or None)
+
     def shutdown(self) -> None:
         if self._closed:
             return
         self._closed = True  # _on_archived ignores what the bridge still delivers
+        self._export_refresh.stop()
         self.model.shutdown()
         self.store.shutdown()
 
@@ -250,7 +276,8 @@ class EventBrowser(QWidget):
             # every insert in its header.
             self.table.setModel(self.model)
             self.table.setSelectionModel(self.selection)
-            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50)):
+            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50),
+                               (6, 80)):
                 self.table.setColumnWidth(col, width)
             self._show_sort_indicator()
         self.stack.setCurrentIndex(which)
@@ -346,7 +373,7 @@ class EventBrowser(QWidget):
         q = self.model.query
         if q is None:
             self.grid.set_empty_text("No events yet.\nThey appear here as cameras send them.")
-        elif q.camera_id or q.event_type or q.review or q.text:
+        elif q.camera_id or q.event_type or q.review or q.text or q.not_exported_to:
             self.grid.set_empty_text("No events match these filters.")
         else:
             self.grid.set_empty_text("No events this night yet.\n"

@@ -1,0 +1,363 @@
+"""The export service of the window: one Exporter and its Scheduler, and their news on the GUI
+thread.
+
+Export rounds run on the exporter's own worker threads (``Exporter.start``);
+the scheduler runs rules on its thread. Their callbacks arrive there and are
+handed to the GUI thread through ``ctx.bridge.run_on_main`` only, upload
+progress thinned to about ten updates a second per target first, so a fast
+link cannot flood the event loop. Everything that reads or writes the
+archive or a password goes through ``ctx.tasks``.
+
+``install(ctx, window)`` creates the service (``ctx.services["export"]``, so
+``close()`` stops the scheduler, then the exporter's rounds, before the
+archive closes), the Export menu, the progress dock and a status-bar line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..exporter import ExportBusy, Exporter, Scheduler
+from ..exporter import runner as R
+from ..exporter.rules import Rule
+from ..exporter.secrets import SecretStore, default_secrets
+from ..exporter.targets import Target
+
+log = logging.getLogger(__name__)
+
+BYTES_INTERVAL_S = 0.1  # upload progress reaches the GUI at most ~10 times a second per target
+PENDING = ("queued", "sending")
+
+
+class LazySecrets:
+    """The default secret store, chosen on first use: finding out whether a keyring works
+    may talk to D-Bus, and the first use is always on a worker thread."""
+
+    def __init__(self):
+        self._store: SecretStore | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> SecretStore:
+        with self._lock:
+            if self._store is None:
+                self._store = default_secrets()
+            return self._store
+
+    @property
+    def description(self) -> str:
+        return self._get().description
+
+    def get(self, key: str) -> str | None:
+        return self._get().get(key)
+
+    def set(self, key: str, password: str) -> None:
+        self._get().set(key, password)
+
+    def delete(self, key: str) -> None:
+        self._get().delete(key)
+
+
+# --------------------------------------------------------------------------- reads (workers)
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """What the progress view says about a queued entity."""
+
+    entity_id: str
+    kind: str  # 'event' or 'file'
+    entity_time: int
+    camera_id: str
+    files: tuple[tuple[str, int], ...]  # (file_id, size), in the event's order
+
+    @property
+    def size(self) -> int:
+        return sum(s for _, s in self.files)
+
+
+def entity_infos(archive, ids: list[str]) -> dict[str, EntityInfo]:
+    """Camera, time and files of events or standalone files, by id (runs in the pool)."""
+    conn = archive.db.read()
+    out: dict[str, EntityInfo] = {}
+    for i in range(0, len(ids), 400):
+        chunk = ids[i:i + 400]
+        marks = ",".join("?" * len(chunk))
+        files: dict[str, list[tuple[str, int]]] = {}
+        for event_id, file_id, size in conn.execute(
+                f"SELECT event_id, file_id, file_size FROM files WHERE event_id IN ({marks})"
+                " ORDER BY event_id, file_index", chunk):
+            files.setdefault(event_id, []).append((file_id, size))
+        for event_id, camera, t in conn.execute(
+                f"SELECT event_id, camera_id, event_time FROM events WHERE event_id IN ({marks})",
+                chunk):
+            out[event_id] = EntityInfo(event_id, "event", t, camera,
+                                       tuple(files.get(event_id, ())))
+        for file_id, camera, t, size in conn.execute(
+                f"SELECT file_id, camera_id, file_time, file_size FROM files"
+                f" WHERE event_id IS NULL AND file_id IN ({marks})", chunk):
+            out[file_id] = EntityInfo(file_id, "file", t, camera, ((file_id, size),))
+    return out
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    target_id: str
+    queued: int
+    sending: int
+    failed: int
+    pending_bytes: int  # file bytes of the queued entities (an upper bound: the target
+    # may already have some files)
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.sending
+
+
+def queue_summary(archive, target_id: str) -> QueueSummary:
+    conn = archive.db.read()
+    counts = dict.fromkeys(("queued", "sending", "failed"), 0)
+    counts.update(conn.execute(
+        "SELECT state, COUNT(*) FROM export_queue WHERE target_id = ? GROUP BY state",
+        (target_id,)).fetchall())
+    size = conn.execute(
+        "SELECT IFNULL(SUM(s), 0) FROM ("
+        " SELECT (SELECT SUM(f.file_size) FROM files f WHERE f.event_id = q.entity_id) AS s"
+        "  FROM export_queue q WHERE q.target_id = ? AND q.kind = 'event'"
+        "  AND q.state IN ('queued', 'sending')"
+        " UNION ALL"
+        " SELECT (SELECT f.file_size FROM files f WHERE f.file_id = q.entity_id)"
+        "  FROM export_queue q WHERE q.target_id = ? AND q.kind = 'file'"
+        "  AND q.state IN ('queued', 'sending'))", (target_id, target_id)).fetchone()[0]
+    return QueueSummary(target_id, counts["queued"], counts["sending"], counts["failed"],
+                        int(size or 0))
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A target with entities still queued from an earlier session."""
+
+    target: Target
+    summary: QueueSummary
+    rules: tuple[str, ...]  # names of the enabled rules that send to it anyway
+
+
+def leftovers(exporter: Exporter) -> list[Leftover]:
+    out = []
+    rules = exporter.rules.list()
+    for target in exporter.targets.list():
+        s = queue_summary(exporter.archive, target.target_id)
+        if s.pending or s.failed:
+            names = tuple(r.name for r in rules if r.enabled and r.target_id == target.target_id)
+            out.append(Leftover(target, s, names))
+    return out
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class ExportService(QObject):
+    """The window's exporter, scheduler and their news as signals on the GUI thread."""
+
+    progress = Signal(object)  # runner.ExportEvent
+    jobStarted = Signal(str)  # target id: a manual round started
+    jobFinished = Signal(str, object)  # target id, RoundResult or an exception
+    roundRunning = Signal(str, bool)  # target id, whether any round (manual or rule) runs
+    ruleChanged = Signal(object)  # exporter.rules.Rule after a state change
+    targetsChanged = Signal(list)  # [Target], after a reload
+    queueChanged = Signal(str)  # target id: entities were queued, retried or removed
+    exported = Signal(str, list)  # target id, event ids the target answered 'complete' for
+    leftoversFound = Signal(list)  # [Leftover] at start
+
+    def __init__(self, ctx, exporter: Exporter | None = None, *, start_scheduler: bool = True,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.exporter = exporter or Exporter(ctx.archive, LazySecrets())
+        self.scheduler = Scheduler(self.exporter, on_rule=self._rule_from_worker,
+                                   on_event=self._event_from_worker)
+        self.targets: list[Target] = []
+        self._jobs: dict[str, R.ExportJob] = {}
+        self._rounds: set[str] = set()  # targets with a round in flight (any source)
+        self._closed = False
+        self._last_bytes: dict[str, float] = {}
+        self._exported: dict[str, list[str]] = {}
+        self._exported_timer = QTimer(self, singleShot=True, interval=0)
+        self._exported_timer.timeout.connect(self._flush_exported)
+        if start_scheduler:
+            self.scheduler.start()
+
+    # ------------------------------------------------------------------ from workers
+
+    def _event_from_worker(self, event: R.ExportEvent) -> None:
+        if self._closed:
+            return
+        if event.kind == R.BYTES and event.sent < event.total:
+            now = time.monotonic()
+            if now - self._last_bytes.get(event.target_id, 0.0) < BYTES_INTERVAL_S:
+                return
+            self._last_bytes[event.target_id] = now
+        self.ctx.bridge.run_on_main(lambda: self._deliver(event))
+
+    def _rule_from_worker(self, rule: Rule) -> None:
+        if not self._closed:
+            self.ctx.bridge.run_on_main(lambda: self._rule(rule))
+
+    def _deliver(self, event: R.ExportEvent) -> None:
+        if self._closed:
+            return
+        tid = event.target_id
+        if event.kind == R.ROUND_STARTED and tid not in self._rounds:
+            self._rounds.add(tid)
+            self.roundRunning.emit(tid, True)
+        elif event.kind == R.ITEM_DONE and event.result is not None and event.result.ok \
+                and event.item.kind == "event":
+            self._exported.setdefault(tid, []).append(event.item.entity_id)
+            self._exported_timer.start()
+        self.progress.emit(event)
+        if event.kind == R.ROUND_DONE:
+            self._flush_exported()
+            if tid not in self._jobs:  # a manual job ends in _job_done
+                self._round_over(tid)
+
+    def _rule(self, rule: Rule) -> None:
+        if not self._closed:
+            self.ruleChanged.emit(rule)
+
+    def _flush_exported(self) -> None:
+        batches, self._exported = self._exported, {}
+        for tid, ids in batches.items():
+            self.exported.emit(tid, ids)
+
+    def _round_over(self, tid: str) -> None:
+        if tid in self._rounds:
+            self._rounds.discard(tid)
+            self.roundRunning.emit(tid, False)
+
+    # ------------------------------------------------------------------ manual rounds
+
+    def running(self, target_id: str) -> bool:
+        """A round for this target is in flight (started here or by a rule)."""
+        return target_id in self._jobs or target_id in self._rounds
+
+    def manual(self, target_id: str) -> bool:
+        return target_id in self._jobs
+
+    def start(self, target_id: str) -> bool:
+        """Send the target's queue on the exporter's worker thread. False if a round for
+        it is already running (it sends what was just queued too)."""
+        if self._closed or target_id in self._jobs:
+            return False
+        try:
+            job = self.exporter.start(target_id, on_event=self._event_from_worker)
+        except ExportBusy:
+            return False
+        self._jobs[target_id] = job
+        self._last_bytes.pop(target_id, None)
+        if target_id not in self._rounds:
+            self._rounds.add(target_id)
+            self.roundRunning.emit(target_id, True)
+        self.jobStarted.emit(target_id)
+
+        def wait() -> None:  # a small waiter: the job has no completion callback
+            job.wait()
+            if not self._closed:
+                self.ctx.bridge.run_on_main(lambda: self._job_done(target_id, job))
+
+        threading.Thread(target=wait, name="meteorgui-export-wait", daemon=True).start()
+        return True
+
+    def _job_done(self, target_id: str, job: R.ExportJob) -> None:
+        if self._closed or self._jobs.get(target_id) is not job:
+            return
+        del self._jobs[target_id]
+        self._flush_exported()
+        self._round_over(target_id)
+        self.jobFinished.emit(target_id, job.result if job.error is None else job.error)
+
+    def cancel(self, target_id: str) -> bool:
+        job = self._jobs.get(target_id)
+        if job is None:
+            return False
+        job.cancel()
+        return True
+
+    # ------------------------------------------------------------------ queue and data
+
+    def run(self, work, on_result=None, on_error=None):
+        """Pool work whose callbacks are dropped once the service is closed."""
+        def ok(value):
+            if not self._closed and on_result is not None:
+                on_result(value)
+
+        def failed(exc):
+            if self._closed:
+                return
+            if on_error is not None:
+                on_error(exc)
+            else:
+                log.error("export: background work failed: %s", exc)
+
+        return self.ctx.tasks.run(work, ok, failed)
+
+    def reload_targets(self) -> None:
+        self.run(self.exporter.targets.list, self._targets_loaded)
+
+    def _targets_loaded(self, targets: list[Target]) -> None:
+        self.targets = list(targets)
+        self.targetsChanged.emit(self.targets)
+
+    def target(self, target_id: str) -> Target | None:
+        return next((t for t in self.targets if t.target_id == target_id), None)
+
+    def retry_failed(self, target_id: str) -> None:
+        """Failed entities back in line, then a round."""
+        def done(_n):
+            self.queueChanged.emit(target_id)
+            self.start(target_id)
+
+        self.run(lambda: self.exporter.queue.retry(target_id), done)
+
+    def check_leftovers(self) -> None:
+        self.run(lambda: leftovers(self.exporter), self._leftovers)
+
+    def _leftovers(self, found: list[Leftover]) -> None:
+        if found:
+            for item in found:
+                log.info("export: %d entities queued for %s from an earlier session",
+                         item.summary.pending, item.target.name)
+            self.leftoversFound.emit(found)
+
+    def rule_changed_here(self, rule: Rule) -> None:
+        """The GUI saved a rule: show it, and let the scheduler look at it now."""
+        self.ruleChanged.emit(rule)
+        self.scheduler.wake()
+
+    # ------------------------------------------------------------------ closing
+
+    def shutdown(self) -> None:
+        """The scheduler first (it may be mid-round), then the manual rounds: their entities
+        stay queued for the next start."""
+        if self._closed:
+            return
+        self._closed = True
+        self._exported_timer.stop()
+        self.scheduler.stop()
+        self.exporter.close()
+        self._jobs.clear()
+
+
+def install(ctx, window):
+    """Create the export service and its parts of the main window."""
+    from .export_window import ExportUi
+
+    service = ExportService(ctx)
+    ctx.services["export"] = service
+    ui = ExportUi(ctx, service, window)
+    service.reload_targets()
+    service.check_leftovers()
+    return ui
