@@ -29,6 +29,26 @@ def draw_image(painter: QPainter, area: QRect, image: QImage) -> None:
     painter.drawImage(target, image)
 
 
+GLOW_STEPS = 8
+
+
+def _glow_pixmap(size, dpr: float, level: float) -> QPixmap:
+    pixmap = QPixmap(size * dpr)
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = _card_path(QRect(0, 0, size.width(), size.height()))
+    glow = QColor(GLOW)
+    glow.setAlphaF(0.5 * level)
+    p.setPen(QPen(glow, 3))
+    p.drawPath(path)
+    glow.setAlphaF(0.22 * level)
+    p.fillPath(path, glow)
+    p.end()
+    return pixmap
+
+
 def _card_path(rect: QRect) -> QPainterPath:
     path = QPainterPath()
     path.addRoundedRect(QRectF(rect).adjusted(4.5, 4.5, -4.5, -4.5), 7, 7)
@@ -67,6 +87,7 @@ class EventTileDelegate(QStyledItemDelegate):
         self._camera_names = camera_names  # callable: camera_id -> display name
         self._export_names = export_names or (lambda row: [])  # row -> target names
         self._cache: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self._glow_cache: dict[tuple, QPixmap] = {}
         self.set_thumb_size(thumb_size)
 
     def set_thumb_size(self, size: int) -> None:
@@ -116,15 +137,15 @@ class EventTileDelegate(QStyledItemDelegate):
             painter.drawPixmap(option.rect.topLeft(), pixmap)
         level = float(index.data(HIGHLIGHT_ROLE) or 0.0)
         if level > 0:
-            glow = QColor(GLOW)
-            glow.setAlphaF(0.5 * level)
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(glow, 3))
-            painter.drawPath(_card_path(option.rect))
-            glow.setAlphaF(0.22 * level)
-            painter.fillPath(_card_path(option.rect), glow)
-            painter.restore()
+            # New tiles glow while cameras send: a few pre-drawn fade steps keep that cheap.
+            step = max(1, round(level * GLOW_STEPS))
+            dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+            key = (option.rect.width(), option.rect.height(), dpr, step)
+            overlay = self._glow_cache.get(key)
+            if overlay is None:
+                overlay = self._glow_cache[key] = _glow_pixmap(option.rect.size(), dpr,
+                                                               step / GLOW_STEPS)
+            painter.drawPixmap(option.rect.topLeft(), overlay)
 
     def _paint_card(self, painter: QPainter, option: QStyleOptionViewItem, row, selected: bool,
                     hover: bool) -> None:
