@@ -441,6 +441,12 @@ def _export_to_importer(args, selection) -> int:
 
 
 def cmd_gui(args) -> int:
+    # Qt's multimedia backend reports missing optional audio libraries and FFmpeg details on
+    # stderr; none of it is the user's concern. Set before Qt is first imported.
+    quiet = ("qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg*=false;"
+             "qt.multimedia.playbackengine*=false")
+    user_rules = os.environ.get("QT_LOGGING_RULES")  # later rules win: the user's own last
+    os.environ["QT_LOGGING_RULES"] = f"{quiet};{user_rules}" if user_rules else quiet
     try:
         from .gui.main import run_gui
     except ImportError as exc:

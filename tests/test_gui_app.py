@@ -204,3 +204,21 @@ def test_demo_night_is_last_night_in_the_dark():
         begins = datetime.fromtimestamp(start / 1000).astimezone()
         assert begins.hour == 20 and begins.minute == 0
         assert start + NIGHT_MS <= now * 1000 < start + NIGHT_MS + 86_400_000
+
+
+def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: p.poll() is not None or any(
+            _count_events(str(d / "archive.sqlite3")) >= 1
+            for d in tmp_path.glob("meteorgui-demo-*")), timeout=30_000)
+        assert p.poll() is None, p.stderr.read()
+        p.send_signal(signal.SIGINT)
+        assert p.wait(30) == 0
+    finally:
+        p.kill()
+        _, err = p.communicate()
+    assert list(tmp_path.glob("meteorgui-demo-*")) == []
+    assert "pipewire" not in err and "Traceback" not in err

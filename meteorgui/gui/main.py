@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -138,10 +139,12 @@ def run_gui(args) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     settings = Settings.load()
     demo = bool(getattr(args, "demo", False))
+    temporary = False
     if args.data_dir:
         data_dir = Path(args.data_dir).expanduser()
     elif demo:
         data_dir = Path(tempfile.mkdtemp(prefix="meteorgui-demo-"))
+        temporary = True
     else:
         data_dir = paths.data_dir(settings.data_dir or None)
     setup_logging(data_dir, verbose=getattr(args, "verbose", False))
@@ -174,4 +177,10 @@ def run_gui(args) -> int:
     if camera is not None:
         camera.stop()
     close(ctx)
+    if temporary:  # a demo without --data-dir leaves nothing behind
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_meteorgui", False):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
     return code
