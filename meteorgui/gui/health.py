@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..archive import stats
 from ..archive.stats import CameraHealth
 from .importlog import now_ms
+from .tablemodel import ColumnsModel
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,11 @@ def status_text(h: CameraHealth) -> str:
     return "OK" if h.dark_since is not None else "OK (daylight)"
 
 
-class HealthModel(QAbstractTableModel):
+class HealthModel(ColumnsModel):
     """One row per camera, updated in place when its figures change."""
+
+    columns = COLUMNS
+    header_tips = HEADER_TIPS
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -100,7 +104,7 @@ class HealthModel(QAbstractTableModel):
             else:
                 # Relative times change even when the figures do not.
                 self._rows[row] = h
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                self.row_changed(row)
 
     def camera(self, row: int) -> CameraHealth:
         return self._rows[row]
@@ -108,19 +112,8 @@ class HealthModel(QAbstractTableModel):
     def cameras(self) -> list[CameraHealth]:
         return list(self._rows)
 
-    def rowCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return HEADER_TIPS.get(section)
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.parent().isValid():

@@ -6,7 +6,6 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QRect,
     QSize,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from ..archive import conversations as conv
 from ..archive.conversations import Conversation
+from .tablemodel import ColumnsModel
 
 MAX_ROWS = 5000
 TRIM_SLACK = 250  # rows past MAX_ROWS before the oldest are dropped, so trimming is rare
@@ -103,7 +103,7 @@ def _mono_font() -> QFont:
     return _MONO[0]
 
 
-class ConversationModel(QAbstractTableModel):
+class ConversationModel(ColumnsModel):
     """Conversations, newest first; the same conversation id updates its row in place.
 
     Rows are kept oldest-first in ``_items``; row r is ``_items[n - 1 - r]``. A
@@ -111,6 +111,9 @@ class ConversationModel(QAbstractTableModel):
     at the top (appending) and trimming the oldest (dropping from the front,
     raising ``_base``) never renumber the rest.
     """
+
+    columns = COLUMNS
+    header_tips = {COL_ATTEMPTS: "How many times the importer asked for the same file's bytes"}
 
     def __init__(self, max_rows: int = MAX_ROWS, parent=None):
         super().__init__(parent)
@@ -215,7 +218,7 @@ class ConversationModel(QAbstractTableModel):
             c = self.conversation_by_id(cid)
             if c is not None and is_stuck(c, old) != is_stuck(c, self.now):
                 row = self.row_of(cid)
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                self.row_changed(row)
 
     # ------------------------------------------------------------------ lookups
 
@@ -235,19 +238,8 @@ class ConversationModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ Qt model
 
-    def rowCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self._items)
-
-    def columnCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
-            if role == Qt.ItemDataRole.ToolTipRole and section == COL_ATTEMPTS:
-                return "How many times the importer asked for the same file's bytes"
-        return None
+    def row_count(self) -> int:
+        return len(self._items)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         # Called hundreds of thousands of times on a busy night: unhandled roles leave first.
