@@ -63,6 +63,10 @@ USER_AGENT = "meteorgui/0.1 (MeteorPi import protocol)"
 PROGRESS_EVERY = 1 << 20
 # Uploads are read and sent in blocks of this size.
 UPLOAD_BLOCK = 1 << 20
+# An importer's answer is small JSON; a longer one is refused (and not read further),
+# so an importer that answers without end cannot grow our memory or hang a send.
+MAX_ANSWER = 1 << 20
+_ANSWER_CHUNK = 64 << 10
 
 ProgressCallback = Callable[[str, dict], None]
 
@@ -291,11 +295,16 @@ class ImportClient:
                 timeout=self.timeout,
                 verify=self.verify,
                 allow_redirects=False,
+                stream=True,
                 **kw,
             )
-            # The answer is small JSON; read it now so the connection goes back to
-            # the pool, and so that a failure while reading it is caught here.
-            response.content  # noqa: B018
+            # The answer is small JSON; read it now (at most MAX_ANSWER bytes) so the
+            # connection goes back to the pool, and so that a failure while reading it
+            # is caught here.
+            try:
+                _read_answer(response, self._where)
+            finally:
+                response.close()
         except requests.exceptions.SSLError as exc:
             raise _TargetFailed(
                 f"the TLS connection to {self._where} failed (certificate not trusted?): "
@@ -318,7 +327,21 @@ class ImportClient:
             ) from None
         except requests.exceptions.RequestException as exc:
             raise _TargetFailed(f"request to {self._where} failed: {_reason(exc)}") from None
+        except OSError as exc:
+            # requests raises a plain OSError for a CA bundle that is missing or unreadable
+            # (deleted or moved after the target was saved).
+            raise _TargetFailed(self._os_error_message(exc)) from None
         return response
+
+    def _os_error_message(self, exc: OSError) -> str:
+        bundle = self.verify if isinstance(self.verify, str) else None
+        if bundle is not None and not _readable_file(bundle):
+            return (f"the CA bundle {bundle} for {self._where} is missing or cannot be read; "
+                    "choose it again in the target's settings")
+        text = str(exc)[:300]
+        if bundle is not None and ("ca" in text.lower() or "certificate" in text.lower()):
+            return f"the CA bundle {bundle} for {self._where} cannot be used: {text}"
+        return f"request to {self._where} failed: {text}"
 
 
 class _Conversation:
@@ -461,13 +484,19 @@ class _Conversation:
             # the 2015 importer (`if file_data:`) silently drops the upload.
             name = record.file_name or file_id
             encoder = MultipartEncoder(fields={"file": (name, reader, record.mime_type)})
+            # A throttled source (ThrottledFile) names a small block: send in blocks of
+            # that size, not UPLOAD_BLOCK, so bytes reach the importer while the cap
+            # sleeps instead of after a whole MiB has been paced out.
+            block = getattr(source, "block", None)
+            body = _SmallReads(encoder, block) if isinstance(block, int) and block > 0 \
+                else encoder
             url = f"{self.client.url}/data/{file_id}/{record.md5}"
             self.uploads += 1
             self.progress("post", form="file_data")
             reader.report()
             try:
                 response = self.client._request(
-                    "POST", url, data=encoder, headers={"Content-Type": encoder.content_type}
+                    "POST", url, data=body, headers={"Content-Type": encoder.content_type}
                 )
             except _SourceError as exc:
                 raise _Failed(f"reading file {file_id} failed: {exc}") from None
@@ -514,6 +543,24 @@ def _session() -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+class _SmallReads:
+    """A request body that hands out at most ``block`` bytes of ``encoder`` per read
+    (the multipart encoder itself fills whatever it is asked for)."""
+
+    def __init__(self, encoder: MultipartEncoder, block: int):
+        self._encoder = encoder
+        self.block = block
+
+    @property
+    def len(self) -> int:  # what requests reads for the Content-Length
+        return self._encoder.len
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > self.block:
+            n = self.block
+        return self._encoder.read(n)
 
 
 class _HashingReader:
@@ -567,6 +614,28 @@ class _HashingReader:
 
     def md5(self) -> str:
         return self._md5.hexdigest()
+
+
+def _read_answer(response: requests.Response, where: str) -> None:
+    """Read a streamed answer's body into ``response.content``, refusing one longer than
+    MAX_ANSWER bytes (decoded) with _TargetFailed. Read errors are requests' (as with
+    ``response.content``)."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_content(_ANSWER_CHUNK):
+        total += len(chunk)
+        if total > MAX_ANSWER:
+            raise _TargetFailed(
+                f"the importer's answer is larger than {MAX_ANSWER >> 20} MiB "
+                f"(from {where}); is this a MeteorPi import URL?"
+            )
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+
+
+def _readable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.R_OK)
 
 
 def _remaining_size(source: BinaryIO) -> int | None:

@@ -55,7 +55,7 @@ class FolderResult:
     events: int = 0
     files: int = 0  # files written, event files included
     bytes: int = 0
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (file_id, message)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (id, message)
     cancelled: bool = False
 
     @property
@@ -217,37 +217,45 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
             events = [i for k, i in wanted if k == "event"]
             files = [i for k, i in wanted if k == "file"]
             total, done = len(wanted), 0
-            for n, event_id in enumerate(events):
+            written = 0  # entries in the current manifest list: the comma depends on it
+            for event_id in events:
                 if cancelled():
                     result.cancelled = True
                     return
                 event = archive.get_event(event_id)
-                if event is None:
+                if event is None:  # deleted since the list was made
+                    result.problems.append((event_id, "the event is no longer in the archive"))
+                    done += 1
                     continue
                 paths = [_copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
                                f"{safe_name(f.file_name, f.file_id)}{_suffix(f)}", result,
                                missing) for i, f in enumerate(event.files)]
                 statuses.add(event.status_id)
-                manifest.write(("," if n else "")
+                manifest.write(("," if written else "")
                                + dumps({"event": event.to_dict(), "paths": paths}))
+                written += 1
                 result.events += 1
                 done += 1
                 if on_progress is not None:
                     on_progress(done, total)
             manifest.write('],"files":[')
-            for n, file_id in enumerate(files):
+            written = 0
+            for file_id in files:
                 if cancelled():
                     result.cancelled = True
                     return
                 record = archive.get_file(file_id)
-                if record is None:
+                if record is None:  # deleted since the list was made
+                    result.problems.append((file_id, "the file is no longer in the archive"))
+                    done += 1
                     continue
                 path = _copy(archive, sink, record, f"files/{record.file_id}-"
                              f"{safe_name(record.file_name, 'file')}{_suffix(record)}", result,
                              missing)
                 statuses.add(record.status_id)
-                manifest.write(("," if n else "") + dumps({"file": record.to_dict(),
-                                                           "path": path}))
+                manifest.write(("," if written else "") + dumps({"file": record.to_dict(),
+                                                                 "path": path}))
+                written += 1
                 done += 1
                 if on_progress is not None:
                     on_progress(done, total)

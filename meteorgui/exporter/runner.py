@@ -21,9 +21,12 @@ worker thread (the GUI's bridge re-emits them on its own thread).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,6 +109,136 @@ class ExportEvent:
 EventCallback = Callable[[ExportEvent], None]
 
 
+class Cancel(threading.Event):
+    """A cancel flag that also runs hooks when set, on the setting thread: a round hooks
+    the abort of its in-flight HTTP request here, so that a request blocked on the
+    importer's answer fails at once instead of after the read timeout."""
+
+    def __init__(self):
+        super().__init__()
+        self._hooks: list[Callable[[], None]] = []
+        self._hooks_lock = threading.Lock()
+
+    def add_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run ``hook`` when set (at once if already set). Returns a function removing it."""
+        with self._hooks_lock:
+            self._hooks.append(hook)
+            now = self.is_set()
+        if now:
+            _run_hook(hook)
+
+        def remove() -> None:
+            with self._hooks_lock:
+                if hook in self._hooks:
+                    self._hooks.remove(hook)
+        return remove
+
+    def set(self) -> None:
+        super().set()
+        with self._hooks_lock:
+            hooks = list(self._hooks)
+        for hook in hooks:
+            _run_hook(hook)
+
+
+def _run_hook(hook: Callable[[], None]) -> None:
+    try:
+        hook()
+    except Exception:
+        log.exception("an export cancel hook failed")
+
+
+class _Abort:
+    """Tracks the connections a ``requests.Session`` opens, so that another thread can
+    break them: ``abort()`` shuts their sockets down (a blocked read or write fails at
+    once) and refuses new ones."""
+
+    def __init__(self):
+        self.aborted = False
+        self._conns: weakref.WeakSet = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._classes: dict[type, type] = {}
+
+    def install(self, session) -> None:
+        for adapter in {id(a): a for a in session.adapters.values()}.values():
+            manager = getattr(adapter, "poolmanager", None)
+            if manager is not None:
+                self._patch(manager)
+            make_proxy = getattr(adapter, "proxy_manager_for", None)
+            if make_proxy is not None:
+                def proxy_manager_for(*args, _make=make_proxy, **kw):
+                    manager = _make(*args, **kw)
+                    self._patch(manager)
+                    return manager
+                adapter.proxy_manager_for = proxy_manager_for
+
+    def _patch(self, manager) -> None:
+        classes = getattr(manager, "pool_classes_by_scheme", None)
+        if not isinstance(classes, dict) or getattr(manager, "_meteorgui_abort", None) is self:
+            return
+        manager.pool_classes_by_scheme = {scheme: self._pool_class(cls)
+                                          for scheme, cls in classes.items()}
+        manager._meteorgui_abort = self
+
+    def _pool_class(self, pool_cls: type) -> type:
+        if pool_cls in self._classes:
+            return self._classes[pool_cls]
+        tracker = self
+        conn_base = pool_cls.ConnectionCls
+
+        class Connection(conn_base):
+            def connect(self):
+                if tracker.aborted:
+                    raise ConnectionAbortedError("the export was cancelled")
+                super().connect()
+                tracker._track(self)
+
+        class Pool(pool_cls):
+            ConnectionCls = Connection
+
+        self._classes[pool_cls] = Pool
+        return Pool
+
+    def _track(self, conn) -> None:
+        with self._lock:
+            self._conns.add(conn)
+            aborted = self.aborted
+        if aborted:
+            _shutdown(conn)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            conns = list(self._conns)
+        for conn in conns:
+            _shutdown(conn)
+
+
+def _shutdown(conn) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, TLS or not
+    except (OSError, TypeError):
+        pass
+
+
+def _abortable(client, cancel: threading.Event) -> Callable[[], None]:
+    """Hook the abort of the client's requests to ``cancel`` (a ``Cancel``); returns the
+    unhook. A plain Event is only looked at between steps and upload blocks."""
+    session = getattr(client, "_session", None)
+    if not isinstance(cancel, Cancel) or session is None:
+        return lambda: None
+    abort = _Abort()
+    try:
+        abort.install(session)
+    except Exception:  # requests' internals moved: cancel between steps only
+        log.debug("cannot make export requests abortable", exc_info=True)
+        return lambda: None
+    return cancel.add_hook(abort.abort)
+
+
 def steps_bound(entity: Event | FileRecord) -> int:
     """Entity POSTs allowed in one conversation: full form, status, one per file, and room
     for cache misses and a few repeated requests per file."""
@@ -130,7 +263,7 @@ def run_round(archive, queue: ExportQueue, target: Target, password: str, *,
     """Send the target's queue. Call with the target's lock held (``Exporter`` does)."""
     tid = target.target_id
     res = RoundResult(tid)
-    cancel = cancel or threading.Event()
+    cancel = cancel if cancel is not None else Cancel()
     started = time.monotonic()
 
     def emit(kind: str, **kw) -> None:
@@ -153,83 +286,102 @@ def run_round(archive, queue: ExportQueue, target: Target, password: str, *,
 
     queue.reset_sending(tid)  # a crashed worker's claims (we hold the target's lock)
     with target.client(password) as client:
-        if resend:
-            try:
-                ids = client.resend_list()
-            except ImportClientError as exc:
-                res.resend_error = str(exc)
-                log.info("export to %s: no resend list: %s", target.name, exc)
-            else:
-                if ids:
-                    res.resent = queue.enqueue_ids(tid, ids, force=True, source="resend")
-                    emit(RESEND, done=res.resent,
-                         message=f"{target.name} asked for {len(ids)} entities again")
-        remaining = queue.pending(tid)
-        emit(ROUND_STARTED, remaining=remaining)
-        log.info("export to %s (%s): %d queued", target.name, target.url, remaining)
-        in_row = 0
-        done = 0
-        while True:
-            if cancel.is_set():
-                res.cancelled = True
-                break
-            if (should_continue is not None and not should_continue()) or (
-                    max_items is not None and done >= max_items):
-                res.stopped = True
-                break
-            item = queue.claim_next(tid)
-            if item is None:
-                break
-            emit(ITEM_STARTED, item=item, done=done, remaining=remaining)
-            entity = _load(archive, item)
-            if entity is None:
-                message = f"{item.kind} {item.entity_id} is no longer in the archive"
-                queue.fail(item, message)
-                result = SendResult(item.entity_id, item.kind, "failed", message)
-            else:
-                client.max_steps = steps_bound(entity)
-                result = client.send(
-                    entity, status_for=status_for, open_file=open_file,
-                    on_progress=_progress(emit, item), cancelled=cancel.is_set)
-            res.bytes_sent += result.bytes_sent
-            if result.ok:
-                queue.complete(item, result.bytes_sent)
-                res.complete += 1
-                in_row = 0
-            elif result.state == "cancelled":
-                queue.release(item, bytes_sent=result.bytes_sent)
-                res.requeued += 1
-                res.cancelled = True
-            elif result.target_problem:
-                queue.release(item, result.message, result.bytes_sent)
-                res.requeued += 1
-                res.error = result.message
-            elif entity is not None:
-                queue.fail(item, result.message, result.bytes_sent)
-                res.failed += 1
-                res.failures.append((item.kind, item.entity_id, result.message))
-                in_row += 1
-                log.info("export to %s: %s %s failed: %s", target.name, item.kind,
-                         item.entity_id, result.message)
-            else:
-                res.failed += 1
-                res.failures.append((item.kind, item.entity_id, result.message))
-            done += 1
-            if result.ok or (result.state == "failed" and not result.target_problem):
-                remaining -= 1  # out of line: exported, or marked failed
-            emit(ITEM_DONE, item=item, result=result, done=done, remaining=remaining)
-            if result.state == "cancelled" or res.error:
-                break
-            if in_row >= max_failures_in_row:
-                res.error = (f"{in_row} entities failed in a row at {target.name}; "
-                             f"the last: {result.message}")
-                break
+        unhook = _abortable(client, cancel)
+        try:
+            done = _send_all(archive, queue, target, client, res, cancel, emit, status_for,
+                             open_file, resend, should_continue, max_items, max_failures_in_row)
+        finally:
+            unhook()
     res.left = queue.pending(tid)
     res.seconds = time.monotonic() - started
     log.info("export to %s: %d complete, %d failed, %d left%s", target.name, res.complete,
              res.failed, res.left, f" ({res.error})" if res.error else "")
     emit(ROUND_DONE, round=res, done=done, remaining=res.left)
     return res
+
+
+def _send_all(archive, queue, target, client, res, cancel, emit, status_for, open_file,
+              resend, should_continue, max_items, max_failures_in_row) -> int:
+    """The round's loop; returns how many entities it finished, whatever the outcome."""
+    tid = target.target_id
+    if resend:
+        try:
+            ids = client.resend_list()
+        except ImportClientError as exc:
+            if not cancel.is_set():
+                res.resend_error = str(exc)
+                log.info("export to %s: no resend list: %s", target.name, exc)
+        else:
+            if ids:
+                res.resent = queue.enqueue_ids(tid, ids, force=True, source="resend")
+                emit(RESEND, done=res.resent,
+                     message=f"{target.name} asked for {len(ids)} entities again")
+    remaining = queue.pending(tid)
+    emit(ROUND_STARTED, remaining=remaining)
+    log.info("export to %s (%s): %d queued", target.name, target.url, remaining)
+    in_row = 0
+    done = 0
+    while True:
+        if cancel.is_set():
+            res.cancelled = True
+            break
+        if (should_continue is not None and not should_continue()) or (
+                max_items is not None and done >= max_items):
+            res.stopped = True
+            break
+        item = queue.claim_next(tid)
+        if item is None:
+            break
+        emit(ITEM_STARTED, item=item, done=done, remaining=remaining)
+        entity = _load(archive, item)
+        if entity is None:
+            message = f"{item.kind} {item.entity_id} is no longer in the archive"
+            queue.fail(item, message)
+            result = SendResult(item.entity_id, item.kind, "failed", message)
+        else:
+            client.max_steps = steps_bound(entity)
+            result = client.send(
+                entity, status_for=status_for, open_file=open_file,
+                on_progress=_progress(emit, item), cancelled=cancel.is_set)
+            if not result.ok and result.state != "cancelled" and cancel.is_set():
+                # the request was aborted by the cancel: not the target's fault
+                result = dataclasses.replace(
+                    result, state="cancelled", target_problem=False,
+                    message="cancelled before the importer said 'complete'")
+        res.bytes_sent += result.bytes_sent
+        if result.ok:
+            queue.complete(item, result.bytes_sent)
+            res.complete += 1
+            in_row = 0
+        elif result.state == "cancelled":
+            queue.release(item, bytes_sent=result.bytes_sent)
+            res.requeued += 1
+            res.cancelled = True
+        elif result.target_problem:
+            queue.release(item, result.message, result.bytes_sent)
+            res.requeued += 1
+            res.error = result.message
+        elif entity is not None:
+            queue.fail(item, result.message, result.bytes_sent)
+            res.failed += 1
+            res.failures.append((item.kind, item.entity_id, result.message))
+            in_row += 1
+            log.info("export to %s: %s %s failed: %s", target.name, item.kind,
+                     item.entity_id, result.message)
+        else:
+            res.failed += 1
+            res.failures.append((item.kind, item.entity_id, result.message))
+        done += 1
+        if result.ok or (result.state == "failed" and not result.target_problem):
+            remaining -= 1  # out of line: exported, or marked failed
+        emit(ITEM_DONE, item=item, result=result, done=done, remaining=remaining)
+        if result.state == "cancelled" or res.error:
+            break
+        if in_row >= max_failures_in_row:
+            res.error = (f"{in_row} entities failed in a row at {target.name}; "
+                         f"the last: {result.message}")
+            break
+    return done
 
 
 def _progress(emit, item: QueueItem):
@@ -249,7 +401,7 @@ class ExportJob:
 
     def __init__(self, exporter: Exporter, target_id: str, kwargs: dict):
         self.target_id = target_id
-        self.cancel_event = threading.Event()
+        self.cancel_event = Cancel()
         self.result: RoundResult | None = None
         self.error: BaseException | None = None
         self._exporter = exporter
@@ -276,12 +428,19 @@ class ExportJob:
         return not self._done.is_set()
 
     def cancel(self) -> None:
-        """Stop soon: the entity in flight is dropped, even mid-upload, and stays queued."""
+        """Stop now: the request in flight is aborted (even one waiting for the importer's
+        answer, even mid-upload) and its entity stays queued."""
         self.cancel_event.set()
 
     def wait(self, timeout: float | None = None) -> RoundResult | None:
         self._done.wait(timeout)
         return self.result
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job's thread to end; True if it has."""
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
 
 
 class Exporter:
@@ -333,7 +492,7 @@ class Exporter:
                 if password is None:
                     return RoundResult(target_id, left=self.queue.pending(target_id),
                                        error=f"no password is stored for target {target.name}")
-            cancel = cancel or threading.Event()
+            cancel = cancel if cancel is not None else Cancel()
             if throttle is None and bandwidth:
                 throttle = self.throttle_factory(bandwidth, cancel)
             return run_round(self.archive, self.queue, target, password, on_event=on_event,
@@ -374,10 +533,19 @@ class Exporter:
                 return ConnectionCheck(False, f"no password is stored for target {target.name}")
         return test_connection(target, password)
 
-    def close(self, timeout: float = 30) -> None:
-        """Cancel running jobs and wait for them (their entities stay queued)."""
+    def close(self, timeout: float = 30) -> bool:
+        """Cancel running jobs (their requests in flight are aborted, their entities stay
+        queued) and wait for their threads, all against one deadline ``timeout`` seconds
+        away. Returns True if every job has ended; if not, the archive must stay open."""
         jobs = self.jobs()
         for job in jobs:
             job.cancel()
+        deadline = time.monotonic() + timeout
+        stopped = True
         for job in jobs:
-            job.wait(timeout)
+            if not job.join(max(0.0, deadline - time.monotonic())):
+                stopped = False
+        if not stopped:
+            log.warning("export: %d rounds did not stop within %.0f s",
+                        sum(1 for j in jobs if j._thread.is_alive()), timeout)
+        return stopped

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from . import rules as R
 from .rules import Rule
-from .runner import EventCallback, ExportBusy, Exporter, RoundResult
+from .runner import Cancel, EventCallback, ExportBusy, Exporter, RoundResult
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ class Scheduler:
         self.on_event = on_event
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._cancel = threading.Event()
+        self._cancel = Cancel()  # set by stop(): cancels the round in flight
+        self._round: tuple[int, str, Cancel] | None = None  # (rule id, target id, cancel)
+        self._round_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ thread
@@ -109,19 +111,48 @@ class Scheduler:
         if self.running:
             return
         self._stop.clear()
-        self._cancel.clear()
+        self._cancel = Cancel()
         self._thread = threading.Thread(target=self._loop, name="meteorgui-export-scheduler",
                                         daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 30) -> None:
-        """Stop, cancelling a round in flight (its entity stays queued)."""
+    def stop(self, timeout: float = 30) -> bool:
+        """Stop, cancelling a round in flight (its request is aborted, its entity stays
+        queued), and wait up to ``timeout`` seconds for the thread. Returns True if it has
+        ended (or never ran); if not, the archive must stay open under it."""
         self._stop.set()
         self._cancel.set()
+        self.cancel_round()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(max(0.0, timeout))
+        if thread.is_alive():
+            log.warning("the export scheduler did not stop within %.0f s", timeout)
+            return False
+        self._thread = None
+        return True
+
+    def current_round(self) -> tuple[int, str] | None:
+        """(rule id, target id) of the round running now, if any."""
+        with self._round_lock:
+            return None if self._round is None else self._round[:2]
+
+    def cancel_round(self, *, target_id: str | None = None, rule_id: int | None = None) -> bool:
+        """Cancel the rule's round in flight (the user asked): its request is aborted, its
+        entity stays queued, and the rule runs again after its interval. With ``target_id``
+        or ``rule_id``, only a round of that target or rule. True if one was cancelled."""
+        with self._round_lock:
+            current = self._round
+        if current is None:
+            return False
+        rid, tid, cancel = current
+        if (target_id is not None and tid != target_id) or (rule_id is not None and
+                                                            rid != rule_id):
+            return False
+        cancel.set()
+        return True
 
     def wake(self) -> None:
         """Look at the rules now (after the GUI changed one, or for 'run now')."""
@@ -184,12 +215,25 @@ class Scheduler:
                 log.exception("an export rule listener failed")
         return updated
 
+    def _should_continue(self, rule: Rule) -> bool:
+        """Between entities: the rule's window is still open and the rule is still there
+        and enabled (one small query)."""
+        if not in_window(rule, self.clock(), self.tz):
+            return False
+        current = self.exporter.rules.get(rule.rule_id)
+        return current is not None and current.enabled
+
     def run_rule(self, rule: Rule) -> Rule:
         """Queue the rule's search and run a round for its target, now."""
         started = self.clock()
         self._record(rule, state=R.RUNNING, last_run_at=_ms(started))
         result: RoundResult | None = None
         error = ""
+        cancel = Cancel()
+        stopping = self._cancel
+        unhook = stopping.add_hook(cancel.set)  # stop() cancels this round too
+        with self._round_lock:
+            self._round = (rule.rule_id, rule.target_id, cancel)
         try:
             if self.exporter.targets.get(rule.target_id) is None:
                 raise LookupError("its export target no longer exists")
@@ -197,18 +241,32 @@ class Scheduler:
                                                   now_ms=_ms(started),
                                                   source=f"rule:{rule.rule_id}")
             result = self.exporter.export(
-                rule.target_id, on_event=self.on_event, cancel=self._cancel,
+                rule.target_id, on_event=self.on_event, cancel=cancel,
                 bandwidth=rule.bandwidth,
-                should_continue=lambda: in_window(rule, self.clock(), self.tz))
+                should_continue=lambda: self._should_continue(rule))
         except ExportBusy:
             return self._record(rule, state=R.WAITING,
                                 next_attempt_at=_ms(self.clock() + BUSY_RETRY))
         except Exception as exc:  # a broken search, a target gone: visible, and retried
             error = str(exc) or type(exc).__name__
+        finally:
+            unhook()
+            with self._round_lock:
+                self._round = None
         now = self.clock()
+        current = self.exporter.rules.get(rule.rule_id)
+        if current is None:  # removed while it ran: nothing to record
+            return rule
+        if not current.enabled:
+            # Disabled while it ran: the round stopped after the entity in flight.
+            return self._record(rule, state=R.DISABLED, next_attempt_at=None)
         if result is not None and result.cancelled:
-            # The scheduler is stopping: not the rule's failure; due again at the next start.
-            return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now))
+            if stopping.is_set():
+                # The scheduler is stopping: not the rule's failure; due at the next start.
+                return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now))
+            # The user cancelled this round: not a failure either; due after its interval.
+            return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now +
+                                                                           rule.interval_s))
         if result is not None and not error:
             if result.error:
                 error = result.error

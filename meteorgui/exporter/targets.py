@@ -47,7 +47,18 @@ class Target:
     def secret_key(self) -> str:
         return f"target:{self.target_id}"
 
+    def check_ca_bundle(self) -> None:
+        """Raise TargetError if the target names a CA bundle that is gone or unreadable
+        (deleted or moved after the target was saved)."""
+        if self.ca_bundle is not None and not _readable_file(self.ca_bundle):
+            raise TargetError(
+                f"the CA bundle {self.ca_bundle} of target {self.name!r} is missing or "
+                "cannot be read; choose it again in the target's settings")
+
     def client(self, password: str, **kw) -> ImportClient:
+        # A missing CA bundle is not refused here (run_round builds the client outside
+        # any try): every request then fails as a target problem naming the bundle.
+        # Call check_ca_bundle() first to learn of it up front.
         return ImportClient(self.url, self.user, password, verify=self.verify,
                             timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), **kw)
 
@@ -61,12 +72,26 @@ class ConnectionCheck:
 
 def check_url(url: str) -> str:
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. "http://[::1/import": Invalid IPv6 URL
+        raise TargetError(f"not a valid import URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise TargetError(f"not an http(s) import URL: {url!r} (e.g. https://host/import)")
+    try:
+        port = parts.port  # ValueError for "abc" or a number outside 0-65535
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise TargetError(f"the port in {url!r} is not a number from 1 to 65535")
     if parts.username or parts.password:
         raise TargetError("put the user and password in their own fields, not in the URL")
     return url.rstrip("/")
+
+
+def _readable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.R_OK)
 
 
 def _check_fields(name: str, user: str, ca_bundle: str | None, timeout: float) -> None:
@@ -213,6 +238,10 @@ def test_connection(target: Target, password: str, *,
     Blocks for up to a few seconds: call it from a worker thread.
     """
     limit = timeout if timeout is not None else min(target.timeout, 20.0)
+    try:
+        target.check_ca_bundle()
+    except TargetError as exc:
+        return ConnectionCheck(False, str(exc))
     try:
         with ImportClient(target.url, target.user, password, verify=target.verify,
                           timeout=(min(CONNECT_TIMEOUT, limit), limit)) as client:

@@ -30,6 +30,11 @@ class Throttle:
         self._last = clock()
         self.slept = 0.0  # total seconds of sleep asked for
         self.consumed = 0
+        # Reads through a ThrottledFile take at most this many bytes: about a second's
+        # worth (never more than the burst), so each sleep is short and bytes reach the
+        # wire often. Sleeping for a whole 1 MiB block at 1 kB/s would leave the
+        # connection silent for ~17 minutes, past an importer's idle timeout.
+        self.block = max(256, int(min(self.burst, self.rate)))
 
     def consume(self, n: int) -> float:
         """Spend ``n`` bytes; sleeps as long as the cap needs. Returns the sleep asked for."""
@@ -53,7 +58,16 @@ class ThrottledFile:
         self._raw = raw
         self._throttle = throttle
 
+    @property
+    def block(self) -> int:
+        """The most one read returns; ImportClient also sends the upload in blocks this
+        size, so that the importer sees bytes arrive about every second."""
+        return self._throttle.block
+
     def read(self, n: int = -1) -> bytes:
+        block = self._throttle.block
+        if n is None or n < 0 or n > block:
+            n = block
         data = self._raw.read(n)
         if data:
             self._throttle.consume(len(data))

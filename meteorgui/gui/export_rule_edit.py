@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -130,7 +132,8 @@ class RuleEditDialog(QDialog):
             sel = self.selection()
             window = RS.parse_window(self.window.text().strip() or None)
         except ValueError as exc:
-            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{exc}</span>")
+            self.message.setText(
+                f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>")
             return
         if self.target.currentData() is None:
             self.message.setText(f"<span style='color:{ERROR_COLOUR}'>Add an export target "
@@ -153,7 +156,7 @@ class RuleEditDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{exc}</span>")
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>")
 
     def _saved(self, rule: Rule) -> None:
         self.saved = rule

@@ -184,6 +184,7 @@ class ExportService(QObject):
         self._jobs: dict[str, R.ExportJob] = {}
         self._rounds: set[str] = set()  # targets with a round in flight (any source)
         self._closed = False
+        self._stopped = True  # shutdown() ended every export thread
         self._last_bytes: dict[str, float] = {}
         self._exported: dict[str, list[str]] = {}
         self._exported_timer = QTimer(self, singleShot=True, interval=0)
@@ -280,11 +281,13 @@ class ExportService(QObject):
         self.jobFinished.emit(target_id, job.result if job.error is None else job.error)
 
     def cancel(self, target_id: str) -> bool:
+        """Stop the target's round, manual or a rule's: the request in flight is aborted and
+        what was not sent stays queued (a rule runs again after its interval)."""
         job = self._jobs.get(target_id)
-        if job is None:
-            return False
-        job.cancel()
-        return True
+        if job is not None:
+            job.cancel()
+            return True
+        return self.scheduler.cancel_round(target_id=target_id)
 
     # ------------------------------------------------------------------ queue and data
 
@@ -339,16 +342,25 @@ class ExportService(QObject):
 
     # ------------------------------------------------------------------ closing
 
-    def shutdown(self) -> None:
-        """The scheduler first (it may be mid-round), then the manual rounds: their entities
-        stay queued for the next start."""
+    def shutdown(self, timeout: float = 30) -> bool:
+        """Stop the scheduler (cancelling its round) and the manual rounds, aborting their
+        requests in flight, and wait for their threads against one deadline: their entities
+        stay queued for the next start. Returns True if every export thread has ended; if
+        not, the archive must not be closed under them."""
         if self._closed:
-            return
+            return self._stopped
         self._closed = True
         self._exported_timer.stop()
-        self.scheduler.stop()
-        self.exporter.close()
+        deadline = time.monotonic() + timeout
+        for job in list(self._jobs.values()):  # cancel everything first, then wait
+            job.cancel()
+        stopped = self.scheduler.stop(timeout)
+        stopped = self.exporter.close(max(0.0, deadline - time.monotonic())) and stopped
         self._jobs.clear()
+        self._stopped = stopped
+        if not stopped:
+            log.error("export: rounds still running after %.0f s", timeout)
+        return stopped
 
 
 def install(ctx, window):

@@ -287,11 +287,11 @@ class ExportProgressView(QWidget):
         else:
             self.state.setText(f"Nothing waiting for {_html(name)}")
         self.resume_button.setEnabled(bool(tid) and not running and pending > 0)
-        self.cancel_button.setEnabled(manual)
+        self.cancel_button.setEnabled(running)
         self.cancel_button.setToolTip(
             "Stop this export; what was not sent stays queued" if manual or not running else
-            "A scheduled rule is sending: it stops when its time window closes "
-            "(disable the rule to keep it from starting again)")
+            "Stop the scheduled rule's round; what was not sent stays queued and the rule "
+            "runs again after its interval (disable the rule to keep it from starting again)")
         self.retry_button.setEnabled(failed > 0 or any(
             e.state == FAILED for e in self.model.entries()))
         left = self._leftovers.get(tid) if tid is not None else None

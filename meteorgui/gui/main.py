@@ -113,14 +113,29 @@ def build(data_dir: Path, settings: Settings, *, demo: bool = False,
 
 
 def close(ctx: GuiContext) -> None:
-    """Orderly shutdown: importer stopped, workers drained, bridge detached, archive closed."""
+    """Orderly shutdown: importer stopped, export rounds stopped, workers drained, bridge
+    detached, archive closed (unless an export thread is still using it)."""
     ctx.core.stop_importer()
-    for service in ctx.services.values():
+    exports_stopped = True
+    export = ctx.services.get("export")
+    if export is not None:  # first: its rounds write to the archive from their own threads
+        try:
+            exports_stopped = export.shutdown() is not False
+        except Exception:
+            log.exception("stopping the exports failed")
+            exports_stopped = False
+    for name, service in ctx.services.items():
+        if name == "export":
+            continue
         stop = getattr(service, "shutdown", None)
         if stop is not None:
             stop()
     ctx.tasks.shutdown(wait=True)
     ctx.bridge.close()
+    if not exports_stopped:
+        log.error("export rounds did not stop: the archive is left open under them; their "
+                  "entities are sent again at the next start")
+        return
     ctx.core.close()
 
 
