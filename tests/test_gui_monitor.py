@@ -207,7 +207,7 @@ def test_camera_health_shows_last_heard_and_warns_of_silence(gui, push, mon, qtb
     night = make_night(11, events=2, timelapse=2)
     assert push(night).ok
     qtbot.waitUntil(lambda: health.model.rowCount() == 2)
-    cams = health.model.cameras()
+    cams = health.model.items()
     assert {h.camera_id for h in cams} == set(night.cameras)
     heard = [health.model.index(r, 1).data() for r in range(2)]
     assert heard == ["just now", "just now"]
@@ -240,8 +240,8 @@ def test_camera_health_refreshes_after_conversations(gui, mon, node, qtbot):
     for _ in range(3):
         assert node.send(bad)["state"] == "failed"
     qtbot.waitUntil(lambda: mon.health.model.rowCount() == 1
-                    and mon.health.model.camera(0).failing, timeout=10_000)
-    h = mon.health.model.camera(0)
+                    and mon.health.model.item(0).failing, timeout=10_000)
+    h = mon.health.model.item(0)
     assert h.label == f"Back garden ({st.camera_id})"
     assert mon.health.model.index(0, 0).data() == "Back garden"
     assert mon.health.model.index(0, 4).data() == "3"

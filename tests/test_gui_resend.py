@@ -78,7 +78,7 @@ def test_the_resend_flow_end_to_end(gui, node, mon, qtbot):
     assert dlg.resend_all.isEnabled()
     qtbot.mouseClick(dlg.resend_all, Qt.MouseButton.LeftButton)
     resend: ResendDialog = dlg.resend_dialog
-    assert resend.entity_ids == [c.file.file_id for c in dlg.model.checks()]
+    assert resend.entity_ids == [c.file.file_id for c in dlg.model.items()]
     assert "quarantine folder" in resend.explanation.text()
     assert "nothing is deleted" in resend.explanation.text()
     with qtbot.waitSignal(resend.requested, timeout=10_000) as blocker:

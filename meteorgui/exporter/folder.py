@@ -213,53 +213,50 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
             manifest.write(json.dumps({"format": FORMAT, "version": VERSION,
                                        "generator": f"meteorgui {__version__}",
                                        "exported_at": int(time.time() * 1000)})[:-1])
-            manifest.write(',"events":[')
-            events = [i for k, i in wanted if k == "event"]
-            files = [i for k, i in wanted if k == "file"]
             total, done = len(wanted), 0
-            written = 0  # entries in the current manifest list: the comma depends on it
-            for event_id in events:
-                if cancelled():
-                    result.cancelled = True
-                    return
-                event = archive.get_event(event_id)
-                if event is None:  # deleted since the list was made
-                    result.problems.append((event_id, "the event is no longer in the archive"))
+
+            def write_list(name: str, ids: list[str], load, entry, gone: str) -> bool:
+                """One list of the manifest; False if cancelled. Vanished ids are problems."""
+                nonlocal done
+                manifest.write(f',"{name}":[')
+                written = 0  # the comma depends on what was written, not on the position
+                for ident in ids:
+                    if cancelled():
+                        result.cancelled = True
+                        return False
+                    item = load(ident)
                     done += 1
-                    continue
-                paths = [_copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
-                               f"{safe_name(f.file_name, f.file_id)}{_suffix(f)}", result,
-                               missing) for i, f in enumerate(event.files)]
-                statuses.add(event.status_id)
-                manifest.write(("," if written else "")
-                               + dumps({"event": event.to_dict(), "paths": paths}))
-                written += 1
+                    if item is None:  # deleted since the list was made
+                        result.problems.append((ident, gone))
+                        continue
+                    statuses.add(item.status_id)
+                    manifest.write(("," if written else "") + dumps(entry(item)))
+                    written += 1
+                    if on_progress is not None:
+                        on_progress(done, total)
+                manifest.write("]")
+                return True
+
+            def event_entry(event):
                 result.events += 1
-                done += 1
-                if on_progress is not None:
-                    on_progress(done, total)
-            manifest.write('],"files":[')
-            written = 0
-            for file_id in files:
-                if cancelled():
-                    result.cancelled = True
-                    return
-                record = archive.get_file(file_id)
-                if record is None:  # deleted since the list was made
-                    result.problems.append((file_id, "the file is no longer in the archive"))
-                    done += 1
-                    continue
-                path = _copy(archive, sink, record, f"files/{record.file_id}-"
-                             f"{safe_name(record.file_name, 'file')}{_suffix(record)}", result,
-                             missing)
-                statuses.add(record.status_id)
-                manifest.write(("," if written else "") + dumps({"file": record.to_dict(),
-                                                                 "path": path}))
-                written += 1
-                done += 1
-                if on_progress is not None:
-                    on_progress(done, total)
-            manifest.write('],"statuses":[')
+                return {"event": event.to_dict(), "paths": [
+                    _copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
+                          f"{safe_name(f.file_name, f.file_id)}{_suffix(f)}", result, missing)
+                    for i, f in enumerate(event.files)]}
+
+            def file_entry(record):
+                return {"file": record.to_dict(), "path": _copy(
+                    archive, sink, record, f"files/{record.file_id}-"
+                    f"{safe_name(record.file_name, 'file')}{_suffix(record)}", result, missing)}
+
+            if not write_list("events", [i for k, i in wanted if k == "event"],
+                              archive.get_event, event_entry,
+                              "the event is no longer in the archive"):
+                return
+            if not write_list("files", [i for k, i in wanted if k == "file"], archive.get_file,
+                              file_entry, "the file is no longer in the archive"):
+                return
+            manifest.write(',"statuses":[')
             manifest.write(",".join(dumps(s.to_dict()) for s in
                                     (archive.get_status(i) for i in sorted(statuses))
                                     if s is not None))

@@ -14,12 +14,13 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from ..exporter import runner as R
 from ..exporter.queue import QueueItem
 from .export_service import EntityInfo
+from .tablemodel import RowsModel
 
 _ROOT = QModelIndex()
 MAX_ROWS = 2000
@@ -100,7 +101,9 @@ class Entry:
         return ""
 
 
-class ProgressModel(QAbstractTableModel):
+class ProgressModel(RowsModel):
+    columns = COLUMNS
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.target_id: str | None = None
@@ -110,24 +113,6 @@ class ProgressModel(QAbstractTableModel):
         self._by_id: dict[str, Entry] = {}
 
     # ------------------------------------------------------------------ Qt model
-
-    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def flags(self, index: QModelIndex):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

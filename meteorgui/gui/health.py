@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ..archive import stats
 from ..archive.stats import CameraHealth
 from .importlog import now_ms
-from .tablemodel import ColumnsModel
+from .tablemodel import RowsModel
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def status_text(h: CameraHealth) -> str:
     return "OK" if h.dark_since is not None else "OK (daylight)"
 
 
-class HealthModel(ColumnsModel):
+class HealthModel(RowsModel):
     """One row per camera, updated in place when its figures change."""
 
     columns = COLUMNS
@@ -82,7 +82,6 @@ class HealthModel(ColumnsModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._rows: list[CameraHealth] = []
         self.now = now_ms()
 
     def update(self, health: list[CameraHealth], now: int) -> None:
@@ -106,22 +105,11 @@ class HealthModel(ColumnsModel):
                 self._rows[row] = h
                 self.row_changed(row)
 
-    def camera(self, row: int) -> CameraHealth:
-        return self._rows[row]
-
-    def cameras(self) -> list[CameraHealth]:
-        return list(self._rows)
-
-    def row_count(self) -> int:
-        return len(self._rows)
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.parent().isValid():
+        h: CameraHealth | None = self.item_at(index)
+        if h is None:
             return None
-        row, col = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= col < len(COLUMNS)):
-            return None
-        h = self._rows[row]
+        col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (h.inst_name or h.camera_id, ago(h.last_heard, self.now),
                     str(h.events_tonight), str(h.stills_tonight), str(h.failures_tonight),

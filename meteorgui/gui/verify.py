@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..archive import FileCheck
 from .importlog import human_size
-from .tablemodel import ColumnsModel
+from .tablemodel import RowsModel
 from .tasks import Token
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,10 @@ class RunningChecks:
             token.cancel()
 
 
-class ProblemModel(ColumnsModel):
+class ProblemModel(RowsModel):
     """Damaged and missing files, appended as the check finds them."""
 
     columns = COLUMNS
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._rows: list[FileCheck] = []
 
     def append(self, checks: list[FileCheck]) -> None:
         if not checks:
@@ -77,22 +73,11 @@ class ProblemModel(ColumnsModel):
             self._rows.clear()
             self.endRemoveRows()
 
-    def check(self, row: int) -> FileCheck:
-        return self._rows[row]
-
-    def checks(self) -> list[FileCheck]:
-        return list(self._rows)
-
-    def row_count(self) -> int:
-        return len(self._rows)
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.parent().isValid():
+        c: FileCheck | None = self.item_at(index)
+        if c is None:
             return None
-        row, col = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= col < len(COLUMNS)):
-            return None
-        c = self._rows[row]
+        col = index.column()
         f = c.file
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
@@ -268,7 +253,7 @@ class VerifyDialog(QDialog):
             return
         self.token = None
         self.outcome = outcome
-        shown = {c.file.file_id for c in self.model.checks()}
+        shown = {c.file.file_id for c in self.model.items()}
         self.model.append([c for c in outcome.problems if c.file.file_id not in shown])
         damaged = sum(c.state == "damaged" for c in outcome.problems)
         missing = sum(c.state == "missing" for c in outcome.problems)
@@ -316,9 +301,9 @@ class VerifyDialog(QDialog):
         """Open the ResendDialog for the selected (or all) damaged and missing files."""
         if selected_only:
             rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-            ids = [self.model.check(r).file.file_id for r in rows]
+            ids = [self.model.item(r).file.file_id for r in rows]
         else:
-            ids = [c.file.file_id for c in self.model.checks()]
+            ids = [c.file.file_id for c in self.model.items()]
         if not ids:
             return None
         from .resend import ResendDialog
