@@ -55,6 +55,72 @@ def _row(r) -> Conversation:
     return Conversation(*r[:11], bool(r[11]), r[12])
 
 
+class _Run:
+    """Consecutive steps about one conversation, folded into one update."""
+
+    def __init__(self, key: tuple[str, str], kind: str, fresh: bool):
+        self.key = key
+        self.kind = kind
+        # After a final step about the same entity in this batch: a new conversation.
+        self.fresh = fresh
+        self.steps: list[tuple[int, str, str | None]] = []
+        self.bytes = 0
+        self.attempts: int | None = None
+        self.message: str | None = None
+        self.remote_addr: str | None = None
+        self.camera_id: str | None = None
+        self.final = False
+        self.conv_id: int | None = None
+
+    def add(self, e: dict) -> None:
+        t = e.get("at")
+        self.steps.append((int(time.time() * 1000) if t is None else t, e["state"],
+                           e.get("detail")))
+        self.bytes += e.get("bytes_added", 0)
+        # As in one UPDATE per step: the latest value given wins, camera_id the first.
+        if e.get("attempts") is not None:
+            self.attempts = e["attempts"]
+        if e.get("message") is not None:
+            self.message = e["message"]
+        if e.get("remote_addr") is not None:
+            self.remote_addr = e["remote_addr"]
+        if self.camera_id is None:
+            self.camera_id = e.get("camera_id")
+        self.final = e["state"] in FINAL_STATES
+
+    def write(self, conn) -> None:
+        user, entity_id = self.key
+        first_at = self.steps[0][0]
+        last_at, state, _ = self.steps[-1]
+        row = None if self.fresh else conn.execute(
+            "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
+            " ORDER BY id DESC LIMIT 1",
+            (user, entity_id),
+        ).fetchone()
+        if row is None:
+            self.conv_id = conn.execute(
+                "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
+                " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (user, self.remote_addr, self.kind, entity_id, self.camera_id, state,
+                 first_at, first_at),
+            ).lastrowid
+        else:
+            self.conv_id = row[0]
+        conn.execute(
+            "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
+            " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
+            " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
+            " WHERE id = ?",
+            (state, last_at, self.bytes, self.attempts, int(self.final), self.message,
+             self.remote_addr, self.camera_id, self.conv_id),
+        )
+        conn.executemany(
+            "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
+            " VALUES (?, ?, ?, ?)",
+            [(self.conv_id, *step) for step in self.steps],
+        )
+
+
 class Conversations:
     def __init__(self, db: Database):
         self._db = db
@@ -63,61 +129,36 @@ class Conversations:
         """Add a step to the open conversation about this entity, opening one if needed.
 
         Arguments: user, kind, entity_id, state, and optionally camera_id,
-        remote_addr, detail, bytes_added, attempts, message.
+        remote_addr, detail, bytes_added, attempts, message, at (ms).
         """
         return self.record_many([entry])[0]
 
     def record_many(self, entries: list[dict]) -> list[Conversation]:
-        """Record several steps in one transaction; returns each updated conversation."""
-        with self._db.write(durable=False) as conn:
-            return [self._record(conn, **e) for e in entries]
+        """Record several steps in one transaction; returns each conversation they touched.
 
-    @staticmethod
-    def _record(
-        conn,
-        *,
-        user: str,
-        kind: str,
-        entity_id: str,
-        state: str,
-        camera_id: str | None = None,
-        remote_addr: str | None = None,
-        detail: str | None = None,
-        bytes_added: int = 0,
-        attempts: int | None = None,
-        message: str | None = None,
-        at: int | None = None,
-    ) -> Conversation:
-        t = at if at is not None else int(time.time() * 1000)
-        final = state in FINAL_STATES
-        row = conn.execute(
-            "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
-            " ORDER BY id DESC LIMIT 1",
-            (user, entity_id),
-        ).fetchone()
-        if row is None:
-            conv_id = conn.execute(
-                "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
-                " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (user, remote_addr, kind, entity_id, camera_id, state, t, t),
-            ).lastrowid
-        else:
-            conv_id = row[0]
-        conn.execute(
-            "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
-            " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
-            " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
-            " WHERE id = ?",
-            (state, t, bytes_added, attempts, int(final), message, remote_addr, camera_id,
-             conv_id),
-        )
-        conn.execute(
-            "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
-            " VALUES (?, ?, ?, ?)",
-            (conv_id, t, state, detail),
-        )
-        return _row(conn.execute(f"SELECT {_COLS} FROM conversations WHERE id = ?",
-                                 (conv_id,)).fetchone())
+        Steps about the same conversation are folded into one update (the same
+        result as recording them one by one, in far fewer statements); every
+        step is kept in ``conversation_steps``. Each touched conversation is
+        returned once, in its final state, in the order it was first touched.
+        """
+        runs: list[_Run] = []
+        closed: set[tuple[str, str]] = set()
+        current: dict[tuple[str, str], _Run] = {}
+        for e in entries:
+            key = (e["user"], e["entity_id"])
+            run = current.get(key)
+            if run is None:
+                run = current[key] = _Run(key, e["kind"], fresh=key in closed)
+                runs.append(run)
+            run.add(e)
+            if run.final:  # the next step about this entity opens a new conversation
+                del current[key]
+                closed.add(key)
+        with self._db.write(durable=False) as conn:
+            for run in runs:
+                run.write(conn)
+            return [_row(conn.execute(f"SELECT {_COLS} FROM conversations WHERE id = ?",
+                                      (run.conv_id,)).fetchone()) for run in runs]
 
     def get(self, conv_id: int) -> Conversation | None:
         r = self._db.read().execute(

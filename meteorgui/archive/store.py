@@ -17,6 +17,7 @@ absent (its temporary file is swept at the next start).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -39,19 +40,21 @@ class TooLarge(Exception):
     """More bytes arrived than the file record announced."""
 
 
-def _ensure_dir(path: Path, root: Path) -> None:
+def _ensure_dir(path: str, root: str) -> None:
     """Create a shard folder durably: each folder created is fsynced into its parent."""
-    if path.is_dir():
+    if os.path.isdir(path):
         return
-    _ensure_dir(path.parent, root) if path.parent != root else None
+    parent = os.path.dirname(path)
+    if parent != root:
+        _ensure_dir(parent, root)
     try:
-        path.mkdir()
+        os.mkdir(path)
     except FileExistsError:
         return
-    _fsync_dir(path.parent)
+    _fsync_dir(parent)
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str | Path) -> None:
     if os.name != "posix":
         return
     fd = os.open(path, os.O_RDONLY)
@@ -79,7 +82,7 @@ class StoreWriter:
         name = os.path.join(store.tmp_dir_s, f"{file_id}.{secrets.token_hex(8)}.part")
         fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
                      | getattr(os, "O_CLOEXEC", 0), 0o600)
-        self._tmp = Path(name)
+        self._tmp = name
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
         self.finished = False
@@ -134,7 +137,7 @@ class StoreWriter:
         if self.digest != self.md5:
             self._discard()
             return False
-        self._store._make_durable(self._fh, self._tmp, self._store.path(self.file_id, self.md5))
+        self._store._make_durable(self._fh, self._tmp, self.file_id, self.md5)
         return True
 
     def abort(self) -> None:
@@ -147,7 +150,8 @@ class StoreWriter:
 
     def _discard(self) -> None:
         self._fh.close()
-        self._tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
 
 
 class FileStore:
@@ -159,36 +163,52 @@ class FileStore:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
-        self._inflight: dict[Path, Future] = {}
+        # "<file_id>.<md5>" -> its background write, until it is done
+        self._inflight: dict[str, Future] = {}
+        self._shards: set[str] = set()  # shard folders known to exist
         self._lock = threading.Lock()
         self._closed = False
 
     # ------------------------------------------------------------------ durability
 
-    def _make_durable(self, fh, tmp: Path, final: Path) -> None:
+    def _shard(self, file_id: str) -> str:
+        return os.path.join(self.root_s, file_id[0:2], file_id[2:4])
+
+    def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> None:
+        name = f"{file_id}.{md5}"
+        shard = self._shard(file_id)
+
         def job() -> None:
             try:
                 os.fsync(fh.fileno())
                 fh.close()
-                _ensure_dir(final.parent, self.root)
-                os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                if shard not in self._shards:
+                    _ensure_dir(shard, self.root_s)
+                    self._shards.add(shard)
+                try:
+                    os.replace(tmp, os.path.join(shard, name))
+                except FileNotFoundError:  # the folder was removed behind our back
+                    self._shards.discard(shard)
+                    _ensure_dir(shard, self.root_s)
+                    os.replace(tmp, os.path.join(shard, name))
+                _fsync_dir(shard)
             except BaseException:
                 fh.close()
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
                 raise
 
         with self._lock:
             if self._closed:
                 raise RuntimeError("the file store is closed")
             future = self._pool.submit(job)
-            self._inflight[final] = future
-        future.add_done_callback(lambda f: self._forget(final, f))
+            self._inflight[name] = future
+        future.add_done_callback(lambda f: self._forget(name, f))
 
-    def _forget(self, final: Path, future: Future) -> None:
+    def _forget(self, name: str, future: Future) -> None:
         with self._lock:
-            if self._inflight.get(final) is future:
-                del self._inflight[final]
+            if self._inflight.get(name) is future:
+                del self._inflight[name]
 
     def writeback(self, fd: int) -> None:
         """Start writing a file's dirty pages to disk without waiting for it."""
@@ -210,19 +230,19 @@ class FileStore:
         """
         files = list(files)
         with self._lock:
-            pending = [f for f in (self._inflight.get(self.path(fid, md5)) for fid, md5 in files)
+            pending = [f for f in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
                        if f is not None]
         if pending:
             wait_futures(pending, timeout=timeout)
         return [fid for fid, md5 in files if not self._durable(fid, md5)]
 
     def _durable(self, file_id: str, md5: str) -> bool:
+        name = f"{file_id}.{md5}"
         with self._lock:
-            future = self._inflight.get(self.path(file_id, md5))
+            future = self._inflight.get(name)
         if future is not None:  # still being written: not durable yet
             return False
-        return os.path.isfile(os.path.join(self.root_s, file_id[0:2], file_id[2:4],
-                                           f"{file_id}.{md5}"))
+        return os.path.isfile(os.path.join(self._shard(file_id), name))
 
     def close(self) -> None:
         """Finish making every kept file durable."""
@@ -235,13 +255,12 @@ class FileStore:
 
     def has(self, file_id: str, md5: str) -> bool:
         """Verified bytes are here (durable, or on their way to disk)."""
-        p = self.path(file_id, md5)
+        name = f"{file_id}.{md5}"
         with self._lock:
-            future = self._inflight.get(p)
+            future = self._inflight.get(name)
         if future is not None and (not future.done() or future.exception() is None):
             return True
-        return os.path.isfile(os.path.join(self.root_s, file_id[0:2], file_id[2:4],
-                                           f"{file_id}.{md5}"))
+        return os.path.isfile(os.path.join(self._shard(file_id), name))
 
     def writer(self, file_id: str, md5: str, limit: int | None = None) -> StoreWriter:
         return StoreWriter(self, file_id, md5, limit)

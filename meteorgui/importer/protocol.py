@@ -242,10 +242,10 @@ class Importer:
                 return self._ask_status(s, remote, entity, status_id)
         with s.lock:
             received = set(s.received)
-        missing = [f for f in files
-                   if (f.file_id, f.md5) not in received and not self.archive.has_bytes(f)]
-        if missing:
-            return self._ask_bytes(s, remote, entity, missing[0])
+        missing = next((f for f in files if (f.file_id, f.md5) not in received
+                        and not self.archive.has_bytes(f)), None)
+        if missing is not None:
+            return self._ask_bytes(s, remote, entity, missing)
         # Nothing is committed before its files are on disk under their final names.
         unsettled = self.archive.store.settle((f.file_id, f.md5) for f in files)
         if unsettled:
