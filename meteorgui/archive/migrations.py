@@ -316,6 +316,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX files_received ON files(received_at);
         """,
     ),
+    (
+        5,
+        "drop_unused_indexes",
+        """
+        -- No query reads these (browsing sorts on event_summary; nothing filters files by
+        -- semantic type), yet every event commit rewrote a page of them per meta item and
+        -- per file: about a third of the pages each commit writes and syncs.
+        DROP INDEX IF EXISTS meta_key_num;
+        DROP INDEX IF EXISTS files_semantic_time;
+        """,
+    ),
 ]
 
 

@@ -85,7 +85,7 @@ class HealthModel(RowsModel):
         self.now = now_ms()
 
     def update(self, health: list[CameraHealth], now: int) -> None:
-        self.now = now
+        old_now, self.now = self.now, now
         by_id = {h.camera_id: h for h in health}
         for row in reversed(range(len(self._rows))):
             if self._rows[row].camera_id not in by_id:
@@ -101,9 +101,23 @@ class HealthModel(RowsModel):
                 self._rows.append(h)
                 self.endInsertRows()
             else:
-                # Relative times change even when the figures do not.
+                old = self._rows[row]
                 self._rows[row] = h
-                self.row_changed(row)
+                # Relative times change even when the figures do not; an unchanged row is
+                # not announced (each announcement re-measures the table's columns).
+                if old != h or ago(old.last_heard, old_now) != ago(h.last_heard, now):
+                    self.row_changed(row)
+
+    def shape(self) -> tuple:
+        """The row count and the longest text of each column: what the sizes depend on."""
+        texts = [self.texts(h) for h in self._rows]
+        return (len(texts), *(max((len(t[c]) for t in texts), default=0)
+                              for c in range(len(self.columns))))
+
+    def texts(self, h: CameraHealth) -> tuple[str, ...]:
+        return (h.inst_name or h.camera_id, ago(h.last_heard, self.now),
+                str(h.events_tonight), str(h.stills_tonight), str(h.failures_tonight),
+                status_text(h))
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         h: CameraHealth | None = self.item_at(index)
@@ -111,9 +125,7 @@ class HealthModel(RowsModel):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (h.inst_name or h.camera_id, ago(h.last_heard, self.now),
-                    str(h.events_tonight), str(h.stills_tonight), str(h.failures_tonight),
-                    status_text(h))[col]
+            return self.texts(h)[col]
         if role == SubtitleRole and col == COL_CAMERA:
             return h.camera_id if h.inst_name else ""
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -225,6 +237,7 @@ class HealthPanel(QWidget):
         self._closed = False
         self._busy = False
         self._again = False
+        self._shape: tuple = ()
         self.warnings: list[str] = []
 
         self.model = HealthModel(self)
@@ -236,9 +249,9 @@ class HealthPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.setWordWrap(False)
         self.view.setAlternatingRowColors(False)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the contents when their widths change (_fit), not on every update:
+        # automatic resizing re-measures every cell each time any row changes.
         hh = self.view.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
         hh.setMinimumSectionSize(40)
         hh.setSectionResizeMode(COL_CAMERA, QHeaderView.ResizeMode.Interactive)
@@ -291,6 +304,17 @@ class HealthPanel(QWidget):
 
         self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
 
+    def _fit(self) -> None:
+        """Size rows and columns to their contents when the widest text changes."""
+        shape = self.model.shape()
+        if shape == self._shape:
+            return
+        self._shape = shape
+        self.view.resizeRowsToContents()
+        for col in range(len(COLUMNS) - 1):  # the last one stretches
+            if col != COL_CAMERA:
+                self.view.resizeColumnToContents(col)
+
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
         if not self._closed:
@@ -301,6 +325,7 @@ class HealthPanel(QWidget):
         if self._closed:
             return
         self.model.update(health, now)
+        self._fit()
         start = datetime.fromtimestamp(
             stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000)
         self.caption.setText(f"tonight = since {start:%a %H:%M}; warning after "
@@ -309,9 +334,10 @@ class HealthPanel(QWidget):
         if warnings:
             error = any(h.level == "error" for h in health)
             fg, bg = (LEVELS["error"] if error else LEVELS["warning"])
-            self.banner.setStyleSheet(
-                f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
-                " border-radius: 4px; padding: 4px 8px; font-weight: bold; }")
+            sheet = (f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
+                     " border-radius: 4px; padding: 4px 8px; font-weight: bold; }")
+            if sheet != self.banner.styleSheet():  # restyling is not cheap
+                self.banner.setStyleSheet(sheet)
             shown = warnings[:3] + ([f"and {len(warnings) - 3} more cameras (see the table)"]
                                     if len(warnings) > 3 else [])
             self.banner.setText("⚠ " + "\n⚠ ".join(shown))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 
 from flask import Flask, Request, Response, g, jsonify, request
@@ -49,11 +50,9 @@ _CONSTANT = {
 
 def _reply(answer: Answer):
     body = _CONSTANT.get(tuple(answer.body.values())) if len(answer.body) == 1 else None
-    if body is not None and answer.status == 200:
-        return Response(body, status=200, mimetype="application/json")
-    response = jsonify(answer.body)
-    response.status_code = answer.status
-    return response
+    if body is None:
+        body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return Response(body, status=answer.status, mimetype="application/json")
 
 
 def create_app(importer: Importer, url_path: str = "/import") -> Flask:

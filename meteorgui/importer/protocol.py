@@ -9,7 +9,6 @@ times each was asked.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -116,6 +115,26 @@ def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
     return ()
 
 
+class _InFlight:
+    """One request in flight: counted while it runs."""
+
+    __slots__ = ("_importer",)
+
+    def __init__(self, importer: Importer):
+        self._importer = importer
+
+    def __enter__(self) -> None:
+        with self._importer._idle:
+            self._importer._busy += 1
+
+    def __exit__(self, *exc: object) -> None:
+        importer = self._importer
+        with importer._idle:
+            importer._busy -= 1
+            if not importer._busy:
+                importer._idle.notify_all()
+
+
 class Importer:
     def __init__(self, archive: Archive, hub: notify.Hub | None = None,
                  max_file_asks: int = MAX_FILE_ASKS):
@@ -145,17 +164,10 @@ class Importer:
         self.log.record(user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state,
                         at=int(time.time() * 1000), **kw)
 
-    @contextlib.contextmanager
-    def request(self):
-        """Wrap each HTTP request, so close() can wait for the ones still running."""
-        with self._idle:
-            self._busy += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
+    def request(self) -> _InFlight:
+        """Wrap each HTTP request (``with importer.request():``), so close() can wait
+        for the ones still running."""
+        return _InFlight(self)
 
     def close(self, timeout: float = 30) -> None:
         """Wait for requests still running, then write out the import log.
@@ -241,9 +253,8 @@ class Importer:
             if not self.archive.has_status(status_id):
                 return self._ask_status(s, remote, entity, status_id)
         with s.lock:
-            received = set(s.received)
-        missing = next((f for f in files if (f.file_id, f.md5) not in received
-                        and not self.archive.has_bytes(f)), None)
+            unreceived = [f for f in files if (f.file_id, f.md5) not in s.received]
+        missing = next((f for f in unreceived if not self.archive.has_bytes(f)), None)
         if missing is not None:
             return self._ask_bytes(s, remote, entity, missing)
         # Nothing is committed before its files are on disk under their final names.
