@@ -333,3 +333,11 @@ def test_snapshot_reads_see_one_archive(arch, make):
         assert browse.count(conn, Query()) == 1
         assert browse.watermark(conn) == mark
     assert browse.count(arch, Query()) == 2
+
+
+def test_indexes_no_query_reads_are_gone(tmp_path):
+    with Archive(tmp_path / "a") as archive:
+        names = {r[0] for r in archive.db.read().execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"meta_key_num", "files_semantic_time"}.isdisjoint(names)
+    assert {"events_time", "event_summary_camera", "files_standalone_time"} <= names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -246,6 +247,28 @@ def test_camera_health_refreshes_after_conversations(gui, mon, node, qtbot):
     assert mon.health.model.index(0, 0).data() == "Back garden"
     assert mon.health.model.index(0, 4).data() == "3"
     assert "failing" in mon.health.banner.text()
+
+
+def test_camera_health_announces_only_rows_that_changed(gui, push, mon, qtbot):
+    health = mon.health
+    assert push(make_night(12, events=1, timelapse=1)).ok
+    qtbot.waitUntil(lambda: health.model.rowCount() == 2)
+    width = health.view.columnWidth(5)
+    events_width = health.view.columnWidth(2)
+    changed = []
+    health.model.dataChanged.connect(lambda a, b: changed.append(a.row()))
+    same = health.model.items()
+    health.model.update(same, health.model.now)  # the same figures, the same minute
+    assert changed == []
+    busier = dataclasses.replace(same[1], events_tonight=same[1].events_tonight + 10**15)
+    health._show([same[0], busier], health.model.now)
+    assert changed == [1]
+    assert health.model.index(1, 2).data() == str(busier.events_tonight)
+    # re-measured because the widest text grew; the other columns kept their widths
+    assert health.view.columnWidth(2) > events_width
+    assert health.view.columnWidth(2) >= health.view.fontMetrics().horizontalAdvance(
+        str(busier.events_tonight))
+    assert health.view.columnWidth(5) == width
 
 
 # --------------------------------------------------------------------------- notifications
