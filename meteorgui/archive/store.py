@@ -1,7 +1,10 @@
 """The file store: bytes a camera sent, kept whole or not at all.
 
-A file lives at ``files/ab/cd/<file_id>.<md5>`` (sharded by the id's first four
-hex digits, so a million files spread over 65,536 small folders). Bytes are
+A file lives at ``files/ab/<file_id>.<md5>``: sharded by the id's first two hex
+digits into 256 folders made with the store, so no file waits for a new folder
+to be made durable, and a million files make folders of about 4,000 entries,
+which every current file system indexes. (Stores made before this layout keep
+theirs, ``files/ab/cd/<file_id>.<md5>``; the ``layout`` file says which.) Bytes are
 written to a temporary file inside the store, hashed while they stream,
 fsynced and renamed into place only when the MD5 matches, so a file present
 under its final name is always whole. Naming by MD5 as well as id means bytes
@@ -40,18 +43,21 @@ class TooLarge(Exception):
     """More bytes arrived than the file record announced."""
 
 
-def _ensure_dir(path: str, root: str) -> None:
-    """Create a shard folder durably: each folder created is fsynced into its parent."""
+def _ensure_dir(path: str, root: str) -> list[str]:
+    """Create a shard folder and any missing parent (below root).
+
+    Returns the folders whose entries changed: the caller fsyncs them (after its
+    own change in the new folder, so one journal commit usually covers both).
+    """
     if os.path.isdir(path):
-        return
+        return []
     parent = os.path.dirname(path)
-    if parent != root:
-        _ensure_dir(parent, root)
+    changed = _ensure_dir(parent, root) if parent != root else []
     try:
         os.mkdir(path)
     except FileExistsError:
-        return
-    _fsync_dir(parent)
+        return changed
+    return [*changed, parent]
 
 
 def _fsync_dir(path: str | Path) -> None:
@@ -154,24 +160,61 @@ class StoreWriter:
             os.unlink(self._tmp)
 
 
+LAYOUT_FILE = "layout"
+SHARDS = [f"{i:02x}" for i in range(256)]
+
+
 class FileStore:
     def __init__(self, root: Path, quarantine: Path, durability_threads: int = 4):
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.root_s, self.tmp_dir_s = str(self.root), str(self.tmp_dir)  # for the hot paths
         self.quarantine_dir = Path(quarantine)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.levels = self._layout()
+        self.tmp_dir.mkdir(exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
         # "<file_id>.<md5>" -> its background write, until it is done
         self._inflight: dict[str, Future] = {}
         self._shards: set[str] = set()  # shard folders known to exist
+        if self.levels == 1:
+            self._shards.update(os.path.join(self.root_s, d) for d in SHARDS)
         self._lock = threading.Lock()
         self._closed = False
+
+    def _layout(self) -> int:
+        """How many folder levels the store uses: 1 (new stores) or 2 (older ones).
+
+        A new store gets its 256 folders and its layout file at once, durably.
+        """
+        marker = self.root / LAYOUT_FILE
+        try:
+            return int(marker.read_text().split()[0])
+        except FileNotFoundError:
+            pass
+        except (ValueError, IndexError, OSError) as exc:
+            raise OSError(f"the file store's {marker} is unreadable: {exc}") from None
+        if any(len(p.name) == 2 and p.is_dir() and any(q.is_dir() for q in p.iterdir())
+               for p in self.root.iterdir()):
+            return 2  # files were stored in two levels before the layout file existed
+        for d in SHARDS:
+            os.makedirs(os.path.join(self.root_s, d), exist_ok=True)
+        # Another process may be making the same store: same content, atomic replace.
+        tmp = marker.with_name(f"{LAYOUT_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write("1 level of folders: <first two hex digits of the id>/<id>.<md5>\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, marker)
+        _fsync_dir(self.root)
+        return 1
 
     # ------------------------------------------------------------------ durability
 
     def _shard(self, file_id: str) -> str:
+        if self.levels == 1:
+            return os.path.join(self.root_s, file_id[0:2])
         return os.path.join(self.root_s, file_id[0:2], file_id[2:4])
 
     def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> None:
@@ -182,16 +225,19 @@ class FileStore:
             try:
                 os.fsync(fh.fileno())
                 fh.close()
+                created = []
                 if shard not in self._shards:
-                    _ensure_dir(shard, self.root_s)
+                    created = _ensure_dir(shard, self.root_s)
                     self._shards.add(shard)
                 try:
                     os.replace(tmp, os.path.join(shard, name))
                 except FileNotFoundError:  # the folder was removed behind our back
                     self._shards.discard(shard)
-                    _ensure_dir(shard, self.root_s)
+                    created = _ensure_dir(shard, self.root_s)
                     os.replace(tmp, os.path.join(shard, name))
                 _fsync_dir(shard)
+                for folder in reversed(created):  # new folders' entries in their parents
+                    _fsync_dir(folder)
             except BaseException:
                 fh.close()
                 with contextlib.suppress(FileNotFoundError):
@@ -251,7 +297,7 @@ class FileStore:
         self._pool.shutdown(wait=True)
 
     def path(self, file_id: str, md5: str) -> Path:
-        return self.root / file_id[0:2] / file_id[2:4] / f"{file_id}.{md5}"
+        return Path(self._shard(file_id), f"{file_id}.{md5}")
 
     def has(self, file_id: str, md5: str) -> bool:
         """Verified bytes are here (durable, or on their way to disk)."""
