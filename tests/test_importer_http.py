@@ -2,6 +2,7 @@
 
 import hashlib
 import threading
+import time
 
 import pytest
 import requests
@@ -510,3 +511,28 @@ def test_a_truncated_multipart_part_keeps_nothing(server, archive, node, auth):
     assert 400 <= r.status_code < 500 and r.json()["state"] == "failed"
     assert not archive.has_bytes(rec)
     assert list(archive.store.tmp_dir.iterdir()) == []
+
+
+def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
+        server, archive, node):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=2)
+    node.post({"type": "status", "status": st.to_dict()})
+    first = node.post(fx.message(pack.entity))
+    assert first["state"] == "need_file_data"
+    fid = first["file_id"]
+    record = next(f for f in pack.entity.files if f.file_id == fid)
+    r = node.http.post(f"{node.url}/data/{fid}/{record.md5}",
+                       files={"file": ("file", pack.blobs[fid], "application/octet-stream")},
+                       timeout=30)
+    assert r.json() == {"state": "continue"}
+    # No further request: the request that carried the bytes makes them durable itself,
+    # once its answer is out, and puts them under their final name.
+    final = archive.file_path(record)
+    deadline = time.monotonic() + 10
+    while not final.exists():
+        assert time.monotonic() < deadline, "the bytes never reached their final name"
+        time.sleep(0.01)
+    assert final.read_bytes() == pack.blobs[fid]
+    assert not archive.has_event(pack.entity.event_id)  # the event waits for its camera
+    assert archive.store.settle([(fid, record.md5)]) == []

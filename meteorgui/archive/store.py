@@ -11,9 +11,11 @@ under its final name is always whole. Naming by MD5 as well as id means bytes
 are only ever found for the record they were verified against.
 
 Making verified bytes durable (fsync, rename, fsync of the folder) takes a
-few milliseconds per file, so it runs on a small pool while the camera's
-conversation goes on; ``settle()`` waits for it, and the importer settles an
-entity's files before it commits the entity. Until settled, a verified file
+few milliseconds per file, so it is not done before the camera is answered:
+``StoreWriter.commit`` hands back a ``Durable``, which the importer runs once
+its answer has gone out, while the camera prepares its next request.
+``settle()`` waits for it, or runs it if nobody has yet; the importer settles
+an entity's files before it commits the entity. Until settled, a verified file
 counts as present for the conversation only; after a crash it is simply
 absent (its temporary file is swept at the next start).
 """
@@ -27,9 +29,8 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -92,6 +93,7 @@ class StoreWriter:
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
         self.finished = False
+        self.durable: Durable | None = None  # after a commit that kept the bytes
 
     # -- file-like protocol used by werkzeug
     def write(self, data: bytes) -> int:
@@ -143,7 +145,7 @@ class StoreWriter:
         if self.digest != self.md5:
             self._discard()
             return False
-        self._store._make_durable(self._fh, self._tmp, self.file_id, self.md5)
+        self.durable = self._store._make_durable(self._fh, self._tmp, self.file_id, self.md5)
         return True
 
     def abort(self) -> None:
@@ -158,6 +160,39 @@ class StoreWriter:
         self._fh.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._tmp)
+
+
+class Durable:
+    """Making one kept file durable: run once, by whoever comes first.
+
+    The importer runs it after answering the upload; ``settle()`` runs it itself
+    if nobody has (and otherwise waits for it); ``close()`` runs what is left.
+    """
+
+    __slots__ = ("_job", "_lock", "_claimed", "done", "error")
+
+    def __init__(self, job: Callable[[], None]):
+        self._job = job
+        self._lock = threading.Lock()
+        self._claimed = False
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        with self._lock:
+            if self._claimed:
+                return
+            self._claimed = True
+        try:
+            self._job()
+        except Exception as exc:  # kept for settle() and has(); the bytes are asked again
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def ok(self) -> bool:
+        """Durable, or not yet failed."""
+        return self.error is None
 
 
 LAYOUT_FILE = "layout"
@@ -175,8 +210,8 @@ class FileStore:
         self.tmp_dir.mkdir(exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
-        # "<file_id>.<md5>" -> its background write, until it is done
-        self._inflight: dict[str, Future] = {}
+        # "<file_id>.<md5>" -> making it durable, until that is done
+        self._inflight: dict[str, Durable] = {}
         self._shards: set[str] = set()  # shard folders known to exist
         if self.levels == 1:
             self._shards.update(os.path.join(self.root_s, d) for d in SHARDS)
@@ -217,7 +252,7 @@ class FileStore:
             return os.path.join(self.root_s, file_id[0:2])
         return os.path.join(self.root_s, file_id[0:2], file_id[2:4])
 
-    def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> None:
+    def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> Durable:
         name = f"{file_id}.{md5}"
         shard = self._shard(file_id)
 
@@ -243,17 +278,19 @@ class FileStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 raise
+            finally:
+                self._forget(name, durable)
 
+        durable = Durable(job)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the file store is closed")
-            future = self._pool.submit(job)
-            self._inflight[name] = future
-        future.add_done_callback(lambda f: self._forget(name, f))
+            self._inflight[name] = durable
+        return durable
 
-    def _forget(self, name: str, future: Future) -> None:
+    def _forget(self, name: str, durable: Durable) -> None:
         with self._lock:
-            if self._inflight.get(name) is future:
+            if self._inflight.get(name) is durable:
                 del self._inflight[name]
 
     def writeback(self, fd: int) -> None:
@@ -276,17 +313,20 @@ class FileStore:
         """
         files = list(files)
         with self._lock:
-            pending = [f for f in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
-                       if f is not None]
-        if pending:
-            wait_futures(pending, timeout=timeout)
+            pending = [d for d in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
+                       if d is not None]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for durable in pending:
+            durable.run()  # at once if nobody has started it; else wait below
+            durable.done.wait(None if deadline is None
+                              else max(0.0, deadline - time.monotonic()))
         return [fid for fid, md5 in files if not self._durable(fid, md5)]
 
     def _durable(self, file_id: str, md5: str) -> bool:
         name = f"{file_id}.{md5}"
         with self._lock:
-            future = self._inflight.get(name)
-        if future is not None:  # still being written: not durable yet
+            durable = self._inflight.get(name)
+        if durable is not None:  # still being written: not durable yet
             return False
         return os.path.isfile(os.path.join(self._shard(file_id), name))
 
@@ -294,6 +334,10 @@ class FileStore:
         """Finish making every kept file durable."""
         with self._lock:
             self._closed = True
+            pending = list(self._inflight.values())
+        for durable in pending:
+            durable.run()
+            durable.done.wait()
         self._pool.shutdown(wait=True)
 
     def path(self, file_id: str, md5: str) -> Path:
@@ -303,8 +347,8 @@ class FileStore:
         """Verified bytes are here (durable, or on their way to disk)."""
         name = f"{file_id}.{md5}"
         with self._lock:
-            future = self._inflight.get(name)
-        if future is not None and (not future.done() or future.exception() is None):
+            durable = self._inflight.get(name)
+        if durable is not None and durable.ok():
             return True
         return os.path.isfile(os.path.join(self._shard(file_id), name))
 

@@ -52,7 +52,12 @@ def _reply(answer: Answer):
     body = _CONSTANT.get(tuple(answer.body.values())) if len(answer.body) == 1 else None
     if body is None:
         body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return Response(body, status=answer.status, mimetype="application/json")
+    response = Response(body, status=answer.status, mimetype="application/json")
+    if answer.after is not None:
+        # waitress closes the response after sending it: the work runs on this request's
+        # thread while the camera reads its answer and sends the next request.
+        response.call_on_close(answer.after)
+    return response
 
 
 def create_app(importer: Importer, url_path: str = "/import") -> Flask:

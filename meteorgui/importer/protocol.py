@@ -46,6 +46,8 @@ MAX_FILE_BYTES = 4 << 30  # the largest upload the HTTP server accepts
 class Answer:
     body: dict
     status: int = 200
+    # Work to do once the answer has gone out (making received bytes durable).
+    after: Callable[[], None] | None = None
 
 
 def _state(state: str, **extra: Any) -> Answer:
@@ -397,7 +399,8 @@ class Importer:
                   camera_id=record.camera_id,
                   detail=f"received file {record.file_id} ({size} bytes, MD5 verified)",
                   bytes_added=size)
-        return _state("continue")
+        # The disk work waits until the camera has its answer (or the entity settles).
+        return Answer({"state": "continue"}, after=writer.durable.run if writer.durable else None)
 
     def _bytes_failed(self, s: Session, ask: Ask, reason: str) -> None:
         with s.lock:
