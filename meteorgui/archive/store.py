@@ -12,7 +12,7 @@ are only ever found for the record they were verified against.
 
 Making verified bytes durable (fsync, rename, fsync of the folder) takes a
 few milliseconds per file, so it is not done before the camera is answered:
-``StoreWriter.commit`` hands back a ``Durable``, which the importer runs once
+``StoreWriter.commit`` hands back that work (a ``Once``), which the importer runs once
 its answer has gone out, while the camera prepares its next request.
 ``settle()`` waits for it, or runs it if nobody has yet; the importer settles
 an entity's files before it commits the entity. Until settled, a verified file
@@ -29,10 +29,12 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
+
+from ..once import Once
 
 CHUNK = 1 << 20
 # Large uploads start writing back to disk while they stream, so the final
@@ -93,7 +95,7 @@ class StoreWriter:
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
         self.finished = False
-        self.durable: Durable | None = None  # after a commit that kept the bytes
+        self.durable: Once | None = None  # after a commit that kept the bytes
 
     # -- file-like protocol used by werkzeug
     def write(self, data: bytes) -> int:
@@ -162,39 +164,6 @@ class StoreWriter:
             os.unlink(self._tmp)
 
 
-class Durable:
-    """Making one kept file durable: run once, by whoever comes first.
-
-    The importer runs it after answering the upload; ``settle()`` runs it itself
-    if nobody has (and otherwise waits for it); ``close()`` runs what is left.
-    """
-
-    __slots__ = ("_job", "_lock", "_claimed", "done", "error")
-
-    def __init__(self, job: Callable[[], None]):
-        self._job = job
-        self._lock = threading.Lock()
-        self._claimed = False
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        with self._lock:
-            if self._claimed:
-                return
-            self._claimed = True
-        try:
-            self._job()
-        except Exception as exc:  # kept for settle() and has(); the bytes are asked again
-            self.error = exc
-        finally:
-            self.done.set()
-
-    def ok(self) -> bool:
-        """Durable, or not yet failed."""
-        return self.error is None
-
-
 LAYOUT_FILE = "layout"
 SHARDS = [f"{i:02x}" for i in range(256)]
 
@@ -211,7 +180,7 @@ class FileStore:
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
         # "<file_id>.<md5>" -> making it durable, until that is done
-        self._inflight: dict[str, Durable] = {}
+        self._inflight: dict[str, Once] = {}
         self._shards: set[str] = set()  # shard folders known to exist
         if self.levels == 1:
             self._shards.update(os.path.join(self.root_s, d) for d in SHARDS)
@@ -252,7 +221,7 @@ class FileStore:
             return os.path.join(self.root_s, file_id[0:2])
         return os.path.join(self.root_s, file_id[0:2], file_id[2:4])
 
-    def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> Durable:
+    def _make_durable(self, fh, tmp: str, file_id: str, md5: str) -> Once:
         name = f"{file_id}.{md5}"
         shard = self._shard(file_id)
 
@@ -281,14 +250,14 @@ class FileStore:
             finally:
                 self._forget(name, durable)
 
-        durable = Durable(job)
+        durable = Once(job)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the file store is closed")
             self._inflight[name] = durable
         return durable
 
-    def _forget(self, name: str, durable: Durable) -> None:
+    def _forget(self, name: str, durable: Once) -> None:
         with self._lock:
             if self._inflight.get(name) is durable:
                 del self._inflight[name]
@@ -316,10 +285,8 @@ class FileStore:
             pending = [d for d in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
                        if d is not None]
         deadline = None if timeout is None else time.monotonic() + timeout
-        for durable in pending:
-            durable.run()  # at once if nobody has started it; else wait below
-            durable.done.wait(None if deadline is None
-                              else max(0.0, deadline - time.monotonic()))
+        for durable in pending:  # run at once if nobody has started it, else wait for it
+            durable.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return [fid for fid, md5 in files if not self._durable(fid, md5)]
 
     def _durable(self, file_id: str, md5: str) -> bool:
@@ -336,8 +303,7 @@ class FileStore:
             self._closed = True
             pending = list(self._inflight.values())
         for durable in pending:
-            durable.run()
-            durable.done.wait()
+            durable.wait()
         self._pool.shutdown(wait=True)
 
     def path(self, file_id: str, md5: str) -> Path:
