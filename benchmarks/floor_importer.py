@@ -2,8 +2,9 @@
 
 A minimal in-memory MeteorPi importer on waitress: Flask, Basic auth against
 one fixed user, an LRU-free dict cache, MD5 of uploads computed while they
-stream, nothing written anywhere. Whatever meteorgui costs beyond this is
-the price of its archive, its checks and its import log.
+stream (through the same multipart parser as meteorgui's), nothing written
+anywhere. Whatever meteorgui costs beyond this is the price of its archive,
+its checks and its import log.
 
 Run: python benchmarks/floor_importer.py PORT
 """
@@ -16,6 +17,7 @@ import json
 import sys
 
 from flask import Flask, jsonify, request
+from python_multipart.multipart import MultipartParser
 from waitress import serve
 
 USER, PASSWORD = "bench", "bench-password"
@@ -66,11 +68,17 @@ def create_app() -> Flask:
     def data(file_id, md5):
         if not authorised():
             return jsonify({"state": "failed", "message": "denied"}), 403
-        upload = request.files["file"]
+        # The same streaming multipart parser as meteorgui's importer; only the part
+        # named 'file' is hashed (one part per upload here, as cameras send).
         h = hashlib.md5(usedforsecurity=False)
-        while chunk := upload.stream.read(1 << 20):
-            h.update(chunk)
-        if h.hexdigest() == md5:
+        part = {"name": b""}
+        parser = MultipartParser(request.mimetype_params["boundary"], callbacks={
+            "on_header_value": lambda d, a, b: part.update(name=part["name"] + d[a:b]),
+            "on_part_data": lambda d, a, b: h.update(d[a:b]),
+        })
+        while chunk := request.stream.read(1 << 20):
+            parser.write(chunk)
+        if b'name="file"' in part["name"] and h.hexdigest() == md5:
             have.add(file_id)
         return jsonify({"state": "continue"})
 

@@ -536,3 +536,41 @@ def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
     assert final.read_bytes() == pack.blobs[fid]
     assert not archive.has_event(pack.entity.event_id)  # the event waits for its camera
     assert archive.store.settle([(fid, record.md5)]) == []
+
+
+def _part(name: str, data: bytes, boundary: str = "b0undary") -> bytes:
+    return (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="f"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+
+
+@pytest.mark.parametrize("case", ["two file parts", "no file part", "no boundary",
+                                  "garbage", "other parts around the file"])
+def test_multipart_uploads_are_parsed_strictly(server, archive, node, auth, case):
+    st = fx.status()
+    data = fx.blob(50_000)
+    rec = fx.file_record(st, data)
+    archive.store_status(st)
+    assert node.post(fx.message(rec))["state"] == "need_file_data"
+    end = b"--b0undary--\r\n"
+    content_type = "multipart/form-data; boundary=b0undary"
+    body = {
+        "two file parts": _part("file", data) + _part("file", data) + end,
+        "no file part": _part("photo", data) + end,
+        "no boundary": _part("file", data) + end,
+        "garbage": b"--b0undary\r\nthis is no header line at all\x00\r\n\r\n" + data,
+        "other parts around the file": (_part("note", b"hello") + _part("file", data)
+                                        + _part("note", b"bye") + end),
+    }[case]
+    if case == "no boundary":
+        content_type = "multipart/form-data"
+    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", data=body, auth=auth,
+                      headers={"Content-Type": content_type}, timeout=30)
+    if case == "other parts around the file":
+        assert r.json() == {"state": "continue"}
+        assert node.post(fx.message(rec)) == {"state": "complete"}
+        assert stored_bytes(archive, rec) == data
+        return
+    assert r.status_code == 400 and r.json()["state"] == "failed"
+    assert r.json()["message"]
+    assert not archive.has_bytes(rec)
+    assert list(archive.store.tmp_dir.iterdir()) == []

@@ -76,7 +76,7 @@ def _fsync_dir(path: str | Path) -> None:
 class StoreWriter:
     """A writable file-like object that hashes what it is given.
 
-    It is handed to werkzeug's multipart parser as the upload's container, so
+    The importer's multipart parser writes the upload's file part into it, so
     the upload goes straight from the request to the store in one pass.
     """
 
@@ -97,7 +97,6 @@ class StoreWriter:
         self.finished = False
         self.durable: Once | None = None  # after a commit that kept the bytes
 
-    # -- file-like protocol used by werkzeug
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self._limit is not None and self.size > self._limit:
@@ -110,21 +109,6 @@ class StoreWriter:
             self._fh.flush()
             self._store.writeback(self._fh.fileno())
         return n
-
-    def seek(self, *args) -> int:
-        return self._fh.seek(*args)
-
-    def tell(self) -> int:
-        return self._fh.tell()
-
-    def read(self, *args) -> bytes:
-        return self._fh.read(*args)
-
-    def readline(self, *args) -> bytes:
-        return self._fh.readline(*args)
-
-    def flush(self) -> None:
-        self._fh.flush()
 
     @property
     def digest(self) -> str:

@@ -6,8 +6,11 @@ import functools
 import json
 import logging
 
-from flask import Flask, Request, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, g, jsonify, request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.http import parse_options_header
 
 from ..model import ModelError, loads
 from .protocol import Answer, Ask, Importer, refuse
@@ -18,26 +21,69 @@ MAX_MESSAGE_BYTES = 16 << 20  # an event with its file records and meta is a few
 MULTIPART_OVERHEAD = 64 << 10  # boundary and part headers around an upload
 
 
-class UploadRequest(Request):
-    """Streams a multipart upload's file part straight into the archive's store.
+UPLOAD_CHUNK = 1 << 20
 
-    werkzeug parses the multipart body (no hand-rolled parsing); this only
-    chooses where the file part's bytes go.
+
+class _Upload:
+    """Streams the 'file' part of a multipart/form-data body into the archive's store.
+
+    python-multipart parses the body (no hand-rolled parsing) as it arrives; this
+    only chooses where the file part's bytes go. Other parts are read and dropped.
     """
 
-    upload_writer = None
+    def __init__(self, writer):
+        self.writer = writer
+        self.found = False  # a part named 'file' was seen
+        self.ended = False  # the closing boundary was seen
+        self._sink = None  # where the current part's bytes go
+        self._field = bytearray()
+        self._value = bytearray()
+        self._headers: dict[str, str] = {}
 
-    def _get_file_stream(self, total_content_length, content_type, filename=None,
-                         content_length=None):
-        writer = self.upload_writer
-        if writer is None:
-            raise _BadUpload("more than one file part in the upload")
-        self.upload_writer = None
-        return writer
+    def parse(self, stream, boundary: str) -> None:
+        """Read the whole body. Raises BadRequest for a malformed one."""
+        parser = MultipartParser(boundary, callbacks={
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda d, a, b: self._field.extend(d[a:b]),
+            "on_header_value": lambda d, a, b: self._value.extend(d[a:b]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_end": self._end,
+        })
+        try:
+            while chunk := stream.read(UPLOAD_CHUNK):
+                parser.write(chunk)
+        except MultipartParseError as exc:
+            raise BadRequest(f"the multipart body is malformed: {exc}") from None
+        if not self.ended:
+            raise BadRequest("the multipart body ended before its closing boundary")
 
+    def _part_begin(self) -> None:
+        self._headers.clear()
+        self._sink = None
 
-class _BadUpload(Exception):
-    pass
+    def _header_end(self) -> None:
+        self._headers[self._field.decode("latin-1").strip().lower()] = (
+            self._value.decode("latin-1").strip())
+        self._field.clear()
+        self._value.clear()
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get("content-disposition", ""))
+        if params.get("name") != "file":
+            return
+        if self.found:
+            raise BadRequest("more than one file part in the upload")
+        self.found = True
+        self._sink = self.writer.write
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._sink is not None:
+            self._sink(memoryview(data)[start:end])
+
+    def _end(self) -> None:
+        self.ended = True
 
 
 # The answers most of a conversation consists of, serialised once.
@@ -62,7 +108,6 @@ def _reply(answer: Answer):
 
 def create_app(importer: Importer, url_path: str = "/import") -> Flask:
     app = Flask("meteorgui.importer")
-    app.request_class = UploadRequest
     app.json.sort_keys = False
 
     def requires_import_role(view):
@@ -109,13 +154,14 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
             return _reply(refuse(400, "the bytes must be sent as multipart/form-data"))
         request.max_content_length = limit
 
+        boundary = request.mimetype_params.get("boundary")
+        if not boundary:
+            return _reply(refuse(400, "the multipart/form-data upload names no boundary"))
+
         def fill(writer) -> bool:
-            request.upload_writer = writer
-            try:
-                files = request.files
-            except _BadUpload:
-                return False
-            return "file" in files
+            upload = _Upload(writer)
+            upload.parse(request.stream, boundary)
+            return upload.found
 
         return _reply(importer.receive_bytes(g.user, request.remote_addr, checked, fill))
 
