@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
 
+import pytest
+
+from meteorgui.archive import Archive, Conflict
 from meteorgui.archive.store import SHARDS, FileStore
+from tests import factories as fx
 
 
 def _put(store: FileStore, data: bytes) -> tuple[str, str]:
@@ -65,3 +70,29 @@ def test_a_shard_folder_removed_behind_the_stores_back_is_made_again(tmp_path):
         assert store.check(file_id, hashlib.md5(data, usedforsecurity=False).hexdigest()) == "ok"
     finally:
         store.close()
+
+
+def test_quarantined_bytes_no_longer_count_as_settled(tmp_path):
+    store = FileStore(tmp_path / "files", tmp_path / "quarantine")
+    try:
+        file_id, md5 = _put(store, b"damaged later")
+        assert store.settle([(file_id, md5)]) == []
+        assert store.quarantine(file_id, md5) is not None
+        assert store.settle([(file_id, md5)]) == [file_id]
+        assert not store.has(file_id, md5)
+    finally:
+        store.close()
+
+
+def test_a_file_of_an_archived_event_cannot_join_another(tmp_path):
+    with Archive(tmp_path / "a") as archive:
+        st = fx.status()
+        archive.store_status(st)
+        first = fx.event_pack(st, n_files=3).entity
+        assert archive.store_event(first)
+        other = fx.event_pack(st, n_files=2).entity
+        thief = dataclasses.replace(other, files=(*other.files, first.files[1]))
+        with pytest.raises(Conflict, match=f"file {first.files[1].file_id} is already "
+                                           f"archived as part of event {first.event_id}"):
+            archive.store_event(thief)
+        assert not archive.has_event(other.event_id)

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,14 +233,15 @@ class Archive:
         return True
 
     @staticmethod
-    def _check_new_files(conn: sqlite3.Connection, files: Iterable[FileRecord]) -> None:
-        for record in files:
+    def _check_new_files(conn: sqlite3.Connection, files: Sequence[FileRecord]) -> None:
+        for chunk in _chunks([record.file_id for record in files], BATCH):
+            marks = ",".join("?" * len(chunk))
             row = conn.execute(
-                "SELECT event_id FROM files WHERE file_id = ?", (record.file_id,)
+                f"SELECT file_id, event_id FROM files WHERE file_id IN ({marks}) LIMIT 1", chunk
             ).fetchone()
             if row is not None:
-                owner = f"event {row[0]}" if row[0] else "a standalone file record"
-                raise Conflict(f"file {record.file_id} is already archived as part of {owner}")
+                owner = f"event {row[1]}" if row[1] else "a standalone file record"
+                raise Conflict(f"file {row[0]} is already archived as part of {owner}")
 
     @staticmethod
     def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> None:
@@ -280,7 +281,8 @@ class Archive:
                 user,
             ),
         )
-        self._insert_meta(conn, record.file_id, record.meta)
+        if record.meta:
+            self._insert_meta(conn, record.file_id, record.meta)
 
     _FILE_COLS = (
         "file_id, camera_id, status_id, file_time, file_size, mime_type, md5,"

@@ -29,6 +29,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -149,6 +150,7 @@ class StoreWriter:
 
 
 LAYOUT_FILE = "layout"
+SETTLED_MEMORY = 4096
 SHARDS = [f"{i:02x}" for i in range(256)]
 
 
@@ -166,6 +168,8 @@ class FileStore:
         # "<file_id>.<md5>" -> making it durable, until that is done
         self._inflight: dict[str, Once] = {}
         self._shards: set[str] = set()  # shard folders known to exist
+        # Files this process made durable lately: settle() need not look for them on disk.
+        self._settled: OrderedDict[str, None] = OrderedDict()
         if self.levels == 1:
             self._shards.update(os.path.join(self.root_s, d) for d in SHARDS)
         self._lock = threading.Lock()
@@ -226,6 +230,9 @@ class FileStore:
                 _fsync_dir(shard)
                 for folder in reversed(created):  # new folders' entries in their parents
                     _fsync_dir(folder)
+                self._settled[name] = None
+                if len(self._settled) > SETTLED_MEMORY:
+                    self._settled.popitem(last=False)
             except BaseException:
                 fh.close()
                 with contextlib.suppress(FileNotFoundError):
@@ -279,7 +286,7 @@ class FileStore:
             durable = self._inflight.get(name)
         if durable is not None:  # still being written: not durable yet
             return False
-        return os.path.isfile(os.path.join(self._shard(file_id), name))
+        return name in self._settled or os.path.isfile(os.path.join(self._shard(file_id), name))
 
     def close(self) -> None:
         """Finish making every kept file durable."""
@@ -336,6 +343,7 @@ class FileStore:
 
     def quarantine(self, file_id: str, md5: str) -> Path | None:
         """Move stored bytes aside (never delete them). Returns where they went."""
+        self._settled.pop(f"{file_id}.{md5}", None)
         src = self.path(file_id, md5)
         if not src.exists():
             return None
