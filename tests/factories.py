@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -161,3 +162,14 @@ class Node:
                 continue
             answer = self.post({"type": "cached_entity", "cached_entity_id": eid})
         raise AssertionError(f"conversation did not end: {self.log[-20:]}")
+
+
+def wait_for(predicate, timeout: float = 10.0, what: object = "timed out") -> None:
+    """Wait until predicate() holds (checked every 10 ms); fail after timeout seconds.
+
+    ``what`` is shown on failure (a callable is called for a fresh description).
+    """
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, what() if callable(what) else what
+        time.sleep(0.01)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,7 @@ from meteorgui.exporter import runner as R
 from meteorgui.exporter.schedule import backoff_seconds, in_window, next_window_open
 
 from .export_helpers import SEED_USERS, seed_importer, small_night, source_archive
+from .factories import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -316,10 +316,8 @@ def test_the_scheduler_thread_runs_rules_and_stops(tmp_path):
         sched = Scheduler(exporter, poll=0.2)
         sched.start()
         try:
-            deadline = time.monotonic() + 10
-            while exporter.rules.get(rule.rule_id).state != "ok":
-                assert time.monotonic() < deadline, exporter.rules.get(rule.rule_id)
-                time.sleep(0.05)
+            wait_for(lambda: exporter.rules.get(rule.rule_id).state == "ok",
+                     what=lambda: exporter.rules.get(rule.rule_id))
         finally:
             sched.stop()
         assert not sched.running

@@ -17,6 +17,7 @@ from meteorgui.exporter import runner as R
 from meteorgui.exporter.folder import export_to_folder
 
 from .export_helpers import fill_archive, small_night, source_archive
+from .factories import wait_for
 
 
 class SlowImporter:
@@ -70,13 +71,6 @@ class SlowImporter:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(5)
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.02)
 
 
 # --------------------------------------------------------------------------- shutdown

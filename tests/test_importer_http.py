@@ -2,7 +2,6 @@
 
 import hashlib
 import threading
-import time
 
 import pytest
 import requests
@@ -529,10 +528,7 @@ def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
     # No further request: the request that carried the bytes makes them durable itself,
     # once its answer is out, and puts them under their final name.
     final = archive.file_path(record)
-    deadline = time.monotonic() + 10
-    while not final.exists():
-        assert time.monotonic() < deadline, "the bytes never reached their final name"
-        time.sleep(0.01)
+    fx.wait_for(final.exists, what="the bytes never reached their final name")
     assert final.read_bytes() == pack.blobs[fid]
     assert not archive.has_event(pack.entity.event_id)  # the event waits for its camera
     assert archive.store.settle([(fid, record.md5)]) == []
