@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,54 +42,14 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("METEORGUI_KEYRING", "file")  # a benchmark never touches a keyring
 
+from servers import PASSWORD, USER, ServerProcess  # noqa: E402
+
 from meteorgui.archive import Archive, Filter  # noqa: E402
 from meteorgui.exporter import Exporter, FileSecrets, Selection  # noqa: E402
 from meteorgui.model import FileRecord  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
 
-USER, PASSWORD = "bench", "bench-password"
 BIG_CAMERA = "benchbigfiles"
-
-
-# --------------------------------------------------------------------------- the floor importer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Floor:
-    """benchmarks/floor_importer.py in its own process, fresh for each round."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "benchmarks" / "floor_importer.py"), str(self.port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"floor importer exited: {self.proc.stderr.read()}")
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("floor importer did not come up")
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{self.port}/import"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stderr.close()
 
 
 # --------------------------------------------------------------------------- the source archive
@@ -224,7 +183,7 @@ def rounds(archive: Archive, which: str, n: int) -> dict[str, list[tuple[float, 
     for r in range(n):
         order = ("floor", "meteorgui") if r % 2 == 0 else ("meteorgui", "floor")
         for kind in order:
-            floor = Floor()
+            floor = ServerProcess("floor")
             try:
                 if kind == "floor":
                     res = run_minimal(archive, floor.url, which)
@@ -285,7 +244,7 @@ def memory_round(workdir: Path, mem_mb: int) -> dict:
                               valid_from=1_795_000_000_000)
         archive.store_status(status)
         add_big_files(archive, 1, mem_mb, status)
-    floor = Floor()
+    floor = ServerProcess("floor")
     try:
         out = subprocess.run([sys.executable, __file__, "--child-export", str(data), floor.url],
                              cwd=ROOT, capture_output=True, text=True, check=False)

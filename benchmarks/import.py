@@ -19,88 +19,26 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from servers import PASSWORD, USER, ServerProcess  # noqa: E402
 
 from meteorgui.exporter.client import ImportClient  # noqa: E402
 from meteorgui.model import FileRecord  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
 
-FLOOR_USER, FLOOR_PASSWORD = "bench", "bench-password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not come up")
-
-
-class Server:
-    """A server process: meteorgui serve on a fresh archive, or the floor."""
-
-    def __init__(self, kind: str, workdir: Path):
-        self.kind = kind
-        self.port = free_port()
-        env = os.environ | {"PYTHONUNBUFFERED": "1"}
-        if kind == "meteorgui":
-            data = Path(tempfile.mkdtemp(prefix="bench-archive-", dir=workdir))
-            subprocess.run([sys.executable, "-m", "meteorgui", "--data-dir", str(data), "user",
-                            "add", FLOOR_USER], input=FLOOR_PASSWORD + "\n", text=True,
-                           check=True, capture_output=True, cwd=ROOT, env=env)
-            cmd = [sys.executable, "-m", "meteorgui", "--data-dir", str(data), "serve",
-                   "--host", "127.0.0.1", "--port", str(self.port)]
-        else:
-            cmd = [sys.executable, str(ROOT / "benchmarks" / "floor_importer.py"), str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        wait_healthy(self.port, self.proc)
-        self.url = f"http://127.0.0.1:{self.port}/import"
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
-
 
 def push(url: str, entities, status_for, open_file) -> tuple[float, int]:
     started = time.perf_counter()
     sent = 0
-    with ImportClient(url, FLOOR_USER, FLOOR_PASSWORD, timeout=(10, 600)) as client:
+    with ImportClient(url, USER, PASSWORD, timeout=(10, 600)) as client:
         for entity in entities:
             r = client.send(entity, status_for=status_for, open_file=open_file)
             if not r.ok:
@@ -110,7 +48,7 @@ def push(url: str, entities, status_for, open_file) -> tuple[float, int]:
 
 
 def night_round(kind: str, night, workdir: Path) -> float:
-    server = Server(kind, workdir)
+    server = ServerProcess(kind, workdir)
     try:
         seconds, _ = push(server.url, night.entities(), night.status, night.open_file)
     finally:
@@ -141,7 +79,7 @@ def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord]
 
 
 def video_round(kind: str, night, records, paths, workdir: Path) -> tuple[float, int, float]:
-    server = Server(kind, workdir)
+    server = ServerProcess(kind, workdir)
     try:
         seconds, sent = push(server.url, records, night.status,
                              lambda rec: open(paths[rec.file_id], "rb"))
