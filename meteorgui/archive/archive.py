@@ -16,6 +16,7 @@ from .conversations import Conversations
 from .db import Database
 from .store import FileStore
 from .users import Users
+from .where import camera_and_time
 
 DB_NAME = "archive.sqlite3"
 BATCH = 500
@@ -491,16 +492,7 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _where(f: Filter, camera_col: str, time_col: str, type_col: str | None):
-    clauses, args = [], []
-    if f.camera_id is not None:
-        clauses.append(f"{camera_col} = ?")
-        args.append(f.camera_id)
-    if f.after is not None:
-        clauses.append(f"{time_col} >= ?")
-        args.append(f.after)
-    if f.before is not None:
-        clauses.append(f"{time_col} < ?")
-        args.append(f.before)
+    clauses, args = camera_and_time(camera_col, time_col, f.camera_id, f.after, f.before)
     if f.event_type is not None and type_col is not None:
         clauses.append(f"{type_col} = ?")
         args.append(f.event_type)

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from .exports import not_exported_to as _not_exported_to
+from .where import camera_and_time
 
 LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejected")
 UNREVIEWED = "unreviewed"  # review filter: no label yet
@@ -168,17 +169,8 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
     """
     wide = q.after is None or q.before is None or q.before - q.after > NARROW_MS
     plain = "+" if ordered and wide and q.sort != "time" else ""
-    clauses: list[str] = []
-    args: list = []
-    if q.after is not None:
-        clauses.append("event_time >= ?")
-        args.append(q.after)
-    if q.before is not None:
-        clauses.append("event_time < ?")
-        args.append(q.before)
-    if q.camera_id is not None:
-        clauses.append(f"{plain}camera_id = ?")
-        args.append(q.camera_id)
+    clauses, args = camera_and_time(f"{plain}camera_id", "event_time", q.camera_id, q.after,
+                                    q.before)
     if q.event_type is not None:
         clauses.append(f"{plain}event_type = ?")
         args.append(q.event_type)

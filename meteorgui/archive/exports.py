@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .where import camera_and_time
+
 UNREVIEWED = "unreviewed"
 REVIEWED = "reviewed"
 BATCH = 500
@@ -254,17 +256,7 @@ def entities(archive, sel: Selection, now_ms: int | None = None,
 
 
 def _common(sel: Selection, time_col: str, camera_col: str, now_ms: int | None):
-    where: list[str] = []
-    args: list = []
-    if sel.camera_id is not None:
-        where.append(f"{camera_col} = ?")
-        args.append(sel.camera_id)
-    if sel.after is not None:
-        where.append(f"{time_col} >= ?")
-        args.append(sel.after)
-    if sel.before is not None:
-        where.append(f"{time_col} < ?")
-        args.append(sel.before)
+    where, args = camera_and_time(camera_col, time_col, sel.camera_id, sel.after, sel.before)
     if sel.max_age_s is not None:
         where.append(f"{time_col} >= ?")
         args.append(now_ms - sel.max_age_s * 1000)
