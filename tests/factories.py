@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -173,3 +175,14 @@ def wait_for(predicate, timeout: float = 10.0, what: object = "timed out") -> No
     while not predicate():
         assert time.monotonic() < end, what() if callable(what) else what
         time.sleep(0.01)
+
+
+def run_cli(capsys, monkeypatch, *argv, stdin: str | None = None) -> tuple[int, str, str]:
+    """Run `meteorgui ARGV` in this process: (exit code, stdout, stderr)."""
+    from meteorgui import cli
+
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

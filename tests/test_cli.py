@@ -11,18 +11,11 @@ import sys
 
 import pytest
 
-from meteorgui import cli
 from meteorgui.archive import Archive
 
 from . import factories as fx
 
-
-def run(capsys, monkeypatch, *argv, stdin: str | None = None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = fx.run_cli
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -17,14 +16,10 @@ from meteorgui import cli
 from meteorgui.archive import Archive
 
 from .export_helpers import SEED_USERS, all_entity_ids, fill_archive, seed_importer, small_night
+from .factories import run_cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 PW = SEED_USERS["exporter"][0]
-
-
-@pytest.fixture(autouse=True)
-def _no_real_keyring(monkeypatch):
-    monkeypatch.setenv("METEORGUI_KEYRING", "file")
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +33,6 @@ def data(tmp_path, night):
     with Archive(path) as a:
         fill_archive(a, night)
     return str(path)
-
-
-def run(capsys, monkeypatch, *argv, stdin: str | None = None):
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, data, night):

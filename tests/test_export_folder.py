@@ -11,11 +11,6 @@ from meteorgui.exporter import FolderExportError, export_to_folder
 from .export_helpers import small_night, source_archive
 
 
-@pytest.fixture(autouse=True)
-def _no_real_keyring(monkeypatch):
-    monkeypatch.setenv("METEORGUI_KEYRING", "file")
-
-
 def test_selected_events_with_a_damaged_file(tmp_path):
     night = small_night(events=3, timelapse=2)
     with source_archive(tmp_path / "src", night) as (archive, _):

@@ -20,11 +20,6 @@ from .export_helpers import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_real_keyring(monkeypatch):
-    monkeypatch.setenv("METEORGUI_KEYRING", "file")
-
-
 @pytest.fixture(scope="module")
 def night():
     return small_night(events=3, timelapse=3)

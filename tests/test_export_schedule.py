@@ -18,11 +18,6 @@ from .export_helpers import SEED_USERS, seed_importer, small_night, source_archi
 from .factories import wait_for
 
 
-@pytest.fixture(autouse=True)
-def _no_real_keyring(monkeypatch):
-    monkeypatch.setenv("METEORGUI_KEYRING", "file")
-
-
 class FakeClock:
     """Epoch seconds that move only when told (or when something sleeps on them)."""
 

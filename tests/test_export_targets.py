@@ -32,11 +32,6 @@ from .seed_importer import SeedImporter
 PASSWORD = "s3cret-Export-pw!"
 
 
-@pytest.fixture(autouse=True)
-def _no_real_keyring(monkeypatch):
-    monkeypatch.setenv("METEORGUI_KEYRING", "file")
-
-
 def test_targets_crud(tmp_path):
     with source_archive(tmp_path / "src") as (archive, exporter):
         targets = exporter.targets
