@@ -110,14 +110,18 @@ class HealthModel(RowsModel):
 
     def shape(self) -> tuple:
         """The row count and the longest text of each column: what the sizes depend on."""
-        texts = [self.texts(h) for h in self._rows]
-        return (len(texts), *(max((len(t[c]) for t in texts), default=0)
-                              for c in range(len(self.columns))))
+        return (len(self._rows), *(max((len(self.text(h, c)) for h in self._rows), default=0)
+                                   for c in range(len(self.columns))))
 
-    def texts(self, h: CameraHealth) -> tuple[str, ...]:
-        return (h.inst_name or h.camera_id, ago(h.last_heard, self.now),
-                str(h.events_tonight), str(h.stills_tonight), str(h.failures_tonight),
-                status_text(h))
+    def text(self, h: CameraHealth, col: int) -> str:
+        """What a cell shows."""
+        if col == COL_CAMERA:
+            return h.inst_name or h.camera_id
+        if col == COL_HEARD:
+            return ago(h.last_heard, self.now)
+        if col == COL_STATUS:
+            return status_text(h)
+        return str((h.events_tonight, h.stills_tonight, h.failures_tonight)[col - COL_EVENTS])
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         h: CameraHealth | None = self.item_at(index)
@@ -125,7 +129,7 @@ class HealthModel(RowsModel):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.texts(h)[col]
+            return self.text(h, col)
         if role == SubtitleRole and col == COL_CAMERA:
             return h.camera_id if h.inst_name else ""
         if role == Qt.ItemDataRole.ToolTipRole:
