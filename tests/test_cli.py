@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +68,34 @@ def test_unreadable_data_dir_is_one_line(capsys, monkeypatch, tmp_path):
     code, _, err = run(capsys, monkeypatch, "--data-dir", str(blocker / "sub"), "events")
     assert code != 0 and err.count("\n") == 1 and "cannot open the archive" in err
 
+
+def test_an_archive_from_a_newer_meteorgui_is_refused_untouched(capsys, monkeypatch, data):
+    import sqlite3
+
+    from meteorgui.archive import migrations
+
+    with Archive(data) as a:
+        a.store_status(fx.status())
+    newer = max(v for v, _, _ in migrations.MIGRATIONS) + 1
+    db = os.path.join(data, "archive.sqlite3")
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO migrations (version, name, applied_at) VALUES (?, 'x', 0)",
+                     (newer,))
+    conn.close()
+    before = Path(db).read_bytes()
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "statuses")
+    assert code != 0 and err.count("\n") == 1
+    assert "newer meteorgui" in err and f"schema version {newer}" in err
+    assert Path(db).read_bytes() == before
+
+
+def test_a_file_store_from_a_newer_meteorgui_is_refused(capsys, monkeypatch, data):
+    Archive(data).close()
+    with open(os.path.join(data, "files", "layout"), "w") as fh:
+        fh.write("3 levels of folders\n")
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "events")
+    assert code != 0 and err.count("\n") == 1
+    assert "layout from a newer meteorgui" in err
 
 def _fill(data: str) -> tuple[list, list, list]:
     """An archive with two statuses, two events and a standalone file, via the archive API."""

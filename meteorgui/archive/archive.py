@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps
+from . import migrations
 from .conversations import Conversations
 from .db import Database
 from .store import FileStore
@@ -65,9 +66,15 @@ class Archive:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             (self.data_dir / "logs").mkdir(exist_ok=True)
-            self.store = FileStore(self.data_dir / "files", self.data_dir / "quarantine")
+            # The database first: an archive from a newer meteorgui is refused before
+            # anything in it is touched.
             self.db = Database(self.data_dir / DB_NAME)
-        except (OSError, sqlite3.Error) as exc:
+            try:
+                self.store = FileStore(self.data_dir / "files", self.data_dir / "quarantine")
+            except BaseException:
+                self.db.close()
+                raise
+        except (OSError, sqlite3.Error, migrations.NewerArchive) as exc:
             raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from exc
         self.store.clean_tmp()
         self.users = Users(self.db)

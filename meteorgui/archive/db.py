@@ -50,8 +50,12 @@ class Database:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        with self._write_lock:
-            self.applied_migrations = migrations.apply(self._write_conn)
+        try:
+            with self._write_lock:
+                self.applied_migrations = migrations.apply(self._write_conn)
+        except BaseException:
+            self._write_conn.close()
+            raise
         # Checkpoints (which fsync) run on their own thread, not inside a camera's request.
         self._write_conn.execute("PRAGMA wal_autocheckpoint=0")
         self._stop_checkpoints = threading.Event()

@@ -330,6 +330,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ]
 
 
+class NewerArchive(Exception):
+    """The archive was upgraded by a newer meteorgui than this one."""
+
+
 def apply(conn: sqlite3.Connection) -> list[str]:
     """Bring the schema up to date. Returns the names of the migrations applied.
 
@@ -344,6 +348,13 @@ def apply(conn: sqlite3.Connection) -> list[str]:
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
         )
         done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
+        known = {version for version, _, _ in MIGRATIONS}
+        if done - known:
+            # Its schema may hold what this version would misread or overwrite.
+            raise NewerArchive(
+                f"the archive was upgraded by a newer meteorgui (schema version "
+                f"{max(done - known)}; this one knows up to {max(known)}); "
+                "run that version or a newer one")
         applied = []
         for version, name, sql in MIGRATIONS:
             if version in done:

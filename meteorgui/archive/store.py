@@ -182,11 +182,17 @@ class FileStore:
         """
         marker = self.root / LAYOUT_FILE
         try:
-            return int(marker.read_text().split()[0])
+            levels = int(marker.read_text().split()[0])
         except FileNotFoundError:
             pass
         except (ValueError, IndexError, OSError) as exc:
             raise OSError(f"the file store's {marker} is unreadable: {exc}") from None
+        else:
+            if levels not in (1, 2):
+                raise OSError(f"the file store in {self.root} uses a layout from a newer "
+                              f"meteorgui ({levels} folder levels); run that version or a "
+                              "newer one")
+            return levels
         if any(len(p.name) == 2 and p.is_dir() and any(q.is_dir() for q in p.iterdir())
                for p in self.root.iterdir()):
             return 2  # files were stored in two levels before the layout file existed
