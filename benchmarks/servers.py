@@ -1,5 +1,6 @@
 """An importer in its own process on 127.0.0.1, for the benchmarks: `meteorgui serve` on a
-fresh archive, or the floor (benchmarks/floor_importer.py)."""
+fresh archive, or the floor (benchmarks/floor_importer.py; "durable-floor" is the floor
+keeping its files and entities in a fresh folder)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class ServerProcess:
                    "--host", "127.0.0.1", "--port", str(self.port)]
         else:
             cmd = [sys.executable, str(ROOT / "benchmarks" / "floor_importer.py"), str(self.port)]
+            if kind == "durable-floor":
+                cmd += ["--durable", tempfile.mkdtemp(prefix="bench-floor-", dir=workdir)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
         self._wait_healthy(timeout)
