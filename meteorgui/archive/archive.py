@@ -17,10 +17,10 @@ from .conversations import Conversations
 from .db import Database
 from .store import FileStore
 from .users import Users
-from .where import camera_and_time
+from .where import camera_and_time, id_batches
 
 DB_NAME = "archive.sqlite3"
-BATCH = 500
+BATCH = 500  # files re-hashed per query by verify()
 
 
 def now_ms() -> int:
@@ -242,8 +242,7 @@ class Archive:
 
     @staticmethod
     def _check_new_files(conn: sqlite3.Connection, files: Sequence[FileRecord]) -> None:
-        for chunk in _chunks([record.file_id for record in files], BATCH):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_batches([record.file_id for record in files]):
             row = conn.execute(
                 f"SELECT file_id, event_id FROM files WHERE file_id IN ({marks}) LIMIT 1", chunk
             ).fetchone()
@@ -300,8 +299,7 @@ class Archive:
     def _load_meta(self, owner_ids: list[str]) -> dict[str, list[Meta]]:
         out: dict[str, list[Meta]] = {}
         conn = self.db.read()
-        for chunk in _chunks(owner_ids, BATCH):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_batches(owner_ids):
             rows = conn.execute(
                 f"SELECT owner_id, type, key, value FROM meta WHERE owner_id IN ({marks})"
                 " ORDER BY owner_id, idx",
@@ -343,8 +341,7 @@ class Archive:
         ids = [r[0] for r in rows]
         files: dict[str, list[FileRecord]] = {}
         conn = self.db.read()
-        for chunk in _chunks(ids, BATCH):
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_batches(ids):
             frows = conn.execute(
                 f"SELECT {self._FILE_COLS} FROM files WHERE event_id IN ({marks})"
                 " ORDER BY event_id, file_index",
@@ -491,11 +488,6 @@ def _integrity_as_conflict(what: str):
         yield
     except sqlite3.IntegrityError as exc:
         raise Conflict(f"{what} cannot be archived: {exc}") from None
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _where(f: Filter, camera_col: str, time_col: str, type_col: str | None):

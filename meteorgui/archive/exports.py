@@ -22,11 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .where import camera_and_time
+from .where import camera_and_time, execute_for_ids, id_batches
 
 UNREVIEWED = "unreviewed"
 REVIEWED = "reviewed"
-BATCH = 500
 
 
 class SqlFilter(NamedTuple):
@@ -81,9 +80,7 @@ class ExportHistory:
         ids = list(dict.fromkeys(ids))
         out: set[str] = set()
         conn = self._conn()
-        for i in range(0, len(ids), BATCH):
-            chunk = ids[i:i + BATCH]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in id_batches(ids):
             rows = conn.execute(
                 f"SELECT entity_id FROM export_done WHERE target_id = ? AND entity_id IN ({marks})",
                 (target_id, *chunk),
@@ -122,19 +119,8 @@ class ExportHistory:
     def forget(self, target_id: str, ids: Iterable[str] | None = None) -> int:
         """Drop history (all of a target's, or some ids), so a normal export sends them again."""
         with self.archive.db.write() as conn:
-            if ids is None:
-                return conn.execute(
-                    "DELETE FROM export_done WHERE target_id = ?", (target_id,)).rowcount
-            n = 0
-            ids = list(ids)
-            for i in range(0, len(ids), BATCH):
-                chunk = ids[i:i + BATCH]
-                marks = ",".join("?" * len(chunk))
-                n += conn.execute(
-                    f"DELETE FROM export_done WHERE target_id = ? AND entity_id IN ({marks})",
-                    (target_id, *chunk),
-                ).rowcount
-            return n
+            return execute_for_ids(conn, "DELETE FROM export_done WHERE target_id = ?",
+                                   (target_id,), "entity_id", ids)
 
 
 # --------------------------------------------------------------------------- searches

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..archive.exports import Selection, not_exported_to, select_sql
+from ..archive.where import execute_for_ids, id_batches
 
 QUEUED, SENDING, FAILED = "queued", "sending", "failed"
 STATES = (QUEUED, SENDING, FAILED)
-BATCH = 300
+BATCH = 300  # ids per enqueue statement, which binds each id three times
 
 _COLS = ("target_id, entity_id, kind, entity_time, state, force, source, attempts, bytes_sent,"
          " last_error, queued_at, updated_at")
@@ -107,9 +108,7 @@ class ExportQueue:
         t = _now()
         n = 0
         with self.archive.db.write() as conn:
-            for i in range(0, len(ids), BATCH):
-                chunk = ids[i:i + BATCH]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in id_batches(ids, BATCH):
                 found = (
                     f"SELECT 'event' AS kind, event_id AS id, event_time AS t FROM events"
                     f" WHERE event_id IN ({marks})"
@@ -237,34 +236,13 @@ class ExportQueue:
         """Take rows out of the queue (not those being sent)."""
         states = [s for s in states if s != SENDING]
         marks = ",".join("?" * len(states))
-        n = 0
         with self.archive.db.write() as conn:
-            if ids is None:
-                return conn.execute(
-                    f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})",
-                    (target_id, *states)).rowcount
-            ids = list(ids)
-            for i in range(0, len(ids), BATCH):
-                chunk = ids[i:i + BATCH]
-                n += conn.execute(
-                    f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})"
-                    f" AND entity_id IN ({','.join('?' * len(chunk))})",
-                    (target_id, *states, *chunk)).rowcount
-        return n
+            return execute_for_ids(
+                conn, f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})",
+                (target_id, *states), "entity_id", ids)
 
     def _update_failed(self, target_id: str, ids, update: str) -> int:
-        t = _now()
         with self.archive.db.write() as conn:
-            if ids is None:
-                return conn.execute(
-                    f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'",
-                    (t, target_id)).rowcount
-            n = 0
-            ids = list(ids)
-            for i in range(0, len(ids), BATCH):
-                chunk = ids[i:i + BATCH]
-                n += conn.execute(
-                    f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'"
-                    f" AND entity_id IN ({','.join('?' * len(chunk))})",
-                    (t, target_id, *chunk)).rowcount
-            return n
+            return execute_for_ids(
+                conn, f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'",
+                (_now(), target_id), "entity_id", ids)
