@@ -415,13 +415,16 @@ class Event:
             FileRecord.from_dict(f, f"{where}.files[{i}]")
             for i, f in enumerate([] if raw_files is None else _list(raw_files, f"{where}.files"))
         )
+        event_id = parse_uuid(_required(d, "event_id", where), f"{where}.event_id")
         seen: set[str] = set()
         for i, f in enumerate(files):
+            if f.file_id == event_id:  # events and files share one id space in the archive
+                raise ModelError(f"{where}.files[{i}].file_id: is the event's own id")
             if f.file_id in seen:
                 raise ModelError(f"{where}.files[{i}].file_id: appears twice in the event")
             seen.add(f.file_id)
         return cls(
-            event_id=parse_uuid(_required(d, "event_id", where), f"{where}.event_id"),
+            event_id=event_id,
             camera_id=parse_camera_id(_required(d, "camera_id", where), f"{where}.camera_id"),
             status_id=parse_uuid(_required(d, "status_id", where), f"{where}.status_id"),
             event_time=parse_time(_required(d, "event_time", where), f"{where}.event_time"),

@@ -111,6 +111,8 @@ def test_best_still_falls_back_to_png_then_video_and_none(arch, make):
 
 def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, monkeypatch):
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    # Before the summary existed, an event's search text was not written either.
+    monkeypatch.setattr(Archive, "_write_search", staticmethod(lambda *a: None))
     old = Archive(tmp_path / "old")
     make = Maker(old)
     events = [make.event(t=NIGHT1 + (6 + i) * HOUR, duration=0.1 * i, brightness=10 * i)
@@ -130,6 +132,22 @@ def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, mon
         assert [r[0] for r in upgraded.db.read().execute(search)] == \
             [r[0] for r in fresh.db.read().execute(search)]
         assert got[0].still_id == events[0].files[2].file_id
+
+
+def test_search_text_is_written_once_per_event_and_capped(arch, make):
+    from meteorgui.archive.archive import SEARCH_CHARS
+    big = [Meta("string", f"meteorpi:k{i}", "v" * 1000) for i in range(200)]
+    ev = make.event(extra_meta=[Meta("string", "meteorpi:note", "Fireball"), *big])
+    (search,) = arch.db.read().execute(
+        "SELECT search FROM event_summary WHERE event_id = ?", (ev.event_id,)).fetchone()
+    assert search.startswith(' meteorpi:note="Fireball" meteorpi:k0="vvv')
+    assert len(search) == SEARCH_CHARS  # 200 KB of metadata, kept to the cap
+    # No per-row trigger is left to rebuild the text for every meta row.
+    triggers = {r[0] for r in arch.db.read().execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "event_summary_search" not in triggers and "event_summary_event" in triggers
+    assert [r.event_id for r in browse.page(arch, Query(text="fireball"), 0, 10)] == \
+        [ev.event_id]
 
 
 def test_filters_by_time_camera_type_review_and_text(arch, make):

@@ -1,5 +1,6 @@
 """The importer over real HTTP on 127.0.0.1, driven the way MeteorPi nodes drive it."""
 
+import dataclasses
 import hashlib
 import threading
 
@@ -308,18 +309,151 @@ def test_server_restart_mid_night(archive, auth):
     assert archive.verify() == []
 
 
-def test_event_with_a_file_already_archived_elsewhere_fails_clearly(server, archive, node):
+def _with_files(pack: fx.Pack, *others: fx.Pack) -> fx.Pack:
+    """The pack's event, its files replaced by the other packs' file records."""
+    ev = pack.entity
+    files = tuple(o.entity for o in others)
+    blobs = {k: v for o in others for k, v in o.blobs.items()}
+    return fx.Pack(dataclasses.replace(ev, files=files), pack.status, blobs)
+
+
+def test_an_event_takes_over_its_files_sent_first_as_file_records(server, archive, node):
+    # A node may export an event's files as file records before it exports the event.
     st = fx.status()
     lone = fx.file_pack(st)
     assert node.send(lone) == {"state": "complete"}
-    pack = fx.event_pack(st, n_files=1)
-    ev = pack.entity
-    stolen = type(ev)(**{**ev.__dict__, "files": (lone.entity,)})
-    pack = fx.Pack(stolen, st, lone.blobs)
+    pack = _with_files(fx.event_pack(st, n_files=1), lone)
+    node.log.clear()
+
+    assert node.send(pack) == {"state": "complete"}
+
+    assert "need_file_data" not in node.log  # its bytes were already here
+    ev = archive.get_event(pack.entity.event_id)
+    assert ev.to_dict() == pack.entity.to_dict()
+    assert archive.file_event_id(lone.entity.file_id) == ev.event_id
+    assert [f.file_id for f in archive.files()] == [lone.entity.file_id]
+    assert stored_bytes(archive, lone.entity) == lone.blobs[lone.entity.file_id]
+    assert archive.verify() == []
+
+
+def _refused_without_asking_for_bytes(node, pack, fragment):
+    node.log.clear()
     answer = node.send(pack)
     assert answer["state"] == "failed"
-    assert lone.entity.file_id in answer["message"]
-    assert not archive.has_event(ev.event_id)
+    assert fragment in answer["message"]
+    assert "need_file_data" not in node.log  # refused before any bytes were asked for
+
+
+def test_an_event_reusing_a_file_of_another_event_is_refused_before_its_bytes(
+        server, archive, node):
+    st = fx.status()
+    first = fx.event_pack(st, n_files=1)
+    assert node.send(first) == {"state": "complete"}
+    taken = fx.Pack(first.entity.files[0], st, first.blobs)
+    second = _with_files(fx.event_pack(st, n_files=2), fx.file_pack(st), taken)
+
+    _refused_without_asking_for_bytes(node, second, f"part of event {first.entity.event_id}")
+
+    assert not archive.has_event(second.entity.event_id)
+    assert archive.file_event_id(taken.entity.file_id) == first.entity.event_id
+    other = second.entity.files[0]
+    assert not archive.has_bytes(other) and not archive.has_file(other.file_id)
+
+
+def test_a_file_record_with_other_bytes_under_an_archived_id_is_refused(
+        server, archive, node):
+    st = fx.status()
+    lone = fx.file_pack(st)
+    assert node.send(lone) == {"state": "complete"}
+    data = fx.blob(500)
+    impostor = dataclasses.replace(lone.entity, md5=hashlib.md5(data).hexdigest(),
+                                   file_size=len(data))
+    pack = _with_files(fx.event_pack(st, n_files=1),
+                       fx.Pack(impostor, st, {impostor.file_id: data}))
+
+    _refused_without_asking_for_bytes(node, pack, "with other bytes")
+
+    assert archive.file_event_id(lone.entity.file_id) is None
+    assert archive.get_file(lone.entity.file_id).md5 == lone.entity.md5
+    assert list(archive.store.root.glob(f"*/{impostor.file_id}.{impostor.md5}")) == []
+
+
+def test_event_and_file_ids_never_collide(server, archive, node):
+    # Events and files own metadata alike: one id must never be both.
+    st = fx.status()
+    bare = dataclasses.replace(fx.event_pack(st, n_files=0).entity, meta=())
+    assert node.send(fx.Pack(bare, st)) == {"state": "complete"}
+    lone = fx.file_pack(st)
+    clash = dataclasses.replace(lone.entity, file_id=bare.event_id)
+
+    _refused_without_asking_for_bytes(node, fx.Pack(clash, st, {clash.file_id: b""}),
+                                      "an archived event has that id")
+    ev_clash = dataclasses.replace(fx.event_pack(st, n_files=0).entity,
+                                   event_id=lone.entity.file_id)
+    assert node.send(lone) == {"state": "complete"}
+    _refused_without_asking_for_bytes(node, fx.Pack(ev_clash, st),
+                                      "an archived file record has that id")
+
+    assert archive.get_event(bare.event_id).meta == ()
+    assert archive.get_file(lone.entity.file_id).to_dict() == lone.entity.to_dict()
+
+
+def test_bytes_of_the_wrong_size_are_refused_even_with_the_right_md5(
+        server, archive, node, auth):
+    st = fx.status()
+    lone = fx.file_pack(st)
+    wrong = fx.Pack(dataclasses.replace(lone.entity, file_size=lone.entity.file_size + 10),
+                    st, lone.blobs)
+
+    answer = node.send(wrong)
+
+    assert answer["state"] == "failed"
+    assert "the file record announced" in answer["message"]
+    assert node.log.count("need_file_data") == 3
+    assert not archive.has_file(lone.entity.file_id) and not archive.has_bytes(wrong.entity)
+
+
+def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth):
+    # Each round the upload is lost (the node's connection drops); the node comes back
+    # later with the full entity. A lost round must not count against the next ones.
+    st = fx.status()
+    pack = fx.file_pack(st)
+    assert node.post({"type": "status", "status": st.to_dict()}) == {"state": "continue"}
+    for _ in range(5):
+        assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
+    # Within one round the bound still holds.
+    cached = {"type": "cached_entity", "cached_entity_id": pack.entity.file_id}
+    assert node.post(cached)["state"] == "need_file_data"
+    assert node.post(cached)["state"] == "need_file_data"
+    answer = node.post(cached)
+    assert answer["state"] == "failed" and "after asking 3 times" in answer["message"]
+    assert node.send(pack) == {"state": "complete"}
+
+
+def test_a_full_offer_after_continue_nocache_stays_in_its_round(server, node):
+    st = fx.status()
+    pack = fx.file_pack(st)
+    node.post({"type": "status", "status": st.to_dict()})
+    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
+    server.importer.session("camera").cache.clear()  # evicted, as after 128 others
+    cached = {"type": "cached_entity", "cached_entity_id": pack.entity.file_id}
+    assert node.post(cached) == {"state": "continue-nocache"}
+    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"  # ask 2
+    assert node.post(cached)["state"] == "need_file_data"  # ask 3
+    assert node.post(cached)["state"] == "failed"
+
+
+def test_an_unusable_multipart_boundary_is_400(server, node, auth):
+    st = fx.status()
+    pack = fx.file_pack(st)
+    node.post({"type": "status", "status": st.to_dict()})
+    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
+    rec = pack.entity
+    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", auth=auth, timeout=30,
+                      data=b"--" + b"a" * 5000 + b"\r\n",
+                      headers={"Content-Type": "multipart/form-data; boundary=" + "a" * 5000})
+    assert r.status_code == 400, r.text
+    assert "multipart" in r.json()["message"]
 
 
 def test_large_upload_is_kept_byte_exact(server, archive, node, auth):

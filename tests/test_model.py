@@ -174,7 +174,7 @@ event_dicts = st.fixed_dictionaries(
         "files": st.lists(file_dicts, max_size=3, unique_by=lambda f: f["file_id"]),
         "meta": meta_lists,
     }
-)
+).filter(lambda d: d["event_id"] not in {f["file_id"] for f in d["files"]})
 
 
 @dataclass(frozen=True)
@@ -720,6 +720,9 @@ def test_duplicate_file_in_event_rejected():
     }
     with pytest.raises(ModelError, match=r"^event\.files\[1\]\.file_id: appears twice"):
         Event.from_dict(event)
+    own = event | {"files": [f | {"file_id": str(uuid.UUID(hex="d" * 32))}]}
+    with pytest.raises(ModelError, match=r"^event\.files\[0\]\.file_id: is the event's own id"):
+        Event.from_dict(own)
 
 
 def test_status_valid_to_before_valid_from_rejected():

@@ -17,10 +17,11 @@ from .conversations import Conversations
 from .db import Database
 from .store import FileStore
 from .users import Users
-from .where import camera_and_time, id_batches
+from .where import camera_and_time, execute_for_ids, id_batches
 
 DB_NAME = "archive.sqlite3"
 BATCH = 500  # files re-hashed per query by verify()
+SEARCH_CHARS = 64 << 10  # an event's metadata kept as searchable text
 
 
 def now_ms() -> int:
@@ -206,13 +207,20 @@ class Archive:
     # ------------------------------------------------------------------ events and files
 
     def store_event(self, event: Event, user: str | None = None) -> bool:
-        """Archive an event and its file records in one transaction. False if already there."""
+        """Archive an event and its file records in one transaction. False if already there.
+
+        A file record already archived on its own (a node may export an event's files
+        as file records first) becomes part of the event when it is the same file:
+        same bytes (MD5) and camera. Anything else that clashes is a Conflict.
+        """
         with _integrity_as_conflict(f"event {event.event_id}"), self.db.write() as conn:
             if conn.execute(
                 "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)
             ).fetchone():
                 return False
-            self._check_new_files(conn, event.files)
+            adopted = self._check_new(conn, event)
+            if adopted:
+                self._take_into_event(conn, adopted, event.event_id)
             t = now_ms()
             conn.execute(
                 "INSERT INTO events (event_id, camera_id, status_id, event_time, event_type,"
@@ -227,7 +235,9 @@ class Archive:
                     user,
                 ),
             )
-            self._insert_meta(conn, event.event_id, event.meta)
+            rows = self._insert_meta(conn, event.event_id, event.meta)
+            if rows:
+                self._write_search(conn, event.event_id, rows)
             for i, record in enumerate(event.files):
                 self._insert_file(conn, record, event.event_id, i, t, user)
         return True
@@ -237,35 +247,91 @@ class Archive:
         with _integrity_as_conflict(f"file {record.file_id}"), self.db.write() as conn:
             if conn.execute("SELECT 1 FROM files WHERE file_id = ?", (record.file_id,)).fetchone():
                 return False
+            self._check_new(conn, record)
             self._insert_file(conn, record, None, None, now_ms(), user)
         return True
 
-    @staticmethod
-    def _check_new_files(conn: sqlite3.Connection, files: Sequence[FileRecord]) -> None:
-        for chunk, marks in id_batches([record.file_id for record in files]):
-            row = conn.execute(
-                f"SELECT file_id, event_id FROM files WHERE file_id IN ({marks}) LIMIT 1", chunk
-            ).fetchone()
-            if row is not None:
-                owner = f"event {row[1]}" if row[1] else "a standalone file record"
-                raise Conflict(f"file {row[0]} is already archived as part of {owner}")
+    def conflict(self, entity: Event | FileRecord) -> str | None:
+        """Why a not yet archived entity could not be archived, or None.
+
+        The importer asks this before asking for any bytes, so nothing is received for
+        an entity that would be refused; the commit checks again.
+        """
+        try:
+            self._check_new(self.db.read(), entity)
+        except Conflict as exc:
+            return str(exc)
+        return None
 
     @staticmethod
-    def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> None:
+    def _check_new(conn: sqlite3.Connection, entity: Event | FileRecord) -> list[str]:
+        """Check a new entity's ids against the archive. Returns the ids of standalone
+        file records an event takes over; raises Conflict for any other clash."""
+        files = entity.files if isinstance(entity, Event) else (entity,)
+        ids = [f.file_id for f in files]
+        # Event ids and file ids own meta rows alike: an id may be one or the other.
+        if isinstance(entity, Event) and conn.execute(
+            "SELECT 1 FROM files WHERE file_id = ?", (entity.event_id,)
+        ).fetchone():
+            raise Conflict(f"event {entity.event_id}: an archived file record has that id")
+        for chunk, marks in id_batches(ids):
+            row = conn.execute(
+                f"SELECT event_id FROM events WHERE event_id IN ({marks}) LIMIT 1", chunk
+            ).fetchone()
+            if row is not None:
+                raise Conflict(f"file {row[0]}: an archived event has that id")
+        if not isinstance(entity, Event):
+            return []
+        by_id = {f.file_id: f for f in files}
+        adopted = []
+        for chunk, marks in id_batches(ids):
+            rows = conn.execute(
+                f"SELECT file_id, event_id, md5, camera_id FROM files WHERE file_id IN ({marks})",
+                chunk,
+            )
+            for file_id, owner, md5, camera_id in rows:
+                if owner is not None:
+                    raise Conflict(f"file {file_id} is already archived as part of event {owner}")
+                if (md5, camera_id) != (by_id[file_id].md5, by_id[file_id].camera_id):
+                    raise Conflict(f"file {file_id} is already archived as a standalone file "
+                                   "record with other bytes or from another camera")
+                adopted.append(file_id)
+        return adopted
+
+    @staticmethod
+    def _take_into_event(conn: sqlite3.Connection, file_ids: list[str], event_id: str) -> None:
+        """Remove standalone records the event re-inserts as its own (same bytes on disk)."""
+        execute_for_ids(conn, "DELETE FROM meta WHERE 1", (), "owner_id", file_ids)
+        execute_for_ids(conn, "DELETE FROM files WHERE 1", (), "file_id", file_ids)
+        execute_for_ids(conn, "UPDATE resend_files SET offer_kind = 'event', offer_id = ? "
+                              "WHERE 1", (event_id,), "file_id", file_ids)
+
+    @staticmethod
+    def _write_search(conn: sqlite3.Connection, event_id: str, meta_rows: list) -> None:
+        """The event's metadata as searchable key=value words, written once (a trigger
+        per meta row rebuilt it each time, which grew with the square of its size)."""
+        search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)[:SEARCH_CHARS]
+        conn.execute("UPDATE event_summary SET search = ? WHERE event_id = ?",
+                     (search, event_id))
+
+    @staticmethod
+    def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> list:
+        rows = [
+            (
+                owner_id,
+                i,
+                m.type,
+                m.key,
+                dumps(m.value),
+                None if m.type == "string" else float(m.value),
+            )
+            for i, m in enumerate(meta)
+        ]
         conn.executemany(
             "INSERT INTO meta (owner_id, idx, type, key, value, num) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    owner_id,
-                    i,
-                    m.type,
-                    m.key,
-                    dumps(m.value),
-                    None if m.type == "string" else float(m.value),
-                )
-                for i, m in enumerate(meta)
-            ],
+            rows,
         )
+        return rows
 
     def _insert_file(self, conn, record: FileRecord, event_id, index, t, user) -> None:
         conn.execute(

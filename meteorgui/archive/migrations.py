@@ -327,6 +327,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP INDEX IF EXISTS files_semantic_time;
         """,
     ),
+    (
+        6,
+        "search_text_once",
+        """
+        -- The archive writes an event's search text once, after its meta: this trigger
+        -- rebuilt it for every meta row, which grew with the square of the meta's size.
+        DROP TRIGGER IF EXISTS event_summary_search;
+        """,
+    ),
 ]
 
 

@@ -119,8 +119,9 @@ class StoreWriter:
         while chunk := stream.read(CHUNK):
             self.write(chunk)
 
-    def commit(self) -> bool:
-        """Keep the bytes if the MD5 matches, else discard them. True if kept.
+    def commit(self, size: int | None = None) -> bool:
+        """Keep the bytes if the MD5 matches (and their count is ``size``, when given),
+        else discard them. True if kept.
 
         Kept bytes count as present at once (``FileStore.has``); they become
         durable under their final name in the background (``FileStore.settle``).
@@ -129,7 +130,7 @@ class StoreWriter:
             raise RuntimeError("writer already finished")
         self.finished = True
         self._fh.flush()
-        if self.digest != self.md5:
+        if self.digest != self.md5 or (size is not None and self.size != size):
             self._discard()
             return False
         self.durable = self._store._make_durable(self._fh, self._tmp, self.file_id, self.md5)

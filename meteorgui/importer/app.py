@@ -7,7 +7,7 @@ import json
 import logging
 
 from flask import Flask, Response, g, jsonify, request
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.http import parse_options_header
@@ -42,19 +42,19 @@ class _Upload:
 
     def parse(self, stream, boundary: str) -> None:
         """Read the whole body. Raises BadRequest for a malformed one."""
-        parser = MultipartParser(boundary, callbacks={
-            "on_part_begin": self._part_begin,
-            "on_header_field": lambda d, a, b: self._field.extend(d[a:b]),
-            "on_header_value": lambda d, a, b: self._value.extend(d[a:b]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_end": self._end,
-        })
         try:
+            parser = MultipartParser(boundary, callbacks={
+                "on_part_begin": self._part_begin,
+                "on_header_field": lambda d, a, b: self._field.extend(d[a:b]),
+                "on_header_value": lambda d, a, b: self._value.extend(d[a:b]),
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_end": self._end,
+            })
             while chunk := stream.read(UPLOAD_CHUNK):
                 parser.write(chunk)
-        except MultipartParseError as exc:
+        except FormParserError as exc:  # a malformed body, or a boundary it cannot use
             raise BadRequest(f"the multipart body is malformed: {exc}") from None
         if not self.ended:
             raise BadRequest("the multipart body ended before its closing boundary")

@@ -37,6 +37,7 @@ from .log import ImportLog
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 128
+NOCACHE_MEMORY = 4096
 MAX_FILE_ASKS = 3
 MAX_STATUS_ASKS = 3
 MAX_FILE_BYTES = 4 << 30  # the largest upload the HTTP server accepts
@@ -82,6 +83,8 @@ class Session:
     received: set[tuple[str, str]] = field(default_factory=set)
     # entities found not yet archived when first offered; the commit handles any race
     unarchived: set[str] = field(default_factory=set)
+    # ids answered continue-nocache: their next full offer continues that conversation
+    nocache: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, entity: Entity) -> None:
@@ -98,15 +101,29 @@ class Session:
         return entity
 
     def forget_entity(self, entity: Entity) -> None:
+        self.new_round(entity)
         for record in _files_of(entity):
-            self.file_asks.pop(record.file_id, None)
             self.pending.pop(record.file_id, None)
-            self.last_mismatch.pop(record.file_id, None)
             self.received.discard((record.file_id, record.md5))
         self.unarchived.discard(entity_id(entity))
+
+    def new_round(self, entity: Entity) -> None:
+        """Start counting asks afresh: a full offer that is not the answer to our
+        continue-nocache starts a new export round (a node sends the cached form
+        within a round), and the bound on asks is per conversation. Otherwise asks
+        lost to dropped connections in earlier rounds would fail the entity at its
+        first offer, and a real node disables its export after 4 failures."""
+        for record in _files_of(entity):
+            self.file_asks.pop(record.file_id, None)
+            self.last_mismatch.pop(record.file_id, None)
         prefix = f"{entity_id(entity)}:"
         for key in [k for k in self.status_asks if k.startswith(prefix)]:
             del self.status_asks[key]
+
+    def answered_nocache(self, key: str) -> None:
+        if len(self.nocache) >= NOCACHE_MEMORY:
+            self.nocache.clear()
+        self.nocache.add(key)
 
 
 def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
@@ -195,6 +212,8 @@ class Importer:
                 return refuse(400, str(exc))
             with s.lock:
                 entity = s.recall(key)
+                if entity is None:
+                    s.answered_nocache(key)
             if entity is None:
                 # Nothing remembered (restart, eviction): ask for the full entity again.
                 return _state("continue-nocache")
@@ -205,8 +224,13 @@ class Importer:
                 entity = ENTITY_KINDS[kind].from_dict(message[kind], kind)
             except ModelError as exc:
                 return refuse(400, str(exc))
+            key = entity_id(entity)
             with s.lock:
                 s.remember(entity)
+                if key in s.nocache:
+                    s.nocache.discard(key)
+                else:
+                    s.new_round(entity)
         else:
             shown = kind if isinstance(kind, str) else type(kind).__name__
             return refuse(400, f"type: unknown message type {str(shown)[:40]!r}; expected "
@@ -240,6 +264,10 @@ class Importer:
             self.archive.has_event(ident) if isinstance(entity, Event)
             else self.archive.has_file(ident))
         if not archived and not known_new:
+            # Refused now rather than after its bytes have been received for nothing.
+            problem = self.archive.conflict(entity)
+            if problem is not None:
+                return self._fail(s, remote, entity, problem)
             with s.lock:
                 s.unarchived.add(ident)
         files = _files_of(entity)
@@ -372,14 +400,17 @@ class Importer:
             writer.abort()
             return refuse(400, "multipart field 'file' missing")
         size, digest = writer.size, writer.digest
-        kept = writer.commit()
+        # Bytes that match the MD5 but not the announced size would fail verify later.
+        kept = writer.commit(size=record.file_size)
         with s.lock:
             s.pending.pop(record.file_id, None)
             if kept:
                 s.received.add((record.file_id, record.md5))
         offer_kind, offer_id = ask.offer_kind, ask.offer_id
         if not kept:
-            reason = (f"the {size} bytes received have MD5 {digest}, not {record.md5}")
+            reason = (f"the {size} bytes received have MD5 {digest}, not {record.md5}"
+                      if digest != record.md5 else
+                      f"{size} bytes arrived; the file record announced {record.file_size}")
             self._bytes_failed(s, ask, reason)
             self._log(user, remote, None, conv.NEED_FILE_DATA, kind=offer_kind, ident=offer_id,
                       camera_id=record.camera_id, detail=f"file {record.file_id}: {reason}",
