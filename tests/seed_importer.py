@@ -9,7 +9,8 @@ database that cannot run here. What is reproduced, decision for decision:
   full entity whose id is cached is answered from the cache (the seed's
   ``lru_cache`` on ``_get_entity``); a ``cached_entity`` miss empties the
   whole cache and answers ``continue-nocache`` (PROTOCOL.md; the seed means
-  to, though its ``entity_cache.clear()`` is a latent AttributeError);
+  to, though its ``entity_cache.clear()`` is a latent AttributeError: with
+  ``miss_fails=True`` a miss gives HTTP 500, as the deployed code does);
 * event/file: archived → complete; status unknown → need_status; the first
   file without bytes on disk → need_file_data; else archive → complete;
 * status: stored if new → continue;
@@ -36,11 +37,12 @@ from .wsgi_server import serving  # noqa: F401 - the export tests use it from he
 
 class SeedImporter:
     def __init__(self, folder: Path, users: dict[str, tuple[str, tuple[str, ...]]],
-                 cache_size: int = 128):
+                 cache_size: int = 128, miss_fails: bool = False):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.users = users
         self.cache_size = cache_size
+        self.miss_fails = miss_fails
         self.cache: OrderedDict[str, tuple[str, dict] | None] = OrderedDict()
         self.lock = threading.Lock()
         self.statuses: dict[str, dict] = {}
@@ -145,6 +147,8 @@ class SeedImporter:
                     self.before_request(kind, entity_id)
                 entity = self._get_entity(entity_id, d)
                 if entity is None:
+                    if self.miss_fails:  # the AttributeError, as Flask answers it
+                        flask.abort(500)
                     self.cache.clear()
                     return flask.jsonify({"state": "continue-nocache"})
                 etype, body = entity

@@ -77,6 +77,47 @@ def test_an_endless_answer_is_cut_at_one_mib(endless_url, night):
     assert "larger than 1 MiB" in result.message
 
 
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Answers one byte at a time, each well within the client's read timeout."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                if self.server.stop.wait(0.05):
+                    break
+        except OSError:
+            pass
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_read_timeout(night):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    server.daemon_threads = True
+    server.stop = threading.Event()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/import"
+    try:
+        with ImportClient(url, "u", "pw", timeout=(5, 0.5)) as client:
+            result = client.send(night.events[0], status_for=night.status,
+                                 open_file=night.open_file)
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+    assert result.state == "failed" and result.target_problem
+    assert "took more than 0.5 s to send its answer" in result.message
+
+
 def test_a_normal_answer_still_reaches_the_caller(importer, night):  # noqa: F811
     with ImportClient(importer.url, USER, PASSWORD, timeout=(5, 10)) as client:
         result = client.send(night.events[0], status_for=night.status,

@@ -155,6 +155,20 @@ def test_connection_test_changes_nothing_and_says_what_is_wrong(tmp_path, server
         assert not check.ok and "no password is stored" in check.message
 
 
+def test_connection_test_passes_the_2015_importer_as_deployed(tmp_path):
+    # It answers the probe's cache miss with HTTP 500, after accepting the login.
+    user, (password, _) = "exporter", SEED_USERS["exporter"]
+    with seed_importer(tmp_path / "seed", miss_fails=True) as seed, \
+            source_archive(tmp_path / "src", small_night(events=1, timelapse=0)) as (
+                src, exporter):
+        good = exporter.targets.add("seed", seed.url, user, password)
+        check = exporter.test_connection(good.target_id)
+        assert check.ok and not check.resend_supported, check.message
+        refused = exporter.test_connection(good.target_id, password="nope")
+        assert not refused.ok and "HTTP 403" in refused.message
+        assert seed.events == seed.statuses == {}  # the probe stored nothing
+
+
 def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_work(tmp_path):
     ca, cert, key = make_certificates(tmp_path)
     seed = SeedImporter(tmp_path / "seed", SEED_USERS)

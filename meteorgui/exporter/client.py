@@ -35,12 +35,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from requests_toolbelt.multipart.encoder import MultipartEncoder
@@ -222,9 +224,10 @@ class ImportClient:
 
         Posts the cached form of a random id, which no importer holds: a
         MeteorPi importer that accepts the credentials answers
-        ``continue-nocache`` (the 2015 one also empties its entity cache, which
-        only makes exporters in mid-conversation resend in full); wrong
-        credentials get HTTP 403. Then asks whether ``GET <url>/resend`` exists.
+        ``continue-nocache``; wrong credentials get HTTP 403. The 2015 importer
+        as deployed answers a cache miss with HTTP 500 (it calls a ``clear()``
+        its cache does not have), but only after it accepted the credentials, so
+        that answer passes too. Then asks whether ``GET <url>/resend`` exists.
         Returns ``(message, resend_supported)``; raises ImportClientError
         with a clear message when the target cannot be used.
         """
@@ -234,10 +237,13 @@ class ImportClient:
                 "POST", self.url, data=dumps(probe).encode("utf-8"),
                 headers={"Content-Type": "application/json"},
             )
-            answer = _answer_json(response, self._where)
+            if response.status_code == 500:
+                state = "continue-nocache"
+            else:
+                answer = _answer_json(response, self._where)
+                state = answer.get("state") if isinstance(answer, dict) else None
         except _Failed as exc:
             raise ImportClientError(str(exc)) from None
-        state = answer.get("state") if isinstance(answer, dict) else None
         if state != "continue-nocache":
             raise ImportClientError(
                 f"{self._where} answered {str(state)[:60]!r} to a connection test, not "
@@ -302,7 +308,7 @@ class ImportClient:
             # connection goes back to the pool, and so that a failure while reading it
             # is caught here.
             try:
-                _read_answer(response, self._where)
+                _read_answer(response, self._where, _read_timeout(self.timeout))
             finally:
                 response.close()
         except requests.exceptions.SSLError as exc:
@@ -616,13 +622,15 @@ class _HashingReader:
         return self._md5.hexdigest()
 
 
-def _read_answer(response: requests.Response, where: str) -> None:
-    """Read a streamed answer's body into ``response.content``, refusing one longer than
-    MAX_ANSWER bytes (decoded) with _TargetFailed. Read errors are requests' (as with
-    ``response.content``)."""
+def _read_answer(response: requests.Response, where: str, seconds: float) -> None:
+    """Read a streamed answer's body into ``response.content``, refusing with _TargetFailed
+    one longer than MAX_ANSWER bytes (decoded) or one that takes longer than ``seconds``
+    in all to arrive (the read timeout only bounds each wait for the next bytes). Read
+    errors are requests' (as with ``response.content``)."""
+    deadline = time.monotonic() + seconds
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_content(_ANSWER_CHUNK):
+    for chunk in _answer_chunks(response):
         total += len(chunk)
         if total > MAX_ANSWER:
             raise _TargetFailed(
@@ -630,8 +638,33 @@ def _read_answer(response: requests.Response, where: str) -> None:
                 f"(from {where}); is this a MeteorPi import URL?"
             )
         chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _TargetFailed(
+                f"the importer at {where} took more than {seconds:g} s to send its answer; "
+                "is this a MeteorPi import URL?")
     response._content = b"".join(chunks)
     response._content_consumed = True
+
+
+def _answer_chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives (``read1``: whatever bytes are there, not a full block, so
+    the caller sees time pass), with urllib3's errors turned into requests' as
+    ``iter_content`` does."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # not urllib3 2's response
+        yield from response.iter_content(_ANSWER_CHUNK)
+        return
+    try:
+        while chunk := read1(_ANSWER_CHUNK, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
 
 
 def _readable_file(path: str) -> bool:
