@@ -317,3 +317,69 @@ def test_the_scheduler_thread_runs_rules_and_stops(tmp_path):
             sched.stop()
         assert not sched.running
         assert len(seed.offers()) == 2
+
+
+def test_a_failure_while_choosing_the_next_wake_up_does_not_stop_the_scheduler(
+        tmp_path, caplog):
+    with source_archive(tmp_path / "src") as (archive, exporter):
+        real_list, calls = exporter.rules.list, []
+
+        def flaky_list():
+            calls.append(1)
+            if len(calls) == 2:  # the first wake-up's look at the rules
+                raise sqlite3.OperationalError("database is locked")
+            return real_list()
+
+        exporter.rules.list = flaky_list
+        sched = Scheduler(exporter, poll=0.05)
+        sched.start()
+        try:
+            wait_for(lambda: len(calls) >= 5, what=lambda: f"{len(calls)} looks at the rules")
+            assert sched.running
+        finally:
+            sched.stop()
+        assert "database is locked" in caplog.text
+
+
+def test_entities_the_target_keeps_refusing_do_not_hold_up_a_rule(tmp_path):
+    from meteorgui.exporter.queue import RULE_ATTEMPTS
+
+    from .test_client_unit import PASSWORD, USER, ScriptedImporter
+    from .wsgi_server import serving
+
+    night = small_night(events=6, timelapse=0)
+    events = sorted(night.events, key=lambda e: (e.event_time, e.event_id))
+    refused = {e.event_id for e in events[:4]}  # the oldest, sent first: 4 failures in a row
+    importer = ScriptedImporter()
+    importer.script = lambda m: (
+        {"state": "failed", "message": "this event is refused"}
+        if ((m.get("event") or {}).get("event_id") or m.get("cached_entity_id")) in refused
+        else None)
+    clock = FakeClock(at("2026-11-25T12:00"))
+    with serving(importer.app, "/import") as url, \
+            source_archive(tmp_path / "src", night) as (archive, exporter):
+        t = exporter.targets.add("central", url, USER, PASSWORD)
+        rule = exporter.rules.add("push", t.target_id, Selection(files=False))
+        sched = make_scheduler(exporter, clock)
+        states = []
+        for _ in range(RULE_ATTEMPTS + 2):
+            [r] = sched.tick()
+            states.append(r.state)
+            clock.advance(r.next_attempt_at / 1000 - clock())
+        # Each refused event is tried RULE_ATTEMPTS times, then left failed for the user.
+        assert states[:RULE_ATTEMPTS] == ["backing_off"] * RULE_ATTEMPTS
+        assert states[RULE_ATTEMPTS:] == ["ok", "ok"]
+        assert importer.archived == {e.event_id for e in events[4:]}
+        failed = exporter.queue.items(t.target_id, states=["failed"])
+        assert {i.entity_id for i in failed} == refused
+        assert all(i.attempts == RULE_ATTEMPTS for i in failed)
+        # One refusal among good events is shown, but is not the rule's failure.
+        refused.clear()
+        refused.add(events[4].event_id)
+        exporter.queue.enqueue_ids(t.target_id, [events[4].event_id], force=True)
+        exporter.rules.record(rule.rule_id, next_attempt_at=None)
+        [r] = sched.tick()
+        assert (r.state, r.failures) == ("ok", 0)
+        assert "1 entity refused" in r.last_error and "this event is refused" in r.last_error
+        # The user's retry still sends them.
+        assert exporter.queue.retry(t.target_id) == 5

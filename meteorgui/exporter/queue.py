@@ -57,8 +57,13 @@ def _item(row) -> QueueItem:
     return QueueItem(*r)
 
 
-# Re-queueing a row that is already there: a failed one goes back in line, and force
-# only ever turns on. A row being sent is left alone.
+# A scheduled rule queues its search at every run; an entity the target refused this
+# many times stays failed until the user retries it, so it cannot hold up newer ones.
+RULE_ATTEMPTS = 3
+
+# Re-queueing a row that is already there: a failed one goes back in line (by a rule,
+# only while it has attempts left), and force only ever turns on. A row being sent is
+# left alone.
 _UPSERT = (
     " ON CONFLICT (target_id, entity_id) DO UPDATE SET"
     " state = CASE WHEN export_queue.state = 'failed' THEN 'queued' ELSE export_queue.state END,"
@@ -66,7 +71,9 @@ _UPSERT = (
     " source = CASE WHEN export_queue.state = 'failed' THEN excluded.source"
     "               ELSE export_queue.source END,"
     " updated_at = excluded.updated_at"
-    " WHERE export_queue.state = 'failed' OR excluded.force > export_queue.force"
+    " WHERE (export_queue.state = 'failed' AND (excluded.source NOT LIKE 'rule:%'"
+    f"        OR export_queue.attempts < {RULE_ATTEMPTS}))"
+    " OR excluded.force > export_queue.force"
 )
 _INSERT = ("INSERT INTO export_queue (target_id, entity_id, kind, entity_time, state, force,"
            " source, queued_at, updated_at)")

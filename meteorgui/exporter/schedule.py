@@ -166,11 +166,13 @@ class Scheduler:
     def _loop(self) -> None:
         try:
             while not self._stop.is_set():
+                delay = self.poll
                 try:
                     self.tick()
+                    delay = self._delay()
                 except Exception:  # keep scheduling; the failure is in the log
                     log.exception("the export scheduler's tick failed")
-                self._wake.wait(self._delay())
+                self._wake.wait(delay)
                 self._wake.clear()
         finally:
             self.exporter.archive.db.release_reader()
@@ -267,12 +269,17 @@ class Scheduler:
             # The user cancelled this round: not a failure either; due after its interval.
             return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now +
                                                                            rule.interval_s))
-        if result is not None and not error:
-            if result.error:
-                error = result.error
-            elif result.failed:
-                kind, ident, message = result.failures[-1]
-                error = f"{result.failed} entities failed; the last, {kind} {ident}: {message}"
+        if result is not None and not error and result.error:
+            error = result.error
+        # Entities the target refused are the entities' trouble, shown but not the rule's
+        # failure: they stay in the queue as failed (queue.RULE_ATTEMPTS) while the rest
+        # keeps flowing at the rule's interval.
+        refused = None
+        if result is not None and result.failed:
+            kind, ident, message = result.failures[-1]
+            n = result.failed
+            refused = (f"{n} {'entity' if n == 1 else 'entities'} refused; the last, {kind} "
+                       f"{ident}: {message}")
         if error:
             failures = rule.failures + 1
             wait = backoff_seconds(failures, self.base_backoff, self.max_backoff)
@@ -284,5 +291,5 @@ class Scheduler:
             nxt, state = next_window_open(rule, now, self.tz), R.WAITING
         else:
             nxt, state = now + rule.interval_s, R.OK
-        return self._record(rule, state=state, failures=0, last_error=None,
+        return self._record(rule, state=state, failures=0, last_error=refused,
                             last_ok_at=_ms(now), next_attempt_at=_ms(nxt))
