@@ -87,7 +87,7 @@ def test_the_resend_flow_end_to_end(gui, node, mon, qtbot):
     assert all(r.ok for r in results.values())
     assert results[damaged.file_id].file_ids == (damaged.file_id,)
     assert "quarantine" in results[damaged.file_id].text
-    assert resend.table.item(0, 1).text() == results[resend.entity_ids[0]].text
+    assert resend.model.text(0, 1) == results[resend.entity_ids[0]].text
     assert "2 items marked for resend" in resend.summary.text()
 
     # The old bytes are kept in quarantine, never deleted.
@@ -162,7 +162,7 @@ def test_a_failed_import_that_is_not_archived_needs_nothing(gui, node, mon, qtbo
 def test_resend_dialog_reports_unknown_ids(gui, qtbot):
     dlg = ResendDialog(gui, ["0" * 32], gui.window)
     qtbot.addWidget(dlg)
-    qtbot.waitUntil(lambda: "not in the archive" in dlg.table.item(0, 0).text())
+    qtbot.waitUntil(lambda: "not in the archive" in dlg.model.text(0, 0))
     with qtbot.waitSignal(dlg.requested, timeout=5000) as blocker:
         dlg.start()
     [r] = blocker.args[0]
@@ -228,3 +228,25 @@ def test_quitting_cancels_a_running_verify(gui, node, qtbot, monkeypatch):
         release.set()
     assert blocker.args[0].cancelled and blocker.args[0].checked == 1
     assert not gui.services["verify"].tokens
+
+
+def test_the_detail_pane_shows_bytes_a_resend_moved_away(gui, node, qtbot):
+    st = factories.status()
+    event = factories.event_pack(st, n_files=2)
+    assert node.send(event)["state"] == "complete"
+    detail = gui.window.detail
+    detail.show_event(event.entity.event_id)
+    damaged = event.entity.files[1]
+    qtbot.waitUntil(lambda: detail.info is not None and detail.info.present.get(damaged.file_id))
+    path = gui.archive.file_path(damaged)
+    path.write_bytes(b"\x00" * 10 + path.read_bytes()[10:])
+
+    dlg = ResendDialog(gui, [damaged.file_id], gui.window)
+    qtbot.addWidget(dlg)
+    with qtbot.waitSignal(dlg.requested, timeout=10_000):
+        dlg.start()
+
+    # The damaged bytes went to quarantine: the pane says so instead of "present".
+    qtbot.waitUntil(lambda: detail.info is not None
+                    and detail.info.present.get(damaged.file_id) is False, timeout=10_000)
+    assert detail.info.present.get(event.entity.files[0].file_id) is True

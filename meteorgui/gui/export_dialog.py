@@ -222,7 +222,7 @@ class ExportDialog(QDialog):
         args = (self.scope, self.chooser.use_selection(), tid, self.force.isChecked())
         exporter = self.service.exporter
         self.service.run(lambda: preview(exporter, *args), lambda res: self._counted(gen, *res),
-                         lambda exc: self._say(str(exc), error=True))
+                         lambda exc: self._say(str(exc), error=True), owner=self)
 
     def _counted(self, gen: int, total: int, have: int) -> None:
         if gen != self._gen:
@@ -258,7 +258,7 @@ class ExportDialog(QDialog):
         self.service.run(lambda: enqueue(exporter, *args),
                          lambda res: self._queued(tid, *res),
                          lambda exc: (self._say(f"Nothing was queued: {exc}", error=True),
-                                      self.export_button.setEnabled(True)))
+                                      self.export_button.setEnabled(True)), owner=self)
 
     def _queued(self, tid: str, added: int, pending: int) -> None:
         self.service.queueChanged.emit(tid)

@@ -105,7 +105,7 @@ class RuleEditDialog(QDialog):
         layout.addWidget(self.buttons)
         archive = service.ctx.archive
         service.run(lambda: (browse.cameras(archive), browse.event_types(archive)),
-                    self._choices)
+                    self._choices, owner=self)
 
     def _choices(self, result) -> None:
         cameras, types = result
@@ -152,7 +152,7 @@ class RuleEditDialog(QDialog):
             return rules.update(original.rule_id, **fields)
 
         self.buttons.setEnabled(False)
-        self.service.run(work, self._saved, self._failed)
+        self.service.run(work, self._saved, self._failed, owner=self)
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)

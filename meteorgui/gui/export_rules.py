@@ -172,7 +172,7 @@ class RulesDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.service.run(self.service.exporter.rules.list, self._loaded)
+        self.service.run(self.service.exporter.rules.list, self._loaded, owner=self)
 
     def _loaded(self, rules: list[Rule]) -> None:
         self.rules = {r.rule_id: r for r in rules}
@@ -293,7 +293,7 @@ class RulesDialog(QDialog):
         rules = self.service.exporter.rules
         self.service.run(lambda: rules.set_enabled(rule.rule_id, enabled),
                          self.service.rule_changed_here,
-                         lambda exc: self._say(str(exc), True))
+                         lambda exc: self._say(str(exc), True), owner=self)
 
     def run_now(self) -> None:
         rule = self.selected()
@@ -305,7 +305,7 @@ class RulesDialog(QDialog):
             self._say(f"'{rule.name}' runs now.")
 
         self.service.run(lambda: scheduler.run_now(rule.rule_id), done,
-                         lambda exc: self._say(str(exc), True))
+                         lambda exc: self._say(str(exc), True), owner=self)
 
     def remove(self) -> None:
         rule = self.selected()
@@ -319,7 +319,7 @@ class RulesDialog(QDialog):
             self._say(f"Removed '{rule.name}'. What it queued stays queued for its target.")
 
         self.service.run(lambda: rules.remove(rule.rule_id), removed,
-                         lambda exc: self._say(str(exc), True))
+                         lambda exc: self._say(str(exc), True), owner=self)
 
 
 __all__ = ["RuleEditDialog", "RulesDialog", "describe"]

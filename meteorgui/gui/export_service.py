@@ -291,8 +291,9 @@ class ExportService(QObject):
 
     # ------------------------------------------------------------------ queue and data
 
-    def run(self, work, on_result=None, on_error=None):
-        """Pool work whose callbacks are dropped once the service is closed."""
+    def run(self, work, on_result=None, on_error=None, owner=None, detached=False):
+        """Pool work whose callbacks are dropped once the service is closed (or the
+        ``owner`` dialog is gone); see TaskRunner.run."""
         def ok(value):
             if not self._closed and on_result is not None:
                 on_result(value)
@@ -305,7 +306,7 @@ class ExportService(QObject):
             else:
                 log.error("export: background work failed: %s", exc)
 
-        return self.ctx.tasks.run(work, ok, failed)
+        return self.ctx.tasks.run(work, ok, failed, owner=owner, detached=detached)
 
     def reload_targets(self) -> None:
         self.run(self.exporter.targets.list, self._targets_loaded)

@@ -188,7 +188,9 @@ class TargetEditDialog(QDialog):
             return test_connection(probe, pw)
 
         self._set_busy(True, "Testing the connection…")
-        self.service.run(work, self._tested, lambda exc: self._error(str(exc)))
+        # Detached: quitting does not wait for an importer that never answers.
+        self.service.run(work, self._tested, lambda exc: self._error(str(exc)), owner=self,
+                         detached=True)
 
     def _tested(self, check: ConnectionCheck) -> None:
         self._set_busy(False)
@@ -212,7 +214,7 @@ class TargetEditDialog(QDialog):
             return targets.update(original.target_id, password=password, **f)
 
         self._set_busy(True, "Saving…")
-        self.service.run(work, self._saved, lambda exc: self._error(str(exc)))
+        self.service.run(work, self._saved, lambda exc: self._error(str(exc)), owner=self)
 
     def _saved(self, target: Target) -> None:
         self._set_busy(False)
@@ -360,7 +362,7 @@ class TargetsDialog(QDialog):
             self.service.reload_targets()
 
         self.service.run(lambda: targets.remove(target.target_id), removed,
-                         lambda exc: self._say(f"Not removed: {exc}", False))
+                         lambda exc: self._say(f"Not removed: {exc}", False), owner=self)
 
     def test(self) -> None:
         target = self.selected()
@@ -378,4 +380,5 @@ class TargetsDialog(QDialog):
             self.test_button.setEnabled(self.selected() is not None)
             self._say(f"{target.name}: {exc}", False)
 
-        self.service.run(lambda: exporter.test_connection(target.target_id), done, failed)
+        self.service.run(lambda: exporter.test_connection(target.target_id), done, failed,
+                         owner=self, detached=True)

@@ -169,7 +169,7 @@ class ExportProgressView(QWidget):
             return items, entity_infos(archive, [i.entity_id for i in items]), \
                 queue_summary(archive, tid)
 
-        self.service.run(work, lambda res: self._loaded(gen, tid, *res))
+        self.service.run(work, lambda res: self._loaded(gen, tid, *res), owner=self)
 
     # ------------------------------------------------------------------ loading
 
@@ -222,7 +222,7 @@ class ExportProgressView(QWidget):
         self._uploaded += delta
         if added:
             archive = self.ctx.archive
-            self.service.run(lambda: entity_infos(archive, added), self.model.set_infos)
+            self.service.run(lambda: entity_infos(archive, added), self.model.set_infos, owner=self)
         if event.kind == R.ROUND_STARTED:
             self._remaining = event.remaining
             self._outcome = ""

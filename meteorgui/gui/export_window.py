@@ -82,7 +82,7 @@ class ExportUi(QObject):
         service.ruleChanged.connect(self._rule)
         service.progress.connect(self._progress)
         service.roundRunning.connect(self._round_running)
-        service.run(service.exporter.rules.list, self._rules_loaded)
+        service.run(service.exporter.rules.list, self._rules_loaded, owner=self)
 
     # ------------------------------------------------------------------ actions
 

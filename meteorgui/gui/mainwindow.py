@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..archive.conversations import RESEND_REQUESTED
 from ..importer import PortInUse
 from .browser import EventBrowser
 from .context import GuiContext
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         ctx.bridge.server.connect(lambda _info: self._refresh_importer_state())
         ctx.bridge.conversation.connect(lambda _c: self._counts_timer.start())
+        ctx.bridge.conversation.connect(self._resend_marked)
         self._refresh_importer_state()
         self._refresh_counts()
         from . import notifications
@@ -310,6 +312,13 @@ class MainWindow(QMainWindow):
                                     "Select the events or files to ask for again first.")
             return
         self._open(ResendDialog(self.ctx, ids, self))
+
+    def _resend_marked(self, c) -> None:
+        """A resend request moved the shown item's bytes to quarantine: show it so."""
+        info = getattr(self.detail, "info", None)
+        if (c.state == RESEND_REQUESTED and info is not None
+                and info.event.event_id == c.entity_id):
+            self.detail.refresh()
 
     def _reviewed(self, event_ids: list) -> None:
         info = getattr(self.detail, "info", None)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,8 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
 )
 
@@ -97,6 +96,55 @@ use an exporter that reads the list at <code>{_html(resend_url)}</code>.</li>
 """
 
 
+class ItemsModel(QAbstractTableModel):
+    """The items and what happened to each: a model, so tens of thousands of rows
+    cost the window nothing until they are scrolled into view."""
+
+    HEADERS = ("Item", "Result")
+
+    def __init__(self, entity_ids: list[str], parent=None):
+        super().__init__(parent)
+        self.rows = [[eid, "not requested yet", None] for eid in entity_ids]
+
+    def rowCount(self, parent=None):  # noqa: N802 - Qt's name
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=None):  # noqa: N802 - Qt's name
+        return 0 if parent is not None and parent.isValid() else 2
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        row = self.rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return row[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1 and row[2] is not None:
+            return QColor(OK_COLOUR if row[2] else ERROR_COLOUR)
+        return None
+
+    def text(self, row: int, column: int) -> str:
+        return self.rows[row][column]
+
+    def set_labels(self, labels: list[str]) -> None:
+        for row, label in zip(self.rows, labels, strict=False):
+            row[0] = label
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
+
+    def set_results(self, results: list[ResendResult]) -> None:
+        for row, result in zip(self.rows, results, strict=False):
+            row[1:] = [result.text, result.ok]
+        if results:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(results) - 1, 1))
+
+    def set_result(self, row: int, result: ResendResult) -> None:
+        self.rows[row][1:] = [result.text, result.ok]
+        self.dataChanged.emit(self.index(row, 1), self.index(row, 1))
+
+
 class ResendDialog(QDialog):
     """Contract: ResendDialog(ctx, entity_ids: list[str], parent)."""
 
@@ -122,8 +170,9 @@ class ResendDialog(QDialog):
         self.note.setWordWrap(True)
         self.note.setVisible(bool(note))
 
-        self.table = QTableWidget(n, 2, self)
-        self.table.setHorizontalHeaderLabels(["Item", "Result"])
+        self.model = ItemsModel(self.entity_ids, self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -131,11 +180,6 @@ class ResendDialog(QDialog):
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.resizeSection(0, 330)
-        for row, eid in enumerate(self.entity_ids):
-            item = QTableWidgetItem(eid)
-            item.setToolTip(eid)
-            self.table.setItem(row, 0, item)
-            self.table.setItem(row, 1, QTableWidgetItem("not requested yet"))
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -162,8 +206,7 @@ class ResendDialog(QDialog):
     def _described(self, lines: list[str]) -> None:
         if self._closed:
             return
-        for row, line in enumerate(lines):
-            self.table.item(row, 0).setText(line)
+        self.model.set_labels(lines)
 
     def start(self) -> None:
         """Mark every item, off the GUI thread; results arrive per item."""
@@ -175,9 +218,13 @@ class ResendDialog(QDialog):
         self.summary.setText("Requesting…")
         ctx, ids, bridge = self.ctx, self.entity_ids, self.ctx.bridge
 
+        stopping = ctx.tasks.stopping
+
         def work():
             out = []
             for row, eid in enumerate(ids):
+                if stopping.cancelled:  # quitting: the marks made so far are kept
+                    break
                 result = request_one(ctx, eid)
                 out.append(result)
                 bridge.run_on_main(lambda r=row, res=result: self._show_result(r, res))
@@ -188,18 +235,14 @@ class ResendDialog(QDialog):
     def _show_result(self, row: int, result: ResendResult) -> None:
         if self._closed:
             return
-        item = self.table.item(row, 1)
-        item.setText(result.text)
-        item.setToolTip(result.text)
-        item.setForeground(QColor(OK_COLOUR if result.ok else ERROR_COLOUR))
+        self.model.set_result(row, result)
 
     def _finished(self, results: list[ResendResult]) -> None:
         self.results = results
         self._running = False
         if self._closed:
             return
-        for row, result in enumerate(results):
-            self._show_result(row, result)
+        self.model.set_results(results)
         ok = sum(r.ok for r in results)
         failed = len(results) - ok
         text = f"{ok} item{'s' if ok != 1 else ''} marked for resend."

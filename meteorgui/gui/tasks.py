@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class TaskRunner(QObject):
             None if synchronous else ThreadPoolExecutor(max_threads, thread_name_prefix=name)
         )
         self._closed = False
+        # Set when the app quits: long work polls it (``stopping.check()``) and ends early.
+        self.stopping = Token()
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def run(
@@ -64,8 +67,19 @@ class TaskRunner(QObject):
         work: Callable[[], Any],
         on_result: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        owner: QObject | None = None,
+        detached: bool = False,
     ) -> Future:
-        """Run ``work()`` in the pool; ``on_result`` or ``on_error`` on the GUI thread."""
+        """Run ``work()`` in the pool; ``on_result`` or ``on_error`` on the GUI thread.
+
+        With an ``owner`` (a dialog that deletes itself on close), a result that
+        arrives after the owner is gone is dropped. ``detached`` work (waiting on the
+        network, touching the archive only briefly at its start) runs on its own
+        daemon thread, which quitting does not wait for.
+        """
+        if owner is not None:
+            on_result = _owned(owner, on_result)
+            on_error = _owned(owner, on_error, drop_errors=True)
         if self._sync:
             fut: Future = Future()
             try:
@@ -93,6 +107,18 @@ class TaskRunner(QObject):
                 self._done.emit(on_result, value, False)
             return value
 
+        if detached:
+            fut = Future()
+
+            def detached_job():
+                try:
+                    fut.set_result(job())
+                except BaseException as exc:  # noqa: BLE001 - delivered to on_error
+                    fut.set_exception(exc)
+
+            threading.Thread(target=detached_job, daemon=True,
+                             name="meteorgui-task-detached").start()
+            return fut
         return self._pool.submit(job)
 
     @Slot(object, object, object)
@@ -106,7 +132,25 @@ class TaskRunner(QObject):
         callback(value)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop delivering results, cancel queued work, wait for running work."""
+        """Stop delivering results, cancel queued work, tell running work to stop
+        (``stopping``) and wait for it."""
         self._closed = True
+        self.stopping.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _owned(owner: QObject, callback, drop_errors: bool = False):
+    """The callback, skipped once ``owner`` has been deleted (its widgets with it)."""
+    if callback is None and not drop_errors:
+        return None
+
+    def call(value):
+        if not shiboken6.isValid(owner):
+            return
+        if callback is not None:
+            callback(value)
+        elif not isinstance(value, Cancelled):
+            log.error("background task failed", exc_info=value)
+
+    return call

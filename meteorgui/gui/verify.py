@@ -151,8 +151,11 @@ class VerifyDialog(QDialog):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the first rows once they come (_sized), not continuously: measuring
+        # every row of tens of thousands of problems froze the window for a second.
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
+        self._sized = False
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
         self.resend_selected = QPushButton("Request resend for selected…")
@@ -243,10 +246,16 @@ class VerifyDialog(QDialog):
             return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.model.append(new)
+        self._append(new)
         self.status.setText(f"{done:,} of {total:,} files checked · "
                             f"{self.model.rowCount()} problem"
                             f"{'s' if self.model.rowCount() != 1 else ''} so far")
+
+    def _append(self, checks: list[FileCheck]) -> None:
+        self.model.append(checks)
+        if checks and not self._sized:  # columns fitted to the first rows, once
+            self._sized = True
+            self.view.resizeColumnsToContents()
 
     def _finished(self, token: Token, outcome: VerifyOutcome) -> None:
         if self._closed or token is not self.token:
@@ -254,7 +263,7 @@ class VerifyDialog(QDialog):
         self.token = None
         self.outcome = outcome
         shown = {c.file.file_id for c in self.model.items()}
-        self.model.append([c for c in outcome.problems if c.file.file_id not in shown])
+        self._append([c for c in outcome.problems if c.file.file_id not in shown])
         damaged = sum(c.state == "damaged" for c in outcome.problems)
         missing = sum(c.state == "missing" for c in outcome.problems)
         self.progress.setRange(0, max(outcome.total, 1))

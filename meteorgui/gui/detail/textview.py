@@ -8,8 +8,7 @@ from pathlib import Path
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from .formatting import human_size
-
+LINE_CAP = 10_000  # characters shown of one line
 TEXT_CAP = 2 << 20  # bytes read for display; more is left out (and said so)
 
 
@@ -50,15 +49,34 @@ def read_text(path: Path, mime: str | None, cap: int = TEXT_CAP) -> tuple[str, s
     with open(path, "rb") as fh:
         data = fh.read(cap)
     text = data.decode("utf-8", errors="replace")
-    note = ""
+    notes = []
     if size > cap:
-        note = f"Showing the first {human_size(cap)} of {human_size(size)}."
+        notes.append(f"Showing the first {cap:,} bytes of {size:,}.")
     elif "json" in (mime or "").lower():
         try:
             text = pretty_json(json.loads(text))
         except (ValueError, RecursionError) as exc:
-            note = f"Not valid JSON ({exc}); shown as it is."
-    return text, note
+            notes.append(f"Not valid JSON ({exc}); shown as it is.")
+    text, cut = cut_long_lines(text)
+    if cut:
+        notes.append(f"{cut:,} line{'s' if cut != 1 else ''} longer than {LINE_CAP:,} "
+                     "characters shown cut; Open with… shows the whole file.")
+    return text, " ".join(notes)
+
+
+def cut_long_lines(text: str, limit: int | None = None) -> tuple[str, int]:
+    """The text with each line kept to ``limit`` characters (Qt lays out a line of
+    megabytes for hundreds of milliseconds at every scroll), and how many were cut."""
+    limit = LINE_CAP if limit is None else limit
+    if len(text) <= limit:
+        return text, 0
+    lines = text.split("\n")
+    cut = 0
+    for i, line in enumerate(lines):
+        if len(line) > limit:
+            lines[i] = f"{line[:limit]} … ({len(line) - limit:,} more characters)"
+            cut += 1
+    return ("\n".join(lines), cut) if cut else (text, 0)
 
 
 class TextPanel(QWidget):
