@@ -554,3 +554,41 @@ def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_pat
     assert dlg.isVisible()  # the first Cancel stops the export, not the dialog
     assert [p.name for p in tmp_path.iterdir() if "out" in p.name] == []  # no part files
     dlg.close()
+
+
+def test_closing_the_export_dialog_while_it_queues_still_sends(gui, ui, push, archive, server,
+                                                              qtbot, monkeypatch):
+    from meteorgui.gui import export_dialog as export_dialog_mod
+
+    browser = gui.window.browser
+    push(night(1))
+    qtbot.waitUntil(shown(browser, 3, 2), timeout=WAIT)
+    target = add_target(ui, qtbot, "central", server.url, *CAMERA_USER)
+    dlg = ui.targets_dialog
+    dlg.select(target.target_id)
+    readers = len(gui.archive.db._readers)
+    for _ in range(3):  # connection tests run detached: each gives its reader back
+        dlg.message.setText("")
+        dlg.test()
+        qtbot.waitUntil(lambda: "OK" in dlg.message.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: len(gui.archive.db._readers) <= readers, timeout=WAIT)
+    dlg.close()
+    queueing, release = threading.Event(), threading.Event()
+    real = export_dialog_mod.enqueue
+
+    def slow_enqueue(*args):
+        queueing.set()
+        release.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(export_dialog_mod, "enqueue", slow_enqueue)
+    select_everything(browser)
+    ui.act_export.trigger()
+    dlg = ui.export_dialog
+    dlg.target.setCurrentIndex(dlg.target.findData(target.target_id))
+    qtbot.waitUntil(lambda: dlg.counts is not None, timeout=WAIT)
+    qtbot.mouseClick(dlg.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(queueing.is_set, timeout=WAIT)
+    dlg.reject()  # the user closes it while it queues
+    release.set()
+    qtbot.waitUntil(lambda: len(archive.events()) == 3, timeout=WAIT)

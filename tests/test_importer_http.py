@@ -336,6 +336,34 @@ def test_an_event_takes_over_its_files_sent_first_as_file_records(server, archiv
     assert archive.verify() == []
 
 
+def test_taking_over_a_file_carries_its_resend_mark_and_queued_exports(
+        server, archive, node, tmp_path):
+    from meteorgui.exporter import Exporter, FileSecrets
+
+    st = fx.status()
+    lone = fx.file_pack(st)
+    assert node.send(lone) == {"state": "complete"}
+    exporter = Exporter(archive, FileSecrets(tmp_path / "secrets.json"))
+    try:
+        target = exporter.targets.add("central", "http://127.0.0.1:9/import", "u", "pw")
+        assert exporter.queue.enqueue_ids(target.target_id, [lone.entity.file_id]) == 1
+        path = archive.file_path(lone.entity)
+        path.write_bytes(b"\0" + path.read_bytes()[1:])
+        server.importer.request_resend(lone.entity.file_id)  # damaged: to quarantine
+        pack = _with_files(fx.event_pack(st, n_files=1), lone)
+        node.log.clear()
+
+        assert node.send(pack) == {"state": "complete"}
+
+        assert node.log.count("need_file_data") == 1  # the bytes came again, with the event
+        assert archive.resend_marked([lone.entity.file_id]) == set()
+        assert archive.verify() == []
+        queued = exporter.queue.items(target.target_id)
+        assert [(i.kind, i.entity_id) for i in queued] == [("event", pack.entity.event_id)]
+    finally:
+        exporter.close()
+
+
 def _refused_without_asking_for_bytes(node, pack, fragment):
     node.log.clear()
     answer = node.send(pack)
@@ -413,34 +441,42 @@ def test_bytes_of_the_wrong_size_are_refused_even_with_the_right_md5(
     assert not archive.has_file(lone.entity.file_id) and not archive.has_bytes(wrong.entity)
 
 
-def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth):
+def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth,
+                                                   monkeypatch):
     # Each round the upload is lost (the node's connection drops); the node comes back
-    # later with the full entity. A lost round must not count against the next ones.
+    # after its back-off (30 minutes for a MeteorPi node). Lost rounds must not count
+    # against the next ones, or a later round fails at its first offer.
+    from meteorgui.importer.protocol import ROUND_GAP_S
+    now = [1000.0]
+    monkeypatch.setattr(server.importer, "clock", lambda: now[0])
     st = fx.status()
     pack = fx.file_pack(st)
     assert node.post({"type": "status", "status": st.to_dict()}) == {"state": "continue"}
     for _ in range(5):
         assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
-    # Within one round the bound still holds.
-    cached = {"type": "cached_entity", "cached_entity_id": pack.entity.file_id}
-    assert node.post(cached)["state"] == "need_file_data"
-    assert node.post(cached)["state"] == "need_file_data"
-    answer = node.post(cached)
-    assert answer["state"] == "failed" and "after asking 3 times" in answer["message"]
+        now[0] += ROUND_GAP_S + 1
     assert node.send(pack) == {"state": "complete"}
 
 
-def test_a_full_offer_after_continue_nocache_stays_in_its_round(server, node):
+def test_an_exporter_that_always_sends_the_full_entity_is_still_bounded(
+        server, archive, auth):
+    # Some exporters post the full entity at every step, never the cached form.
     st = fx.status()
     pack = fx.file_pack(st)
-    node.post({"type": "status", "status": st.to_dict()})
-    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
-    server.importer.session("camera").cache.clear()  # evicted, as after 128 others
-    cached = {"type": "cached_entity", "cached_entity_id": pack.entity.file_id}
-    assert node.post(cached) == {"state": "continue-nocache"}
-    assert node.post(fx.message(pack.entity))["state"] == "need_file_data"  # ask 2
-    assert node.post(cached)["state"] == "need_file_data"  # ask 3
-    assert node.post(cached)["state"] == "failed"
+    rec = pack.entity
+    answers = []
+    with requests.Session() as http:
+        http.auth = auth
+        http.post(server.url, json={"type": "status", "status": st.to_dict()}, timeout=30)
+        for _ in range(6):
+            answer = http.post(server.url, json=fx.message(rec), timeout=30).json()
+            answers.append(answer["state"])
+            if answer["state"] != "need_file_data":
+                break
+            http.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", timeout=30,
+                      files={"file": ("f", b"X" + pack.blobs[rec.file_id][1:])})
+    assert answers == ["need_file_data"] * 3 + ["failed"]
+    assert not archive.has_file(rec.file_id)
 
 
 def test_an_unusable_multipart_boundary_is_400(server, node, auth):

@@ -206,12 +206,15 @@ class Archive:
 
     # ------------------------------------------------------------------ events and files
 
-    def store_event(self, event: Event, user: str | None = None) -> bool:
+    def store_event(self, event: Event, user: str | None = None,
+                    fetched: Iterable[str] = ()) -> bool:
         """Archive an event and its file records in one transaction. False if already there.
 
         A file record already archived on its own (a node may export an event's files
         as file records first) becomes part of the event when it is the same file:
         same bytes (MD5) and camera. Anything else that clashes is a Conflict.
+        ``fetched``: files whose bytes were received for this event, which settles any
+        resend request for them.
         """
         with _integrity_as_conflict(f"event {event.event_id}"), self.db.write() as conn:
             if conn.execute(
@@ -220,7 +223,9 @@ class Archive:
                 return False
             adopted = self._check_new(conn, event)
             if adopted:
-                self._take_into_event(conn, adopted, event.event_id)
+                self._take_into_event(conn, adopted, event)
+                execute_for_ids(conn, "DELETE FROM resend_files WHERE 1", (), "file_id",
+                                [f for f in fetched if f in adopted])
             t = now_ms()
             conn.execute(
                 "INSERT INTO events (event_id, camera_id, status_id, event_time, event_type,"
@@ -299,12 +304,24 @@ class Archive:
         return adopted
 
     @staticmethod
-    def _take_into_event(conn: sqlite3.Connection, file_ids: list[str], event_id: str) -> None:
-        """Remove standalone records the event re-inserts as its own (same bytes on disk)."""
+    def _take_into_event(conn: sqlite3.Connection, file_ids: list[str], event: Event) -> None:
+        """Remove standalone records the event re-inserts as its own (same bytes on disk):
+        their resend marks and queued exports now name the event."""
         execute_for_ids(conn, "DELETE FROM meta WHERE 1", (), "owner_id", file_ids)
         execute_for_ids(conn, "DELETE FROM files WHERE 1", (), "file_id", file_ids)
         execute_for_ids(conn, "UPDATE resend_files SET offer_kind = 'event', offer_id = ? "
-                              "WHERE 1", (event_id,), "file_id", file_ids)
+                              "WHERE 1", (event.event_id,), "file_id", file_ids)
+        # A queued export of the file becomes one of its event (a round sending the
+        # file right now keeps its row; the event is queued beside it).
+        execute_for_ids(
+            conn,
+            "INSERT INTO export_queue (target_id, entity_id, kind, entity_time, state, force,"
+            " source, queued_at, updated_at) SELECT target_id, ?, 'event', ?, 'queued',"
+            " MAX(force), MIN(source), MIN(queued_at), MAX(updated_at) FROM export_queue"
+            " WHERE kind = 'file'", (event.event_id, event.event_time), "entity_id", file_ids,
+            suffix=" GROUP BY target_id ON CONFLICT (target_id, entity_id) DO NOTHING")
+        execute_for_ids(conn, "DELETE FROM export_queue WHERE kind = 'file' AND state != ?",
+                        ("sending",), "entity_id", file_ids)
 
     @staticmethod
     def _write_search(conn: sqlite3.Connection, event_id: str, meta_rows: list) -> None:

@@ -18,12 +18,14 @@ def id_batches(ids: Iterable[str], size: int = ID_BATCH) -> Iterator[tuple[list[
 
 
 def execute_for_ids(conn: sqlite3.Connection, sql: str, args: Sequence, column: str,
-                    ids: Iterable[str] | None) -> int:
+                    ids: Iterable[str] | None, suffix: str = "") -> int:
     """Run a write ending in a WHERE clause on every row it matches (``ids`` None), or
-    only on rows whose ``column`` is one of ``ids``. Returns how many rows changed."""
+    only on rows whose ``column`` is one of ``ids``; ``suffix`` follows the WHERE clause.
+    Returns how many rows changed."""
     if ids is None:
-        return conn.execute(sql, args).rowcount
-    return sum(conn.execute(f"{sql} AND {column} IN ({marks})", (*args, *chunk)).rowcount
+        return conn.execute(sql + suffix, args).rowcount
+    return sum(conn.execute(f"{sql} AND {column} IN ({marks}){suffix}",
+                            (*args, *chunk)).rowcount
                for chunk, marks in id_batches(ids))
 
 

@@ -10,6 +10,7 @@ Entities the target already has are skipped unless "Send again" is ticked.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,9 @@ from PySide6.QtWidgets import (
 from ..archive import browse, exports
 from ..archive.browse import Query
 from ..archive.exports import Selection
+from .tasks import alive
+
+log = logging.getLogger(__name__)
 
 ERROR_COLOUR = "#b3261e"
 ID_PAGE = 5000
@@ -255,13 +259,23 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         args = (self.scope, self.chooser.use_selection(), tid, self.force.isChecked())
         exporter = self.service.exporter
+        # No owner: what was queued is sent even if the dialog was closed meanwhile.
         self.service.run(lambda: enqueue(exporter, *args),
-                         lambda res: self._queued(tid, *res),
-                         lambda exc: (self._say(f"Nothing was queued: {exc}", error=True),
-                                      self.export_button.setEnabled(True)), owner=self)
+                         lambda res: self._queued(tid, *res), self._not_queued)
+
+    def _not_queued(self, exc: BaseException) -> None:
+        if alive(self):
+            self._say(f"Nothing was queued: {exc}", error=True)
+            self.export_button.setEnabled(True)
+        else:
+            log.error("export: nothing was queued: %s", exc)
 
     def _queued(self, tid: str, added: int, pending: int) -> None:
         self.service.queueChanged.emit(tid)
+        if pending and not self.service.running(tid):
+            self.service.start(tid)
+        if not alive(self):
+            return
         if pending == 0:
             name = self.target.currentText()
             self._say(f"Nothing to send: {name} already has all of them. Tick “Send again” "
@@ -269,8 +283,6 @@ class ExportDialog(QDialog):
             self.export_button.setEnabled(True)
             return
         self.outcome = f"{added:,} queued"
-        if not self.service.running(tid):
-            self.service.start(tid)
         self.started.emit(tid)
         self.accept()
 

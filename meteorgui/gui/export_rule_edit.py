@@ -23,6 +23,7 @@ from ..exporter import rules as RS
 from ..exporter.rules import Rule
 from .browser.model import short_type
 from .browser.review import REVIEW_LABELS
+from .tasks import alive
 
 ERROR_COLOUR = "#b3261e"
 DAY_S, HOUR_S = 86_400, 3_600
@@ -152,13 +153,15 @@ class RuleEditDialog(QDialog):
             return rules.update(original.rule_id, **fields)
 
         self.buttons.setEnabled(False)
-        self.service.run(work, self._saved, self._failed, owner=self)
+        # No owner: the scheduler hears of the rule even if the dialog closed meanwhile.
+        self.service.run(work, self._saved, lambda exc: alive(self) and self._failed(exc))
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
         self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>")
 
     def _saved(self, rule: Rule) -> None:
-        self.saved = rule
         self.service.rule_changed_here(rule)
-        self.accept()
+        if alive(self):
+            self.saved = rule
+            self.accept()

@@ -30,6 +30,7 @@ from ..exporter.rules import Rule
 from .browser.model import short_type
 from .browser.review import label_text
 from .export_rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
+from .tasks import alive
 
 STATE_TEXT = {RS.IDLE: "idle", RS.RUNNING: "running", RS.OK: "ok", RS.WAITING: "waiting",
               RS.BACKING_OFF: "backing off", RS.DISABLED: "disabled"}
@@ -291,9 +292,10 @@ class RulesDialog(QDialog):
 
     def _set_enabled(self, rule: Rule, enabled: bool) -> None:
         rules = self.service.exporter.rules
+        # No owner: the scheduler hears of the change even if the dialog closed meanwhile.
         self.service.run(lambda: rules.set_enabled(rule.rule_id, enabled),
                          self.service.rule_changed_here,
-                         lambda exc: self._say(str(exc), True), owner=self)
+                         lambda exc: alive(self) and self._say(str(exc), True))
 
     def run_now(self) -> None:
         rule = self.selected()

@@ -37,6 +37,7 @@ from ..exporter.targets import (
     check_url,
     test_connection,
 )
+from .tasks import alive
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +215,16 @@ class TargetEditDialog(QDialog):
             return targets.update(original.target_id, password=password, **f)
 
         self._set_busy(True, "Saving…")
-        self.service.run(work, self._saved, lambda exc: self._error(str(exc)), owner=self)
+        # No owner: the saved target is listed even if the dialog closed meanwhile.
+        self.service.run(work, self._saved, lambda exc: alive(self) and self._error(str(exc)))
 
     def _saved(self, target: Target) -> None:
-        self._set_busy(False)
-        self.saved = target
         log.info("export target %r saved (%s as %s)", target.name, target.url, target.user)
         self.service.reload_targets()
+        if not alive(self):
+            return
+        self._set_busy(False)
+        self.saved = target
         self.accept()
 
 
@@ -358,11 +362,12 @@ class TargetsDialog(QDialog):
         targets = self.service.exporter.targets
 
         def removed(_none):
-            self._say(f"Removed {target.name}.", True)
             self.service.reload_targets()
+            if alive(self):
+                self._say(f"Removed {target.name}.", True)
 
         self.service.run(lambda: targets.remove(target.target_id), removed,
-                         lambda exc: self._say(f"Not removed: {exc}", False), owner=self)
+                         lambda exc: alive(self) and self._say(f"Not removed: {exc}", False))
 
     def test(self) -> None:
         target = self.selected()

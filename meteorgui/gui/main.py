@@ -107,7 +107,9 @@ def build(data_dir: Path, settings: Settings, *, demo: bool = False,
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
     bridge = Bridge(core.hub)
-    tasks = TaskRunner(synchronous=synchronous_tasks)
+    # Detached task threads end with their work: their archive readers go with them.
+    tasks = TaskRunner(synchronous=synchronous_tasks,
+                       on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
     window = MainWindow(ctx, demo=demo)
     # Everything built so far lives as long as the app: keep it out of the cyclic

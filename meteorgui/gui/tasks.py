@@ -115,6 +115,9 @@ class TaskRunner(QObject):
                     fut.set_result(job())
                 except BaseException as exc:  # noqa: BLE001 - delivered to on_error
                     fut.set_exception(exc)
+                finally:
+                    if self._on_thread_exit is not None:  # e.g. its archive reader
+                        self._on_thread_exit()
 
             threading.Thread(target=detached_job, daemon=True,
                              name="meteorgui-task-detached").start()
@@ -140,13 +143,18 @@ class TaskRunner(QObject):
             self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
+def alive(obj: QObject) -> bool:
+    """Whether a Qt object (a dialog that deletes itself on close) still exists."""
+    return shiboken6.isValid(obj)
+
+
 def _owned(owner: QObject, callback, drop_errors: bool = False):
     """The callback, skipped once ``owner`` has been deleted (its widgets with it)."""
     if callback is None and not drop_errors:
         return None
 
     def call(value):
-        if not shiboken6.isValid(owner):
+        if not alive(owner):
             return
         if callback is not None:
             callback(value)

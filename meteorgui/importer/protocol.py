@@ -37,7 +37,11 @@ from .log import ImportLog
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 128
-NOCACHE_MEMORY = 4096
+# Asks for one file (or status) are counted per export round. Within a round a node
+# answers each ask within seconds; between rounds it waits (a MeteorPi node defers
+# 30 minutes after a failure). A count idle this long starts again from zero, so
+# uploads lost to dropped connections never fail a later round at its first offer.
+ROUND_GAP_S = 300.0
 MAX_FILE_ASKS = 3
 MAX_STATUS_ASKS = 3
 MAX_FILE_BYTES = 4 << 30  # the largest upload the HTTP server accepts
@@ -74,8 +78,9 @@ class Session:
     user: str
     cache: OrderedDict[str, Entity] = field(default_factory=OrderedDict)
     pending: dict[str, Ask] = field(default_factory=dict)
-    file_asks: dict[str, int] = field(default_factory=dict)
-    status_asks: dict[str, int] = field(default_factory=dict)
+    # key -> (asks so far in this round, monotonic time of the last step about it)
+    file_asks: dict[str, tuple[int, float]] = field(default_factory=dict)
+    status_asks: dict[str, tuple[int, float]] = field(default_factory=dict)
     # status_id -> (kind, id) of the entity that asked for it, for the import log
     status_for: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_mismatch: dict[str, str] = field(default_factory=dict)
@@ -83,8 +88,6 @@ class Session:
     received: set[tuple[str, str]] = field(default_factory=set)
     # entities found not yet archived when first offered; the commit handles any race
     unarchived: set[str] = field(default_factory=set)
-    # ids answered continue-nocache: their next full offer continues that conversation
-    nocache: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, entity: Entity) -> None:
@@ -101,29 +104,26 @@ class Session:
         return entity
 
     def forget_entity(self, entity: Entity) -> None:
-        self.new_round(entity)
-        for record in _files_of(entity):
-            self.pending.pop(record.file_id, None)
-            self.received.discard((record.file_id, record.md5))
-        self.unarchived.discard(entity_id(entity))
-
-    def new_round(self, entity: Entity) -> None:
-        """Start counting asks afresh: a full offer that is not the answer to our
-        continue-nocache starts a new export round (a node sends the cached form
-        within a round), and the bound on asks is per conversation. Otherwise asks
-        lost to dropped connections in earlier rounds would fail the entity at its
-        first offer, and a real node disables its export after 4 failures."""
         for record in _files_of(entity):
             self.file_asks.pop(record.file_id, None)
+            self.pending.pop(record.file_id, None)
             self.last_mismatch.pop(record.file_id, None)
+            self.received.discard((record.file_id, record.md5))
+        self.unarchived.discard(entity_id(entity))
         prefix = f"{entity_id(entity)}:"
         for key in [k for k in self.status_asks if k.startswith(prefix)]:
             del self.status_asks[key]
 
-    def answered_nocache(self, key: str) -> None:
-        if len(self.nocache) >= NOCACHE_MEMORY:
-            self.nocache.clear()
-        self.nocache.add(key)
+    @staticmethod
+    def asked(counts: dict[str, tuple[int, float]], key: str, now: float) -> int:
+        """Asks so far in this round (a count idle for ROUND_GAP_S is a past round's)."""
+        n, last = counts.get(key, (0, now))
+        return n if now - last <= ROUND_GAP_S else 0
+
+    def touch(self, file_id: str, now: float) -> None:
+        """Bytes for this file arrived (or failed): the round is still going on."""
+        if file_id in self.file_asks:
+            self.file_asks[file_id] = (self.file_asks[file_id][0], now)
 
 
 def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
@@ -161,6 +161,7 @@ class Importer:
         self.hub = hub or notify.Hub()
         self.log = ImportLog(archive, self.hub)
         self.max_file_asks = max_file_asks
+        self.clock = time.monotonic  # for the ask rounds; tests move it
         self._busy = 0
         self._idle = threading.Condition()
         self._sessions: dict[str, Session] = {}
@@ -212,8 +213,6 @@ class Importer:
                 return refuse(400, str(exc))
             with s.lock:
                 entity = s.recall(key)
-                if entity is None:
-                    s.answered_nocache(key)
             if entity is None:
                 # Nothing remembered (restart, eviction): ask for the full entity again.
                 return _state("continue-nocache")
@@ -224,13 +223,8 @@ class Importer:
                 entity = ENTITY_KINDS[kind].from_dict(message[kind], kind)
             except ModelError as exc:
                 return refuse(400, str(exc))
-            key = entity_id(entity)
             with s.lock:
                 s.remember(entity)
-                if key in s.nocache:
-                    s.nocache.discard(key)
-                else:
-                    s.new_round(entity)
         else:
             shown = kind if isinstance(kind, str) else type(kind).__name__
             return refuse(400, f"type: unknown message type {str(shown)[:40]!r}; expected "
@@ -297,7 +291,9 @@ class Importer:
             return self._ask_bytes(s, remote, entity, record)
         try:
             if isinstance(entity, Event):
-                new = self.archive.store_event(entity, s.user)
+                with s.lock:
+                    fetched = [f.file_id for f in files if (f.file_id, f.md5) in s.received]
+                new = self.archive.store_event(entity, s.user, fetched=fetched)
             else:
                 new = self.archive.store_file(entity, s.user)
         except Conflict as exc:
@@ -323,9 +319,9 @@ class Importer:
                     status_id: str) -> Answer:
         key = f"{entity_id(entity)}:{status_id}"
         with s.lock:
-            asked = s.status_asks.get(key, 0)
+            asked = s.asked(s.status_asks, key, self.clock())
             if asked < MAX_STATUS_ASKS:
-                s.status_asks[key] = asked + 1
+                s.status_asks[key] = (asked + 1, self.clock())
                 s.status_for[status_id] = (entity_kind(entity), entity_id(entity))
         if asked >= MAX_STATUS_ASKS:
             return self._fail(s, remote, entity,
@@ -342,10 +338,10 @@ class Importer:
                               f"file {record.file_id} is {record.file_size} bytes; this importer "
                               f"takes files up to {MAX_FILE_BYTES} bytes")
         with s.lock:
-            asked = s.file_asks.get(record.file_id, 0)
-            why = s.last_mismatch.get(record.file_id)
+            asked = s.asked(s.file_asks, record.file_id, self.clock())
+            why = s.last_mismatch.get(record.file_id) if asked else None
             if asked < self.max_file_asks:
-                s.file_asks[record.file_id] = asked + 1
+                s.file_asks[record.file_id] = (asked + 1, self.clock())
                 s.pending[record.file_id] = Ask(record, entity_kind(entity), entity_id(entity),
                                                 resend)
         if asked >= self.max_file_asks:
@@ -404,6 +400,7 @@ class Importer:
         kept = writer.commit(size=record.file_size)
         with s.lock:
             s.pending.pop(record.file_id, None)
+            s.touch(record.file_id, self.clock())
             if kept:
                 s.received.add((record.file_id, record.md5))
         offer_kind, offer_id = ask.offer_kind, ask.offer_id
@@ -437,6 +434,7 @@ class Importer:
         with s.lock:
             s.last_mismatch[ask.record.file_id] = reason
             s.pending.pop(ask.record.file_id, None)
+            s.touch(ask.record.file_id, self.clock())
 
     # ------------------------------------------------------------------ resend requests
 
