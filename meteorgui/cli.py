@@ -10,13 +10,16 @@ import getpass
 import json
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
 
 from . import __version__, paths
+from .model import MAX_TIME_MS
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+MAX_COUNT = 1 << 62  # --limit, --events: beyond any archive, within SQLite's integers
 
 
 class CliError(Exception):
@@ -32,19 +35,60 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_time(text: str) -> int:
-    """Milliseconds since the epoch from ms digits or ISO 8601 (naive = local time)."""
+    """Milliseconds since the epoch from ms digits or ISO 8601 (naive = local time),
+    between 1970 and 3000 (the times the protocol carries)."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if text.isdigit():
+            ms = int(text)
+        else:
+            iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+            dt = datetime.fromisoformat(iso)
+            if dt.tzinfo is None:
+                dt = dt.astimezone()
+            ms = int(dt.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a time: use ISO 8601 (2026-11-25T21:30Z) or milliseconds"
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.astimezone()
-    return int(dt.timestamp() * 1000)
+    if not 0 <= ms <= MAX_TIME_MS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time between 1970 and 3000")
+    return ms
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0 (a count or a limit)."""
+    n = _whole(text, "a whole number")
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    if n > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} is too large")
+    return n
+
+
+def _port(text: str) -> int:
+    n = _whole(text, "a port number")
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"port {n} is not between 0 and 65535")
+    return n
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number (a rate or a timeout)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < x < 1e9:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return x
 
 
 def format_time(ms: int) -> str:
@@ -65,6 +109,22 @@ def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
     if not password:
         raise CliError("no password given")
     return password
+
+
+def _status_line(line: str) -> None:
+    """A line for whoever watches a long-running command: the command goes on (and
+    stops cleanly) when nobody reads any more (a closed pipe, as with ``| head``)."""
+    try:
+        print(line, flush=True)
+    except (BrokenPipeError, ValueError):
+        # Later prints and the exit's final flush would fail the same way: from now on
+        # standard output goes nowhere (as Python's documentation advises for EPIPE).
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
 
 def open_archive(args):
@@ -105,21 +165,19 @@ def cmd_serve(args) -> int:
 
     def show(c):
         if c.final:
-            print(
+            _status_line(
                 f"{c.state:8} {c.kind:6} {c.entity_id} from {c.user}@{c.remote_addr}"
-                + (f": {c.message}" if c.message and c.state == "failed" else ""),
-                flush=True,
-            )
+                + (f": {c.message}" if c.message and c.state == "failed" else ""))
 
     server.hub.subscribe(notify.CONVERSATION, show)
-    print(f"meteorgui {__version__}: archive in {archive.data_dir}", flush=True)
+    _status_line(f"meteorgui {__version__}: archive in {archive.data_dir}")
     for url in server.urls():
-        print(f"importer listening on {url}", flush=True)
+        _status_line(f"importer listening on {url}")
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        print("stopping...", flush=True)
+        _status_line("stopping...")
         server.stop()
         server.importer.close()
         archive.close()
@@ -476,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the importer headless until stopped")
     s.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    s.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks one)")
+    s.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks one)")
     s.set_defaults(func=cmd_serve)
 
     u = sub.add_parser("user", help="manage the users cameras log in as")
@@ -508,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--camera", metavar="ID")
         x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
         x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
-        x.add_argument("--limit", metavar="N", type=int)
+        x.add_argument("--limit", metavar="N", type=_count)
         x.set_defaults(func=cmd_list)
 
     v = sub.add_parser("verify", help="re-hash every stored file; exit 1 if any is damaged")
@@ -524,12 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--user", required=True)
     m.add_argument("--password", help=argparse.SUPPRESS)  # for scripts; prefer stdin
-    m.add_argument("--events", type=int, default=20, metavar="N")
-    m.add_argument("--timelapse", type=int, default=20, metavar="M")
+    m.add_argument("--events", type=_count, default=20, metavar="N")
+    m.add_argument("--timelapse", type=_count, default=20, metavar="M")
     m.add_argument("--seed", type=int, default=1, metavar="S")
     m.add_argument(
         "--rate",
-        type=float,
+        type=_seconds,
         default=None,
         metavar="R",
         help="entities per second (default: as fast as possible)",
@@ -578,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     x.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=120.0,
         metavar="S",
         help="seconds to wait for each answer (default 120)",
@@ -591,11 +649,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.data_dir is not None and not args.data_dir.strip():
+            raise CliError("--data-dir is empty")
         func = getattr(args, "func", cmd_gui)
         return func(args)
     except CliError as exc:
         print(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except sqlite3.DatabaseError as exc:  # a damage found only while reading
+        print(f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
+              "the data folder before anything else touches it.", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         print("meteorgui: interrupted", file=sys.stderr)
         return 130

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from hashlib import md5
 from typing import BinaryIO, TextIO
 
-from meteorgui.exporter.client import ImportClient
+from meteorgui.exporter.client import ImportClient, ImportClientError
 from meteorgui.model import (
     CameraStatus,
     Event,
@@ -485,40 +485,52 @@ def run(
     timelapse: int = 40,
     seed: int = 0,
     rate: float | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     start_ms: int | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """The ``simulate`` command: make a night and push it to the import URL ``to``.
 
     ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
     seed always makes the same night).
 
-    Prints one line per entity and a summary line. Returns 0 if every entity
-    completed, 1 otherwise (bad arguments included, with a one-line message).
+    Prints one line per entity and a summary line on ``out``. Returns 0 if every
+    entity completed, 1 otherwise; problems (bad arguments, an importer that cannot
+    be reached or refuses the login, a failed night) are one line on ``err``.
     """
+
+    out = sys.stdout if out is None else out  # looked up now: tests swap them
+    err = sys.stderr if err is None else err
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    if events < 0 or timelapse < 0 or (rate is not None and rate <= 0):
-        say("simulate: --events and --timelapse must be >= 0 and --rate > 0")
+    def complain(line: str) -> int:
+        print(f"simulate: {line}", file=err, flush=True)
         return 1
+
+    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
+        return complain("--events and --timelapse must be >= 0 and --rate > 0")
     try:
         client = ImportClient(to, user, password)
     except ValueError as exc:
-        say(f"simulate: {exc}")
-        return 1
+        return complain(str(exc))
     with client:
+        try:
+            client.check()  # the URL and the login, before a night of failures
+        except ImportClientError as exc:
+            return complain(f"cannot push to {client.url}: {exc}")
         try:
             night = make_night(seed, events=events, timelapse=timelapse,
                                start_ms=DEFAULT_START_MS if start_ms is None else start_ms)
-        except FileNotFoundError as exc:
-            say(f"simulate: {exc}")
-            return 1
+        except (FileNotFoundError, ValueError, OverflowError) as exc:
+            return complain(str(exc))
         say(
             f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} events, "
             f"{timelapse} time-lapse stills -> {client.url}"
         )
         summary = push_night(night, client, rate=rate, on_progress=say)
-    say(("Done: " if summary.ok else "FAILED: ") + summary.line())
-    return 0 if summary.ok else 1
+    if not summary.ok:
+        return complain("FAILED: " + summary.line())
+    say("Done: " + summary.line())
+    return 0

@@ -54,7 +54,7 @@ def test_user_add_list_password_remove(capsys, monkeypatch, data):
     (["--bogus"], "unrecognized arguments"),
     (["user", "add", "x", "--role", "king"], "invalid choice"),
     (["events", "--after", "yesterday-ish"], "is not a time"),
-    (["events", "--limit", "many"], "invalid int value"),
+    (["events", "--limit", "many"], "is not a whole number"),
 ])
 def test_user_mistakes_are_one_line(capsys, monkeypatch, data, argv, fragment):
     code, out, err = run(capsys, monkeypatch, "--data-dir", data, *argv, stdin="pw\n")
@@ -201,3 +201,82 @@ def test_serve_port_in_use_is_one_line(data):
         out, err = p.communicate(timeout=30)
     assert p.returncode != 0
     assert err.strip().count("\n") == 0 and "already in use" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["events", "--after", "99999999999999999999"], "not a time between 1970 and 3000"),
+    (["files", "--before", "0001-01-01"], "is not a time"),
+    (["events", "--limit", "9223372036854775808"], "is too large"),
+    (["events", "--limit", "-1"], "must be 0 or more"),
+    (["serve", "--port", "99999"], "not between 0 and 65535"),
+    (["simulate", "--to", "http://127.0.0.1:9/import", "--user", "u", "--password", "p",
+      "--rate", "nan"], "must be a positive number"),
+    (["simulate", "--to", "http://127.0.0.1:9/import", "--user", "u", "--password", "p",
+      "--start", "99999999999999999"], "not a time between 1970 and 3000"),
+    (["export", "--to", "http://127.0.0.1:9/import", "--user", "u", "--timeout", "-1"],
+     "must be a positive number"),
+])
+def test_numbers_out_of_range_are_one_line(capsys, monkeypatch, data, argv, fragment):
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, *argv)
+    assert code == 2 and err.count("\n") == 1 and fragment in err, err
+
+
+def test_an_empty_data_dir_is_refused(capsys, monkeypatch):
+    code, _, err = run(capsys, monkeypatch, "--data-dir", "", "events")
+    assert code == 2 and "--data-dir is empty" in err
+
+
+def test_a_database_damaged_inside_is_one_line(capsys, monkeypatch, data):
+    import sqlite3
+
+    with Archive(data) as archive:
+        archive.store_status(fx.status())
+        pack = fx.file_pack(fx.status())
+        archive.store_status(pack.status)
+        assert archive.store_file(pack.entity)
+    db = Path(data) / "archive.sqlite3"
+    conn = sqlite3.connect(db)
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'files'").fetchone()[0]
+    conn.close()
+    with open(db, "r+b") as fh:  # the header and schema intact, one table's page not
+        fh.seek(page * (root - 1) + 8)
+        fh.write(b"\xff" * 64)
+    for command in ("files", "verify"):
+        code, _, err = run(capsys, monkeypatch, "--data-dir", data, command)
+        assert code == 1 and err.count("\n") == 1, err
+        assert "database cannot be read: database disk image is malformed" in err
+
+
+def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server):
+    code, out, err = run(capsys, monkeypatch, "simulate", "--to", server.url, "--user",
+                         "camera", "--password", "wrong", "--events", "1", "--timelapse", "0")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "refused the credentials" in err
+
+
+def test_serve_goes_on_and_stops_cleanly_when_its_output_is_closed(data):
+    port = _free_port()
+    p = _meteorgui("--data-dir", data, "user", "add", "camera", stdin=subprocess.PIPE)
+    assert p.communicate("pw\n", timeout=30) and p.returncode == 0
+    p = _meteorgui("--data-dir", data, "serve", "--host", "127.0.0.1", "--port", str(port))
+    try:
+        while "listening on" not in p.stdout.readline():
+            pass
+        p.stdout.close()  # as `meteorgui serve | head -2` does
+        node = fx.Node(f"http://127.0.0.1:{port}/import", "camera", "pw")
+        try:
+            for _ in range(2):
+                answer = node.send(fx.file_pack(fx.status()))
+                assert answer["state"] == "complete", answer
+        finally:
+            node.close()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
+        err = p.stderr.read()
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+    finally:
+        p.kill()
+        p.stderr.close()
+    assert not (Path(data) / "archive.sqlite3-wal").exists() or \
+        (Path(data) / "archive.sqlite3-wal").stat().st_size == 0  # closed cleanly

@@ -286,7 +286,7 @@ def test_run_fails_with_one_line_when_nobody_listens():
     with socket.socket() as s:  # a port that was free a moment ago and has no listener
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = io.StringIO()
+    out, err = io.StringIO(), io.StringIO()
     code = run(
         f"http://127.0.0.1:{port}/import",
         "cam",
@@ -296,10 +296,11 @@ def test_run_fails_with_one_line_when_nobody_listens():
         seed=1,
         rate=None,
         out=out,
+        err=err,
     )
-    assert code == 1
-    assert out.getvalue().splitlines()[-1].startswith("FAILED: 1 entities: 0 complete, 1 failed")
-    assert "cannot reach the importer" in out.getvalue()
+    assert code == 1 and out.getvalue() == ""  # checked before making the night
+    assert err.getvalue().count("\n") == 1
+    assert "cannot reach the importer" in err.getvalue()
 
 
 def test_interleaved_order_mixes_events_early_and_keeps_each_stream_in_order():
