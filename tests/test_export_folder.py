@@ -43,3 +43,76 @@ def test_cancel_leaves_nothing_behind(tmp_path):
         with pytest.raises(FolderExportError, match="does not exist"):
             export_to_folder(archive, tmp_path / "no" / "such" / "dir")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no partial zip
+
+
+def test_a_zip_holds_only_what_its_manifest_lists(tmp_path):
+    import os
+    import zipfile
+
+    night = small_night(events=2, timelapse=0)
+    with source_archive(tmp_path / "src", night) as (archive, _):
+        event = night.events[0]
+        damaged, unreadable = event.files[0], event.files[1]
+        path = archive.file_path(damaged)
+        path.write_bytes(b"X" + path.read_bytes()[1:])
+        # A stored file that cannot be read (here: a folder in its place, EISDIR).
+        archive.file_path(unreadable).unlink()
+        os.mkdir(archive.file_path(unreadable))
+        result = export_to_folder(archive, tmp_path / "out", as_zip=True)
+    assert {i for i, _ in result.problems} == {damaged.file_id, unreadable.file_id}
+    assert any("cannot be read" in m for _, m in result.problems)
+    with zipfile.ZipFile(tmp_path / "out.zip") as z:
+        manifest = json.loads(z.read("manifest.json"))
+        listed = {p for e in manifest["events"] for p in e["paths"] if p} | {"manifest.json"}
+        assert set(z.namelist()) == listed  # nothing the manifest does not describe
+    assert set(manifest["missing"]) == {damaged.file_id, unreadable.file_id}
+    # Every status a replay will be asked for, the files' ones too.
+    wanted = {e.status_id for e in night.events} | {f.status_id for e in night.events
+                                                    for f in e.files}
+    assert {s["status_id"] for s in manifest["statuses"]} == wanted
+    mode = (tmp_path / "out.zip").stat().st_mode & 0o777
+    assert mode == 0o666 & ~0o022 or mode & 0o044  # readable as any new file, not 0600
+
+
+def test_a_zip_that_fails_to_write_leaves_nothing_and_says_why(tmp_path, monkeypatch):
+    import zipfile
+
+    night = small_night(events=2, timelapse=0)
+    real_write, real_close = zipfile._ZipWriteFile.write, zipfile.ZipFile.close
+
+    def full_disk(self, data):  # the disk fills up during the second file
+        if self._zipfile.fp.tell() > 3000:
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    def close(self):  # and closing, which writes the zip's directory, fails again
+        first = self.fp is not None
+        real_close(self)
+        if first:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", full_disk)
+    monkeypatch.setattr(zipfile.ZipFile, "close", close)
+    with source_archive(tmp_path / "src", night) as (archive, _):
+        with pytest.raises(FolderExportError, match="No space left on device"):
+            export_to_folder(archive, tmp_path / "out", as_zip=True)
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]
+    assert left == []
+
+
+def test_names_keep_their_extension_and_odd_destinations_are_resolved(tmp_path, monkeypatch):
+    from meteorgui.exporter.folder import safe_name
+
+    assert safe_name("x" * 200 + ".jpg", "f").endswith(".jpg")
+    assert len(safe_name("x" * 200 + ".jpg", "f")) == 80
+    night = small_night(events=1, timelapse=0)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "empty")
+    with source_archive(tmp_path / "src", night) as (archive, _):
+        result = export_to_folder(archive, tmp_path / "link")  # a link to an empty folder
+        assert result.ok and (tmp_path / "empty" / "manifest.json").is_file()
+        monkeypatch.chdir(tmp_path / "src")
+        with pytest.raises(FolderExportError, match="not an empty folder"):
+            export_to_folder(archive, ".")
+        result = export_to_folder(archive, ".", as_zip=True)  # beside it: src.zip
+    assert result.ok and (tmp_path / "src.zip").is_file()

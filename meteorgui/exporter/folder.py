@@ -66,17 +66,64 @@ class FolderResult:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+NAME_CHARS = 80
+
+
 def safe_name(name: str | None, fallback: str) -> str:
-    """A file name that is safe on every file system and inside a zip."""
-    text = _UNSAFE.sub("_", (name or "").strip()).strip("._")[:80]
+    """A file name that is safe on every file system and inside a zip (its extension
+    kept when it is cut short)."""
+    text = _UNSAFE.sub("_", (name or "").strip()).strip("._")
+    if len(text) > NAME_CHARS:
+        stem, dot, ext = text.rpartition(".")
+        text = (f"{stem[:NAME_CHARS - len(ext) - 1]}.{ext}"
+                if dot and stem and len(ext) <= 10 else text[:NAME_CHARS])
     return text or fallback
 
 
-def _suffix(record: FileRecord) -> str:
-    if record.file_name and "." in record.file_name:
-        return ""
+def _entry_name(record: FileRecord, fallback: str) -> str:
+    """The file's safe name, with an extension from its MIME type when it has none."""
+    name = safe_name(record.file_name, fallback)
+    if "." in name:
+        return name
     sub = record.mime_type.split("/", 1)[1].split("+")[0].split(".")[-1]
-    return "." + {"plain": "txt", "jpeg": "jpg", "quicktime": "mov"}.get(sub, sub)
+    return f"{name}.{ {'plain': 'txt', 'jpeg': 'jpg', 'quicktime': 'mov'}.get(sub, sub)}"
+
+
+class _Unreadable(Exception):
+    """A stored file could not be read (not a problem of the destination)."""
+
+
+def _read_all(source: BinaryIO):
+    """The source's chunks; a read error becomes _Unreadable."""
+    while True:
+        try:
+            chunk = source.read(CHUNK)
+        except OSError as exc:
+            raise _Unreadable(exc.strerror or str(exc)) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    h = hashlib.md5(usedforsecurity=False)
+    n = 0
+    with open(path, "rb") as fh:
+        for chunk in _read_all(fh):
+            h.update(chunk)
+            n += len(chunk)
+    return n, h.hexdigest()
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux), else the usual 022."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 class _Sink:
@@ -106,7 +153,7 @@ class _Sink:
             info = zipfile.ZipInfo(arcname, date_time=time.localtime()[:6])
             info.compress_type = method
             with self.zip.open(info, "w", force_zip64=True) as out:
-                while chunk := source.read(CHUNK):
+                for chunk in _read_all(source):
                     h.update(chunk)
                     n += len(chunk)
                     out.write(chunk)
@@ -114,36 +161,59 @@ class _Sink:
             path = self.tmp / arcname
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as out:
-                while chunk := source.read(CHUNK):
+                for chunk in _read_all(source):
                     h.update(chunk)
                     n += len(chunk)
                     out.write(chunk)
         return n, h.hexdigest()
 
     def remove(self, arcname: str) -> None:
+        """Drop a file found damaged while copying (a zip's files are checked before)."""
         if self.zip is None:
             (self.tmp / arcname).unlink(missing_ok=True)
-        # In a zip a damaged member stays; the manifest lists it under "missing".
 
     def finish(self) -> None:
+        umask = _umask()  # made private by mkstemp/mkdtemp; shared as any new file
         if self.zip is not None:
             self.zip.close()
-            os.replace(self.tmp, self.dest)
+            os.chmod(self.tmp, 0o666 & ~umask)
+            try:  # never over a file that appeared meanwhile
+                os.link(self.tmp, self.dest)
+            except FileExistsError:
+                raise FolderExportError(f"{self.dest} appeared while exporting; "
+                                        "nothing was replaced") from None
+            except OSError:  # no hard links here (FAT, some network shares)
+                if self.dest.exists():
+                    raise FolderExportError(f"{self.dest} appeared while exporting; "
+                                            "nothing was replaced") from None
+                os.replace(self.tmp, self.dest)
+            else:
+                self.tmp.unlink()
         else:
+            for folder, _dirs, _files in os.walk(self.tmp):
+                os.chmod(folder, 0o777 & ~umask)
+            for folder, _dirs, files in os.walk(self.tmp):
+                for name in files:
+                    os.chmod(os.path.join(folder, name), 0o666 & ~umask)
             if self.dest.exists():
                 self.dest.rmdir()  # checked empty before we started
             os.replace(self.tmp, self.dest)
 
     def abort(self) -> None:
         if self.zip is not None:
-            self.zip.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self.zip.close()  # may fail as the write did (a full disk)
+            except OSError:
+                pass
+            finally:
+                self.tmp.unlink(missing_ok=True)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _check_dest(dest: Path, as_zip: bool) -> Path:
-    dest = Path(dest).expanduser()
+    # Resolved: '.' and a symlink to a folder name the real place.
+    dest = Path(dest).expanduser().resolve()
     if as_zip and dest.suffix.lower() != ".zip":
         dest = dest.with_name(dest.name + ".zip")
     if not dest.parent.is_dir():
@@ -183,6 +253,8 @@ def export_to_folder(archive, dest: str | os.PathLike, *, ids: Iterable[str] | N
             sink.finish()
     except BaseException as exc:
         sink.abort()
+        if isinstance(exc, FolderExportError):
+            raise
         if isinstance(exc, OSError):
             raise FolderExportError(f"writing {dest} failed: {exc.strerror or exc}") from None
         raise
@@ -230,6 +302,8 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
                         result.problems.append((ident, gone))
                         continue
                     statuses.add(item.status_id)
+                    # An importer asks for each file's status too, when replayed.
+                    statuses.update(f.status_id for f in getattr(item, "files", ()))
                     manifest.write(("," if written else "") + dumps(entry(item)))
                     written += 1
                     if on_progress is not None:
@@ -241,13 +315,13 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
                 result.events += 1
                 return {"event": event.to_dict(), "paths": [
                     _copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
-                          f"{safe_name(f.file_name, f.file_id)}{_suffix(f)}", result, missing)
+                          f"{_entry_name(f, f.file_id)}", result, missing)
                     for i, f in enumerate(event.files)]}
 
             def file_entry(record):
                 return {"file": record.to_dict(), "path": _copy(
                     archive, sink, record, f"files/{record.file_id}-"
-                    f"{safe_name(record.file_name, 'file')}{_suffix(record)}", result, missing)}
+                    f"{_entry_name(record, 'file')}", result, missing)}
 
             if not write_list("events", [i for k, i in wanted if k == "event"],
                               archive.get_event, event_entry,
@@ -269,22 +343,40 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
 
 def _copy(archive, sink: _Sink, record: FileRecord, arcname: str, result: FolderResult,
           missing: list[str]) -> str | None:
+    """Copy one stored file in; None (and a problem) if its bytes are missing, cannot be
+    read or are damaged. Nothing of such a file is left in the export."""
+    path = archive.file_path(record)
     try:
-        with open(archive.file_path(record), "rb") as fh:
+        if sink.zip is not None:
+            # A zip member cannot be taken back out: check the bytes before adding them.
+            n, md5 = _hash_file(path)
+            if md5 != record.md5 or n != record.file_size:
+                return _damaged(record, md5, result, missing)
+        with open(path, "rb") as fh:
             n, md5 = sink.add(arcname, fh, record.mime_type, record.md5)
     except FileNotFoundError:
         result.problems.append((record.file_id, "its bytes are not in the archive"))
         missing.append(record.file_id)
         return None
-    if md5 != record.md5 or n != record.file_size:
+    except (_Unreadable, PermissionError, IsADirectoryError) as exc:
         sink.remove(arcname)
-        result.problems.append((record.file_id, f"its bytes are damaged (MD5 {md5}, "
-                                                f"expected {record.md5})"))
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        result.problems.append((record.file_id, f"its stored bytes cannot be read: {why}"))
         missing.append(record.file_id)
         return None
+    if md5 != record.md5 or n != record.file_size:
+        sink.remove(arcname)
+        return _damaged(record, md5, result, missing)
     result.files += 1
     result.bytes += n
     return arcname
+
+
+def _damaged(record: FileRecord, md5: str, result: FolderResult, missing: list[str]) -> None:
+    result.problems.append((record.file_id, f"its bytes are damaged (MD5 {md5}, "
+                                            f"expected {record.md5})"))
+    missing.append(record.file_id)
+    return None
 
 
 __all__ = ["FolderExportError", "FolderResult", "export_to_folder"]
