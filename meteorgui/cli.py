@@ -127,11 +127,18 @@ def _status_line(line: str) -> None:
             pass
 
 
+def _configured_data_dir() -> str | None:
+    """The data folder chosen in the app's settings, if any (see paths.data_dir)."""
+    from .settings import Settings
+
+    return Settings.load().data_dir or None
+
+
 def open_archive(args):
     from .archive import Archive, ArchiveError
 
     try:
-        return Archive(paths.data_dir(args.data_dir))
+        return Archive(paths.data_dir(args.data_dir, _configured_data_dir()))
     except ArchiveError as exc:
         raise CliError(str(exc)) from None
 

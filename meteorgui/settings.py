@@ -27,6 +27,12 @@ class Settings:
     notifications: bool = True
     night_starts_hour: int = 12  # a "night" runs from noon to noon, local time
     extra: dict = field(default_factory=dict)  # keys from newer versions, kept as they are
+    # What load() could not use, in a user's words (logged once logging is set up).
+    problems: list = field(default_factory=list, repr=False, compare=False)
+
+    # The ranges the Settings dialog offers; a value outside is replaced by the default.
+    RANGES = {"port": (0, 65535), "thumbnail_size": (64, 512),
+              "silence_warning_minutes": (1, 24 * 60), "night_starts_hour": (0, 23)}
 
     @classmethod
     def path(cls) -> Path:
@@ -34,19 +40,25 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
-        """Read settings; anything missing or malformed falls back to its default (logged)."""
+        """Read settings; anything missing or malformed falls back to its default (listed
+        in ``problems`` and logged)."""
         path = path or cls.path()
+        s = cls()
+
+        def problem(text: str) -> None:
+            s.problems.append(text)
+            log.debug("settings: %s", text)  # logged by the app once its log is set up
+
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
-            return cls()
-        except (OSError, yaml.YAMLError) as exc:
-            log.warning("ignoring unreadable settings file %s: %s", path, exc)
-            return cls()
+            return s
+        except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
+            problem(f"ignoring the unreadable settings file {path}: {exc}")
+            return s
         if not isinstance(raw, dict):
-            log.warning("ignoring settings file %s: not a mapping", path)
-            return cls()
-        s = cls()
+            problem(f"ignoring the settings file {path}: not a mapping")
+            return s
         known = {f.name: f for f in dataclasses.fields(cls) if f.name != "extra"}
         for key, value in raw.items():
             f = known.get(key)
@@ -55,26 +67,27 @@ class Settings:
                 continue
             default = getattr(s, key)
             if isinstance(default, bool) and not isinstance(value, bool):
-                log.warning("settings: %s should be true or false; using %s", key, default)
+                problem(f"{key} should be true or false; using {default}")
             elif (
                 isinstance(default, int)
                 and not isinstance(default, bool)
                 and (isinstance(value, bool) or not isinstance(value, int))
             ):
-                log.warning("settings: %s should be a whole number; using %s", key, default)
+                problem(f"{key} should be a whole number; using {default}")
             elif isinstance(default, str) and not isinstance(value, str):
-                log.warning("settings: %s should be text; using %r", key, default)
+                problem(f"{key} should be text; using {default!r}")
+            elif key in cls.RANGES and not cls.RANGES[key][0] <= value <= cls.RANGES[key][1]:
+                low, high = cls.RANGES[key]
+                problem(f"{key} {value} is not between {low} and {high}; using {default}")
             else:
                 setattr(s, key, value)
-        if not 0 <= s.port <= 65535:
-            log.warning("settings: port %s is out of range; using 8080", s.port)
-            s.port = 8080
         return s
 
     def save(self, path: Path | None = None) -> Path:
         path = path or self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {k: v for k, v in dataclasses.asdict(self).items() if k != "extra"} | self.extra
+        data = {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in ("extra", "problems")} | self.extra
         tmp = path.with_suffix(".tmp")
         tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         os.replace(tmp, path)

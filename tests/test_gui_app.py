@@ -110,6 +110,29 @@ def test_malformed_settings_fall_back_to_defaults(tmp_path):
     assert s.extra == {"future_key": 1}
     path.write_text("[not, a, mapping")
     assert Settings.load(path) == Settings()
+    path.write_bytes("port: 8081\n".encode("utf-16"))  # as Windows Notepad may save it
+    s = Settings.load(path)
+    assert s == Settings() and "unreadable" in s.problems[0]
+    path.write_text("night_starts_hour: 24\nthumbnail_size: -5\nsilence_warning_minutes: 0\n"
+                    "port: 99999\n")
+    s = Settings.load(path)
+    assert s == Settings() and len(s.problems) == 4
+    assert "night_starts_hour 24 is not between 0 and 23" in s.problems[0]
+    assert "problems" not in yaml.safe_load(s.save(path).read_text())
+
+
+def test_the_app_and_the_command_line_use_the_same_data_folder(tmp_path, monkeypatch):
+    from meteorgui import paths
+
+    monkeypatch.delenv(paths.ENV_DATA_DIR, raising=False)
+    chosen = tmp_path / "chosen"
+    assert paths.data_dir(None, chosen) == chosen  # the folder chosen in Settings
+    assert paths.data_dir(tmp_path / "flag", chosen) == tmp_path / "flag"
+    monkeypatch.setenv(paths.ENV_DATA_DIR, str(tmp_path / "env"))
+    assert paths.data_dir(None, chosen) == tmp_path / "env"
+    Settings(data_dir=str(chosen)).save()
+    from meteorgui.cli import _configured_data_dir
+    assert _configured_data_dir() == str(chosen)
 
 
 def test_passwords_are_never_stored_or_logged_in_clear(gui, qtbot, push):
@@ -154,15 +177,20 @@ def _count_events(db: str) -> int:
         return 0
 
 
+def _demo_dirs(tmp):
+    return [d for d in tmp.glob("meteorgui-demo-*") if d.is_dir()]
+
+
 def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
-    data = tmp_path / "demo"
-    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
-    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo", "--data-dir", str(data)],
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1",
+                        "TMPDIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo"],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        db = str(data / "archive.sqlite3")
-        # Events arrive within seconds, through the real importer.
-        qtbot.waitUntil(lambda: p.poll() is not None or _count_events(db) >= 2, timeout=30_000)
+        # Events arrive within seconds, through the real importer, in the demo's folder.
+        qtbot.waitUntil(lambda: p.poll() is not None or any(
+            _count_events(str(d / "archive.sqlite3")) >= 2 for d in _demo_dirs(tmp_path)),
+            timeout=30_000)
         assert p.poll() is None, p.stderr.read()
         p.send_signal(signal.SIGINT)  # the same path as Ctrl+Q: the window closes
         assert p.wait(30) == 0
@@ -170,7 +198,15 @@ def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
         p.kill()
         out, err = p.communicate()
     assert "Traceback" not in err, err
-    assert _count_events(db) >= 2
+
+
+def test_the_demo_never_writes_into_a_real_archive(tmp_path, capsys):
+    from meteorgui import cli
+
+    real = tmp_path / "real"
+    assert cli.main(["--data-dir", str(real), "--demo"]) == 2
+    assert "never yours" in capsys.readouterr().err
+    assert not real.exists()
 
 
 def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
@@ -207,18 +243,23 @@ def test_demo_night_is_last_night_in_the_dark():
 
 
 def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):
+    # A demo killed earlier (its process gone) left its folder: the next demo sweeps it.
+    stale = tmp_path / "meteorgui-demo-999999999-old"
+    stale.mkdir()
+    (stale / "archive.sqlite3").write_bytes(b"")
     env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
     p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         qtbot.waitUntil(lambda: p.poll() is not None or any(
             _count_events(str(d / "archive.sqlite3")) >= 1
-            for d in tmp_path.glob("meteorgui-demo-*")), timeout=30_000)
+            for d in _demo_dirs(tmp_path)), timeout=30_000)
         assert p.poll() is None, p.stderr.read()
-        p.send_signal(signal.SIGINT)
+        assert not stale.exists()
+        p.send_signal(signal.SIGTERM)  # as a logout or `kill` does: quits like Ctrl+Q
         assert p.wait(30) == 0
     finally:
         p.kill()
         _, err = p.communicate()
-    assert list(tmp_path.glob("meteorgui-demo-*")) == []
+    assert _demo_dirs(tmp_path) == []
     assert "pipewire" not in err and "Traceback" not in err

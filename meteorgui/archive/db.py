@@ -24,8 +24,11 @@ def _connect(path: Path) -> sqlite3.Connection:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             break
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
+        except sqlite3.OperationalError as exc:
+            # Only a busy database is worth waiting for; read-only or damaged is not.
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                conn.close()
                 raise
             time.sleep(0.05)
     conn.execute("PRAGMA synchronous=NORMAL")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -147,7 +148,31 @@ def close(ctx: GuiContext) -> None:
     ctx.core.close()
 
 
+DEMO_PREFIX = "meteorgui-demo-"
+
+
+def _sweep_old_demos() -> None:
+    """Remove demo folders whose meteorgui is gone (killed before it could clean up)."""
+    if os.name != "posix":  # os.kill(pid, 0) only asks on POSIX (Windows would kill)
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{DEMO_PREFIX}*-*"):
+        pid = folder.name[len(DEMO_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OSError):
+            pass  # alive (another user's), or cannot tell: leave it
+
+
 def run_gui(args) -> int:
+    demo = bool(getattr(args, "demo", False))
+    if demo and args.data_dir:
+        print("meteorgui: --demo uses a temporary archive of its own, never yours; leave "
+              "out --data-dir", file=sys.stderr)
+        return 2
     # FFmpeg prints several lines for every clip Qt opens: noise on a terminal.
     QLoggingCategory.setFilterRules("qt.multimedia.ffmpeg*=false\n"
                                     "qt.multimedia.playbackengine*=false")
@@ -161,21 +186,21 @@ def run_gui(args) -> int:
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     settings = Settings.load()
-    demo = bool(getattr(args, "demo", False))
-    temporary = False
-    if args.data_dir:
-        data_dir = Path(args.data_dir).expanduser()
-    elif demo:
-        data_dir = Path(tempfile.mkdtemp(prefix="meteorgui-demo-"))
-        temporary = True
+    if demo:
+        _sweep_old_demos()
+        data_dir = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
     else:
-        data_dir = paths.data_dir(settings.data_dir or None)
-    setup_logging(data_dir, verbose=getattr(args, "verbose", False))
+        data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
     try:
+        setup_logging(data_dir, verbose=getattr(args, "verbose", False))
+        for problem in settings.problems:
+            log.warning("settings: %s", problem)
         ctx, window = build(data_dir, settings, demo=demo)
-    except ArchiveError as exc:
-        QMessageBox.critical(None, "meteorgui cannot start", str(exc))
-        print(f"meteorgui: {exc}", file=sys.stderr)
+    except (ArchiveError, OSError) as exc:
+        message = (str(exc) if isinstance(exc, ArchiveError) else
+                   f"cannot write in the data folder {data_dir}: {exc.strerror or exc}")
+        QMessageBox.critical(None, "meteorgui cannot start", message)
+        print(f"meteorgui: {message}", file=sys.stderr)
         return 1
     window.show()
     camera = None
@@ -190,8 +215,11 @@ def run_gui(args) -> int:
     elif settings.importer_autostart:
         window.start_importer()
 
-    # Ctrl+C in the terminal quits like Ctrl+Q; the timer lets Python see the signal.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl+C, a closed terminal or SIGTERM quit like Ctrl+Q (the demo's folder goes too);
+    # the timer lets Python see the signal.
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: window.close())
     pulse = QTimer(interval=250)
     pulse.timeout.connect(lambda: None)
     pulse.start()
@@ -200,7 +228,7 @@ def run_gui(args) -> int:
     if camera is not None:
         camera.stop()
     close(ctx)
-    if temporary:  # a demo without --data-dir leaves nothing behind
+    if demo:  # the demo leaves nothing behind
         for handler in list(logging.getLogger().handlers):
             if getattr(handler, "_meteorgui", False):
                 logging.getLogger().removeHandler(handler)

@@ -227,7 +227,13 @@ class MainWindow(QMainWindow):
             self.port_prompt = None
             if use is not None and box.clickedButton() is use:
                 self.ctx.settings.port = other
-                self.ctx.settings.save()
+                try:
+                    self.ctx.settings.save()
+                except OSError as exc:  # the importer starts anyway, on this port for now
+                    log.warning("could not save port %s in the settings: %s", other, exc)
+                    self.statusBar().showMessage(
+                        f"Port {other} could not be saved in the settings ({exc.strerror or exc});"
+                        " it is used until meteorgui quits.", 15000)
                 self.start_importer(other)
 
         box.finished.connect(done)
