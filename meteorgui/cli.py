@@ -528,8 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir",
         metavar="DIR",
-        help=f"where the archive lives (default: ${paths.ENV_DATA_DIR} or "
-        f"{paths.data_dir(None) if not os.environ.get(paths.ENV_DATA_DIR) else '…'})",
+        help=f"where the archive lives (default: ${paths.ENV_DATA_DIR}, else the folder "
+        f"chosen in the app's Settings, else {paths.data_dir(None)})" if not
+        os.environ.get(paths.ENV_DATA_DIR) else f"where the archive lives (default: "
+        f"${paths.ENV_DATA_DIR}, now {os.environ[paths.ENV_DATA_DIR]})",
     )
     p.add_argument(
         "--demo",

@@ -59,7 +59,7 @@ class Settings:
         if not isinstance(raw, dict):
             problem(f"ignoring the settings file {path}: not a mapping")
             return s
-        known = {f.name: f for f in dataclasses.fields(cls) if f.name != "extra"}
+        known = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("extra", "problems")}
         for key, value in raw.items():
             f = known.get(key)
             if f is None:

@@ -70,8 +70,23 @@ def test_a_zip_holds_only_what_its_manifest_lists(tmp_path):
     wanted = {e.status_id for e in night.events} | {f.status_id for e in night.events
                                                     for f in e.files}
     assert {s["status_id"] for s in manifest["statuses"]} == wanted
-    mode = (tmp_path / "out.zip").stat().st_mode & 0o777
-    assert mode == 0o666 & ~0o022 or mode & 0o044  # readable as any new file, not 0600
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_exports_get_the_permissions_of_any_new_file(tmp_path, umask):
+    import os
+
+    night = small_night(events=1, timelapse=0)
+    old = os.umask(umask)
+    try:
+        with source_archive(tmp_path / "src", night) as (archive, _):
+            export_to_folder(archive, tmp_path / "out", as_zip=True)
+            export_to_folder(archive, tmp_path / "dir")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.zip").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "dir").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (tmp_path / "dir" / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_a_zip_that_fails_to_write_leaves_nothing_and_says_why(tmp_path, monkeypatch):

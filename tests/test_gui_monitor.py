@@ -349,3 +349,26 @@ def test_request_resend_button_follows_the_selection(mon, node, qtbot):
     qtbot.mouseClick(mon.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert mon.resend_button.isEnabled()
     assert mon.view.indexAt(QPoint(rect.center())).row() == failed_row
+
+
+def test_the_log_dock_filter_applies_to_lines_already_shown(gui, qtbot, caplog):
+    import logging
+
+    from meteorgui.gui.logview import LogView
+
+    caplog.set_level(logging.INFO)  # as the app logs (DEBUG only with --verbose)
+    view = LogView(gui)
+    assert view.level.findData(logging.DEBUG) == -1  # nothing would ever show there
+    qtbot.addWidget(view)
+    try:
+        logging.getLogger("meteorgui.test").info("an info line")
+        logging.getLogger("meteorgui.test").warning("a warning line")
+        qtbot.waitUntil(lambda: "a warning line" in view.text.toPlainText())
+        assert "an info line" in view.text.toPlainText()
+        view.level.setCurrentIndex(view.level.findData(logging.WARNING))
+        assert "an info line" not in view.text.toPlainText()
+        assert "a warning line" in view.text.toPlainText()
+        view.level.setCurrentIndex(view.level.findData(logging.INFO))
+        assert "an info line" in view.text.toPlainText()
+    finally:
+        view.shutdown()

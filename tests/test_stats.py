@@ -195,3 +195,56 @@ def test_cameras_known_only_from_statuses_are_listed(archive):
     [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
     assert (h.camera_id, h.inst_name, h.last_heard) == ("0123456789ab", "Roof", None)
     assert not h.silence_warning
+
+
+def test_failures_the_camera_made_good_are_over(archive, node):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    packs = [factories.event_pack(st, n_files=1, t=factories.T0 + 10_000 + i) for i in range(3)]
+    for pack in packs:  # three uploads damaged in transit...
+        node.corrupt = {pack.entity.files[0].file_id}
+        assert node.send(pack)["state"] == "failed"
+    node.corrupt = set()
+    for pack in packs:  # ...and delivered in the camera's next round
+        assert node.send(pack)["state"] == "complete"
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
+                        dark_window=lambda now, loc: None)
+    assert not h.failing and h.level == "ok"
+    assert (h.recent_failures, h.failures_tonight) == (0, 0)
+    counts = archive.conversations.counts_since(now_ms() - 3_600_000)
+    assert (counts["complete"], counts["failed"], counts["stuck"]) == (3, 0, 0)
+    other = factories.event_pack(st, n_files=1)
+    node.corrupt = {other.entity.files[0].file_id}
+    assert node.send(other)["state"] == "failed"  # one not made good still counts
+    assert archive.conversations.counts_since(now_ms() - 3_600_000)["failed"] == 1
+
+
+def test_a_camera_that_stopped_before_dark_is_missed_after_a_day(archive, node):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    assert node.send(factories.event_pack(st, n_files=1, t=now_ms()))["state"] == "complete"
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
+    last = h.last_heard
+
+    def health(hours_later: float, dark=lambda now, loc: None):
+        [h] = camera_health(archive, now_ms=last + int(hours_later * 3_600_000),
+                            silence_minutes=30, dark_window=dark)
+        return h
+
+    assert health(20).level == "ok"  # daylight, heard today
+    days = health(3 * 24)  # daylight or not, three days without a word
+    assert days.silence_warning and days.level == "warning"
+    assert days.note == "not heard for 3 days"
+    tonight = health(3 * 24, dark=lambda now, loc: now - 3_600_000)
+    assert tonight.level == "warning" and tonight.note.startswith("not heard for 3 d")
+    assert not health(8 * 24).silence_warning  # a week later: retired, not nagged about
+
+
+def test_stuck_conversations_are_counted_apart(archive, node, server):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    pack = factories.event_pack(st, n_files=1)
+    node.post({"type": "status", "status": st.to_dict()})
+    assert node.post(factories.message(pack.entity))["state"] == "need_file_data"
+    assert server.importer.log.flush(10)
+    since = now_ms() - 3_600_000
+    assert archive.conversations.counts_since(since)["pending"] >= 1
+    later = archive.conversations.counts_since(since, now=now_ms() + 10 * MIN)
+    assert later["stuck"] == 1

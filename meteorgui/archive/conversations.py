@@ -16,6 +16,15 @@ FAILED = "failed"
 RESEND_REQUESTED = "resend_requested"
 STATES = (RECEIVING, NEED_STATUS, NEED_FILE_DATA, COMPLETE, FAILED, RESEND_REQUESTED)
 FINAL_STATES = (COMPLETE, FAILED)
+# An open conversation with no step for this long: the camera stopped talking.
+STUCK_AFTER_MS = 3 * 60_000
+
+# A failed conversation ``c`` whose entity the same user delivered afterwards: it no
+# longer counts as a failure (uses the conversations_open index).
+MADE_GOOD = (
+    "c.state = 'failed' AND EXISTS (SELECT 1 FROM conversations later"
+    " WHERE later.user = c.user AND later.entity_id = c.entity_id AND later.final = 1"
+    " AND later.state = 'complete' AND later.id > c.id)")
 
 _COLS = (
     "id, user, remote_addr, kind, entity_id, camera_id, state, started_at, updated_at,"
@@ -191,14 +200,18 @@ class Conversations:
         )
         return [Step(*r) for r in rows]
 
-    def counts_since(self, since: int) -> dict[str, int]:
-        """complete / failed / pending conversations updated since a time."""
+    def counts_since(self, since: int, now: int | None = None) -> dict[str, int]:
+        """Conversations updated since a time: complete, failed, pending (going on) and
+        stuck (open with no step for STUCK_AFTER_MS). A failure made good later (the same
+        user's next conversation about the entity completed) is not counted as failed."""
+        now = int(time.time() * 1000) if now is None else now
         rows = self._db.read().execute(
-            "SELECT state, COUNT(*) FROM conversations WHERE updated_at >= ? GROUP BY state",
-            (since,),
+            "SELECT CASE WHEN state IN (?, ?) THEN state"
+            " WHEN final = 0 AND state != ? AND updated_at < ? THEN 'stuck'"
+            " ELSE 'pending' END AS k, COUNT(*) FROM conversations c"
+            f" WHERE updated_at >= ? AND NOT ({MADE_GOOD}) GROUP BY k",
+            (COMPLETE, FAILED, RESEND_REQUESTED, now - STUCK_AFTER_MS, since),
         )
-        out = {"complete": 0, "failed": 0, "pending": 0}
-        for state, n in rows:
-            key = state if state in ("complete", "failed") else "pending"
-            out[key] += n
+        out = {"complete": 0, "failed": 0, "pending": 0, "stuck": 0}
+        out.update(dict(rows.fetchall()))
         return out

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .archive import Archive
-from .conversations import FAILED, RESEND_REQUESTED
+from .conversations import FAILED, MADE_GOOD, RESEND_REQUESTED
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -34,6 +34,7 @@ FAILING_THRESHOLD = 3  # failures among the recent conversations that make a cam
 # How far back the import log is searched (by its time index) for "last heard" and recent
 # failures. A camera quiet for longer is "last heard" when its latest data arrived.
 LOOKBACK_MS = 2 * DAY_MS
+RETIRED_AFTER_MS = 7 * DAY_MS  # quiet this long: no longer warned about
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class CameraHealth:
     recent_failures: int  # failed among the last RECENT_CONVERSATIONS conversations
     recent_total: int
     dark_since: int | None  # start of the current dark period, None in daylight
-    silent_ms: int | None  # how long it has been quiet while it was sending tonight
+    silent_ms: int | None  # how long it has been quiet: while sending tonight, or for days
     silence_warning: bool
     failing: bool
     note: str  # one line a user reads: what is wrong, or that all is well
@@ -208,9 +209,11 @@ def camera_health(
     stills = dict(conn.execute(
         "SELECT camera_id, COUNT(*) FROM files WHERE received_at >= ? AND received_at < ?"
         " AND event_id IS NULL GROUP BY camera_id", (tonight, tonight_end)).fetchall())
+    # A failure the camera made good later (it delivered the entity after all) is over.
     failures = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM conversations WHERE state = ? AND updated_at >= ?"
-        " AND camera_id IS NOT NULL GROUP BY camera_id", (FAILED, tonight)).fetchall())
+        "SELECT camera_id, COUNT(*) FROM conversations c WHERE state = ? AND updated_at >= ?"
+        f" AND camera_id IS NOT NULL AND NOT ({MADE_GOOD}) GROUP BY camera_id",
+        (FAILED, tonight)).fetchall())
 
     silence_ms = silence_minutes * MINUTE_MS
     out = []
@@ -223,7 +226,8 @@ def camera_health(
         else:
             # Walks the time index backwards from now: cheap for a camera that is talking.
             recent = [r[0] for r in conn.execute(
-                "SELECT state FROM conversations WHERE updated_at >= ? AND camera_id = ?"
+                "SELECT CASE WHEN " + MADE_GOOD + " THEN 'made good' ELSE state END"
+                " FROM conversations c WHERE updated_at >= ? AND camera_id = ?"
                 " AND state != ? ORDER BY updated_at DESC LIMIT ?",
                 (now_ms - LOOKBACK_MS, camera, RESEND_REQUESTED, RECENT_CONVERSATIONS))]
         recent_failures = sum(1 for s in recent if s == FAILED)
@@ -232,7 +236,11 @@ def camera_health(
         # not started yet is shown as idle, not warned about.
         sending_tonight = dark is not None and last is not None and last >= dark
         silent = now_ms - last if sending_tonight else None
-        silence_warning = silent is not None and silent > silence_ms
+        # A camera that stopped before dark (or sends by day) is still missed, once it
+        # has been quiet for a whole day; after a week it counts as retired (idle).
+        gone = (now_ms - last if last is not None and not sending_tonight
+                and DAY_MS < now_ms - last <= RETIRED_AFTER_MS else None)
+        silence_warning = (silent is not None and silent > silence_ms) or gone is not None
         failing = recent_failures >= FAILING_THRESHOLD
         out.append(CameraHealth(
             camera_id=camera,
@@ -244,20 +252,24 @@ def camera_health(
             recent_failures=recent_failures,
             recent_total=len(recent),
             dark_since=dark,
-            silent_ms=silent,
+            silent_ms=silent if gone is None else gone,
             silence_warning=silence_warning,
             failing=failing,
-            note=_note(failing, recent_failures, len(recent), silence_warning, silent, dark, last),
+            note=_note(failing, recent_failures, len(recent), silence_warning, silent, dark, last,
+                       gone),
         ))
     out.sort(key=lambda h: (h.inst_name or "", h.camera_id))
     return out
 
 
-def _note(failing, recent_failures, recent_total, silence_warning, silent, dark, last) -> str:
+def _note(failing, recent_failures, recent_total, silence_warning, silent, dark, last,
+          gone=None) -> str:
     parts = []
     if failing:
         parts.append(f"failing: {recent_failures} of its last {recent_total} conversations failed")
-    if silence_warning:
+    if gone is not None:
+        parts.append(f"not heard for {format_duration(gone)}")
+    elif silence_warning:
         parts.append(f"silent for {format_duration(silent)} during the night")
     if parts:
         return "; ".join(parts)

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -115,15 +116,20 @@ def _hash_file(path: Path) -> tuple[int, str]:
     return n, h.hexdigest()
 
 
-def _umask() -> int:
-    """This process's umask, read without changing it (Linux), else the usual 022."""
+def _umask(folder: Path) -> int:
+    """The umask new files get, read without changing it: a probe file made in
+    ``folder`` with mode 0666 keeps what the umask lets through."""
+    probe = folder / f".umask-probe-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        try:
+            masked = 0o666 & ~os.fstat(fd).st_mode & 0o777
+            return masked | ((masked & 0o444) >> 2)  # no read, no search (folders) either
+        finally:
+            os.close(fd)
+            probe.unlink()
+    except OSError:
+        return 0o077  # cannot tell: keep the export private
 
 
 class _Sink:
@@ -173,7 +179,7 @@ class _Sink:
             (self.tmp / arcname).unlink(missing_ok=True)
 
     def finish(self) -> None:
-        umask = _umask()  # made private by mkstemp/mkdtemp; shared as any new file
+        umask = _umask(self.dest.parent)  # private from mkstemp/mkdtemp; now as any new file
         if self.zip is not None:
             self.zip.close()
             os.chmod(self.tmp, 0o666 & ~umask)

@@ -17,13 +17,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ..archive import conversations as conv
-from ..archive.conversations import Conversation
+from ..archive.conversations import STUCK_AFTER_MS, Conversation
 from .tablemodel import ColumnsModel
 
 MAX_ROWS = 5000
 TRIM_SLACK = 250  # rows past MAX_ROWS before the oldest are dropped, so trimming is rare
 FLUSH_GAP_S = 0.1  # a busy night repaints the log at most ten times a second
-STUCK_AFTER_MS = 3 * 60_000  # not final and no step for this long: the camera stopped talking
 
 ConversationRole = Qt.ItemDataRole.UserRole + 1  # the Conversation
 StateRole = Qt.ItemDataRole.UserRole + 2  # the state key, e.g. "need_file_data"

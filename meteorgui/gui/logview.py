@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase
@@ -42,7 +43,11 @@ class LogView(QWidget):
         self.text.setFont(font)
         self.level = QComboBox()
         for name, value in LEVELS:
-            self.level.addItem(name, value)
+            # Debug lines are only logged at all when the app started with --verbose.
+            if value >= logging.getLogger().getEffectiveLevel():
+                self.level.addItem(name, value)
+        self._lines: deque[tuple[int, str]] = deque(maxlen=self.MAX_LINES)
+        self.level.currentIndexChanged.connect(self._refilter)
         top = QHBoxLayout()
         top.addWidget(QLabel("Show:"))
         top.addWidget(self.level)
@@ -59,9 +64,17 @@ class LogView(QWidget):
         logging.getLogger().addHandler(self._handler)
 
     def append(self, level: int, text: str) -> None:
-        if self._handler is None or level < self.level.currentData():
+        if self._handler is None:
             return
-        self.text.appendPlainText(text)
+        self._lines.append((level, text))
+        if level >= self.level.currentData():
+            self.text.appendPlainText(text)
+
+    def _refilter(self) -> None:
+        """Show the lines kept so far at the newly chosen level."""
+        least = self.level.currentData()
+        self.text.setPlainText("\n".join(t for lv, t in self._lines if lv >= least))
+        self.text.moveCursor(self.text.textCursor().MoveOperation.End)
 
     def shutdown(self) -> None:
         if self._handler is not None:

@@ -185,6 +185,10 @@ class MainWindow(QMainWindow):
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
         self._counts_timer = QTimer(self, singleShot=True, interval=300)
         self._counts_timer.timeout.connect(self._refresh_counts)
+        # Counted again each minute too: "today" turns at midnight, conversations go stuck.
+        self._counts_tick = QTimer(self, interval=60_000)
+        self._counts_tick.timeout.connect(self._refresh_counts)
+        self._counts_tick.start()
 
     # ------------------------------------------------------------------ importer
 
@@ -271,9 +275,14 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.run(lambda: convs.counts_since(since), self._show_counts)
 
     def _show_counts(self, counts: dict) -> None:
-        self.counts_label.setText(
-            f"Today: {counts['complete']} complete · {counts['failed']} failed · "
-            f"{counts['pending']} pending")
+        text = (f"Today: {counts['complete']} complete · {counts['failed']} failed · "
+                f"{counts['pending']} going on")
+        if counts.get("stuck"):
+            text += f" · {counts['stuck']} stuck"
+        self.counts_label.setText(text)
+        self.counts_label.setToolTip(
+            "Import conversations since midnight. A failure the camera made good later is "
+            "not counted; stuck: no word from the camera for 3 minutes in mid-conversation.")
 
     # ------------------------------------------------------------------ actions
 

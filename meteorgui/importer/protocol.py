@@ -37,11 +37,12 @@ from .log import ImportLog
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 128
-# Asks for one file (or status) are counted per export round. Within a round a node
-# answers each ask within seconds; between rounds it waits (a MeteorPi node defers
-# 30 minutes after a failure). A count idle this long starts again from zero, so
-# uploads lost to dropped connections never fail a later round at its first offer.
-ROUND_GAP_S = 300.0
+# Asks for one file (or status) are counted per export round. Within a round the next
+# step follows the last within seconds (an upload is seen only once all of it has
+# arrived); between rounds an exporter waits (a MeteorPi node 30 minutes after a
+# failure, meteorgui's own at least 60 s). A count idle this long starts again from
+# zero, so uploads lost to dropped connections never fail a later round.
+ROUND_GAP_S = 30.0
 MAX_FILE_ASKS = 3
 MAX_STATUS_ASKS = 3
 MAX_FILE_BYTES = 4 << 30  # the largest upload the HTTP server accepts
