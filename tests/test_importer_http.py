@@ -253,6 +253,45 @@ def test_resend_request_refetches_damaged_bytes(server, archive, node, auth):
     assert requests.get(f"{server.url}/resend", auth=auth).json()["ids"] == []
 
 
+def test_a_resend_is_only_answered_by_the_archived_bytes(server, archive, node, auth):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    assert node.send(pack) == {"state": "complete"}
+    rec = pack.entity.files[0]
+    archive.file_path(rec).unlink()
+    server.importer.request_resend(pack.entity.event_id)
+    # Someone offers the event with other bytes for the marked file.
+    data = fx.blob(700)
+    forged = dataclasses.replace(rec, md5=hashlib.md5(data).hexdigest(), file_size=len(data))
+    other = fx.Pack(dataclasses.replace(pack.entity, files=(forged,)), st, {rec.file_id: data})
+    answer = node.send(other)
+    assert answer["state"] == "failed" and "archived with other bytes" in answer["message"]
+    assert archive.resend_marked([rec.file_id]) == {rec.file_id}
+    # The camera's own offer still repairs it.
+    assert node.send(pack) == {"state": "complete"}
+    assert archive.resend_marked([rec.file_id]) == set() and archive.verify() == []
+
+
+def test_bytes_fetched_in_a_conversation_overtaken_by_another_answer_a_resend(
+        server, archive, auth):
+    st = fx.status()
+    pack = fx.event_pack(st, n_files=1)
+    rec = pack.entity.files[0]
+    first = fx.Node(server.url, *auth)
+    try:  # this conversation stops after its first ask (the connection dropped)
+        first.post({"type": "status", "status": st.to_dict()})
+        assert first.post(fx.message(pack.entity))["state"] == "need_file_data"
+        archive.store_status(st)  # meanwhile the event arrives by another way...
+        assert archive.store_event(pack.entity)
+        server.importer.request_resend(pack.entity.event_id)  # ...without its bytes
+        assert archive.resend_marked([rec.file_id]) == {rec.file_id}
+        assert first.send(pack) == {"state": "complete"}  # the first camera comes back
+    finally:
+        first.close()
+    assert archive.resend_marked([rec.file_id]) == set()
+    assert archive.verify() == []
+
+
 def test_three_cameras_push_at_once(server, archive, auth):
     packs = {}
     for cam in ("aaaaaaaaaaa1", "aaaaaaaaaaa2", "aaaaaaaaaaa3"):

@@ -84,6 +84,31 @@ def test_quarantined_bytes_no_longer_count_as_settled(tmp_path):
         store.close()
 
 
+def test_bytes_moved_by_another_process_do_not_count_as_settled(tmp_path):
+    store = FileStore(tmp_path / "files", tmp_path / "quarantine")
+    other = FileStore(tmp_path / "files", tmp_path / "quarantine")  # e.g. a CLI resend
+    try:
+        file_id, md5 = _put(store, b"moved behind our back")
+        assert store.settle([(file_id, md5)]) == []
+        assert other.quarantine(file_id, md5) is not None
+        assert store.settle([(file_id, md5)]) == [file_id]
+    finally:
+        other.close()
+        store.close()
+
+
+def test_an_unreadable_stored_file_is_damaged_not_an_error(tmp_path):
+    store = FileStore(tmp_path / "files", tmp_path / "quarantine")
+    try:
+        file_id, md5 = _put(store, b"soon unreadable")
+        path = store.path(file_id, md5)
+        path.unlink()
+        path.mkdir()  # reading it fails (EISDIR), as a failing disk's EIO would
+        assert store.check(file_id, md5) == "damaged"
+    finally:
+        store.close()
+
+
 def test_a_file_of_an_archived_event_cannot_join_another(tmp_path):
     with Archive(tmp_path / "a") as archive:
         st = fx.status()

@@ -541,6 +541,19 @@ class Archive:
         )
         return {r[0] for r in rows}
 
+    def settle_resends(self, records: Iterable[FileRecord]) -> None:
+        """Clear the resend requests these received bytes answer: the archived record is
+        the same file and its bytes are now on disk."""
+        records = list(records)
+        marked = self.resend_marked(r.file_id for r in records)
+        for record in records:
+            if record.file_id not in marked:
+                continue
+            kept = self.get_file(record.file_id)
+            if (kept is not None and (kept.md5, kept.file_size) == (record.md5, record.file_size)
+                    and not self.store.settle([(record.file_id, record.md5)])):
+                self.clear_resend(record.file_id)
+
     def clear_resend(self, file_id: str) -> None:
         with self.db.write() as conn:
             conn.execute("DELETE FROM resend_files WHERE file_id = ?", (file_id,))

@@ -29,7 +29,6 @@ import secrets
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -151,7 +150,6 @@ class StoreWriter:
 
 
 LAYOUT_FILE = "layout"
-SETTLED_MEMORY = 4096
 SHARDS = [f"{i:02x}" for i in range(256)]
 
 
@@ -169,8 +167,6 @@ class FileStore:
         # "<file_id>.<md5>" -> making it durable, until that is done
         self._inflight: dict[str, Once] = {}
         self._shards: set[str] = set()  # shard folders known to exist
-        # Files this process made durable lately: settle() need not look for them on disk.
-        self._settled: OrderedDict[str, None] = OrderedDict()
         if self.levels == 1:
             self._shards.update(os.path.join(self.root_s, d) for d in SHARDS)
         self._lock = threading.Lock()
@@ -237,9 +233,6 @@ class FileStore:
                 _fsync_dir(shard)
                 for folder in reversed(created):  # new folders' entries in their parents
                     _fsync_dir(folder)
-                self._settled[name] = None
-                if len(self._settled) > SETTLED_MEMORY:
-                    self._settled.popitem(last=False)
             except BaseException:
                 fh.close()
                 with contextlib.suppress(FileNotFoundError):
@@ -293,7 +286,8 @@ class FileStore:
             durable = self._inflight.get(name)
         if durable is not None:  # still being written: not durable yet
             return False
-        return name in self._settled or os.path.isfile(os.path.join(self._shard(file_id), name))
+        # Always looked for on disk: another process (a CLI resend) may have moved it.
+        return os.path.isfile(os.path.join(self._shard(file_id), name))
 
     def close(self) -> None:
         """Finish making every kept file durable."""
@@ -344,13 +338,14 @@ class FileStore:
                     n += len(chunk)
         except FileNotFoundError:
             return "missing"
+        except OSError:  # unreadable (a failing disk, a folder in its place): not usable
+            return "damaged"
         if h.hexdigest() != md5 or (size is not None and n != size):
             return "damaged"
         return "ok"
 
     def quarantine(self, file_id: str, md5: str) -> Path | None:
         """Move stored bytes aside (never delete them). Returns where they went."""
-        self._settled.pop(f"{file_id}.{md5}", None)
         src = self.path(file_id, md5)
         if not src.exists():
             return None

@@ -272,6 +272,15 @@ class Importer:
             wanted = [f for f in files if f.file_id in marked]
             if not wanted:
                 return self._complete(s, remote, entity, "already archived")
+            # The bytes asked for are the archived record's: an offer describing other
+            # bytes cannot repair it (and must not clear its mark).
+            kept = self.archive.get_file(wanted[0].file_id)
+            if kept is not None and (kept.md5, kept.file_size) != (wanted[0].md5,
+                                                                   wanted[0].file_size):
+                return self._fail(s, remote, entity,
+                                  f"file {kept.file_id} is archived with other bytes (MD5 "
+                                  f"{kept.md5}, {kept.file_size} bytes) than this offer "
+                                  "describes; its resend request stays")
             return self._ask_bytes(s, remote, entity, wanted[0], resend=True)
         # The event and each of its files name a camera status; all must be archived.
         for status_id in dict.fromkeys([entity.status_id, *(f.status_id for f in files)]):
@@ -300,6 +309,10 @@ class Importer:
         except Conflict as exc:
             return self._fail(s, remote, entity, str(exc))
         if not new:  # another camera or user archived it meanwhile
+            with s.lock:
+                fetched = [f for f in files if (f.file_id, f.md5) in s.received]
+            # Bytes fetched meanwhile may be the ones a resend request waits for.
+            self.archive.settle_resends(fetched)
             return self._complete(s, remote, entity, "already archived")
         self.hub.publish(notify.ARCHIVED, (entity_kind(entity), entity))
         return self._complete(s, remote, entity, "archived")
