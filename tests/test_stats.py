@@ -248,3 +248,35 @@ def test_stuck_conversations_are_counted_apart(archive, node, server):
     assert archive.conversations.counts_since(since)["pending"] >= 1
     later = archive.conversations.counts_since(since, now=now_ms() + 10 * MIN)
     assert later["stuck"] == 1
+
+
+def test_a_camera_quiet_for_over_a_week_is_retired_not_ok(archive, node):
+    st = factories.status(valid_from=now_ms() - 3_600_000)
+    assert node.send(factories.event_pack(st, n_files=1, t=now_ms()))["state"] == "complete"
+    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
+    for days in (8, 30):  # by day and by night alike
+        for dark in (lambda now, loc: None, lambda now, loc: now - 3_600_000):
+            [old] = camera_health(archive, now_ms=h.last_heard + days * 24 * 3_600_000,
+                                  silence_minutes=30, dark_window=dark)
+            assert old.level == "idle" and old.retired and not old.silence_warning
+            assert old.note == f"not heard for {days} days; no longer watched"
+
+
+def test_a_camera_whose_every_try_failed_is_still_missed_after_the_lookback(archive, node):
+    st = factories.status(camera="0a0b0c0d0e0f", valid_from=now_ms() - 3_600_000)
+    pack = factories.event_pack(st, n_files=1)
+    node.corrupt = {pack.entity.files[0].file_id}
+    assert node.send(pack)["state"] == "failed"  # nothing of it is archived
+    heard = archive.conversations.recent(1)[0].updated_at
+    [h] = [c for c in camera_health(archive, now_ms=heard + 3 * 24 * 3_600_000,
+                                    silence_minutes=30, dark_window=lambda now, loc: None)
+           if c.camera_id == "0a0b0c0d0e0f"]
+    assert h.last_heard == heard and h.silence_warning and h.note.startswith("not heard for")
+
+
+def test_made_good_is_one_index_seek(archive):
+    from meteorgui.archive.conversations import MADE_GOOD
+
+    plan = " ".join(r[-1] for r in archive.db.read().execute(
+        f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM conversations c WHERE NOT ({MADE_GOOD})"))
+    assert "conversations_entity_state" in plan

@@ -20,11 +20,12 @@ FINAL_STATES = (COMPLETE, FAILED)
 STUCK_AFTER_MS = 3 * 60_000
 
 # A failed conversation ``c`` whose entity the same user delivered afterwards: it no
-# longer counts as a failure (uses the conversations_open index).
+# longer counts as a failure (the conversations_entity_state index finds it at once,
+# however often that entity failed).
 MADE_GOOD = (
     "c.state = 'failed' AND EXISTS (SELECT 1 FROM conversations later"
-    " WHERE later.user = c.user AND later.entity_id = c.entity_id AND later.final = 1"
-    " AND later.state = 'complete' AND later.id > c.id)")
+    " WHERE later.user = c.user AND later.entity_id = c.entity_id"
+    " AND later.state = 'complete' AND later.kind = c.kind AND later.id > c.id)")
 
 _COLS = (
     "id, user, remote_addr, kind, entity_id, camera_id, state, started_at, updated_at,"

@@ -336,6 +336,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP TRIGGER IF EXISTS event_summary_search;
         """,
     ),
+    (
+        7,
+        "conversations_by_entity_state",
+        """
+        -- Whether a failure was made good later (conversations.MADE_GOOD): one seek, even
+        -- for an entity refused thousands of times.
+        CREATE INDEX conversations_entity_state ON conversations(user, entity_id, state, id);
+        """,
+    ),
 ]
 
 

@@ -62,6 +62,7 @@ class CameraHealth:
     silence_warning: bool
     failing: bool
     note: str  # one line a user reads: what is wrong, or that all is well
+    retired: bool = False  # not heard for over RETIRED_AFTER_MS: no longer watched
 
     @property
     def level(self) -> str:
@@ -70,7 +71,8 @@ class CameraHealth:
             return "error"
         if self.silence_warning:
             return "warning"
-        if self.dark_since is not None and (self.last_heard or 0) < self.dark_since:
+        if self.retired or (self.dark_since is not None
+                            and (self.last_heard or 0) < self.dark_since):
             return "idle"
         return "ok"
 
@@ -185,6 +187,14 @@ def _last_received(conn, camera_id: str) -> int | None:
     return max(times) if times else None
 
 
+def _last_conversation(conn, camera_id: str) -> int | None:
+    """When the camera last talked to the importer at all (all its tries may have failed)."""
+    row = conn.execute(
+        "SELECT MAX(updated_at) FROM conversations WHERE camera_id = ? AND state != ?",
+        (camera_id, RESEND_REQUESTED)).fetchone()
+    return row[0] if row else None
+
+
 def camera_health(
     archive: Archive,
     *,
@@ -221,8 +231,10 @@ def camera_health(
         status = statuses.get(camera)
         last = heard.get(camera)
         recent: list[str] = []
-        if last is None:
+        if last is None:  # not heard lately: when did it last deliver, or try to?
             last = _last_received(conn, camera)
+            if last is None:
+                last = _last_conversation(conn, camera)
         else:
             # Walks the time index backwards from now: cheap for a camera that is talking.
             recent = [r[0] for r in conn.execute(
@@ -241,6 +253,7 @@ def camera_health(
         gone = (now_ms - last if last is not None and not sending_tonight
                 and DAY_MS < now_ms - last <= RETIRED_AFTER_MS else None)
         silence_warning = (silent is not None and silent > silence_ms) or gone is not None
+        retired = last is not None and now_ms - last > RETIRED_AFTER_MS
         failing = recent_failures >= FAILING_THRESHOLD
         out.append(CameraHealth(
             camera_id=camera,
@@ -255,8 +268,11 @@ def camera_health(
             silent_ms=silent if gone is None else gone,
             silence_warning=silence_warning,
             failing=failing,
-            note=_note(failing, recent_failures, len(recent), silence_warning, silent, dark, last,
-                       gone),
+            note=(f"not heard for {format_duration(now_ms - last)}; no longer watched"
+                  if retired and not failing else
+                  _note(failing, recent_failures, len(recent), silence_warning, silent, dark,
+                        last, gone)),
+            retired=retired,
         ))
     out.sort(key=lambda h: (h.inst_name or "", h.camera_id))
     return out

@@ -70,6 +70,8 @@ def status_text(h: CameraHealth) -> str:
     if h.level == "warning":
         return f"⚠ silent {stats.format_duration(h.silent_ms)}"
     if h.level == "idle":
+        if h.retired:
+            return f"not heard for {stats.format_duration(now_ms() - h.last_heard)}"
         return "not heard since dark"
     return "OK" if h.dark_since is not None else "OK (daylight)"
 

@@ -44,7 +44,7 @@ class LogView(QWidget):
         self.level = QComboBox()
         for name, value in LEVELS:
             # Debug lines are only logged at all when the app started with --verbose.
-            if value >= logging.getLogger().getEffectiveLevel():
+            if value >= min(logging.getLogger().getEffectiveLevel(), logging.WARNING):
                 self.level.addItem(name, value)
         self._lines: deque[tuple[int, str]] = deque(maxlen=self.MAX_LINES)
         self.level.currentIndexChanged.connect(self._refilter)

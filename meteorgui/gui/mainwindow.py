@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.importer_label, 1)
         sb.addPermanentWidget(self.counts_label)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
+        self._counting = False
         self._counts_timer = QTimer(self, singleShot=True, interval=300)
         self._counts_timer.timeout.connect(self._refresh_counts)
         # Counted again each minute too: "today" turns at midnight, conversations go stuck.
@@ -269,12 +270,21 @@ class MainWindow(QMainWindow):
         self.importerStateChanged.emit(running)
 
     def _refresh_counts(self) -> None:
+        if self._counting:  # one count at a time; the next tick or step brings it up to date
+            return
+        self._counting = True
         midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         since = int(midnight.timestamp() * 1000)
         convs = self.ctx.archive.conversations
-        self.ctx.tasks.run(lambda: convs.counts_since(since), self._show_counts)
+        self.ctx.tasks.run(lambda: convs.counts_since(since), self._show_counts,
+                           self._counts_failed)
+
+    def _counts_failed(self, exc: BaseException) -> None:
+        self._counting = False
+        log.warning("cannot count today's conversations: %s", exc)
 
     def _show_counts(self, counts: dict) -> None:
+        self._counting = False
         text = (f"Today: {counts['complete']} complete · {counts['failed']} failed · "
                 f"{counts['pending']} going on")
         if counts.get("stuck"):
