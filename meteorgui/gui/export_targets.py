@@ -121,6 +121,17 @@ class TargetEditDialog(QDialog):
         form.addRow("Import URL", self.url)
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
+        # Where the password goes: the keyring, or (without one) a file only the user
+        # can read. Finding out may talk to D-Bus, so on a worker.
+        self.kept = QLabel(self)
+        self.kept.setWordWrap(True)
+        self.kept.setStyleSheet("color: palette(placeholder-text);")
+        form.addRow("", self.kept)
+        secrets = self.service.exporter.targets.secrets
+        self.service.run(lambda: secrets.description,
+                         lambda where: self.kept.setText(f"The password is kept in {where}."),
+                         lambda exc: self.kept.setText(f"Passwords cannot be stored: {exc}"),
+                         owner=self)
         form.addRow("CA bundle", ca_box)
         form.addRow("Timeout", self.timeout)
         hint = QLabel("A CA bundle is only needed for a server whose certificate no public "
