@@ -359,3 +359,17 @@ def test_indexes_no_query_reads_are_gone(tmp_path):
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"meta_key_num", "files_semantic_time"}.isdisjoint(names)
     assert {"events_time", "event_summary_camera", "files_standalone_time"} <= names
+
+
+def test_an_event_just_relabelled_stays_listed_under_a_search_matching_labels(arch, make):
+    events = [make.event(t=NIGHT1 + (8 + i) * HOUR) for i in range(4)]
+    browse.set_reviews(arch, {e.event_id: "plane" for e in events})
+    q = Query(text="plane", descending=False)
+    assert browse.count(arch, q) == 4
+    relabelled = events[1].event_id
+    browse.set_reviews(arch, {relabelled: "satellite"})  # the user presses S on it
+    kept = q.replace(keep=frozenset([relabelled]))
+    # Listed in place as the view shows it, so pages line up with the rows on screen.
+    assert browse.count(arch, kept) == 4
+    assert [r.event_id for r in browse.page(arch, kept, 0, 10)] == [e.event_id for e in events]
+    assert browse.count(arch, q) == 3  # a fresh search no longer finds it

@@ -128,6 +128,13 @@ def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc):
     assert svc.get(hurt.file_id, hurt.md5, "image/png", SIZE) == svc.badge("damaged", SIZE)
     assert svc.badge("damaged", SIZE) != svc.badge("undecodable", SIZE)
 
+    # A resend brings good bytes back: the damaged badge goes once the service looks again.
+    path.write_bytes(data)
+    with qtbot.waitSignal(svc.ready, timeout=5_000):
+        svc.recheck_missing()
+    svc.get(hurt.file_id, hurt.md5, hurt.mime_type, SIZE)
+    assert wait_state(qtbot, svc, hurt) == th.OK
+
 
 def test_video_gets_a_poster_frame_or_the_video_badge(qtbot, archive, svc):
     night = fill(archive, make_night(6, events=1, timelapse=0))

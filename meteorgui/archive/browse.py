@@ -174,27 +174,33 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
     if q.event_type is not None:
         clauses.append(f"{plain}event_type = ?")
         args.append(q.event_type)
+    # What a review can change: the review filter and the words (they match labels too).
+    # Events the user just reviewed (``keep``) stay listed whatever that makes of them.
+    labelled: list[str] = []
+    labelled_args: list = []
     if q.review is not None:
         if q.review == UNREVIEWED:  # usually most events: walk the sort index instead
-            cond = f"{plain}label IS NULL"
+            labelled.append(f"{plain}label IS NULL")
         elif q.review == REVIEWED:
-            cond = "label IS NOT NULL"
+            labelled.append("label IS NOT NULL")
         else:
-            cond = "label = ?"
-            args.append(q.review)
-        if q.keep:
-            keep = sorted(q.keep)
-            cond = f"({cond} OR event_id IN ({','.join('?' * len(keep))}))"
-            args.extend(keep)
-        clauses.append(cond)
+            labelled.append("label = ?")
+            labelled_args.append(q.review)
+    for word in q.text.split():
+        labelled.append(_TEXT_CLAUSE)
+        labelled_args.extend([_like(word)] * 5)
+    if labelled and q.keep:
+        keep = sorted(q.keep)
+        clauses.append(f"(({' AND '.join(labelled)}) OR event_id IN "
+                       f"({','.join('?' * len(keep))}))")
+        args.extend([*labelled_args, *keep])
+    else:
+        clauses.extend(labelled)
+        args.extend(labelled_args)
     if q.not_exported_to is not None:
         f = _not_exported_to(q.not_exported_to, "event_id")
         clauses.append(f.sql)
         args.extend(f.args)
-    for word in q.text.split():
-        pattern = _like(word)
-        clauses.append(_TEXT_CLAUSE)
-        args.extend([pattern] * 5)
     if upto is not None:
         clauses.append("seq <= ?")
         args.append(upto)

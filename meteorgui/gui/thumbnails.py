@@ -310,11 +310,12 @@ class ThumbnailService(QObject):
             self.ready.emit(fid)
 
     def recheck_missing(self) -> None:
-        """Look again for bytes that were missing (call after a resend completed)."""
+        """Look again at bytes that were missing or damaged (call after a resend
+        completed: they may have been replaced)."""
         if self._closed:
             return
         for key, entry in list(self._cache.items()):
-            if entry.state == MISSING:
+            if entry.state in (MISSING, DAMAGED):
                 self._cache_cost -= self._cache.pop(key).cost
                 self.ready.emit(key[0])
 

@@ -205,7 +205,9 @@ class FilterBar(QWidget):
         self.night.setCurrentIndex(keep)
         self.night.blockSignals(False)
         self._night_changed(emit=False)
-        if nights:
+        # The range's dates start on the latest night, but a range the user is looking
+        # at is theirs: a new night does not move it.
+        if nights and self.night.currentData() != DATE_RANGE:
             latest = date.fromtimestamp(nights[0].start_ms / 1000)
             self.date_from.setDate(QDate(latest.year, latest.month, latest.day))
             self.date_to.setDate(QDate(latest.year, latest.month, latest.day))

@@ -341,7 +341,8 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                qq = q.replace(keep=self._keep) if q.review else q  # the keep set as of now
+                # the keep set as of now
+                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
                 if anchor is not None:
                     return browse.page(conn, qq, 0, PAGE, upto=mark, after=anchor)
                 return browse.page(conn, qq, offset, PAGE, upto=mark)
@@ -409,7 +410,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                qq = q.replace(keep=self._keep) if q.review else q
+                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
                 return browse.arrivals(conn, qq, since)
 
         self._tasks.run(work, lambda res: self._arrivals_done(token, gen, since, res),

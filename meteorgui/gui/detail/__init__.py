@@ -272,9 +272,11 @@ class EventDetail(QWidget):
         self.status.show_status(info.status)
         size = self.ctx.settings.thumbnail_size
         for f in ev.files:
-            if not info.present.get(f.file_id) and self.thumbs.state(
-                    f.file_id, f.md5, size) not in (thumbnails.LOADING, thumbnails.MISSING):
-                self.thumbs.invalidate(f.file_id)  # its bytes went away since it was drawn
+            state = self.thumbs.state(f.file_id, f.md5, size)
+            if (state == thumbnails.DAMAGED or not info.present.get(f.file_id)
+                    and state not in (thumbnails.LOADING, thumbnails.MISSING)):
+                # Its bytes went away, or damaged ones may have been replaced since.
+                self.thumbs.invalidate(f.file_id)
             self.filmstrip.add_file(f, self._icon(f, size))
         keep, self._keep_row = self._keep_row, None
         if not ev.files:
