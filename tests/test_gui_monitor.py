@@ -372,3 +372,18 @@ def test_the_log_dock_filter_applies_to_lines_already_shown(gui, qtbot, caplog):
         assert "an info line" in view.text.toPlainText()
     finally:
         view.shutdown()
+
+
+def test_a_failure_delivered_later_is_no_longer_a_problem(gui, mon, node, qtbot):
+    st = factories.status()
+    pack = factories.file_pack(st)
+    node.corrupt = {pack.entity.file_id}
+    assert node.send(pack)["state"] == "failed"
+    mon.problems_only.setChecked(True)
+    qtbot.waitUntil(lambda: mon.proxy.rowCount() == 1)  # the failure, as a problem
+    node.corrupt = set()
+    assert node.send(pack)["state"] == "complete"  # the camera's next round delivers it
+    model = mon.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and mon.proxy.rowCount() == 0)
+    failed_row = next(r for r in range(2) if model.conversation(r).state == "failed")
+    assert model.index(failed_row, importlog.COL_STATE).data().endswith("delivered later")

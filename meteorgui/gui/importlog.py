@@ -124,6 +124,10 @@ class ConversationModel(ColumnsModel):
         self._pending: dict[int, Conversation] = {}
         self._changed: set[int] = set()  # rows updated since the last flush
         self._open: set[int] = set()  # not final: may become stuck as time passes
+        # (user, kind, entity id) -> the newest complete conversation about it: a failure
+        # before that one was made good, and is no longer a problem.
+        self._delivered: dict[tuple[str, str, str], int] = {}
+        self._failed_keys: set[tuple[str, str, str]] = set()  # entities with a failure shown
         self.clock = now_ms  # injectable, so tests need not wait minutes
         self.now = self.clock()
         self._flush_timer = QTimer(self, singleShot=True, interval=0)
@@ -144,8 +148,29 @@ class ConversationModel(ColumnsModel):
             return
         self._items[seq - self._base] = c
         self._track_open(c)
+        self._track_delivered(c)
         self._changed.add(c.id)
         self._schedule_flush()
+
+    def _track_delivered(self, c: Conversation) -> None:
+        key = (c.user, c.kind, c.entity_id)
+        if c.state == conv.FAILED:
+            self._failed_keys.add(key)
+        if c.state != conv.COMPLETE:
+            return
+        if key in self._failed_keys:  # its earlier failures are over: show them so
+            self._changed.update(
+                x.id for x in self._items if x.state == conv.FAILED
+                and (x.user, x.kind, x.entity_id) == key and x.id < c.id)
+        if self._delivered.get(key, -1) < c.id:
+            if len(self._delivered) > 20 * self.max_rows:
+                self._delivered.clear()  # bounded; old rows are trimmed anyway
+            self._delivered[key] = c.id
+
+    def made_good(self, c: Conversation) -> bool:
+        """A failure this user's later conversation delivered after all."""
+        return (c.state == conv.FAILED
+                and self._delivered.get((c.user, c.kind, c.entity_id), -1) > c.id)
 
     def _schedule_flush(self) -> None:
         # Zero-time after a quiet spell (a single step shows at once); during a burst, at
@@ -171,7 +196,12 @@ class ConversationModel(ColumnsModel):
             self._seq[c.id] = self._base + len(self._items)
             self._items.append(c)
             self._track_open(c)
+            self._track_delivered(c)
         self.endInsertRows()
+        made_good = [self.row_of(i) for i in self._changed if i in self._seq]
+        self._changed.clear()
+        for row in made_good:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         self._trim()
 
     def load(self, newest_first: list[Conversation]) -> None:
@@ -233,7 +263,8 @@ class ConversationModel(ColumnsModel):
         return self._items[len(self._items) - 1 - row]
 
     def is_problem_row(self, row: int) -> bool:
-        return is_problem(self.conversation(row), self.now)
+        c = self.conversation(row)
+        return is_problem(c, self.now) and not self.made_good(c)
 
     # ------------------------------------------------------------------ Qt model
 
@@ -264,7 +295,7 @@ class ConversationModel(ColumnsModel):
         if role == StateRole:
             return c.state
         if role == ProblemRole:
-            return is_problem(c, self.now)
+            return is_problem(c, self.now) and not self.made_good(c)
         return is_stuck(c, self.now)  # StuckRole
 
     def _display(self, c: Conversation, col: int) -> str:
@@ -277,7 +308,8 @@ class ConversationModel(ColumnsModel):
         if col == COL_ENTITY:
             return f"{c.kind} {c.entity_id[:8]}"
         if col == COL_STATE:
-            return state_label(c, self.now)
+            label = state_label(c, self.now)
+            return f"{label} · delivered later" if self.made_good(c) else label
         if col == COL_BYTES:
             return human_size(c.bytes) if c.bytes else ""
         if col == COL_ATTEMPTS:
