@@ -102,6 +102,21 @@ def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
     assert Settings.load().silence_warning_minutes == 45
 
 
+def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot,
+                                                                          monkeypatch):
+    from meteorgui import paths
+    from meteorgui.gui.dialogs import SettingsDialog
+
+    monkeypatch.delenv(paths.ENV_DATA_DIR, raising=False)
+    plain = SettingsDialog(gui, gui.window)
+    qtbot.addWidget(plain)
+    assert not hasattr(plain, "env_note")
+    monkeypatch.setenv(paths.ENV_DATA_DIR, "/srv/meteors")
+    dlg = SettingsDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    assert "/srv/meteors" in dlg.env_note.text() and "used instead" in dlg.env_note.text()
+
+
 def test_malformed_settings_fall_back_to_defaults(tmp_path):
     path = tmp_path / "settings.yaml"
     path.write_text("port: lots\nnotifications: maybe\nthumbnail_size: 96\nfuture_key: 1\n")

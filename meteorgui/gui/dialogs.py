@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import paths
 from ..archive import ROLES, UserError
 
 
@@ -255,6 +257,13 @@ class SettingsDialog(QDialog):
         row.addWidget(self.data_dir, 1)
         row.addWidget(browse)
         form.addRow("Data folder (next start)", row)
+        env = os.environ.get(paths.ENV_DATA_DIR)
+        if env:  # it comes first (paths.data_dir): say so rather than seem to ignore the field
+            self.env_note = QLabel(f"{paths.ENV_DATA_DIR} is set ({env}): it is used instead, "
+                                   "as long as it stays set.")
+            self.env_note.setWordWrap(True)
+            self.env_note.setStyleSheet("color: #b3261e;")
+            form.addRow("", self.env_note)
         self.host = QLineEdit(s.host)
         self.host.setToolTip("0.0.0.0 listens on every network; 127.0.0.1 on this computer only")
         form.addRow("Listen on address", self.host)
