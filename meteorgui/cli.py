@@ -390,11 +390,14 @@ def cmd_export(args) -> int:
 
 
 def _export_to_folder(args, selection) -> int:
-    from .exporter.folder import FolderExportError, export_to_folder
+    from .exporter.folder import FolderExportError, FolderWriteError, export_to_folder
 
     archive = open_archive(args)
     try:
         result = export_to_folder(archive, args.to_folder, selection=selection, as_zip=args.zip)
+    except FolderWriteError as exc:  # it started, then failed: not a usage mistake
+        print(f"meteorgui: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     except FolderExportError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -131,3 +131,46 @@ def test_names_keep_their_extension_and_odd_destinations_are_resolved(tmp_path, 
             export_to_folder(archive, ".")
         result = export_to_folder(archive, ".", as_zip=True)  # beside it: src.zip
     assert result.ok and (tmp_path / "src.zip").is_file()
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_cancel_stops_in_the_middle_of_a_large_file(tmp_path, as_zip):
+    import io
+
+    from . import factories as fx
+
+    with source_archive(tmp_path / "src") as (archive, _):
+        st = fx.status()
+        archive.store_status(st)
+        data = fx.blob(3 << 20)  # three chunks
+        video = fx.file_record(st, data, mime_type="video/mp4", file_name="clip.mp4")
+        archive.store_file(video)
+        assert archive.store.put(video.file_id, video.md5, io.BytesIO(data))
+        calls = []
+
+        def cancelled():  # the user presses Cancel while the file is being copied
+            calls.append(1)
+            return len(calls) > 2
+
+        result = export_to_folder(archive, tmp_path / "out", as_zip=as_zip,
+                                  cancelled=cancelled)
+    assert result.cancelled and len(calls) == 3  # not after the whole file
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]
+
+
+def test_a_write_failure_is_exit_1_not_a_usage_error(tmp_path, capsys, monkeypatch):
+    import zipfile
+
+    from .factories import run_cli
+
+    night = small_night(events=1, timelapse=0)
+    with source_archive(tmp_path / "src", night):
+        pass
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", full)
+    code, _, err = run_cli(capsys, monkeypatch, "--data-dir", str(tmp_path / "src"), "export",
+                           "--to-folder", str(tmp_path / "out"), "--zip")
+    assert code == 1 and "No space left on device" in err and err.count("\n") == 1

@@ -50,6 +50,14 @@ class FolderExportError(Exception):
     """The export cannot be written where asked; the message says why."""
 
 
+class FolderWriteError(FolderExportError):
+    """Writing failed part-way (a full disk, an I/O error); nothing was left behind."""
+
+
+class _Cancelled(Exception):
+    """Cancelled in the middle of a file."""
+
+
 @dataclass
 class FolderResult:
     path: Path
@@ -106,11 +114,13 @@ def _read_all(source: BinaryIO):
         yield chunk
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def _hash_file(path: Path, cancelled: Callable[[], bool]) -> tuple[int, str]:
     h = hashlib.md5(usedforsecurity=False)
     n = 0
     with open(path, "rb") as fh:
         for chunk in _read_all(fh):
+            if cancelled():
+                raise _Cancelled
             h.update(chunk)
             n += len(chunk)
     return n, h.hexdigest()
@@ -138,6 +148,7 @@ class _Sink:
     def __init__(self, dest: Path, as_zip: bool):
         self.dest = dest
         self.as_zip = as_zip
+        self.cancelled: Callable[[], bool] = lambda: False  # looked at every chunk
         parent = dest.parent
         if as_zip:
             fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
@@ -160,6 +171,8 @@ class _Sink:
             info.compress_type = method
             with self.zip.open(info, "w", force_zip64=True) as out:
                 for chunk in _read_all(source):
+                    if self.cancelled():
+                        raise _Cancelled
                     h.update(chunk)
                     n += len(chunk)
                     out.write(chunk)
@@ -168,6 +181,8 @@ class _Sink:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "wb") as out:
                 for chunk in _read_all(source):
+                    if self.cancelled():
+                        raise _Cancelled
                     h.update(chunk)
                     n += len(chunk)
                     out.write(chunk)
@@ -251,18 +266,22 @@ def export_to_folder(archive, dest: str | os.PathLike, *, ids: Iterable[str] | N
         sink = _Sink(dest, as_zip)
     except OSError as exc:
         raise FolderExportError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from None
+    sink.cancelled = cancelled = cancelled or (lambda: False)
     try:
-        _write(archive, sink, wanted, result, on_progress, cancelled or (lambda: False))
+        _write(archive, sink, wanted, result, on_progress, cancelled)
         if result.cancelled:
             sink.abort()
         else:
             sink.finish()
+    except _Cancelled:  # in the middle of a (large) file: no need to wait for its end
+        sink.abort()
+        result.cancelled = True
     except BaseException as exc:
         sink.abort()
         if isinstance(exc, FolderExportError):
             raise
         if isinstance(exc, OSError):
-            raise FolderExportError(f"writing {dest} failed: {exc.strerror or exc}") from None
+            raise FolderWriteError(f"writing {dest} failed: {exc.strerror or exc}") from None
         raise
     return result
 
@@ -355,7 +374,7 @@ def _copy(archive, sink: _Sink, record: FileRecord, arcname: str, result: Folder
     try:
         if sink.zip is not None:
             # A zip member cannot be taken back out: check the bytes before adding them.
-            n, md5 = _hash_file(path)
+            n, md5 = _hash_file(path, sink.cancelled)
             if md5 != record.md5 or n != record.file_size:
                 return _damaged(record, md5, result, missing)
         with open(path, "rb") as fh:
@@ -385,4 +404,4 @@ def _damaged(record: FileRecord, md5: str, result: FolderResult, missing: list[s
     return None
 
 
-__all__ = ["FolderExportError", "FolderResult", "export_to_folder"]
+__all__ = ["FolderExportError", "FolderResult", "FolderWriteError", "export_to_folder"]
