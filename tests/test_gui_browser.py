@@ -330,3 +330,23 @@ def test_pages_read_before_live_inserts_land_at_their_rows_current_indices():
             now.insert(p, "new")
         page = sorted(rng.sample(rows, rng.randrange(1, len(rows) + 1)))
         assert [now[i] for i in shift_indices(page, batch)] == page
+
+
+def test_stills_an_event_takes_over_leave_the_time_lapse_strip(gui, browser, qtbot):
+    from . import factories as fx
+    from .conftest import CAMERA_USER
+
+    st = fx.status(valid_from=EVENING1 - 3_600_000)
+    ev = fx.event_pack(st, n_files=1, t=EVENING1 + 60_000)
+    lone = fx.Pack(ev.entity.files[0], st, ev.blobs)  # the node sent its file first, alone
+    node = fx.Node(gui.core.server.url, *CAMERA_USER)
+    try:
+        assert node.send(lone) == {"state": "complete"}
+        qtbot.waitUntil(lambda: browser.strip_model.rowCount() == 1, timeout=WAIT)
+        assert node.send(ev) == {"state": "complete"}
+    finally:
+        node.close()
+    qtbot.waitUntil(lambda: browser.strip_model.rowCount() == 0 and settled(browser, 1)(),
+                    timeout=WAIT)
+    qtbot.waitUntil(lambda: "1 event" in browser.filters.night.itemText(0)
+                    and "still" not in browser.filters.night.itemText(0), timeout=WAIT)

@@ -59,6 +59,7 @@ class EventBrowser(QWidget):
         self._resetting = False
         self._ready = False
         self._strip_gen = 0
+        self._strip_arrivals: list[StripFile] = []  # added while the strip was being read
         self._strip_range: tuple = (None, None, None)
         self._closed = False
         size = max(64, int(ctx.settings.thumbnail_size))
@@ -412,6 +413,7 @@ class EventBrowser(QWidget):
             self.strip_label.setText("Time-lapse")
             return
         self._strip_range = (q.after, q.before, q.camera_id)
+        self._strip_arrivals = []
         archive = self.ctx.archive
 
         def work():
@@ -424,6 +426,9 @@ class EventBrowser(QWidget):
         if gen != self._strip_gen or self._closed:
             return
         self.strip_model.set_files(files)
+        for f in self._strip_arrivals:  # arrived after the read began: not in it
+            self.strip_model.add(f)
+        self._strip_arrivals = []
         self.strip.set_empty_text("No time-lapse stills this night")
         self._update_strip_label()
         if files:  # the latest stills, once the view has laid them out
@@ -444,7 +449,12 @@ class EventBrowser(QWidget):
             switched = self._ready and self.filters.note(entity.event_time, True)
             if not switched:
                 self.model.notify_arrival()
-            if not self.filters.has_camera(entity.camera_id) or \
+            shown = {f.file_id for f in self.strip_model.files()}
+            if any(f.file_id in shown for f in entity.files):
+                # The event took over stills sent first on their own: read both again.
+                self._load_strip()
+                self._load_choices(initial=True)
+            elif not self.filters.has_camera(entity.camera_id) or \
                     not self.filters.has_event_type(entity.event_type):
                 self._load_choices()
         elif kind == "file":
@@ -454,9 +464,11 @@ class EventBrowser(QWidget):
             if after is not None and after <= entity.file_time < before and \
                     camera in (None, entity.camera_id):
                 at_end = self._strip_at_end()
-                self.strip_model.add(StripFile(entity.file_id, entity.camera_id,
-                                               entity.file_time, entity.mime_type, entity.md5,
-                                               entity.semantic_type, entity.file_name))
+                still = StripFile(entity.file_id, entity.camera_id, entity.file_time,
+                                  entity.mime_type, entity.md5, entity.semantic_type,
+                                  entity.file_name)
+                self.strip_model.add(still)
+                self._strip_arrivals.append(still)
                 self._update_strip_label()
                 if at_end:
                     self.strip.show_latest()
