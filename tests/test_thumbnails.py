@@ -104,7 +104,7 @@ def test_missing_bytes_give_the_missing_badge(qtbot, archive, svc):
     assert wait_state(qtbot, svc, still) == th.OK
 
 
-def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc):
+def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc, monkeypatch):
     st = fx.status()
     archive.store_status(st)
     junk = b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20
@@ -128,8 +128,12 @@ def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc):
     assert svc.get(hurt.file_id, hurt.md5, "image/png", SIZE) == svc.badge("damaged", SIZE)
     assert svc.badge("damaged", SIZE) != svc.badge("undecodable", SIZE)
 
-    # A resend brings good bytes back: the damaged badge goes once the service looks again.
+    # A resend brings good bytes back: the damaged badge goes once the service looks again
+    # (which it does at most every MISSING_RECHECK_S).
     path.write_bytes(data)
+    with qtbot.assertNotEmitted(svc.ready, wait=50):
+        svc.recheck_missing()  # too soon after it found the damage
+    monkeypatch.setattr(th, "MISSING_RECHECK_S", 0.0)
     with qtbot.waitSignal(svc.ready, timeout=5_000):
         svc.recheck_missing()
     svc.get(hurt.file_id, hurt.md5, hurt.mime_type, SIZE)

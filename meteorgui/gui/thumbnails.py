@@ -314,8 +314,12 @@ class ThumbnailService(QObject):
         completed: they may have been replaced)."""
         if self._closed:
             return
+        now = time.monotonic()
         for key, entry in list(self._cache.items()):
-            if entry.state in (MISSING, DAMAGED):
+            # Damaged bytes are read whole again to check them: at most every so often,
+            # not at every conversation a busy night completes.
+            if entry.state == MISSING or (entry.state == DAMAGED
+                                          and now - entry.at > MISSING_RECHECK_S):
                 self._cache_cost -= self._cache.pop(key).cost
                 self.ready.emit(key[0])
 

@@ -299,18 +299,17 @@ class Importer:
                 s.received = {r for r in s.received if r[0] not in unsettled}
             record = next(f for f in files if f.file_id == unsettled[0])
             return self._ask_bytes(s, remote, entity, record)
+        with s.lock:  # bytes received in this conversation (they may settle resends)
+            fetched = [f for f in files if (f.file_id, f.md5) in s.received]
         try:
             if isinstance(entity, Event):
-                with s.lock:
-                    fetched = [f.file_id for f in files if (f.file_id, f.md5) in s.received]
-                new = self.archive.store_event(entity, s.user, fetched=fetched)
+                new = self.archive.store_event(entity, s.user,
+                                               fetched=[f.file_id for f in fetched])
             else:
                 new = self.archive.store_file(entity, s.user)
         except Conflict as exc:
             return self._fail(s, remote, entity, str(exc))
         if not new:  # another camera or user archived it meanwhile
-            with s.lock:
-                fetched = [f for f in files if (f.file_id, f.md5) in s.received]
             # Bytes fetched meanwhile may be the ones a resend request waits for.
             self.archive.settle_resends(fetched)
             return self._complete(s, remote, entity, "already archived")
