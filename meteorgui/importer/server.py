@@ -111,9 +111,11 @@ class ImporterServer:
                 except OSError:
                     pass
 
-        if thread is not None and thread.is_alive():
+        try:
+            if thread is None or not thread.is_alive():
+                raise OSError("the loop has ended")
             server.trigger.pull_trigger(close_all)
-        else:
+        except OSError:  # the loop has ended, or its wake-up pipe is gone: close from here
             close_all()
         if thread is not None:
             thread.join(timeout)
