@@ -38,7 +38,7 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from meteorgui.archive import browse  # noqa: E402
-from meteorgui.gui.main import build, close  # noqa: E402
+from meteorgui.gui.startup import build, close  # noqa: E402
 from meteorgui.settings import Settings  # noqa: E402
 
 # Real cameras are other machines. On a small machine the camera processes would take

@@ -314,7 +314,7 @@ def cmd_resend(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from . import simulate
+    from .simulate import night as simulate
 
     password = (
         args.password
@@ -516,7 +516,7 @@ def cmd_gui(args) -> int:
     user_rules = os.environ.get("QT_LOGGING_RULES")  # later rules win: the user's own last
     os.environ["QT_LOGGING_RULES"] = f"{quiet};{user_rules}" if user_rules else quiet
     try:
-        from .gui.main import run_gui
+        from .gui.startup import run_gui
     except ImportError as exc:
         raise CliError(f"the desktop app cannot start: {exc}") from None
     return run_gui(args)

@@ -57,7 +57,7 @@ def gui(qtbot, tmp_path):
 
     Yields the GuiContext; ``ctx.window`` is the MainWindow. Closed in order at the end.
     """
-    from meteorgui.gui.main import build, close
+    from meteorgui.gui.startup import build, close
     from meteorgui.settings import Settings
 
     settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)

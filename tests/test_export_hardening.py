@@ -242,7 +242,7 @@ def test_good_urls_still_pass(url):
 
 
 def test_rule_errors_are_escaped_in_the_rule_dialog(qtbot):
-    from meteorgui.gui.export_rule_edit import RuleEditDialog
+    from meteorgui.gui.export.rule_edit import RuleEditDialog
 
     service = SimpleNamespace(targets=[], ctx=SimpleNamespace(archive=None),
                               run=lambda *args, **kw: None)

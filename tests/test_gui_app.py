@@ -14,7 +14,7 @@ import yaml
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from meteorgui.gui.main import build, close
+from meteorgui.gui.startup import build, close
 from meteorgui.settings import Settings
 
 from .conftest import CAMERA_USER
@@ -72,7 +72,7 @@ def test_port_in_use_is_said_plainly_and_another_port_offered(qtbot, tmp_path):
 def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
     import requests
 
-    from meteorgui.gui.dialogs import CameraSetupDialog
+    from meteorgui.gui.setup.dialogs import CameraSetupDialog
 
     dlg = CameraSetupDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -88,7 +88,7 @@ def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
 
 
 def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
-    from meteorgui.gui.dialogs import SettingsDialog
+    from meteorgui.gui.setup.dialogs import SettingsDialog
 
     dlg = SettingsDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -105,7 +105,7 @@ def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
 def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot,
                                                                           monkeypatch):
     from meteorgui import paths
-    from meteorgui.gui.dialogs import SettingsDialog
+    from meteorgui.gui.setup.dialogs import SettingsDialog
 
     monkeypatch.delenv(paths.ENV_DATA_DIR, raising=False)
     plain = SettingsDialog(gui, gui.window)
@@ -225,7 +225,7 @@ def test_the_demo_never_writes_into_a_real_archive(tmp_path, capsys):
 
 
 def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
-    from meteorgui.gui.main import DemoCamera
+    from meteorgui.gui.startup import DemoCamera
 
     camera = DemoCamera(gui.core, events=40, timelapse=40, rate=200)
     camera.start()
@@ -246,7 +246,7 @@ def test_no_modal_dialog_is_left_open(gui):
 def test_demo_night_is_last_night_in_the_dark():
     from datetime import datetime
 
-    from meteorgui.gui.main import demo_night_start
+    from meteorgui.gui.startup import demo_night_start
     from meteorgui.simulate import NIGHT_MS
 
     for hour in (1, 5, 12, 19, 23):

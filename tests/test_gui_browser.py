@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from meteorgui.archive import browse
 from meteorgui.gui.browser import EventBrowser
 from meteorgui.gui.browser.model import HIGHLIGHT_ROLE, REVIEW, ROW_ROLE
-from meteorgui.gui.summary import NightSummaryDialog
+from meteorgui.gui.tools.summary import NightSummaryDialog
 from meteorgui.model import Meta
 from meteorgui.simulate import make_night
 

@@ -13,9 +13,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from meteorgui.gui import detail as detail_mod
-from meteorgui.gui import thumbnails as th
-from meteorgui.gui.detail import EventDetail
+from meteorgui.gui.detail import widget as detail_mod
+from meteorgui.gui.common import thumbnails as th
+from meteorgui.gui.detail.widget import EventDetail
 from meteorgui.gui.detail import video as video_mod
 from meteorgui.simulate import make_night
 

@@ -23,8 +23,8 @@ from meteorgui.archive import browse
 from meteorgui.archive.browse import Query
 from meteorgui.exporter import Exporter, Selection, default_secrets
 from meteorgui.gui.browser.model import EXPORTED
-from meteorgui.gui.export_dialog import selection_from_query
-from meteorgui.gui.export_progress import COMPLETE, QUEUED
+from meteorgui.gui.export.dialog import selection_from_query
+from meteorgui.gui.export.progress import COMPLETE, QUEUED
 from meteorgui.simulate import make_night
 
 from .conftest import CAMERA_USER
@@ -351,7 +351,7 @@ def test_export_to_the_seed_importer_cancel_then_resume_sends_only_the_rest(gui,
 
 def test_a_queue_left_from_an_earlier_session_waits_for_resume(qtbot, tmp_path):
     from meteorgui.archive import Archive
-    from meteorgui.gui.main import build, close
+    from meteorgui.gui.startup import build, close
     from meteorgui.settings import Settings
 
     n = night(5, events=2, timelapse=1)
@@ -523,7 +523,7 @@ def test_browse_query_not_exported_to(gui, ui, push, qtbot):
 
 
 def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_path, monkeypatch):
-    from meteorgui.gui import export_folder
+    from meteorgui.gui.export import folder as export_folder
 
     browser = gui.window.browser
     push(night(10, events=4, timelapse=0))
@@ -558,7 +558,7 @@ def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_pat
 
 def test_closing_the_export_dialog_while_it_queues_still_sends(gui, ui, push, archive, server,
                                                               qtbot, monkeypatch):
-    from meteorgui.gui import export_dialog as export_dialog_mod
+    from meteorgui.gui.export import dialog as export_dialog_mod
 
     browser = gui.window.browser
     push(night(1))

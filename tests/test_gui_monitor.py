@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from meteorgui.archive.conversations import Conversation
-from meteorgui.gui import importlog
-from meteorgui.gui.importlog import ConversationModel, ProblemRole, StuckRole
+from meteorgui.gui.monitor import importlog
+from meteorgui.gui.monitor.importlog import ConversationModel, ProblemRole, StuckRole
 from meteorgui.simulate import make_night
 
 from . import factories
@@ -151,7 +151,7 @@ def test_double_click_shows_the_conversation_steps(mon, node, qtbot):
 
 
 def test_history_is_loaded_from_the_archive(gui, mon, node, qtbot):
-    from meteorgui.gui.monitor import ImportMonitor
+    from meteorgui.gui.monitor.dock import ImportMonitor
 
     st = factories.status()
     for i in range(3):
@@ -275,7 +275,7 @@ def test_camera_health_announces_only_rows_that_changed(gui, push, mon, qtbot):
 
 
 def test_notifications_are_batched_per_camera(gui, push, mon, qtbot):
-    from meteorgui.gui.notifications import EventNotifier, message
+    from meteorgui.gui.tools.notifications import EventNotifier, message
 
     shown_messages = []
     # No system tray offscreen: the notifier hands its text to a recorder instead.
@@ -308,14 +308,14 @@ def test_notifications_are_batched_per_camera(gui, push, mon, qtbot):
 
 
 def test_install_is_harmless_without_a_tray(gui):
-    from meteorgui.gui import notifications
+    from meteorgui.gui.tools import notifications
 
     assert notifications.install(gui, gui.window) is None
     assert "notifications" not in gui.services
 
 
 def test_tray_notifications_show_a_message_per_batch(gui, node, mon, qtbot):
-    from meteorgui.gui.notifications import TrayNotifications
+    from meteorgui.gui.tools.notifications import TrayNotifications
 
     # Built directly: the offscreen platform has no tray, so install() would decline.
     tray = TrayNotifications(gui, gui.window, gui.window)
@@ -354,7 +354,7 @@ def test_request_resend_button_follows_the_selection(mon, node, qtbot):
 def test_the_log_dock_filter_applies_to_lines_already_shown(gui, qtbot, caplog):
     import logging
 
-    from meteorgui.gui.logview import LogView
+    from meteorgui.gui.monitor.logview import LogView
 
     caplog.set_level(logging.INFO)  # as the app logs (DEBUG only with --verbose)
     view = LogView(gui)

@@ -9,8 +9,8 @@ import requests
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from meteorgui.gui.resend import ResendDialog
-from meteorgui.gui.verify import VerifyDialog
+from meteorgui.gui.tools.resend import ResendDialog
+from meteorgui.gui.tools.verify import VerifyDialog
 
 from . import factories
 from .conftest import CAMERA_USER
@@ -222,7 +222,7 @@ def test_quitting_cancels_a_running_verify(gui, node, qtbot, monkeypatch):
     dlg = VerifyDialog(gui, gui.window)
     qtbot.addWidget(dlg)
     qtbot.waitUntil(reached.is_set)
-    # meteorgui.gui.main.close() shuts every service down before it waits for the pool.
+    # meteorgui.gui.startup.close() shuts every service down before it waits for the pool.
     with qtbot.waitSignal(dlg.finishedChecks, timeout=10_000) as blocker:
         gui.services["verify"].shutdown()
         release.set()

@@ -9,7 +9,7 @@ import time
 from PySide6.QtWidgets import QDialog
 
 from meteorgui.gui.detail.textview import LINE_CAP, read_text
-from meteorgui.gui.tasks import TaskRunner
+from meteorgui.gui.common.tasks import TaskRunner
 
 
 def test_a_result_for_a_dialog_already_deleted_is_dropped(qtbot):

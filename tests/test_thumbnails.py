@@ -9,7 +9,7 @@ import threading
 import pytest
 from PySide6.QtGui import QImage
 
-from meteorgui.gui import thumbnails as th
+from meteorgui.gui.common import thumbnails as th
 from meteorgui.model import FileRecord
 from meteorgui.simulate import make_night
 

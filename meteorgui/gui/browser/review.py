@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QKeySequence, QUndoCommand
 
 from ...archive import browse
 from ...archive.browse import LABELS
-from ..tasks import TaskRunner
+from ..common.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import StripFile
-from .. import thumbnails
+from ..common import thumbnails
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView

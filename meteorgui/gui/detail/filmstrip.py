@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...model import FileRecord
-from . import formatting as fmt
+from ... import formatting as fmt
 
 STRIP_ICON = QSize(80, 60)
 FILE_ROLE = Qt.ItemDataRole.UserRole

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import formatting as fmt
+from ... import formatting as fmt
 
 STATE_TEXT = {
     "present": ("present", "#1b7f3b", "The bytes are in the archive (not re-hashed)."),

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..exporter import runner as R
-from .export_progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel, size_text
-from .export_service import ExportService, Leftover, QueueSummary, entity_infos, queue_summary
+from ...exporter import runner as R
+from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel, size_text
+from .service import ExportService, Leftover, QueueSummary, entity_infos, queue_summary
 
 log = logging.getLogger(__name__)
 

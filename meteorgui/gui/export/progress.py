@@ -17,10 +17,10 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from ..exporter import runner as R
-from ..exporter.queue import QueueItem
-from .export_service import EntityInfo
-from .tablemodel import RowsModel
+from ...exporter import runner as R
+from ...exporter.queue import QueueItem
+from .service import EntityInfo
+from ..common.tablemodel import RowsModel
 
 _ROOT = QModelIndex()
 MAX_ROWS = 2000

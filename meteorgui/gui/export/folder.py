@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..exporter.folder import FolderExportError, FolderResult, export_to_folder
-from .export_dialog import Scope, ScopeChooser, resolve
-from .export_progress import size_text
+from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
+from .dialog import Scope, ScopeChooser, resolve
+from .progress import size_text
 
 OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
 PROGRESS_INTERVAL_S = 0.1

@@ -44,7 +44,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-from ..resources import resource_path
+from ...resources import resource_path
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import paths
-from ..archive import ROLES, UserError
+from ... import paths
+from ...archive import ROLES, UserError
 
 
 def copy_row(text: str, parent: QWidget, secret: bool = False) -> tuple[QHBoxLayout, QLineEdit]:

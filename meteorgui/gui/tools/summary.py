@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..archive import browse
-from ..archive.browse import NightCounts
-from .browser.filterbar import night_text, night_title
-from .browser.model import camera_names
-from .browser.review import REVIEW_LABELS
+from ...archive import browse
+from ...archive.browse import NightCounts
+from ..browser.filterbar import night_text, night_title
+from ..browser.model import camera_names
+from ..browser.review import REVIEW_LABELS
 
 log = logging.getLogger(__name__)
 

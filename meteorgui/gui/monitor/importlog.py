@@ -16,9 +16,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from ..archive import conversations as conv
-from ..archive.conversations import STUCK_AFTER_MS, Conversation
-from .tablemodel import ColumnsModel
+from ...archive import conversations as conv
+from ...archive.conversations import STUCK_AFTER_MS, Conversation
+from ..common.tablemodel import ColumnsModel
 
 MAX_ROWS = 5000
 TRIM_SLACK = 250  # rows past MAX_ROWS before the oldest are dropped, so trimming is rare

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..archive import conversations as conv
-from ..archive.conversations import Conversation
+from ...archive import conversations as conv
+from ...archive.conversations import Conversation
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -277,7 +277,7 @@ class ImportMonitor(QWidget):
         if missing:
             note = (f"Not included: {', '.join(missing)} — not in the archive yet, so the camera "
                     "will offer them again by itself; nothing is needed for those.")
-        from .resend import ResendDialog
+        from ..tools.resend import ResendDialog
 
         dlg = ResendDialog(self.ctx, archived, self, note=note)
         self._keep(dlg)

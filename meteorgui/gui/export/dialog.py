@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..archive import browse, exports
-from ..archive.browse import Query
-from ..archive.exports import Selection
-from .tasks import alive
+from ...archive import browse, exports
+from ...archive.browse import Query
+from ...archive.exports import Selection
+from ..common.tasks import alive
 
 log = logging.getLogger(__name__)
 

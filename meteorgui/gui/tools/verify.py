@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..archive import FileCheck
-from .importlog import human_size
-from .tablemodel import RowsModel
-from .tasks import Token
+from ...archive import FileCheck
+from ..monitor.importlog import human_size
+from ..common.tablemodel import RowsModel
+from ..common.tasks import Token
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..app import Core
-from ..settings import Settings
+from ...core import Core
+from ...settings import Settings
 from .bridge import Bridge
 from .tasks import TaskRunner
 

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..archive import browse
-from ..archive.exports import REVIEWED, UNREVIEWED, Selection
-from ..exporter import rules as RS
-from ..exporter.rules import Rule
-from .browser.model import short_type
-from .browser.review import REVIEW_LABELS
-from .tasks import alive
+from ...archive import browse
+from ...archive.exports import REVIEWED, UNREVIEWED, Selection
+from ...exporter import rules as RS
+from ...exporter.rules import Rule
+from ..browser.model import short_type
+from ..browser.review import REVIEW_LABELS
+from ..common.tasks import alive
 
 ERROR_COLOUR = "#b3261e"
 DAY_S, HOUR_S = 86_400, 3_600

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..archive import stats
-from ..archive.stats import CameraHealth
+from ...archive import stats
+from ...archive.stats import CameraHealth
 from .importlog import now_ms
-from .tablemodel import RowsModel
+from ..common.tablemodel import RowsModel
 
 log = logging.getLogger(__name__)
 

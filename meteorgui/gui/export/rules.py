@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..archive.exports import REVIEWED, UNREVIEWED, Selection
-from ..exporter import rules as RS
-from ..exporter.rules import Rule
-from .browser.model import short_type
-from .browser.review import label_text
-from .export_rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
-from .tasks import alive
+from ...archive.exports import REVIEWED, UNREVIEWED, Selection
+from ...exporter import rules as RS
+from ...exporter.rules import Rule
+from ..browser.model import short_type
+from ..browser.review import label_text
+from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
+from ..common.tasks import alive
 
 STATE_TEXT = {RS.IDLE: "idle", RS.RUNNING: "running", RS.OK: "ok", RS.WAITING: "waiting",
               RS.BACKING_OFF: "backing off", RS.DISABLED: "disabled"}

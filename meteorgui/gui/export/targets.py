@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..exporter.targets import (
+from ...exporter.targets import (
     DEFAULT_TIMEOUT,
     ConnectionCheck,
     Target,
@@ -37,7 +37,7 @@ from ..exporter.targets import (
     check_url,
     test_connection,
 )
-from .tasks import alive
+from ..common.tasks import alive
 
 log = logging.getLogger(__name__)
 

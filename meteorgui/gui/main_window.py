@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 from ..archive.conversations import RESEND_REQUESTED
 from ..importer import PortInUse
 from .browser import EventBrowser
-from .context import GuiContext
-from .detail import EventDetail
-from .monitor import ImportMonitor
+from .common.context import GuiContext
+from .detail.widget import EventDetail
+from .monitor.dock import ImportMonitor
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.monitor = ImportMonitor(ctx, self)
         self.monitor_dock = self._dock("Import monitor", self.monitor, "monitor",
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
-        from .logview import LogView
+        from .monitor.logview import LogView
 
         self.log_view = LogView(ctx, self)
         self.log_dock = self._dock("Log", self.log_view, "log",
@@ -86,11 +86,11 @@ class MainWindow(QMainWindow):
         ctx.bridge.conversation.connect(self._resend_marked)
         self._refresh_importer_state()
         self._refresh_counts()
-        from . import notifications
+        from .tools import notifications
 
         notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
-        from . import export_service
+        from .export import service as export_service
 
         # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
         self.export_ui = export_service.install(ctx, self)
@@ -302,17 +302,17 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_camera_setup(self) -> None:
-        from .dialogs import CameraSetupDialog
+        from .setup.dialogs import CameraSetupDialog
 
         self._open(CameraSetupDialog(self.ctx, self))
 
     def show_users(self) -> None:
-        from .dialogs import UsersDialog
+        from .setup.dialogs import UsersDialog
 
         self._open(UsersDialog(self.ctx, self))
 
     def show_settings(self) -> None:
-        from .dialogs import SettingsDialog
+        from .setup.dialogs import SettingsDialog
 
         dlg = SettingsDialog(self.ctx, self)
         dlg.applied.connect(self._settings_applied)
@@ -324,12 +324,12 @@ class MainWindow(QMainWindow):
             self.start_importer()
 
     def show_verify(self) -> None:
-        from .verify import VerifyDialog
+        from .tools.verify import VerifyDialog
 
         self._open(VerifyDialog(self.ctx, self))
 
     def request_resend(self) -> None:
-        from .resend import ResendDialog
+        from .tools.resend import ResendDialog
 
         ids = self.browser.selected_event_ids() + self.browser.selected_file_ids()
         if not ids:
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             self.detail.refresh()
 
     def show_summary(self) -> None:
-        from .summary import NightSummaryDialog
+        from .tools.summary import NightSummaryDialog
 
         night = getattr(self.browser, "current_night_start_ms", lambda: None)()
         self._open(NightSummaryDialog(self.ctx, night, self))

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from ..archive import stats
+from ...archive import stats
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class TrayNotifications(QObject):
         if icon.isNull():
             icon = QApplication.windowIcon()
         if icon.isNull():
-            from ..resources import resource_path
+            from ...resources import resource_path
 
             icon = QIcon(str(resource_path("icons", "meteorgui.svg")))
         self.tray = QSystemTrayIcon(icon, self)

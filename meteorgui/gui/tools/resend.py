@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..archive import ArchiveError
+from ...archive import ArchiveError
 
 log = logging.getLogger(__name__)
 

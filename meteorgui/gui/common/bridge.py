@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from .. import notify
+from ... import notify
 
 
 class Bridge(QObject):

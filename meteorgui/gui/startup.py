@@ -19,15 +19,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import paths
-from ..app import Core
+from ..core import Core
 from ..archive import ArchiveError
 from ..logs import setup_logging
 from ..settings import Settings
-from ..simulate import NIGHT_MS
-from .bridge import Bridge
-from .context import GuiContext
-from .mainwindow import MainWindow
-from .tasks import TaskRunner
+from ..simulate.night import NIGHT_MS
+from .common.bridge import Bridge
+from .common.context import GuiContext
+from .main_window import MainWindow
+from .common.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class DemoCamera:
 
     def _run(self) -> None:
         from ..exporter.client import ImportClient
-        from ..simulate import interleaved, make_night, push_night
+        from ..simulate.night import interleaved, make_night, push_night
 
         start = demo_night_start(time.time())
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse,

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..exporter import ExportBusy, Exporter, Scheduler
-from ..exporter import runner as R
-from ..exporter.rules import Rule
-from ..exporter.secrets import SecretStore, default_secrets
-from ..exporter.targets import Target
+from ...exporter import ExportBusy, Exporter, Scheduler
+from ...exporter import runner as R
+from ...exporter.rules import Rule
+from ...exporter.secrets import SecretStore, default_secrets
+from ...exporter.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ class ExportService(QObject):
 
 def install(ctx, window):
     """Create the export service and its parts of the main window."""
-    from .export_window import ExportUi
+    from .menu import ExportUi
 
     service = ExportService(ctx)
     ctx.services["export"] = service

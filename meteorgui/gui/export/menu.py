@@ -7,14 +7,14 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
-from ..exporter import rules as RS
-from ..exporter.rules import Rule
-from .export_dialog import ExportDialog, Scope
-from .export_folder import FolderExportDialog
-from .export_rules import RulesDialog, when
-from .export_service import ExportService
-from .export_targets import TargetsDialog
-from .export_view import ExportProgressView
+from ...exporter import rules as RS
+from ...exporter.rules import Rule
+from .dialog import ExportDialog, Scope
+from .folder import FolderExportDialog
+from .rules import RulesDialog, when
+from .service import ExportService
+from .targets import TargetsDialog
+from .view import ExportProgressView
 
 ERROR_COLOUR = "#b3261e"
 
@@ -149,7 +149,7 @@ class ExportUi(QObject):
         self._show_status()
 
     def _progress(self, event) -> None:
-        from ..exporter import runner as R
+        from ...exporter import runner as R
 
         if event.kind in (R.ROUND_STARTED, R.ITEM_DONE):
             target = self.service.target(event.target_id)

@@ -1,0 +1,1 @@
+"""What several GUI features share: the bridge, background tasks, table models, thumbnails."""

@@ -1,0 +1,1 @@
+"""Tools on the archive: verify, resend, the night summary, desktop notifications."""
