@@ -44,9 +44,14 @@ def build(path: Path, events: int = 200_000, per_night: int = 1000, seed: int = 
         with archive.db.write():
             statuses = {}
             for camera in latest.cameras:
-                st = CameraStatus(status_id=uuid.uuid4().hex, camera_id=camera,
-                                  valid_from=first_night - DAY_MS, inst_name=f"Site {camera}",
-                                  lens="4mm", sensor="Watec 902H")
+                st = CameraStatus(
+                    status_id=uuid.uuid4().hex,
+                    camera_id=camera,
+                    valid_from=first_night - DAY_MS,
+                    inst_name=f"Site {camera}",
+                    lens="4mm",
+                    sensor="Watec 902H",
+                )
                 archive.store_status(st)
                 statuses[camera] = st
             made = 0
@@ -57,17 +62,37 @@ def build(path: Path, events: int = 200_000, per_night: int = 1000, seed: int = 
                     st = statuses[camera]
                     t = night_start + rng.randrange(NIGHT_MS)
                     files = tuple(
-                        FileRecord(file_id=uuid.uuid4().hex, camera_id=camera,
-                                   status_id=st.status_id, file_time=t + i, file_size=1000 + i,
-                                   mime_type=mime, md5=uuid.uuid4().hex, semantic_type=sem,
-                                   file_name=name)
-                        for i, (mime, sem, name) in enumerate(SEMANTICS))
-                    archive.store_event(Event(
-                        event_id=uuid.uuid4().hex, camera_id=camera, status_id=st.status_id,
-                        event_time=t, event_type="meteorpi:meteor", files=files,
-                        meta=(Meta("number", "meteorpi:duration", round(rng.uniform(0.1, 3), 2)),
-                              Meta("number", "meteorpi:peakAmplitude",
-                                   round(rng.uniform(50, 255), 1)))))
+                        FileRecord(
+                            file_id=uuid.uuid4().hex,
+                            camera_id=camera,
+                            status_id=st.status_id,
+                            file_time=t + i,
+                            file_size=1000 + i,
+                            mime_type=mime,
+                            md5=uuid.uuid4().hex,
+                            semantic_type=sem,
+                            file_name=name,
+                        )
+                        for i, (mime, sem, name) in enumerate(SEMANTICS)
+                    )
+                    archive.store_event(
+                        Event(
+                            event_id=uuid.uuid4().hex,
+                            camera_id=camera,
+                            status_id=st.status_id,
+                            event_time=t,
+                            event_type="meteorpi:meteor",
+                            files=files,
+                            meta=(
+                                Meta("number", "meteorpi:duration", round(rng.uniform(0.1, 3), 2)),
+                                Meta(
+                                    "number",
+                                    "meteorpi:peakAmplitude",
+                                    round(rng.uniform(50, 255), 1),
+                                ),
+                            ),
+                        )
+                    )
                     made += 1
         # The latest night, with real bytes, as a camera would have sent it.
         for st in latest.statuses:

@@ -71,10 +71,19 @@ def add_big_files(archive: Archive, n: int, mb: int, status) -> None:
         final = archive.store.path(file_id, md5)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
-        archive.store_file(FileRecord(
-            file_id=file_id, camera_id=BIG_CAMERA, status_id=status.status_id,
-            file_time=status.valid_from + 1000 + i, file_size=mb << 20, mime_type="video/mp4",
-            md5=md5, semantic_type="meteorpi:triggers/event/video", file_name=f"big{i}.mp4"))
+        archive.store_file(
+            FileRecord(
+                file_id=file_id,
+                camera_id=BIG_CAMERA,
+                status_id=status.status_id,
+                file_time=status.valid_from + 1000 + i,
+                file_size=mb << 20,
+                mime_type="video/mp4",
+                md5=md5,
+                semantic_type="meteorpi:triggers/event/video",
+                file_name=f"big{i}.mp4",
+            )
+        )
 
 
 def build_source(path: Path, events: int, timelapse: int, big: int, big_mb: int) -> None:
@@ -92,11 +101,12 @@ def build_source(path: Path, events: int, timelapse: int, big: int, big_mb: int)
             archive.store.put(f.file_id, f.md5, io.BytesIO(night.file_bytes(f.file_id)))
             archive.store_file(f)
         big_status = night.statuses[0].__class__(
-            status_id=uuid.uuid4().hex, camera_id=BIG_CAMERA,
-            valid_from=night.statuses[0].valid_from)
+            status_id=uuid.uuid4().hex,
+            camera_id=BIG_CAMERA,
+            valid_from=night.statuses[0].valid_from,
+        )
         archive.store_status(big_status)
         add_big_files(archive, big, big_mb, big_status)
-
 
 
 def selection(which: str) -> Selection:
@@ -108,8 +118,9 @@ def entities_of(archive: Archive, which: str):
     if which == "big":
         return archive.files(Filter(camera_id=BIG_CAMERA), standalone_only=True)
     items = [(e.event_time, e) for e in archive.events()]
-    items += [(f.file_time, f) for f in archive.files(standalone_only=True)
-              if f.camera_id != BIG_CAMERA]
+    items += [
+        (f.file_time, f) for f in archive.files(standalone_only=True) if f.camera_id != BIG_CAMERA
+    ]
     return [e for _, e in sorted(items, key=lambda x: x[0])]
 
 
@@ -152,22 +163,32 @@ def run_minimal(archive: Archive, url: str, which: str) -> tuple[float, int, int
             files = {f.file_id: f for f in (entity.files if kind == "event" else (entity,))}
             body = full
             while True:
-                answer = http.post(url, data=body, timeout=600,
-                                   headers={"Content-Type": "application/json"}).json()
+                answer = http.post(
+                    url, data=body, timeout=600, headers={"Content-Type": "application/json"}
+                ).json()
                 state = answer["state"]
                 if state == "complete":
                     break
                 if state == "need_status":
                     status = archive.get_status(answer["status_id"])
-                    http.post(url, data=json.dumps({"type": "status", "status": status.to_dict()}),
-                              headers={"Content-Type": "application/json"}, timeout=600)
+                    http.post(
+                        url,
+                        data=json.dumps({"type": "status", "status": status.to_dict()}),
+                        headers={"Content-Type": "application/json"},
+                        timeout=600,
+                    )
                 elif state == "need_file_data":
                     record = files[answer["file_id"]]
                     with open(archive.file_path(record), "rb") as fh:
                         enc = MultipartEncoder(
-                            {"file": (record.file_name or record.file_id, fh, record.mime_type)})
-                        http.post(f"{url}/data/{record.file_id}/{record.md5}", data=enc,
-                                  headers={"Content-Type": enc.content_type}, timeout=600)
+                            {"file": (record.file_name or record.file_id, fh, record.mime_type)}
+                        )
+                        http.post(
+                            f"{url}/data/{record.file_id}/{record.md5}",
+                            data=enc,
+                            headers={"Content-Type": enc.content_type},
+                            timeout=600,
+                        )
                     sent += record.file_size
                 elif state == "continue-nocache":
                     body = full
@@ -193,8 +214,11 @@ def rounds(archive: Archive, which: str, n: int) -> dict[str, list[tuple[float, 
                 floor.stop()
             out[kind].append(res)
             seconds, n_ent, sent = res
-            rate = (f"{n_ent / seconds:7.1f} entities/s" if which == "night"
-                    else f"{sent / seconds / 1e6:7.1f} MB/s")
+            rate = (
+                f"{n_ent / seconds:7.1f} entities/s"
+                if which == "night"
+                else f"{sent / seconds / 1e6:7.1f} MB/s"
+            )
             print(f"  {which} round {r + 1} {kind:9}: {seconds:6.2f} s  {rate}", flush=True)
     return out
 
@@ -222,16 +246,26 @@ def child_export(data: Path, url: str) -> int:
     """In a child process: export the archive's big file(s) with the Exporter; print JSON."""
     with Archive(data) as archive:
         exporter = Exporter(archive, FileSecrets(data / "bench-secrets.json"))
-        target = exporter.targets.add(f"mem {uuid.uuid4().hex[:6]}", url, USER, PASSWORD,
-                                      timeout=600)
+        target = exporter.targets.add(
+            f"mem {uuid.uuid4().hex[:6]}", url, USER, PASSWORD, timeout=600
+        )
         exporter.queue.enqueue_selection(target.target_id, selection("big"))
         before = peak_rss_mb()
         started = time.perf_counter()
         result = exporter.export(target.target_id, resend=False)
         seconds = time.perf_counter() - started
         exporter.close()
-    print(json.dumps({"ok": result.ok, "bytes": result.bytes_sent, "seconds": seconds,
-                      "peak_before_mb": before, "peak_mb": peak_rss_mb()}))
+    print(
+        json.dumps(
+            {
+                "ok": result.ok,
+                "bytes": result.bytes_sent,
+                "seconds": seconds,
+                "peak_before_mb": before,
+                "peak_mb": peak_rss_mb(),
+            }
+        )
+    )
     return 0 if result.ok else 1
 
 
@@ -240,14 +274,20 @@ def memory_round(workdir: Path, mem_mb: int) -> dict:
     with Archive(data) as archive:
         from meteorgui.model import CameraStatus
 
-        status = CameraStatus(status_id=uuid.uuid4().hex, camera_id=BIG_CAMERA,
-                              valid_from=1_795_000_000_000)
+        status = CameraStatus(
+            status_id=uuid.uuid4().hex, camera_id=BIG_CAMERA, valid_from=1_795_000_000_000
+        )
         archive.store_status(status)
         add_big_files(archive, 1, mem_mb, status)
     floor = ServerProcess("floor")
     try:
-        out = subprocess.run([sys.executable, __file__, "--child-export", str(data), floor.url],
-                             cwd=ROOT, capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child-export", str(data), floor.url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         floor.stop()
     if out.returncode != 0:
@@ -278,28 +318,40 @@ def main() -> int:
         build_source(src, args.events, args.timelapse, args.big, args.big_mb)
         with Archive(src) as archive:
             n_night = len(entities_of(archive, "night"))
-            print(f"source archive built in {time.perf_counter() - t:.1f} s: {n_night} small "
-                  f"entities, {args.big} x {args.big_mb} MiB files", flush=True)
+            print(
+                f"source archive built in {time.perf_counter() - t:.1f} s: {n_night} small "
+                f"entities, {args.big} x {args.big_mb} MiB files",
+                flush=True,
+            )
 
             night = rounds(archive, "night", args.rounds)
             best = {k: min(s for s, _, _ in v) for k, v in night.items()}
-            print(f"small entities, best of {args.rounds}: floor {n_night / best['floor']:.1f} "
-                  f"entities/s, meteorgui {n_night / best['meteorgui']:.1f} entities/s -> time "
-                  f"ratio {best['meteorgui'] / best['floor']:.2f}x (target <= 1.25x)", flush=True)
+            print(
+                f"small entities, best of {args.rounds}: floor {n_night / best['floor']:.1f} "
+                f"entities/s, meteorgui {n_night / best['meteorgui']:.1f} entities/s -> time "
+                f"ratio {best['meteorgui'] / best['floor']:.2f}x (target <= 1.25x)",
+                flush=True,
+            )
 
             big_rounds = max(1, args.rounds)
             big = rounds(archive, "big", big_rounds)
             mbps = {k: max(b / s for s, _, b in v) / 1e6 for k, v in big.items()}
-            print(f"big files, best of {big_rounds}: floor {mbps['floor']:.1f} MB/s, meteorgui "
-                  f"{mbps['meteorgui']:.1f} MB/s -> time ratio "
-                  f"{mbps['floor'] / mbps['meteorgui']:.2f}x (target <= 1.25x; MD5 alone runs "
-                  f"at {md5_speed():.0f} MB/s here)", flush=True)
+            print(
+                f"big files, best of {big_rounds}: floor {mbps['floor']:.1f} MB/s, meteorgui "
+                f"{mbps['meteorgui']:.1f} MB/s -> time ratio "
+                f"{mbps['floor'] / mbps['meteorgui']:.2f}x (target <= 1.25x; MD5 alone runs "
+                f"at {md5_speed():.0f} MB/s here)",
+                flush=True,
+            )
 
         mem = memory_round(workdir, args.mem_mb)
-        print(f"memory: exporting one {args.mem_mb} MiB file ({mem['bytes'] / 1e6:.0f} MB in "
-              f"{mem['seconds']:.1f} s, {mem['bytes'] / mem['seconds'] / 1e6:.1f} MB/s): "
-              f"exporter peak RSS {mem['peak_mb']:.1f} MB (after start-up "
-              f"{mem['peak_before_mb']:.1f} MB; target < 150 MB)", flush=True)
+        print(
+            f"memory: exporting one {args.mem_mb} MiB file ({mem['bytes'] / 1e6:.0f} MB in "
+            f"{mem['seconds']:.1f} s, {mem['bytes'] / mem['seconds'] / 1e6:.1f} MB/s): "
+            f"exporter peak RSS {mem['peak_mb']:.1f} MB (after start-up "
+            f"{mem['peak_before_mb']:.1f} MB; target < 150 MB)",
+            flush=True,
+        )
     return 0
 
 

@@ -42,8 +42,9 @@ class Disk:
         os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
         for i in range(256):
             os.makedirs(os.path.join(root, f"{i:02x}"), exist_ok=True)
-        self.db = sqlite3.connect(os.path.join(root, "floor.sqlite3"), isolation_level=None,
-                                  check_same_thread=False)
+        self.db = sqlite3.connect(
+            os.path.join(root, "floor.sqlite3"), isolation_level=None, check_same_thread=False
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("CREATE TABLE IF NOT EXISTS entities (id TEXT PRIMARY KEY, body TEXT)")
@@ -88,8 +89,9 @@ def create_app(disk: Disk | None = None) -> Flask:
 
     def authorised() -> bool:
         auth = request.authorization
-        return bool(auth and auth.username == USER
-                    and hmac.compare_digest(auth.password or "", PASSWORD))
+        return bool(
+            auth and auth.username == USER and hmac.compare_digest(auth.password or "", PASSWORD)
+        )
 
     @app.post("/import")
     def import_():
@@ -137,10 +139,13 @@ def create_app(disk: Disk | None = None) -> Flask:
             if fh is not None:
                 fh.write(d[a:b])
 
-        parser = MultipartParser(request.mimetype_params["boundary"], callbacks={
-            "on_header_value": lambda d, a, b: part.update(name=part["name"] + d[a:b]),
-            "on_part_data": part_data,
-        })
+        parser = MultipartParser(
+            request.mimetype_params["boundary"],
+            callbacks={
+                "on_header_value": lambda d, a, b: part.update(name=part["name"] + d[a:b]),
+                "on_part_data": part_data,
+            },
+        )
         while chunk := request.stream.read(1 << 20):
             parser.write(chunk)
         answer = jsonify({"state": "continue"})
@@ -166,5 +171,11 @@ if __name__ == "__main__":
     ap.add_argument("port", type=int)
     ap.add_argument("--durable", metavar="DIR", help="also keep files and entities on disk here")
     args = ap.parse_args()
-    serve(create_app(Disk(args.durable) if args.durable else None), host="127.0.0.1",
-          port=args.port, threads=8, max_request_body_size=1 << 40, _quiet=True)
+    serve(
+        create_app(Disk(args.durable) if args.durable else None),
+        host="127.0.0.1",
+        port=args.port,
+        threads=8,
+        max_request_body_size=1 << 40,
+        _quiet=True,
+    )

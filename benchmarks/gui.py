@@ -142,12 +142,37 @@ def measure(data_dir: Path, push_events: int, cameras: int) -> dict:
     probe.start()
     last[0] = time.perf_counter()
     started = time.perf_counter()
-    pushers = [subprocess.Popen(
-        [sys.executable, "-m", "meteorgui", "simulate", "--to", ctx.core.server.url,
-         "--user", "bench-cam", "--events", str(push_events // cameras), "--timelapse", "0",
-         "--seed", str(11 + i), "--rate", str(RATE / cameras), "--start", str(start)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        cwd=ROOT, preexec_fn=lambda: pin(CAMERA_CPUS)) for i in range(cameras)]
+    pushers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "meteorgui",
+                "simulate",
+                "--to",
+                ctx.core.server.url,
+                "--user",
+                "bench-cam",
+                "--events",
+                str(push_events // cameras),
+                "--timelapse",
+                "0",
+                "--seed",
+                str(11 + i),
+                "--rate",
+                str(RATE / cameras),
+                "--start",
+                str(start),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            preexec_fn=lambda: pin(CAMERA_CPUS),
+        )
+        for i in range(cameras)
+    ]
     for p in pushers:
         p.stdin.write(password)
         p.stdin.close()
@@ -164,11 +189,10 @@ def measure(data_dir: Path, push_events: int, cameras: int) -> dict:
     figures["push"] = " | ".join(outs)
     # Each camera reports how long its own upload took (its start-up, making the night's
     # clips and stills, is not pushing); the cameras run side by side.
-    seconds = [float(m.group(1)) for o in outs
-               if (m := re.search(r"uploaded in ([\d.]+) s", o))]
-    figures["events per second pushed"] = (cameras * (push_events // cameras)
-                                           / (max(seconds) if len(seconds) == cameras
-                                              else pushed))
+    seconds = [float(m.group(1)) for o in outs if (m := re.search(r"uploaded in ([\d.]+) s", o))]
+    figures["events per second pushed"] = (
+        cameras * (push_events // cameras) / (max(seconds) if len(seconds) == cameras else pushed)
+    )
     figures["events arrived in view"] = browser.model.rowCount() - rows_before
     figures["longest GUI stall while pushing (ms)"] = gaps[-1] * 1000
     figures["p99 GUI gap while pushing (ms)"] = gaps[int(len(gaps) * 0.99)] * 1000
@@ -181,15 +205,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--push", type=int, default=600, help="events pushed at 50/s")
-    ap.add_argument("--cameras", type=int, default=2,
-                    help="camera processes sharing the 50 events/s")
+    ap.add_argument(
+        "--cameras", type=int, default=2, help="camera processes sharing the 50 events/s"
+    )
     args = ap.parse_args()
     pin(APP_CPUS)
     if APP_CPUS:
         print(f"app on CPU {sorted(APP_CPUS)}, cameras on CPU {sorted(CAMERA_CPUS)}")
     app = QApplication.instance() or QApplication([])
-    source = bigarchive.build(ROOT / "benchmarks" / "out" / f"archive-{args.events}",
-                              events=args.events)
+    source = bigarchive.build(
+        ROOT / "benchmarks" / "out" / f"archive-{args.events}", events=args.events
+    )
     with tempfile.TemporaryDirectory(prefix="meteorgui-guibench-") as tmp:
         empty = measure(Path(tmp) / "empty", args.push, args.cameras)
         big_dir = Path(tmp) / "big"

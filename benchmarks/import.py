@@ -72,10 +72,16 @@ def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord]
                 fh.write(chunk)
                 h.update(chunk)
         rec = FileRecord(
-            file_id=uuid.uuid4().hex, camera_id=status.camera_id, status_id=status.status_id,
-            file_time=status.valid_from + 1000 + i, file_size=mb << 20, mime_type="video/mp4",
-            md5=h.hexdigest(), semantic_type="meteorpi:triggers/event/video",
-            file_name=f"video{i}.mp4")
+            file_id=uuid.uuid4().hex,
+            camera_id=status.camera_id,
+            status_id=status.status_id,
+            file_time=status.valid_from + 1000 + i,
+            file_size=mb << 20,
+            mime_type="video/mp4",
+            md5=h.hexdigest(),
+            semantic_type="meteorpi:triggers/event/video",
+            file_name=f"video{i}.mp4",
+        )
         records.append(rec)
         paths[rec.file_id] = path
     return records, paths
@@ -84,8 +90,9 @@ def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord]
 def video_round(kind: str, night, records, paths, workdir: Path) -> tuple[float, int, float]:
     server = ServerProcess(kind, workdir)
     try:
-        seconds, sent = push(server.url, records, night.status,
-                             lambda rec: open(paths[rec.file_id], "rb"))
+        seconds, sent = push(
+            server.url, records, night.status, lambda rec: open(paths[rec.file_id], "rb")
+        )
         peak = server.peak_rss_mb()
     finally:
         server.stop()
@@ -110,34 +117,42 @@ def main() -> int:
         kinds = ["floor", "durable-floor", "meteorgui"]
         times: dict[str, list[float]] = {k: [] for k in kinds}
         for r in range(args.rounds):
-            for kind in kinds[r % 3:] + kinds[:r % 3]:  # each kind goes first in turn
+            for kind in kinds[r % 3 :] + kinds[: r % 3]:  # each kind goes first in turn
                 t = night_round(kind, night, workdir)
                 times[kind].append(t)
                 print(f"  round {r + 1} {kind:13}: {t:6.2f} s  ({n_entities / t:6.1f} entities/s)")
         best = {k: min(v) for k, v in times.items()}
         ratio = best["meteorgui"] / best["floor"]
-        print(f"night, best of {args.rounds}: floor {best['floor']:.2f} s, meteorgui "
-              f"{best['meteorgui']:.2f} s -> ratio {ratio:.2f}x (target <= 1.25x)")
-        print(f"  for reference: the durable floor {best['durable-floor']:.2f} s = "
-              f"{best['durable-floor'] / best['floor']:.2f}x the floor; meteorgui = "
-              f"{best['meteorgui'] / best['durable-floor']:.2f}x the durable floor")
+        print(
+            f"night, best of {args.rounds}: floor {best['floor']:.2f} s, meteorgui "
+            f"{best['meteorgui']:.2f} s -> ratio {ratio:.2f}x (target <= 1.25x)"
+        )
+        print(
+            f"  for reference: the durable floor {best['durable-floor']:.2f} s = "
+            f"{best['durable-floor'] / best['floor']:.2f}x the floor; meteorgui = "
+            f"{best['meteorgui'] / best['durable-floor']:.2f}x the durable floor"
+        )
 
         records, paths = make_videos(workdir, night, args.videos, args.video_mb)
         total_mb = args.videos * args.video_mb
         vres: dict[str, list[tuple[float, float]]] = {"floor": [], "meteorgui": []}
         vrounds = max(1, min(args.rounds, 2))
         for r in range(vrounds):
-            for kind in (("floor", "meteorgui") if r % 2 == 0 else ("meteorgui", "floor")):
+            for kind in ("floor", "meteorgui") if r % 2 == 0 else ("meteorgui", "floor"):
                 seconds, sent, peak = video_round(kind, night, records, paths, workdir)
                 assert sent == total_mb << 20, sent
                 vres[kind].append((seconds, peak))
-                print(f"  videos round {r + 1} {kind:9}: {total_mb / seconds:7.1f} MB/s, "
-                      f"server peak RSS {peak:6.1f} MB")
+                print(
+                    f"  videos round {r + 1} {kind:9}: {total_mb / seconds:7.1f} MB/s, "
+                    f"server peak RSS {peak:6.1f} MB"
+                )
         mbps = {k: total_mb / min(s for s, _ in v) for k, v in vres.items()}
         peak = max(p for _, p in vres["meteorgui"])
         vratio = mbps["floor"] / mbps["meteorgui"]
-        print(f"videos {args.videos} x {args.video_mb} MB: floor {mbps['floor']:.1f} MB/s, "
-              f"meteorgui {mbps['meteorgui']:.1f} MB/s -> ratio {vratio:.2f}x (target <= 1.3x)")
+        print(
+            f"videos {args.videos} x {args.video_mb} MB: floor {mbps['floor']:.1f} MB/s, "
+            f"meteorgui {mbps['meteorgui']:.1f} MB/s -> ratio {vratio:.2f}x (target <= 1.3x)"
+        )
         print(f"meteorgui server peak RSS during videos: {peak:.1f} MB (target < 200 MB)")
     return 0
 

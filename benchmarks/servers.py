@@ -33,17 +33,34 @@ class ServerProcess:
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         if kind == "meteorgui":
             data = Path(tempfile.mkdtemp(prefix="bench-archive-", dir=workdir))
-            subprocess.run([sys.executable, "-m", "meteorgui", "--data-dir", str(data), "user",
-                            "add", USER], input=PASSWORD + "\n", text=True,
-                           check=True, capture_output=True, cwd=ROOT, env=env)
-            cmd = [sys.executable, "-m", "meteorgui", "--data-dir", str(data), "serve",
-                   "--host", "127.0.0.1", "--port", str(self.port)]
+            subprocess.run(
+                [sys.executable, "-m", "meteorgui", "--data-dir", str(data), "user", "add", USER],
+                input=PASSWORD + "\n",
+                text=True,
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+                env=env,
+            )
+            cmd = [
+                sys.executable,
+                "-m",
+                "meteorgui",
+                "--data-dir",
+                str(data),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
         else:
             cmd = [sys.executable, str(ROOT / "benchmarks" / "floor_importer.py"), str(self.port)]
             if kind == "durable-floor":
                 cmd += ["--durable", tempfile.mkdtemp(prefix="bench-floor-", dir=workdir)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self._wait_healthy(timeout)
         self.url = f"http://127.0.0.1:{self.port}/import"
 

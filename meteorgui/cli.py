@@ -174,7 +174,8 @@ def cmd_serve(args) -> int:
         if c.final:
             _status_line(
                 f"{c.state:8} {c.kind:6} {c.entity_id} from {c.user}@{c.remote_addr}"
-                + (f": {c.message}" if c.message and c.state == "failed" else ""))
+                + (f": {c.message}" if c.message and c.state == "failed" else "")
+            )
 
     server.hub.subscribe(notify.CONVERSATION, show)
     _status_line(f"meteorgui {__version__}: archive in {archive.data_dir}")
@@ -511,8 +512,10 @@ def _export_to_importer(args, selection) -> int:
 def cmd_gui(args) -> int:
     # Qt's multimedia backend reports missing optional audio libraries and FFmpeg details on
     # stderr; none of it is the user's concern. Set before Qt is first imported.
-    quiet = ("qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg*=false;"
-             "qt.multimedia.playbackengine*=false")
+    quiet = (
+        "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg*=false;"
+        "qt.multimedia.playbackengine*=false"
+    )
     user_rules = os.environ.get("QT_LOGGING_RULES")  # later rules win: the user's own last
     os.environ["QT_LOGGING_RULES"] = f"{quiet};{user_rules}" if user_rules else quiet
     try:
@@ -532,8 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         metavar="DIR",
         help=f"where the archive lives (default: ${paths.ENV_DATA_DIR}, else the folder "
-        f"chosen in the app's Settings, else {paths.data_dir(None)})" if not
-        os.environ.get(paths.ENV_DATA_DIR) else f"where the archive lives (default: "
+        f"chosen in the app's Settings, else {paths.data_dir(None)})"
+        if not os.environ.get(paths.ENV_DATA_DIR)
+        else f"where the archive lives (default: "
         f"${paths.ENV_DATA_DIR}, now {os.environ[paths.ENV_DATA_DIR]})",
     )
     p.add_argument(
@@ -669,8 +673,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:  # a damage found only while reading
-        print(f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
-              "the data folder before anything else touches it.", file=sys.stderr)
+        print(
+            f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
+            "the data folder before anything else touches it.",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     except KeyboardInterrupt:
         print("meteorgui: interrupted", file=sys.stderr)

@@ -35,7 +35,7 @@ def short_name(ns: str | None) -> str:
     """'meteorpi:duration' -> 'duration'; other namespaces are kept."""
     if not ns:
         return ""
-    return ns[len(DEFAULT_NS):] if ns.startswith(DEFAULT_NS) else ns
+    return ns[len(DEFAULT_NS) :] if ns.startswith(DEFAULT_NS) else ns
 
 
 def file_label(semantic: str | None, mime: str | None) -> str:
@@ -43,7 +43,7 @@ def file_label(semantic: str | None, mime: str | None) -> str:
     name = short_name(semantic)
     for prefix in ("triggers/event/", "timelapse/frame/", "timelapse/"):
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
             break
     if not name:
         name = (mime or "file").split("/")[-1]
@@ -65,8 +65,9 @@ def human_size(n: int | None) -> str:
 def number(value: float | int | None, unit: str = "", digits: int = 6) -> str:
     if value is None:
         return "—"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()
-                                  and abs(value) < 1e15):
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e15
+    ):
         text = f"{int(value):,}".replace(",", "\u2009")  # thin space groups thousands
     else:
         text = f"{value:.{digits}g}"

@@ -22,7 +22,8 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
             h.close()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+        path, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
+    )
     file_handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -326,8 +326,15 @@ class CameraStatus:
 
     def to_dict(self) -> dict:
         d: dict = {"status_id": self.status_id, "camera_id": self.camera_id}
-        for key in ("lens", "sensor", "inst_name", "inst_url", "valid_from", "valid_to",
-                    "software_version"):
+        for key in (
+            "lens",
+            "sensor",
+            "inst_name",
+            "inst_url",
+            "valid_from",
+            "valid_to",
+            "software_version",
+        ):
             _put(d, key, getattr(self, key))
         if self.location is not None:
             d["location"] = self.location.to_dict()
@@ -362,8 +369,9 @@ class FileRecord:
             camera_id=parse_camera_id(_required(d, "camera_id", where), f"{where}.camera_id"),
             status_id=parse_uuid(_required(d, "status_id", where), f"{where}.status_id"),
             file_time=parse_time(_required(d, "file_time", where), f"{where}.file_time"),
-            file_size=_int(_required(d, "file_size", where), f"{where}.file_size", 0,
-                           MAX_FILE_SIZE),
+            file_size=_int(
+                _required(d, "file_size", where), f"{where}.file_size", 0, MAX_FILE_SIZE
+            ),
             mime_type=_mime(_required(d, "mime_type", where), f"{where}.mime_type"),
             md5=parse_md5(_required(d, "md5", where), f"{where}.md5"),
             semantic_type=_opt(d, "semantic_type", parse_nsstring, where),

@@ -12,8 +12,9 @@ ENV_DATA_DIR = "METEORGUI_DATA_DIR"
 ENV_CONFIG_DIR = "METEORGUI_CONFIG_DIR"
 
 
-def data_dir(explicit: str | os.PathLike | None = None,
-             configured: str | os.PathLike | None = None) -> Path:
+def data_dir(
+    explicit: str | os.PathLike | None = None, configured: str | os.PathLike | None = None
+) -> Path:
     """The data directory: --data-dir, else $METEORGUI_DATA_DIR, else the one chosen in
     the settings (``configured``), else the platform default. The app and the command
     line decide alike, so both always work on the same archive."""

@@ -31,8 +31,12 @@ class Settings:
     problems: list = field(default_factory=list, repr=False, compare=False)
 
     # The ranges the Settings dialog offers; a value outside is replaced by the default.
-    RANGES = {"port": (0, 65535), "thumbnail_size": (64, 512),
-              "silence_warning_minutes": (1, 24 * 60), "night_starts_hour": (0, 23)}
+    RANGES = {
+        "port": (0, 65535),
+        "thumbnail_size": (64, 512),
+        "silence_warning_minutes": (1, 24 * 60),
+        "night_starts_hour": (0, 23),
+    }
 
     @classmethod
     def path(cls) -> Path:
@@ -86,8 +90,9 @@ class Settings:
     def save(self, path: Path | None = None) -> Path:
         path = path or self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in ("extra", "problems")} | self.extra
+        data = {
+            k: v for k, v in dataclasses.asdict(self).items() if k not in ("extra", "problems")
+        } | self.extra
         tmp = path.with_suffix(".tmp")
         tmp.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         os.replace(tmp, path)

@@ -2,8 +2,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # FFmpeg prints several lines for every clip Qt opens (poster frames, playback).
-os.environ.setdefault("QT_LOGGING_RULES",
-                      "qt.multimedia.ffmpeg*=false;qt.multimedia.playbackengine*=false")
+os.environ.setdefault(
+    "QT_LOGGING_RULES", "qt.multimedia.ffmpeg*=false;qt.multimedia.playbackengine*=false"
+)
 
 import pytest  # noqa: E402
 

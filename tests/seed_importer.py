@@ -36,8 +36,13 @@ from .wsgi_server import serving  # noqa: F401 - the export tests use it from he
 
 
 class SeedImporter:
-    def __init__(self, folder: Path, users: dict[str, tuple[str, tuple[str, ...]]],
-                 cache_size: int = 128, miss_fails: bool = False):
+    def __init__(
+        self,
+        folder: Path,
+        users: dict[str, tuple[str, tuple[str, ...]]],
+        cache_size: int = 128,
+        miss_fails: bool = False,
+    ):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.users = users

@@ -33,18 +33,38 @@ class Maker:
         self.archive = archive
         self.status = {}
         for c in cameras:
-            st = factories.status(camera=c, valid_from=NIGHT1 - 30 * 86_400_000,
-                                  inst_name=f"Site {c[-1].upper()}")
+            st = factories.status(
+                camera=c, valid_from=NIGHT1 - 30 * 86_400_000, inst_name=f"Site {c[-1].upper()}"
+            )
             archive.store_status(st)
             self.status[c] = st
 
-    def record(self, camera, t, mime="image/png", semantic="meteorpi:triggers/event/bgrdSub",
-               meta=()) -> FileRecord:
-        return FileRecord(uuid.uuid4().hex, camera, self.status[camera].status_id, t, 1000,
-                          mime, uuid.uuid4().hex, semantic, "f.bin", tuple(meta))
+    def record(
+        self, camera, t, mime="image/png", semantic="meteorpi:triggers/event/bgrdSub", meta=()
+    ) -> FileRecord:
+        return FileRecord(
+            uuid.uuid4().hex,
+            camera,
+            self.status[camera].status_id,
+            t,
+            1000,
+            mime,
+            uuid.uuid4().hex,
+            semantic,
+            "f.bin",
+            tuple(meta),
+        )
 
-    def event(self, camera="cam-a", t=NIGHT1 + 10 * HOUR, duration=None, brightness=None,
-              event_type="meteorpi:meteor", files=None, extra_meta=()) -> Event:
+    def event(
+        self,
+        camera="cam-a",
+        t=NIGHT1 + 10 * HOUR,
+        duration=None,
+        brightness=None,
+        event_type="meteorpi:meteor",
+        files=None,
+        extra_meta=(),
+    ) -> Event:
         meta = list(extra_meta)
         if duration is not None:
             meta.append(Meta("number", "meteorpi:duration", duration))
@@ -54,12 +74,20 @@ class Maker:
             files = (
                 self.record(camera, t, "video/mp4", "meteorpi:triggers/event/video"),
                 self.record(camera, t, "image/png", "meteorpi:triggers/event/bgrdSub"),
-                self.record(camera, t, "image/png",
-                            "meteorpi:triggers/event/maxBrightness/lensCorr"),
+                self.record(
+                    camera, t, "image/png", "meteorpi:triggers/event/maxBrightness/lensCorr"
+                ),
                 self.record(camera, t, "application/json", "meteorpi:triggers/event/path"),
             )
-        ev = Event(uuid.uuid4().hex, camera, self.status[camera].status_id, t, event_type,
-                   tuple(files), tuple(meta))
+        ev = Event(
+            uuid.uuid4().hex,
+            camera,
+            self.status[camera].status_id,
+            t,
+            event_type,
+            tuple(files),
+            tuple(meta),
+        )
         assert self.archive.store_event(ev)
         return ev
 
@@ -89,8 +117,20 @@ def test_summary_row_is_filled_when_an_event_is_stored(arch, make):
     ev = make.event(duration=0.84, brightness=201.5)
     row = browse.get_row(arch, ev.event_id)
     best = ev.files[2]  # the maxBrightness/lensCorr still, not the first file (video)
-    assert row == browse.Row(ev.event_id, "cam-a", ev.event_time, "meteorpi:meteor", 4, None,
-                             best.file_id, best.md5, "image/png", 0.84, 201.5, row.seq)
+    assert row == browse.Row(
+        ev.event_id,
+        "cam-a",
+        ev.event_time,
+        "meteorpi:meteor",
+        4,
+        None,
+        best.file_id,
+        best.md5,
+        "image/png",
+        0.84,
+        201.5,
+        row.seq,
+    )
 
 
 def test_best_still_falls_back_to_png_then_video_and_none(arch, make):
@@ -100,8 +140,12 @@ def test_best_still_falls_back_to_png_then_video_and_none(arch, make):
     jpeg = make.record("cam-a", t, "image/jpeg", "meteorpi:triggers/event/other")
     path = make.record("cam-a", t, "application/json", "meteorpi:triggers/event/path")
     a = make.event(files=(video, jpeg, png, path))
-    b = make.event(files=(dataclasses.replace(path, file_id=uuid.uuid4().hex),
-                          dataclasses.replace(video, file_id=uuid.uuid4().hex)))
+    b = make.event(
+        files=(
+            dataclasses.replace(path, file_id=uuid.uuid4().hex),
+            dataclasses.replace(video, file_id=uuid.uuid4().hex),
+        )
+    )
     c = make.event(files=())
     assert browse.get_row(arch, a.event_id).still_id == png.file_id
     assert browse.get_row(arch, b.event_id).still_mime == "video/mp4"
@@ -115,8 +159,9 @@ def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, mon
     monkeypatch.setattr(Archive, "_write_search", staticmethod(lambda *a: None))
     old = Archive(tmp_path / "old")
     make = Maker(old)
-    events = [make.event(t=NIGHT1 + (6 + i) * HOUR, duration=0.1 * i, brightness=10 * i)
-              for i in range(5)]
+    events = [
+        make.event(t=NIGHT1 + (6 + i) * HOUR, duration=0.1 * i, brightness=10 * i) for i in range(5)
+    ]
     old.close()
     monkeypatch.undo()
     with Archive(tmp_path / "old") as upgraded, Archive(tmp_path / "new") as fresh:
@@ -129,34 +174,40 @@ def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, mon
         want = [r._replace(seq=0) for r in browse.page(fresh, q, 0, 100)]
         assert got == want and len(got) == 5
         search = "SELECT search FROM event_summary ORDER BY event_time"
-        assert [r[0] for r in upgraded.db.read().execute(search)] == \
-            [r[0] for r in fresh.db.read().execute(search)]
+        assert [r[0] for r in upgraded.db.read().execute(search)] == [
+            r[0] for r in fresh.db.read().execute(search)
+        ]
         assert got[0].still_id == events[0].files[2].file_id
 
 
 def test_search_text_is_written_once_per_event_and_capped(arch, make):
     from meteorgui.archive.archive import SEARCH_CHARS
+
     big = [Meta("string", f"meteorpi:k{i}", "v" * 1000) for i in range(200)]
     ev = make.event(extra_meta=[Meta("string", "meteorpi:note", "Fireball"), *big])
-    (search,) = arch.db.read().execute(
-        "SELECT search FROM event_summary WHERE event_id = ?", (ev.event_id,)).fetchone()
+    (search,) = (
+        arch.db.read()
+        .execute("SELECT search FROM event_summary WHERE event_id = ?", (ev.event_id,))
+        .fetchone()
+    )
     assert search.startswith(' meteorpi:note="Fireball" meteorpi:k0="vvv')
     assert len(search) == SEARCH_CHARS  # 200 KB of metadata, kept to the cap
     # No per-row trigger is left to rebuild the text for every meta row.
-    triggers = {r[0] for r in arch.db.read().execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    triggers = {
+        r[0]
+        for r in arch.db.read().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
     assert "event_summary_search" not in triggers and "event_summary_event" in triggers
-    assert [r.event_id for r in browse.page(arch, Query(text="fireball"), 0, 10)] == \
-        [ev.event_id]
+    assert [r.event_id for r in browse.page(arch, Query(text="fireball"), 0, 10)] == [ev.event_id]
 
 
 def test_filters_by_time_camera_type_review_and_text(arch, make):
-    a = make.event("cam-a", NIGHT1 + 8 * HOUR, extra_meta=[Meta("string", "meteorpi:note",
-                                                                "Bright Fireball")])
+    a = make.event(
+        "cam-a", NIGHT1 + 8 * HOUR, extra_meta=[Meta("string", "meteorpi:note", "Bright Fireball")]
+    )
     b = make.event("cam-b", NIGHT1 + 9 * HOUR, event_type="meteorpi:sprite")
     c = make.event("cam-b", NIGHT2 + 9 * HOUR)
-    d = make.event("cam-a", NIGHT2 + 10 * HOUR, extra_meta=[Meta("number", "meteorpi:nFrames",
-                                                                 37)])
+    d = make.event("cam-a", NIGHT2 + 10 * HOUR, extra_meta=[Meta("number", "meteorpi:nFrames", 37)])
     browse.set_reviews(arch, {b.event_id: "plane", c.event_id: "meteor"})
 
     def got(**kw):
@@ -214,16 +265,24 @@ def many(arch, make):
         for i in range(3000):
             night = NIGHT1 if i % 3 else NIGHT2
             t = night + 6 * HOUR + rng.randrange(12 * HOUR)
-            events.append(make.event(rng.choice(["cam-a", "cam-b"]), t,
-                                     duration=round(rng.uniform(0.1, 3), 1),
-                                     brightness=rng.choice([None, rng.randrange(50, 255)])))
+            events.append(
+                make.event(
+                    rng.choice(["cam-a", "cam-b"]),
+                    t,
+                    duration=round(rng.uniform(0.1, 3), 1),
+                    brightness=rng.choice([None, rng.randrange(50, 255)]),
+                )
+            )
     return events
 
 
 @pytest.mark.parametrize("sort", browse.SORTS)
 def test_paging_keyset_and_positions_agree_over_thousands_of_events(arch, many, sort):
-    for q in (Query(sort=sort), Query(sort=sort, descending=False, camera_id="cam-b"),
-              Query(sort=sort, after=NIGHT1, before=NIGHT2)):
+    for q in (
+        Query(sort=sort),
+        Query(sort=sort, descending=False, camera_id="cam-b"),
+        Query(sort=sort, after=NIGHT1, before=NIGHT2),
+    ):
         n = browse.count(arch, q)
         everything = browse.page(arch, q, 0, n + 10)
         assert len(everything) == n > 500
@@ -243,17 +302,25 @@ def test_paging_keyset_and_positions_agree_over_thousands_of_events(arch, many, 
     assert browse.position_of(arch, Query(camera_id="cam-b"), other_camera.event_id) is None
 
 
-@pytest.mark.parametrize("sort,descending", [("time", True), ("time", False),
-                                             ("duration", True), ("brightness", False)])
-def test_arrivals_inserted_at_their_positions_rebuild_the_new_list(arch, make, many, sort,
-                                                                   descending):
+@pytest.mark.parametrize(
+    "sort,descending", [("time", True), ("time", False), ("duration", True), ("brightness", False)]
+)
+def test_arrivals_inserted_at_their_positions_rebuild_the_new_list(
+    arch, make, many, sort, descending
+):
     q = Query(sort=sort, descending=descending, after=NIGHT1, before=NIGHT2, review="unreviewed")
     mark = browse.watermark(arch)
     shown = browse.page(arch, q, 0, 10_000, upto=mark)
     rng = random.Random(3)
-    late = [make.event(rng.choice(["cam-a", "cam-b"]), NIGHT1 + rng.randrange(24 * HOUR),
-                       duration=round(rng.uniform(0.1, 3), 1), brightness=rng.randrange(255))
-            for _ in range(40)]
+    late = [
+        make.event(
+            rng.choice(["cam-a", "cam-b"]),
+            NIGHT1 + rng.randrange(24 * HOUR),
+            duration=round(rng.uniform(0.1, 3), 1),
+            brightness=rng.randrange(255),
+        )
+        for _ in range(40)
+    ]
     make.event(t=NIGHT2 + HOUR)  # another night: not for this list
     browse.set_reviews(arch, {late[0].event_id: "plane"})  # reviewed before it was shown
     new = browse.arrivals(arch, q, since=mark)
@@ -269,11 +336,15 @@ def test_arrivals_inserted_at_their_positions_rebuild_the_new_list(arch, make, m
 def test_reviews_are_stored_beside_the_event_and_undoable(arch, make):
     a, b = make.event(), make.event(t=NIGHT1 + 11 * HOUR)
     before = arch.get_event(a.event_id)
-    assert browse.review(arch, [a.event_id, b.event_id], "meteor") == {a.event_id: None,
-                                                                      b.event_id: None}
+    assert browse.review(arch, [a.event_id, b.event_id], "meteor") == {
+        a.event_id: None,
+        b.event_id: None,
+    }
     assert browse.review(arch, [a.event_id], "plane") == {a.event_id: "meteor"}
-    assert browse.reviews(arch, [a.event_id, b.event_id]) == {a.event_id: "plane",
-                                                              b.event_id: "meteor"}
+    assert browse.reviews(arch, [a.event_id, b.event_id]) == {
+        a.event_id: "plane",
+        b.event_id: "meteor",
+    }
     assert browse.get_row(arch, a.event_id).label == "plane"
     browse.set_reviews(arch, {a.event_id: None})  # cleared: unreviewed again
     assert browse.get_row(arch, a.event_id).label is None
@@ -291,7 +362,10 @@ def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, mak
     make.timelapse(t=local_ms(2026, 11, 7, 2))  # a night with time-lapse only (of the 6th)
     nights = browse.nights(arch)
     assert [(n.start_ms, n.events, n.files) for n in nights] == [
-        (local_ms(2026, 11, 6, 12), 0, 1), (NIGHT2, 1, 0), (NIGHT1, 2, 1)]
+        (local_ms(2026, 11, 6, 12), 0, 1),
+        (NIGHT2, 1, 0),
+        (NIGHT1, 2, 1),
+    ]
     assert nights[-1].end_ms == NIGHT2
     assert browse.night_start(NIGHT2 - 1) == NIGHT1
     assert browse.night_start(NIGHT2) == NIGHT2
@@ -302,8 +376,9 @@ def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, mak
 def test_night_end_follows_the_local_clock(arch):
     start = NIGHT1
     end = browse.night_end(start)
-    assert datetime.fromtimestamp(end / 1000) == datetime.fromtimestamp(start / 1000) + \
-        timedelta(days=1)
+    assert datetime.fromtimestamp(end / 1000) == datetime.fromtimestamp(start / 1000) + timedelta(
+        days=1
+    )
 
 
 def test_hourly_counts_by_camera_and_review_state(arch, make):
@@ -330,10 +405,12 @@ def test_standalone_files_of_a_night_oldest_first(arch, make):
     make.event()  # files of events are not standalone
     got = browse.standalone_files(arch, NIGHT1, NIGHT2)
     assert [f.file_id for f in got] == [f1.file_id, f2.file_id]
-    assert got[0] == browse.StripFile(f1.file_id, "cam-a", f1.file_time, "image/png", f1.md5,
-                                      f1.semantic_type, f1.file_name)
+    assert got[0] == browse.StripFile(
+        f1.file_id, "cam-a", f1.file_time, "image/png", f1.md5, f1.semantic_type, f1.file_name
+    )
     assert [f.file_id for f in browse.standalone_files(arch, NIGHT1, NIGHT2, "cam-b")] == [
-        f2.file_id]
+        f2.file_id
+    ]
     assert len(browse.standalone_files(arch, None, None, limit=2)) == 2
 
 
@@ -355,8 +432,12 @@ def test_snapshot_reads_see_one_archive(arch, make):
 
 def test_indexes_no_query_reads_are_gone(tmp_path):
     with Archive(tmp_path / "a") as archive:
-        names = {r[0] for r in archive.db.read().execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        names = {
+            r[0]
+            for r in archive.db.read().execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'"
+            )
+        }
     assert {"meta_key_num", "files_semantic_time"}.isdisjoint(names)
     assert {"events_time", "event_summary_camera", "files_standalone_time"} <= names
 

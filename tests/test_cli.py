@@ -25,21 +25,37 @@ def data(tmp_path):
 
 
 def test_user_add_list_password_remove(capsys, monkeypatch, data):
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "add", "cam1",
-                       stdin="s3cret\n")
+    code, out, _ = run(
+        capsys, monkeypatch, "--data-dir", data, "user", "add", "cam1", stdin="s3cret\n"
+    )
     assert code == 0 and "cam1" in out and "import" in out
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "add", "admin",
-                       "--role", "user", "--role", "camera_admin", stdin="pw\n")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        data,
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "user",
+        "--role",
+        "camera_admin",
+        stdin="pw\n",
+    )
     assert code == 0
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "list")
     assert [line.split("\t")[:2] for line in out.splitlines()] == [
-        ["admin", "user camera_admin"], ["cam1", "import"]]
+        ["admin", "user camera_admin"],
+        ["cam1", "import"],
+    ]
     with Archive(data) as a:
         assert a.users.authenticate("cam1", "s3cret") is not None
         row = a.db.read().execute("SELECT password_hash FROM users WHERE name='cam1'").fetchone()
         assert "s3cret" not in row[0] and row[0].startswith("pbkdf2_sha256$")
-    code, _, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "password", "cam1",
-                     stdin="n3w\n")
+    code, _, _ = run(
+        capsys, monkeypatch, "--data-dir", data, "user", "password", "cam1", stdin="n3w\n"
+    )
     assert code == 0
     with Archive(data) as a:
         assert a.users.authenticate("cam1", "s3cret") is None
@@ -50,12 +66,15 @@ def test_user_add_list_password_remove(capsys, monkeypatch, data):
     assert code != 0 and err.count("\n") == 1 and "no user 'cam1'" in err
 
 
-@pytest.mark.parametrize("argv,fragment", [
-    (["--bogus"], "unrecognized arguments"),
-    (["user", "add", "x", "--role", "king"], "invalid choice"),
-    (["events", "--after", "yesterday-ish"], "is not a time"),
-    (["events", "--limit", "many"], "is not a whole number"),
-])
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["--bogus"], "unrecognized arguments"),
+        (["user", "add", "x", "--role", "king"], "invalid choice"),
+        (["events", "--after", "yesterday-ish"], "is not a time"),
+        (["events", "--limit", "many"], "is not a whole number"),
+    ],
+)
 def test_user_mistakes_are_one_line(capsys, monkeypatch, data, argv, fragment):
     code, out, err = run(capsys, monkeypatch, "--data-dir", data, *argv, stdin="pw\n")
     assert code != 0
@@ -79,8 +98,9 @@ def test_an_archive_from_a_newer_meteorgui_is_refused_untouched(capsys, monkeypa
     newer = max(v for v, _, _ in migrations.MIGRATIONS) + 1
     db = os.path.join(data, "archive.sqlite3")
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO migrations (version, name, applied_at) VALUES (?, 'x', 0)",
-                     (newer,))
+        conn.execute(
+            "INSERT INTO migrations (version, name, applied_at) VALUES (?, 'x', 0)", (newer,)
+        )
     conn.close()
     before = Path(db).read_bytes()
     code, _, err = run(capsys, monkeypatch, "--data-dir", data, "statuses")
@@ -97,6 +117,7 @@ def test_a_file_store_from_a_newer_meteorgui_is_refused(capsys, monkeypatch, dat
     assert code != 0 and err.count("\n") == 1
     assert "layout from a newer meteorgui" in err
 
+
 def _fill(data: str) -> tuple[list, list, list]:
     """An archive with two statuses, two events and a standalone file, via the archive API."""
     with Archive(data) as a:
@@ -105,8 +126,11 @@ def _fill(data: str) -> tuple[list, list, list]:
         other = fx.status(camera="ffeeddccbbaa", valid_from=fx.T0)
         for s in (s1, s2, other):
             a.store_status(s)
-        packs = [fx.event_pack(s1, t=fx.T0 + 1000), fx.event_pack(other, t=fx.T0 + 2000),
-                 fx.event_pack(s2, t=fx.T0 + 7_300_000)]
+        packs = [
+            fx.event_pack(s1, t=fx.T0 + 1000),
+            fx.event_pack(other, t=fx.T0 + 2000),
+            fx.event_pack(s2, t=fx.T0 + 7_300_000),
+        ]
         lone = fx.file_pack(s1, t=fx.T0 + 1500)
         for p in packs + [lone]:
             for fid, data_ in p.blobs.items():
@@ -123,12 +147,32 @@ def test_listing_json_is_the_wire_format_in_time_order(capsys, monkeypatch, data
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json")
     assert code == 0
     assert json.loads(out) == [e.to_dict() for e in events]
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json",
-                       "--camera", "cam001122aabb", "--limit", "1")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        data,
+        "events",
+        "--json",
+        "--camera",
+        "cam001122aabb",
+        "--limit",
+        "1",
+    )
     assert [e["event_id"] for e in json.loads(out)] == [events[0].event_id]
     after = str(fx.T0 + 1500)
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "events", "--json",
-                       "--after", after, "--before", "2030-01-01T00:00Z")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        data,
+        "events",
+        "--json",
+        "--after",
+        after,
+        "--before",
+        "2030-01-01T00:00Z",
+    )
     assert [e["event_id"] for e in json.loads(out)] == [e.event_id for e in events[1:]]
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "files", "--json")
     files = json.loads(out)
@@ -137,8 +181,11 @@ def test_listing_json_is_the_wire_format_in_time_order(capsys, monkeypatch, data
     assert lone[0].to_dict() in files
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "statuses", "--json")
     got = json.loads(out)
-    assert [s["status_id"] for s in got] == [statuses[0].status_id, statuses[2].status_id,
-                                             statuses[1].status_id]
+    assert [s["status_id"] for s in got] == [
+        statuses[0].status_id,
+        statuses[2].status_id,
+        statuses[1].status_id,
+    ]
     assert got[0]["valid_to"] == statuses[1].valid_from  # computed by the archive
     code, out, err = run(capsys, monkeypatch, "--data-dir", data, "events")
     assert code == 0 and len(out.splitlines()) == 3 and "3 events" in err
@@ -170,8 +217,14 @@ def _free_port() -> int:
 
 def _meteorgui(*args, **kw):
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "meteorgui", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "meteorgui", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def test_serve_prints_url_and_stops_cleanly_on_signals(data):
@@ -203,19 +256,48 @@ def test_serve_port_in_use_is_one_line(data):
     assert err.strip().count("\n") == 0 and "already in use" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv,fragment", [
-    (["events", "--after", "99999999999999999999"], "not a time between 1970 and 3000"),
-    (["files", "--before", "0001-01-01"], "is not a time"),
-    (["events", "--limit", "9223372036854775808"], "is too large"),
-    (["events", "--limit", "-1"], "must be 0 or more"),
-    (["serve", "--port", "99999"], "not between 0 and 65535"),
-    (["simulate", "--to", "http://127.0.0.1:9/import", "--user", "u", "--password", "p",
-      "--rate", "nan"], "must be a positive number"),
-    (["simulate", "--to", "http://127.0.0.1:9/import", "--user", "u", "--password", "p",
-      "--start", "99999999999999999"], "not a time between 1970 and 3000"),
-    (["export", "--to", "http://127.0.0.1:9/import", "--user", "u", "--timeout", "-1"],
-     "must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["events", "--after", "99999999999999999999"], "not a time between 1970 and 3000"),
+        (["files", "--before", "0001-01-01"], "is not a time"),
+        (["events", "--limit", "9223372036854775808"], "is too large"),
+        (["events", "--limit", "-1"], "must be 0 or more"),
+        (["serve", "--port", "99999"], "not between 0 and 65535"),
+        (
+            [
+                "simulate",
+                "--to",
+                "http://127.0.0.1:9/import",
+                "--user",
+                "u",
+                "--password",
+                "p",
+                "--rate",
+                "nan",
+            ],
+            "must be a positive number",
+        ),
+        (
+            [
+                "simulate",
+                "--to",
+                "http://127.0.0.1:9/import",
+                "--user",
+                "u",
+                "--password",
+                "p",
+                "--start",
+                "99999999999999999",
+            ],
+            "not a time between 1970 and 3000",
+        ),
+        (
+            ["export", "--to", "http://127.0.0.1:9/import", "--user", "u", "--timeout", "-1"],
+            "must be a positive number",
+        ),
+    ],
+)
 def test_numbers_out_of_range_are_one_line(capsys, monkeypatch, data, argv, fragment):
     code, _, err = run(capsys, monkeypatch, "--data-dir", data, *argv)
     assert code == 2 and err.count("\n") == 1 and fragment in err, err
@@ -249,8 +331,21 @@ def test_a_database_damaged_inside_is_one_line(capsys, monkeypatch, data):
 
 
 def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server):
-    code, out, err = run(capsys, monkeypatch, "simulate", "--to", server.url, "--user",
-                         "camera", "--password", "wrong", "--events", "1", "--timelapse", "0")
+    code, out, err = run(
+        capsys,
+        monkeypatch,
+        "simulate",
+        "--to",
+        server.url,
+        "--user",
+        "camera",
+        "--password",
+        "wrong",
+        "--events",
+        "1",
+        "--timelapse",
+        "0",
+    )
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "refused the credentials" in err
 
@@ -278,5 +373,7 @@ def test_serve_goes_on_and_stops_cleanly_when_its_output_is_closed(data):
     finally:
         p.kill()
         p.stderr.close()
-    assert not (Path(data) / "archive.sqlite3-wal").exists() or \
-        (Path(data) / "archive.sqlite3-wal").stat().st_size == 0  # closed cleanly
+    assert (
+        not (Path(data) / "archive.sqlite3-wal").exists()
+        or (Path(data) / "archive.sqlite3-wal").stat().st_size == 0
+    )  # closed cleanly

@@ -12,8 +12,15 @@ def _steps():
         {**base, "entity_id": "e1", "state": conv.NEED_STATUS, "at": 1, "detail": "status?"},
         {**base, "entity_id": "e2", "state": conv.NEED_FILE_DATA, "at": 2, "attempts": 1},
         {**base, "entity_id": "e1", "state": conv.RECEIVING, "at": 3, "bytes_added": 10},
-        {**base, "entity_id": "e1", "state": conv.NEED_FILE_DATA, "at": 4, "attempts": 2,
-         "message": "md5 differed", "remote_addr": "10.0.0.3"},
+        {
+            **base,
+            "entity_id": "e1",
+            "state": conv.NEED_FILE_DATA,
+            "at": 4,
+            "attempts": 2,
+            "message": "md5 differed",
+            "remote_addr": "10.0.0.3",
+        },
         {**base, "entity_id": "e1", "state": conv.RECEIVING, "at": 5, "bytes_added": 7},
         {**base, "entity_id": "e1", "state": conv.COMPLETE, "at": 6, "detail": "archived"},
         # offered again after it was complete: a conversation of its own
@@ -25,8 +32,9 @@ def _steps():
 
 def _dump(archive: Archive):
     convs = sorted(archive.conversations.recent(limit=100), key=lambda c: c.id)
-    return [(c, [(s.at, s.state, s.detail) for s in archive.conversations.steps(c.id)])
-            for c in convs]
+    return [
+        (c, [(s.at, s.state, s.detail) for s in archive.conversations.steps(c.id)]) for c in convs
+    ]
 
 
 def test_a_batch_is_recorded_as_its_steps_one_by_one(tmp_path):
@@ -37,11 +45,18 @@ def test_a_batch_is_recorded_as_its_steps_one_by_one(tmp_path):
         assert _dump(batch) == _dump(one)
         # each touched conversation once, in its final state
         assert [(c.entity_id, c.user, c.state) for c in returned] == [
-            ("e1", "cam", "complete"), ("e2", "cam", "failed"), ("e1", "cam", "complete"),
-            ("e2", "other", "receiving")]
+            ("e1", "cam", "complete"),
+            ("e2", "cam", "failed"),
+            ("e1", "cam", "complete"),
+            ("e2", "other", "receiving"),
+        ]
         first = returned[0]
         assert (first.bytes, first.attempts, first.message, first.remote_addr) == (
-            17, 2, "md5 differed", "10.0.0.2")  # the latest address given
+            17,
+            2,
+            "md5 differed",
+            "10.0.0.2",
+        )  # the latest address given
         assert (first.started_at, first.updated_at, first.final) == (1, 6, True)
 
 

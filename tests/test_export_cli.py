@@ -37,20 +37,42 @@ def data(tmp_path, night):
 
 def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, data, night):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                             "--user", "exporter", stdin=PW + "\n")
+        code, out, err = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            stdin=PW + "\n",
+        )
         assert code == 0, err
         assert out.splitlines() == [out.strip()] and out.startswith(
-            f"6 of 6 entities exported to {seed.url}: 0 failed, 0 left;")
+            f"6 of 6 entities exported to {seed.url}: 0 failed, 0 left;"
+        )
         assert set(seed.events) == {e.event_id for e in night.events}
         for record in night.files:
             assert seed.bytes_of(record.file_id) == night.file_bytes(record.file_id)
         uploads = len(seed.uploads)
 
-        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                             "--user", "exporter", stdin=PW + "\n")
+        code, out, err = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            stdin=PW + "\n",
+        )
         assert code == 0 and out.strip() == (
-            f"nothing to export: all 6 matching entities are already at {seed.url}")
+            f"nothing to export: all 6 matching entities are already at {seed.url}"
+        )
         assert len(seed.uploads) == uploads and len(seed.offers()) == 6
     # The password went nowhere: not the archive, not its logs.
     for path in Path(data).rglob("*"):
@@ -61,31 +83,80 @@ def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, dat
 
 def test_filters_choose_what_goes(capsys, monkeypatch, tmp_path, data, night):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                           "--user", "exporter", "--events-only", stdin=PW + "\n")
+        code, out, _ = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            "--events-only",
+            stdin=PW + "\n",
+        )
         assert code == 0 and out.startswith("3 of 3 entities")
         assert set(seed.offers()) == {e.event_id for e in night.events}
         cam = night.files[0].camera_id
-        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                           "--user", "exporter", "--files-only", "--camera", cam,
-                           stdin=PW + "\n")
+        code, out, _ = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            "--files-only",
+            "--camera",
+            cam,
+            stdin=PW + "\n",
+        )
         wanted = {f.file_id for f in night.files if f.camera_id == cam}
         assert code == 0 and out.startswith(f"{len(wanted)} of {len(wanted)} entities")
         assert set(seed.files) >= wanted
-        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                           "--user", "exporter", "--review", "meteor", stdin=PW + "\n")
+        code, out, _ = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            "--review",
+            "meteor",
+            stdin=PW + "\n",
+        )
         assert code == 0 and out.startswith("nothing to export: all 0 matching")
 
 
-@pytest.mark.parametrize("user,password,fragment", [
-    ("exporter", "wrong", "refused the credentials"),
-    ("viewer", "viewer-pw", "refused the credentials"),
-])
-def test_wrong_password_is_one_clear_line(capsys, monkeypatch, tmp_path, data, user, password,
-                                          fragment):
+@pytest.mark.parametrize(
+    "user,password,fragment",
+    [
+        ("exporter", "wrong", "refused the credentials"),
+        ("viewer", "viewer-pw", "refused the credentials"),
+    ],
+)
+def test_wrong_password_is_one_clear_line(
+    capsys, monkeypatch, tmp_path, data, user, password, fragment
+):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                             "--user", user, stdin=password + "\n")
+        code, out, err = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            user,
+            stdin=password + "\n",
+        )
         assert code != 0 and out == ""
         assert err.count("\n") == 1 and fragment in err and err.startswith("meteorgui: ")
         assert seed.offers() == []
@@ -99,33 +170,57 @@ def test_unreachable_target_is_one_clear_line(capsys, monkeypatch, data):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}/import"
-    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", url,
-                         "--user", "exporter", stdin=PW + "\n")
+    code, out, err = run(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        data,
+        "export",
+        "--to",
+        url,
+        "--user",
+        "exporter",
+        stdin=PW + "\n",
+    )
     assert code != 0 and err.count("\n") == 1 and "cannot reach the importer" in err
 
 
-@pytest.mark.parametrize("argv,fragment", [
-    (["export"], "--to URL or --to-folder"),
-    (["export", "--to", "http://h/import"], "--to needs --user"),
-    (["export", "--to", "ftp://h/import", "--user", "u"], "not an http"),
-    (["export", "--to", "http://h/import", "--to-folder", "x"], "not allowed with"),
-    (["export", "--to", "http://h/import", "--user", "u", "--zip"], "--zip goes with"),
-    (["export", "--to-folder", "x", "--events-only", "--files-only"], "not allowed with"),
-    (["export", "--to-folder", "x", "--review", "maybe"], "--review must be one of"),
-])
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["export"], "--to URL or --to-folder"),
+        (["export", "--to", "http://h/import"], "--to needs --user"),
+        (["export", "--to", "ftp://h/import", "--user", "u"], "not an http"),
+        (["export", "--to", "http://h/import", "--to-folder", "x"], "not allowed with"),
+        (["export", "--to", "http://h/import", "--user", "u", "--zip"], "--zip goes with"),
+        (["export", "--to-folder", "x", "--events-only", "--files-only"], "not allowed with"),
+        (["export", "--to-folder", "x", "--review", "maybe"], "--review must be one of"),
+    ],
+)
 def test_usage_errors(capsys, monkeypatch, data, argv, fragment):
     code, _, err = run(capsys, monkeypatch, "--data-dir", data, *argv, stdin="pw\n")
     assert code == cli.EXIT_USAGE and err.count("\n") == 1 and fragment in err, err
 
 
-def test_a_failed_entity_makes_a_non_zero_exit_with_a_summary(capsys, monkeypatch, tmp_path,
-                                                              data, night):
+def test_a_failed_entity_makes_a_non_zero_exit_with_a_summary(
+    capsys, monkeypatch, tmp_path, data, night
+):
     with Archive(data) as a:
         path = a.file_path(night.files[0])
         path.write_bytes(b"X" + path.read_bytes()[1:])
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                             "--user", "exporter", stdin=PW + "\n")
+        code, out, err = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            stdin=PW + "\n",
+        )
     assert code == cli.EXIT_FAIL
     assert out.startswith("5 of 6 entities exported") and "1 failed, 0 left" in out
     assert f"failed   file  {night.files[0].file_id}" in err and "MD5" in err
@@ -135,6 +230,7 @@ def test_a_killed_export_resumes_with_only_the_rest(capsys, monkeypatch, tmp_pat
     ids = all_entity_ids(night)
     reached, release = threading.Event(), threading.Event()
     with seed_importer(tmp_path / "seed") as seed:
+
         def hold_third(kind, ident):
             if kind in ("event", "file") and len(seed.offers()) == 3:
                 reached.set()
@@ -143,9 +239,24 @@ def test_a_killed_export_resumes_with_only_the_rest(capsys, monkeypatch, tmp_pat
         seed.before_request = hold_third
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "meteorgui", "--data-dir", data, "export", "--to", seed.url,
-             "--user", "exporter"], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "meteorgui",
+                "--data-dir",
+                data,
+                "export",
+                "--to",
+                seed.url,
+                "--user",
+                "exporter",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             proc.stdin.write(f"{PW}\n".encode())
             proc.stdin.close()
@@ -158,38 +269,55 @@ def test_a_killed_export_resumes_with_only_the_rest(capsys, monkeypatch, tmp_pat
             proc.stderr.close()
         assert seed.offers() == ids[:3]
 
-        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to", seed.url,
-                             "--user", "exporter", stdin=PW + "\n")
+        code, out, err = run(
+            capsys,
+            monkeypatch,
+            "--data-dir",
+            data,
+            "export",
+            "--to",
+            seed.url,
+            "--user",
+            "exporter",
+            stdin=PW + "\n",
+        )
         assert code == 0, err
         assert out.startswith("4 of 4 entities exported")
         assert seed.offers()[3:][0] == ids[2] and sorted(seed.offers()[3:]) == sorted(ids[2:])
     for entity in night.entities()[:2]:
         for record in getattr(entity, "files", (entity,)):
             assert [u for u in seed.uploads if u[0] == record.file_id] == [
-                (record.file_id, record.file_size)]
+                (record.file_id, record.file_size)
+            ]
 
 
 def test_export_to_a_folder_and_a_zip(capsys, monkeypatch, tmp_path, data, night):
     dest = tmp_path / "out"
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
-                       str(dest))
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder", str(dest))
     n_files = sum(len(e.files) for e in night.events) + len(night.files)
     assert code == 0 and out.startswith(f"wrote 3 events and {n_files} files")
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["format"] == "meteorgui-export" and manifest["missing"] == []
     assert [m["event"] for m in manifest["events"]] == [e.to_dict() for e in night.events]
     assert [m["file"] for m in manifest["files"]] == [f.to_dict() for f in night.files]
-    assert {s["status_id"] for s in manifest["statuses"]} == {e.status_id
-                                                              for e in night.entities()}
+    assert {s["status_id"] for s in manifest["statuses"]} == {e.status_id for e in night.entities()}
     for m in manifest["events"]:
         for record, rel in zip(m["event"]["files"], m["paths"], strict=True):
             assert (dest / rel).read_bytes() == night.file_bytes(record["file_id"])
-    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
-                       str(dest))
+    code, _, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder", str(dest))
     assert code != 0 and "not an empty folder" in err
 
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
-                       str(tmp_path / "night"), "--zip", "--events-only")
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        data,
+        "export",
+        "--to-folder",
+        str(tmp_path / "night"),
+        "--zip",
+        "--events-only",
+    )
     assert code == 0 and out.startswith("wrote 3 events and")
     with zipfile.ZipFile(tmp_path / "night.zip") as z:
         manifest = json.loads(z.read("manifest.json"))

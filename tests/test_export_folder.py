@@ -20,9 +20,12 @@ def test_selected_events_with_a_damaged_file(tmp_path):
         path.write_bytes(b"X" + path.read_bytes()[1:])
         progress = []
         # A file id of an event selects its event; a standalone file selects itself.
-        result = export_to_folder(archive, tmp_path / "sel",
-                                  ids=[event.files[1].file_id, night.files[0].file_id],
-                                  on_progress=lambda d, t: progress.append((d, t)))
+        result = export_to_folder(
+            archive,
+            tmp_path / "sel",
+            ids=[event.files[1].file_id, night.files[0].file_id],
+            on_progress=lambda d, t: progress.append((d, t)),
+        )
     assert (result.events, result.files) == (1, len(event.files) - 1 + 1)
     assert result.problems == [(damaged.file_id, result.problems[0][1])]
     assert "damaged" in result.problems[0][1] and not result.ok
@@ -37,8 +40,9 @@ def test_selected_events_with_a_damaged_file(tmp_path):
 def test_cancel_leaves_nothing_behind(tmp_path):
     night = small_night(events=3, timelapse=0)
     with source_archive(tmp_path / "src", night) as (archive, _):
-        result = export_to_folder(archive, tmp_path / "out.zip", as_zip=True,
-                                  cancelled=lambda: True)
+        result = export_to_folder(
+            archive, tmp_path / "out.zip", as_zip=True, cancelled=lambda: True
+        )
         assert result.cancelled
         with pytest.raises(FolderExportError, match="does not exist"):
             export_to_folder(archive, tmp_path / "no" / "such" / "dir")
@@ -67,8 +71,9 @@ def test_a_zip_holds_only_what_its_manifest_lists(tmp_path):
         assert set(z.namelist()) == listed  # nothing the manifest does not describe
     assert set(manifest["missing"]) == {damaged.file_id, unreadable.file_id}
     # Every status a replay will be asked for, the files' ones too.
-    wanted = {e.status_id for e in night.events} | {f.status_id for e in night.events
-                                                    for f in e.files}
+    wanted = {e.status_id for e in night.events} | {
+        f.status_id for e in night.events for f in e.files
+    }
     assert {s["status_id"] for s in manifest["statuses"]} == wanted
 
 
@@ -152,8 +157,7 @@ def test_cancel_stops_in_the_middle_of_a_large_file(tmp_path, as_zip):
             calls.append(1)
             return len(calls) > 2
 
-        result = export_to_folder(archive, tmp_path / "out", as_zip=as_zip,
-                                  cancelled=cancelled)
+        result = export_to_folder(archive, tmp_path / "out", as_zip=as_zip, cancelled=cancelled)
     assert result.cancelled and len(calls) == 3  # not after the whole file
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]
 
@@ -171,6 +175,14 @@ def test_a_write_failure_is_exit_1_not_a_usage_error(tmp_path, capsys, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(zipfile._ZipWriteFile, "write", full)
-    code, _, err = run_cli(capsys, monkeypatch, "--data-dir", str(tmp_path / "src"), "export",
-                           "--to-folder", str(tmp_path / "out"), "--zip")
+    code, _, err = run_cli(
+        capsys,
+        monkeypatch,
+        "--data-dir",
+        str(tmp_path / "src"),
+        "export",
+        "--to-folder",
+        str(tmp_path / "out"),
+        "--zip",
+    )
     assert code == 1 and "No space left on device" in err and err.count("\n") == 1

@@ -108,8 +108,9 @@ def test_an_answer_that_trickles_in_is_cut_at_the_read_timeout(night):
     url = f"http://127.0.0.1:{server.server_address[1]}/import"
     try:
         with ImportClient(url, "u", "pw", timeout=(5, 0.5)) as client:
-            result = client.send(night.events[0], status_for=night.status,
-                                 open_file=night.open_file)
+            result = client.send(
+                night.events[0], status_for=night.status, open_file=night.open_file
+            )
     finally:
         server.stop.set()
         server.shutdown()
@@ -120,8 +121,7 @@ def test_an_answer_that_trickles_in_is_cut_at_the_read_timeout(night):
 
 def test_a_normal_answer_still_reaches_the_caller(importer, night):  # noqa: F811
     with ImportClient(importer.url, USER, PASSWORD, timeout=(5, 10)) as client:
-        result = client.send(night.events[0], status_for=night.status,
-                             open_file=night.open_file)
+        result = client.send(night.events[0], status_for=night.status, open_file=night.open_file)
         assert result.ok, result.message
         assert client.resend_list() == []  # 404: the answer was read and is usable
 
@@ -191,8 +191,7 @@ def test_a_deleted_ca_bundle_is_a_target_failure_not_an_exception(tmp_path, nigh
     target = Target("t1", "t", "https://127.0.0.1:9/import", "u", str(ca), timeout=5)
     ca.unlink()
     with target.client("pw") as client:
-        result = client.send(night.events[0], status_for=night.status,
-                             open_file=night.open_file)
+        result = client.send(night.events[0], status_for=night.status, open_file=night.open_file)
         assert result.state == "failed"
         assert result.target_problem
         assert "CA bundle" in result.message and str(ca) in result.message
@@ -217,23 +216,29 @@ def test_a_present_ca_bundle_passes_the_check(tmp_path):
 # --------------------------------------------------------------------------- URLs
 
 
-@pytest.mark.parametrize("url", [
-    "http://[::1/import",
-    "http://host:abc/import",
-    "http://host:99999/import",
-    "http://host:0/import",
-    "https://host:-1/import",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/import",
+        "http://host:abc/import",
+        "http://host:99999/import",
+        "http://host:0/import",
+        "https://host:-1/import",
+    ],
+)
 def test_malformed_urls_are_refused_with_target_error(url):
     with pytest.raises(TargetError):
         check_url(url)
 
 
-@pytest.mark.parametrize("url", [
-    "http://host:8080/import",
-    "https://[::1]:8443/import",
-    "https://host/import/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://host:8080/import",
+        "https://[::1]:8443/import",
+        "https://host/import/",
+    ],
+)
 def test_good_urls_still_pass(url):
     assert check_url(url) == url.rstrip("/")
 
@@ -244,8 +249,9 @@ def test_good_urls_still_pass(url):
 def test_rule_errors_are_escaped_in_the_rule_dialog(qtbot):
     from meteorgui.gui.export.rule_edit import RuleEditDialog
 
-    service = SimpleNamespace(targets=[], ctx=SimpleNamespace(archive=None),
-                              run=lambda *args, **kw: None)
+    service = SimpleNamespace(
+        targets=[], ctx=SimpleNamespace(archive=None), run=lambda *args, **kw: None
+    )
     dialog = RuleEditDialog(service)
     qtbot.addWidget(dialog)
     dialog.window.setText("<b>9</b>-<i>x</i>")

@@ -58,8 +58,9 @@ def assert_same_at_seed(seed, night) -> None:
 # --------------------------------------------------------------------------- meteorgui importer
 
 
-def test_export_to_meteorgui_importer_is_byte_exact_and_not_repeated(tmp_path, server, archive,
-                                                                    auth, night):
+def test_export_to_meteorgui_importer_is_byte_exact_and_not_repeated(
+    tmp_path, server, archive, auth, night
+):
     with source_archive(tmp_path / "src", night) as (src, exporter):
         target = add_target(exporter, server.url, *auth)
         assert exporter.queue.enqueue_selection(target.target_id, Selection()) == 6
@@ -176,15 +177,19 @@ def test_progress_events_describe_each_entity(tmp_path, server, auth, night):
     assert all(e.result.ok for e in done)
     uploads = [e for e in events if e.kind == R.BYTES and e.sent == e.total]
     assert len({e.file_id for e in uploads}) == sum(len(e.files) for e in night.events) + 3
-    assert {e.message for e in events if e.kind == R.STEP} >= {"need_status", "need_file_data",
-                                                               "complete"}
+    assert {e.message for e in events if e.kind == R.STEP} >= {
+        "need_status",
+        "need_file_data",
+        "complete",
+    }
     # Entities go oldest first, as a MeteorPi node sends them.
     started = [e.item for e in events if e.kind == R.ITEM_STARTED]
     assert [i.entity_time for i in started] == sorted(i.entity_time for i in started)
 
 
-def test_a_background_job_can_be_cancelled_and_one_target_runs_one_round(tmp_path, server, auth,
-                                                                        night):
+def test_a_background_job_can_be_cancelled_and_one_target_runs_one_round(
+    tmp_path, server, auth, night
+):
     with source_archive(tmp_path / "src", night) as (src, exporter):
         target = add_target(exporter, server.url, *auth)
         exporter.queue.enqueue_selection(target.target_id, Selection())
@@ -213,8 +218,10 @@ def test_a_background_job_can_be_cancelled_and_one_target_runs_one_round(tmp_pat
 
 
 def test_export_to_the_seed_importer_is_byte_exact(tmp_path, night):
-    with seed_importer(tmp_path / "seed") as seed, \
-            source_archive(tmp_path / "src", night) as (src, exporter):
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (src, exporter),
+    ):
         target = add_target(exporter, seed.url)
         exporter.queue.enqueue_selection(target.target_id, Selection())
 
@@ -243,8 +250,10 @@ def test_export_to_the_seed_importer_is_byte_exact(tmp_path, night):
 def test_seed_cache_misses_make_the_exporter_resend_in_full(tmp_path, night):
     # A cache of one entity: the status post evicts the event, so its cached form misses,
     # the importer empties its cache and answers continue-nocache.
-    with seed_importer(tmp_path / "seed", cache_size=1) as seed, \
-            source_archive(tmp_path / "src", night) as (src, exporter):
+    with (
+        seed_importer(tmp_path / "seed", cache_size=1) as seed,
+        source_archive(tmp_path / "src", night) as (src, exporter),
+    ):
         target = add_target(exporter, seed.url)
         event = night.events[0]
         exporter.queue.enqueue_ids(target.target_id, [event.event_id])
@@ -298,12 +307,15 @@ def test_interrupted_export_resumes_and_sends_only_the_rest(tmp_path, night):
     for entity in entities[:2]:
         for record in getattr(entity, "files", (entity,)):
             assert [u for u in seed.uploads if u[0] == record.file_id] == [
-                (record.file_id, record.file_size)]
+                (record.file_id, record.file_size)
+            ]
 
 
 def test_max_items_stops_a_round_after_n_entities(tmp_path, night):
-    with seed_importer(tmp_path / "seed") as seed, \
-            source_archive(tmp_path / "src", night) as (src, exporter):
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (src, exporter),
+    ):
         target = add_target(exporter, seed.url)
         exporter.queue.enqueue_selection(target.target_id, Selection())
         result = exporter.export(target.target_id, max_items=2)
@@ -312,8 +324,10 @@ def test_max_items_stops_a_round_after_n_entities(tmp_path, night):
 
 
 def test_a_user_without_the_import_role_is_refused(tmp_path, night):
-    with seed_importer(tmp_path / "seed") as seed, \
-            source_archive(tmp_path / "src", night) as (src, exporter):
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (src, exporter),
+    ):
         target = add_target(exporter, seed.url, user="viewer")
         exporter.queue.enqueue_selection(target.target_id, Selection())
         result = exporter.export(target.target_id)

@@ -48,8 +48,9 @@ def closed_port_url() -> str:
 
 def rule_at(window=None):
     w = RS.parse_window(window)
-    return RS.Rule(1, "r", "t", Selection(), window_start=w[0] if w else None,
-                   window_end=w[1] if w else None)
+    return RS.Rule(
+        1, "r", "t", Selection(), window_start=w[0] if w else None, window_end=w[1] if w else None
+    )
 
 
 # --------------------------------------------------------------------------- pure logic
@@ -74,8 +75,7 @@ def test_windows_in_local_time():
 
 
 def test_backoff_doubles_up_to_its_cap():
-    assert [backoff_seconds(n, 60, 600) for n in range(0, 7)] == [0, 60, 120, 240, 480, 600,
-                                                                  600]
+    assert [backoff_seconds(n, 60, 600) for n in range(0, 7)] == [0, 60, 120, 240, 480, 600, 600]
     assert backoff_seconds(10_000, 60, 600) == 600
 
 
@@ -108,8 +108,10 @@ def test_selection_by_camera_type_review_and_age(tmp_path):
         assert [t for _, _, t in everything] == sorted(t for _, _, t in everything)
         by_cam = exports.entities(archive, Selection(camera_id=cam))
         assert by_cam and all(archive.get_event(i) or archive.get_file(i) for _, i, _ in by_cam)
-        assert {archive.get_event(i).camera_id if k == "event" else archive.get_file(i).camera_id
-                for k, i, _ in by_cam} == {cam}
+        assert {
+            archive.get_event(i).camera_id if k == "event" else archive.get_file(i).camera_id
+            for k, i, _ in by_cam
+        } == {cam}
         only_events = exports.entities(archive, Selection(event_type="meteorpi:meteor"))
         assert {k for k, _, _ in only_events} == {"event"}
         assert exports.count(archive, Selection(files=False)) == 4
@@ -117,10 +119,13 @@ def test_selection_by_camera_type_review_and_age(tmp_path):
 
         reviewed = night.events[2].event_id
         with archive.db.write() as conn:
-            conn.execute("INSERT INTO reviews (event_id, label, reviewed_at) VALUES (?, ?, ?)",
-                         (reviewed, "meteor", 1))
+            conn.execute(
+                "INSERT INTO reviews (event_id, label, reviewed_at) VALUES (?, ?, ?)",
+                (reviewed, "meteor", 1),
+            )
         assert [i for _, i, _ in exports.entities(archive, Selection(review="meteor"))] == [
-            reviewed]
+            reviewed
+        ]
         assert exports.count(archive, Selection(review="plane")) == 0
         assert exports.count(archive, Selection(review="reviewed")) == 1
         assert exports.count(archive, Selection(review="unreviewed")) == 3
@@ -132,8 +137,9 @@ def test_selection_by_camera_type_review_and_age(tmp_path):
         assert len(old) + len(young) == 8
         with pytest.raises(exports.SelectionError):
             Selection(events=False, files=False)
-        assert Selection.from_json(Selection(camera_id=cam, review="meteor").to_json()) == \
-            Selection(camera_id=cam, review="meteor")
+        assert Selection.from_json(
+            Selection(camera_id=cam, review="meteor").to_json()
+        ) == Selection(camera_id=cam, review="meteor")
 
 
 def test_review_filter_tolerates_an_archive_without_reviews():
@@ -142,7 +148,8 @@ def test_review_filter_tolerates_an_archive_without_reviews():
         "CREATE TABLE events (event_id, camera_id, status_id, event_time, event_type);"
         "CREATE TABLE files (file_id, event_id, camera_id, file_time);"
         "CREATE TABLE export_done (target_id, entity_id);"
-        "INSERT INTO events VALUES ('e1', 'c', 's', 5, 'meteorpi:meteor');")
+        "INSERT INTO events VALUES ('e1', 'c', 's', 5, 'meteorpi:meteor');"
+    )
     try:
         for review, expected in (("unreviewed", 1), ("reviewed", 0), ("meteor", 0)):
             sql, args = exports.select_sql(conn, Selection(review=review))
@@ -156,15 +163,23 @@ def test_not_exported_to_is_a_filter_for_any_event_query(tmp_path):
     with source_archive(tmp_path / "src", night) as (archive, exporter):
         t = exporter.targets.add("x", "http://127.0.0.1:9/import", "u")
         with archive.db.write() as conn:
-            conn.execute("INSERT INTO export_done (target_id, entity_id, kind, completed_at)"
-                         " VALUES (?, ?, 'event', 1)", (t.target_id, night.events[0].event_id))
+            conn.execute(
+                "INSERT INTO export_done (target_id, entity_id, kind, completed_at)"
+                " VALUES (?, ?, 'event', 1)",
+                (t.target_id, night.events[0].event_id),
+            )
         f = exporter.history.not_exported_to(t.target_id)
-        rows = archive.db.read().execute(
-            f"SELECT event_id FROM event_summary WHERE {f.sql} ORDER BY event_time",
-            f.args).fetchall()
+        rows = (
+            archive.db.read()
+            .execute(
+                f"SELECT event_id FROM event_summary WHERE {f.sql} ORDER BY event_time", f.args
+            )
+            .fetchall()
+        )
         assert [r[0] for r in rows] == [e.event_id for e in night.events[1:]]
-        assert exporter.history.exported_to(t.target_id, [e.event_id for e in night.events]) \
-            == {night.events[0].event_id}
+        assert exporter.history.exported_to(t.target_id, [e.event_id for e in night.events]) == {
+            night.events[0].event_id
+        }
         assert exporter.history.count(t.target_id) == 1
         assert exports.count(archive, Selection(), not_exported=t.target_id) == 2
 
@@ -176,10 +191,20 @@ def test_rules_crud_and_state_is_kept(tmp_path):
     with source_archive(tmp_path / "src") as (archive, exporter):
         t = exporter.targets.add("x", "http://127.0.0.1:9/import", "u", "pw")
         rules = exporter.rules
-        r = rules.add("daytime", t.target_id, Selection(camera_id="cam1"), window="09:00-17:00",
-                      bandwidth=50_000, interval_s=600)
-        assert (r.window, r.window_text, r.state, r.enabled) == ((540, 1020), "09:00-17:00",
-                                                                 "idle", True)
+        r = rules.add(
+            "daytime",
+            t.target_id,
+            Selection(camera_id="cam1"),
+            window="09:00-17:00",
+            bandwidth=50_000,
+            interval_s=600,
+        )
+        assert (r.window, r.window_text, r.state, r.enabled) == (
+            (540, 1020),
+            "09:00-17:00",
+            "idle",
+            True,
+        )
         assert r.selection == Selection(camera_id="cam1")
         with pytest.raises(RuleError, match="no export target"):
             rules.add("orphan", "f" * 32)
@@ -201,10 +226,11 @@ def test_failures_back_off_exponentially_up_to_a_cap_and_never_disable(tmp_path)
     night = small_night(events=1, timelapse=1)
     clock = FakeClock(at("2026-11-25T12:00"))
     seen = []
-    with source_archive(tmp_path / "src", night) as (archive, exporter), \
-            seed_importer(tmp_path / "seed") as seed:
-        t = exporter.targets.add("down", closed_port_url(), "exporter",
-                                 SEED_USERS["exporter"][0])
+    with (
+        source_archive(tmp_path / "src", night) as (archive, exporter),
+        seed_importer(tmp_path / "seed") as seed,
+    ):
+        t = exporter.targets.add("down", closed_port_url(), "exporter", SEED_USERS["exporter"][0])
         rule = exporter.rules.add("push", t.target_id)
         sched = make_scheduler(exporter, clock, on_rule=seen.append)
         waits = []
@@ -231,8 +257,10 @@ def test_failures_back_off_exponentially_up_to_a_cap_and_never_disable(tmp_path)
 def test_a_rule_waits_for_its_window_and_stops_when_it_closes(tmp_path):
     night = small_night(events=2, timelapse=2)
     clock = FakeClock(at("2026-11-25T20:00"))
-    with source_archive(tmp_path / "src", night) as (archive, exporter), \
-            seed_importer(tmp_path / "seed") as seed:
+    with (
+        source_archive(tmp_path / "src", night) as (archive, exporter),
+        seed_importer(tmp_path / "seed") as seed,
+    ):
         t = exporter.targets.add("central", seed.url, "exporter", SEED_USERS["exporter"][0])
         exporter.rules.add("office hours", t.target_id, window="09:00-17:00")
 
@@ -265,8 +293,10 @@ def test_a_rule_with_a_bandwidth_cap_streams_through_the_throttle(tmp_path):
         throttles.append(Throttle(rate, clock=clock, sleep=clock.sleep))
         return throttles[-1]
 
-    with seed_importer(tmp_path / "seed") as seed, \
-            source_archive(tmp_path / "src", night) as (archive, _):
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (archive, _),
+    ):
         exporter = Exporter(archive, FileSecrets(tmp_path / "pw.json"), throttle_factory=factory)
         t = exporter.targets.add("central", seed.url, "exporter", SEED_USERS["exporter"][0])
         exporter.rules.add("capped", t.target_id, bandwidth=50_000)
@@ -304,23 +334,26 @@ def test_disabled_rules_do_not_run(tmp_path):
 
 def test_the_scheduler_thread_runs_rules_and_stops(tmp_path):
     night = small_night(events=1, timelapse=1)
-    with seed_importer(tmp_path / "seed") as seed, \
-            source_archive(tmp_path / "src", night) as (archive, exporter):
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (archive, exporter),
+    ):
         t = exporter.targets.add("central", seed.url, "exporter", SEED_USERS["exporter"][0])
         rule = exporter.rules.add("now", t.target_id)
         sched = Scheduler(exporter, poll=0.2)
         sched.start()
         try:
-            wait_for(lambda: exporter.rules.get(rule.rule_id).state == "ok",
-                     what=lambda: exporter.rules.get(rule.rule_id))
+            wait_for(
+                lambda: exporter.rules.get(rule.rule_id).state == "ok",
+                what=lambda: exporter.rules.get(rule.rule_id),
+            )
         finally:
             sched.stop()
         assert not sched.running
         assert len(seed.offers()) == 2
 
 
-def test_a_failure_while_choosing_the_next_wake_up_does_not_stop_the_scheduler(
-        tmp_path, caplog):
+def test_a_failure_while_choosing_the_next_wake_up_does_not_stop_the_scheduler(tmp_path, caplog):
     with source_archive(tmp_path / "src") as (archive, exporter):
         real_list, calls = exporter.rules.list, []
 
@@ -354,10 +387,13 @@ def test_entities_the_target_keeps_refusing_do_not_hold_up_a_rule(tmp_path):
     importer.script = lambda m: (
         {"state": "failed", "message": "this event is refused"}
         if ((m.get("event") or {}).get("event_id") or m.get("cached_entity_id")) in refused
-        else None)
+        else None
+    )
     clock = FakeClock(at("2026-11-25T12:00"))
-    with serving(importer.app, "/import") as url, \
-            source_archive(tmp_path / "src", night) as (archive, exporter):
+    with (
+        serving(importer.app, "/import") as url,
+        source_archive(tmp_path / "src", night) as (archive, exporter),
+    ):
         t = exporter.targets.add("central", url, USER, PASSWORD)
         rule = exporter.rules.add("push", t.target_id, Selection(files=False))
         sched = make_scheduler(exporter, clock)

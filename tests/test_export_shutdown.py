@@ -94,7 +94,10 @@ def test_close_aborts_a_request_waiting_for_the_answer_and_the_entity_stays_queu
             assert job.error is None
             assert job.result.cancelled and job.result.requeued == 1 and not job.result.error
             assert exporter.queue.counts(target.target_id) == {
-                "queued": 1, "sending": 0, "failed": 0}
+                "queued": 1,
+                "sending": 0,
+                "failed": 0,
+            }
         finally:
             archive.close()
 
@@ -112,8 +115,10 @@ def test_close_aborts_a_request_waiting_for_the_answer_and_the_entity_stays_queu
 
 
 def test_close_waits_for_all_jobs_against_one_deadline(tmp_path):
-    with SlowImporter(delay=60) as importer, source_archive(
-            tmp_path / "a", small_night(events=2, timelapse=0)) as (archive, exporter):
+    with (
+        SlowImporter(delay=60) as importer,
+        source_archive(tmp_path / "a", small_night(events=2, timelapse=0)) as (archive, exporter),
+    ):
         ids = []
         for n in range(3):
             t = exporter.targets.add(f"slow{n}", importer.url + f"{n}", "u", "pw")
@@ -131,8 +136,10 @@ def test_close_waits_for_all_jobs_against_one_deadline(tmp_path):
 
 
 def test_scheduler_stop_aborts_its_round(tmp_path):
-    with SlowImporter(delay=60) as importer, source_archive(
-            tmp_path / "a", small_night(events=1, timelapse=0)) as (archive, exporter):
+    with (
+        SlowImporter(delay=60) as importer,
+        source_archive(tmp_path / "a", small_night(events=1, timelapse=0)) as (archive, exporter),
+    ):
         target = exporter.targets.add("slow", importer.url, "u", "pw")
         exporter.rules.add("every night", target.target_id)
         scheduler = Scheduler(exporter)
@@ -141,8 +148,7 @@ def test_scheduler_stop_aborts_its_round(tmp_path):
         t0 = time.monotonic()
         assert scheduler.stop(timeout=5) is True
         assert time.monotonic() - t0 < 3 and not scheduler.running
-        assert exporter.queue.counts(target.target_id) == {
-            "queued": 1, "sending": 0, "failed": 0}
+        assert exporter.queue.counts(target.target_id) == {"queued": 1, "sending": 0, "failed": 0}
         assert exporter.rules.list()[0].state == "waiting"
 
 
@@ -150,8 +156,10 @@ def test_scheduler_stop_aborts_its_round(tmp_path):
 
 
 def test_disabling_a_rule_stops_its_round_after_the_current_entity(tmp_path):
-    with SlowImporter(delay=0.2) as importer, source_archive(
-            tmp_path / "a", small_night(events=4, timelapse=0)) as (archive, exporter):
+    with (
+        SlowImporter(delay=0.2) as importer,
+        source_archive(tmp_path / "a", small_night(events=4, timelapse=0)) as (archive, exporter),
+    ):
         target = exporter.targets.add("slow", importer.url, "u", "pw")
         rule = exporter.rules.add("every night", target.target_id)
 
@@ -169,8 +177,10 @@ def test_disabling_a_rule_stops_its_round_after_the_current_entity(tmp_path):
 
 
 def test_cancel_round_stops_a_rules_round_at_once(tmp_path):
-    with SlowImporter(delay=60) as importer, source_archive(
-            tmp_path / "a", small_night(events=2, timelapse=0)) as (archive, exporter):
+    with (
+        SlowImporter(delay=60) as importer,
+        source_archive(tmp_path / "a", small_night(events=2, timelapse=0)) as (archive, exporter),
+    ):
         target = exporter.targets.add("slow", importer.url, "u", "pw")
         rule = exporter.rules.add("every night", target.target_id, interval_s=600)
         now = time.time()
@@ -188,8 +198,7 @@ def test_cancel_round_stops_a_rules_round_at_once(tmp_path):
         after = out[0]
         assert after.state == "waiting" and after.enabled and after.failures == 0
         assert after.next_attempt_at == int((now + 600) * 1000)  # not at once: after its interval
-        assert exporter.queue.counts(target.target_id) == {
-            "queued": 2, "sending": 0, "failed": 0}
+        assert exporter.queue.counts(target.target_id) == {"queued": 2, "sending": 0, "failed": 0}
         assert scheduler.current_round() is None
 
 
@@ -198,8 +207,10 @@ def test_cancel_round_stops_a_rules_round_at_once(tmp_path):
 
 def test_folder_manifest_stays_valid_when_an_event_vanishes(tmp_path, monkeypatch):
     with source_archive(tmp_path / "a", small_night(events=3, timelapse=2)) as (archive, _):
-        ids = [r[0] for r in archive.db.read().execute(
-            "SELECT event_id FROM events ORDER BY event_time")]
+        ids = [
+            r[0]
+            for r in archive.db.read().execute("SELECT event_id FROM events ORDER BY event_time")
+        ]
         gone = ids[0]
         real = archive.get_event
         monkeypatch.setattr(archive, "get_event", lambda i: None if i == gone else real(i))

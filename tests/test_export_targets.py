@@ -49,8 +49,11 @@ def test_targets_crud(tmp_path):
             targets.add("x", "https://host/import", "u", ca_bundle=tmp_path / "nope.pem")
 
         b = targets.update(a.target_id, name="Central archive", timeout=30, password="new-pw")
-        assert (b.name, b.timeout, targets.password(a.target_id)) == ("Central archive", 30,
-                                                                      "new-pw")
+        assert (b.name, b.timeout, targets.password(a.target_id)) == (
+            "Central archive",
+            30,
+            "new-pw",
+        )
         assert targets.list() == [b] and targets.get(a.target_id) == b
 
         # The CLI's ad-hoc target: found again by URL and user.
@@ -68,13 +71,11 @@ def test_targets_crud(tmp_path):
         assert FileSecrets(tmp_path / "secrets.json").get(b.secret_key) is None
 
 
-def test_password_file_is_private_and_the_password_is_nowhere_else(tmp_path, server, auth,
-                                                                    caplog):
+def test_password_file_is_private_and_the_password_is_nowhere_else(tmp_path, server, auth, caplog):
     caplog.set_level(logging.DEBUG)
     secrets_file = tmp_path / "conf" / "export-passwords.json"
     night = small_night(events=1, timelapse=1)
-    with source_archive(tmp_path / "src", night, secrets_file=secrets_file) as (archive,
-                                                                                exporter):
+    with source_archive(tmp_path / "src", night, secrets_file=secrets_file) as (archive, exporter):
         target = exporter.targets.add("central", server.url, auth[0], auth[1])
         exporter.queue.enqueue_selection(target.target_id, Selection())
         assert exporter.export(target.target_id).ok
@@ -158,9 +159,10 @@ def test_connection_test_changes_nothing_and_says_what_is_wrong(tmp_path, server
 def test_connection_test_passes_the_2015_importer_as_deployed(tmp_path):
     # It answers the probe's cache miss with HTTP 500, after accepting the login.
     user, (password, _) = "exporter", SEED_USERS["exporter"]
-    with seed_importer(tmp_path / "seed", miss_fails=True) as seed, \
-            source_archive(tmp_path / "src", small_night(events=1, timelapse=0)) as (
-                src, exporter):
+    with (
+        seed_importer(tmp_path / "seed", miss_fails=True) as seed,
+        source_archive(tmp_path / "src", small_night(events=1, timelapse=0)) as (src, exporter),
+    ):
         good = exporter.targets.add("seed", seed.url, user, password)
         check = exporter.test_connection(good.target_id)
         assert check.ok and not check.resend_supported, check.message
@@ -174,8 +176,10 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_work(tmp_path):
     seed = SeedImporter(tmp_path / "seed", SEED_USERS)
     night = small_night(events=1, timelapse=1)
     user, (password, _) = "exporter", SEED_USERS["exporter"]
-    with https_serving(seed.app, cert, key) as base, \
-            source_archive(tmp_path / "src", night) as (src, exporter):
+    with (
+        https_serving(seed.app, cert, key) as base,
+        source_archive(tmp_path / "src", night) as (src, exporter),
+    ):
         url = f"{base}/import"
         default = exporter.targets.add("tls default", url, user, password)
         check = exporter.test_connection(default.target_id)
@@ -206,9 +210,15 @@ def test_seed_importer_rejects_bytes_that_do_not_match(tmp_path):
         base = seed.url
         good = b"meteor" * 100
         fid = "ab" * 16
-        r = http.post(f"{base}/data/{fid}/{hashlib.md5(b'other').hexdigest()}",
-                      files={"file": ("x.png", good)}, timeout=10)
+        r = http.post(
+            f"{base}/data/{fid}/{hashlib.md5(b'other').hexdigest()}",
+            files={"file": ("x.png", good)},
+            timeout=10,
+        )
         assert r.json() == {"state": "continue"} and not seed.file_path(fid).exists()
-        r = http.post(f"{base}/data/{fid}/{hashlib.md5(good).hexdigest()}",
-                      files={"file": ("x.png", good)}, timeout=10)
+        r = http.post(
+            f"{base}/data/{fid}/{hashlib.md5(good).hexdigest()}",
+            files={"file": ("x.png", good)},
+            timeout=10,
+        )
         assert r.json() == {"state": "continue"} and seed.bytes_of(fid) == good

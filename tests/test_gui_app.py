@@ -81,8 +81,11 @@ def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
     dlg.create_button.click()
     qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=10_000)
     user, password = dlg.user_field.text(), dlg.password_field.text()
-    r = requests.post(gui.core.server.url, auth=(user, password),
-                      json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+    r = requests.post(
+        gui.core.server.url,
+        auth=(user, password),
+        json={"type": "cached_entity", "cached_entity_id": "0" * 32},
+    )
     assert r.json() == {"state": "continue-nocache"}
     dlg.close()
 
@@ -102,8 +105,7 @@ def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
     assert Settings.load().silence_warning_minutes == 45
 
 
-def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot,
-                                                                          monkeypatch):
+def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot, monkeypatch):
     from meteorgui import paths
     from meteorgui.gui.setup.dialogs import SettingsDialog
 
@@ -128,8 +130,9 @@ def test_malformed_settings_fall_back_to_defaults(tmp_path):
     path.write_bytes("port: 8081\n".encode("utf-16"))  # as Windows Notepad may save it
     s = Settings.load(path)
     assert s == Settings() and "unreadable" in s.problems[0]
-    path.write_text("night_starts_hour: 24\nthumbnail_size: -5\nsilence_warning_minutes: 0\n"
-                    "port: 99999\n")
+    path.write_text(
+        "night_starts_hour: 24\nthumbnail_size: -5\nsilence_warning_minutes: 0\nport: 99999\n"
+    )
     s = Settings.load(path)
     assert s == Settings() and len(s.problems) == 4
     assert "night_starts_hour 24 is not between 0 and 23" in s.problems[0]
@@ -147,6 +150,7 @@ def test_the_app_and_the_command_line_use_the_same_data_folder(tmp_path, monkeyp
     assert paths.data_dir(None, chosen) == tmp_path / "env"
     Settings(data_dir=str(chosen)).save()
     from meteorgui.cli import _configured_data_dir
+
     assert _configured_data_dir() == str(chosen)
 
 
@@ -159,8 +163,11 @@ def test_passwords_are_never_stored_or_logged_in_clear(gui, qtbot, push):
     log_path = setup_logging(gui.archive.data_dir, verbose=True)
     try:
         assert push(make_night(2, events=1, timelapse=1)).ok  # authenticated requests
-        wrong = requests.post(gui.core.server.url, auth=(CAMERA_USER[0], "not-the-password"),
-                              json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+        wrong = requests.post(
+            gui.core.server.url,
+            auth=(CAMERA_USER[0], "not-the-password"),
+            json={"type": "cached_entity", "cached_entity_id": "0" * 32},
+        )
         assert wrong.status_code == 403
         assert gui.core.importer.log.flush()
     finally:
@@ -197,15 +204,27 @@ def _demo_dirs(tmp):
 
 
 def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
-    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1",
-                        "TMPDIR": str(tmp_path)}
-    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo"],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = os.environ | {
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONUNBUFFERED": "1",
+        "TMPDIR": str(tmp_path),
+    }
+    p = subprocess.Popen(
+        [sys.executable, "-m", "meteorgui", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # Events arrive within seconds, through the real importer, in the demo's folder.
-        qtbot.waitUntil(lambda: p.poll() is not None or any(
-            _count_events(str(d / "archive.sqlite3")) >= 2 for d in _demo_dirs(tmp_path)),
-            timeout=30_000)
+        qtbot.waitUntil(
+            lambda: (
+                p.poll() is not None
+                or any(_count_events(str(d / "archive.sqlite3")) >= 2 for d in _demo_dirs(tmp_path))
+            ),
+            timeout=30_000,
+        )
         assert p.poll() is None, p.stderr.read()
         p.send_signal(signal.SIGINT)  # the same path as Ctrl+Q: the window closes
         assert p.wait(30) == 0
@@ -239,8 +258,9 @@ def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
 
 
 def test_no_modal_dialog_is_left_open(gui):
-    assert not any(isinstance(w, QMessageBox) and w.isVisible()
-                   for w in QApplication.topLevelWidgets())
+    assert not any(
+        isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()
+    )
 
 
 def test_demo_night_is_last_night_in_the_dark():
@@ -263,12 +283,21 @@ def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):
     stale.mkdir()
     (stale / "archive.sqlite3").write_bytes(b"")
     env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
-    p = subprocess.Popen([sys.executable, "-m", "meteorgui", "--demo"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "meteorgui", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        qtbot.waitUntil(lambda: p.poll() is not None or any(
-            _count_events(str(d / "archive.sqlite3")) >= 1
-            for d in _demo_dirs(tmp_path)), timeout=30_000)
+        qtbot.waitUntil(
+            lambda: (
+                p.poll() is not None
+                or any(_count_events(str(d / "archive.sqlite3")) >= 1 for d in _demo_dirs(tmp_path))
+            ),
+            timeout=30_000,
+        )
         assert p.poll() is None, p.stderr.read()
         assert not stale.exists()
         p.send_signal(signal.SIGTERM)  # as a logout or `kill` does: quits like Ctrl+Q

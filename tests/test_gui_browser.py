@@ -56,8 +56,11 @@ def model_ids(b: EventBrowser) -> list[str]:
 
 
 def settled(b: EventBrowser, n: int):
-    return lambda: (not b.model.loading and b.model.rowCount() == n
-                    and all(b.model.row_at(r) is not None for r in range(n)))
+    return lambda: (
+        not b.model.loading
+        and b.model.rowCount() == n
+        and all(b.model.row_at(r) is not None for r in range(n))
+    )
 
 
 def newest_first(events) -> list[str]:
@@ -78,8 +81,9 @@ def activate(gui, qtbot, widget):
     qtbot.waitUntil(widget.hasFocus, timeout=WAIT)
 
 
-def test_a_camera_push_inserts_rows_in_place_without_a_reset(gui, push, browser, qtbot,
-                                                             qtmodeltester):
+def test_a_camera_push_inserts_rows_in_place_without_a_reset(
+    gui, push, browser, qtbot, qtmodeltester
+):
     first = night(1, events=1)
     push(first)  # the first night appears and is chosen: that is a filter change
     qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
@@ -101,27 +105,38 @@ def test_a_camera_push_inserts_rows_in_place_without_a_reset(gui, push, browser,
     assert browser.count_label.text() == "9 events"
     # New rows glow briefly, then fade back.
     qtbot.waitUntil(lambda: any(HIGHLIGHT_ROLE in roles for roles in changed), timeout=WAIT)
-    qtbot.waitUntil(lambda: all(browser.model.index(r, 0).data(HIGHLIGHT_ROLE) == 0
-                                for r in range(9)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: all(browser.model.index(r, 0).data(HIGHLIGHT_ROLE) == 0 for r in range(9)),
+        timeout=WAIT,
+    )
     # The grid asked for each visible event's best still: the maxBrightness PNG, decoded.
     top = browser.model.row_at(0)
-    best = next(f for e in more.events + first.events if e.event_id == top.event_id
-                for f in e.files if "maxBrightness" in (f.semantic_type or ""))
+    best = next(
+        f
+        for e in more.events + first.events
+        if e.event_id == top.event_id
+        for f in e.files
+        if "maxBrightness" in (f.semantic_type or "")
+    )
     assert (top.still_id, top.still_mime) == (best.file_id, "image/png")
     size = gui.settings.thumbnail_size
-    qtbot.waitUntil(lambda: browser.thumbs.state(best.file_id, best.md5, size) == "ok",
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: browser.thumbs.state(best.file_id, best.md5, size) == "ok", timeout=WAIT
+    )
     # The time-lapse stills of the night are in the strip, oldest first.
     qtbot.waitUntil(lambda: browser.strip_model.rowCount() == 6, timeout=WAIT)
     assert [f.file_id for f in browser.strip_model.files()] == [f.file_id for f in more.files]
     browser.strip.selectionModel().select(
-        browser.strip_model.index(2), browser.strip.selectionModel().SelectionFlag.Select)
+        browser.strip_model.index(2), browser.strip.selectionModel().SelectionFlag.Select
+    )
     assert browser.selected_file_ids() == [more.files[2].file_id]
     # Choosing a still shows it in the detail view, as a time-lapse still.
     browser.strip.setCurrentIndex(browser.strip_model.index(3))
     detail = gui.window.detail
-    qtbot.waitUntil(lambda: detail.info is not None
-                    and detail.info.event.event_id == more.files[3].file_id, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: detail.info is not None and detail.info.event.event_id == more.files[3].file_id,
+        timeout=WAIT,
+    )
     assert detail.info.standalone and detail.title.text().startswith("Time-lapse still")
     assert [f.file_id for f in detail.info.event.files] == [more.files[3].file_id]
     # A filter change resets the model (still under the model tester's eye).
@@ -144,8 +159,9 @@ def test_live_insert_keeps_the_selection_and_the_current_event(gui, push, browse
     push(late)
     qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
     ids = model_ids(browser)
-    assert ids.index(chosen) == 2 + sum(e.event_time > early.events[2].event_time
-                                        for e in late.events)
+    assert ids.index(chosen) == 2 + sum(
+        e.event_time > early.events[2].event_time for e in late.events
+    )
     assert browser.selected_event_ids() == [chosen]
     assert browser.current_row() == ids.index(chosen)
     assert selected == []  # the detail view was not disturbed
@@ -193,8 +209,9 @@ def test_filters_change_the_rows(gui, push, browser, qtbot):
     f.night.setCurrentIndex(f.night.findData("all"))
     qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
     f.set_sort("duration", descending=False)
-    qtbot.waitUntil(lambda: not browser.model.loading and browser.model.query.sort == "duration",
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: not browser.model.loading and browser.model.query.sort == "duration", timeout=WAIT
+    )
     qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
     durations = [browser.model.row_at(r).duration for r in range(8)]
     assert durations == sorted(durations)
@@ -221,8 +238,12 @@ def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qt
     qtbot.keyClick(grid, Qt.Key.Key_P)
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     qtbot.keyClick(grid, Qt.Key.Key_S)
-    qtbot.waitUntil(lambda: labels() == {ids[0]: "meteor", ids[1]: "plane", ids[2]: "rejected",
-                                         ids[3]: "satellite"}, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            labels() == {ids[0]: "meteor", ids[1]: "plane", ids[2]: "rejected", ids[3]: "satellite"}
+        ),
+        timeout=WAIT,
+    )
     assert browser.current_row() == 4
     # Visible as a badge in the grid and a column in the table.
     qtbot.waitUntil(lambda: browser.model.row_at(3).label == "satellite", timeout=WAIT)
@@ -234,8 +255,9 @@ def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qt
     qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo rejected
     qtbot.waitUntil(lambda: ids[2] not in labels(), timeout=WAIT)
     qtbot.waitUntil(lambda: browser.model.row_at(2).label is None, timeout=WAIT)
-    qtbot.keyClick(grid, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     qtbot.waitUntil(lambda: labels().get(ids[2]) == "rejected", timeout=WAIT)
     assert browser.undo_action.isEnabled() and browser.redo_action.isEnabled()
 
@@ -346,7 +368,13 @@ def test_stills_an_event_takes_over_leave_the_time_lapse_strip(gui, browser, qtb
         assert node.send(ev) == {"state": "complete"}
     finally:
         node.close()
-    qtbot.waitUntil(lambda: browser.strip_model.rowCount() == 0 and settled(browser, 1)(),
-                    timeout=WAIT)
-    qtbot.waitUntil(lambda: "1 event" in browser.filters.night.itemText(0)
-                    and "still" not in browser.filters.night.itemText(0), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: browser.strip_model.rowCount() == 0 and settled(browser, 1)(), timeout=WAIT
+    )
+    qtbot.waitUntil(
+        lambda: (
+            "1 event" in browser.filters.night.itemText(0)
+            and "still" not in browser.filters.night.itemText(0)
+        ),
+        timeout=WAIT,
+    )

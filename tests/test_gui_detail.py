@@ -13,10 +13,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from meteorgui.gui.detail import widget as detail_mod
 from meteorgui.gui.common import thumbnails as th
-from meteorgui.gui.detail.widget import EventDetail
 from meteorgui.gui.detail import video as video_mod
+from meteorgui.gui.detail import widget as detail_mod
+from meteorgui.gui.detail.widget import EventDetail
 from meteorgui.simulate import make_night
 
 
@@ -53,8 +53,14 @@ def night(push):
 
 def show(qtbot, d, event_id):
     d.show_event(event_id)
-    qtbot.waitUntil(lambda: d.info is not None and d.info.event.event_id == event_id
-                    and d.filmstrip.count() == len(d.info.event.files), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            d.info is not None
+            and d.info.event.event_id == event_id
+            and d.filmstrip.count() == len(d.info.event.files)
+        ),
+        timeout=10_000,
+    )
 
 
 def select(qtbot, d, row, page):
@@ -63,7 +69,8 @@ def select(qtbot, d, row, page):
 
 
 def test_files_in_order_metadata_in_local_and_utc_and_camera_status(
-        qtbot, gui, detail, night, new_york, monkeypatch):
+    qtbot, gui, detail, night, new_york, monkeypatch
+):
     ev = night.events[0]
     threads = []
     real = detail_mod.load_event
@@ -124,11 +131,18 @@ def test_zoom_fit_and_sky_region_toggle(qtbot, detail, night):
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Plus)
     assert view.scale_factor() == pytest.approx(fitted * 1.25)
-    wheel = QWheelEvent(QPointF(50, 50), QPointF(view.mapToGlobal(QPoint(50, 50))), QPoint(),
-                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                        Qt.ScrollPhase.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        QPointF(50, 50),
+        QPointF(view.mapToGlobal(QPoint(50, 50))),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(view.viewport(), wheel)
-    assert view.scale_factor() == pytest.approx(fitted * 1.25 ** 2)
+    assert view.scale_factor() == pytest.approx(fitted * 1.25**2)
     assert not view.fit_mode
     qtbot.keyClick(view, Qt.Key.Key_Minus)
     assert view.scale_factor() == pytest.approx(fitted * 1.25)
@@ -174,8 +188,13 @@ def test_video_plays_or_offers_the_system_player(qtbot, detail, night, monkeypat
         from PySide6.QtMultimedia import QMediaPlayer
 
         S = QMediaPlayer.MediaStatus
-        qtbot.waitUntil(lambda: panel.player.mediaStatus() in (
-            S.LoadedMedia, S.BufferingMedia, S.BufferedMedia, S.EndOfMedia), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: (
+                panel.player.mediaStatus()
+                in (S.LoadedMedia, S.BufferingMedia, S.BufferedMedia, S.EndOfMedia)
+            ),
+            timeout=10_000,
+        )
         assert panel.player.error() == QMediaPlayer.Error.NoError
         qtbot.waitUntil(lambda: panel.player.duration() > 0, timeout=10_000)
     else:
@@ -206,8 +225,10 @@ def test_missing_damaged_and_check(qtbot, gui, detail, night):
     assert detail.stack.currentWidget() is detail.message
     assert "not in the archive" in detail.message.text()
     svc = th.service(gui)
-    qtbot.waitUntil(lambda: svc.state(still.file_id, still.md5, gui.settings.thumbnail_size)
-                    == th.MISSING, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: svc.state(still.file_id, still.md5, gui.settings.thumbnail_size) == th.MISSING,
+        timeout=10_000,
+    )
 
     detail.filmstrip.setCurrentRow(2)
     assert "present" in detail.file_info.panel.text("state")  # cheap: not re-hashed yet
@@ -216,8 +237,7 @@ def test_missing_damaged_and_check(qtbot, gui, detail, night):
 
     detail.filmstrip.setCurrentRow(0)
     detail.file_info.check_button.click()
-    qtbot.waitUntil(lambda: "MD5 verified" in detail.file_info.panel.text("state"),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: "MD5 verified" in detail.file_info.panel.text("state"), timeout=10_000)
 
 
 def test_review_label_when_the_reviews_table_exists(qtbot, gui, detail, night):
@@ -226,10 +246,14 @@ def test_review_label_when_the_reviews_table_exists(qtbot, gui, detail, night):
     assert "not reviewed" in detail.review_label.text()
     with gui.archive.db.write() as conn:
         # The browser's migration makes this table; the detail view must work with or without.
-        conn.execute("CREATE TABLE IF NOT EXISTS reviews ("
-                     " event_id TEXT PRIMARY KEY, label TEXT, reviewed_at INTEGER)")
-        conn.execute("INSERT OR REPLACE INTO reviews VALUES (?, 'satellite', ?)",
-                     (ev.event_id, int(time.time() * 1000)))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS reviews ("
+            " event_id TEXT PRIMARY KEY, label TEXT, reviewed_at INTEGER)"
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO reviews VALUES (?, 'satellite', ?)",
+            (ev.event_id, int(time.time() * 1000)),
+        )
     detail.refresh()
     qtbot.waitUntil(lambda: "satellite" in detail.review_label.text(), timeout=10_000)
     assert detail.filmstrip.currentRow() == 1  # refresh keeps the selected file
@@ -256,13 +280,19 @@ def test_empty_unknown_and_superseded_events(qtbot, detail, push, monkeypatch):
     monkeypatch.setattr(detail_mod, "load_event", slow_first)
     delivered = []
     real_show = detail._show_info
-    monkeypatch.setattr(detail, "_show_info",
-                        lambda info, gen, **kw: (delivered.append(info and info.event.event_id),
-                                                 real_show(info, gen, **kw)))
+    monkeypatch.setattr(
+        detail,
+        "_show_info",
+        lambda info, gen, **kw: (
+            delivered.append(info and info.event.event_id),
+            real_show(info, gen, **kw),
+        ),
+    )
     detail.show_event(a.event_id)
     detail.show_event(b.event_id)
-    qtbot.waitUntil(lambda: detail.info is not None and detail.info.event.event_id == b.event_id,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: detail.info is not None and detail.info.event.event_id == b.event_id, timeout=10_000
+    )
     gate.set()
     # a's late answer reaches the view, which must drop it.
     qtbot.waitUntil(lambda: delivered == [b.event_id, a.event_id], timeout=10_000)

@@ -52,8 +52,11 @@ def night(seed, events=3, timelapse=2, start=EVENING):
 
 
 def settled(browser, n):
-    return lambda: (not browser.model.loading and browser.model.rowCount() == n
-                    and all(browser.model.row_at(r) is not None for r in range(n)))
+    return lambda: (
+        not browser.model.loading
+        and browser.model.rowCount() == n
+        and all(browser.model.row_at(r) is not None for r in range(n))
+    )
 
 
 def shown(browser, n_events, n_stills):
@@ -85,8 +88,9 @@ def add_target(ui, qtbot, name, url, user, password, ca=None):
     ed.password.setText(password)
     if ca is not None:
         ed.ca.setText(str(ca))
-    qtbot.mouseClick(ed.buttons.button(QDialogButtonBox.StandardButton.Save),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        ed.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: any(t.name == name for t in ui.service.targets), timeout=WAIT)
     return next(t for t in ui.service.targets if t.name == name)
 
@@ -110,9 +114,12 @@ def export_from_dialog(ui, qtbot, target, *, matching=False, force=False):
 
 def round_over(ui, target):
     view = ui.view
-    return lambda: (not ui.service.running(target.target_id) and view.summary is not None
-                    and view.target_id == target.target_id
-                    and all(e.state != "sending" for e in view.model.entries()))
+    return lambda: (
+        not ui.service.running(target.target_id)
+        and view.summary is not None
+        and view.target_id == target.target_id
+        and all(e.state != "sending" for e in view.model.entries())
+    )
 
 
 def states(view):
@@ -138,8 +145,9 @@ def paint_tile(browser, row) -> QImage:
 
 def test_browser_filters_become_an_export_selection():
     q = Query(after=1, before=2, camera_id="cam", event_type="meteorpi:meteor", review="meteor")
-    assert selection_from_query(q) == Selection(camera_id="cam", after=1, before=2,
-                                                event_type="meteorpi:meteor", review="meteor")
+    assert selection_from_query(q) == Selection(
+        camera_id="cam", after=1, before=2, event_type="meteorpi:meteor", review="meteor"
+    )
     assert selection_from_query(q.replace(text="fireball")) is None  # no Selection field
     assert selection_from_query(q.replace(not_exported_to="t1"), "t1") is not None
     assert selection_from_query(q.replace(not_exported_to="t1"), "t2") is None
@@ -149,8 +157,9 @@ def test_browser_filters_become_an_export_selection():
 # --------------------------------------------------------------------------- meteorgui importer
 
 
-def test_export_selected_events_to_a_central_meteorgui(gui, ui, push, archive, server, qtbot,
-                                                       qtmodeltester):
+def test_export_selected_events_to_a_central_meteorgui(
+    gui, ui, push, archive, server, qtbot, qtmodeltester
+):
     browser, view = gui.window.browser, ui.view
     n = night(1)
     push(n)
@@ -188,8 +197,10 @@ def test_export_selected_events_to_a_central_meteorgui(gui, ui, push, archive, s
     assert archive.get_file(n.files[0].file_id) is None  # not selected, not sent
 
     # Badges in the grid and the table's Exported column.
-    qtbot.waitUntil(lambda: all(browser.model.row_at(r).exported == (target.target_id,)
-                                for r in range(3)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: all(browser.model.row_at(r).exported == (target.target_id,) for r in range(3)),
+        timeout=WAIT,
+    )
     row = browser.model.row_at(0)
     assert browser.model.index(0, EXPORTED).data() == "central"
     assert paint_tile(browser, row) != paint_tile(browser, row._replace(exported=()))
@@ -231,12 +242,12 @@ def test_export_selected_events_to_a_central_meteorgui(gui, ui, push, archive, s
     qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
     redone = [view.model.entry(e.event_id) for e in n.events]
     assert [e.state for e in redone] == [COMPLETE] * 3
-    assert all(e.uploaded == 0 and e.progress_text() == "the target had the files"
-               for e in redone)
+    assert all(e.uploaded == 0 and e.progress_text() == "the target had the files" for e in redone)
 
 
-def test_wrong_password_shows_a_clear_failure_and_connection_messages(gui, ui, push, server,
-                                                                      qtbot, tmp_path):
+def test_wrong_password_shows_a_clear_failure_and_connection_messages(
+    gui, ui, push, server, qtbot, tmp_path
+):
     browser, view = gui.window.browser, ui.view
     push(night(3, events=2, timelapse=0))
     qtbot.waitUntil(settled(browser, 2), timeout=WAIT)
@@ -251,8 +262,14 @@ def test_wrong_password_shows_a_clear_failure_and_connection_messages(gui, ui, p
         ed.ca.setText(ca)
         ed.message.setText("")
         qtbot.mouseClick(ed.test_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: ed.test_button.isEnabled() and ed.message.text()
-                        and "Testing" not in ed.message.text(), timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: (
+                ed.test_button.isEnabled()
+                and ed.message.text()
+                and "Testing" not in ed.message.text()
+            ),
+            timeout=WAIT,
+        )
         return ed.message.text()
 
     ed.name.setText("central")
@@ -274,8 +291,9 @@ def test_wrong_password_shows_a_clear_failure_and_connection_messages(gui, ui, p
     ed.url.setText(server.url)
     ed.password.setText("wrong")
     ed.ca.setText("")
-    qtbot.mouseClick(ed.buttons.button(QDialogButtonBox.StandardButton.Save),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        ed.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: bool(ui.service.targets), timeout=WAIT)
     target = ui.service.targets[0]
     dlg.edit()
@@ -297,8 +315,9 @@ def test_wrong_password_shows_a_clear_failure_and_connection_messages(gui, ui, p
 # --------------------------------------------------------------------------- the 2015 importer
 
 
-def test_export_to_the_seed_importer_cancel_then_resume_sends_only_the_rest(gui, ui, push,
-                                                                           qtbot, tmp_path):
+def test_export_to_the_seed_importer_cancel_then_resume_sends_only_the_rest(
+    gui, ui, push, qtbot, tmp_path
+):
     browser, view = gui.window.browser, ui.view
     n = night(4, events=4, timelapse=0)
     push(n)
@@ -318,14 +337,18 @@ def test_export_to_the_seed_importer_cancel_then_resume_sends_only_the_rest(gui,
         select_everything(browser)
         assert export_from_dialog(ui, qtbot, target) == "4 queued"
         qtbot.waitUntil(blocked.is_set, timeout=WAIT)
-        qtbot.waitUntil(lambda: view.model.entry(order[2]) is not None
-                        and view.model.entry(order[2]).state == "sending", timeout=WAIT)
+        qtbot.waitUntil(
+            lambda: (
+                view.model.entry(order[2]) is not None
+                and view.model.entry(order[2]).state == "sending"
+            ),
+            timeout=WAIT,
+        )
         assert view.cancel_button.isEnabled() and not view.resume_button.isEnabled()
         qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
         qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
-        assert [view.model.entry(i).state for i in order] == [COMPLETE, COMPLETE, QUEUED,
-                                                              QUEUED]
+        assert [view.model.entry(i).state for i in order] == [COMPLETE, COMPLETE, QUEUED, QUEUED]
         assert "Cancelled: 2 entities stay queued" in view.state.text()
         assert view.model.entry(order[2]).message == "cancelled: stays queued"
         assert set(seed.events) == set(order[:2])
@@ -340,13 +363,15 @@ def test_export_to_the_seed_importer_cancel_then_resume_sends_only_the_rest(gui,
             for record in event.files:
                 assert seed.bytes_of(record.file_id) == n.file_bytes(record.file_id)
         # The two finished before the cancel were not offered or uploaded again.
-        sent_again = seed.uploads[len(uploads_before):]
+        sent_again = seed.uploads[len(uploads_before) :]
         first_files = {f.file_id for e in n.events if e.event_id in order[:2] for f in e.files}
         assert not first_files & {fid for fid, _ in sent_again}
         offers = seed.offers()
         assert offers.count(order[0]) == 1 and offers.count(order[1]) == 1
-    qtbot.waitUntil(lambda: all(browser.model.row_at(r).exported == (target.target_id,)
-                                for r in range(4)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: all(browser.model.row_at(r).exported == (target.target_id,) for r in range(4)),
+        timeout=WAIT,
+    )
 
 
 def test_a_queue_left_from_an_earlier_session_waits_for_resume(qtbot, tmp_path):
@@ -361,8 +386,7 @@ def test_a_queue_left_from_an_earlier_session_waits_for_resume(qtbot, tmp_path):
         try:
             fill_archive(archive, n)
             exporter = Exporter(archive, default_secrets())
-            target = exporter.targets.add("club", seed.url, "exporter",
-                                          SEED_USERS["exporter"][0])
+            target = exporter.targets.add("club", seed.url, "exporter", SEED_USERS["exporter"][0])
             exporter.queue.enqueue_selection(target.target_id, Selection())
             exporter.close()
         finally:
@@ -389,8 +413,7 @@ def test_a_queue_left_from_an_earlier_session_waits_for_resume(qtbot, tmp_path):
 # --------------------------------------------------------------------------- rules
 
 
-def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archive, server,
-                                                            qtbot):
+def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archive, server, qtbot):
     browser = gui.window.browser
     n = night(6, events=2, timelapse=1)
     push(n)
@@ -411,8 +434,9 @@ def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archi
         ed.window.setText(window)
         ed.bandwidth.setValue(cap)
         qtbot.waitUntil(lambda: ed.camera.count() > 1, timeout=WAIT)
-        qtbot.mouseClick(ed.buttons.button(QDialogButtonBox.StandardButton.Save),
-                         Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            ed.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+        )
         qtbot.waitUntil(lambda: any(r.name == name for r in dlg.rules.values()), timeout=WAIT)
         return next(r for r in dlg.rules.values() if r.name == name)
 
@@ -420,13 +444,21 @@ def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archi
     # A new rule is due at once: the scheduler runs it, and its row shows it live.
     qtbot.waitUntil(lambda: dlg.rules[rule.rule_id].state == "ok", timeout=WAIT)
     row = dlg.row_texts(rule.rule_id)
-    assert row[:6] == ["to central", "central", "all events and stills", "any time",
-                       "512 kB/s", row[5]] and row[5].startswith("ok (sent ")
+    assert row[:6] == [
+        "to central",
+        "central",
+        "all events and stills",
+        "any time",
+        "512 kB/s",
+        row[5],
+    ] and row[5].startswith("ok (sent ")
     assert row[6]  # next attempt
     for event in n.events:
         assert archive.get_event(event.event_id) is not None
-    qtbot.waitUntil(lambda: all(browser.model.row_at(r).exported == (target.target_id,)
-                                for r in range(2)), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: all(browser.model.row_at(r).exported == (target.target_id,) for r in range(2)),
+        timeout=WAIT,
+    )
 
     # Run now sends what came since.
     more = night(7, events=1, timelapse=0, start=EVENING + 3600_000)
@@ -435,8 +467,12 @@ def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archi
     assert dlg.run_button.isEnabled()
     last_ok = dlg.rules[rule.rule_id].last_ok_at
     qtbot.mouseClick(dlg.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dlg.rules[rule.rule_id].last_ok_at != last_ok
-                    and dlg.rules[rule.rule_id].state == "ok", timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            dlg.rules[rule.rule_id].last_ok_at != last_ok and dlg.rules[rule.rule_id].state == "ok"
+        ),
+        timeout=WAIT,
+    )
     assert archive.get_event(more.events[0].event_id) is not None
 
     # A failing rule backs off, stays enabled, and says why in the dialog and the status bar.
@@ -536,6 +572,7 @@ def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_pat
             on_progress(done, total)
             first_written.set()
             go.wait(10)
+
         return real(*args, on_progress=hold, **kw)
 
     monkeypatch.setattr(export_folder, "export_to_folder", paused)
@@ -556,8 +593,9 @@ def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_pat
     dlg.close()
 
 
-def test_closing_the_export_dialog_while_it_queues_still_sends(gui, ui, push, archive, server,
-                                                              qtbot, monkeypatch):
+def test_closing_the_export_dialog_while_it_queues_still_sends(
+    gui, ui, push, archive, server, qtbot, monkeypatch
+):
     from meteorgui.gui.export import dialog as export_dialog_mod
 
     browser = gui.window.browser

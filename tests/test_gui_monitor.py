@@ -58,8 +58,11 @@ def test_a_push_makes_rows_appear_and_reach_complete(gui, push, mon, qtbot):
     mon.model.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
     assert push(night).ok
     entities = night.entities()
-    qtbot.waitUntil(lambda: mon.model.rowCount() == len(entities)
-                    and all(c.state == "complete" for c in rows(mon)))
+    qtbot.waitUntil(
+        lambda: (
+            mon.model.rowCount() == len(entities) and all(c.state == "complete" for c in rows(mon))
+        )
+    )
     ids = {getattr(e, "event_id", None) or e.file_id for e in entities}
     assert {c.entity_id for c in rows(mon)} == ids  # one row per conversation, not per step
     assert sum(inserted) == len(entities)
@@ -112,8 +115,9 @@ def test_a_failed_conversation_shows_its_message_and_is_a_problem(mon, node, qtb
     node.corrupt = {bad.entity.files[1].file_id}
     answer = node.send(bad)
     assert answer["state"] == "failed"
-    qtbot.waitUntil(lambda: mon.model.rowCount() == 2
-                    and row_of(mon, bad.entity.event_id).state == "failed")
+    qtbot.waitUntil(
+        lambda: mon.model.rowCount() == 2 and row_of(mon, bad.entity.event_id).state == "failed"
+    )
     c = row_of(mon, bad.entity.event_id)
     assert c.message == answer["message"]
     assert "gave up on file" in c.message and "MD5" in c.message
@@ -155,8 +159,10 @@ def test_history_is_loaded_from_the_archive(gui, mon, node, qtbot):
 
     st = factories.status()
     for i in range(3):
-        assert node.send(factories.event_pack(st, n_files=1, t=factories.T0 + i))[
-            "state"] == "complete"
+        assert (
+            node.send(factories.event_pack(st, n_files=1, t=factories.T0 + i))["state"]
+            == "complete"
+        )
     qtbot.waitUntil(lambda: mon.model.rowCount() == 3)
     fresh = ImportMonitor(gui)
     qtbot.addWidget(fresh)
@@ -167,8 +173,21 @@ def test_history_is_loaded_from_the_archive(gui, mon, node, qtbot):
 
 def conv(i: int, state="receiving", final=False, t=None) -> Conversation:
     t = t or now_ms()
-    return Conversation(i, "camera", "10.0.0.2", "event", f"{i:032x}", "aabbccddeeff", state,
-                        t, t, 100, 1, final, None)
+    return Conversation(
+        i,
+        "camera",
+        "10.0.0.2",
+        "event",
+        f"{i:032x}",
+        "aabbccddeeff",
+        state,
+        t,
+        t,
+        100,
+        1,
+        final,
+        None,
+    )
 
 
 def test_model_stays_bounded_and_passes_the_model_tester(qtmodeltester, qtbot):
@@ -240,8 +259,10 @@ def test_camera_health_refreshes_after_conversations(gui, mon, node, qtbot):
     node.corrupt = {bad.entity.files[0].file_id}
     for _ in range(3):
         assert node.send(bad)["state"] == "failed"
-    qtbot.waitUntil(lambda: mon.health.model.rowCount() == 1
-                    and mon.health.model.item(0).failing, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: mon.health.model.rowCount() == 1 and mon.health.model.item(0).failing,
+        timeout=10_000,
+    )
     h = mon.health.model.item(0)
     assert h.label == f"Back garden ({st.camera_id})"
     assert mon.health.model.index(0, 0).data() == "Back garden"
@@ -267,7 +288,8 @@ def test_camera_health_announces_only_rows_that_changed(gui, push, mon, qtbot):
     # re-measured because the widest text grew; the other columns kept their widths
     assert health.view.columnWidth(2) > events_width
     assert health.view.columnWidth(2) >= health.view.fontMetrics().horizontalAdvance(
-        str(busier.events_tonight))
+        str(busier.events_tonight)
+    )
     assert health.view.columnWidth(5) == width
 
 
@@ -279,8 +301,9 @@ def test_notifications_are_batched_per_camera(gui, push, mon, qtbot):
 
     shown_messages = []
     # No system tray offscreen: the notifier hands its text to a recorder instead.
-    notifier = EventNotifier(gui, lambda title, body: shown_messages.append((title, body)),
-                             gather_ms=300, gap_ms=60_000)
+    notifier = EventNotifier(
+        gui, lambda title, body: shown_messages.append((title, body)), gather_ms=300, gap_ms=60_000
+    )
     night = make_night(2, events=4, timelapse=2)
     assert push(night).ok
     qtbot.waitUntil(lambda: len(shown_messages) > 0, timeout=5000)
@@ -303,8 +326,11 @@ def test_notifications_are_batched_per_camera(gui, push, mon, qtbot):
     notifier.shutdown()
 
     from collections import Counter
+
     assert message(Counter({"cam1": 3}), {"cam1": "Roof"}) == (
-        "3 new meteor events", "3 new events from Roof")
+        "3 new meteor events",
+        "3 new events from Roof",
+    )
 
 
 def test_install_is_harmless_without_a_tray(gui):
@@ -338,8 +364,9 @@ def test_request_resend_button_follows_the_selection(mon, node, qtbot):
     assert node.send(good)["state"] == "complete"
     node.corrupt = {bad.entity.files[0].file_id}
     assert node.send(bad)["state"] == "failed"
-    qtbot.waitUntil(lambda: mon.model.rowCount() == 2
-                    and {c.state for c in rows(mon)} == {"complete", "failed"})
+    qtbot.waitUntil(
+        lambda: mon.model.rowCount() == 2 and {c.state for c in rows(mon)} == {"complete", "failed"}
+    )
     assert not mon.resend_button.isEnabled()
     complete_row = mon.model.row_of(row_of(mon, good.entity.event_id).id)
     failed_row = mon.model.row_of(row_of(mon, bad.entity.event_id).id)

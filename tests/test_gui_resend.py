@@ -41,8 +41,11 @@ def verify(gui, qtbot):
 
 def conversation_about(mon, entity_id):
     """The latest conversation about an entity in the monitor, or None."""
-    found = [mon.model.conversation(r) for r in range(mon.model.rowCount())
-             if mon.model.conversation(r).entity_id == entity_id]
+    found = [
+        mon.model.conversation(r)
+        for r in range(mon.model.rowCount())
+        if mon.model.conversation(r).entity_id == entity_id
+    ]
     return max(found, key=lambda c: c.id) if found else None
 
 
@@ -96,8 +99,12 @@ def test_the_resend_flow_end_to_end(gui, node, mon, qtbot):
     assert not path.exists()
 
     # The monitor shows the requests, and exporters that ask are told what to offer again.
-    qtbot.waitUntil(lambda: state_of(mon, event.entity.event_id) == "resend_requested"
-                    and state_of(mon, still.entity.file_id) == "resend_requested")
+    qtbot.waitUntil(
+        lambda: (
+            state_of(mon, event.entity.event_id) == "resend_requested"
+            and state_of(mon, still.entity.file_id) == "resend_requested"
+        )
+    )
     requested = conversation_about(mon, event.entity.event_id)
     listed = requests.get(f"{gui.core.server.url}/resend", auth=CAMERA_USER, timeout=10).json()
     assert set(listed["ids"]) == {event.entity.event_id, still.entity.file_id}
@@ -107,13 +114,19 @@ def test_the_resend_flow_end_to_end(gui, node, mon, qtbot):
     assert node.send(event)["state"] == "complete"
     assert node.log.count("need_file_data") == 1
     assert node.send(still)["state"] == "complete"
-    qtbot.waitUntil(lambda: state_of(mon, event.entity.event_id) == "complete"
-                    and state_of(mon, still.entity.file_id) == "complete")
+    qtbot.waitUntil(
+        lambda: (
+            state_of(mon, event.entity.event_id) == "complete"
+            and state_of(mon, still.entity.file_id) == "complete"
+        )
+    )
     # The same row went from "resend requested" to "complete".
     assert conversation_about(mon, event.entity.event_id).id == requested.id
     assert path.read_bytes() == event.blobs[damaged.file_id]
-    assert requests.get(f"{gui.core.server.url}/resend", auth=CAMERA_USER,
-                        timeout=10).json()["ids"] == []
+    assert (
+        requests.get(f"{gui.core.server.url}/resend", auth=CAMERA_USER, timeout=10).json()["ids"]
+        == []
+    )
 
     _, again = verify(gui, qtbot)
     assert again.problems == [] and again.checked == 4
@@ -174,8 +187,10 @@ def test_resend_dialog_reports_unknown_ids(gui, qtbot):
 def test_verify_cancel_really_stops(gui, node, qtbot, monkeypatch):
     st = factories.status()
     for i in range(3):
-        assert node.send(factories.event_pack(st, n_files=3, t=factories.T0 + i))[
-            "state"] == "complete"
+        assert (
+            node.send(factories.event_pack(st, n_files=3, t=factories.T0 + i))["state"]
+            == "complete"
+        )
     store = gui.archive.store
     real_check = store.check
     calls = []
@@ -247,6 +262,8 @@ def test_the_detail_pane_shows_bytes_a_resend_moved_away(gui, node, qtbot):
         dlg.start()
 
     # The damaged bytes went to quarantine: the pane says so instead of "present".
-    qtbot.waitUntil(lambda: detail.info is not None
-                    and detail.info.present.get(damaged.file_id) is False, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: detail.info is not None and detail.info.present.get(damaged.file_id) is False,
+        timeout=10_000,
+    )
     assert detail.info.present.get(event.entity.files[0].file_id) is True

@@ -8,8 +8,8 @@ import time
 
 from PySide6.QtWidgets import QDialog
 
-from meteorgui.gui.detail.textview import LINE_CAP, read_text
 from meteorgui.gui.common.tasks import TaskRunner
+from meteorgui.gui.detail.textview import LINE_CAP, read_text
 
 
 def test_a_result_for_a_dialog_already_deleted_is_dropped(qtbot):
@@ -31,6 +31,7 @@ def test_a_result_for_a_dialog_already_deleted_is_dropped(qtbot):
 
 def _alive(obj) -> bool:
     import shiboken6
+
     return shiboken6.isValid(obj)
 
 

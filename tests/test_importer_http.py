@@ -273,7 +273,8 @@ def test_a_resend_is_only_answered_by_the_archived_bytes(server, archive, node, 
 
 
 def test_bytes_fetched_in_a_conversation_overtaken_by_another_answer_a_resend(
-        server, archive, auth):
+    server, archive, auth
+):
     st = fx.status()
     pack = fx.event_pack(st, n_files=1)
     rec = pack.entity.files[0]
@@ -376,7 +377,8 @@ def test_an_event_takes_over_its_files_sent_first_as_file_records(server, archiv
 
 
 def test_taking_over_a_file_carries_its_resend_mark_and_queued_exports(
-        server, archive, node, tmp_path):
+    server, archive, node, tmp_path
+):
     from meteorgui.exporter import Exporter, FileSecrets
 
     st = fx.status()
@@ -412,7 +414,8 @@ def _refused_without_asking_for_bytes(node, pack, fragment):
 
 
 def test_an_event_reusing_a_file_of_another_event_is_refused_before_its_bytes(
-        server, archive, node):
+    server, archive, node
+):
     st = fx.status()
     first = fx.event_pack(st, n_files=1)
     assert node.send(first) == {"state": "complete"}
@@ -427,16 +430,17 @@ def test_an_event_reusing_a_file_of_another_event_is_refused_before_its_bytes(
     assert not archive.has_bytes(other) and not archive.has_file(other.file_id)
 
 
-def test_a_file_record_with_other_bytes_under_an_archived_id_is_refused(
-        server, archive, node):
+def test_a_file_record_with_other_bytes_under_an_archived_id_is_refused(server, archive, node):
     st = fx.status()
     lone = fx.file_pack(st)
     assert node.send(lone) == {"state": "complete"}
     data = fx.blob(500)
-    impostor = dataclasses.replace(lone.entity, md5=hashlib.md5(data).hexdigest(),
-                                   file_size=len(data))
-    pack = _with_files(fx.event_pack(st, n_files=1),
-                       fx.Pack(impostor, st, {impostor.file_id: data}))
+    impostor = dataclasses.replace(
+        lone.entity, md5=hashlib.md5(data).hexdigest(), file_size=len(data)
+    )
+    pack = _with_files(
+        fx.event_pack(st, n_files=1), fx.Pack(impostor, st, {impostor.file_id: data})
+    )
 
     _refused_without_asking_for_bytes(node, pack, "with other bytes")
 
@@ -453,24 +457,27 @@ def test_event_and_file_ids_never_collide(server, archive, node):
     lone = fx.file_pack(st)
     clash = dataclasses.replace(lone.entity, file_id=bare.event_id)
 
-    _refused_without_asking_for_bytes(node, fx.Pack(clash, st, {clash.file_id: b""}),
-                                      "an archived event has that id")
-    ev_clash = dataclasses.replace(fx.event_pack(st, n_files=0).entity,
-                                   event_id=lone.entity.file_id)
+    _refused_without_asking_for_bytes(
+        node, fx.Pack(clash, st, {clash.file_id: b""}), "an archived event has that id"
+    )
+    ev_clash = dataclasses.replace(
+        fx.event_pack(st, n_files=0).entity, event_id=lone.entity.file_id
+    )
     assert node.send(lone) == {"state": "complete"}
-    _refused_without_asking_for_bytes(node, fx.Pack(ev_clash, st),
-                                      "an archived file record has that id")
+    _refused_without_asking_for_bytes(
+        node, fx.Pack(ev_clash, st), "an archived file record has that id"
+    )
 
     assert archive.get_event(bare.event_id).meta == ()
     assert archive.get_file(lone.entity.file_id).to_dict() == lone.entity.to_dict()
 
 
-def test_bytes_of_the_wrong_size_are_refused_even_with_the_right_md5(
-        server, archive, node, auth):
+def test_bytes_of_the_wrong_size_are_refused_even_with_the_right_md5(server, archive, node, auth):
     st = fx.status()
     lone = fx.file_pack(st)
-    wrong = fx.Pack(dataclasses.replace(lone.entity, file_size=lone.entity.file_size + 10),
-                    st, lone.blobs)
+    wrong = fx.Pack(
+        dataclasses.replace(lone.entity, file_size=lone.entity.file_size + 10), st, lone.blobs
+    )
 
     answer = node.send(wrong)
 
@@ -480,13 +487,13 @@ def test_bytes_of_the_wrong_size_are_refused_even_with_the_right_md5(
     assert not archive.has_file(lone.entity.file_id) and not archive.has_bytes(wrong.entity)
 
 
-def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth,
-                                                   monkeypatch):
+def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth, monkeypatch):
     # Each round the upload is lost (the connection drops); the exporter comes back after
     # its back-off (30 minutes for a MeteorPi node, from 60 s for meteorgui's own). Lost
     # rounds must not count against the next ones, or a later round fails at its first
     # offer.
     from meteorgui.importer.protocol import ROUND_GAP_S
+
     now = [1000.0]
     monkeypatch.setattr(server.importer, "clock", lambda: now[0])
     st = fx.status()
@@ -499,8 +506,7 @@ def test_asks_for_bytes_are_counted_per_export_round(server, archive, node, auth
     assert node.send(pack) == {"state": "complete"}
 
 
-def test_an_exporter_that_always_sends_the_full_entity_is_still_bounded(
-        server, archive, auth):
+def test_an_exporter_that_always_sends_the_full_entity_is_still_bounded(server, archive, auth):
     # Some exporters post the full entity at every step, never the cached form.
     st = fx.status()
     pack = fx.file_pack(st)
@@ -514,8 +520,11 @@ def test_an_exporter_that_always_sends_the_full_entity_is_still_bounded(
             answers.append(answer["state"])
             if answer["state"] != "need_file_data":
                 break
-            http.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", timeout=30,
-                      files={"file": ("f", b"X" + pack.blobs[rec.file_id][1:])})
+            http.post(
+                f"{server.url}/data/{rec.file_id}/{rec.md5}",
+                timeout=30,
+                files={"file": ("f", b"X" + pack.blobs[rec.file_id][1:])},
+            )
     assert answers == ["need_file_data"] * 3 + ["failed"]
     assert not archive.has_file(rec.file_id)
 
@@ -526,9 +535,13 @@ def test_an_unusable_multipart_boundary_is_400(server, node, auth):
     node.post({"type": "status", "status": st.to_dict()})
     assert node.post(fx.message(pack.entity))["state"] == "need_file_data"
     rec = pack.entity
-    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", auth=auth, timeout=30,
-                      data=b"--" + b"a" * 5000 + b"\r\n",
-                      headers={"Content-Type": "multipart/form-data; boundary=" + "a" * 5000})
+    r = requests.post(
+        f"{server.url}/data/{rec.file_id}/{rec.md5}",
+        auth=auth,
+        timeout=30,
+        data=b"--" + b"a" * 5000 + b"\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=" + "a" * 5000},
+    )
     assert r.status_code == 400, r.text
     assert "multipart" in r.json()["message"]
 
@@ -593,8 +606,9 @@ def _failing_disk(monkeypatch, fails: int):
     return left
 
 
-def test_an_event_is_never_committed_before_its_files_are_on_disk(server, archive, node,
-                                                                 monkeypatch):
+def test_an_event_is_never_committed_before_its_files_are_on_disk(
+    server, archive, node, monkeypatch
+):
     st = fx.status()
     pack = fx.event_pack(st, n_files=2)
     left = _failing_disk(monkeypatch, 1)
@@ -618,8 +632,9 @@ def test_a_disk_that_keeps_failing_gives_failed_not_complete(server, archive, no
     assert not archive.has_event(pack.entity.event_id)
 
 
-def test_a_resend_mark_stays_until_the_replacement_is_on_disk(server, archive, node, auth,
-                                                              monkeypatch):
+def test_a_resend_mark_stays_until_the_replacement_is_on_disk(
+    server, archive, node, auth, monkeypatch
+):
     st = fx.status()
     pack = fx.event_pack(st, n_files=1)
     assert node.send(pack) == {"state": "complete"}
@@ -664,8 +679,9 @@ def test_bodies_beyond_the_ceiling_are_refused_before_they_are_read(server):
     from meteorgui.importer.server import MAX_BODY
 
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(f"POST /import HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n"
-                     "\r\n".encode())
+        sock.sendall(
+            f"POST /import HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode()
+        )
         reply = sock.recv(4096)
     assert reply.startswith(b"HTTP/1.1 413")
 
@@ -714,17 +730,24 @@ def test_a_truncated_multipart_part_keeps_nothing(server, archive, node, auth):
     archive.store_status(st)
     assert node.post(fx.message(rec))["state"] == "need_file_data"
     # A whole HTTP body, but the multipart part inside it stops half-way (no closing boundary).
-    body = (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'
-            + data[:100_000])
-    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", data=body, auth=auth,
-                      headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'
+        + data[:100_000]
+    )
+    r = requests.post(
+        f"{server.url}/data/{rec.file_id}/{rec.md5}",
+        data=body,
+        auth=auth,
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
     assert 400 <= r.status_code < 500 and r.json()["state"] == "failed"
     assert not archive.has_bytes(rec)
     assert list(archive.store.tmp_dir.iterdir()) == []
 
 
 def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
-        server, archive, node):
+    server, archive, node
+):
     st = fx.status()
     pack = fx.event_pack(st, n_files=2)
     node.post({"type": "status", "status": st.to_dict()})
@@ -732,9 +755,11 @@ def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
     assert first["state"] == "need_file_data"
     fid = first["file_id"]
     record = next(f for f in pack.entity.files if f.file_id == fid)
-    r = node.http.post(f"{node.url}/data/{fid}/{record.md5}",
-                       files={"file": ("file", pack.blobs[fid], "application/octet-stream")},
-                       timeout=30)
+    r = node.http.post(
+        f"{node.url}/data/{fid}/{record.md5}",
+        files={"file": ("file", pack.blobs[fid], "application/octet-stream")},
+        timeout=30,
+    )
     assert r.json() == {"state": "continue"}
     # No further request: the request that carried the bytes makes them durable itself,
     # once its answer is out, and puts them under their final name.
@@ -746,12 +771,20 @@ def test_bytes_become_durable_after_the_answer_even_if_the_camera_never_returns(
 
 
 def _part(name: str, data: bytes, boundary: str = "b0undary") -> bytes:
-    return (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="f"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+    return (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="f"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+    )
 
 
-@pytest.mark.parametrize("case", ["two file parts", "no file part", "no boundary",
-                                  "garbage", "other parts around the file"])
+@pytest.mark.parametrize(
+    "case",
+    ["two file parts", "no file part", "no boundary", "garbage", "other parts around the file"],
+)
 def test_multipart_uploads_are_parsed_strictly(server, archive, node, auth, case):
     st = fx.status()
     data = fx.blob(50_000)
@@ -765,13 +798,19 @@ def test_multipart_uploads_are_parsed_strictly(server, archive, node, auth, case
         "no file part": _part("photo", data) + end,
         "no boundary": _part("file", data) + end,
         "garbage": b"--b0undary\r\nthis is no header line at all\x00\r\n\r\n" + data,
-        "other parts around the file": (_part("note", b"hello") + _part("file", data)
-                                        + _part("note", b"bye") + end),
+        "other parts around the file": (
+            _part("note", b"hello") + _part("file", data) + _part("note", b"bye") + end
+        ),
     }[case]
     if case == "no boundary":
         content_type = "multipart/form-data"
-    r = requests.post(f"{server.url}/data/{rec.file_id}/{rec.md5}", data=body, auth=auth,
-                      headers={"Content-Type": content_type}, timeout=30)
+    r = requests.post(
+        f"{server.url}/data/{rec.file_id}/{rec.md5}",
+        data=body,
+        auth=auth,
+        headers={"Content-Type": content_type},
+        timeout=30,
+    )
     if case == "other parts around the file":
         assert r.json() == {"state": "continue"}
         assert node.post(fx.message(rec)) == {"state": "complete"}
@@ -788,8 +827,7 @@ def test_guessing_passwords_is_cut_short_without_hashing(server, archive, auth, 
     monkeypatch.setattr(server.throttle, "clock", lambda: now[0])
     hashed = []
     real = archive.users.authenticate
-    monkeypatch.setattr(archive.users, "authenticate",
-                        lambda n, p: hashed.append(n) or real(n, p))
+    monkeypatch.setattr(archive.users, "authenticate", lambda n, p: hashed.append(n) or real(n, p))
     body = {"type": "cached_entity", "cached_entity_id": fx.uid()}
     for i in range(server.throttle.limit):
         r = requests.post(server.url, json=body, auth=(f"guess{i}", "x"), timeout=30)
@@ -800,6 +838,5 @@ def test_guessing_passwords_is_cut_short_without_hashing(server, archive, auth, 
     now[0] += server.throttle.window
     assert requests.post(server.url, json=body, auth=auth, timeout=30).status_code == 200
     # A good login clears the record: the next mistake is the first again.
-    assert requests.post(server.url, json=body, auth=("nobody", "x"),
-                         timeout=30).status_code == 403
+    assert requests.post(server.url, json=body, auth=("nobody", "x"), timeout=30).status_code == 403
     assert requests.post(server.url, json=body, auth=auth, timeout=30).status_code == 200

@@ -67,8 +67,11 @@ def test_dark_since_is_the_end_of_civil_twilight_at_the_camera():
     start = dark_since(utc_ms("2015-08-12T23:00"), cambridge)
     # Sunset there was about 19:31 UTC; the Sun reaches -6 degrees about 40 minutes later.
     assert utc_ms("2015-08-12T19:55") < start < utc_ms("2015-08-12T20:25")
-    assert sun_altitude(start, cambridge.lat, cambridge.long) < -6 < sun_altitude(
-        start - 2 * MIN, cambridge.lat, cambridge.long)
+    assert (
+        sun_altitude(start, cambridge.lat, cambridge.long)
+        < -6
+        < sun_altitude(start - 2 * MIN, cambridge.lat, cambridge.long)
+    )
     assert dark_since(utc_ms("2015-08-12T12:00"), cambridge) is None  # daylight
     # Svalbard at midsummer never gets dark; at midwinter it is dark all day.
     assert dark_since(utc_ms("2024-06-21T23:00"), Location(78.2, 15.6)) is None
@@ -106,18 +109,22 @@ def test_health_counts_tonight_and_last_heard(archive, node):
     old = factories.event_pack(st, n_files=1, t=t - 10 * 24 * 3_600_000)  # another night
     assert node.send(old)["state"] == "complete"
 
-    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
-                        dark_window=lambda now, loc: now - 3_600_000)
+    [h] = camera_health(
+        archive, now_ms=now_ms(), silence_minutes=30, dark_window=lambda now, loc: now - 3_600_000
+    )
     assert h.camera_id == st.camera_id and h.inst_name == "Back garden"
     assert h.label == f"Back garden ({st.camera_id})"
     # Health counts deliveries: the old night's event arrived tonight, so it counts...
     assert (h.events_tonight, h.stills_tonight, h.failures_tonight) == (3, 1, 0)
     # ...and what arrived before tonight does not.
     with archive.db.write() as conn:
-        conn.execute("UPDATE events SET received_at = received_at - 2 * 86400000"
-                     " WHERE event_id = ?", (old.entity.event_id,))
-    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
-                        dark_window=lambda now, loc: now - 3_600_000)
+        conn.execute(
+            "UPDATE events SET received_at = received_at - 2 * 86400000 WHERE event_id = ?",
+            (old.entity.event_id,),
+        )
+    [h] = camera_health(
+        archive, now_ms=now_ms(), silence_minutes=30, dark_window=lambda now, loc: now - 3_600_000
+    )
     assert (h.events_tonight, h.stills_tonight, h.failures_tonight) == (2, 1, 0)
     assert heard - 5_000 <= h.last_heard <= now_ms()
     assert (h.recent_failures, h.recent_total) == (0, 4)
@@ -128,13 +135,18 @@ def test_health_counts_tonight_and_last_heard(archive, node):
 def test_silence_during_the_night_warns_only_after_the_threshold(archive, node):
     st = factories.status(valid_from=now_ms() - 3_600_000)
     assert node.send(factories.event_pack(st, n_files=1, t=now_ms()))["state"] == "complete"
-    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
-                        dark_window=lambda now, loc: now - 4 * 3_600_000)
+    [h] = camera_health(
+        archive,
+        now_ms=now_ms(),
+        silence_minutes=30,
+        dark_window=lambda now, loc: now - 4 * 3_600_000,
+    )
     last = h.last_heard
 
     def health(minutes_later: int, dark=lambda now, loc: now - 4 * 3_600_000, silence=30):
-        [h] = camera_health(archive, now_ms=last + minutes_later * MIN,
-                            silence_minutes=silence, dark_window=dark)
+        [h] = camera_health(
+            archive, now_ms=last + minutes_later * MIN, silence_minutes=silence, dark_window=dark
+        )
         return h
 
     assert not health(29).silence_warning
@@ -166,8 +178,9 @@ def test_a_camera_that_keeps_failing_is_flagged(archive, node):
         if i == 1:
             [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
             assert not h.failing and h.recent_failures == 2
-    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
-                        dark_window=lambda now, loc: None)
+    [h] = camera_health(
+        archive, now_ms=now_ms(), silence_minutes=30, dark_window=lambda now, loc: None
+    )
     assert h.failing and h.level == "error"
     assert (h.recent_failures, h.recent_total, h.failures_tonight) == (3, 4, 3)
     assert h.note == "failing: 3 of its last 4 conversations failed"
@@ -206,8 +219,9 @@ def test_failures_the_camera_made_good_are_over(archive, node):
     node.corrupt = set()
     for pack in packs:  # ...and delivered in the camera's next round
         assert node.send(pack)["state"] == "complete"
-    [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30,
-                        dark_window=lambda now, loc: None)
+    [h] = camera_health(
+        archive, now_ms=now_ms(), silence_minutes=30, dark_window=lambda now, loc: None
+    )
     assert not h.failing and h.level == "ok"
     assert (h.recent_failures, h.failures_tonight) == (0, 0)
     counts = archive.conversations.counts_since(now_ms() - 3_600_000)
@@ -225,8 +239,12 @@ def test_a_camera_that_stopped_before_dark_is_missed_after_a_day(archive, node):
     last = h.last_heard
 
     def health(hours_later: float, dark=lambda now, loc: None):
-        [h] = camera_health(archive, now_ms=last + int(hours_later * 3_600_000),
-                            silence_minutes=30, dark_window=dark)
+        [h] = camera_health(
+            archive,
+            now_ms=last + int(hours_later * 3_600_000),
+            silence_minutes=30,
+            dark_window=dark,
+        )
         return h
 
     assert health(20).level == "ok"  # daylight, heard today
@@ -256,8 +274,12 @@ def test_a_camera_quiet_for_over_a_week_is_retired_not_ok(archive, node):
     [h] = camera_health(archive, now_ms=now_ms(), silence_minutes=30)
     for days in (8, 30):  # by day and by night alike
         for dark in (lambda now, loc: None, lambda now, loc: now - 3_600_000):
-            [old] = camera_health(archive, now_ms=h.last_heard + days * 24 * 3_600_000,
-                                  silence_minutes=30, dark_window=dark)
+            [old] = camera_health(
+                archive,
+                now_ms=h.last_heard + days * 24 * 3_600_000,
+                silence_minutes=30,
+                dark_window=dark,
+            )
             assert old.level == "idle" and old.retired and not old.silence_warning
             assert old.note == f"not heard for {days} days; no longer watched"
 
@@ -268,15 +290,26 @@ def test_a_camera_whose_every_try_failed_is_still_missed_after_the_lookback(arch
     node.corrupt = {pack.entity.files[0].file_id}
     assert node.send(pack)["state"] == "failed"  # nothing of it is archived
     heard = archive.conversations.recent(1)[0].updated_at
-    [h] = [c for c in camera_health(archive, now_ms=heard + 3 * 24 * 3_600_000,
-                                    silence_minutes=30, dark_window=lambda now, loc: None)
-           if c.camera_id == "0a0b0c0d0e0f"]
+    [h] = [
+        c
+        for c in camera_health(
+            archive,
+            now_ms=heard + 3 * 24 * 3_600_000,
+            silence_minutes=30,
+            dark_window=lambda now, loc: None,
+        )
+        if c.camera_id == "0a0b0c0d0e0f"
+    ]
     assert h.last_heard == heard and h.silence_warning and h.note.startswith("not heard for")
 
 
 def test_made_good_is_one_index_seek(archive):
     from meteorgui.archive.conversations import MADE_GOOD
 
-    plan = " ".join(r[-1] for r in archive.db.read().execute(
-        f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM conversations c WHERE NOT ({MADE_GOOD})"))
+    plan = " ".join(
+        r[-1]
+        for r in archive.db.read().execute(
+            f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM conversations c WHERE NOT ({MADE_GOOD})"
+        )
+    )
     assert "conversations_entity_state" in plan

@@ -26,7 +26,8 @@ def test_a_new_store_has_its_folders_and_layout_from_the_start(tmp_path):
     try:
         assert store.levels == 1
         assert sorted(p.name for p in store.root.iterdir() if p.is_dir()) == sorted(
-            [*SHARDS, "tmp"])
+            [*SHARDS, "tmp"]
+        )
         file_id, md5 = _put(store, b"meteor")
         assert store.path(file_id, md5) == store.root / file_id[:2] / f"{file_id}.{md5}"
         assert store.path(file_id, md5).read_bytes() == b"meteor"
@@ -117,7 +118,10 @@ def test_a_file_of_an_archived_event_cannot_join_another(tmp_path):
         assert archive.store_event(first)
         other = fx.event_pack(st, n_files=2).entity
         thief = dataclasses.replace(other, files=(*other.files, first.files[1]))
-        with pytest.raises(Conflict, match=f"file {first.files[1].file_id} is already "
-                                           f"archived as part of event {first.event_id}"):
+        with pytest.raises(
+            Conflict,
+            match=f"file {first.files[1].file_id} is already "
+            f"archived as part of event {first.event_id}",
+        ):
             archive.store_event(thief)
         assert not archive.has_event(other.event_id)

@@ -68,8 +68,12 @@ def test_decodes_off_the_gui_thread_into_memory_and_disk_cache(qtbot, archive, s
 
     image = svc.get(still.file_id, still.md5, still.mime_type, SIZE)
     assert (image.width(), image.height()) == (SIZE, SIZE * 3 // 4)  # 320x240 kept 4:3
-    cached = archive.data_dir / "thumbnails" / still.file_id[:2] / (
-        f"{still.file_id}.{still.md5}.{SIZE}.png")
+    cached = (
+        archive.data_dir
+        / "thumbnails"
+        / still.file_id[:2]
+        / (f"{still.file_id}.{still.md5}.{SIZE}.png")
+    )
     assert cached.is_file()
     assert QImage(str(cached)).size() == image.size()
     assert not list(cached.parent.glob(".*.tmp"))  # written atomically, nothing left over
@@ -152,13 +156,18 @@ def test_video_gets_a_poster_frame_or_the_video_badge(qtbot, archive, svc):
         # A real decoded frame (the clips are 160x120), not the badge.
         assert image != svc.badge("video", SIZE)
         assert (image.width(), image.height()) == (SIZE, SIZE * 3 // 4)
-        cached = archive.data_dir / "thumbnails" / clip.file_id[:2] / (
-            f"{clip.file_id}.{clip.md5}.{SIZE}.png")
+        cached = (
+            archive.data_dir
+            / "thumbnails"
+            / clip.file_id[:2]
+            / (f"{clip.file_id}.{clip.md5}.{SIZE}.png")
+        )
         assert cached.is_file()
 
 
-def test_newest_request_first_duplicates_merged_queue_bounded(qtbot, archive, tmp_path,
-                                                               monkeypatch):
+def test_newest_request_first_duplicates_merged_queue_bounded(
+    qtbot, archive, tmp_path, monkeypatch
+):
     night = fill(archive, make_night(7, events=8, timelapse=0))
     stills = [by_mime(e, "image/png", "maxBrightness") for e in night.events]
     gate = threading.Event()

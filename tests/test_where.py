@@ -8,8 +8,9 @@ from meteorgui.archive.where import ID_BATCH, execute_for_ids, id_batches
 def _table(n: int) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (owner TEXT, id TEXT, state TEXT)")
-    conn.executemany("INSERT INTO t VALUES (?, ?, 'new')",
-                     [("a" if i % 2 else "b", f"id{i}") for i in range(n)])
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, 'new')", [("a" if i % 2 else "b", f"id{i}") for i in range(n)]
+    )
     return conn
 
 
@@ -25,8 +26,7 @@ def test_batches_cover_every_id_once_with_matching_placeholders():
 def test_a_write_on_some_ids_crosses_batches_and_keeps_the_other_clauses():
     conn = _table(3 * ID_BATCH)
     wanted = [f"id{i}" for i in range(2 * ID_BATCH + 10)]
-    n = execute_for_ids(conn, "UPDATE t SET state = 'done' WHERE owner = ?", ("a",), "id",
-                        wanted)
+    n = execute_for_ids(conn, "UPDATE t SET state = 'done' WHERE owner = ?", ("a",), "id", wanted)
     expected = {i for i in wanted if int(i[2:]) % 2}
     assert n == len(expected)
     done = {r[0] for r in conn.execute("SELECT id FROM t WHERE state = 'done'")}

@@ -6,6 +6,17 @@ from .store import FileStore, TooLarge
 from .users import ROLES, User, UserError
 
 __all__ = [
-    "Archive", "ArchiveError", "Conflict", "Conversation", "Conversations", "FileCheck",
-    "FileStore", "Filter", "ResendMark", "ROLES", "TooLarge", "User", "UserError",
+    "Archive",
+    "ArchiveError",
+    "Conflict",
+    "Conversation",
+    "Conversations",
+    "FileCheck",
+    "FileStore",
+    "Filter",
+    "ResendMark",
+    "ROLES",
+    "TooLarge",
+    "User",
+    "UserError",
 ]

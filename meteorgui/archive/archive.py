@@ -206,8 +206,9 @@ class Archive:
 
     # ------------------------------------------------------------------ events and files
 
-    def store_event(self, event: Event, user: str | None = None,
-                    fetched: Iterable[str] = ()) -> bool:
+    def store_event(
+        self, event: Event, user: str | None = None, fetched: Iterable[str] = ()
+    ) -> bool:
         """Archive an event and its file records in one transaction. False if already there.
 
         A file record already archived on its own (a node may export an event's files
@@ -224,8 +225,13 @@ class Archive:
             adopted = self._check_new(conn, event)
             if adopted:
                 self._take_into_event(conn, adopted, event)
-                execute_for_ids(conn, "DELETE FROM resend_files WHERE 1", (), "file_id",
-                                [f for f in fetched if f in adopted])
+                execute_for_ids(
+                    conn,
+                    "DELETE FROM resend_files WHERE 1",
+                    (),
+                    "file_id",
+                    [f for f in fetched if f in adopted],
+                )
             t = now_ms()
             conn.execute(
                 "INSERT INTO events (event_id, camera_id, status_id, event_time, event_type,"
@@ -275,9 +281,10 @@ class Archive:
         files = entity.files if isinstance(entity, Event) else (entity,)
         ids = [f.file_id for f in files]
         # Event ids and file ids own meta rows alike: an id may be one or the other.
-        if isinstance(entity, Event) and conn.execute(
-            "SELECT 1 FROM files WHERE file_id = ?", (entity.event_id,)
-        ).fetchone():
+        if (
+            isinstance(entity, Event)
+            and conn.execute("SELECT 1 FROM files WHERE file_id = ?", (entity.event_id,)).fetchone()
+        ):
             raise Conflict(f"event {entity.event_id}: an archived file record has that id")
         for chunk, marks in id_batches(ids):
             row = conn.execute(
@@ -298,8 +305,10 @@ class Archive:
                 if owner is not None:
                     raise Conflict(f"file {file_id} is already archived as part of event {owner}")
                 if (md5, camera_id) != (by_id[file_id].md5, by_id[file_id].camera_id):
-                    raise Conflict(f"file {file_id} is already archived as a standalone file "
-                                   "record with other bytes or from another camera")
+                    raise Conflict(
+                        f"file {file_id} is already archived as a standalone file "
+                        "record with other bytes or from another camera"
+                    )
                 adopted.append(file_id)
         return adopted
 
@@ -309,8 +318,13 @@ class Archive:
         their resend marks and queued exports now name the event."""
         execute_for_ids(conn, "DELETE FROM meta WHERE 1", (), "owner_id", file_ids)
         execute_for_ids(conn, "DELETE FROM files WHERE 1", (), "file_id", file_ids)
-        execute_for_ids(conn, "UPDATE resend_files SET offer_kind = 'event', offer_id = ? "
-                              "WHERE 1", (event.event_id,), "file_id", file_ids)
+        execute_for_ids(
+            conn,
+            "UPDATE resend_files SET offer_kind = 'event', offer_id = ? WHERE 1",
+            (event.event_id,),
+            "file_id",
+            file_ids,
+        )
         # A queued export of the file becomes one of its event (a round sending the
         # file right now keeps its row; the event is queued beside it).
         execute_for_ids(
@@ -318,18 +332,26 @@ class Archive:
             "INSERT INTO export_queue (target_id, entity_id, kind, entity_time, state, force,"
             " source, queued_at, updated_at) SELECT target_id, ?, 'event', ?, 'queued',"
             " MAX(force), MIN(source), MIN(queued_at), MAX(updated_at) FROM export_queue"
-            " WHERE kind = 'file'", (event.event_id, event.event_time), "entity_id", file_ids,
-            suffix=" GROUP BY target_id ON CONFLICT (target_id, entity_id) DO NOTHING")
-        execute_for_ids(conn, "DELETE FROM export_queue WHERE kind = 'file' AND state != ?",
-                        ("sending",), "entity_id", file_ids)
+            " WHERE kind = 'file'",
+            (event.event_id, event.event_time),
+            "entity_id",
+            file_ids,
+            suffix=" GROUP BY target_id ON CONFLICT (target_id, entity_id) DO NOTHING",
+        )
+        execute_for_ids(
+            conn,
+            "DELETE FROM export_queue WHERE kind = 'file' AND state != ?",
+            ("sending",),
+            "entity_id",
+            file_ids,
+        )
 
     @staticmethod
     def _write_search(conn: sqlite3.Connection, event_id: str, meta_rows: list) -> None:
         """The event's metadata as searchable key=value words, written once (a trigger
         per meta row rebuilt it each time, which grew with the square of its size)."""
         search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)[:SEARCH_CHARS]
-        conn.execute("UPDATE event_summary SET search = ? WHERE event_id = ?",
-                     (search, event_id))
+        conn.execute("UPDATE event_summary SET search = ? WHERE event_id = ?", (search, event_id))
 
     @staticmethod
     def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> list:
@@ -550,8 +572,11 @@ class Archive:
             if record.file_id not in marked:
                 continue
             kept = self.get_file(record.file_id)
-            if (kept is not None and (kept.md5, kept.file_size) == (record.md5, record.file_size)
-                    and not self.store.settle([(record.file_id, record.md5)])):
+            if (
+                kept is not None
+                and (kept.md5, kept.file_size) == (record.md5, record.file_size)
+                and not self.store.settle([(record.file_id, record.md5)])
+            ):
                 self.clear_resend(record.file_id)
 
     def clear_resend(self, file_id: str) -> None:

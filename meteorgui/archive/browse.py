@@ -34,8 +34,12 @@ UNREVIEWED = "unreviewed"  # review filter: no label yet
 REVIEWED = "reviewed"  # review filter: any label
 SORTS = ("time", "duration", "brightness")
 DURATION_KEYS = ("meteorpi:duration",)
-BRIGHTNESS_KEYS = ("meteorpi:peakAmplitude", "meteorpi:amplitudePeak",
-                   "meteorpi:peakBrightness", "meteorpi:brightness")
+BRIGHTNESS_KEYS = (
+    "meteorpi:peakAmplitude",
+    "meteorpi:amplitudePeak",
+    "meteorpi:peakBrightness",
+    "meteorpi:brightness",
+)
 UNKNOWN = -1.0  # what event_summary stores for a duration or brightness the camera did not send
 STRIP_LIMIT = 5000
 
@@ -72,18 +76,21 @@ class Row(NamedTuple):
 
 # The export targets that have each row's event: a lookup in export_done's entity index, made
 # only for the rows a page returns (rows skipped by OFFSET never compute it).
-_ROW_COLS = ("event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
-             " still_mime, duration, brightness, seq,"
-             " (SELECT group_concat(xd.target_id) FROM export_done xd"
-             "   WHERE xd.entity_id = event_summary.event_id)")
+_ROW_COLS = (
+    "event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
+    " still_mime, duration, brightness, seq,"
+    " (SELECT group_concat(xd.target_id) FROM export_done xd"
+    "   WHERE xd.entity_id = event_summary.event_id)"
+)
 
 
 def _row(r: tuple) -> Row:
     duration = None if r[9] < 0 else r[9]
     brightness = None if r[10] < 0 else r[10]
     exported = tuple(sorted(r[12].split(","))) if r[12] else ()
-    return Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11],
-               exported)
+    return Row(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11], exported
+    )
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,8 @@ def _like(word: str) -> str:
 
 _TEXT_CLAUSE = (
     "(search LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR camera_id LIKE ? ESCAPE '\\'"
-    " OR event_type LIKE ? ESCAPE '\\' OR IFNULL(label, '') LIKE ? ESCAPE '\\')")
+    " OR event_type LIKE ? ESCAPE '\\' OR IFNULL(label, '') LIKE ? ESCAPE '\\')"
+)
 
 
 NARROW_MS = 3 * 86_400_000  # a time range this short is read through the time index
@@ -169,8 +177,9 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
     """
     wide = q.after is None or q.before is None or q.before - q.after > NARROW_MS
     plain = "+" if ordered and wide and q.sort != "time" else ""
-    clauses, args = camera_and_time(f"{plain}camera_id", "event_time", q.camera_id, q.after,
-                                    q.before)
+    clauses, args = camera_and_time(
+        f"{plain}camera_id", "event_time", q.camera_id, q.after, q.before
+    )
     if q.event_type is not None:
         clauses.append(f"{plain}event_type = ?")
         args.append(q.event_type)
@@ -191,8 +200,7 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
         labelled_args.extend([_like(word)] * 5)
     if labelled and q.keep:
         keep = sorted(q.keep)
-        clauses.append(f"(({' AND '.join(labelled)}) OR event_id IN "
-                       f"({','.join('?' * len(keep))}))")
+        clauses.append(f"(({' AND '.join(labelled)}) OR event_id IN ({','.join('?' * len(keep))}))")
         args.extend([*labelled_args, *keep])
     else:
         clauses.extend(labelled)
@@ -263,8 +271,9 @@ def count(src, q: Query, upto: int | None = None) -> int:
     return _conn(src).execute(sql, args).fetchone()[0]
 
 
-def page(src, q: Query, offset: int, limit: int, upto: int | None = None,
-         after: Row | None = None) -> list[Row]:
+def page(
+    src, q: Query, offset: int, limit: int, upto: int | None = None, after: Row | None = None
+) -> list[Row]:
     """``limit`` rows from position ``offset`` in the query's order.
 
     With ``after`` (a row of the same query and snapshot), ``offset`` counts
@@ -276,15 +285,22 @@ def page(src, q: Query, offset: int, limit: int, upto: int | None = None,
         sql, more = _after_clause(q, after)
         clauses.append(sql)
         args.extend(more)
-    sql = (f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q)
-           + " LIMIT ? OFFSET ?")
+    sql = (
+        f"SELECT {_ROW_COLS} FROM event_summary"
+        + _sql_where(clauses)
+        + _order(q)
+        + " LIMIT ? OFFSET ?"
+    )
     args.extend([int(limit), int(offset)])
     return [_row(r) for r in _conn(src).execute(sql, args)]
 
 
 def get_row(src, event_id: str) -> Row | None:
-    r = _conn(src).execute(
-        f"SELECT {_ROW_COLS} FROM event_summary WHERE event_id = ?", (event_id,)).fetchone()
+    r = (
+        _conn(src)
+        .execute(f"SELECT {_ROW_COLS} FROM event_summary WHERE event_id = ?", (event_id,))
+        .fetchone()
+    )
     return None if r is None else _row(r)
 
 
@@ -292,8 +308,9 @@ def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None
     clauses, args = _where(q, upto)
     clauses.append("event_id = ?")
     args.append(event_id)
-    r = conn.execute(f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses),
-                     args).fetchone()
+    r = conn.execute(
+        f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses), args
+    ).fetchone()
     return None if r is None else _row(r)
 
 
@@ -302,8 +319,9 @@ def _position(conn, q: Query, row: Row, upto: int | None) -> int:
     sql, more = _before_clause(q, row)
     clauses.append(sql)
     args.extend(more)
-    return conn.execute("SELECT COUNT(*) FROM event_summary" + _sql_where(clauses),
-                        args).fetchone()[0]
+    return conn.execute(
+        "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses), args
+    ).fetchone()[0]
 
 
 def position_of(src, q: Query, event_id: str, upto: int | None = None) -> int | None:
@@ -331,8 +349,12 @@ def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
     clauses, args = _where(q, top, ordered=True)
     clauses.append("seq > ?")
     args.append(since)
-    rows = [_row(r) for r in conn.execute(
-        f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q), args)]
+    rows = [
+        _row(r)
+        for r in conn.execute(
+            f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q), args
+        )
+    ]
     return Arrivals(top, [(_position(conn, q, row, top), row) for row in rows])
 
 
@@ -343,7 +365,8 @@ def cameras(src) -> list[tuple[str, str]]:
     """(camera_id, installation name) of every camera that sent a status, by id."""
     names: dict[str, str] = {}
     for camera_id, body in _conn(src).execute(
-            "SELECT camera_id, body FROM statuses ORDER BY camera_id, valid_from"):
+        "SELECT camera_id, body FROM statuses ORDER BY camera_id, valid_from"
+    ):
         try:
             names[camera_id] = json.loads(body).get("inst_name") or ""
         except (ValueError, AttributeError):
@@ -356,8 +379,9 @@ def event_types(src) -> list[str]:
     out: list[str] = []
     last = ""
     while True:  # a loose index scan: one index probe per distinct type
-        t = conn.execute("SELECT MIN(event_type) FROM event_summary WHERE event_type > ?",
-                         (last,)).fetchone()[0]
+        t = conn.execute(
+            "SELECT MIN(event_type) FROM event_summary WHERE event_type > ?", (last,)
+        ).fetchone()[0]
         if t is None:
             return out
         out.append(t)
@@ -413,11 +437,13 @@ def nights(src, hour: int = 12) -> list[Night]:
     for s in sorted(starts, reverse=True):
         e = night_end(s)
         n_events = conn.execute(
-            "SELECT COUNT(*) FROM event_summary WHERE event_time >= ? AND event_time < ?",
-            (s, e)).fetchone()[0]
+            "SELECT COUNT(*) FROM event_summary WHERE event_time >= ? AND event_time < ?", (s, e)
+        ).fetchone()[0]
         n_files = conn.execute(
             "SELECT COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
-            " AND file_time < ?", (s, e)).fetchone()[0]
+            " AND file_time < ?",
+            (s, e),
+        ).fetchone()[0]
         out.append(Night(s, e, n_events, n_files))
     return out
 
@@ -449,16 +475,22 @@ def hourly_counts(src, night_start_ms: int) -> NightCounts:
     by_label: dict[str | None, list[int]] = {}
     table: dict[str, dict[str | None, int]] = {}
     for t, camera, label in conn.execute(
-            "SELECT event_time, camera_id, label FROM event_summary"
-            " WHERE event_time >= ? AND event_time < ?", (start, end)):
+        "SELECT event_time, camera_id, label FROM event_summary"
+        " WHERE event_time >= ? AND event_time < ?",
+        (start, end),
+    ):
         h = min(n_hours - 1, (t - start) // 3_600_000)
         by_camera.setdefault(camera, [0] * n_hours)[h] += 1
         by_label.setdefault(label, [0] * n_hours)[h] += 1
         per = table.setdefault(camera, {})
         per[label] = per.get(label, 0) + 1
-    standalone = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
-        " AND file_time < ? GROUP BY camera_id", (start, end)).fetchall())
+    standalone = dict(
+        conn.execute(
+            "SELECT camera_id, COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
+            " AND file_time < ? GROUP BY camera_id",
+            (start, end),
+        ).fetchall()
+    )
     cams = sorted(set(by_camera) | set(standalone))
     for c in cams:
         by_camera.setdefault(c, [0] * n_hours)
@@ -479,8 +511,13 @@ class StripFile(NamedTuple):
     file_name: str | None
 
 
-def standalone_files(src, after: int | None, before: int | None, camera_id: str | None = None,
-                     limit: int = STRIP_LIMIT) -> list[StripFile]:
+def standalone_files(
+    src,
+    after: int | None,
+    before: int | None,
+    camera_id: str | None = None,
+    limit: int = STRIP_LIMIT,
+) -> list[StripFile]:
     """Standalone (time-lapse) files in a time range, oldest first, at most ``limit``."""
     clauses, args = ["event_id IS NULL"], []
     if after is not None:
@@ -492,9 +529,12 @@ def standalone_files(src, after: int | None, before: int | None, camera_id: str 
     if camera_id is not None:
         clauses.append("camera_id = ?")
         args.append(camera_id)
-    sql = ("SELECT file_id, camera_id, file_time, mime_type, md5, semantic_type, file_name"
-           " FROM files INDEXED BY files_standalone_time" + _sql_where(clauses)
-           + " ORDER BY file_time, file_id LIMIT ?")
+    sql = (
+        "SELECT file_id, camera_id, file_time, mime_type, md5, semantic_type, file_name"
+        " FROM files INDEXED BY files_standalone_time"
+        + _sql_where(clauses)
+        + " ORDER BY file_time, file_id LIMIT ?"
+    )
     args.append(int(limit))
     return [StripFile(*r) for r in _conn(src).execute(sql, args)]
 
@@ -508,10 +548,11 @@ def reviews(src, event_ids: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     conn = _conn(src)
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        out.update(conn.execute(
-            f"SELECT event_id, label FROM reviews WHERE event_id IN ({marks})", chunk))
+        out.update(
+            conn.execute(f"SELECT event_id, label FROM reviews WHERE event_id IN ({marks})", chunk)
+        )
     return out
 
 
@@ -530,7 +571,8 @@ def set_reviews(archive, changes: dict[str, str | None], at_ms: int | None = Non
                     "INSERT INTO reviews (event_id, label, reviewed_at) VALUES (?, ?, ?)"
                     " ON CONFLICT(event_id) DO UPDATE SET label = excluded.label,"
                     " reviewed_at = excluded.reviewed_at",
-                    (event_id, label, at))
+                    (event_id, label, at),
+                )
 
 
 def review(archive, event_ids: Iterable[str], label: str | None) -> dict[str, str | None]:

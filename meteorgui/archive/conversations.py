@@ -25,7 +25,8 @@ STUCK_AFTER_MS = 3 * 60_000
 MADE_GOOD = (
     "c.state = 'failed' AND EXISTS (SELECT 1 FROM conversations later"
     " WHERE later.user = c.user AND later.entity_id = c.entity_id"
-    " AND later.state = 'complete' AND later.kind = c.kind AND later.id > c.id)")
+    " AND later.state = 'complete' AND later.kind = c.kind AND later.id > c.id)"
+)
 
 _COLS = (
     "id, user, remote_addr, kind, entity_id, camera_id, state, started_at, updated_at,"
@@ -84,8 +85,9 @@ class _Run:
 
     def add(self, e: dict) -> None:
         t = e.get("at")
-        self.steps.append((int(time.time() * 1000) if t is None else t, e["state"],
-                           e.get("detail")))
+        self.steps.append(
+            (int(time.time() * 1000) if t is None else t, e["state"], e.get("detail"))
+        )
         self.bytes += e.get("bytes_added", 0)
         # As in one UPDATE per step: the latest value given wins, camera_id the first.
         if e.get("attempts") is not None:
@@ -102,17 +104,29 @@ class _Run:
         user, entity_id = self.key
         first_at = self.steps[0][0]
         last_at, state, _ = self.steps[-1]
-        row = None if self.fresh else conn.execute(
-            "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
-            " ORDER BY id DESC LIMIT 1",
-            (user, entity_id),
-        ).fetchone()
+        row = (
+            None
+            if self.fresh
+            else conn.execute(
+                "SELECT id FROM conversations WHERE user = ? AND entity_id = ? AND final = 0"
+                " ORDER BY id DESC LIMIT 1",
+                (user, entity_id),
+            ).fetchone()
+        )
         if row is None:
             self.conv_id = conn.execute(
                 "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
                 " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (user, self.remote_addr, self.kind, entity_id, self.camera_id, state,
-                 first_at, first_at),
+                (
+                    user,
+                    self.remote_addr,
+                    self.kind,
+                    entity_id,
+                    self.camera_id,
+                    state,
+                    first_at,
+                    first_at,
+                ),
             ).lastrowid
         else:
             self.conv_id = row[0]
@@ -121,8 +135,17 @@ class _Run:
             " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
             " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
             " WHERE id = ?",
-            (state, last_at, self.bytes, self.attempts, int(self.final), self.message,
-             self.remote_addr, self.camera_id, self.conv_id),
+            (
+                state,
+                last_at,
+                self.bytes,
+                self.attempts,
+                int(self.final),
+                self.message,
+                self.remote_addr,
+                self.camera_id,
+                self.conv_id,
+            ),
         )
         conn.executemany(
             "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
@@ -167,17 +190,26 @@ class Conversations:
         with self._db.write(durable=False) as conn:
             for run in runs:
                 run.write(conn)
-            return [_row(conn.execute(f"SELECT {_COLS} FROM conversations WHERE id = ?",
-                                      (run.conv_id,)).fetchone()) for run in runs]
+            return [
+                _row(
+                    conn.execute(
+                        f"SELECT {_COLS} FROM conversations WHERE id = ?", (run.conv_id,)
+                    ).fetchone()
+                )
+                for run in runs
+            ]
 
     def get(self, conv_id: int) -> Conversation | None:
-        r = self._db.read().execute(
-            f"SELECT {_COLS} FROM conversations WHERE id = ?", (conv_id,)
-        ).fetchone()
+        r = (
+            self._db.read()
+            .execute(f"SELECT {_COLS} FROM conversations WHERE id = ?", (conv_id,))
+            .fetchone()
+        )
         return None if r is None else _row(r)
 
-    def recent(self, limit: int = 500, problems_only: bool = False,
-               since: int | None = None) -> list[Conversation]:
+    def recent(
+        self, limit: int = 500, problems_only: bool = False, since: int | None = None
+    ) -> list[Conversation]:
         clauses = []
         args: list = []
         if problems_only:

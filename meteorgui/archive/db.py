@@ -62,8 +62,9 @@ class Database:
         # Checkpoints (which fsync) run on their own thread, not inside a camera's request.
         self._write_conn.execute("PRAGMA wal_autocheckpoint=0")
         self._stop_checkpoints = threading.Event()
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
-                                              name="meteorgui-checkpoint")
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, daemon=True, name="meteorgui-checkpoint"
+        )
         self._checkpointer.start()
 
     CHECKPOINT_EVERY_S = 2.0

@@ -53,7 +53,7 @@ def not_exported_to(target_id: str, id_column: str = "event_id") -> SqlFilter:
 def exported_to_sql(target_id: str, id_column: str = "event_id") -> SqlFilter:
     """The opposite of ``not_exported_to``."""
     f = not_exported_to(target_id, id_column)
-    return SqlFilter(f.sql[len("NOT "):], f.args)
+    return SqlFilter(f.sql[len("NOT ") :], f.args)
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,9 @@ class ExportHistory:
     def forget(self, target_id: str, ids: Iterable[str] | None = None) -> int:
         """Drop history (all of a target's, or some ids), so a normal export sends them again."""
         with self.archive.db.write() as conn:
-            return execute_for_ids(conn, "DELETE FROM export_done WHERE target_id = ?",
-                                   (target_id,), "entity_id", ids)
+            return execute_for_ids(
+                conn, "DELETE FROM export_done WHERE target_id = ?", (target_id,), "entity_id", ids
+            )
 
 
 # --------------------------------------------------------------------------- searches
@@ -182,12 +183,17 @@ class Selection:
 
 def has_reviews(conn: sqlite3.Connection) -> bool:
     row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'").fetchone()
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'"
+    ).fetchone()
     return row is not None
 
 
-def select_sql(conn: sqlite3.Connection, sel: Selection, now_ms: int | None = None,
-               not_exported: str | None = None) -> tuple[str, list]:
+def select_sql(
+    conn: sqlite3.Connection,
+    sel: Selection,
+    now_ms: int | None = None,
+    not_exported: str | None = None,
+) -> tuple[str, list]:
     """One SELECT of ``(kind, entity_id, entity_time)`` for the selection.
 
     ``now_ms`` is required when the selection has an age bound.
@@ -208,8 +214,10 @@ def select_sql(conn: sqlite3.Connection, sel: Selection, now_ms: int | None = No
             f = not_exported_to(not_exported, "e.event_id")
             where.append(f.sql)
             wargs.extend(f.args)
-        parts.append("SELECT 'event' AS kind, e.event_id AS id, e.event_time AS t FROM events e"
-                     + (" WHERE " + " AND ".join(where) if where else ""))
+        parts.append(
+            "SELECT 'event' AS kind, e.event_id AS id, e.event_time AS t FROM events e"
+            + (" WHERE " + " AND ".join(where) if where else "")
+        )
         args.extend(wargs)
     if sel.includes_files:
         where, wargs = _common(sel, "f.file_time", "f.camera_id", now_ms)
@@ -218,23 +226,27 @@ def select_sql(conn: sqlite3.Connection, sel: Selection, now_ms: int | None = No
             f = not_exported_to(not_exported, "f.file_id")
             where.append(f.sql)
             wargs.extend(f.args)
-        parts.append("SELECT 'file' AS kind, f.file_id AS id, f.file_time AS t FROM files f WHERE "
-                     + " AND ".join(where))
+        parts.append(
+            "SELECT 'file' AS kind, f.file_id AS id, f.file_time AS t FROM files f WHERE "
+            + " AND ".join(where)
+        )
         args.extend(wargs)
     if not parts:
         return "SELECT 'event' AS kind, NULL AS id, NULL AS t WHERE 0", []
     return " UNION ALL ".join(parts), args
 
 
-def count(archive, sel: Selection, now_ms: int | None = None,
-          not_exported: str | None = None) -> int:
+def count(
+    archive, sel: Selection, now_ms: int | None = None, not_exported: str | None = None
+) -> int:
     conn = archive.db.read()
     sql, args = select_sql(conn, sel, now_ms, not_exported)
     return conn.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
 
 
-def entities(archive, sel: Selection, now_ms: int | None = None,
-             not_exported: str | None = None) -> list[tuple[str, str, int]]:
+def entities(
+    archive, sel: Selection, now_ms: int | None = None, not_exported: str | None = None
+) -> list[tuple[str, str, int]]:
     """``(kind, entity_id, entity_time)`` of the selection, oldest first."""
     conn = archive.db.read()
     sql, args = select_sql(conn, sel, now_ms, not_exported)

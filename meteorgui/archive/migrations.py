@@ -372,7 +372,8 @@ def apply(conn: sqlite3.Connection) -> list[str]:
             raise NewerArchive(
                 f"the archive was upgraded by a newer meteorgui (schema version "
                 f"{max(done - known)}; this one knows up to {max(known)}); "
-                "run that version or a newer one")
+                "run that version or a newer one"
+            )
         applied = []
         for version, name, sql in MIGRATIONS:
             if version in done:

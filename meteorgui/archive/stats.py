@@ -71,8 +71,9 @@ class CameraHealth:
             return "error"
         if self.silence_warning:
             return "warning"
-        if self.retired or (self.dark_since is not None
-                            and (self.last_heard or 0) < self.dark_since):
+        if self.retired or (
+            self.dark_since is not None and (self.last_heard or 0) < self.dark_since
+        ):
             return "idle"
         return "ok"
 
@@ -191,7 +192,8 @@ def _last_conversation(conn, camera_id: str) -> int | None:
     """When the camera last talked to the importer at all (all its tries may have failed)."""
     row = conn.execute(
         "SELECT MAX(updated_at) FROM conversations WHERE camera_id = ? AND state != ?",
-        (camera_id, RESEND_REQUESTED)).fetchone()
+        (camera_id, RESEND_REQUESTED),
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -213,17 +215,28 @@ def camera_health(
 
     # Health is about delivery: count what arrived tonight, whenever it was recorded
     # (a camera may be uploading last night's events).
-    events = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM events WHERE received_at >= ? AND received_at < ?"
-        " GROUP BY camera_id", (tonight, tonight_end)).fetchall())
-    stills = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM files WHERE received_at >= ? AND received_at < ?"
-        " AND event_id IS NULL GROUP BY camera_id", (tonight, tonight_end)).fetchall())
+    events = dict(
+        conn.execute(
+            "SELECT camera_id, COUNT(*) FROM events WHERE received_at >= ? AND received_at < ?"
+            " GROUP BY camera_id",
+            (tonight, tonight_end),
+        ).fetchall()
+    )
+    stills = dict(
+        conn.execute(
+            "SELECT camera_id, COUNT(*) FROM files WHERE received_at >= ? AND received_at < ?"
+            " AND event_id IS NULL GROUP BY camera_id",
+            (tonight, tonight_end),
+        ).fetchall()
+    )
     # A failure the camera made good later (it delivered the entity after all) is over.
-    failures = dict(conn.execute(
-        "SELECT camera_id, COUNT(*) FROM conversations c WHERE state = ? AND updated_at >= ?"
-        f" AND camera_id IS NOT NULL AND NOT ({MADE_GOOD}) GROUP BY camera_id",
-        (FAILED, tonight)).fetchall())
+    failures = dict(
+        conn.execute(
+            "SELECT camera_id, COUNT(*) FROM conversations c WHERE state = ? AND updated_at >= ?"
+            f" AND camera_id IS NOT NULL AND NOT ({MADE_GOOD}) GROUP BY camera_id",
+            (FAILED, tonight),
+        ).fetchall()
+    )
 
     silence_ms = silence_minutes * MINUTE_MS
     out = []
@@ -237,11 +250,15 @@ def camera_health(
                 last = _last_conversation(conn, camera)
         else:
             # Walks the time index backwards from now: cheap for a camera that is talking.
-            recent = [r[0] for r in conn.execute(
-                "SELECT CASE WHEN " + MADE_GOOD + " THEN 'made good' ELSE state END"
-                " FROM conversations c WHERE updated_at >= ? AND camera_id = ?"
-                " AND state != ? ORDER BY updated_at DESC LIMIT ?",
-                (now_ms - LOOKBACK_MS, camera, RESEND_REQUESTED, RECENT_CONVERSATIONS))]
+            recent = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT CASE WHEN " + MADE_GOOD + " THEN 'made good' ELSE state END"
+                    " FROM conversations c WHERE updated_at >= ? AND camera_id = ?"
+                    " AND state != ? ORDER BY updated_at DESC LIMIT ?",
+                    (now_ms - LOOKBACK_MS, camera, RESEND_REQUESTED, RECENT_CONVERSATIONS),
+                )
+            ]
         recent_failures = sum(1 for s in recent if s == FAILED)
         dark = dark_window(now_ms, _location(status))
         # Only a camera that was sending tonight can fall silent; one that has
@@ -250,36 +267,54 @@ def camera_health(
         silent = now_ms - last if sending_tonight else None
         # A camera that stopped before dark (or sends by day) is still missed, once it
         # has been quiet for a whole day; after a week it counts as retired (idle).
-        gone = (now_ms - last if last is not None and not sending_tonight
-                and DAY_MS < now_ms - last <= RETIRED_AFTER_MS else None)
+        gone = (
+            now_ms - last
+            if last is not None
+            and not sending_tonight
+            and DAY_MS < now_ms - last <= RETIRED_AFTER_MS
+            else None
+        )
         silence_warning = (silent is not None and silent > silence_ms) or gone is not None
         retired = last is not None and now_ms - last > RETIRED_AFTER_MS
         failing = recent_failures >= FAILING_THRESHOLD
-        out.append(CameraHealth(
-            camera_id=camera,
-            inst_name=(status or {}).get("inst_name") or None,
-            last_heard=last,
-            events_tonight=events.get(camera, 0),
-            stills_tonight=stills.get(camera, 0),
-            failures_tonight=failures.get(camera, 0),
-            recent_failures=recent_failures,
-            recent_total=len(recent),
-            dark_since=dark,
-            silent_ms=silent if gone is None else gone,
-            silence_warning=silence_warning,
-            failing=failing,
-            note=(f"not heard for {format_duration(now_ms - last)}; no longer watched"
-                  if retired and not failing else
-                  _note(failing, recent_failures, len(recent), silence_warning, silent, dark,
-                        last, gone)),
-            retired=retired,
-        ))
+        out.append(
+            CameraHealth(
+                camera_id=camera,
+                inst_name=(status or {}).get("inst_name") or None,
+                last_heard=last,
+                events_tonight=events.get(camera, 0),
+                stills_tonight=stills.get(camera, 0),
+                failures_tonight=failures.get(camera, 0),
+                recent_failures=recent_failures,
+                recent_total=len(recent),
+                dark_since=dark,
+                silent_ms=silent if gone is None else gone,
+                silence_warning=silence_warning,
+                failing=failing,
+                note=(
+                    f"not heard for {format_duration(now_ms - last)}; no longer watched"
+                    if retired and not failing
+                    else _note(
+                        failing,
+                        recent_failures,
+                        len(recent),
+                        silence_warning,
+                        silent,
+                        dark,
+                        last,
+                        gone,
+                    )
+                ),
+                retired=retired,
+            )
+        )
     out.sort(key=lambda h: (h.inst_name or "", h.camera_id))
     return out
 
 
-def _note(failing, recent_failures, recent_total, silence_warning, silent, dark, last,
-          gone=None) -> str:
+def _note(
+    failing, recent_failures, recent_total, silence_warning, silent, dark, last, gone=None
+) -> str:
     parts = []
     if failing:
         parts.append(f"failing: {recent_failures} of its last {recent_total} conversations failed")

@@ -89,8 +89,15 @@ class StoreWriter:
         self.size = 0
         # A fresh random name, created exclusively: what mkstemp does, without its retries.
         name = os.path.join(store.tmp_dir_s, f"{file_id}.{secrets.token_hex(8)}.part")
-        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-                     | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(
+            name,
+            os.O_RDWR
+            | os.O_CREAT
+            | os.O_EXCL
+            | getattr(os, "O_BINARY", 0)
+            | getattr(os, "O_CLOEXEC", 0),
+            0o600,
+        )
         self._tmp = name
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
@@ -186,12 +193,16 @@ class FileStore:
             raise OSError(f"the file store's {marker} is unreadable: {exc}") from None
         else:
             if levels not in (1, 2):
-                raise OSError(f"the file store in {self.root} uses a layout from a newer "
-                              f"meteorgui ({levels} folder levels); run that version or a "
-                              "newer one")
+                raise OSError(
+                    f"the file store in {self.root} uses a layout from a newer "
+                    f"meteorgui ({levels} folder levels); run that version or a "
+                    "newer one"
+                )
             return levels
-        if any(len(p.name) == 2 and p.is_dir() and any(q.is_dir() for q in p.iterdir())
-               for p in self.root.iterdir()):
+        if any(
+            len(p.name) == 2 and p.is_dir() and any(q.is_dir() for q in p.iterdir())
+            for p in self.root.iterdir()
+        ):
             return 2  # files were stored in two levels before the layout file existed
         for d in SHARDS:
             os.makedirs(os.path.join(self.root_s, d), exist_ok=True)
@@ -255,6 +266,7 @@ class FileStore:
 
     def writeback(self, fd: int) -> None:
         """Start writing a file's dirty pages to disk without waiting for it."""
+
         def job() -> None:
             try:
                 os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
@@ -273,8 +285,11 @@ class FileStore:
         """
         files = list(files)
         with self._lock:
-            pending = [d for d in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
-                       if d is not None]
+            pending = [
+                d
+                for d in (self._inflight.get(f"{fid}.{md5}") for fid, md5 in files)
+                if d is not None
+            ]
         deadline = None if timeout is None else time.monotonic() + timeout
         for durable in pending:  # run at once if nobody has started it, else wait for it
             durable.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))

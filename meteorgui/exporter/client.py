@@ -234,7 +234,9 @@ class ImportClient:
         probe = {"type": "cached_entity", "cached_entity_id": os.urandom(16).hex()}
         try:
             response = self._request(
-                "POST", self.url, data=dumps(probe).encode("utf-8"),
+                "POST",
+                self.url,
+                data=dumps(probe).encode("utf-8"),
                 headers={"Content-Type": "application/json"},
             )
             if response.status_code == 500:
@@ -327,7 +329,8 @@ class ImportClient:
             reason = _reason(exc)
             if reason in _CONNECT_FAILURES:
                 raise _TargetFailed(
-                    f"cannot reach the importer at {self._where}: {reason}") from None
+                    f"cannot reach the importer at {self._where}: {reason}"
+                ) from None
             raise _TargetFailed(
                 f"the connection to the importer at {self._where} broke: {reason}"
             ) from None
@@ -342,8 +345,10 @@ class ImportClient:
     def _os_error_message(self, exc: OSError) -> str:
         bundle = self.verify if isinstance(self.verify, str) else None
         if bundle is not None and not _readable_file(bundle):
-            return (f"the CA bundle {bundle} for {self._where} is missing or cannot be read; "
-                    "choose it again in the target's settings")
+            return (
+                f"the CA bundle {bundle} for {self._where} is missing or cannot be read; "
+                "choose it again in the target's settings"
+            )
         text = str(exc)[:300]
         if bundle is not None and ("ca" in text.lower() or "certificate" in text.lower()):
             return f"the CA bundle {bundle} for {self._where} cannot be used: {text}"
@@ -494,8 +499,7 @@ class _Conversation:
             # that size, not UPLOAD_BLOCK, so bytes reach the importer while the cap
             # sleeps instead of after a whole MiB has been paced out.
             block = getattr(source, "block", None)
-            body = _SmallReads(encoder, block) if isinstance(block, int) and block > 0 \
-                else encoder
+            body = _SmallReads(encoder, block) if isinstance(block, int) and block > 0 else encoder
             url = f"{self.client.url}/data/{file_id}/{record.md5}"
             self.uploads += 1
             self.progress("post", form="file_data")
@@ -641,7 +645,8 @@ def _read_answer(response: requests.Response, where: str, seconds: float) -> Non
         if time.monotonic() > deadline:
             raise _TargetFailed(
                 f"the importer at {where} took more than {seconds:g} s to send its answer; "
-                "is this a MeteorPi import URL?")
+                "is this a MeteorPi import URL?"
+            )
     response._content = b"".join(chunks)
     response._content_consumed = True
 
@@ -711,7 +716,8 @@ def _check_http(response: requests.Response, where: str, doing: str) -> None:
     if 300 <= code < 400:
         target = response.headers.get("Location", "elsewhere")
         raise _TargetFailed(
-            f"the importer redirected {doing} to {target}; use that URL (HTTP {code})")
+            f"the importer redirected {doing} to {target}; use that URL (HTTP {code})"
+        )
     if code == 404:
         raise _TargetFailed(f"no importer answers at this URL on {where} (HTTP 404){said}")
     if code == 413:

@@ -42,8 +42,15 @@ CHUNK = 1 << 20
 FORMAT = "meteorgui-export"
 VERSION = 1
 # Already compressed: deflating them again costs time for nothing.
-_STORED = ("image/png", "image/jpeg", "image/gif", "video/", "audio/", "application/zip",
-           "application/gzip")
+_STORED = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "video/",
+    "audio/",
+    "application/zip",
+    "application/gzip",
+)
 
 
 class FolderExportError(Exception):
@@ -84,8 +91,11 @@ def safe_name(name: str | None, fallback: str) -> str:
     text = _UNSAFE.sub("_", (name or "").strip()).strip("._")
     if len(text) > NAME_CHARS:
         stem, dot, ext = text.rpartition(".")
-        text = (f"{stem[:NAME_CHARS - len(ext) - 1]}.{ext}"
-                if dot and stem and len(ext) <= 10 else text[:NAME_CHARS])
+        text = (
+            f"{stem[: NAME_CHARS - len(ext) - 1]}.{ext}"
+            if dot and stem and len(ext) <= 10
+            else text[:NAME_CHARS]
+        )
     return text or fallback
 
 
@@ -95,7 +105,7 @@ def _entry_name(record: FileRecord, fallback: str) -> str:
     if "." in name:
         return name
     sub = record.mime_type.split("/", 1)[1].split("+")[0].split(".")[-1]
-    return f"{name}.{ {'plain': 'txt', 'jpeg': 'jpg', 'quicktime': 'mov'}.get(sub, sub)}"
+    return f"{name}.{ {'plain': 'txt', 'jpeg': 'jpg', 'quicktime': 'mov'}.get(sub, sub) }"
 
 
 class _Unreadable(Exception):
@@ -156,8 +166,7 @@ class _Sink:
             self.tmp = Path(tmp)
             self.zip = zipfile.ZipFile(self.tmp, "w", allowZip64=True)
         else:
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part",
-                                             dir=parent))
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
             self.zip = None
 
     def add(self, arcname: str, source: BinaryIO, mime: str, md5: str | None) -> tuple[int, str]:
@@ -201,12 +210,14 @@ class _Sink:
             try:  # never over a file that appeared meanwhile
                 os.link(self.tmp, self.dest)
             except FileExistsError:
-                raise FolderExportError(f"{self.dest} appeared while exporting; "
-                                        "nothing was replaced") from None
+                raise FolderExportError(
+                    f"{self.dest} appeared while exporting; nothing was replaced"
+                ) from None
             except OSError:  # no hard links here (FAT, some network shares)
                 if self.dest.exists():
-                    raise FolderExportError(f"{self.dest} appeared while exporting; "
-                                            "nothing was replaced") from None
+                    raise FolderExportError(
+                        f"{self.dest} appeared while exporting; nothing was replaced"
+                    ) from None
                 os.replace(self.tmp, self.dest)
             else:
                 self.tmp.unlink()
@@ -246,11 +257,17 @@ def _check_dest(dest: Path, as_zip: bool) -> Path:
     return dest
 
 
-def export_to_folder(archive, dest: str | os.PathLike, *, ids: Iterable[str] | None = None,
-                     selection: Selection | None = None, as_zip: bool = False,
-                     now_ms: int | None = None,
-                     on_progress: Callable[[int, int], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> FolderResult:
+def export_to_folder(
+    archive,
+    dest: str | os.PathLike,
+    *,
+    ids: Iterable[str] | None = None,
+    selection: Selection | None = None,
+    as_zip: bool = False,
+    now_ms: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> FolderResult:
     """Write the events/files given by ``ids`` (event or standalone file ids) or by a
     ``selection`` (default: everything) into ``dest``. ``on_progress(done, total)`` counts
     entities. Blocks: run it on a worker thread."""
@@ -301,15 +318,21 @@ def _resolve_ids(archive, ids: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, cancelled) -> None:
-    fd, manifest_tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json",
-                                        dir=sink.tmp.parent)
+    fd, manifest_tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=sink.tmp.parent)
     statuses: set[str] = set()
     missing: list[str] = []
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as manifest:
-            manifest.write(json.dumps({"format": FORMAT, "version": VERSION,
-                                       "generator": f"meteorgui {__version__}",
-                                       "exported_at": int(time.time() * 1000)})[:-1])
+            manifest.write(
+                json.dumps(
+                    {
+                        "format": FORMAT,
+                        "version": VERSION,
+                        "generator": f"meteorgui {__version__}",
+                        "exported_at": int(time.time() * 1000),
+                    }
+                )[:-1]
+            )
             total, done = len(wanted), 0
 
             def write_list(name: str, ids: list[str], load, entry, gone: str) -> bool:
@@ -338,27 +361,58 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
 
             def event_entry(event):
                 result.events += 1
-                return {"event": event.to_dict(), "paths": [
-                    _copy(archive, sink, f, f"events/{event.event_id}/{i + 1:02d}-"
-                          f"{_entry_name(f, f.file_id)}", result, missing)
-                    for i, f in enumerate(event.files)]}
+                return {
+                    "event": event.to_dict(),
+                    "paths": [
+                        _copy(
+                            archive,
+                            sink,
+                            f,
+                            f"events/{event.event_id}/{i + 1:02d}-{_entry_name(f, f.file_id)}",
+                            result,
+                            missing,
+                        )
+                        for i, f in enumerate(event.files)
+                    ],
+                }
 
             def file_entry(record):
-                return {"file": record.to_dict(), "path": _copy(
-                    archive, sink, record, f"files/{record.file_id}-"
-                    f"{_entry_name(record, 'file')}", result, missing)}
+                return {
+                    "file": record.to_dict(),
+                    "path": _copy(
+                        archive,
+                        sink,
+                        record,
+                        f"files/{record.file_id}-{_entry_name(record, 'file')}",
+                        result,
+                        missing,
+                    ),
+                }
 
-            if not write_list("events", [i for k, i in wanted if k == "event"],
-                              archive.get_event, event_entry,
-                              "the event is no longer in the archive"):
+            if not write_list(
+                "events",
+                [i for k, i in wanted if k == "event"],
+                archive.get_event,
+                event_entry,
+                "the event is no longer in the archive",
+            ):
                 return
-            if not write_list("files", [i for k, i in wanted if k == "file"], archive.get_file,
-                              file_entry, "the file is no longer in the archive"):
+            if not write_list(
+                "files",
+                [i for k, i in wanted if k == "file"],
+                archive.get_file,
+                file_entry,
+                "the file is no longer in the archive",
+            ):
                 return
             manifest.write(',"statuses":[')
-            manifest.write(",".join(dumps(s.to_dict()) for s in
-                                    (archive.get_status(i) for i in sorted(statuses))
-                                    if s is not None))
+            manifest.write(
+                ",".join(
+                    dumps(s.to_dict())
+                    for s in (archive.get_status(i) for i in sorted(statuses))
+                    if s is not None
+                )
+            )
             manifest.write('],"missing":' + dumps(missing) + "}\n")
         with open(manifest_tmp, "rb") as fh:
             sink.add("manifest.json", fh, "application/json", None)
@@ -366,8 +420,9 @@ def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, canc
         Path(manifest_tmp).unlink(missing_ok=True)
 
 
-def _copy(archive, sink: _Sink, record: FileRecord, arcname: str, result: FolderResult,
-          missing: list[str]) -> str | None:
+def _copy(
+    archive, sink: _Sink, record: FileRecord, arcname: str, result: FolderResult, missing: list[str]
+) -> str | None:
     """Copy one stored file in; None (and a problem) if its bytes are missing, cannot be
     read or are damaged. Nothing of such a file is left in the export."""
     path = archive.file_path(record)
@@ -398,8 +453,9 @@ def _copy(archive, sink: _Sink, record: FileRecord, arcname: str, result: Folder
 
 
 def _damaged(record: FileRecord, md5: str, result: FolderResult, missing: list[str]) -> None:
-    result.problems.append((record.file_id, f"its bytes are damaged (MD5 {md5}, "
-                                            f"expected {record.md5})"))
+    result.problems.append(
+        (record.file_id, f"its bytes are damaged (MD5 {md5}, expected {record.md5})")
+    )
     missing.append(record.file_id)
     return None
 

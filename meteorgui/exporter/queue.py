@@ -27,8 +27,10 @@ QUEUED, SENDING, FAILED = "queued", "sending", "failed"
 STATES = (QUEUED, SENDING, FAILED)
 BATCH = 300  # ids per enqueue statement, which binds each id three times
 
-_COLS = ("target_id, entity_id, kind, entity_time, state, force, source, attempts, bytes_sent,"
-         " last_error, queued_at, updated_at")
+_COLS = (
+    "target_id, entity_id, kind, entity_time, state, force, source, attempts, bytes_sent,"
+    " last_error, queued_at, updated_at"
+)
 
 
 def _now() -> int:
@@ -75,8 +77,10 @@ _UPSERT = (
     f"        OR export_queue.attempts < {RULE_ATTEMPTS}))"
     " OR excluded.force > export_queue.force"
 )
-_INSERT = ("INSERT INTO export_queue (target_id, entity_id, kind, entity_time, state, force,"
-           " source, queued_at, updated_at)")
+_INSERT = (
+    "INSERT INTO export_queue (target_id, entity_id, kind, entity_time, state, force,"
+    " source, queued_at, updated_at)"
+)
 
 
 class ExportQueue:
@@ -85,8 +89,15 @@ class ExportQueue:
 
     # ------------------------------------------------------------------ queueing
 
-    def enqueue_selection(self, target_id: str, sel: Selection, *, now_ms: int | None = None,
-                          force: bool = False, source: str = "manual") -> int:
+    def enqueue_selection(
+        self,
+        target_id: str,
+        sel: Selection,
+        *,
+        now_ms: int | None = None,
+        force: bool = False,
+        source: str = "manual",
+    ) -> int:
         """Queue every entity of a search (skipping exported ones unless ``force``).
 
         Returns how many rows were added or put back in line. One statement,
@@ -94,8 +105,9 @@ class ExportQueue:
         """
         t = _now()
         with self.archive.db.write() as conn:
-            sql, args = select_sql(conn, sel, now_ms if now_ms is not None else t,
-                                   None if force else target_id)
+            sql, args = select_sql(
+                conn, sel, now_ms if now_ms is not None else t, None if force else target_id
+            )
             before = conn.total_changes
             conn.execute(
                 f"{_INSERT} SELECT ?, id, kind, t, 'queued', ?, ?, ?, ? FROM ({sql})"
@@ -104,8 +116,9 @@ class ExportQueue:
             )
             return conn.total_changes - before
 
-    def enqueue_ids(self, target_id: str, ids: Iterable[str], *, force: bool = False,
-                    source: str = "manual") -> int:
+    def enqueue_ids(
+        self, target_id: str, ids: Iterable[str], *, force: bool = False, source: str = "manual"
+    ) -> int:
         """Queue events or standalone files by id (a file of an event queues its event).
 
         Ids the archive does not hold are ignored. Returns how many rows were
@@ -146,20 +159,25 @@ class ExportQueue:
             return conn.execute(
                 "UPDATE export_queue SET state = 'queued'"
                 " WHERE target_id = ? AND state = 'sending'",
-                (target_id,)).rowcount
+                (target_id,),
+            ).rowcount
 
     def claim_next(self, target_id: str) -> QueueItem | None:
         """The oldest queued entity for this target, marked 'sending'."""
         with self.archive.db.write() as conn:
             row = conn.execute(
                 f"SELECT {_COLS} FROM export_queue WHERE target_id = ? AND state = 'queued'"
-                " ORDER BY entity_time, entity_id LIMIT 1", (target_id,)).fetchone()
+                " ORDER BY entity_time, entity_id LIMIT 1",
+                (target_id,),
+            ).fetchone()
             if row is None:
                 return None
             t = _now()
             conn.execute(
                 "UPDATE export_queue SET state = 'sending', attempts = attempts + 1,"
-                " updated_at = ? WHERE target_id = ? AND entity_id = ?", (t, target_id, row[1]))
+                " updated_at = ? WHERE target_id = ? AND entity_id = ?",
+                (t, target_id, row[1]),
+            )
         item = _item(row)
         return dataclasses.replace(item, state=SENDING, attempts=item.attempts + 1, updated_at=t)
 
@@ -167,14 +185,17 @@ class ExportQueue:
         """The target answered 'complete': into the history, out of the queue, atomically."""
         t = _now()
         with self.archive.db.write() as conn:
-            conn.execute("DELETE FROM export_queue WHERE target_id = ? AND entity_id = ?",
-                         (item.target_id, item.entity_id))
+            conn.execute(
+                "DELETE FROM export_queue WHERE target_id = ? AND entity_id = ?",
+                (item.target_id, item.entity_id),
+            )
             conn.execute(
                 "INSERT INTO export_done (target_id, entity_id, kind, completed_at, bytes_sent)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (target_id, entity_id) DO UPDATE SET"
                 " completed_at = excluded.completed_at, bytes_sent = excluded.bytes_sent,"
                 " times = export_done.times + 1",
-                (item.target_id, item.entity_id, item.kind, t, bytes_sent))
+                (item.target_id, item.entity_id, item.kind, t, bytes_sent),
+            )
 
     def fail(self, item: QueueItem, message: str, bytes_sent: int = 0) -> None:
         self._set(item, FAILED, message, bytes_sent)
@@ -189,17 +210,25 @@ class ExportQueue:
                 "UPDATE export_queue SET state = ?, last_error = COALESCE(?, last_error),"
                 " bytes_sent = bytes_sent + ?, updated_at = ? WHERE target_id = ?"
                 " AND entity_id = ?",
-                (state, message, bytes_sent, _now(), item.target_id, item.entity_id))
+                (state, message, bytes_sent, _now(), item.target_id, item.entity_id),
+            )
 
     def drop(self, item: QueueItem) -> None:
         with self.archive.db.write() as conn:
-            conn.execute("DELETE FROM export_queue WHERE target_id = ? AND entity_id = ?",
-                         (item.target_id, item.entity_id))
+            conn.execute(
+                "DELETE FROM export_queue WHERE target_id = ? AND entity_id = ?",
+                (item.target_id, item.entity_id),
+            )
 
     # ------------------------------------------------------------------ what the GUI shows
 
-    def items(self, target_id: str | None = None, states: Iterable[str] | None = None,
-              limit: int = 1000, offset: int = 0) -> list[QueueItem]:
+    def items(
+        self,
+        target_id: str | None = None,
+        states: Iterable[str] | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[QueueItem]:
         """Queue rows, oldest entity first: per-entity state, attempts, last error."""
         clauses, args = [], []
         if target_id is not None:
@@ -212,13 +241,20 @@ class ExportQueue:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self.archive.db.read().execute(
             f"SELECT {_COLS} FROM export_queue{where} ORDER BY entity_time, entity_id"
-            " LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+            " LIMIT ? OFFSET ?",
+            (*args, int(limit), int(offset)),
+        )
         return [_item(r) for r in rows]
 
     def get(self, target_id: str, entity_id: str) -> QueueItem | None:
-        row = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_queue WHERE target_id = ? AND entity_id = ?",
-            (target_id, entity_id)).fetchone()
+        row = (
+            self.archive.db.read()
+            .execute(
+                f"SELECT {_COLS} FROM export_queue WHERE target_id = ? AND entity_id = ?",
+                (target_id, entity_id),
+            )
+            .fetchone()
+        )
         return None if row is None else _item(row)
 
     def counts(self, target_id: str) -> dict[str, int]:
@@ -226,7 +262,8 @@ class ExportQueue:
         out = dict.fromkeys(STATES, 0)
         rows = self.archive.db.read().execute(
             "SELECT state, COUNT(*) FROM export_queue WHERE target_id = ? GROUP BY state",
-            (target_id,))
+            (target_id,),
+        )
         out.update(dict(rows.fetchall()))
         return out
 
@@ -238,18 +275,30 @@ class ExportQueue:
         """Failed rows (all, or these ids) back in line."""
         return self._update_failed(target_id, ids, "UPDATE export_queue SET state = 'queued'")
 
-    def remove(self, target_id: str, ids: Iterable[str] | None = None,
-               states: Iterable[str] = (QUEUED, FAILED)) -> int:
+    def remove(
+        self,
+        target_id: str,
+        ids: Iterable[str] | None = None,
+        states: Iterable[str] = (QUEUED, FAILED),
+    ) -> int:
         """Take rows out of the queue (not those being sent)."""
         states = [s for s in states if s != SENDING]
         marks = ",".join("?" * len(states))
         with self.archive.db.write() as conn:
             return execute_for_ids(
-                conn, f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})",
-                (target_id, *states), "entity_id", ids)
+                conn,
+                f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})",
+                (target_id, *states),
+                "entity_id",
+                ids,
+            )
 
     def _update_failed(self, target_id: str, ids, update: str) -> int:
         with self.archive.db.write() as conn:
             return execute_for_ids(
-                conn, f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'",
-                (_now(), target_id), "entity_id", ids)
+                conn,
+                f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'",
+                (_now(), target_id),
+                "entity_id",
+                ids,
+            )

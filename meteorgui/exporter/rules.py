@@ -86,14 +86,17 @@ def parse_window(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
         raise RuleError("window times must be within a day")
     start, end = start % 1440, end % 1440
     if start == end:
-        raise RuleError("the window opens and closes at the same time; leave it empty to mean "
-                        "any time")
+        raise RuleError(
+            "the window opens and closes at the same time; leave it empty to mean any time"
+        )
     return start, end
 
 
-_COLS = ("rule_id, name, target_id, search, enabled, window_start, window_end, bandwidth,"
-         " interval_s, state, failures, last_error, last_run_at, last_ok_at, next_attempt_at,"
-         " created_at")
+_COLS = (
+    "rule_id, name, target_id, search, enabled, window_start, window_end, bandwidth,"
+    " interval_s, state, failures, last_error, last_run_at, last_ok_at, next_attempt_at,"
+    " created_at"
+)
 
 
 def _rule(row) -> Rule:
@@ -118,12 +121,16 @@ class Rules:
 
     def list(self) -> list[Rule]:
         rows = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_rules ORDER BY name, rule_id")
+            f"SELECT {_COLS} FROM export_rules ORDER BY name, rule_id"
+        )
         return [_rule(r) for r in rows]
 
     def get(self, rule_id: int) -> Rule | None:
-        row = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_rules WHERE rule_id = ?", (rule_id,)).fetchone()
+        row = (
+            self.archive.db.read()
+            .execute(f"SELECT {_COLS} FROM export_rules WHERE rule_id = ?", (rule_id,))
+            .fetchone()
+        )
         return None if row is None else _rule(row)
 
     def require(self, rule_id: int) -> Rule:
@@ -132,9 +139,17 @@ class Rules:
             raise RuleError(f"no export rule {rule_id}")
         return rule
 
-    def add(self, name: str, target_id: str, selection: Selection | None = None, *,
-            enabled: bool = True, window: str | tuple[int, int] | None = None,
-            bandwidth: int | None = None, interval_s: int = DEFAULT_INTERVAL) -> Rule:
+    def add(
+        self,
+        name: str,
+        target_id: str,
+        selection: Selection | None = None,
+        *,
+        enabled: bool = True,
+        window: str | tuple[int, int] | None = None,
+        bandwidth: int | None = None,
+        interval_s: int = DEFAULT_INTERVAL,
+    ) -> Rule:
         _check(name, bandwidth, interval_s)
         w = parse_window(window)
         selection = selection if selection is not None else Selection()
@@ -144,9 +159,19 @@ class Rules:
                     "INSERT INTO export_rules (name, target_id, search, enabled, window_start,"
                     " window_end, bandwidth, interval_s, state, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (name.strip(), target_id, selection.to_json(), int(enabled),
-                     w[0] if w else None, w[1] if w else None, bandwidth, interval_s,
-                     IDLE if enabled else DISABLED, int(time.time() * 1000)))
+                    (
+                        name.strip(),
+                        target_id,
+                        selection.to_json(),
+                        int(enabled),
+                        w[0] if w else None,
+                        w[1] if w else None,
+                        bandwidth,
+                        interval_s,
+                        IDLE if enabled else DISABLED,
+                        int(time.time() * 1000),
+                    ),
+                )
                 rule_id = cur.lastrowid
         except sqlite3.IntegrityError:
             raise RuleError(f"no export target {target_id}") from None
@@ -154,8 +179,7 @@ class Rules:
 
     def update(self, rule_id: int, **changes) -> Rule:
         """Change name, target_id, selection, enabled, window, bandwidth or interval_s."""
-        allowed = {"name", "target_id", "selection", "enabled", "window", "bandwidth",
-                   "interval_s"}
+        allowed = {"name", "target_id", "selection", "enabled", "window", "bandwidth", "interval_s"}
         unknown = set(changes) - allowed
         if unknown:
             raise RuleError(f"cannot change {', '.join(sorted(unknown))} of a rule")
@@ -181,9 +205,19 @@ class Rules:
                     "UPDATE export_rules SET name = ?, target_id = ?, search = ?, enabled = ?,"
                     " window_start = ?, window_end = ?, bandwidth = ?, interval_s = ?,"
                     " state = ?, next_attempt_at = NULL WHERE rule_id = ?",
-                    (name.strip(), changes.get("target_id", rule.target_id), sel.to_json(),
-                     int(enabled), w[0] if w else None, w[1] if w else None, bandwidth,
-                     interval_s, state, rule_id))
+                    (
+                        name.strip(),
+                        changes.get("target_id", rule.target_id),
+                        sel.to_json(),
+                        int(enabled),
+                        w[0] if w else None,
+                        w[1] if w else None,
+                        bandwidth,
+                        interval_s,
+                        state,
+                        rule_id,
+                    ),
+                )
         except sqlite3.IntegrityError:
             raise RuleError(f"no export target {changes.get('target_id')}") from None
         return self.require(rule_id)
@@ -198,8 +232,14 @@ class Rules:
     def record(self, rule_id: int, **fields) -> Rule:
         """Save a rule's run state (state, failures, last_error, last_run_at, last_ok_at,
         next_attempt_at). The scheduler's writer; never touches ``enabled``."""
-        allowed = {"state", "failures", "last_error", "last_run_at", "last_ok_at",
-                   "next_attempt_at"}
+        allowed = {
+            "state",
+            "failures",
+            "last_error",
+            "last_run_at",
+            "last_ok_at",
+            "next_attempt_at",
+        }
         if set(fields) - allowed:
             raise RuleError(f"not run state: {sorted(set(fields) - allowed)}")
         if fields.get("state", IDLE) not in STATES:
@@ -208,9 +248,12 @@ class Rules:
         with self.archive.db.write() as conn:
             # A rule the user disabled meanwhile stays disabled.
             conn.execute(
-                f"UPDATE export_rules SET {sets} WHERE rule_id = ?", (*fields.values(), rule_id))
-            conn.execute("UPDATE export_rules SET state = 'disabled' WHERE rule_id = ?"
-                         " AND enabled = 0", (rule_id,))
+                f"UPDATE export_rules SET {sets} WHERE rule_id = ?", (*fields.values(), rule_id)
+            )
+            conn.execute(
+                "UPDATE export_rules SET state = 'disabled' WHERE rule_id = ? AND enabled = 0",
+                (rule_id,),
+            )
         return self.require(rule_id)
 
 

@@ -131,6 +131,7 @@ class Cancel(threading.Event):
             with self._hooks_lock:
                 if hook in self._hooks:
                     self._hooks.remove(hook)
+
         return remove
 
     def set(self) -> None:
@@ -166,18 +167,21 @@ class _Abort:
                 self._patch(manager)
             make_proxy = getattr(adapter, "proxy_manager_for", None)
             if make_proxy is not None:
+
                 def proxy_manager_for(*args, _make=make_proxy, **kw):
                     manager = _make(*args, **kw)
                     self._patch(manager)
                     return manager
+
                 adapter.proxy_manager_for = proxy_manager_for
 
     def _patch(self, manager) -> None:
         classes = getattr(manager, "pool_classes_by_scheme", None)
         if not isinstance(classes, dict) or getattr(manager, "_meteorgui_abort", None) is self:
             return
-        manager.pool_classes_by_scheme = {scheme: self._pool_class(cls)
-                                          for scheme, cls in classes.items()}
+        manager.pool_classes_by_scheme = {
+            scheme: self._pool_class(cls) for scheme, cls in classes.items()
+        }
         manager._meteorgui_abort = self
 
     def _pool_class(self, pool_cls: type) -> type:
@@ -255,11 +259,20 @@ def _load(archive, item: QueueItem) -> Event | FileRecord | None:
     return record
 
 
-def run_round(archive, queue: ExportQueue, target: Target, password: str, *,
-              on_event: EventCallback | None = None, cancel: threading.Event | None = None,
-              throttle: Throttle | None = None, resend: bool = True,
-              should_continue: Callable[[], bool] | None = None, max_items: int | None = None,
-              max_failures_in_row: int = MAX_FAILURES_IN_ROW) -> RoundResult:
+def run_round(
+    archive,
+    queue: ExportQueue,
+    target: Target,
+    password: str,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: threading.Event | None = None,
+    throttle: Throttle | None = None,
+    resend: bool = True,
+    should_continue: Callable[[], bool] | None = None,
+    max_items: int | None = None,
+    max_failures_in_row: int = MAX_FAILURES_IN_ROW,
+) -> RoundResult:
     """Send the target's queue. Call with the target's lock held (``Exporter`` does)."""
     tid = target.target_id
     res = RoundResult(tid)
@@ -288,20 +301,52 @@ def run_round(archive, queue: ExportQueue, target: Target, password: str, *,
     with target.client(password) as client:
         unhook = _abortable(client, cancel)
         try:
-            done = _send_all(archive, queue, target, client, res, cancel, emit, status_for,
-                             open_file, resend, should_continue, max_items, max_failures_in_row)
+            done = _send_all(
+                archive,
+                queue,
+                target,
+                client,
+                res,
+                cancel,
+                emit,
+                status_for,
+                open_file,
+                resend,
+                should_continue,
+                max_items,
+                max_failures_in_row,
+            )
         finally:
             unhook()
     res.left = queue.pending(tid)
     res.seconds = time.monotonic() - started
-    log.info("export to %s: %d complete, %d failed, %d left%s", target.name, res.complete,
-             res.failed, res.left, f" ({res.error})" if res.error else "")
+    log.info(
+        "export to %s: %d complete, %d failed, %d left%s",
+        target.name,
+        res.complete,
+        res.failed,
+        res.left,
+        f" ({res.error})" if res.error else "",
+    )
     emit(ROUND_DONE, round=res, done=done, remaining=res.left)
     return res
 
 
-def _send_all(archive, queue, target, client, res, cancel, emit, status_for, open_file,
-              resend, should_continue, max_items, max_failures_in_row) -> int:
+def _send_all(
+    archive,
+    queue,
+    target,
+    client,
+    res,
+    cancel,
+    emit,
+    status_for,
+    open_file,
+    resend,
+    should_continue,
+    max_items,
+    max_failures_in_row,
+) -> int:
     """The round's loop; returns how many entities it finished, whatever the outcome."""
     tid = target.target_id
     if resend:
@@ -314,8 +359,11 @@ def _send_all(archive, queue, target, client, res, cancel, emit, status_for, ope
         else:
             if ids:
                 res.resent = queue.enqueue_ids(tid, ids, force=True, source="resend")
-                emit(RESEND, done=res.resent,
-                     message=f"{target.name} asked for {len(ids)} entities again")
+                emit(
+                    RESEND,
+                    done=res.resent,
+                    message=f"{target.name} asked for {len(ids)} entities again",
+                )
     remaining = queue.pending(tid)
     emit(ROUND_STARTED, remaining=remaining)
     log.info("export to %s (%s): %d queued", target.name, target.url, remaining)
@@ -326,7 +374,8 @@ def _send_all(archive, queue, target, client, res, cancel, emit, status_for, ope
             res.cancelled = True
             break
         if (should_continue is not None and not should_continue()) or (
-                max_items is not None and done >= max_items):
+            max_items is not None and done >= max_items
+        ):
             res.stopped = True
             break
         item = queue.claim_next(tid)
@@ -341,13 +390,20 @@ def _send_all(archive, queue, target, client, res, cancel, emit, status_for, ope
         else:
             client.max_steps = steps_bound(entity)
             result = client.send(
-                entity, status_for=status_for, open_file=open_file,
-                on_progress=_progress(emit, item), cancelled=cancel.is_set)
+                entity,
+                status_for=status_for,
+                open_file=open_file,
+                on_progress=_progress(emit, item),
+                cancelled=cancel.is_set,
+            )
             if not result.ok and result.state != "cancelled" and cancel.is_set():
                 # the request was aborted by the cancel: not the target's fault
                 result = dataclasses.replace(
-                    result, state="cancelled", target_problem=False,
-                    message="cancelled before the importer said 'complete'")
+                    result,
+                    state="cancelled",
+                    target_problem=False,
+                    message="cancelled before the importer said 'complete'",
+                )
         res.bytes_sent += result.bytes_sent
         if result.ok:
             queue.complete(item, result.bytes_sent)
@@ -366,8 +422,13 @@ def _send_all(archive, queue, target, client, res, cancel, emit, status_for, ope
             res.failed += 1
             res.failures.append((item.kind, item.entity_id, result.message))
             in_row += 1
-            log.info("export to %s: %s %s failed: %s", target.name, item.kind,
-                     item.entity_id, result.message)
+            log.info(
+                "export to %s: %s %s failed: %s",
+                target.name,
+                item.kind,
+                item.entity_id,
+                result.message,
+            )
         else:
             res.failed += 1
             res.failures.append((item.kind, item.entity_id, result.message))
@@ -378,8 +439,9 @@ def _send_all(archive, queue, target, client, res, cancel, emit, status_for, ope
         if result.state == "cancelled" or res.error:
             break
         if in_row >= max_failures_in_row:
-            res.error = (f"{in_row} entities failed in a row at {target.name}; "
-                         f"the last: {result.message}")
+            res.error = (
+                f"{in_row} entities failed in a row at {target.name}; the last: {result.message}"
+            )
             break
     return done
 
@@ -390,6 +452,7 @@ def _progress(emit, item: QueueItem):
             emit(BYTES, item=item, file_id=info["file_id"], sent=info["sent"], total=info["total"])
         elif stage == "answer":
             emit(STEP, item=item, message=str(info.get("state")))
+
     return on_progress
 
 
@@ -407,13 +470,15 @@ class ExportJob:
         self._exporter = exporter
         self._kwargs = kwargs
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"meteorgui-export-{target_id[:8]}")
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"meteorgui-export-{target_id[:8]}"
+        )
 
     def _run(self) -> None:
         try:
-            self.result = self._exporter.export(self.target_id, cancel=self.cancel_event,
-                                                **self._kwargs)
+            self.result = self._exporter.export(
+                self.target_id, cancel=self.cancel_event, **self._kwargs
+            )
         except BaseException as exc:  # handed to whoever waits; the thread must end cleanly
             self.error = exc
             if not isinstance(exc, ExportBusy):
@@ -451,16 +516,22 @@ class Exporter:
     a capped upload stops at once when cancelled.
     """
 
-    def __init__(self, archive, secrets: SecretStore | None = None, *,
-                 throttle_factory: Callable[[float, threading.Event], Throttle] | None = None,
-                 max_failures_in_row: int = MAX_FAILURES_IN_ROW):
+    def __init__(
+        self,
+        archive,
+        secrets: SecretStore | None = None,
+        *,
+        throttle_factory: Callable[[float, threading.Event], Throttle] | None = None,
+        max_failures_in_row: int = MAX_FAILURES_IN_ROW,
+    ):
         self.archive = archive
         self.targets = Targets(archive, secrets)
         self.queue = ExportQueue(archive)
         self.history = ExportHistory(archive)
         self.rules = Rules(archive)
         self.throttle_factory = throttle_factory or (
-            lambda rate, cancel: Throttle(rate, sleep=cancel.wait))
+            lambda rate, cancel: Throttle(rate, sleep=cancel.wait)
+        )
         self.max_failures_in_row = max_failures_in_row
         self._lock = threading.Lock()
         self._jobs: set[ExportJob] = set()
@@ -471,11 +542,19 @@ class Exporter:
     def busy(self, target_id: str) -> bool:
         return self._target_lock(target_id).locked()
 
-    def export(self, target_id: str, *, password: str | None = None,
-               on_event: EventCallback | None = None, cancel: threading.Event | None = None,
-               bandwidth: float | None = None, throttle: Throttle | None = None,
-               resend: bool = True, should_continue: Callable[[], bool] | None = None,
-               max_items: int | None = None) -> RoundResult:
+    def export(
+        self,
+        target_id: str,
+        *,
+        password: str | None = None,
+        on_event: EventCallback | None = None,
+        cancel: threading.Event | None = None,
+        bandwidth: float | None = None,
+        throttle: Throttle | None = None,
+        resend: bool = True,
+        should_continue: Callable[[], bool] | None = None,
+        max_items: int | None = None,
+    ) -> RoundResult:
         """Run one round for a target on this thread. ``password`` defaults to the stored
         one. Raises ExportBusy if a round for this target is running."""
         target = self.targets.require(target_id)
@@ -487,18 +566,31 @@ class Exporter:
                 try:
                     password = self.targets.password(target_id)
                 except SecretError as exc:
-                    return RoundResult(target_id, error=str(exc),
-                                       left=self.queue.pending(target_id))
+                    return RoundResult(
+                        target_id, error=str(exc), left=self.queue.pending(target_id)
+                    )
                 if password is None:
-                    return RoundResult(target_id, left=self.queue.pending(target_id),
-                                       error=f"no password is stored for target {target.name}")
+                    return RoundResult(
+                        target_id,
+                        left=self.queue.pending(target_id),
+                        error=f"no password is stored for target {target.name}",
+                    )
             cancel = cancel if cancel is not None else Cancel()
             if throttle is None and bandwidth:
                 throttle = self.throttle_factory(bandwidth, cancel)
-            return run_round(self.archive, self.queue, target, password, on_event=on_event,
-                             cancel=cancel, throttle=throttle, resend=resend,
-                             should_continue=should_continue, max_items=max_items,
-                             max_failures_in_row=self.max_failures_in_row)
+            return run_round(
+                self.archive,
+                self.queue,
+                target,
+                password,
+                on_event=on_event,
+                cancel=cancel,
+                throttle=throttle,
+                resend=resend,
+                should_continue=should_continue,
+                max_items=max_items,
+                max_failures_in_row=self.max_failures_in_row,
+            )
         finally:
             lock.release()
 
@@ -546,6 +638,9 @@ class Exporter:
             if not job.join(max(0.0, deadline - time.monotonic())):
                 stopped = False
         if not stopped:
-            log.warning("export: %d rounds did not stop within %.0f s",
-                        sum(1 for j in jobs if j._thread.is_alive()), timeout)
+            log.warning(
+                "export: %d rounds did not stop within %.0f s",
+                sum(1 for j in jobs if j._thread.is_alive()),
+                timeout,
+            )
         return stopped

@@ -81,11 +81,18 @@ class Scheduler:
     ``on_event(ExportEvent)`` with the progress of its rounds, both on the scheduler's
     thread."""
 
-    def __init__(self, exporter: Exporter, *, clock: Callable[[], float] = time.time,
-                 tz: tzinfo | None = None, poll: float = POLL,
-                 base_backoff: float = BASE_BACKOFF, max_backoff: float = MAX_BACKOFF,
-                 on_rule: Callable[[Rule], None] | None = None,
-                 on_event: EventCallback | None = None):
+    def __init__(
+        self,
+        exporter: Exporter,
+        *,
+        clock: Callable[[], float] = time.time,
+        tz: tzinfo | None = None,
+        poll: float = POLL,
+        base_backoff: float = BASE_BACKOFF,
+        max_backoff: float = MAX_BACKOFF,
+        on_rule: Callable[[Rule], None] | None = None,
+        on_event: EventCallback | None = None,
+    ):
         self.exporter = exporter
         self.clock = clock
         self.tz = tz
@@ -112,8 +119,9 @@ class Scheduler:
             return
         self._stop.clear()
         self._cancel = Cancel()
-        self._thread = threading.Thread(target=self._loop, name="meteorgui-export-scheduler",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="meteorgui-export-scheduler", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 30) -> bool:
@@ -148,8 +156,7 @@ class Scheduler:
         if current is None:
             return False
         rid, tid, cancel = current
-        if (target_id is not None and tid != target_id) or (rule_id is not None and
-                                                            rid != rule_id):
+        if (target_id is not None and tid != target_id) or (rule_id is not None and rid != rule_id):
             return False
         cancel.set()
         return True
@@ -179,8 +186,11 @@ class Scheduler:
 
     def _delay(self) -> float:
         now = self.clock()
-        due = [r.next_attempt_at / 1000 for r in self.exporter.rules.list()
-               if r.enabled and r.next_attempt_at is not None]
+        due = [
+            r.next_attempt_at / 1000
+            for r in self.exporter.rules.list()
+            if r.enabled and r.next_attempt_at is not None
+        ]
         soonest = min(due, default=now + self.poll)
         return max(0.5, min(self.poll, soonest - now))
 
@@ -201,9 +211,13 @@ class Scheduler:
             if rule.next_attempt_at is not None and _ms(now) < rule.next_attempt_at:
                 continue
             if not in_window(rule, now, self.tz):
-                changed.append(self._record(rule, state=R.WAITING,
-                                            next_attempt_at=_ms(next_window_open(rule, now,
-                                                                                 self.tz))))
+                changed.append(
+                    self._record(
+                        rule,
+                        state=R.WAITING,
+                        next_attempt_at=_ms(next_window_open(rule, now, self.tz)),
+                    )
+                )
                 continue
             changed.append(self.run_rule(rule))
         return changed
@@ -239,16 +253,20 @@ class Scheduler:
         try:
             if self.exporter.targets.get(rule.target_id) is None:
                 raise LookupError("its export target no longer exists")
-            self.exporter.queue.enqueue_selection(rule.target_id, rule.selection,
-                                                  now_ms=_ms(started),
-                                                  source=f"rule:{rule.rule_id}")
+            self.exporter.queue.enqueue_selection(
+                rule.target_id, rule.selection, now_ms=_ms(started), source=f"rule:{rule.rule_id}"
+            )
             result = self.exporter.export(
-                rule.target_id, on_event=self.on_event, cancel=cancel,
+                rule.target_id,
+                on_event=self.on_event,
+                cancel=cancel,
                 bandwidth=rule.bandwidth,
-                should_continue=lambda: self._should_continue(rule))
+                should_continue=lambda: self._should_continue(rule),
+            )
         except ExportBusy:
-            return self._record(rule, state=R.WAITING,
-                                next_attempt_at=_ms(self.clock() + BUSY_RETRY))
+            return self._record(
+                rule, state=R.WAITING, next_attempt_at=_ms(self.clock() + BUSY_RETRY)
+            )
         except Exception as exc:  # a broken search, a target gone: visible, and retried
             error = str(exc) or type(exc).__name__
         finally:
@@ -267,8 +285,7 @@ class Scheduler:
                 # The scheduler is stopping: not the rule's failure; due at the next start.
                 return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now))
             # The user cancelled this round: not a failure either; due after its interval.
-            return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now +
-                                                                           rule.interval_s))
+            return self._record(rule, state=R.WAITING, next_attempt_at=_ms(now + rule.interval_s))
         if result is not None and not error and result.error:
             error = result.error
         # Entities the target refused are the entities' trouble, shown but not the rule's
@@ -278,18 +295,36 @@ class Scheduler:
         if result is not None and result.failed:
             kind, ident, message = result.failures[-1]
             n = result.failed
-            refused = (f"{n} {'entity' if n == 1 else 'entities'} refused; the last, {kind} "
-                       f"{ident}: {message}")
+            refused = (
+                f"{n} {'entity' if n == 1 else 'entities'} refused; the last, {kind} "
+                f"{ident}: {message}"
+            )
         if error:
             failures = rule.failures + 1
             wait = backoff_seconds(failures, self.base_backoff, self.max_backoff)
-            log.warning("export rule %r failed (%d in a row), next attempt in %.0f s: %s",
-                        rule.name, failures, wait, error)
-            return self._record(rule, state=R.BACKING_OFF, failures=failures, last_error=error,
-                                next_attempt_at=_ms(now + wait))
+            log.warning(
+                "export rule %r failed (%d in a row), next attempt in %.0f s: %s",
+                rule.name,
+                failures,
+                wait,
+                error,
+            )
+            return self._record(
+                rule,
+                state=R.BACKING_OFF,
+                failures=failures,
+                last_error=error,
+                next_attempt_at=_ms(now + wait),
+            )
         if not in_window(rule, now, self.tz):
             nxt, state = next_window_open(rule, now, self.tz), R.WAITING
         else:
             nxt, state = now + rule.interval_s, R.OK
-        return self._record(rule, state=state, failures=0, last_error=refused,
-                            last_ok_at=_ms(now), next_attempt_at=_ms(nxt))
+        return self._record(
+            rule,
+            state=state,
+            failures=0,
+            last_error=refused,
+            last_ok_at=_ms(now),
+            next_attempt_at=_ms(nxt),
+        )

@@ -166,6 +166,5 @@ def default_secrets(file_path: str | os.PathLike | None = None) -> SecretStore:
     if choice == "keyring" or (choice in ("", "auto") and keyring_usable()):
         return KeyringSecrets()
     if choice not in ("", "auto"):
-        log.warning("%s=%r is not 'file', 'keyring' or 'auto'; using the file", ENV_BACKEND,
-                    choice)
+        log.warning("%s=%r is not 'file', 'keyring' or 'auto'; using the file", ENV_BACKEND, choice)
     return FileSecrets(file_path)

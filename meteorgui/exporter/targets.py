@@ -53,14 +53,21 @@ class Target:
         if self.ca_bundle is not None and not _readable_file(self.ca_bundle):
             raise TargetError(
                 f"the CA bundle {self.ca_bundle} of target {self.name!r} is missing or "
-                "cannot be read; choose it again in the target's settings")
+                "cannot be read; choose it again in the target's settings"
+            )
 
     def client(self, password: str, **kw) -> ImportClient:
         # A missing CA bundle is not refused here (run_round builds the client outside
         # any try): every request then fails as a target problem naming the bundle.
         # Call check_ca_bundle() first to learn of it up front.
-        return ImportClient(self.url, self.user, password, verify=self.verify,
-                            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout), **kw)
+        return ImportClient(
+            self.url,
+            self.user,
+            password,
+            verify=self.verify,
+            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+            **kw,
+        )
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,11 @@ class Targets:
         return [Target(*r) for r in rows]
 
     def get(self, target_id: str) -> Target | None:
-        row = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_targets WHERE target_id = ?", (target_id,)).fetchone()
+        row = (
+            self.archive.db.read()
+            .execute(f"SELECT {_COLS} FROM export_targets WHERE target_id = ?", (target_id,))
+            .fetchone()
+        )
         return None if row is None else Target(*row)
 
     def require(self, target_id: str) -> Target:
@@ -131,30 +141,48 @@ class Targets:
         return target
 
     def by_name(self, name: str) -> Target | None:
-        row = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_targets WHERE name = ?", (name,)).fetchone()
+        row = (
+            self.archive.db.read()
+            .execute(f"SELECT {_COLS} FROM export_targets WHERE name = ?", (name,))
+            .fetchone()
+        )
         return None if row is None else Target(*row)
 
     def find(self, url: str, user: str) -> Target | None:
-        row = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_targets WHERE url = ? AND user = ? ORDER BY created_at"
-            " LIMIT 1", (check_url(url), user)).fetchone()
+        row = (
+            self.archive.db.read()
+            .execute(
+                f"SELECT {_COLS} FROM export_targets WHERE url = ? AND user = ? ORDER BY created_at"
+                " LIMIT 1",
+                (check_url(url), user),
+            )
+            .fetchone()
+        )
         return None if row is None else Target(*row)
 
-    def add(self, name: str, url: str, user: str, password: str | None = None, *,
-            ca_bundle: str | os.PathLike | None = None,
-            timeout: float = DEFAULT_TIMEOUT) -> Target:
+    def add(
+        self,
+        name: str,
+        url: str,
+        user: str,
+        password: str | None = None,
+        *,
+        ca_bundle: str | os.PathLike | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Target:
         """Save a new target (and its password, if given, in the secret store)."""
         url = check_url(url)
         ca = None if ca_bundle is None else str(Path(ca_bundle).expanduser().resolve())
         _check_fields(name, user, ca, timeout)
-        target = Target(uuid.uuid4().hex, name.strip(), url, user, ca, float(timeout),
-                        int(time.time() * 1000))
+        target = Target(
+            uuid.uuid4().hex, name.strip(), url, user, ca, float(timeout), int(time.time() * 1000)
+        )
         try:
             with self.archive.db.write() as conn:
                 conn.execute(
                     f"INSERT INTO export_targets ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    dataclasses.astuple(target))
+                    dataclasses.astuple(target),
+                )
         except sqlite3.IntegrityError:
             raise TargetError(f"there is already a target named {target.name!r}") from None
         if password is not None:
@@ -192,7 +220,8 @@ class Targets:
                 conn.execute(
                     "UPDATE export_targets SET name = ?, url = ?, user = ?, ca_bundle = ?,"
                     " timeout = ? WHERE target_id = ?",
-                    (new.name, new.url, new.user, new.ca_bundle, new.timeout, target_id))
+                    (new.name, new.url, new.user, new.ca_bundle, new.timeout, target_id),
+                )
         except sqlite3.IntegrityError:
             raise TargetError(f"there is already a target named {new.name!r}") from None
         if password is not None:
@@ -204,12 +233,17 @@ class Targets:
         (delete or retarget them first: a rule is never dropped silently)."""
         target = self.require(target_id)
         with self.archive.db.write() as conn:
-            rules = [r[0] for r in conn.execute(
-                "SELECT name FROM export_rules WHERE target_id = ? ORDER BY name", (target_id,))]
+            rules = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM export_rules WHERE target_id = ? ORDER BY name", (target_id,)
+                )
+            ]
             if rules:
                 raise TargetError(
                     f"target {target.name!r} is used by the scheduled export rule(s) "
-                    f"{', '.join(repr(r) for r in rules)}; delete them first")
+                    f"{', '.join(repr(r) for r in rules)}; delete them first"
+                )
             conn.execute("DELETE FROM export_targets WHERE target_id = ?", (target_id,))
         try:
             self.secrets.delete(target.secret_key)
@@ -231,8 +265,9 @@ class Targets:
         self.secrets.delete(self.require(target_id).secret_key)
 
 
-def test_connection(target: Target, password: str, *,
-                    timeout: float | None = None) -> ConnectionCheck:
+def test_connection(
+    target: Target, password: str, *, timeout: float | None = None
+) -> ConnectionCheck:
     """Whether the target is reachable and takes the credentials; changes nothing there.
 
     Blocks for up to a few seconds: call it from a worker thread.
@@ -243,8 +278,13 @@ def test_connection(target: Target, password: str, *,
     except TargetError as exc:
         return ConnectionCheck(False, str(exc))
     try:
-        with ImportClient(target.url, target.user, password, verify=target.verify,
-                          timeout=(min(CONNECT_TIMEOUT, limit), limit)) as client:
+        with ImportClient(
+            target.url,
+            target.user,
+            password,
+            verify=target.verify,
+            timeout=(min(CONNECT_TIMEOUT, limit), limit),
+        ) as client:
             message, resend = client.check()
     except ImportClientError as exc:
         return ConnectionCheck(False, str(exc))

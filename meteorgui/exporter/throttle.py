@@ -16,9 +16,14 @@ from typing import BinaryIO
 class Throttle:
     """At most ``rate`` bytes/s on average, with bursts of up to ``burst`` bytes."""
 
-    def __init__(self, rate: float, *, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], object] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ):
         if rate <= 0:
             raise ValueError("the bandwidth cap must be positive")
         self.rate = float(rate)

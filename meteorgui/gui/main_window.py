@@ -52,8 +52,7 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self.port_prompt: QMessageBox | None = None  # visible while asking about a taken port
         self._closing = False
-        self.setWindowTitle(f"{APP_TITLE} — {ctx.archive.data_dir}"
-                            + ("  (demo)" if demo else ""))
+        self.setWindowTitle(f"{APP_TITLE} — {ctx.archive.data_dir}" + ("  (demo)" if demo else ""))
         self.resize(1280, 820)
 
         self.browser = EventBrowser(ctx, self)
@@ -69,13 +68,15 @@ class MainWindow(QMainWindow):
         self.browser.reviewed.connect(self._reviewed)
 
         self.monitor = ImportMonitor(ctx, self)
-        self.monitor_dock = self._dock("Import monitor", self.monitor, "monitor",
-                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.monitor_dock = self._dock(
+            "Import monitor", self.monitor, "monitor", Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         from .monitor.logview import LogView
 
         self.log_view = LogView(ctx, self)
-        self.log_dock = self._dock("Log", self.log_view, "log",
-                                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock = self._dock(
+            "Log", self.log_view, "log", Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.tabifyDockWidget(self.monitor_dock, self.log_dock)
         self.monitor_dock.raise_()
 
@@ -98,7 +99,8 @@ class MainWindow(QMainWindow):
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"
         self.monitor_dock.setWindowTitle(
-            f"{title} — ⚠ {len(warnings)} camera(s) need attention" if warnings else title)
+            f"{title} — ⚠ {len(warnings)} camera(s) need attention" if warnings else title
+        )
 
     # ------------------------------------------------------------------ layout
 
@@ -123,24 +125,40 @@ class MainWindow(QMainWindow):
         a = self._action
         self.act_quit = a("&Quit", self.close, None, "Stop the importer and quit")
         # StandardKey.Quit is empty on some platforms (Windows, bare X11): say Ctrl+Q outright.
-        self.act_quit.setShortcuts([QKeySequence("Ctrl+Q"),
-                                    *QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)])
+        self.act_quit.setShortcuts(
+            [QKeySequence("Ctrl+Q"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)]
+        )
         self.act_quit.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.addAction(self.act_quit)
-        self.act_importer = a("Start importer", self.toggle_importer, None,
-                              "Start or stop receiving from cameras")
-        self.act_camera_setup = a("Camera setup…", self.show_camera_setup, None,
-                                  "What to enter on a MeteorPi camera to send here")
+        self.act_importer = a(
+            "Start importer", self.toggle_importer, None, "Start or stop receiving from cameras"
+        )
+        self.act_camera_setup = a(
+            "Camera setup…",
+            self.show_camera_setup,
+            None,
+            "What to enter on a MeteorPi camera to send here",
+        )
         self.act_users = a("Users…", self.show_users, None, "Who may send data here")
         self.act_settings = a("Settings…", self.show_settings, QKeySequence.StandardKey.Preferences)
-        self.act_verify = a("Verify archive…", self.show_verify, None,
-                            "Re-check every stored file against its MD5")
-        self.act_resend = a("Request resend…", self.request_resend, None,
-                            "Ask the camera to send the selected events or files again")
-        self.act_summary = a("Night summary…", self.show_summary, None,
-                             "Events per hour for the selected night")
-        self.act_open_data = a("Open data folder", self.open_data_folder, None,
-                               "Show the archive's folder in the file manager")
+        self.act_verify = a(
+            "Verify archive…", self.show_verify, None, "Re-check every stored file against its MD5"
+        )
+        self.act_resend = a(
+            "Request resend…",
+            self.request_resend,
+            None,
+            "Ask the camera to send the selected events or files again",
+        )
+        self.act_summary = a(
+            "Night summary…", self.show_summary, None, "Events per hour for the selected night"
+        )
+        self.act_open_data = a(
+            "Open data folder",
+            self.open_data_folder,
+            None,
+            "Show the archive's folder in the file manager",
+        )
         self.act_about = a("About meteorgui", self.show_about)
 
         m = self.menuBar()
@@ -171,8 +189,13 @@ class MainWindow(QMainWindow):
         tb = self.toolbar = self.addToolBar("Main")
         tb.setObjectName("toolbar-main")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for act in (self.act_importer, self.act_camera_setup, self.act_verify, self.act_resend,
-                    self.act_summary):
+        for act in (
+            self.act_importer,
+            self.act_camera_setup,
+            self.act_verify,
+            self.act_resend,
+            self.act_summary,
+        ):
             tb.addAction(act)
 
     def _build_status_bar(self) -> None:
@@ -203,8 +226,11 @@ class MainWindow(QMainWindow):
             self._offer_other_port(port)
             return False
         except OSError as exc:
-            QMessageBox.warning(self, "Importer not started",
-                                f"The importer could not listen on {s.host}:{port}:\n{exc}")
+            QMessageBox.warning(
+                self,
+                "Importer not started",
+                f"The importer could not listen on {s.host}:{port}:\n{exc}",
+            )
             return False
         finally:
             self._refresh_importer_state()
@@ -216,13 +242,17 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Port in use")
-        text = (f"Port {port} is already in use on this computer, perhaps by another "
-                "meteorgui or by 'meteorgui serve'. The importer is not running, so cameras "
-                "cannot send to this window.")
+        text = (
+            f"Port {port} is already in use on this computer, perhaps by another "
+            "meteorgui or by 'meteorgui serve'. The importer is not running, so cameras "
+            "cannot send to this window."
+        )
         box.setText(text)
         if other is not None:
-            box.setInformativeText(f"Use port {other} instead? Cameras must then be set to "
-                                   "send to the new address (see Camera setup).")
+            box.setInformativeText(
+                f"Use port {other} instead? Cameras must then be set to "
+                "send to the new address (see Camera setup)."
+            )
             use = box.addButton(f"Use port {other}", QMessageBox.ButtonRole.AcceptRole)
         else:
             use = None
@@ -238,7 +268,9 @@ class MainWindow(QMainWindow):
                     log.warning("could not save port %s in the settings: %s", other, exc)
                     self.statusBar().showMessage(
                         f"Port {other} could not be saved in the settings ({exc.strerror or exc});"
-                        " it is used until meteorgui quits.", 15000)
+                        " it is used until meteorgui quits.",
+                        15000,
+                    )
                 self.start_importer(other)
 
         box.finished.connect(done)
@@ -276,8 +308,9 @@ class MainWindow(QMainWindow):
         midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         since = int(midnight.timestamp() * 1000)
         convs = self.ctx.archive.conversations
-        self.ctx.tasks.run(lambda: convs.counts_since(since), self._show_counts,
-                           self._counts_failed)
+        self.ctx.tasks.run(
+            lambda: convs.counts_since(since), self._show_counts, self._counts_failed
+        )
 
     def _counts_failed(self, exc: BaseException) -> None:
         self._counting = False
@@ -285,14 +318,17 @@ class MainWindow(QMainWindow):
 
     def _show_counts(self, counts: dict) -> None:
         self._counting = False
-        text = (f"Today: {counts['complete']} complete · {counts['failed']} failed · "
-                f"{counts['pending']} going on")
+        text = (
+            f"Today: {counts['complete']} complete · {counts['failed']} failed · "
+            f"{counts['pending']} going on"
+        )
         if counts.get("stuck"):
             text += f" · {counts['stuck']} stuck"
         self.counts_label.setText(text)
         self.counts_label.setToolTip(
             "Import conversations since midnight. A failure the camera made good later is "
-            "not counted; stuck: no word from the camera for 3 minutes in mid-conversation.")
+            "not counted; stuck: no word from the camera for 3 minutes in mid-conversation."
+        )
 
     # ------------------------------------------------------------------ actions
 
@@ -333,16 +369,16 @@ class MainWindow(QMainWindow):
 
         ids = self.browser.selected_event_ids() + self.browser.selected_file_ids()
         if not ids:
-            QMessageBox.information(self, "Request resend",
-                                    "Select the events or files to ask for again first.")
+            QMessageBox.information(
+                self, "Request resend", "Select the events or files to ask for again first."
+            )
             return
         self._open(ResendDialog(self.ctx, ids, self))
 
     def _resend_marked(self, c) -> None:
         """A resend request moved the shown item's bytes to quarantine: show it so."""
         info = getattr(self.detail, "info", None)
-        if (c.state == RESEND_REQUESTED and info is not None
-                and info.event.event_id == c.entity_id):
+        if c.state == RESEND_REQUESTED and info is not None and info.event.event_id == c.entity_id:
             self.detail.refresh()
 
     def _reviewed(self, event_ids: list) -> None:
@@ -363,11 +399,13 @@ class MainWindow(QMainWindow):
         from .. import __version__
 
         QMessageBox.about(
-            self, "About meteorgui",
+            self,
+            "About meteorgui",
             f"<b>meteorgui {__version__}</b><p>A home archive for meteor cameras that speak "
             "the MeteorPi import protocol.</p>"
             f"<p>Archive: {self.ctx.archive.data_dir}<br>"
-            f"Settings: {self.ctx.settings.path()}</p>")
+            f"Settings: {self.ctx.settings.path()}</p>",
+        )
 
     # ------------------------------------------------------------------ closing
 
@@ -387,4 +425,3 @@ class MainWindow(QMainWindow):
                 stop()
         self.ctx.core.stop_importer()
         log.info("window closed in %.0f ms", (time.monotonic() - t) * 1000)
-

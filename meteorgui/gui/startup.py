@@ -19,15 +19,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import paths
-from ..core import Core
 from ..archive import ArchiveError
+from ..core import Core
 from ..logs import setup_logging
 from ..settings import Settings
 from ..simulate.night import NIGHT_MS
 from .common.bridge import Bridge
 from .common.context import GuiContext
-from .main_window import MainWindow
 from .common.tasks import TaskRunner
+from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,15 @@ def demo_night_start(now_s: float) -> int:
 class DemoCamera:
     """A simulated camera pushing a night through the real importer over loopback HTTP."""
 
-    def __init__(self, core: Core, *, events: int = 60, timelapse: int = 120,
-                 rate: float = 1.5, seed: int | None = None):
+    def __init__(
+        self,
+        core: Core,
+        *,
+        events: int = 60,
+        timelapse: int = 120,
+        rate: float = 1.5,
+        seed: int | None = None,
+    ):
         self.core = core
         self.events, self.timelapse, self.rate = events, timelapse, rate
         self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
@@ -69,8 +76,7 @@ class DemoCamera:
         self._password = password
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -78,17 +84,22 @@ class DemoCamera:
         from ..simulate.night import interleaved, make_night, push_night
 
         start = demo_night_start(time.time())
-        night = make_night(self.seed, events=self.events, timelapse=self.timelapse,
-                           start_ms=start)
+        night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
         server = self.core.server
         if server is None:
             log.warning("demo camera: the importer is not running")
             return
         url = f"http://127.0.0.1:{server.port}{server.path}"
         with ImportClient(url, DEMO_USER, self._password) as client:
-            self.summary = push_night(night, client, rate=self.rate, stop=self._stop,
-                                      on_progress=log.info, max_failures_in_row=None,
-                                      entities=interleaved(night))
+            self.summary = push_night(
+                night,
+                client,
+                rate=self.rate,
+                stop=self._stop,
+                on_progress=log.info,
+                max_failures_in_row=None,
+                entities=interleaved(night),
+            )
         log.info("demo camera finished: %s", self.summary.line())
 
     def stop(self, timeout: float = 10) -> None:
@@ -102,15 +113,15 @@ class DemoCamera:
 GIL_SWITCH_INTERVAL_S = 0.001
 
 
-def build(data_dir: Path, settings: Settings, *, demo: bool = False,
-          synchronous_tasks: bool = False) -> tuple[GuiContext, MainWindow]:
+def build(
+    data_dir: Path, settings: Settings, *, demo: bool = False, synchronous_tasks: bool = False
+) -> tuple[GuiContext, MainWindow]:
     """The context and main window for an archive (the app and tests use this)."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
     bridge = Bridge(core.hub)
     # Detached task threads end with their work: their archive readers go with them.
-    tasks = TaskRunner(synchronous=synchronous_tasks,
-                       on_thread_exit=core.archive.db.release_reader)
+    tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
     window = MainWindow(ctx, demo=demo)
     # Everything built so far lives as long as the app: keep it out of the cyclic
@@ -142,8 +153,10 @@ def close(ctx: GuiContext) -> None:
     ctx.tasks.shutdown(wait=True)
     ctx.bridge.close()
     if not exports_stopped:
-        log.error("export rounds did not stop: the archive is left open under them; their "
-                  "entities are sent again at the next start")
+        log.error(
+            "export rounds did not stop: the archive is left open under them; their "
+            "entities are sent again at the next start"
+        )
         return
     ctx.core.close()
 
@@ -156,7 +169,7 @@ def _sweep_old_demos() -> None:
     if os.name != "posix":  # os.kill(pid, 0) only asks on POSIX (Windows would kill)
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{DEMO_PREFIX}*-*"):
-        pid = folder.name[len(DEMO_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(DEMO_PREFIX) :].split("-", 1)[0]
         if not pid.isdigit() or not folder.is_dir():
             continue
         try:
@@ -170,12 +183,16 @@ def _sweep_old_demos() -> None:
 def run_gui(args) -> int:
     demo = bool(getattr(args, "demo", False))
     if demo and args.data_dir:
-        print("meteorgui: --demo uses a temporary archive of its own, never yours; leave "
-              "out --data-dir", file=sys.stderr)
+        print(
+            "meteorgui: --demo uses a temporary archive of its own, never yours; leave "
+            "out --data-dir",
+            file=sys.stderr,
+        )
         return 2
     # FFmpeg prints several lines for every clip Qt opens: noise on a terminal.
-    QLoggingCategory.setFilterRules("qt.multimedia.ffmpeg*=false\n"
-                                    "qt.multimedia.playbackengine*=false")
+    QLoggingCategory.setFilterRules(
+        "qt.multimedia.ffmpeg*=false\nqt.multimedia.playbackengine*=false"
+    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("meteorgui")
     app.setOrganizationName("meteorgui")
@@ -197,8 +214,11 @@ def run_gui(args) -> int:
             log.warning("settings: %s", problem)
         ctx, window = build(data_dir, settings, demo=demo)
     except (ArchiveError, OSError) as exc:
-        message = (str(exc) if isinstance(exc, ArchiveError) else
-                   f"cannot write in the data folder {data_dir}: {exc.strerror or exc}")
+        message = (
+            str(exc)
+            if isinstance(exc, ArchiveError)
+            else f"cannot write in the data folder {data_dir}: {exc.strerror or exc}"
+        )
         QMessageBox.critical(None, "meteorgui cannot start", message)
         print(f"meteorgui: {message}", file=sys.stderr)
         return 1

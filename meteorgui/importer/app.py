@@ -47,15 +47,18 @@ class _Upload:
     def parse(self, stream, boundary: str) -> None:
         """Read the whole body. Raises BadRequest for a malformed one."""
         try:
-            parser = MultipartParser(boundary, callbacks={
-                "on_part_begin": self._part_begin,
-                "on_header_field": lambda d, a, b: self._field.extend(d[a:b]),
-                "on_header_value": lambda d, a, b: self._value.extend(d[a:b]),
-                "on_header_end": self._header_end,
-                "on_headers_finished": self._headers_finished,
-                "on_part_data": self._part_data,
-                "on_end": self._end,
-            })
+            parser = MultipartParser(
+                boundary,
+                callbacks={
+                    "on_part_begin": self._part_begin,
+                    "on_header_field": lambda d, a, b: self._field.extend(d[a:b]),
+                    "on_header_value": lambda d, a, b: self._value.extend(d[a:b]),
+                    "on_header_end": self._header_end,
+                    "on_headers_finished": self._headers_finished,
+                    "on_part_data": self._part_data,
+                    "on_end": self._end,
+                },
+            )
             while chunk := stream.read(UPLOAD_CHUNK):
                 parser.write(chunk)
         except FormParserError as exc:  # a malformed body, or a boundary it cannot use
@@ -68,8 +71,9 @@ class _Upload:
         self._sink = None
 
     def _header_end(self) -> None:
-        self._headers[self._field.decode("latin-1").strip().lower()] = (
-            self._value.decode("latin-1").strip())
+        self._headers[self._field.decode("latin-1").strip().lower()] = self._value.decode(
+            "latin-1"
+        ).strip()
         self._field.clear()
         self._value.clear()
 
@@ -146,8 +150,9 @@ def _reply(answer: Answer):
     return response
 
 
-def create_app(importer: Importer, url_path: str = "/import",
-               throttle: LoginThrottle | None = None) -> Flask:
+def create_app(
+    importer: Importer, url_path: str = "/import", throttle: LoginThrottle | None = None
+) -> Flask:
     app = Flask("meteorgui.importer")
     app.json.sort_keys = False
     throttle = throttle or LoginThrottle()
@@ -164,8 +169,11 @@ def create_app(importer: Importer, url_path: str = "/import",
             addr = request.remote_addr
             wait = throttle.wait(addr)
             if wait:
-                return _reply(refuse(429, f"too many failed logins from {addr}; try again "
-                                          f"in {math.ceil(wait)} s"))
+                return _reply(
+                    refuse(
+                        429, f"too many failed logins from {addr}; try again in {math.ceil(wait)} s"
+                    )
+                )
             user = importer.archive.users.authenticate(auth.username, auth.password or "")
             if user is None:
                 throttle.failed(addr)
@@ -197,8 +205,13 @@ def create_app(importer: Importer, url_path: str = "/import",
             return _reply(checked)
         limit = checked.record.file_size + MULTIPART_OVERHEAD
         if request.content_length is not None and request.content_length > limit:
-            return _reply(refuse(413, f"the upload is larger than file {checked.record.file_id}'s "
-                                      f"{checked.record.file_size} bytes"))
+            return _reply(
+                refuse(
+                    413,
+                    f"the upload is larger than file {checked.record.file_id}'s "
+                    f"{checked.record.file_size} bytes",
+                )
+            )
         if request.mimetype != "multipart/form-data":
             return _reply(refuse(400, "the bytes must be sent as multipart/form-data"))
         request.max_content_length = limit
@@ -230,7 +243,10 @@ def create_app(importer: Importer, url_path: str = "/import",
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
         log.exception("internal error while importing")
-        return _reply(Answer({"state": "failed", "message": "internal error in the importer; "
-                                                           "see its log"}, 500))
+        return _reply(
+            Answer(
+                {"state": "failed", "message": "internal error in the importer; see its log"}, 500
+            )
+        )
 
     return app

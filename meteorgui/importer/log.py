@@ -37,14 +37,18 @@ class ImportLog:
         """Queue one step of a conversation (the arguments of Conversations.record)."""
         with self._cond:
             if self._closed:
-                log.warning("import log closed; dropped a step about %s %s",
-                            entry.get("kind"), entry.get("entity_id"))
+                log.warning(
+                    "import log closed; dropped a step about %s %s",
+                    entry.get("kind"),
+                    entry.get("entity_id"),
+                )
                 return
             self._entries.append(entry)
             self._pending += 1
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="meteorgui-import-log",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="meteorgui-import-log", daemon=True
+                )
                 self._thread.start()
             elif len(self._entries) == 1:
                 self._cond.notify_all()  # the writer sleeps until there is something

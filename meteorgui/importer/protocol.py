@@ -156,8 +156,9 @@ class _InFlight:
 
 
 class Importer:
-    def __init__(self, archive: Archive, hub: notify.Hub | None = None,
-                 max_file_asks: int = MAX_FILE_ASKS):
+    def __init__(
+        self, archive: Archive, hub: notify.Hub | None = None, max_file_asks: int = MAX_FILE_ASKS
+    ):
         self.archive = archive
         self.hub = hub or notify.Hub()
         self.log = ImportLog(archive, self.hub)
@@ -177,13 +178,29 @@ class Importer:
 
     # ------------------------------------------------------------------ logging
 
-    def _log(self, user: str, remote: str | None, entity: Entity | None, state: str, *,
-             kind: str | None = None, ident: str | None = None, **kw) -> None:
+    def _log(
+        self,
+        user: str,
+        remote: str | None,
+        entity: Entity | None,
+        state: str,
+        *,
+        kind: str | None = None,
+        ident: str | None = None,
+        **kw,
+    ) -> None:
         if entity is not None:
             kind, ident = entity_kind(entity), entity_id(entity)
             kw.setdefault("camera_id", entity.camera_id)
-        self.log.record(user=user, remote_addr=remote, kind=kind, entity_id=ident, state=state,
-                        at=int(time.time() * 1000), **kw)
+        self.log.record(
+            user=user,
+            remote_addr=remote,
+            kind=kind,
+            entity_id=ident,
+            state=state,
+            at=int(time.time() * 1000),
+            **kw,
+        )
 
     def request(self) -> _InFlight:
         """Wrap each HTTP request (``with importer.request():``), so close() can wait
@@ -228,8 +245,11 @@ class Importer:
                 s.remember(entity)
         else:
             shown = kind if isinstance(kind, str) else type(kind).__name__
-            return refuse(400, f"type: unknown message type {str(shown)[:40]!r}; expected "
-                               "event, file, status or cached_entity")
+            return refuse(
+                400,
+                f"type: unknown message type {str(shown)[:40]!r}; expected "
+                "event, file, status or cached_entity",
+            )
         if isinstance(entity, CameraStatus):
             return self._status(s, remote, entity)
         return self._offer(s, remote, entity)
@@ -242,13 +262,27 @@ class Importer:
         try:
             outcome = self.archive.store_status(status, s.user)
         except Conflict as exc:
-            self._log(s.user, remote, log_entity, conv.FAILED if not parent else conv.RECEIVING,
-                      detail=str(exc), message=str(exc), **log_kw)
+            self._log(
+                s.user,
+                remote,
+                log_entity,
+                conv.FAILED if not parent else conv.RECEIVING,
+                detail=str(exc),
+                message=str(exc),
+                **log_kw,
+            )
             return refuse(409, str(exc))
         detail = f"camera status {status.status_id} " + (
-            "archived" if outcome == "new" else "already archived")
-        self._log(s.user, remote, log_entity, conv.RECEIVING if parent else conv.COMPLETE,
-                  detail=detail, **log_kw)
+            "archived" if outcome == "new" else "already archived"
+        )
+        self._log(
+            s.user,
+            remote,
+            log_entity,
+            conv.RECEIVING if parent else conv.COMPLETE,
+            detail=detail,
+            **log_kw,
+        )
         return _state("continue")
 
     def _offer(self, s: Session, remote: str | None, entity: Event | FileRecord) -> Answer:
@@ -256,8 +290,10 @@ class Importer:
         with s.lock:
             known_new = ident in s.unarchived
         archived = not known_new and (
-            self.archive.has_event(ident) if isinstance(entity, Event)
-            else self.archive.has_file(ident))
+            self.archive.has_event(ident)
+            if isinstance(entity, Event)
+            else self.archive.has_file(ident)
+        )
         if not archived and not known_new:
             # Refused now rather than after its bytes have been received for nothing.
             problem = self.archive.conflict(entity)
@@ -275,12 +311,18 @@ class Importer:
             # The bytes asked for are the archived record's: an offer describing other
             # bytes cannot repair it (and must not clear its mark).
             kept = self.archive.get_file(wanted[0].file_id)
-            if kept is not None and (kept.md5, kept.file_size) != (wanted[0].md5,
-                                                                   wanted[0].file_size):
-                return self._fail(s, remote, entity,
-                                  f"file {kept.file_id} is archived with other bytes (MD5 "
-                                  f"{kept.md5}, {kept.file_size} bytes) than this offer "
-                                  "describes; its resend request stays")
+            if kept is not None and (kept.md5, kept.file_size) != (
+                wanted[0].md5,
+                wanted[0].file_size,
+            ):
+                return self._fail(
+                    s,
+                    remote,
+                    entity,
+                    f"file {kept.file_id} is archived with other bytes (MD5 "
+                    f"{kept.md5}, {kept.file_size} bytes) than this offer "
+                    "describes; its resend request stays",
+                )
             return self._ask_bytes(s, remote, entity, wanted[0], resend=True)
         # The event and each of its files name a camera status; all must be archived.
         for status_id in dict.fromkeys([entity.status_id, *(f.status_id for f in files)]):
@@ -303,8 +345,7 @@ class Importer:
             fetched = [f for f in files if (f.file_id, f.md5) in s.received]
         try:
             if isinstance(entity, Event):
-                new = self.archive.store_event(entity, s.user,
-                                               fetched=[f.file_id for f in fetched])
+                new = self.archive.store_event(entity, s.user, fetched=[f.file_id for f in fetched])
             else:
                 new = self.archive.store_file(entity, s.user)
         except Conflict as exc:
@@ -328,8 +369,7 @@ class Importer:
         self._log(s.user, remote, entity, conv.FAILED, detail=message, message=message)
         return _state("failed", message=message)
 
-    def _ask_status(self, s: Session, remote, entity: Event | FileRecord,
-                    status_id: str) -> Answer:
+    def _ask_status(self, s: Session, remote, entity: Event | FileRecord, status_id: str) -> Answer:
         key = f"{entity_id(entity)}:{status_id}"
         with s.lock:
             asked = s.asked(s.status_asks, key, self.clock())
@@ -337,31 +377,50 @@ class Importer:
                 s.status_asks[key] = (asked + 1, self.clock())
                 s.status_for[status_id] = (entity_kind(entity), entity_id(entity))
         if asked >= MAX_STATUS_ASKS:
-            return self._fail(s, remote, entity,
-                              f"camera status {status_id} was asked for {asked} times "
-                              "and never arrived")
-        self._log(s.user, remote, entity, conv.NEED_STATUS,
-                  detail=f"asked for camera status {status_id}")
+            return self._fail(
+                s,
+                remote,
+                entity,
+                f"camera status {status_id} was asked for {asked} times and never arrived",
+            )
+        self._log(
+            s.user, remote, entity, conv.NEED_STATUS, detail=f"asked for camera status {status_id}"
+        )
         return _state("need_status", status_id=status_id)
 
-    def _ask_bytes(self, s: Session, remote, entity: Event | FileRecord,
-                   record: FileRecord, resend: bool = False) -> Answer:
+    def _ask_bytes(
+        self,
+        s: Session,
+        remote,
+        entity: Event | FileRecord,
+        record: FileRecord,
+        resend: bool = False,
+    ) -> Answer:
         if record.file_size > MAX_FILE_BYTES:
-            return self._fail(s, remote, entity,
-                              f"file {record.file_id} is {record.file_size} bytes; this importer "
-                              f"takes files up to {MAX_FILE_BYTES} bytes")
+            return self._fail(
+                s,
+                remote,
+                entity,
+                f"file {record.file_id} is {record.file_size} bytes; this importer "
+                f"takes files up to {MAX_FILE_BYTES} bytes",
+            )
         with s.lock:
             asked = s.asked(s.file_asks, record.file_id, self.clock())
             why = s.last_mismatch.get(record.file_id) if asked else None
             if asked < self.max_file_asks:
                 s.file_asks[record.file_id] = (asked + 1, self.clock())
-                s.pending[record.file_id] = Ask(record, entity_kind(entity), entity_id(entity),
-                                                resend)
+                s.pending[record.file_id] = Ask(
+                    record, entity_kind(entity), entity_id(entity), resend
+                )
         if asked >= self.max_file_asks:
             reason = why or "they did not arrive"
-            return self._fail(s, remote, entity,
-                              f"gave up on file {record.file_id} after asking {asked} times for "
-                              f"its bytes: {reason}")
+            return self._fail(
+                s,
+                remote,
+                entity,
+                f"gave up on file {record.file_id} after asking {asked} times for "
+                f"its bytes: {reason}",
+            )
         detail = f"asked for the bytes of file {record.file_id} ({record.file_size} bytes)"
         if asked:
             detail += f", attempt {asked + 1} of {self.max_file_asks}"
@@ -381,15 +440,20 @@ class Importer:
         with s.lock:
             ask = s.pending.get(file_id)
         if ask is None:
-            return refuse(409, f"file {file_id} was not asked for from user {user}, or its "
-                               "bytes already arrived; offer the event or file record first")
+            return refuse(
+                409,
+                f"file {file_id} was not asked for from user {user}, or its "
+                "bytes already arrived; offer the event or file record first",
+            )
         if ask.record.md5 != md5:
-            return refuse(400, f"md5 {md5} in the URL differs from the file record's "
-                               f"{ask.record.md5}")
+            return refuse(
+                400, f"md5 {md5} in the URL differs from the file record's {ask.record.md5}"
+            )
         return ask
 
-    def receive_bytes(self, user: str, remote: str | None, ask: Ask,
-                      fill: Callable[[Any], bool]) -> Answer:
+    def receive_bytes(
+        self, user: str, remote: str | None, ask: Ask, fill: Callable[[Any], bool]
+    ) -> Answer:
         """Stream an upload into the store. ``fill(writer)`` feeds the writer and
         returns False if the request held no file part."""
         record = ask.record
@@ -400,8 +464,11 @@ class Importer:
         except TooLarge:
             writer.abort()
             self._bytes_failed(s, ask, f"more bytes than the {record.file_size} announced")
-            return refuse(413, f"file {record.file_id}: more bytes than the {record.file_size} "
-                               "the file record announced")
+            return refuse(
+                413,
+                f"file {record.file_id}: more bytes than the {record.file_size} "
+                "the file record announced",
+            )
         except BaseException:
             writer.abort()
             raise
@@ -418,13 +485,23 @@ class Importer:
                 s.received.add((record.file_id, record.md5))
         offer_kind, offer_id = ask.offer_kind, ask.offer_id
         if not kept:
-            reason = (f"the {size} bytes received have MD5 {digest}, not {record.md5}"
-                      if digest != record.md5 else
-                      f"{size} bytes arrived; the file record announced {record.file_size}")
+            reason = (
+                f"the {size} bytes received have MD5 {digest}, not {record.md5}"
+                if digest != record.md5
+                else f"{size} bytes arrived; the file record announced {record.file_size}"
+            )
             self._bytes_failed(s, ask, reason)
-            self._log(user, remote, None, conv.NEED_FILE_DATA, kind=offer_kind, ident=offer_id,
-                      camera_id=record.camera_id, detail=f"file {record.file_id}: {reason}",
-                      bytes_added=size)
+            self._log(
+                user,
+                remote,
+                None,
+                conv.NEED_FILE_DATA,
+                kind=offer_kind,
+                ident=offer_id,
+                camera_id=record.camera_id,
+                detail=f"file {record.file_id}: {reason}",
+                bytes_added=size,
+            )
             return refuse(400, f"file {record.file_id}: {reason}; the bytes were discarded")
         if ask.resend:
             # The mark goes only once the replacement is on disk: the damaged original
@@ -436,10 +513,17 @@ class Importer:
                 self._bytes_failed(s, ask, reason)
                 return refuse(507, f"file {record.file_id}: {reason}; it stays marked for resend")
             self.archive.clear_resend(record.file_id)
-        self._log(user, remote, None, conv.RECEIVING, kind=offer_kind, ident=offer_id,
-                  camera_id=record.camera_id,
-                  detail=f"received file {record.file_id} ({size} bytes, MD5 verified)",
-                  bytes_added=size)
+        self._log(
+            user,
+            remote,
+            None,
+            conv.RECEIVING,
+            kind=offer_kind,
+            ident=offer_id,
+            camera_id=record.camera_id,
+            detail=f"received file {record.file_id} ({size} bytes, MD5 verified)",
+            bytes_added=size,
+        )
         # The disk work waits until the camera has its answer (or the entity settles).
         return Answer({"state": "continue"}, after=writer.durable.run if writer.durable else None)
 
@@ -454,11 +538,19 @@ class Importer:
     def request_resend(self, entity_id_: str, reason: str = "requested by the user") -> list[str]:
         """Mark an event or file for resend and show it in the import log."""
         mark = self.archive.request_resend(entity_id_, reason)
-        self._log(mark.received_by or "local", None, mark.offer, conv.RESEND_REQUESTED,
-                  detail=f"{len(mark.file_ids)} file(s) to fetch again: {reason}", message=reason)
+        self._log(
+            mark.received_by or "local",
+            None,
+            mark.offer,
+            conv.RESEND_REQUESTED,
+            detail=f"{len(mark.file_ids)} file(s) to fetch again: {reason}",
+            message=reason,
+        )
         return list(mark.file_ids)
 
     def resend_list(self, user: str) -> dict:
         offers = self.archive.resend_offers(user)
-        return {"ids": [o["id"] for o in offers],
-                "entities": [{"type": o["kind"], "id": o["id"]} for o in offers]}
+        return {
+            "ids": [o["id"] for o in offers],
+            "entities": [{"type": o["kind"], "id": o["id"]} for o in offers],
+        }

@@ -47,9 +47,17 @@ class PortInUse(OSError):
 class ImporterServer:
     """Serves the import protocol for one archive on host:port (port 0 picks a free one)."""
 
-    def __init__(self, archive: Archive, host: str = "0.0.0.0", port: int = 8080, *,
-                 hub: notify.Hub | None = None, importer: Importer | None = None,
-                 threads: int = 8, path: str = "/import"):
+    def __init__(
+        self,
+        archive: Archive,
+        host: str = "0.0.0.0",
+        port: int = 8080,
+        *,
+        hub: notify.Hub | None = None,
+        importer: Importer | None = None,
+        threads: int = 8,
+        path: str = "/import",
+    ):
         self.archive = archive
         self.hub = hub or (importer.hub if importer else notify.Hub())
         self.importer = importer or Importer(archive, self.hub)
@@ -71,14 +79,21 @@ class ImporterServer:
         _check_port(self.host, self.requested_port)
         try:
             self._server = create_server(
-                self.app, host=self.host, port=self.requested_port, threads=self.threads,
-                max_request_body_size=MAX_BODY, connection_limit=CONNECTION_LIMIT,
-                clear_untrusted_proxy_headers=True, ident="meteorgui", channel_timeout=300,
+                self.app,
+                host=self.host,
+                port=self.requested_port,
+                threads=self.threads,
+                max_request_body_size=MAX_BODY,
+                connection_limit=CONNECTION_LIMIT,
+                clear_untrusted_proxy_headers=True,
+                ident="meteorgui",
+                channel_timeout=300,
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise PortInUse(exc.errno, f"port {self.requested_port} on {self.host} is "
-                                           "already in use") from None
+                raise PortInUse(
+                    exc.errno, f"port {self.requested_port} on {self.host} is already in use"
+                ) from None
             raise
         self._server.channel_class = _Channel
         self.port = int(self._server.effective_port)

@@ -521,8 +521,12 @@ def run(
         except ImportClientError as exc:
             return complain(f"cannot push to {client.url}: {exc}")
         try:
-            night = make_night(seed, events=events, timelapse=timelapse,
-                               start_ms=DEFAULT_START_MS if start_ms is None else start_ms)
+            night = make_night(
+                seed,
+                events=events,
+                timelapse=timelapse,
+                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+            )
         except (FileNotFoundError, ValueError, OverflowError) as exc:
             return complain(str(exc))
         say(

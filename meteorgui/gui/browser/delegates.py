@@ -109,16 +109,28 @@ class EventTileDelegate(QStyledItemDelegate):
         row = index.data(ROW_ROLE)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        state = "" if row is None or not row.still_id else self._thumbs.state(
-            row.still_id, row.still_md5 or "", self._size)
+        state = (
+            ""
+            if row is None or not row.still_id
+            else self._thumbs.state(row.still_id, row.still_md5 or "", self._size)
+        )
         if state == "loading":  # keep asking: that is what queues (and re-queues) the decoding
             self._thumbs.get(row.still_id, row.still_md5 or "", row.still_mime or "", self._size)
         if row is None:
             self._paint_card(painter, option, row, selected, hover)
         else:
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-            key = (row.event_id, row.label, row.exported, state, selected, hover,
-                   option.rect.width(), option.rect.height(), dpr)
+            key = (
+                row.event_id,
+                row.label,
+                row.exported,
+                state,
+                selected,
+                hover,
+                option.rect.width(),
+                option.rect.height(),
+                dpr,
+            )
             pixmap = self._cache.get(key)
             if pixmap is None:
                 pixmap = QPixmap(option.rect.size() * dpr)
@@ -143,12 +155,14 @@ class EventTileDelegate(QStyledItemDelegate):
             key = (option.rect.width(), option.rect.height(), dpr, step)
             overlay = self._glow_cache.get(key)
             if overlay is None:
-                overlay = self._glow_cache[key] = _glow_pixmap(option.rect.size(), dpr,
-                                                               step / GLOW_STEPS)
+                overlay = self._glow_cache[key] = _glow_pixmap(
+                    option.rect.size(), dpr, step / GLOW_STEPS
+                )
             painter.drawPixmap(option.rect.topLeft(), overlay)
 
-    def _paint_card(self, painter: QPainter, option: QStyleOptionViewItem, row, selected: bool,
-                    hover: bool) -> None:
+    def _paint_card(
+        self, painter: QPainter, option: QStyleOptionViewItem, row, selected: bool, hover: bool
+    ) -> None:
         pal = option.palette
         card = QRect(option.rect).adjusted(4, 4, -4, -4)
         painter.save()
@@ -171,8 +185,9 @@ class EventTileDelegate(QStyledItemDelegate):
         if row is None:
             painter.fillRect(area, SKY)
         elif row.still_id:
-            image = self._thumbs.get(row.still_id, row.still_md5 or "", row.still_mime or "",
-                                     self._size)
+            image = self._thumbs.get(
+                row.still_id, row.still_md5 or "", row.still_mime or "", self._size
+            )
             draw_image(painter, area, image)
         else:
             draw_image(painter, area, self._thumbs.badge("document", self._size))
@@ -181,8 +196,14 @@ class EventTileDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(6.5, option.font.pointSizeF() * 0.8))
         small.setBold(True)
         if row is not None and row.label in BY_NAME:
-            draw_pill(painter, area.x() + 4, area.y() + 4, label_text(row.label).upper(),
-                      BY_NAME[row.label].qcolor, small)
+            draw_pill(
+                painter,
+                area.x() + 4,
+                area.y() + 4,
+                label_text(row.label).upper(),
+                BY_NAME[row.label].qcolor,
+                small,
+            )
         badge = export_badge(self._export_names(row)) if row is not None else ""
         if badge:
             w = pill_width(painter, badge, small)
@@ -195,15 +216,19 @@ class EventTileDelegate(QStyledItemDelegate):
         if row is None:
             painter.setFont(option.font)
             painter.setPen(pal.placeholderText().color())
-            painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             "Loading…")
+            painter.drawText(
+                text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "Loading…"
+            )
             painter.restore()
             return
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
-        painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         local_time(row.event_time, "%H:%M:%S"))
+        painter.drawText(
+            text,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            local_time(row.event_time, "%H:%M:%S"),
+        )
         painter.setFont(option.font)
         painter.setPen(pal.placeholderText().color())
         right = "" if row.duration is None else f"{row.duration:.2f} s"
@@ -212,8 +237,11 @@ class EventTileDelegate(QStyledItemDelegate):
         name = self._camera_names(row.camera_id)
         kind = short_type(row.event_type)
         line = name if kind == "meteor" else f"{name} · {kind}"
-        painter.drawText(second, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(line, Qt.TextElideMode.ElideRight, second.width()))
+        painter.drawText(
+            second,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(line, Qt.TextElideMode.ElideRight, second.width()),
+        )
         painter.restore()
 
 
@@ -251,8 +279,10 @@ class StripDelegate(QStyledItemDelegate):
         if f is not None:
             draw_image(painter, area, self._thumbs.get(f.file_id, f.md5, f.mime_type, self._size))
             painter.setPen(pal.highlightedText().color() if selected else pal.text().color())
-            text = QRect(rect.x(), area.bottom() + 2, rect.width(),
-                         rect.bottom() - area.bottom() - 2)
-            painter.drawText(text, Qt.AlignmentFlag.AlignCenter,
-                             local_time(f.file_time, "%H:%M:%S"))
+            text = QRect(
+                rect.x(), area.bottom() + 2, rect.width(), rect.bottom() - area.bottom() - 2
+            )
+            painter.drawText(
+                text, Qt.AlignmentFlag.AlignCenter, local_time(f.file_time, "%H:%M:%S")
+            )
         painter.restore()

@@ -52,7 +52,9 @@ class FilterBar(QWidget):
 
         self.night = QComboBox(self)
         self.night.setMinimumContentsLength(26)
-        self.night.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.night.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.night.setToolTip("The night to show (noon to noon, local time)")
         self.date_from = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.date_to = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
@@ -65,7 +67,9 @@ class FilterBar(QWidget):
 
         self.camera = QComboBox(self)
         self.camera.setMinimumContentsLength(14)
-        self.camera.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.camera.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.camera.addItem("All cameras", None)
         self.event_type = QComboBox(self)
         self.event_type.addItem("All types", None)
@@ -80,7 +84,8 @@ class FilterBar(QWidget):
         self.export = QComboBox(self)
         self.export.setMinimumContentsLength(14)
         self.export.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.export.addItem("Any export state", None)
         self.export.setToolTip("Show only the events an export target does not have yet")
         self.export.setVisible(False)
@@ -94,8 +99,7 @@ class FilterBar(QWidget):
         self.text.returnPressed.connect(self._flush_text)
 
         self.sort = QComboBox(self)
-        for text, key in (("Time", "time"), ("Duration", "duration"),
-                          ("Brightness", "brightness")):
+        for text, key in (("Time", "time"), ("Duration", "duration"), ("Brightness", "brightness")):
             self.sort.addItem(text, key)
         self.order = QToolButton(self)
         self.order.setCheckable(True)
@@ -149,11 +153,17 @@ class FilterBar(QWidget):
             after, before = choice, browse.night_end(choice)
         elif choice != ALL_NIGHTS:
             return None
-        return Query(after=after, before=before, camera_id=self.camera.currentData(),
-                     event_type=self.event_type.currentData(), review=self.review.currentData(),
-                     text=self.text.text().strip(), sort=self.sort.currentData(),
-                     descending=self.order.isChecked(),
-                     not_exported_to=self.export.currentData())
+        return Query(
+            after=after,
+            before=before,
+            camera_id=self.camera.currentData(),
+            event_type=self.event_type.currentData(),
+            review=self.review.currentData(),
+            text=self.text.text().strip(),
+            sort=self.sort.currentData(),
+            descending=self.order.isChecked(),
+            not_exported_to=self.export.currentData(),
+        )
 
     def night_start(self) -> int | None:
         choice = self.night.currentData()
@@ -181,8 +191,11 @@ class FilterBar(QWidget):
     def _show_order(self) -> None:
         down = self.order.isChecked()
         self.order.setText("↓" if down else "↑")
-        self.order.setToolTip("Newest / largest first — click for the other way" if down
-                              else "Oldest / smallest first — click for the other way")
+        self.order.setToolTip(
+            "Newest / largest first — click for the other way"
+            if down
+            else "Oldest / smallest first — click for the other way"
+        )
 
     # ------------------------------------------------------------------ nights
 
@@ -249,14 +262,20 @@ class FilterBar(QWidget):
     # ------------------------------------------------------------------ choices
 
     def set_cameras(self, cameras: list[tuple[str, str]]) -> None:
-        self._refill(self.camera, "All cameras",
-                     [(f"{name} ({cid[-6:]})" if name else cid, cid) for cid, name in cameras])
+        self._refill(
+            self.camera,
+            "All cameras",
+            [(f"{name} ({cid[-6:]})" if name else cid, cid) for cid, name in cameras],
+        )
 
     def set_export_targets(self, targets: list[tuple[str, str]]) -> None:
         """(target id, name) of the export targets, for the "not yet exported to" filter."""
         before = self.export.currentData()
-        self._refill(self.export, "Any export state",
-                     [(f"Not yet exported to {name}", tid) for tid, name in targets])
+        self._refill(
+            self.export,
+            "Any export state",
+            [(f"Not yet exported to {name}", tid) for tid, name in targets],
+        )
         self.export.setVisible(bool(targets))
         if self.export.currentData() != before:  # its target was removed
             self._emit()

@@ -58,9 +58,12 @@ class GridView(EmptyHint, QAbstractItemView):
 
     def _rect_of(self, row: int) -> QRect:
         line, col = divmod(row, self.columns())
-        return QRect(self._x0() + col * self._cell.width(),
-                     line * self._cell.height() - self.verticalScrollBar().value(),
-                     self._cell.width(), self._cell.height())
+        return QRect(
+            self._x0() + col * self._cell.width(),
+            line * self._cell.height() - self.verticalScrollBar().value(),
+            self._cell.width(),
+            self._cell.height(),
+        )
 
     def _visible_rows(self) -> range:
         top = self.verticalScrollBar().value()
@@ -173,8 +176,9 @@ class GridView(EmptyHint, QAbstractItemView):
                 a, b = line * cols + c0, min(self._count() - 1, line * cols + c1)
                 if a > b:
                     break
-                selection.select(m.index(a, 0, self.rootIndex()),
-                                 m.index(b, last_col, self.rootIndex()))
+                selection.select(
+                    m.index(a, 0, self.rootIndex()), m.index(b, last_col, self.rootIndex())
+                )
         self.selectionModel().select(selection, flags)
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
@@ -275,7 +279,9 @@ class GridView(EmptyHint, QAbstractItemView):
             return
         index = m.index(row, 0, self.rootIndex())
         self.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         if scroll:
             self.scrollTo(index)

@@ -65,8 +65,9 @@ def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
     for _cid, name in cameras:
         if name:
             seen[name] = seen.get(name, 0) + 1
-    return {cid: (f"{name} ({cid[-6:]})" if seen[name] > 1 else name)
-            for cid, name in cameras if name}
+    return {
+        cid: (f"{name} ({cid[-6:]})" if seen[name] > 1 else name) for cid, name in cameras if name
+    }
 
 
 def short_type(event_type: str) -> str:
@@ -124,16 +125,22 @@ class EventListModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section in (DURATION, BRIGHTNESS,
-                                                                          FILES):
+            if role == Qt.ItemDataRole.TextAlignmentRole and section in (
+                DURATION,
+                BRIGHTNESS,
+                FILES,
+            ):
                 return int(_RIGHT)
         return None
 
     def flags(self, index: QModelIndex):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -171,8 +178,10 @@ class EventListModel(QAbstractTableModel):
             camera = f"{name} ({row.camera_id})" if name else row.camera_id
             names = self.exported_names(row)
             exported = f"\nExported to {', '.join(names)}" if names else ""
-            return (f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
-                    f"Camera {camera}\n{row.n_files} files{exported}")
+            return (
+                f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
+                f"Camera {camera}\n{row.n_files} files{exported}"
+            )
         return None
 
     def _display(self, row: Row, col: int):
@@ -233,8 +242,9 @@ class EventListModel(QAbstractTableModel):
                         around = [(start, browse.page(conn, q, start, PAGE, upto=mark))]
             return mark, n, first, focus, around
 
-        self._tasks.run(work, lambda res: self._apply_reset(gen, q, *res),
-                        lambda exc: self._failed(gen, exc))
+        self._tasks.run(
+            work, lambda res: self._apply_reset(gen, q, *res), lambda exc: self._failed(gen, exc)
+        )
 
     def refresh(self, focus_event: str | None = None) -> None:
         self.set_query(self._query, focus_event)
@@ -267,8 +277,9 @@ class EventListModel(QAbstractTableModel):
                 changed.append(r)
         if changed:
             changed.sort()
-            self.dataChanged.emit(self.index(changed[0], 0),
-                                  self.index(changed[-1], len(COLUMNS) - 1))
+            self.dataChanged.emit(
+                self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1)
+            )
 
     def set_target_names(self, names: dict[str, str]) -> None:
         self.target_names = dict(names)
@@ -347,8 +358,11 @@ class EventListModel(QAbstractTableModel):
                     return browse.page(conn, qq, 0, PAGE, upto=mark, after=anchor)
                 return browse.page(conn, qq, offset, PAGE, upto=mark)
 
-        self._tasks.run(work, lambda rows: self._page_done(gen, seq, page_no, offset, rows),
-                        lambda exc: self._page_failed(gen, seq, page_no, exc))
+        self._tasks.run(
+            work,
+            lambda rows: self._page_done(gen, seq, page_no, offset, rows),
+            lambda exc: self._page_failed(gen, seq, page_no, exc),
+        )
 
     def _page_done(self, gen, seq, page_no, offset, rows) -> None:
         if gen != self._gen:
@@ -369,8 +383,10 @@ class EventListModel(QAbstractTableModel):
                 row = row._replace(exported=tuple(sorted(set(exported) | set(row.exported))))
             self._rows[i] = row
         self._trim_log()
-        self.dataChanged.emit(self.index(indices[0], 0),
-                              self.index(min(indices[-1], self._count - 1), len(COLUMNS) - 1))
+        self.dataChanged.emit(
+            self.index(indices[0], 0),
+            self.index(min(indices[-1], self._count - 1), len(COLUMNS) - 1),
+        )
         self._evict()
 
     def _page_failed(self, gen, seq, page_no, exc) -> None:
@@ -413,8 +429,11 @@ class EventListModel(QAbstractTableModel):
                 qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
                 return browse.arrivals(conn, qq, since)
 
-        self._tasks.run(work, lambda res: self._arrivals_done(token, gen, since, res),
-                        lambda exc: self._arrivals_failed(token, exc))
+        self._tasks.run(
+            work,
+            lambda res: self._arrivals_done(token, gen, since, res),
+            lambda exc: self._arrivals_failed(token, exc),
+        )
 
     def _arrivals_failed(self, token, exc) -> None:
         if token is self._catch_token:
@@ -482,5 +501,8 @@ class EventListModel(QAbstractTableModel):
         rows = sorted(r for r, row in lit if row is not None and row.event_id in shown)
         self._lit = {r for r, row in lit if row is not None and row.event_id in self._highlights}
         if rows:
-            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], len(COLUMNS) - 1),
-                                  [HIGHLIGHT_ROLE, Qt.ItemDataRole.BackgroundRole])
+            self.dataChanged.emit(
+                self.index(rows[0], 0),
+                self.index(rows[-1], len(COLUMNS) - 1),
+                [HIGHLIGHT_ROLE, Qt.ItemDataRole.BackgroundRole],
+            )

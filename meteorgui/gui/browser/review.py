@@ -65,8 +65,11 @@ class ReviewCommand(QUndoCommand):
     def __init__(self, event_ids: list[str], label: str | None, store):
         n = len(event_ids)
         what = f"{n} event{'s' if n != 1 else ''}"
-        text = (f"Clear the review of {what}" if label is None
-                else f"Mark {what} as {label_text(label).lower()}")
+        text = (
+            f"Clear the review of {what}"
+            if label is None
+            else f"Mark {what} as {label_text(label).lower()}"
+        )
         super().__init__(text)
         self.event_ids = list(event_ids)
         self.label = label
@@ -107,8 +110,9 @@ class ReviewStore:
                 cmd.previous = previous
             return {i: cmd.label for i in cmd.event_ids}
 
-        self._last = self._writer.run(work, lambda changes: self._stored(changes, fresh),
-                                      self._failed)
+        self._last = self._writer.run(
+            work, lambda changes: self._stored(changes, fresh), self._failed
+        )
 
     def _stored(self, changes: dict, fresh: bool) -> None:
         self._browser.reviews_stored(changes, fresh)

@@ -12,6 +12,8 @@ from .model import ROW_ROLE, local_time
 from .views import EmptyHint
 
 _ROOT = QModelIndex()  # the default parent of a flat model
+
+
 class StripModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -32,8 +34,10 @@ class StripModel(QAbstractListModel):
             return local_time(f.file_time, "%H:%M:%S")
         if role == Qt.ItemDataRole.ToolTipRole:
             camera = self.camera_names.get(f.camera_id) or f.camera_id
-            return (f"Time-lapse still {local_time(f.file_time)} local\n{camera}\n"
-                    f"{f.file_name or f.file_id}")
+            return (
+                f"Time-lapse still {local_time(f.file_time)} local\n{camera}\n"
+                f"{f.file_name or f.file_id}"
+            )
         return None
 
     def files(self) -> list[StripFile]:

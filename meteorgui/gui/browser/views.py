@@ -23,8 +23,9 @@ class EmptyHint:
         painter = QPainter(self.viewport())
         painter.setPen(self.palette().placeholderText().color())
         rect = self.viewport().rect().adjusted(24, 24, -24, -24)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                         self._empty_text)
+        painter.drawText(
+            rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._empty_text
+        )
         painter.end()
 
 
@@ -73,7 +74,9 @@ class EventTable(EmptyHint, QTableView):
             return
         index = m.index(row, 0)
         self.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         if scroll:
             self.scrollTo(index)

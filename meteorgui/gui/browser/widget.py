@@ -86,8 +86,9 @@ class EventBrowser(QWidget):
         self.filters.row2.addWidget(self.table_button)
 
         self.grid = GridView(self)
-        self.tile_delegate = EventTileDelegate(self.thumbs, size, self._camera_name, self.grid,
-                                               export_names=self.model.exported_names)
+        self.tile_delegate = EventTileDelegate(
+            self.thumbs, size, self._camera_name, self.grid, export_names=self.model.exported_names
+        )
         self.grid.setItemDelegate(self.tile_delegate)
         self.grid.setCellSize(self.tile_delegate.cell_size(self.fontMetrics().height()))
         self.grid.setModel(self.model)
@@ -277,8 +278,7 @@ class EventBrowser(QWidget):
             # every insert in its header.
             self.table.setModel(self.model)
             self.table.setSelectionModel(self.selection)
-            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50),
-                               (6, 80)):
+            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50), (6, 80)):
                 self.table.setColumnWidth(col, width)
             self._show_sort_indicator()
         self.stack.setCurrentIndex(which)
@@ -309,8 +309,9 @@ class EventBrowser(QWidget):
             return
         col = next((c for c, s in SORT_COLUMNS.items() if s == q.sort), TIME)
         header.setSortIndicatorShown(True)
-        header.setSortIndicator(col, Qt.SortOrder.DescendingOrder if q.descending
-                                else Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(
+            col, Qt.SortOrder.DescendingOrder if q.descending else Qt.SortOrder.AscendingOrder
+        )
 
     def _thumb_ready(self, file_id: str) -> None:
         self._ready_files.add(file_id)
@@ -336,11 +337,17 @@ class EventBrowser(QWidget):
         archive, hour = self.ctx.archive, self.filters.hour
 
         def work():
-            return (browse.nights(archive, hour), browse.cameras(archive),
-                    browse.event_types(archive))
+            return (
+                browse.nights(archive, hour),
+                browse.cameras(archive),
+                browse.event_types(archive),
+            )
 
-        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial),
-                           lambda exc: log.error("reading the archive's nights failed: %s", exc))
+        self.ctx.tasks.run(
+            work,
+            lambda res: self._choices_loaded(res, initial),
+            lambda exc: log.error("reading the archive's nights failed: %s", exc),
+        )
 
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
@@ -377,8 +384,9 @@ class EventBrowser(QWidget):
         elif q.camera_id or q.event_type or q.review or q.text or q.not_exported_to:
             self.grid.set_empty_text("No events match these filters.")
         else:
-            self.grid.set_empty_text("No events this night yet.\n"
-                                     "New events appear here as cameras send them.")
+            self.grid.set_empty_text(
+                "No events this night yet.\nNew events appear here as cameras send them."
+            )
         self.table.set_empty_text(self.grid._empty_text)
         self._show_sort_indicator()
         self._update_count()
@@ -387,8 +395,7 @@ class EventBrowser(QWidget):
             self._restoring = True
             view.select_row(focus, scroll=False)
             self._restoring = False
-            view.scrollTo(self.model.index(focus, 0),
-                          QAbstractItemView.ScrollHint.PositionAtCenter)
+            view.scrollTo(self.model.index(focus, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
         elif self._current_event:
             self._current_event = ""
             self.eventSelected.emit("")
@@ -408,8 +415,11 @@ class EventBrowser(QWidget):
         if q is None or q.after is None:
             self._strip_range = (None, None, None)
             self.strip_model.set_files([])
-            self.strip.set_empty_text("Choose a night to see its time-lapse stills"
-                                      if q is not None else "No time-lapse stills yet")
+            self.strip.set_empty_text(
+                "Choose a night to see its time-lapse stills"
+                if q is not None
+                else "No time-lapse stills yet"
+            )
             self.strip_label.setText("Time-lapse")
             return
         self._strip_range = (q.after, q.before, q.camera_id)
@@ -419,8 +429,11 @@ class EventBrowser(QWidget):
         def work():
             return browse.standalone_files(archive, q.after, q.before, q.camera_id)
 
-        self.ctx.tasks.run(work, lambda files: self._strip_loaded(gen, files),
-                           lambda exc: log.error("reading time-lapse stills failed: %s", exc))
+        self.ctx.tasks.run(
+            work,
+            lambda files: self._strip_loaded(gen, files),
+            lambda exc: log.error("reading time-lapse stills failed: %s", exc),
+        )
 
     def _strip_loaded(self, gen: int, files: list[StripFile]) -> None:
         if gen != self._strip_gen or self._closed:
@@ -454,19 +467,29 @@ class EventBrowser(QWidget):
                 # The event took over stills sent first on their own: read both again.
                 self._load_strip()
                 self._load_choices(initial=True)
-            elif not self.filters.has_camera(entity.camera_id) or \
-                    not self.filters.has_event_type(entity.event_type):
+            elif not self.filters.has_camera(entity.camera_id) or not self.filters.has_event_type(
+                entity.event_type
+            ):
                 self._load_choices()
         elif kind == "file":
             if self._ready:
                 self.filters.note(entity.file_time, False)
             after, before, camera = self._strip_range
-            if after is not None and after <= entity.file_time < before and \
-                    camera in (None, entity.camera_id):
+            if (
+                after is not None
+                and after <= entity.file_time < before
+                and camera in (None, entity.camera_id)
+            ):
                 at_end = self._strip_at_end()
-                still = StripFile(entity.file_id, entity.camera_id, entity.file_time,
-                                  entity.mime_type, entity.md5, entity.semantic_type,
-                                  entity.file_name)
+                still = StripFile(
+                    entity.file_id,
+                    entity.camera_id,
+                    entity.file_time,
+                    entity.mime_type,
+                    entity.md5,
+                    entity.semantic_type,
+                    entity.file_name,
+                )
                 self.strip_model.add(still)
                 self._strip_arrivals.append(still)
                 self._update_strip_label()
@@ -514,8 +537,10 @@ class EventBrowser(QWidget):
         rows = self._selected_rows()
         ids = [row.event_id for r in rows if (row := self.model.row_at(r)) is not None]
         if len(ids) < len(rows):
-            self.show_message(f"Only loaded events can be reviewed: {len(rows) - len(ids):,} of "
-                              "the selected events are not loaded. Select fewer at a time.")
+            self.show_message(
+                f"Only loaded events can be reviewed: {len(rows) - len(ids):,} of "
+                "the selected events are not loaded. Select fewer at a time."
+            )
             return
         if not ids:
             return
@@ -534,8 +559,12 @@ class EventBrowser(QWidget):
             return
         self.reviewed.emit(list(changes))
         q = self.model.query
-        if not fresh and q is not None and q.review is not None and \
-                not all(self.model.is_kept(i) for i in changes):
+        if (
+            not fresh
+            and q is not None
+            and q.review is not None
+            and not all(self.model.is_kept(i) for i in changes)
+        ):
             # An undo or redo of a review made under other filters may move events in or out
             # of this review filter: read the list again, keeping the current event.
             self.model.refresh(self._current_event or None)

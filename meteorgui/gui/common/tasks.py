@@ -119,8 +119,9 @@ class TaskRunner(QObject):
                     if self._on_thread_exit is not None:  # e.g. its archive reader
                         self._on_thread_exit()
 
-            threading.Thread(target=detached_job, daemon=True,
-                             name="meteorgui-task-detached").start()
+            threading.Thread(
+                target=detached_job, daemon=True, name="meteorgui-task-detached"
+            ).start()
             return fut
         return self._pool.submit(job)
 

@@ -49,7 +49,13 @@ from ...resources import resource_path
 log = logging.getLogger(__name__)
 
 LOADING, OK, VIDEO, MISSING, DAMAGED, UNDECODABLE = (
-    "loading", "ok", "video", "missing", "damaged", "undecodable")
+    "loading",
+    "ok",
+    "video",
+    "missing",
+    "damaged",
+    "undecodable",
+)
 STATES = (LOADING, OK, VIDEO, MISSING, DAMAGED, UNDECODABLE)
 
 MISSING_RECHECK_S = 10.0  # a resend may bring the bytes: look again after this long
@@ -75,8 +81,12 @@ def decode_image(path: Path, size: int) -> QImage | None:
     if image.isNull():
         return None
     if image.width() > size or image.height() > size:  # formats that ignore setScaledSize
-        image = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+        image = image.scaled(
+            size,
+            size,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     return image
 
 
@@ -146,8 +156,9 @@ def grab_video_frame(path: Path, size: int, timeout_ms: int = VIDEO_TIMEOUT_MS) 
     if image is None or image.isNull():
         return None
     image = image.convertToFormat(QImage.Format.Format_RGB32)
-    return image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
+    return image.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
 
 
 def write_atomic(image: QImage, path: Path) -> bool:
@@ -208,8 +219,9 @@ def _produce(req: _Request, has_bytes) -> _Result:
         image = decode_image(req.source, size)
         if image is None:
             bad = _md5_mismatch(req.source, key[1])
-            return _Result(key, DAMAGED if bad else UNDECODABLE, None,
-                           "damaged" if bad else "undecodable")
+            return _Result(
+                key, DAMAGED if bad else UNDECODABLE, None, "damaged" if bad else "undecodable"
+            )
         write_atomic(image, req.cached)
         return _Result(key, OK, image)
     if is_video:
@@ -254,9 +266,17 @@ class ThumbnailService(QObject):
     ready = Signal(str)
     _finished = Signal(object)  # a _Result, from a pool thread
 
-    def __init__(self, store, cache_dir: str | Path, *, threads: int = 2,
-                 memory_bytes: int = 64 << 20, max_entries: int = 20_000,
-                 max_pending: int = 256, parent: QObject | None = None):
+    def __init__(
+        self,
+        store,
+        cache_dir: str | Path,
+        *,
+        threads: int = 2,
+        memory_bytes: int = 64 << 20,
+        max_entries: int = 20_000,
+        max_pending: int = 256,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._store = store  # archive.FileStore: path(file_id, md5), has(file_id, md5)
         self.cache_dir = Path(cache_dir)
@@ -318,8 +338,9 @@ class ThumbnailService(QObject):
         for key, entry in list(self._cache.items()):
             # Damaged bytes are read whole again to check them: at most every so often,
             # not at every conversation a busy night completes.
-            if entry.state == MISSING or (entry.state == DAMAGED
-                                          and now - entry.at > MISSING_RECHECK_S):
+            if entry.state == MISSING or (
+                entry.state == DAMAGED and now - entry.at > MISSING_RECHECK_S
+            ):
                 self._cache_cost -= self._cache.pop(key).cost
                 self.ready.emit(key[0])
 
@@ -356,8 +377,12 @@ class ThumbnailService(QObject):
             if key in self._running:
                 return
         file_id, md5, size = key
-        req = _Request(key, mime_type or "", self._store.path(file_id, md5),
-                       self.cache_dir / file_id[:2] / f"{file_id}.{md5}.{size}.png")
+        req = _Request(
+            key,
+            mime_type or "",
+            self._store.path(file_id, md5),
+            self.cache_dir / file_id[:2] / f"{file_id}.{md5}.{size}.png",
+        )
         with self._lock:
             if self._closed or key in self._running:
                 return
@@ -416,8 +441,9 @@ class ThumbnailService(QObject):
             self._cache_cost -= old.cost
         self._cache[result.key] = _Entry(result.state, image, time.monotonic(), cost)
         self._cache_cost += cost
-        while len(self._cache) > 1 and (self._cache_cost > self._memory_bytes
-                                        or len(self._cache) > self._max_entries):
+        while len(self._cache) > 1 and (
+            self._cache_cost > self._memory_bytes or len(self._cache) > self._max_entries
+        ):
             _, evicted = self._cache.popitem(last=False)
             self._cache_cost -= evicted.cost
         self.ready.emit(result.key[0])
@@ -519,6 +545,6 @@ def service(ctx) -> ThumbnailService:
         if bridge is not None:
             # A completed conversation may have brought bytes that were missing.
             bridge.conversation.connect(
-                lambda c: svc.recheck_missing() if getattr(c, "state", None) == "complete"
-                else None)
+                lambda c: svc.recheck_missing() if getattr(c, "state", None) == "complete" else None
+            )
     return svc

@@ -13,16 +13,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...model import FileRecord
 from ... import formatting as fmt
+from ...model import FileRecord
 
 STRIP_ICON = QSize(80, 60)
 FILE_ROLE = Qt.ItemDataRole.UserRole
 
 
 REVIEW_COLOURS = {
-    "meteor": "#1b7f3b", "plane": "#3b5ba5", "satellite": "#6a4bb0", "bird": "#8a6d1f",
-    "lightning": "#b58900", "other": "#5c6370", "rejected": "#b3261e",
+    "meteor": "#1b7f3b",
+    "plane": "#3b5ba5",
+    "satellite": "#6a4bb0",
+    "bird": "#8a6d1f",
+    "lightning": "#b58900",
+    "other": "#5c6370",
+    "rejected": "#b3261e",
 }
 
 
@@ -32,8 +37,9 @@ def review_chip(review: tuple[str, int | None] | None) -> str:
     label = review[0]
     colour = REVIEW_COLOURS.get(label, "#5c6370")
     text = label.replace("&", "&amp;").replace("<", "&lt;")
-    return (f'<span style="background:{colour}; color:white; font-weight:600">'
-            f"&nbsp;{text}&nbsp;</span>")
+    return (
+        f'<span style="background:{colour}; color:white; font-weight:600">&nbsp;{text}&nbsp;</span>'
+    )
 
 
 class Filmstrip(QListWidget):
@@ -57,7 +63,8 @@ class Filmstrip(QListWidget):
             "QListWidget { background: #20242c; color: #d8dde6; }"
             "QListWidget::item { border-radius: 3px; padding: 2px; }"
             "QListWidget::item:selected { background: #3d6fb6; color: white; }"
-            "QListWidget::item:hover:!selected { background: #2c323d; }")
+            "QListWidget::item:hover:!selected { background: #2c323d; }"
+        )
         line = self.fontMetrics().height()
         cell = QSize(STRIP_ICON.width() + 32, STRIP_ICON.height() + 2 * line + 8)
         self.setGridSize(cell)
@@ -87,8 +94,10 @@ class Filmstrip(QListWidget):
     def add_file(self, f: FileRecord, icon: QIcon) -> QListWidgetItem:
         item = QListWidgetItem(icon, fmt.file_label(f.semantic_type, f.mime_type))
         item.setData(FILE_ROLE, f.file_id)
-        item.setToolTip(f"{f.file_name or f.file_id}\n{f.semantic_type or ''}\n"
-                        f"{f.mime_type} · {fmt.human_size(f.file_size)}")
+        item.setToolTip(
+            f"{f.file_name or f.file_id}\n{f.semantic_type or ''}\n"
+            f"{f.mime_type} · {fmt.human_size(f.file_size)}"
+        )
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.addItem(item)
         self._fit_height()

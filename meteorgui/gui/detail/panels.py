@@ -24,8 +24,11 @@ STATE_TEXT = {
     "present": ("present", "#1b7f3b", "The bytes are in the archive (not re-hashed)."),
     "missing": ("missing", "#b3261e", "The archive has no bytes for this file."),
     "ok": ("ok — MD5 verified", "#1b7f3b", "Re-hashed just now: the bytes match their MD5."),
-    "damaged": ("damaged — MD5 mismatch", "#c25e00",
-                "Re-hashed just now: the bytes do not match the MD5 the camera sent."),
+    "damaged": (
+        "damaged — MD5 mismatch",
+        "#c25e00",
+        "Re-hashed just now: the bytes do not match the MD5 the camera sent.",
+    ),
     "checking": ("checking…", "#555", "Re-hashing the stored bytes."),
 }
 
@@ -51,8 +54,9 @@ def _form() -> QFormLayout:
 class FormPanel(QScrollArea):
     """Labelled values in sections, scrolling when the pane is short."""
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]],
-                 parent: QWidget | None = None):
+    def __init__(
+        self, sections: list[tuple[str, list[tuple[str, str]]]], parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -90,17 +94,30 @@ class FileInfoPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         # State and its buttons first: they stay in sight when the pane is short.
-        self.panel = FormPanel([("", [
-            ("state", "State"), ("name", "Name"), ("mime", "MIME type"),
-            ("semantic", "Semantic type"), ("size", "Size"), ("md5", "MD5"), ("time", "Time"),
-        ])])
+        self.panel = FormPanel(
+            [
+                (
+                    "",
+                    [
+                        ("state", "State"),
+                        ("name", "Name"),
+                        ("mime", "MIME type"),
+                        ("semantic", "Semantic type"),
+                        ("size", "Size"),
+                        ("md5", "MD5"),
+                        ("time", "Time"),
+                    ],
+                )
+            ]
+        )
         self.panel.values["md5"].setFont(_mono())
         self.check_button = QPushButton("Check")
         self.check_button.setToolTip("Re-hash this file's stored bytes against its MD5")
         self.check_button.clicked.connect(self.checkRequested)
         self.open_button = QPushButton("Open with…")
-        self.open_button.setToolTip("Open a copy of this file in the application your "
-                                    "desktop uses for its type")
+        self.open_button.setToolTip(
+            "Open a copy of this file in the application your desktop uses for its type"
+        )
         self.open_button.clicked.connect(self.openRequested)
         # The buttons sit beside the state they change, so the form stays one scrollable block.
         state = self.panel.values["state"]
@@ -129,8 +146,12 @@ class FileInfoPanel(QWidget):
         p.set("name", f.file_name or f"{f.file_id}", f.file_id)
         p.set("mime", f.mime_type)
         p.set("semantic", fmt.short_name(f.semantic_type) or "—", f.semantic_type or "")
-        p.set("size", f"{fmt.human_size(f.file_size)} ({fmt.number(f.file_size)} bytes)"
-              if f.file_size >= 1024 else fmt.human_size(f.file_size))
+        p.set(
+            "size",
+            f"{fmt.human_size(f.file_size)} ({fmt.number(f.file_size)} bytes)"
+            if f.file_size >= 1024
+            else fmt.human_size(f.file_size),
+        )
         p.set("md5", f.md5)
         p.set("time", fmt.both_times(f.file_time))
         self.set_state("present" if present else "missing" if present is not None else "checking")
@@ -139,8 +160,9 @@ class FileInfoPanel(QWidget):
 
     def set_state(self, state: str) -> None:
         text, colour, tip = STATE_TEXT.get(state, (state, "#555", ""))
-        self.panel.set("state", f'<span style="color:{colour}; font-weight:600">● {text}</span>',
-                       tip)
+        self.panel.set(
+            "state", f'<span style="color:{colour}; font-weight:600">● {text}</span>', tip
+        )
         self.state = state
 
 
@@ -218,18 +240,38 @@ class StatusPanel(FormPanel):
     """The camera status in force at the event's time."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__([
-            ("Installation", [("inst_name", "Name"), ("inst_url", "Web page"),
-                              ("camera_id", "Camera")]),
-            ("Location", [("latlong", "Latitude, longitude"), ("gps", "From GPS"),
-                          ("loc_error", "Uncertainty")]),
-            ("Orientation", [("altaz", "Altitude, azimuth"), ("rot", "Rotation"),
-                             ("width", "Field width"), ("ori_error", "Uncertainty"),
-                             ("regions", "Sky regions")]),
-            ("Hardware", [("lens", "Lens"), ("sensor", "Sensor"),
-                          ("software", "Software version")]),
-            ("Valid", [("valid_from", "From"), ("valid_to", "To")]),
-        ], parent)
+        super().__init__(
+            [
+                (
+                    "Installation",
+                    [("inst_name", "Name"), ("inst_url", "Web page"), ("camera_id", "Camera")],
+                ),
+                (
+                    "Location",
+                    [
+                        ("latlong", "Latitude, longitude"),
+                        ("gps", "From GPS"),
+                        ("loc_error", "Uncertainty"),
+                    ],
+                ),
+                (
+                    "Orientation",
+                    [
+                        ("altaz", "Altitude, azimuth"),
+                        ("rot", "Rotation"),
+                        ("width", "Field width"),
+                        ("ori_error", "Uncertainty"),
+                        ("regions", "Sky regions"),
+                    ],
+                ),
+                (
+                    "Hardware",
+                    [("lens", "Lens"), ("sensor", "Sensor"), ("software", "Software version")],
+                ),
+                ("Valid", [("valid_from", "From"), ("valid_to", "To")]),
+            ],
+            parent,
+        )
         url = self.values["inst_url"]
         url.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         url.setOpenExternalLinks(True)
@@ -251,8 +293,11 @@ class StatusPanel(FormPanel):
             self.set("inst_url", "—")
         self.set("camera_id", st.camera_id)
         if loc is not None:
-            self.set("latlong", f"{fmt.latitude(loc.lat)}, {fmt.longitude(loc.long)}",
-                     f"lat {loc.lat}, long {loc.long}")
+            self.set(
+                "latlong",
+                f"{fmt.latitude(loc.lat)}, {fmt.longitude(loc.long)}",
+                f"lat {loc.lat}, long {loc.long}",
+            )
             self.set("gps", fmt.yes_no(loc.gps))
             self.set("loc_error", fmt.number(loc.error, " m", 4))
         else:
@@ -272,5 +317,6 @@ class StatusPanel(FormPanel):
         self.set("sensor", st.sensor or "—")
         self.set("software", "—" if st.software_version is None else str(st.software_version))
         self.set("valid_from", fmt.both_times(st.valid_from))
-        self.set("valid_to", fmt.both_times(st.valid_to) if st.valid_to is not None
-                 else "still current")
+        self.set(
+            "valid_to", fmt.both_times(st.valid_to) if st.valid_to is not None else "still current"
+        )

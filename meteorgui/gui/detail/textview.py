@@ -14,8 +14,12 @@ TEXT_CAP = 2 << 20  # bytes read for display; more is left out (and said so)
 
 def is_text(mime: str | None) -> bool:
     mime = (mime or "").lower()
-    return (mime.startswith("text/") or mime.endswith("json") or mime.endswith("+json")
-            or mime in ("application/xml", "application/yaml", "application/x-yaml"))
+    return (
+        mime.startswith("text/")
+        or mime.endswith("json")
+        or mime.endswith("+json")
+        or mime in ("application/xml", "application/yaml", "application/x-yaml")
+    )
 
 
 def pretty_json(value, indent: int = 0, width: int = 96) -> str:
@@ -28,8 +32,11 @@ def pretty_json(value, indent: int = 0, width: int = 96) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: "
-                 f"{pretty_json(v, indent + 2, width).lstrip()}" for k, v in value.items()]
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: "
+            f"{pretty_json(v, indent + 2, width).lstrip()}"
+            for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if isinstance(value, list):
         if not value:
@@ -59,8 +66,10 @@ def read_text(path: Path, mime: str | None, cap: int = TEXT_CAP) -> tuple[str, s
             notes.append(f"Not valid JSON ({exc}); shown as it is.")
     text, cut = cut_long_lines(text)
     if cut:
-        notes.append(f"{cut:,} line{'s' if cut != 1 else ''} longer than {LINE_CAP:,} "
-                     "characters shown cut; Open with… shows the whole file.")
+        notes.append(
+            f"{cut:,} line{'s' if cut != 1 else ''} longer than {LINE_CAP:,} "
+            "characters shown cut; Open with… shows the whole file."
+        )
     return text, " ".join(notes)
 
 

@@ -189,8 +189,10 @@ class VideoPanel(QWidget):
             self.player.play()
 
     def _update_play_icon(self) -> None:
-        playing = (self.player is not None and self.player.playbackState()
-                   == QMediaPlayer.PlaybackState.PlayingState)
+        playing = (
+            self.player is not None
+            and self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        )
         sp = QStyle.StandardPixmap
         icon = sp.SP_MediaPause if playing else sp.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
@@ -206,6 +208,5 @@ class VideoPanel(QWidget):
         self.time_label.setText(f"{_clock(self.player.position())} / {_clock(ms)}")
 
     def _error(self, _error, text: str) -> None:
-        self.message.setText(f"This clip cannot be played here: {text}. "
-                             "Try the system player.")
+        self.message.setText(f"This clip cannot be played here: {text}. Try the system player.")
         self.message.setVisible(True)

@@ -165,10 +165,12 @@ class ImageViewer(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
         bar.setSpacing(2)
-        self.zoom_out_button = _tool("−", "Zoom out (−, mouse wheel)",
-                                     lambda: self.view.zoom_by(1 / STEP))
-        self.zoom_in_button = _tool("+", "Zoom in (+, mouse wheel)",
-                                    lambda: self.view.zoom_by(STEP))
+        self.zoom_out_button = _tool(
+            "−", "Zoom out (−, mouse wheel)", lambda: self.view.zoom_by(1 / STEP)
+        )
+        self.zoom_in_button = _tool(
+            "+", "Zoom in (+, mouse wheel)", lambda: self.view.zoom_by(STEP)
+        )
         self.fit_button = _tool("Fit", "Fit the image to the view (F)", self.view.fit)
         self.actual_button = _tool("1:1", "Actual pixels (1)", self.view.actual_size)
         self.zoom_label = QLabel()
@@ -176,10 +178,16 @@ class ImageViewer(QWidget):
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.regions_check = QCheckBox("Sky regions")
         self.regions_check.setToolTip(
-            "Outline the parts of the image the camera status marks as visible sky")
+            "Outline the parts of the image the camera status marks as visible sky"
+        )
         self.regions_check.toggled.connect(self.view.set_regions_visible)
-        for w in (self.zoom_out_button, self.zoom_in_button, self.fit_button, self.actual_button,
-                  self.zoom_label):
+        for w in (
+            self.zoom_out_button,
+            self.zoom_in_button,
+            self.fit_button,
+            self.actual_button,
+            self.zoom_label,
+        ):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.regions_check)
@@ -189,7 +197,8 @@ class ImageViewer(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
         self.view.zoomChanged.connect(
-            lambda s: self.zoom_label.setText(f"{s * 100:.0f} %" if self.view.has_image() else ""))
+            lambda s: self.zoom_label.setText(f"{s * 100:.0f} %" if self.view.has_image() else "")
+        )
 
     def set_image(self, image: QImage | None, regions=()) -> None:
         self.view.set_regions(regions)

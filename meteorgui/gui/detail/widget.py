@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ... import formatting as fmt
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
-from ... import formatting as fmt
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
@@ -52,8 +52,11 @@ class EventInfo:
 def read_review(archive, event_id: str) -> tuple[str, int | None] | None:
     """The local review label, if the reviews table exists yet."""
     try:
-        row = archive.db.read().execute(
-            "SELECT label, reviewed_at FROM reviews WHERE event_id = ?", (event_id,)).fetchone()
+        row = (
+            archive.db.read()
+            .execute("SELECT label, reviewed_at FROM reviews WHERE event_id = ?", (event_id,))
+            .fetchone()
+        )
     except sqlite3.OperationalError:  # no reviews table (an archive from before reviews)
         return None
     return None if row is None or row[0] is None else (row[0], row[1])
@@ -64,7 +67,8 @@ def load_event(archive, event_id: str) -> EventInfo | None:
     if event is None:
         return None
     status = archive.get_status(event.status_id) or archive.status_at(
-        event.camera_id, event.event_time)
+        event.camera_id, event.event_time
+    )
     present = {f.file_id: archive.has_bytes(f) for f in event.files}
     return EventInfo(event, status, read_review(archive, event_id), present)
 
@@ -75,9 +79,14 @@ def load_file(archive, file_id: str) -> EventInfo | None:
     if rec is None:
         return None
     status = archive.get_status(rec.status_id) or archive.status_at(rec.camera_id, rec.file_time)
-    shell = Event(event_id=rec.file_id, camera_id=rec.camera_id, status_id=rec.status_id,
-                  event_time=rec.file_time, event_type=rec.semantic_type or "meteorpi:file",
-                  files=(rec,))
+    shell = Event(
+        event_id=rec.file_id,
+        camera_id=rec.camera_id,
+        status_id=rec.status_id,
+        event_time=rec.file_time,
+        event_type=rec.semantic_type or "meteorpi:file",
+        files=(rec,),
+    )
     return EventInfo(shell, status, None, {rec.file_id: archive.has_bytes(rec)}, standalone=True)
 
 
@@ -176,7 +185,8 @@ class EventDetail(QWidget):
             f'<p><img src="{icon.as_uri() if icon.exists() else ""}" width="72" height="72"></p>'
             '<p style="font-size:13pt; font-weight:600">No event selected</p>'
             '<p style="color:#6b7280">Select an event to see its files, its metadata and the '
-            "camera that recorded it.</p>")
+            "camera that recorded it.</p>"
+        )
         self.pages = QStackedWidget()
         self.pages.addWidget(self.placeholder)
         self.pages.addWidget(self.content)
@@ -197,9 +207,11 @@ class EventDetail(QWidget):
             self._show_info(None, gen, empty=True)
             return
         archive = self.ctx.archive
-        self.ctx.tasks.run(lambda: load_event(archive, event_id),
-                           lambda info: self._show_info(info, gen),
-                           lambda exc: self._failed(exc, gen))
+        self.ctx.tasks.run(
+            lambda: load_event(archive, event_id),
+            lambda info: self._show_info(info, gen),
+            lambda exc: self._failed(exc, gen),
+        )
 
     def show_file(self, file_id: str | None) -> None:
         """Show a standalone file record (a time-lapse still), loaded in the background."""
@@ -209,9 +221,11 @@ class EventDetail(QWidget):
             self._show_info(None, gen, empty=True)
             return
         archive = self.ctx.archive
-        self.ctx.tasks.run(lambda: load_file(archive, file_id),
-                           lambda info: self._show_info(info, gen),
-                           lambda exc: self._failed(exc, gen))
+        self.ctx.tasks.run(
+            lambda: load_file(archive, file_id),
+            lambda info: self._show_info(info, gen),
+            lambda exc: self._failed(exc, gen),
+        )
 
     def refresh(self) -> None:
         """Read the shown event again (e.g. after a review or a resend)."""
@@ -242,19 +256,26 @@ class EventDetail(QWidget):
         self.pages.setCurrentWidget(self.placeholder if empty else self.content)
         if info is None:
             self.title.setText("No event selected" if empty else "Event not found")
-            self.subtitle.setText("Select an event to see its files, metadata and camera."
-                                  if empty else "It may have been removed from the archive.")
+            self.subtitle.setText(
+                "Select an event to see its files, metadata and camera."
+                if empty
+                else "It may have been removed from the archive."
+            )
             self.review_label.setText("")
             self.file_info.show_file(None)
             self.meta.show_meta((), (), "")
             self.status.show_status(None)
             self.image.set_image(None)
-            self._show_message("Select an event in the list to see it here."
-                               if empty else "Event not found.")
+            self._show_message(
+                "Select an event in the list to see it here." if empty else "Event not found."
+            )
             return
         ev = info.event
-        kind = ("Time-lapse still" if info.standalone
-                else fmt.short_name(ev.event_type).replace("_", " "))
+        kind = (
+            "Time-lapse still"
+            if info.standalone
+            else fmt.short_name(ev.event_type).replace("_", " ")
+        )
         self.title.setText(f"{kind[:1].upper()}{kind[1:]}  ·  {fmt.local_time(ev.event_time)}")
         site = info.status.inst_name if info.status and info.status.inst_name else ""
         parts = [fmt.utc_time(ev.event_time), f"camera {ev.camera_id}"]
@@ -263,18 +284,28 @@ class EventDetail(QWidget):
         if not info.standalone:
             parts.append(f"{len(ev.files)} file{'s' if len(ev.files) != 1 else ''}")
         self.subtitle.setText("  ·  ".join(parts))
-        self.subtitle.setToolTip(f"File {ev.event_id}\nType {ev.event_type}" if info.standalone
-                                 else f"Event {ev.event_id}\nType {ev.event_type}")
+        self.subtitle.setToolTip(
+            f"File {ev.event_id}\nType {ev.event_type}"
+            if info.standalone
+            else f"Event {ev.event_id}\nType {ev.event_type}"
+        )
         self.review_label.setText(review_chip(info.review))
         self.review_label.setToolTip(
-            f"Reviewed {fmt.both_times(info.review[1])}" if info.review and info.review[1]
-            else "Not reviewed yet" if info.review is None else "")
+            f"Reviewed {fmt.both_times(info.review[1])}"
+            if info.review and info.review[1]
+            else "Not reviewed yet"
+            if info.review is None
+            else ""
+        )
         self.status.show_status(info.status)
         size = self.ctx.settings.thumbnail_size
         for f in ev.files:
             state = self.thumbs.state(f.file_id, f.md5, size)
-            if (state == thumbnails.DAMAGED or not info.present.get(f.file_id)
-                    and state not in (thumbnails.LOADING, thumbnails.MISSING)):
+            if (
+                state == thumbnails.DAMAGED
+                or not info.present.get(f.file_id)
+                and state not in (thumbnails.LOADING, thumbnails.MISSING)
+            ):
                 # Its bytes went away, or damaged ones may have been replaced since.
                 self.thumbs.invalidate(f.file_id)
             self.filmstrip.add_file(f, self._icon(f, size))
@@ -317,12 +348,15 @@ class EventDetail(QWidget):
         self.current_file = f
         present = self.info.present.get(f.file_id, False)
         self.file_info.show_file(f, present)
-        self.meta.show_meta(self.info.event.meta, f.meta,
-                            fmt.file_label(f.semantic_type, f.mime_type))
+        self.meta.show_meta(
+            self.info.event.meta, f.meta, fmt.file_label(f.semantic_type, f.mime_type)
+        )
         self.video.stop()
         if not present:
-            self._show_message("The bytes of this file are not in the archive.\n"
-                               "Use Events ▸ Request resend… to ask the camera for them again.")
+            self._show_message(
+                "The bytes of this file are not in the archive.\n"
+                "Use Events ▸ Request resend… to ask the camera for them again."
+            )
             return
         path = self.ctx.archive.file_path(f)
         mime = f.mime_type.lower()
@@ -335,14 +369,17 @@ class EventDetail(QWidget):
                 if fgen != self._file_gen or self._closed:
                     return
                 if image.isNull():
-                    self._show_message("This image cannot be decoded. Press Check in the File "
-                                       "tab to see whether its bytes are damaged.")
+                    self._show_message(
+                        "This image cannot be decoded. Press Check in the File "
+                        "tab to see whether its bytes are damaged."
+                    )
                     return
                 self.image.set_image(image, regions)
                 self.stack.setCurrentWidget(self.image)
 
-            self.ctx.tasks.run(lambda: QImage(str(path)), done,
-                               lambda exc: self._file_failed(exc, fgen))
+            self.ctx.tasks.run(
+                lambda: QImage(str(path)), done, lambda exc: self._file_failed(exc, fgen)
+            )
         elif mime.startswith("video/"):
             self.video.load(path)
             self.stack.setCurrentWidget(self.video)
@@ -356,8 +393,9 @@ class EventDetail(QWidget):
                 self.text.set_text(*result)
                 self.stack.setCurrentWidget(self.text)
 
-            self.ctx.tasks.run(lambda: read_text(path, mime), shown,
-                               lambda exc: self._file_failed(exc, fgen))
+            self.ctx.tasks.run(
+                lambda: read_text(path, mime), shown, lambda exc: self._file_failed(exc, fgen)
+            )
         else:
             self._show_message(f"No preview for {f.mime_type}.\nUse “Open with…” in the File tab.")
 
@@ -403,8 +441,11 @@ class EventDetail(QWidget):
             if not self._closed:
                 video_mod.open_url(QUrl.fromLocalFile(str(path)))
 
-        self.ctx.tasks.run(lambda: video_mod.external_copy(source, name), opened,
-                           lambda exc: self._file_failed(exc, self._file_gen))
+        self.ctx.tasks.run(
+            lambda: video_mod.external_copy(source, name),
+            opened,
+            lambda exc: self._file_failed(exc, self._file_gen),
+        )
 
     # ------------------------------------------------------------------ closing
 

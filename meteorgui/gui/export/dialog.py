@@ -40,8 +40,9 @@ ERROR_COLOUR = "#b3261e"
 ID_PAGE = 5000
 
 
-def selection_from_query(q: Query, target_id: str | None = None,
-                         force: bool = False) -> Selection | None:
+def selection_from_query(
+    q: Query, target_id: str | None = None, force: bool = False
+) -> Selection | None:
     """The export search for what a browser query lists (its events, and the standalone
     stills of its range and camera when no type or review filter is set), or None when the
     query says something a Selection cannot: free text, or "not yet exported to" another
@@ -50,8 +51,13 @@ def selection_from_query(q: Query, target_id: str | None = None,
         return None
     if q.not_exported_to is not None and (q.not_exported_to != target_id or force):
         return None
-    return Selection(camera_id=q.camera_id, after=q.after, before=q.before,
-                     event_type=q.event_type, review=q.review)
+    return Selection(
+        camera_id=q.camera_id,
+        after=q.after,
+        before=q.before,
+        event_type=q.event_type,
+        review=q.review,
+    )
 
 
 def matching_event_ids(archive, q: Query) -> list[str]:
@@ -94,8 +100,9 @@ class Scope:
         return "The selected " + " and the selected ".join(parts)
 
 
-def resolve(archive, scope: Scope, use_selection: bool, target_id: str | None,
-            force: bool) -> tuple[list[str] | None, Selection | None]:
+def resolve(
+    archive, scope: Scope, use_selection: bool, target_id: str | None, force: bool
+) -> tuple[list[str] | None, Selection | None]:
     """(ids, None) or (None, selection) to export (runs in the pool)."""
     if use_selection:
         return list(scope.ids), None
@@ -107,8 +114,9 @@ def resolve(archive, scope: Scope, use_selection: bool, target_id: str | None,
     return matching_event_ids(archive, scope.query), None
 
 
-def preview(exporter, scope: Scope, use_selection: bool, target_id: str,
-            force: bool) -> tuple[int, int]:
+def preview(
+    exporter, scope: Scope, use_selection: bool, target_id: str, force: bool
+) -> tuple[int, int]:
     """(entities matching, of which the target has) — runs in the pool."""
     archive = exporter.archive
     ids, sel = resolve(archive, scope, use_selection, target_id, force)
@@ -119,8 +127,9 @@ def preview(exporter, scope: Scope, use_selection: bool, target_id: str,
     return len(ids), len(exporter.history.exported_to(target_id, ids))
 
 
-def enqueue(exporter, scope: Scope, use_selection: bool, target_id: str,
-            force: bool) -> tuple[int, int]:
+def enqueue(
+    exporter, scope: Scope, use_selection: bool, target_id: str, force: bool
+) -> tuple[int, int]:
     """Queue the scope for the target; (rows added, now pending) — runs in the pool."""
     ids, sel = resolve(exporter.archive, scope, use_selection, target_id, force)
     q = exporter.queue
@@ -188,8 +197,9 @@ class ExportDialog(QDialog):
         form.addRow("To", target_row)
         form.addRow("", self.force)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.export_button = self.buttons.addButton("Export",
-                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button = self.buttons.addButton(
+            "Export", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.buttons.accepted.connect(self.export)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -225,8 +235,12 @@ class ExportDialog(QDialog):
         self.info.setText("Counting…")
         args = (self.scope, self.chooser.use_selection(), tid, self.force.isChecked())
         exporter = self.service.exporter
-        self.service.run(lambda: preview(exporter, *args), lambda res: self._counted(gen, *res),
-                         lambda exc: self._say(str(exc), error=True), owner=self)
+        self.service.run(
+            lambda: preview(exporter, *args),
+            lambda res: self._counted(gen, *res),
+            lambda exc: self._say(str(exc), error=True),
+            owner=self,
+        )
 
     def _counted(self, gen: int, total: int, have: int) -> None:
         if gen != self._gen:
@@ -243,14 +257,14 @@ class ExportDialog(QDialog):
         elif have == total:
             text = f"{name} already has {'it' if total == 1 else f'all {items}'}: nothing to send."
         else:
-            text = (f"{total - have:,} of {items} will be sent; {have:,} already at {name} "
-                    "are skipped.")
+            text = (
+                f"{total - have:,} of {items} will be sent; {have:,} already at {name} are skipped."
+            )
         self.info.setText(text)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.outcome = text
-        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error
-                          else text)
+        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error else text)
 
     def export(self) -> None:
         tid = self.target.currentData()
@@ -260,8 +274,9 @@ class ExportDialog(QDialog):
         args = (self.scope, self.chooser.use_selection(), tid, self.force.isChecked())
         exporter = self.service.exporter
         # No owner: what was queued is sent even if the dialog was closed meanwhile.
-        self.service.run(lambda: enqueue(exporter, *args),
-                         lambda res: self._queued(tid, *res), self._not_queued)
+        self.service.run(
+            lambda: enqueue(exporter, *args), lambda res: self._queued(tid, *res), self._not_queued
+        )
 
     def _not_queued(self, exc: BaseException) -> None:
         if alive(self):
@@ -278,8 +293,10 @@ class ExportDialog(QDialog):
             return
         if pending == 0:
             name = self.target.currentText()
-            self._say(f"Nothing to send: {name} already has all of them. Tick “Send again” "
-                      "to send them anyway.")
+            self._say(
+                f"Nothing to send: {name} already has all of them. Tick “Send again” "
+                "to send them anyway."
+            )
             self.export_button.setEnabled(True)
             return
         self.outcome = f"{added:,} queued"
@@ -287,5 +304,11 @@ class ExportDialog(QDialog):
         self.accept()
 
 
-__all__ = ["ExportDialog", "Scope", "ScopeChooser", "enqueue", "matching_event_ids",
-           "selection_from_query"]
+__all__ = [
+    "ExportDialog",
+    "Scope",
+    "ScopeChooser",
+    "enqueue",
+    "matching_event_ids",
+    "selection_from_query",
+]

@@ -81,8 +81,11 @@ class FolderExportDialog(QDialog):
         form.addRow("Export", self.chooser)
         form.addRow("As", kind_box)
         form.addRow("To", path_box)
-        note = QLabel("Each event's files go in a folder of their own, with manifest.json "
-                      "describing everything as a MeteorPi importer would receive it.", self)
+        note = QLabel(
+            "Each event's files go in a folder of their own, with manifest.json "
+            "describing everything as a MeteorPi importer would receive it.",
+            self,
+        )
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(placeholder-text);")
         self.bar = QProgressBar(self)
@@ -111,11 +114,13 @@ class FolderExportDialog(QDialog):
 
     def _choose(self) -> None:
         if self.as_zip.isChecked():
-            path, _ = QFileDialog.getSaveFileName(self, "Export to zip", self.path.text(),
-                                                  "Zip files (*.zip)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export to zip", self.path.text(), "Zip files (*.zip)"
+            )
         else:
-            parent = QFileDialog.getExistingDirectory(self, "Export into folder",
-                                                      str(Path(self.path.text()).parent))
+            parent = QFileDialog.getExistingDirectory(
+                self, "Export into folder", str(Path(self.path.text()).parent)
+            )
             path = str(Path(parent) / default_name()) if parent else ""
         if path:
             self.path.setText(path)
@@ -138,8 +143,7 @@ class FolderExportDialog(QDialog):
         self.bar.setRange(0, 0)
         self._say("Reading what to export…")
         archive, scope, as_zip = self.ctx.archive, self.scope, self.as_zip.isChecked()
-        use_selection, cancel, bridge = self.chooser.use_selection(), self._cancel, \
-            self.ctx.bridge
+        use_selection, cancel, bridge = self.chooser.use_selection(), self._cancel, self.ctx.bridge
 
         def on_progress(done: int, total: int) -> None:  # on the worker thread
             now = time.monotonic()
@@ -152,8 +156,15 @@ class FolderExportDialog(QDialog):
             ids, sel = resolve(archive, scope, use_selection, None, True)
             if sel is None and not ids:
                 raise FolderExportError("there is nothing to export")
-            return export_to_folder(archive, dest, ids=ids, selection=sel, as_zip=as_zip,
-                                    on_progress=on_progress, cancelled=cancel.is_set)
+            return export_to_folder(
+                archive,
+                dest,
+                ids=ids,
+                selection=sel,
+                as_zip=as_zip,
+                on_progress=on_progress,
+                cancelled=cancel.is_set,
+            )
 
         self.ctx.tasks.run(work, self._finished, self._failed)
 
@@ -177,12 +188,16 @@ class FolderExportDialog(QDialog):
         if result.cancelled:
             self._say("Cancelled: nothing was written.")
             return
-        text = (f"Wrote {result.events:,} events and {result.files:,} files "
-                f"({size_text(result.bytes)}) to {result.path}.")
+        text = (
+            f"Wrote {result.events:,} events and {result.files:,} files "
+            f"({size_text(result.bytes)}) to {result.path}."
+        )
         if result.problems:
-            text += (f" {len(result.problems)} file(s) were left out because their bytes are "
-                     "missing or damaged in this archive (listed in the manifest under "
-                     "\"missing\"; Verify archive and Request resend can repair them).")
+            text += (
+                f" {len(result.problems)} file(s) were left out because their bytes are "
+                "missing or damaged in this archive (listed in the manifest under "
+                '"missing"; Verify archive and Request resend can repair them).'
+            )
             self._say(text, error=True)
         else:
             self._say(text, ok=True)
@@ -199,8 +214,9 @@ class FolderExportDialog(QDialog):
 
     def _say(self, text: str, error: bool = False, ok: bool = False) -> None:
         colour = ERROR_COLOUR if error else OK_COLOUR if ok else None
-        self.message.setText(f"<span style='color:{colour}'>{_html(text)}</span>" if colour
-                             else _html(text))
+        self.message.setText(
+            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else _html(text)
+        )
 
     @property
     def running(self) -> bool:

@@ -35,21 +35,34 @@ class ExportUi(QObject):
 
         self.view = ExportProgressView(ctx, service, window)
         self.view.model.camera_name = lambda cid: self.browser.model.camera_names.get(cid)
-        self.dock = window._dock("Export", self.view, "export",
-                                 Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.dock = window._dock(
+            "Export", self.view, "export", Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         window.tabifyDockWidget(window.log_dock, self.dock)
         window.monitor_dock.raise_()
 
         a = window._action
-        self.act_export = a("Export…", self.export_selected, QKeySequence("Ctrl+E"),
-                            "Send the selected events, or what the filters match, to an "
-                            "export target")
-        self.act_folder = a("Export to folder…", self.export_to_folder, None,
-                            "Write the selected events' files and a manifest to a folder or zip")
-        self.act_targets = a("Export targets…", self.show_targets, None,
-                             "Where this archive can export to")
-        self.act_rules = a("Scheduled exports…", self.show_rules, None,
-                           "Rules that export in the background while meteorgui runs")
+        self.act_export = a(
+            "Export…",
+            self.export_selected,
+            QKeySequence("Ctrl+E"),
+            "Send the selected events, or what the filters match, to an export target",
+        )
+        self.act_folder = a(
+            "Export to folder…",
+            self.export_to_folder,
+            None,
+            "Write the selected events' files and a manifest to a folder or zip",
+        )
+        self.act_targets = a(
+            "Export targets…", self.show_targets, None, "Where this archive can export to"
+        )
+        self.act_rules = a(
+            "Scheduled exports…",
+            self.show_rules,
+            None,
+            "Rules that export in the background while meteorgui runs",
+        )
         self.act_progress = self.dock.toggleViewAction()
         self.act_progress.setText("Export progress")
         menu = QMenu("E&xport", window)
@@ -93,8 +106,9 @@ class ExportUi(QObject):
             self.view.show_target(target_id)
 
     def export_selected(self) -> None:
-        dlg = ExportDialog(self.service, Scope.of(self.browser), self.window,
-                           target_id=self.view.target_id)
+        dlg = ExportDialog(
+            self.service, Scope.of(self.browser), self.window, target_id=self.view.target_id
+        )
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.started.connect(self.show_progress)
         dlg.manageTargets.connect(self.show_targets)
@@ -104,8 +118,9 @@ class ExportUi(QObject):
     def export_to_folder(self) -> None:
         scope = Scope.of(self.browser)
         if not scope.ids and scope.query is None:
-            QMessageBox.information(self.window, "Export to folder",
-                                    "Select the events to export first.")
+            QMessageBox.information(
+                self.window, "Export to folder", "Select the events to export first."
+            )
             return
         dlg = FolderExportDialog(self.ctx, scope, self.window)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -154,8 +169,7 @@ class ExportUi(QObject):
         if event.kind in (R.ROUND_STARTED, R.ITEM_DONE):
             target = self.service.target(event.target_id)
             name = target.name if target else "a target"
-            self._sending[event.target_id] = (f"Exporting to {name}: {event.remaining:,} "
-                                              "left")
+            self._sending[event.target_id] = f"Exporting to {name}: {event.remaining:,} left"
             self._show_status()
 
     def _round_running(self, target_id: str, running: bool) -> None:
@@ -169,8 +183,10 @@ class ExportUi(QObject):
         failing = [r for r in self._rules.values() if r.enabled and r.state == RS.BACKING_OFF]
         for rule in failing:
             nxt = f"; next attempt {when(rule.next_attempt_at)}" if rule.next_attempt_at else ""
-            parts.append(f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
-                         f"'{_html(rule.name)}' failing{nxt}</a>")
+            parts.append(
+                f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
+                f"'{_html(rule.name)}' failing{nxt}</a>"
+            )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")
         self.status.setText("  ·  ".join(parts))
         self.status.setToolTip("\n".join(tips))

@@ -19,8 +19,8 @@ from PySide6.QtGui import QColor
 
 from ...exporter import runner as R
 from ...exporter.queue import QueueItem
-from .service import EntityInfo
 from ..common.tablemodel import RowsModel
+from .service import EntityInfo
 
 _ROOT = QModelIndex()
 MAX_ROWS = 2000
@@ -89,8 +89,10 @@ class Entry:
         if self.state == SENDING:
             if self.file_no and self.file_total:
                 m = len(self.files) or "?"
-                return (f"file {self.file_no} of {m} · {size_text(self.sent)} of "
-                        f"{size_text(self.file_total)}")
+                return (
+                    f"file {self.file_no} of {m} · {size_text(self.sent)} of "
+                    f"{size_text(self.file_total)}"
+                )
             return self.detail or "offering"
         if self.state == COMPLETE:
             if self.uploaded:

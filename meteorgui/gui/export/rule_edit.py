@@ -70,8 +70,7 @@ class RuleEditDialog(QDialog):
         self.enabled = QCheckBox("Enabled", self, checked=rule.enabled if rule else True)
         self.window = QLineEdit(rule.window_text if rule and rule.window else "", self)
         self.window.setPlaceholderText("any time, or e.g. 09:00-17:00 or 22:00-06:00")
-        self.bandwidth = QSpinBox(self, minimum=0, maximum=1_000_000, suffix=" kB/s",
-                                  singleStep=64)
+        self.bandwidth = QSpinBox(self, minimum=0, maximum=1_000_000, suffix=" kB/s", singleStep=64)
         self.bandwidth.setSpecialValueText("no cap")
         self.bandwidth.setValue((rule.bandwidth or 0) // 1024 if rule else 0)
         self.interval = QSpinBox(self, minimum=1, maximum=7 * 24 * 60, suffix=" min")
@@ -96,8 +95,9 @@ class RuleEditDialog(QDialog):
         form.addRow("Bandwidth cap", self.bandwidth)
         form.addRow("Every", self.interval)
         form.addRow("", self.enabled)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -105,8 +105,11 @@ class RuleEditDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         archive = service.ctx.archive
-        service.run(lambda: (browse.cameras(archive), browse.event_types(archive)),
-                    self._choices, owner=self)
+        service.run(
+            lambda: (browse.cameras(archive), browse.event_types(archive)),
+            self._choices,
+            owner=self,
+        )
 
     def _choices(self, result) -> None:
         cameras, types = result
@@ -121,12 +124,15 @@ class RuleEditDialog(QDialog):
             combo.setCurrentIndex(max(0, combo.findData(value)))
 
     def selection(self) -> Selection:
-        return Selection(camera_id=self.camera.currentData(),
-                         event_type=self.event_type.currentData(),
-                         review=self.review.currentData(),
-                         max_age_s=self.max_age.value() * DAY_S or None,
-                         min_age_s=self.min_age.value() * HOUR_S or None,
-                         events=self.events.isChecked(), files=self.files.isChecked())
+        return Selection(
+            camera_id=self.camera.currentData(),
+            event_type=self.event_type.currentData(),
+            review=self.review.currentData(),
+            max_age_s=self.max_age.value() * DAY_S or None,
+            min_age_s=self.min_age.value() * HOUR_S or None,
+            events=self.events.isChecked(),
+            files=self.files.isChecked(),
+        )
 
     def save(self) -> None:
         try:
@@ -134,16 +140,23 @@ class RuleEditDialog(QDialog):
             window = RS.parse_window(self.window.text().strip() or None)
         except ValueError as exc:
             self.message.setText(
-                f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>")
+                f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>"
+            )
             return
         if self.target.currentData() is None:
-            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>Add an export target "
-                                 "first.</span>")
+            self.message.setText(
+                f"<span style='color:{ERROR_COLOUR}'>Add an export target first.</span>"
+            )
             return
-        fields = {"name": self.name.text().strip(), "target_id": self.target.currentData(),
-                  "selection": sel, "enabled": self.enabled.isChecked(), "window": window,
-                  "bandwidth": self.bandwidth.value() * 1024 or None,
-                  "interval_s": self.interval.value() * 60}
+        fields = {
+            "name": self.name.text().strip(),
+            "target_id": self.target.currentData(),
+            "selection": sel,
+            "enabled": self.enabled.isChecked(),
+            "window": window,
+            "bandwidth": self.bandwidth.value() * 1024 or None,
+            "interval_s": self.interval.value() * 60,
+        }
         rules, original = self.service.exporter.rules, self.original
 
         def work() -> Rule:

@@ -29,13 +29,25 @@ from ...exporter import rules as RS
 from ...exporter.rules import Rule
 from ..browser.model import short_type
 from ..browser.review import label_text
-from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
 from ..common.tasks import alive
+from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
 
-STATE_TEXT = {RS.IDLE: "idle", RS.RUNNING: "running", RS.OK: "ok", RS.WAITING: "waiting",
-              RS.BACKING_OFF: "backing off", RS.DISABLED: "disabled"}
-STATE_COLOUR = {RS.RUNNING: "#1f6fb2", RS.OK: "#1b7f3b", RS.WAITING: "#8a5a00",
-                RS.BACKING_OFF: ERROR_COLOUR, RS.DISABLED: "#6b7480", RS.IDLE: "#6b7480"}
+STATE_TEXT = {
+    RS.IDLE: "idle",
+    RS.RUNNING: "running",
+    RS.OK: "ok",
+    RS.WAITING: "waiting",
+    RS.BACKING_OFF: "backing off",
+    RS.DISABLED: "disabled",
+}
+STATE_COLOUR = {
+    RS.RUNNING: "#1f6fb2",
+    RS.OK: "#1b7f3b",
+    RS.WAITING: "#8a5a00",
+    RS.BACKING_OFF: ERROR_COLOUR,
+    RS.DISABLED: "#6b7480",
+    RS.IDLE: "#6b7480",
+}
 COLUMNS = ("Rule", "Target", "Sends", "Window", "Cap", "State", "Next attempt", "Last error")
 NAME, TARGET, SENDS, WINDOW, CAP, STATE, NEXT, ERROR = range(len(COLUMNS))
 
@@ -55,14 +67,14 @@ def describe(sel: Selection, cameras: dict[str, str] | None = None) -> str:
     if sel.event_type:
         parts.append(short_type(sel.event_type))
     if sel.review:
-        parts.append(sel.review if sel.review in (UNREVIEWED, REVIEWED)
-                     else label_text(sel.review).lower())
+        parts.append(
+            sel.review if sel.review in (UNREVIEWED, REVIEWED) else label_text(sel.review).lower()
+        )
     if sel.max_age_s is not None:
         parts.append(f"≤ {_age(sel.max_age_s)} old")
     if sel.min_age_s is not None:
         parts.append(f"after {_age(sel.min_age_s)}")
-    what = ("events" if not sel.includes_files else
-            "events and stills" if sel.events else "stills")
+    what = "events" if not sel.includes_files else "events and stills" if sel.events else "stills"
     return " · ".join([what, *parts]) if parts else f"all {what}"
 
 
@@ -91,8 +103,7 @@ def detail_html(rule: Rule) -> str:
     if rule.last_run_at:
         text += f" Last run {when(rule.last_run_at)}."
     if rule.last_error:
-        text += (f" <span style='color:{ERROR_COLOUR}'>Last error: "
-                 f"{_html(rule.last_error)}</span>")
+        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {_html(rule.last_error)}</span>"
     if rule.enabled and rule.next_attempt_at:
         text += f"<br>Next attempt {when(rule.next_attempt_at)}."
     elif rule.enabled:
@@ -114,10 +125,13 @@ class RulesDialog(QDialog):
         self.editor: RuleEditDialog | None = None
         self.setWindowTitle("Scheduled exports")
         self.resize(1180, 460)
-        intro = QLabel("Rules send what their search finds, and what their target does not have "
-                       "yet, while meteorgui runs: at most every interval, inside their time "
-                       "window, within their bandwidth cap. A failing rule keeps trying, "
-                       "waiting longer each time, until you disable it.", self)
+        intro = QLabel(
+            "Rules send what their search finds, and what their target does not have "
+            "yet, while meteorgui runs: at most every interval, inside their time "
+            "window, within their bandwidth cap. A failing rule keeps trying, "
+            "waiting longer each time, until you disable it.",
+            self,
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -127,8 +141,15 @@ class RulesDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
-        for col, width in ((NAME, 170), (TARGET, 120), (SENDS, 190), (WINDOW, 95), (CAP, 80),
-                           (STATE, 230), (NEXT, 105)):
+        for col, width in (
+            (NAME, 170),
+            (TARGET, 120),
+            (SENDS, 190),
+            (WINDOW, 95),
+            (CAP, 80),
+            (STATE, 230),
+            (NEXT, 105),
+        ):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setSectionResizeMode(ERROR, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._selection)
@@ -154,8 +175,13 @@ class RulesDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
-        for b in (self.add_button, self.edit_button, self.toggle_button, self.run_button,
-                  self.remove_button):
+        for b in (
+            self.add_button,
+            self.edit_button,
+            self.toggle_button,
+            self.run_button,
+            self.remove_button,
+        ):
             row.addWidget(b)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -196,17 +222,25 @@ class RulesDialog(QDialog):
     def _fill_row(self, r: int, rule: Rule) -> None:
         target = self.service.target(rule.target_id)
         cap = f"{rule.bandwidth // 1024:,} kB/s" if rule.bandwidth else "no cap"
-        texts = (rule.name, target.name if target else "(target missing)",
-                 describe(rule.selection), rule.window_text, cap, state_text(rule),
-                 when(rule.next_attempt_at) if rule.enabled else "", rule.last_error or "")
+        texts = (
+            rule.name,
+            target.name if target else "(target missing)",
+            describe(rule.selection),
+            rule.window_text,
+            cap,
+            state_text(rule),
+            when(rule.next_attempt_at) if rule.enabled else "",
+            rule.last_error or "",
+        )
         for c, text in enumerate(texts):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, rule.rule_id)
             item.setToolTip(text)
             if c == NAME:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if rule.enabled
-                                   else Qt.CheckState.Unchecked)
+                item.setCheckState(
+                    Qt.CheckState.Checked if rule.enabled else Qt.CheckState.Unchecked
+                )
                 item.setToolTip("Enabled: untick to disable the rule")
             if c == STATE:
                 item.setForeground(QColor(STATE_COLOUR.get(rule.state, "#6b7480")))
@@ -251,12 +285,11 @@ class RulesDialog(QDialog):
         for b in (self.edit_button, self.toggle_button, self.run_button, self.remove_button):
             b.setEnabled(rule is not None)
         self.add_button.setEnabled(bool(self.service.targets))
-        self.add_button.setToolTip("" if self.service.targets else
-                                   "Add an export target first (Export ▸ Export targets…)")
-        self.toggle_button.setText("Enable" if rule is not None and not rule.enabled
-                                   else "Disable")
-        self.run_button.setEnabled(rule is not None and rule.enabled
-                                   and rule.state != RS.RUNNING)
+        self.add_button.setToolTip(
+            "" if self.service.targets else "Add an export target first (Export ▸ Export targets…)"
+        )
+        self.toggle_button.setText("Enable" if rule is not None and not rule.enabled else "Disable")
+        self.run_button.setEnabled(rule is not None and rule.enabled and rule.state != RS.RUNNING)
         self.detail.setText("" if rule is None else detail_html(rule))
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
@@ -267,8 +300,7 @@ class RulesDialog(QDialog):
             self._set_enabled(rule, not rule.enabled)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error
-                             else text)
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error else text)
 
     # ------------------------------------------------------------------ actions
 
@@ -293,9 +325,11 @@ class RulesDialog(QDialog):
     def _set_enabled(self, rule: Rule, enabled: bool) -> None:
         rules = self.service.exporter.rules
         # No owner: the scheduler hears of the change even if the dialog closed meanwhile.
-        self.service.run(lambda: rules.set_enabled(rule.rule_id, enabled),
-                         self.service.rule_changed_here,
-                         lambda exc: alive(self) and self._say(str(exc), True))
+        self.service.run(
+            lambda: rules.set_enabled(rule.rule_id, enabled),
+            self.service.rule_changed_here,
+            lambda exc: alive(self) and self._say(str(exc), True),
+        )
 
     def run_now(self) -> None:
         rule = self.selected()
@@ -306,8 +340,12 @@ class RulesDialog(QDialog):
         def done(_none):
             self._say(f"'{rule.name}' runs now.")
 
-        self.service.run(lambda: scheduler.run_now(rule.rule_id), done,
-                         lambda exc: self._say(str(exc), True), owner=self)
+        self.service.run(
+            lambda: scheduler.run_now(rule.rule_id),
+            done,
+            lambda exc: self._say(str(exc), True),
+            owner=self,
+        )
 
     def remove(self) -> None:
         rule = self.selected()
@@ -320,8 +358,12 @@ class RulesDialog(QDialog):
             self._fill()
             self._say(f"Removed '{rule.name}'. What it queued stays queued for its target.")
 
-        self.service.run(lambda: rules.remove(rule.rule_id), removed,
-                         lambda exc: self._say(str(exc), True), owner=self)
+        self.service.run(
+            lambda: rules.remove(rule.rule_id),
+            removed,
+            lambda exc: self._say(str(exc), True),
+            owner=self,
+        )
 
 
 __all__ = ["RuleEditDialog", "RulesDialog", "describe"]

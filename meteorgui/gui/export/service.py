@@ -85,21 +85,24 @@ def entity_infos(archive, ids: list[str]) -> dict[str, EntityInfo]:
     conn = archive.db.read()
     out: dict[str, EntityInfo] = {}
     for i in range(0, len(ids), 400):
-        chunk = ids[i:i + 400]
+        chunk = ids[i : i + 400]
         marks = ",".join("?" * len(chunk))
         files: dict[str, list[tuple[str, int]]] = {}
         for event_id, file_id, size in conn.execute(
-                f"SELECT event_id, file_id, file_size FROM files WHERE event_id IN ({marks})"
-                " ORDER BY event_id, file_index", chunk):
+            f"SELECT event_id, file_id, file_size FROM files WHERE event_id IN ({marks})"
+            " ORDER BY event_id, file_index",
+            chunk,
+        ):
             files.setdefault(event_id, []).append((file_id, size))
         for event_id, camera, t in conn.execute(
-                f"SELECT event_id, camera_id, event_time FROM events WHERE event_id IN ({marks})",
-                chunk):
-            out[event_id] = EntityInfo(event_id, "event", t, camera,
-                                       tuple(files.get(event_id, ())))
+            f"SELECT event_id, camera_id, event_time FROM events WHERE event_id IN ({marks})", chunk
+        ):
+            out[event_id] = EntityInfo(event_id, "event", t, camera, tuple(files.get(event_id, ())))
         for file_id, camera, t, size in conn.execute(
-                f"SELECT file_id, camera_id, file_time, file_size FROM files"
-                f" WHERE event_id IS NULL AND file_id IN ({marks})", chunk):
+            f"SELECT file_id, camera_id, file_time, file_size FROM files"
+            f" WHERE event_id IS NULL AND file_id IN ({marks})",
+            chunk,
+        ):
             out[file_id] = EntityInfo(file_id, "file", t, camera, ((file_id, size),))
     return out
 
@@ -121,9 +124,12 @@ class QueueSummary:
 def queue_summary(archive, target_id: str) -> QueueSummary:
     conn = archive.db.read()
     counts = dict.fromkeys(("queued", "sending", "failed"), 0)
-    counts.update(conn.execute(
-        "SELECT state, COUNT(*) FROM export_queue WHERE target_id = ? GROUP BY state",
-        (target_id,)).fetchall())
+    counts.update(
+        conn.execute(
+            "SELECT state, COUNT(*) FROM export_queue WHERE target_id = ? GROUP BY state",
+            (target_id,),
+        ).fetchall()
+    )
     size = conn.execute(
         "SELECT IFNULL(SUM(s), 0) FROM ("
         " SELECT (SELECT SUM(f.file_size) FROM files f WHERE f.event_id = q.entity_id) AS s"
@@ -132,9 +138,12 @@ def queue_summary(archive, target_id: str) -> QueueSummary:
         " UNION ALL"
         " SELECT (SELECT f.file_size FROM files f WHERE f.file_id = q.entity_id)"
         "  FROM export_queue q WHERE q.target_id = ? AND q.kind = 'file'"
-        "  AND q.state IN ('queued', 'sending'))", (target_id, target_id)).fetchone()[0]
-    return QueueSummary(target_id, counts["queued"], counts["sending"], counts["failed"],
-                        int(size or 0))
+        "  AND q.state IN ('queued', 'sending'))",
+        (target_id, target_id),
+    ).fetchone()[0]
+    return QueueSummary(
+        target_id, counts["queued"], counts["sending"], counts["failed"], int(size or 0)
+    )
 
 
 @dataclass(frozen=True)
@@ -173,13 +182,20 @@ class ExportService(QObject):
     exported = Signal(str, list)  # target id, event ids the target answered 'complete' for
     leftoversFound = Signal(list)  # [Leftover] at start
 
-    def __init__(self, ctx, exporter: Exporter | None = None, *, start_scheduler: bool = True,
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        ctx,
+        exporter: Exporter | None = None,
+        *,
+        start_scheduler: bool = True,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.ctx = ctx
         self.exporter = exporter or Exporter(ctx.archive, LazySecrets())
-        self.scheduler = Scheduler(self.exporter, on_rule=self._rule_from_worker,
-                                   on_event=self._event_from_worker)
+        self.scheduler = Scheduler(
+            self.exporter, on_rule=self._rule_from_worker, on_event=self._event_from_worker
+        )
         self.targets: list[Target] = []
         self._jobs: dict[str, R.ExportJob] = {}
         self._rounds: set[str] = set()  # targets with a round in flight (any source)
@@ -215,8 +231,12 @@ class ExportService(QObject):
         if event.kind == R.ROUND_STARTED and tid not in self._rounds:
             self._rounds.add(tid)
             self.roundRunning.emit(tid, True)
-        elif event.kind == R.ITEM_DONE and event.result is not None and event.result.ok \
-                and event.item.kind == "event":
+        elif (
+            event.kind == R.ITEM_DONE
+            and event.result is not None
+            and event.result.ok
+            and event.item.kind == "event"
+        ):
             self._exported.setdefault(tid, []).append(event.item.entity_id)
             self._exported_timer.start()
         self.progress.emit(event)
@@ -294,6 +314,7 @@ class ExportService(QObject):
     def run(self, work, on_result=None, on_error=None, owner=None, detached=False):
         """Pool work whose callbacks are dropped once the service is closed (or the
         ``owner`` dialog is gone); see TaskRunner.run."""
+
         def ok(value):
             if not self._closed and on_result is not None:
                 on_result(value)
@@ -320,6 +341,7 @@ class ExportService(QObject):
 
     def retry_failed(self, target_id: str) -> None:
         """Failed entities back in line, then a round."""
+
         def done(_n):
             self.queueChanged.emit(target_id)
             self.start(target_id)
@@ -332,8 +354,11 @@ class ExportService(QObject):
     def _leftovers(self, found: list[Leftover]) -> None:
         if found:
             for item in found:
-                log.info("export: %d entities queued for %s from an earlier session",
-                         item.summary.pending, item.target.name)
+                log.info(
+                    "export: %d entities queued for %s from an earlier session",
+                    item.summary.pending,
+                    item.target.name,
+                )
             self.leftoversFound.emit(found)
 
     def rule_changed_here(self, rule: Rule) -> None:

@@ -47,17 +47,19 @@ OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
 def verdict(check: ConnectionCheck) -> tuple[str, str]:
     """(headline, explanation) of a connection test, in a user's words."""
     if check.ok:
-        resend = ("It supports the resend list: when its operator asks for something again, "
-                  "the next export sends it." if check.resend_supported else
-                  "It has no resend list (an older importer): it cannot ask for items again.")
+        resend = (
+            "It supports the resend list: when its operator asks for something again, "
+            "the next export sends it."
+            if check.resend_supported
+            else "It has no resend list (an older importer): it cannot ask for items again."
+        )
         return "OK", f"The importer accepts this user and password. {resend}"
     m = check.message.lower()
     if "refused the credentials" in m or "no password is stored" in m:
         return "Bad credentials", check.message
     if "tls" in m or "certificate" in m or "ssl" in m:
         return "Certificate problem", check.message
-    if any(w in m for w in ("cannot reach", "timed out", "did not answer", "broke",
-                            "request to")):
+    if any(w in m for w in ("cannot reach", "timed out", "did not answer", "broke", "request to")):
         return "Unreachable", check.message
     if "404" in m or "continue-nocache" in m or "redirected" in m or "not json" in m:
         return "Not a MeteorPi import URL", check.message
@@ -93,8 +95,9 @@ class TargetEditDialog(QDialog):
         self.user = QLineEdit(target.user if target else "", self)
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("stored — type a new one to change it" if target
-                                         else "the password at the target")
+        self.password.setPlaceholderText(
+            "stored — type a new one to change it" if target else "the password at the target"
+        )
         self.ca = QLineEdit(target.ca_bundle or "" if target else "", self)
         self.ca.setPlaceholderText("none: the system's certificate authorities")
         browse = QPushButton("Browse…", self)
@@ -128,19 +131,25 @@ class TargetEditDialog(QDialog):
         self.kept.setStyleSheet("color: palette(placeholder-text);")
         form.addRow("", self.kept)
         secrets = self.service.exporter.targets.secrets
-        self.service.run(lambda: secrets.description,
-                         lambda where: self.kept.setText(f"The password is kept in {where}."),
-                         lambda exc: self.kept.setText(f"Passwords cannot be stored: {exc}"),
-                         owner=self)
+        self.service.run(
+            lambda: secrets.description,
+            lambda where: self.kept.setText(f"The password is kept in {where}."),
+            lambda exc: self.kept.setText(f"Passwords cannot be stored: {exc}"),
+            owner=self,
+        )
         form.addRow("CA bundle", ca_box)
         form.addRow("Timeout", self.timeout)
-        hint = QLabel("A CA bundle is only needed for a server whose certificate no public "
-                      "authority signed (a self-signed club server). Certificates are always "
-                      "checked.", self)
+        hint = QLabel(
+            "A CA bundle is only needed for a server whose certificate no public "
+            "authority signed (a self-signed club server). Certificates are always "
+            "checked.",
+            self,
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(placeholder-text);")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         test_row = QHBoxLayout()
@@ -154,15 +163,20 @@ class TargetEditDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _choose_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "CA bundle", self.ca.text(),
-                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA bundle", self.ca.text(), "Certificates (*.pem *.crt *.cer);;All files (*)"
+        )
         if path:
             self.ca.setText(path)
 
     def _fields(self) -> dict:
-        return {"name": self.name.text().strip(), "url": self.url.text().strip(),
-                "user": self.user.text().strip(), "ca_bundle": self.ca.text().strip() or None,
-                "timeout": float(self.timeout.value())}
+        return {
+            "name": self.name.text().strip(),
+            "url": self.url.text().strip(),
+            "user": self.user.text().strip(),
+            "ca_bundle": self.ca.text().strip() or None,
+            "timeout": float(self.timeout.value()),
+        }
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self._busy = busy
@@ -201,8 +215,9 @@ class TargetEditDialog(QDialog):
 
         self._set_busy(True, "Testing the connection…")
         # Detached: quitting does not wait for an importer that never answers.
-        self.service.run(work, self._tested, lambda exc: self._error(str(exc)), owner=self,
-                         detached=True)
+        self.service.run(
+            work, self._tested, lambda exc: self._error(str(exc)), owner=self, detached=True
+        )
 
     def _tested(self, check: ConnectionCheck) -> None:
         self._set_busy(False)
@@ -221,8 +236,14 @@ class TargetEditDialog(QDialog):
 
         def work() -> Target:
             if original is None:
-                return targets.add(f["name"], f["url"], f["user"], password,
-                                   ca_bundle=f["ca_bundle"], timeout=f["timeout"])
+                return targets.add(
+                    f["name"],
+                    f["url"],
+                    f["user"],
+                    password,
+                    ca_bundle=f["ca_bundle"],
+                    timeout=f["timeout"],
+                )
             return targets.update(original.target_id, password=password, **f)
 
         self._set_busy(True, "Saving…")
@@ -249,8 +270,11 @@ class TargetsDialog(QDialog):
         self.confirm: QMessageBox | None = None
         self.setWindowTitle("Export targets")
         self.resize(760, 380)
-        intro = QLabel("Archives this one can export to: a club or central archive running a "
-                       "MeteorPi importer (another meteorgui, or the original importer).", self)
+        intro = QLabel(
+            "Archives this one can export to: a club or central archive running a "
+            "MeteorPi importer (another meteorgui, or the original importer).",
+            self,
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 4, self)
         self.table.setHorizontalHeaderLabels(["Name", "Import URL", "User", "CA bundle"])
@@ -331,8 +355,9 @@ class TargetsDialog(QDialog):
 
     def _say(self, text: str, ok: bool | None = None) -> None:
         colour = {True: OK_COLOUR, False: ERROR_COLOUR}.get(ok)
-        self.message.setText(f"<span style='color:{colour}'>{_html(text)}</span>" if colour
-                             else text)
+        self.message.setText(
+            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else text
+        )
 
     def add(self) -> None:
         self._open_editor(None)
@@ -356,10 +381,16 @@ class TargetsDialog(QDialog):
         target = self.selected()
         if target is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove export target",
-                          f"Remove the export target {target.name}?", parent=self)
-        box.setInformativeText("Its queue and its export history go too; nothing is deleted "
-                               "at the target. Its stored password is forgotten.")
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove export target",
+            f"Remove the export target {target.name}?",
+            parent=self,
+        )
+        box.setInformativeText(
+            "Its queue and its export history go too; nothing is deleted "
+            "at the target. Its stored password is forgotten."
+        )
         yes = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.finished.connect(lambda _r: self._confirmed(box.clickedButton() is yes, target))
@@ -377,8 +408,11 @@ class TargetsDialog(QDialog):
             if alive(self):
                 self._say(f"Removed {target.name}.", True)
 
-        self.service.run(lambda: targets.remove(target.target_id), removed,
-                         lambda exc: alive(self) and self._say(f"Not removed: {exc}", False))
+        self.service.run(
+            lambda: targets.remove(target.target_id),
+            removed,
+            lambda exc: alive(self) and self._say(f"Not removed: {exc}", False),
+        )
 
     def test(self) -> None:
         target = self.selected()
@@ -396,5 +430,10 @@ class TargetsDialog(QDialog):
             self.test_button.setEnabled(self.selected() is not None)
             self._say(f"{target.name}: {exc}", False)
 
-        self.service.run(lambda: exporter.test_connection(target.target_id), done, failed,
-                         owner=self, detached=True)
+        self.service.run(
+            lambda: exporter.test_connection(target.target_id),
+            done,
+            failed,
+            owner=self,
+            detached=True,
+        )

@@ -58,8 +58,10 @@ class ExportProgressView(QWidget):
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
-        self.banner.setStyleSheet("background: #fff4d6; color: #5c4400; border: 1px solid #e8c66a;"
-                                  " border-radius: 4px; padding: 6px;")
+        self.banner.setStyleSheet(
+            "background: #fff4d6; color: #5c4400; border: 1px solid #e8c66a;"
+            " border-radius: 4px; padding: 6px;"
+        )
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -113,8 +115,9 @@ class ExportProgressView(QWidget):
 
         service.targetsChanged.connect(self._targets)
         service.progress.connect(self._progress)
-        service.roundRunning.connect(lambda tid, _on: self._refresh() if tid == self.target_id
-                                     else None)
+        service.roundRunning.connect(
+            lambda tid, _on: self._refresh() if tid == self.target_id else None
+        )
         service.jobFinished.connect(self._job_finished)
         service.queueChanged.connect(lambda tid: self.reload() if tid == self.target_id else None)
         service.leftoversFound.connect(self.show_leftovers)
@@ -166,8 +169,11 @@ class ExportProgressView(QWidget):
 
         def work():
             items = queue.items(tid, limit=MAX_ROWS)
-            return items, entity_infos(archive, [i.entity_id for i in items]), \
-                queue_summary(archive, tid)
+            return (
+                items,
+                entity_infos(archive, [i.entity_id for i in items]),
+                queue_summary(archive, tid),
+            )
 
         self.service.run(work, lambda res: self._loaded(gen, tid, *res), owner=self)
 
@@ -250,16 +256,18 @@ class ExportProgressView(QWidget):
         rect = self.table.viewport().rect()
         prev = self.table.visualRect(self.model.index(max(0, row - 1), 0))
         if self._following or rect.intersects(prev):
-            self.table.scrollTo(self.model.index(row, 0),
-                                QAbstractItemView.ScrollHint.EnsureVisible)
+            self.table.scrollTo(
+                self.model.index(row, 0), QAbstractItemView.ScrollHint.EnsureVisible
+            )
         self._following = rect.intersects(self.table.visualRect(self.model.index(row, 0)))
 
     def _job_finished(self, target_id: str, result) -> None:
         if target_id != self.target_id:
             return
         if isinstance(result, BaseException):
-            self._outcome = f"<span style='color:{ERROR_COLOUR}'>The export failed: " \
-                            f"{_html(str(result))}</span>"
+            self._outcome = (
+                f"<span style='color:{ERROR_COLOUR}'>The export failed: {_html(str(result))}</span>"
+            )
         elif result is not None and result.error and not self._outcome:
             self._outcome = outcome_text(result, self.target.currentText())  # no round ran
         self.reload()
@@ -289,15 +297,20 @@ class ExportProgressView(QWidget):
         self.resume_button.setEnabled(bool(tid) and not running and pending > 0)
         self.cancel_button.setEnabled(running)
         self.cancel_button.setToolTip(
-            "Stop this export; what was not sent stays queued" if manual or not running else
-            "Stop the scheduled rule's round; what was not sent stays queued and the rule "
-            "runs again after its interval (disable the rule to keep it from starting again)")
-        self.retry_button.setEnabled(failed > 0 or any(
-            e.state == FAILED for e in self.model.entries()))
+            "Stop this export; what was not sent stays queued"
+            if manual or not running
+            else "Stop the scheduled rule's round; what was not sent stays queued and the rule "
+            "runs again after its interval (disable the rule to keep it from starting again)"
+        )
+        self.retry_button.setEnabled(
+            failed > 0 or any(e.state == FAILED for e in self.model.entries())
+        )
         left = self._leftovers.get(tid) if tid is not None else None
         if left is not None and not running and pending:
-            text = (f"{pending:,} entities queued for <b>{_html(name)}</b> in an earlier session "
-                    "have not been sent yet.")
+            text = (
+                f"{pending:,} entities queued for <b>{_html(name)}</b> in an earlier session "
+                "have not been sent yet."
+            )
             if left.rules:
                 rules = ", ".join(f"'{_html(r)}'" for r in left.rules)
                 text += f" The scheduled rule {rules} sends them at its next run, or "
@@ -318,25 +331,33 @@ class ExportProgressView(QWidget):
             parts.append(f"{size_text(self._done_bytes)} of {size_text(total_bytes)}")
         parts.append(f"{size_text(self._uploaded)} uploaded")
         self.totals.setText(" · ".join(parts))
-        frac = self._done_bytes / total_bytes if total_bytes else (
-            self._done / total if total else 0.0)
+        frac = (
+            self._done_bytes / total_bytes
+            if total_bytes
+            else (self._done / total if total else 0.0)
+        )
         self.bar.setValue(int(1000 * min(1.0, frac)))
 
 
 def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.error:
-        return (f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> "
-                f"{_html(result.error)}</span>")
+        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {_html(result.error)}</span>"
     if result.cancelled:
-        return (f"<span style='color:{NOTE_COLOUR}'>Cancelled: {result.left:,} entities stay "
-                "queued; Resume sends them</span>")
+        return (
+            f"<span style='color:{NOTE_COLOUR}'>Cancelled: {result.left:,} entities stay "
+            "queued; Resume sends them</span>"
+        )
     if result.failed:
-        return (f"<span style='color:{ERROR_COLOUR}'>{result.complete:,} sent, {result.failed:,}"
-                " failed (see their reasons below)</span>")
+        return (
+            f"<span style='color:{ERROR_COLOUR}'>{result.complete:,} sent, {result.failed:,}"
+            " failed (see their reasons below)</span>"
+        )
     if result.stopped:
         return f"Paused: {result.left:,} entities wait for the next run"
-    return (f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {_html(name)} "
-            f"({result.complete:,} sent)</span>")
+    return (
+        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {_html(name)} "
+        f"({result.complete:,} sent)</span>"
+    )
 
 
 def _html(text: str) -> str:

@@ -63,7 +63,8 @@ NOT_ARCHIVED_TEXT = (
     "(a MeteorPi camera waits about 30 minutes after a failure).\n\n"
     "If the same item fails again and again, look at the message in the log. A MeteorPi "
     "camera disables an export configuration after 4 failures in a row; re-enable it on "
-    "the camera once the cause is fixed.")
+    "the camera once the cause is fixed."
+)
 
 
 class ImportMonitor(QWidget):
@@ -90,12 +91,18 @@ class ImportMonitor(QWidget):
         self.view.setWordWrap(False)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(
-            self.view.fontMetrics().height() + 10)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 10)
         hh = self.view.horizontalHeader()
         hh.setHighlightSections(False)
-        widths = {COL_TIME: 72, COL_CAMERA: 175, COL_REMOTE: 100, COL_ENTITY: 120,
-                  COL_STATE: 140, COL_BYTES: 70, COL_ATTEMPTS: 65}
+        widths = {
+            COL_TIME: 72,
+            COL_CAMERA: 175,
+            COL_REMOTE: 100,
+            COL_ENTITY: 120,
+            COL_STATE: 140,
+            COL_BYTES: 70,
+            COL_ATTEMPTS: 65,
+        }
         for col, w in widths.items():
             hh.resizeSection(col, w)
         hh.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
@@ -104,13 +111,15 @@ class ImportMonitor(QWidget):
         self.view.doubleClicked.connect(self._double_clicked)
 
         self.problems_only = QCheckBox("Problems only")
-        self.problems_only.setToolTip("Failed, resend requested, retried, or stuck (no step for "
-                                      "a few minutes)")
+        self.problems_only.setToolTip(
+            "Failed, resend requested, retried, or stuck (no step for a few minutes)"
+        )
         self.problems_only.toggled.connect(self._problems_toggled)
         self.count_label = QLabel()
         self.resend_button = QPushButton("Request resend…")
-        self.resend_button.setToolTip("Ask the camera again for the selected failed or stuck "
-                                      "events or files")
+        self.resend_button.setToolTip(
+            "Ask the camera again for the selected failed or stuck events or files"
+        )
         self.resend_button.setEnabled(False)
         self.resend_button.clicked.connect(self.request_resend)
         self.steps_button = QPushButton("Steps…")
@@ -145,8 +154,14 @@ class ImportMonitor(QWidget):
         layout.addWidget(self.health.banner)
         layout.addWidget(self.splitter, 1)
 
-        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.proxy.rowsInserted,
-                       self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+        for signal in (
+            self.model.rowsInserted,
+            self.model.rowsRemoved,
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
             signal.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         # A busy night changes rows many times a second: re-check the buttons once per burst.
@@ -214,8 +229,9 @@ class ImportMonitor(QWidget):
         selected = self.selected_conversations()
         menu = QMenu(self)
         steps = QAction("Show steps…", menu)
-        steps.triggered.connect(lambda: self.show_steps(
-            self.model.conversation(self.proxy.mapToSource(index).row())))
+        steps.triggered.connect(
+            lambda: self.show_steps(self.model.conversation(self.proxy.mapToSource(index).row()))
+        )
         menu.addAction(steps)
         resend = QAction("Request resend…", menu)
         resend.setEnabled(any(resendable(c, self.model.now) for c in selected))
@@ -254,8 +270,15 @@ class ImportMonitor(QWidget):
         archive = self.ctx.archive
 
         def work():
-            return [(c, archive.has_event(c.entity_id) if c.kind == "event"
-                     else archive.has_file(c.entity_id)) for c in wanted]
+            return [
+                (
+                    c,
+                    archive.has_event(c.entity_id)
+                    if c.kind == "event"
+                    else archive.has_file(c.entity_id),
+                )
+                for c in wanted
+            ]
 
         self.ctx.tasks.run(work, self._resend_checked)
 
@@ -267,16 +290,22 @@ class ImportMonitor(QWidget):
         if not archived:
             what = missing[0] if len(missing) == 1 else f"these {len(missing)} items"
             it = "it" if len(missing) == 1 else "them"
-            box = QMessageBox(QMessageBox.Icon.Information, "Nothing to request",
-                              NOT_ARCHIVED_TEXT.format(what=what, it=it),
-                              QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
+                "Nothing to request",
+                NOT_ARCHIVED_TEXT.format(what=what, it=it),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
             self._keep(box)
             box.open()
             return
         note = None
         if missing:
-            note = (f"Not included: {', '.join(missing)} — not in the archive yet, so the camera "
-                    "will offer them again by itself; nothing is needed for those.")
+            note = (
+                f"Not included: {', '.join(missing)} — not in the archive yet, so the camera "
+                "will offer them again by itself; nothing is needed for those."
+            )
         from ..tools.resend import ResendDialog
 
         dlg = ResendDialog(self.ctx, archived, self, note=note)
@@ -287,8 +316,9 @@ class ImportMonitor(QWidget):
     def _keep(self, dlg: QDialog) -> None:
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._dialogs.append(dlg)
-        dlg.finished.connect(lambda _r, d=dlg: self._dialogs.remove(d) if d in self._dialogs
-                             else None)
+        dlg.finished.connect(
+            lambda _r, d=dlg: self._dialogs.remove(d) if d in self._dialogs else None
+        )
 
     def shutdown(self) -> None:
         self._closed = True
@@ -317,7 +347,8 @@ class StepsDialog(QDialog):
             f"camera {c.camera_id or '—'}, user {c.user}, from {c.remote_addr or 'this computer'}"
             f"<br>started {started:%Y-%m-%d %H:%M:%S}; now "
             f"<span style='color:{colour}'><b>{label}</b></span>"
-            + (f"<br>{_html(c.message)}" if c.message else ""))
+            + (f"<br>{_html(c.message)}" if c.message else "")
+        )
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         info.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
@@ -342,8 +373,11 @@ class StepsDialog(QDialog):
         for row, step in enumerate(steps):
             t = datetime.fromtimestamp(step.at / 1000)
             label, colour = STATES.get(step.state, (step.state, "#555"))
-            items = [QTableWidgetItem(f"{t:%H:%M:%S}.{t.microsecond // 1000:03d}"),
-                     QTableWidgetItem(label), QTableWidgetItem(step.detail or "")]
+            items = [
+                QTableWidgetItem(f"{t:%H:%M:%S}.{t.microsecond // 1000:03d}"),
+                QTableWidgetItem(label),
+                QTableWidgetItem(step.detail or ""),
+            ]
             items[1].setForeground(QColor(colour))
             items[2].setToolTip(step.detail or "")
             for col, item in enumerate(items):

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from ...archive import stats
 from ...archive.stats import CameraHealth
-from .importlog import now_ms
 from ..common.tablemodel import RowsModel
+from .importlog import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,13 @@ class HealthModel(RowsModel):
 
     def shape(self) -> tuple:
         """The row count and the longest text of each column: what the sizes depend on."""
-        return (len(self._rows), *(max((len(self.text(h, c)) for h in self._rows), default=0)
-                                   for c in range(len(self.columns))))
+        return (
+            len(self._rows),
+            *(
+                max((len(self.text(h, c)) for h in self._rows), default=0)
+                for c in range(len(self.columns))
+            ),
+        )
 
     def text(self, h: CameraHealth, col: int) -> str:
         """What a cell shows."""
@@ -142,8 +147,11 @@ class HealthModel(RowsModel):
             if col == COL_CAMERA:
                 return h.label
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_EVENTS, COL_STILLS,
-                                                                  COL_FAILED):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            COL_EVENTS,
+            COL_STILLS,
+            COL_FAILED,
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == COL_STATUS:
@@ -156,7 +164,8 @@ class HealthModel(RowsModel):
             tint = LEVELS[h.level][1]
             return QColor(tint) if tint else None
         if role == Qt.ItemDataRole.FontRole and (
-                col == COL_CAMERA or (col == COL_STATUS and h.level in ("warning", "error"))):
+            col == COL_CAMERA or (col == COL_STATUS and h.level in ("warning", "error"))
+        ):
             f = QFont()
             f.setBold(True)
             return f
@@ -194,19 +203,30 @@ class CameraDelegate(QStyledItemDelegate):
         fm = QFontMetrics(bold)
         top = r if not sub else QRect(r.left(), r.top(), r.width(), r.height() // 2 + 1)
         fg = index.data(Qt.ItemDataRole.ForegroundRole)
-        painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected
-                       else fg if isinstance(fg, QColor)
-                       else opt.palette.color(QPalette.ColorRole.Text))
-        painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(title, Qt.TextElideMode.ElideRight, r.width()))
+        painter.setPen(
+            opt.palette.color(QPalette.ColorRole.HighlightedText)
+            if selected
+            else fg
+            if isinstance(fg, QColor)
+            else opt.palette.color(QPalette.ColorRole.Text)
+        )
+        painter.drawText(
+            top,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(title, Qt.TextElideMode.ElideRight, r.width()),
+        )
         if sub:
             small = _mono(opt.font)
             painter.setFont(small)
-            painter.setPen(opt.palette.color(QPalette.ColorRole.HighlightedText) if selected
-                           else QColor("#707070"))
+            painter.setPen(
+                opt.palette.color(QPalette.ColorRole.HighlightedText)
+                if selected
+                else QColor("#707070")
+            )
             bottom = QRect(r.left(), top.bottom(), r.width(), r.bottom() - top.bottom())
-            painter.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             sub)
+            painter.drawText(
+                bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, sub
+            )
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
@@ -305,8 +325,13 @@ class HealthPanel(QWidget):
         silence, night_hour = s.silence_warning_minutes, s.night_starts_hour
 
         def work():
-            return stats.camera_health(archive, now_ms=now, silence_minutes=silence,
-                                       night_starts_hour=night_hour, dark_window=dark)
+            return stats.camera_health(
+                archive,
+                now_ms=now,
+                silence_minutes=silence,
+                night_starts_hour=night_hour,
+                dark_window=dark,
+            )
 
         self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
 
@@ -333,19 +358,27 @@ class HealthPanel(QWidget):
         self.model.update(health, now)
         self._fit()
         start = datetime.fromtimestamp(
-            stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000)
-        self.caption.setText(f"tonight = since {start:%a %H:%M}; warning after "
-                             f"{self.ctx.settings.silence_warning_minutes} min of silence")
+            stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000
+        )
+        self.caption.setText(
+            f"tonight = since {start:%a %H:%M}; warning after "
+            f"{self.ctx.settings.silence_warning_minutes} min of silence"
+        )
         warnings = [f"{h.label}: {h.note}" for h in health if h.level in ("warning", "error")]
         if warnings:
             error = any(h.level == "error" for h in health)
-            fg, bg = (LEVELS["error"] if error else LEVELS["warning"])
-            sheet = (f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
-                     " border-radius: 4px; padding: 4px 8px; font-weight: bold; }")
+            fg, bg = LEVELS["error"] if error else LEVELS["warning"]
+            sheet = (
+                f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
+                " border-radius: 4px; padding: 4px 8px; font-weight: bold; }"
+            )
             if sheet != self.banner.styleSheet():  # restyling is not cheap
                 self.banner.setStyleSheet(sheet)
-            shown = warnings[:3] + ([f"and {len(warnings) - 3} more cameras (see the table)"]
-                                    if len(warnings) > 3 else [])
+            shown = warnings[:3] + (
+                [f"and {len(warnings) - 3} more cameras (see the table)"]
+                if len(warnings) > 3
+                else []
+            )
             self.banner.setText("⚠ " + "\n⚠ ".join(shown))
             self.banner.show()
         else:

@@ -42,7 +42,8 @@ STUCK_COLOUR = "#6b6b6b"
 
 COLUMNS = ("Time", "Camera · user", "From", "Entity", "State", "Bytes", "Attempts", "Message")
 COL_TIME, COL_CAMERA, COL_REMOTE, COL_ENTITY, COL_STATE, COL_BYTES, COL_ATTEMPTS, COL_MESSAGE = (
-    range(len(COLUMNS)))
+    range(len(COLUMNS))
+)
 
 
 def now_ms() -> int:
@@ -68,8 +69,7 @@ def local_time(ms: int, today: datetime | None = None) -> str:
 
 
 def is_stuck(c: Conversation, now: int) -> bool:
-    return (not c.final and c.state != conv.RESEND_REQUESTED
-            and now - c.updated_at > STUCK_AFTER_MS)
+    return not c.final and c.state != conv.RESEND_REQUESTED and now - c.updated_at > STUCK_AFTER_MS
 
 
 def is_problem(c: Conversation, now: int) -> bool:
@@ -86,8 +86,19 @@ _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _FONT = Qt.ItemDataRole.FontRole
-_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGN, _FOREGROUND, _FONT, ConversationRole,
-                    StateRole, ProblemRole, StuckRole})
+_ROLES = frozenset(
+    {
+        _DISPLAY,
+        _TOOLTIP,
+        _ALIGN,
+        _FOREGROUND,
+        _FONT,
+        ConversationRole,
+        StateRole,
+        ProblemRole,
+        StuckRole,
+    }
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _FAILED_COLOUR = QColor(STATES[conv.FAILED][1])
 _MONO: list[QFont] = []
@@ -160,8 +171,10 @@ class ConversationModel(ColumnsModel):
             return
         if key in self._failed_keys:  # its earlier failures are over: show them so
             self._changed.update(
-                x.id for x in self._items if x.state == conv.FAILED
-                and (x.user, x.kind, x.entity_id) == key and x.id < c.id)
+                x.id
+                for x in self._items
+                if x.state == conv.FAILED and (x.user, x.kind, x.entity_id) == key and x.id < c.id
+            )
         if self._delivered.get(key, -1) < c.id:
             if len(self._delivered) > 20 * self.max_rows:
                 self._delivered.clear()  # bounded; old rows are trimmed anyway
@@ -169,8 +182,9 @@ class ConversationModel(ColumnsModel):
 
     def made_good(self, c: Conversation) -> bool:
         """A failure this user's later conversation delivered after all."""
-        return (c.state == conv.FAILED
-                and self._delivered.get((c.user, c.kind, c.entity_id), -1) > c.id)
+        return (
+            c.state == conv.FAILED and self._delivered.get((c.user, c.kind, c.entity_id), -1) > c.id
+        )
 
     def _schedule_flush(self) -> None:
         # Zero-time after a quiet spell (a single step shows at once); during a burst, at
@@ -185,8 +199,9 @@ class ConversationModel(ColumnsModel):
         changed = [self.row_of(i) for i in self._changed if i in self._seq]
         self._changed.clear()
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0),
-                                  self.index(max(changed), len(COLUMNS) - 1))
+            self.dataChanged.emit(
+                self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1)
+            )
         if not self._pending:
             return
         new = list(self._pending.values())
@@ -208,7 +223,7 @@ class ConversationModel(ColumnsModel):
         """Older history (from the archive) goes below what arrived live meanwhile."""
         older = [c for c in newest_first if c.id not in self._seq and c.id not in self._pending]
         room = self.max_rows - len(self._items)
-        older = older[:max(room, 0)]
+        older = older[: max(room, 0)]
         if not older:
             return
         n = len(self._items)
@@ -320,13 +335,14 @@ class ConversationModel(ColumnsModel):
         if col == COL_TIME:
             started = datetime.fromtimestamp(c.started_at / 1000)
             updated = datetime.fromtimestamp(c.updated_at / 1000)
-            return (f"Started {started:%Y-%m-%d %H:%M:%S}\n"
-                    f"Last step {updated:%Y-%m-%d %H:%M:%S}")
+            return f"Started {started:%Y-%m-%d %H:%M:%S}\nLast step {updated:%Y-%m-%d %H:%M:%S}"
         if col == COL_ENTITY:
             return f"{c.kind} {c.entity_id}\nDouble-click for every step of this conversation"
         if col == COL_STATE and is_stuck(c, self.now):
-            return (f"No step for {(self.now - c.updated_at) // 60_000} min: the camera stopped "
-                    "in the middle of this conversation")
+            return (
+                f"No step for {(self.now - c.updated_at) // 60_000} min: the camera stopped "
+                "in the middle of this conversation"
+            )
         if col == COL_MESSAGE and c.message:
             return c.message
         if col == COL_BYTES and c.bytes:
@@ -410,8 +426,10 @@ class StateBadgeDelegate(QStyledItemDelegate):
         base = super().sizeHint(option, index)
         _font, fm = self._bold(option.font)
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        return QSize(fm.horizontalAdvance(text) + 2 * self.PAD_X + 10,
-                     max(base.height(), fm.height() + 2 * self.PAD_Y + 4))
+        return QSize(
+            fm.horizontalAdvance(text) + 2 * self.PAD_X + 10,
+            max(base.height(), fm.height() + 2 * self.PAD_Y + 4),
+        )
 
 
 def source_rows(view, proxy: QSortFilterProxyModel) -> list[int]:

@@ -18,8 +18,9 @@ class _Forward(logging.Handler):
     def __init__(self, view: LogView):
         super().__init__(logging.DEBUG)
         self.view = view
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                                            "%H:%M:%S"))
+        self.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -58,7 +58,8 @@ class CameraSetupDialog(QDialog):
         intro = QLabel(
             "On each camera, add an export configuration that sends to this computer. "
             "Enter one of these import URLs (the one on the camera's network), and a user "
-            "name and password that has the <i>import</i> role.")
+            "name and password that has the <i>import</i> role."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -78,10 +79,15 @@ class CameraSetupDialog(QDialog):
         login = QGroupBox("Login for the camera")
         form = QGridLayout(login)
         importers = [u.name for u in ctx.archive.users.list() if u.has_role("import")]
-        note = ("Existing users with the import role: " + ", ".join(importers)
-                if importers else "No user has the import role yet.")
-        note += (" Passwords are stored only as salted hashes, so they cannot be shown: "
-                 "create a new login, or reset a password, to see it once.")
+        note = (
+            "Existing users with the import role: " + ", ".join(importers)
+            if importers
+            else "No user has the import role yet."
+        )
+        note += (
+            " Passwords are stored only as salted hashes, so they cannot be shown: "
+            "create a new login, or reset a password, to see it once."
+        )
         lab = QLabel(note)
         lab.setWordWrap(True)
         form.addWidget(lab, 0, 0, 1, 2)
@@ -120,8 +126,9 @@ class CameraSetupDialog(QDialog):
             QMessageBox.warning(self, "Camera setup", str(exc))
 
         # Hashing with the KDF takes a moment: off the GUI thread.
-        self.ctx.tasks.run(lambda: self.ctx.archive.users.add(name, password, ["import"]),
-                           done, failed)
+        self.ctx.tasks.run(
+            lambda: self.ctx.archive.users.add(name, password, ["import"]), done, failed
+        )
 
 
 class UserEditor(QDialog):
@@ -141,8 +148,9 @@ class UserEditor(QDialog):
         for cb in self.roles.values():
             box.addWidget(cb)
         form.addRow("Roles", box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -165,8 +173,12 @@ class UsersDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout.addWidget(self.table)
         row = QHBoxLayout()
-        for text, slot in (("Add…", self.add_user), ("Remove", self.remove_user),
-                           ("Reset password…", self.reset_password), ("Roles…", self.edit_roles)):
+        for text, slot in (
+            ("Add…", self.add_user),
+            ("Remove", self.remove_user),
+            ("Reset password…", self.reset_password),
+            ("Roles…", self.edit_roles),
+        ):
             b = QPushButton(text)
             b.clicked.connect(slot)
             row.addWidget(b)
@@ -197,8 +209,11 @@ class UsersDialog(QDialog):
             self.setWindowTitle(f"Users — {done_text}")
 
         def failed(exc):
-            QMessageBox.warning(self, "Users", str(exc) if isinstance(exc, UserError)
-                                else f"Could not change the users: {exc}")
+            QMessageBox.warning(
+                self,
+                "Users",
+                str(exc) if isinstance(exc, UserError) else f"Could not change the users: {exc}",
+            )
 
         self.ctx.tasks.run(work, ok, failed)
 
@@ -213,8 +228,9 @@ class UsersDialog(QDialog):
         name = self.selected_name()
         if name is None:
             return
-        answer = QMessageBox.question(self, "Remove user",
-                                      f"Remove {name}? Cameras using this login will be refused.")
+        answer = QMessageBox.question(
+            self, "Remove user", f"Remove {name}? Cameras using this login will be refused."
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self._run(lambda: self.ctx.archive.users.remove(name), f"removed {name}")
 
@@ -222,19 +238,23 @@ class UsersDialog(QDialog):
         name = self.selected_name()
         if name is None:
             return
-        password, ok = QInputDialog.getText(self, "Reset password", f"New password for {name}:",
-                                            QLineEdit.EchoMode.Password)
+        password, ok = QInputDialog.getText(
+            self, "Reset password", f"New password for {name}:", QLineEdit.EchoMode.Password
+        )
         if ok and password:
-            self._run(lambda: self.ctx.archive.users.set_password(name, password),
-                      f"changed the password of {name}")
+            self._run(
+                lambda: self.ctx.archive.users.set_password(name, password),
+                f"changed the password of {name}",
+            )
 
     def edit_roles(self) -> None:
         name = self.selected_name()
         if name is None:
             return
         user = self.ctx.archive.users.get(name)
-        text, ok = QInputDialog.getText(self, "Roles", f"Roles for {name} ({', '.join(ROLES)}):",
-                                        text=" ".join(user.roles))
+        text, ok = QInputDialog.getText(
+            self, "Roles", f"Roles for {name} ({', '.join(ROLES)}):", text=" ".join(user.roles)
+        )
         if ok:
             roles = text.replace(",", " ").split()
             self._run(lambda: self.ctx.archive.users.set_roles(name, roles), f"roles of {name}")
@@ -259,8 +279,9 @@ class SettingsDialog(QDialog):
         form.addRow("Data folder (next start)", row)
         env = os.environ.get(paths.ENV_DATA_DIR)
         if env:  # it comes first (paths.data_dir): say so rather than seem to ignore the field
-            self.env_note = QLabel(f"{paths.ENV_DATA_DIR} is set ({env}): it is used instead, "
-                                   "as long as it stays set.")
+            self.env_note = QLabel(
+                f"{paths.ENV_DATA_DIR} is set ({env}): it is used instead, as long as it stays set."
+            )
             self.env_note.setWordWrap(True)
             self.env_note.setStyleSheet("color: #b3261e;")
             form.addRow("", self.env_note)
@@ -278,8 +299,9 @@ class SettingsDialog(QDialog):
         form.addRow("Thumbnail size", self.thumb)
         self.silence = QSpinBox(minimum=1, maximum=24 * 60, value=s.silence_warning_minutes)
         self.silence.setSuffix(" min")
-        self.silence.setToolTip("Warn when a camera that was sending goes quiet this long "
-                                "during the night")
+        self.silence.setToolTip(
+            "Warn when a camera that was sending goes quiet this long during the night"
+        )
         form.addRow("Silence warning after", self.silence)
         self.notify = QCheckBox("Desktop notification when new events arrive")
         self.notify.setChecked(s.notifications)
@@ -287,8 +309,9 @@ class SettingsDialog(QDialog):
         where = QLabel(f"Saved to {s.path()}")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(where)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)

@@ -41,8 +41,15 @@ def message(counts: Counter, names: dict[str, str]) -> tuple[str, str]:
 class EventNotifier(QObject):
     """Gathers archived events and hands one (title, body) at a time to ``show``."""
 
-    def __init__(self, ctx, show: Callable[[str, str], None], parent=None, *,
-                 gather_ms: int = GATHER_MS, gap_ms: int = MIN_GAP_MS):
+    def __init__(
+        self,
+        ctx,
+        show: Callable[[str, str], None],
+        parent=None,
+        *,
+        gather_ms: int = GATHER_MS,
+        gap_ms: int = MIN_GAP_MS,
+    ):
         super().__init__(parent)
         self.ctx = ctx
         self.show = show

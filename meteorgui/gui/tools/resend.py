@@ -40,8 +40,10 @@ def describe(archive, entity_id: str) -> str:
     if event is not None:
         t = datetime.fromtimestamp(event.event_time / 1000)
         n = len(event.files)
-        return (f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"
-                f" · {n} file{'s' if n != 1 else ''}")
+        return (
+            f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"
+            f" · {n} file{'s' if n != 1 else ''}"
+        )
     record = archive.get_file(entity_id)
     if record is not None:
         owner = archive.file_event_id(entity_id)
@@ -62,11 +64,15 @@ def request_one(ctx, entity_id: str) -> ResendResult:
     n = len(file_ids)
     files = f"{n} file{'s' if n != 1 else ''}"
     if moved:
-        text = (f"marked: {files} to fetch again; the damaged or missing bytes are in the "
-                "quarantine folder")
+        text = (
+            f"marked: {files} to fetch again; the damaged or missing bytes are in the "
+            "quarantine folder"
+        )
     else:
-        text = (f"marked: {files} to fetch again; the stored bytes were intact and stay in "
-                "place until verified replacements arrive")
+        text = (
+            f"marked: {files} to fetch again; the stored bytes were intact and stay in "
+            "place until verified replacements arrive"
+        )
     return ResendResult(entity_id, True, text, tuple(file_ids))
 
 

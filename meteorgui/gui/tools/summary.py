@@ -29,8 +29,16 @@ from ..browser.review import REVIEW_LABELS
 
 log = logging.getLogger(__name__)
 
-CAMERA_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-                 "#ff9da7")
+CAMERA_COLORS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+)
 
 try:
     from PySide6.QtCharts import (
@@ -103,8 +111,9 @@ class PaintedChart(QWidget):
         p.setPen(pal.mid().color())
         p.drawLine(left, top + h, left + w, top + h)
         p.setPen(pal.text().color())
-        p.drawText(QRectF(0, top - 6, left - 6, fm.height()),
-                   Qt.AlignmentFlag.AlignRight, str(peak))
+        p.drawText(
+            QRectF(0, top - 6, left - 6, fm.height()), Qt.AlignmentFlag.AlignRight, str(peak)
+        )
         for k, hour in enumerate(hours):
             x = left + k * slot + slot * 0.15
             y = top + h
@@ -113,12 +122,17 @@ class PaintedChart(QWidget):
                 if not n:
                     continue
                 bar = h * n / peak
-                p.fillRect(QRectF(x, y - bar, slot * 0.7, bar),
-                           QColor(CAMERA_COLORS[ci % len(CAMERA_COLORS)]))
+                p.fillRect(
+                    QRectF(x, y - bar, slot * 0.7, bar),
+                    QColor(CAMERA_COLORS[ci % len(CAMERA_COLORS)]),
+                )
                 y -= bar
             p.setPen(pal.text().color())
-            p.drawText(QRectF(left + k * slot, top + h + 4, slot, fm.height()),
-                       Qt.AlignmentFlag.AlignHCenter, _hour_label(c.hours[hour])[:2])
+            p.drawText(
+                QRectF(left + k * slot, top + h + 4, slot, fm.height()),
+                Qt.AlignmentFlag.AlignHCenter,
+                _hour_label(c.hours[hour])[:2],
+            )
         p.end()
 
 
@@ -213,8 +227,11 @@ class NightSummaryDialog(QDialog):
         self._gen += 1
         gen = self._gen
         archive = self.ctx.archive
-        self.ctx.tasks.run(lambda: browse.hourly_counts(archive, start),
-                           lambda counts: self._show(gen, counts), self._failed)
+        self.ctx.tasks.run(
+            lambda: browse.hourly_counts(archive, start),
+            lambda counts: self._show(gen, counts),
+            self._failed,
+        )
 
     def _failed(self, exc: BaseException) -> None:
         log.error("night summary: %s", exc)
@@ -242,7 +259,8 @@ class NightSummaryDialog(QDialog):
         cams = len(counts.cameras)
         self.subtitle.setText(
             f"{start:%a %H:%M} to {end:%a %H:%M} local time  ·  {counts.total} events from "
-            f"{cams} camera{'s' if cams != 1 else ''}  ·  {stills} time-lapse stills")
+            f"{cams} camera{'s' if cams != 1 else ''}  ·  {stills} time-lapse stills"
+        )
         self._fill_chart(counts)
         self._fill_table(counts)
 
@@ -300,8 +318,11 @@ class NightSummaryDialog(QDialog):
         totals = [0] * (len(headers) - 1)
         for r, cam in enumerate(c.cameras):
             per = c.table.get(cam, {})
-            values = [sum(per.values())] + [per.get(name, 0) for name, _ in labels] + [
-                c.standalone.get(cam, 0)]
+            values = (
+                [sum(per.values())]
+                + [per.get(name, 0) for name, _ in labels]
+                + [c.standalone.get(cam, 0)]
+            )
             put(r, 0, self._camera_name(cam), f"camera {cam}")
             for k, v in enumerate(values):
                 put(r, k + 1, v)

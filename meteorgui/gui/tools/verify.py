@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import FileCheck
-from ..monitor.importlog import human_size
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
+from ..monitor.importlog import human_size
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,11 @@ class ProblemModel(RowsModel):
             if col == 1 and c.event_id:
                 return f"event {c.event_id}"
             if col == 7:
-                return ("The stored bytes no longer match the file's MD5"
-                        if c.state == "damaged" else "No bytes are stored for this file")
+                return (
+                    "The stored bytes no longer match the file's MD5"
+                    if c.state == "damaged"
+                    else "No bytes are stored for this file"
+                )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
             return QColor(STATE_COLOURS.get(c.state, "#555555"))
@@ -130,8 +133,10 @@ class VerifyDialog(QDialog):
         self.setWindowTitle("Verify archive")
         self.resize(900, 520)
 
-        intro = QLabel("Every stored file is read again and its MD5 compared with the one the "
-                       "camera sent. Damaged or missing files can be asked for again.")
+        intro = QLabel(
+            "Every stored file is read again and its MD5 compared with the one the "
+            "camera sent. Damaged or missing files can be asked for again."
+        )
         intro.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -221,16 +226,18 @@ class VerifyDialog(QDialog):
                 progress(done, n)
 
             # iter_file_checks reports progress after each check the loop below has taken.
-            for check in archive.iter_file_checks(progress=counted,
-                                                  cancelled=lambda: token.cancelled):
+            for check in archive.iter_file_checks(
+                progress=counted, cancelled=lambda: token.cancelled
+            ):
                 checked += 1
                 if check.state != "ok":
                     found.append(check)
                     unsent.append(check)
             if not total[0]:
                 total[0] = archive.count("files") if not token.cancelled else checked
-            return VerifyOutcome(found, checked, total[0], token.cancelled,
-                                 time.monotonic() - started)
+            return VerifyOutcome(
+                found, checked, total[0], token.cancelled, time.monotonic() - started
+            )
 
         def work() -> VerifyOutcome:
             try:
@@ -238,8 +245,9 @@ class VerifyDialog(QDialog):
             finally:
                 checks.tokens.discard(token)
 
-        self.ctx.tasks.run(work, lambda o: self._finished(token, o),
-                           lambda e: self._failed(token, e))
+        self.ctx.tasks.run(
+            work, lambda o: self._finished(token, o), lambda e: self._failed(token, e)
+        )
 
     def _progress(self, token: Token, done: int, total: int, new: list[FileCheck]) -> None:
         if self._closed or token is not self.token:
@@ -247,9 +255,11 @@ class VerifyDialog(QDialog):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self._append(new)
-        self.status.setText(f"{done:,} of {total:,} files checked · "
-                            f"{self.model.rowCount()} problem"
-                            f"{'s' if self.model.rowCount() != 1 else ''} so far")
+        self.status.setText(
+            f"{done:,} of {total:,} files checked · "
+            f"{self.model.rowCount()} problem"
+            f"{'s' if self.model.rowCount() != 1 else ''} so far"
+        )
 
     def _append(self, checks: list[FileCheck]) -> None:
         self.model.append(checks)
@@ -269,14 +279,17 @@ class VerifyDialog(QDialog):
         self.progress.setRange(0, max(outcome.total, 1))
         self.progress.setValue(outcome.checked)
         if outcome.cancelled:
-            text = (f"Cancelled after {outcome.checked:,} of {outcome.total:,} files; "
-                    f"{len(outcome.problems)} problem(s) found so far.")
+            text = (
+                f"Cancelled after {outcome.checked:,} of {outcome.total:,} files; "
+                f"{len(outcome.problems)} problem(s) found so far."
+            )
         elif not outcome.problems:
-            text = (f"All {outcome.checked:,} files are intact "
-                    f"(checked in {outcome.seconds:.1f} s).")
+            text = f"All {outcome.checked:,} files are intact (checked in {outcome.seconds:.1f} s)."
         else:
-            text = (f"{outcome.checked:,} files checked: {damaged} damaged, {missing} missing. "
-                    "Select them and request a resend to get them from the camera again.")
+            text = (
+                f"{outcome.checked:,} files checked: {damaged} damaged, {missing} missing. "
+                "Select them and request a resend to get them from the camera again."
+            )
         self.status.setText(text)
         self.status.setStyleSheet("" if not outcome.problems else "color: #b3261e;")
         self._update_buttons()
@@ -304,7 +317,8 @@ class VerifyDialog(QDialog):
         has = self.model.rowCount() > 0
         self.resend_all.setEnabled(has and not running)
         self.resend_selected.setEnabled(
-            not running and bool(self.view.selectionModel().selectedRows()))
+            not running and bool(self.view.selectionModel().selectedRows())
+        )
 
     def request_resend(self, selected_only: bool = False):
         """Open the ResendDialog for the selected (or all) damaged and missing files."""
