@@ -14,8 +14,10 @@ import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
+from typing import TextIO
 
 from . import __version__, paths
+from .formatting import size
 from .model import MAX_TIME_MS
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -315,14 +317,12 @@ def cmd_resend(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import night as simulate
-
     password = (
         args.password
         if args.password is not None
         else read_password(f"Password for {args.user} at {args.to}: ")
     )
-    return simulate.run(
+    return simulate(
         to=args.to,
         user=args.user,
         password=password,
@@ -334,12 +334,70 @@ def cmd_simulate(args) -> int:
     )
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{int(n)} B" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
+def simulate(
+    to: str,
+    user: str,
+    password: str,
+    events: int = 20,
+    timelapse: int = 40,
+    seed: int = 0,
+    rate: float | None = None,
+    out: TextIO | None = None,
+    start_ms: int | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """The ``simulate`` command: make a night and push it to the import URL ``to``.
+
+    ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
+    seed always makes the same night).
+
+    Prints one line per entity and a summary line on ``out``. Returns 0 if every
+    entity completed, 1 otherwise; problems (bad arguments, an importer that cannot
+    be reached or refuses the login, a failed night) are one line on ``err``.
+    """
+
+    from .exporter.client import ImportClient, ImportClientError
+    from .simulate import DEFAULT_START_MS, make_night, push_night
+
+    out = sys.stdout if out is None else out  # looked up now: tests swap them
+    err = sys.stderr if err is None else err
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    def complain(line: str) -> int:
+        print(f"simulate: {line}", file=err, flush=True)
+        return 1
+
+    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
+        return complain("--events and --timelapse must be >= 0 and --rate > 0")
+    try:
+        client = ImportClient(to, user, password)
+    except ValueError as exc:
+        return complain(str(exc))
+    with client:
+        try:
+            client.check()  # the URL and the login, before a night of failures
+        except ImportClientError as exc:
+            return complain(f"cannot push to {client.url}: {exc}")
+        try:
+            night = make_night(
+                seed,
+                events=events,
+                timelapse=timelapse,
+                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+            )
+        except (FileNotFoundError, ValueError, OverflowError) as exc:
+            return complain(str(exc))
+        say(
+            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} events, "
+            f"{timelapse} time-lapse stills -> {client.url}"
+        )
+        summary = push_night(night, client, rate=rate, on_progress=say)
+    if not summary.ok:
+        return complain("FAILED: " + summary.line())
+    say("Done: " + summary.line())
+    return 0
 
 
 def _export_selection(args):
@@ -406,7 +464,7 @@ def _export_to_folder(args, selection) -> int:
     for file_id, message in result.problems:
         print(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
     print(
-        f"wrote {result.events} events and {result.files} files ({_size(result.bytes)}) "
+        f"wrote {result.events} events and {result.files} files ({size(result.bytes)}) "
         f"to {result.path}"
         + (f"; {len(result.problems)} files left out" if result.problems else "")
     )
@@ -483,7 +541,7 @@ def _export_to_importer(args, selection) -> int:
             elif args.verbose:
                 print(
                     f"complete {e.item.kind:5} {e.item.entity_id} "
-                    f"({_size(e.result.bytes_sent)} sent)",
+                    f"({size(e.result.bytes_sent)} sent)",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -502,7 +560,7 @@ def _export_to_importer(args, selection) -> int:
     total = result.complete + result.failed + result.left
     print(
         f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
-        f"{result.left} left; {_size(result.bytes_sent)} uploaded in {result.seconds:.1f} s"
+        f"{result.left} left; {size(result.bytes_sent)} uploaded in {result.seconds:.1f} s"
     )
     if result.ok:
         return EXIT_OK

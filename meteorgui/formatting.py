@@ -1,4 +1,4 @@
-"""How the detail view writes times, sizes, numbers and namespaced names (no Qt here)."""
+"""How the app and the commands write times, sizes, numbers and namespaced names (no Qt here)."""
 
 from __future__ import annotations
 
@@ -50,16 +50,21 @@ def file_label(semantic: str | None, mime: str | None) -> str:
     return name.replace("/", " ")
 
 
-def human_size(n: int | None) -> str:
+def size(n: float | None) -> str:
+    """Bytes in decimal units, as disks and networks count them: '999 B', '1.5 kB', '120 MB'.
+
+    The one size convention of the app and the commands, so the export dock, the import
+    log and the CLI show the same figure for the same file.
+    """
     if n is None:
         return "—"
-    if n < 1024:
-        return f"{n} bytes"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        n /= 1024
-        if n < 1024 or unit == "TiB":
-            return f"{n:.1f} {unit}"
-    return f"{n} bytes"
+    if n < 1000:
+        return f"{int(n)} B"
+    for unit in ("kB", "MB", "GB", "TB"):
+        n /= 1000
+        if n < 999.5 or unit == "TB":
+            return f"{n:.1f} {unit}" if n < 99.95 else f"{n:.0f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def number(value: float | int | None, unit: str = "", digits: int = 6) -> str:

@@ -244,9 +244,9 @@ def test_the_demo_never_writes_into_a_real_archive(tmp_path, capsys):
 
 
 def test_quit_while_a_camera_pushes_leaves_a_consistent_archive(gui, qtbot):
-    from meteorgui.gui.startup import DemoCamera
+    from meteorgui.simulate import DemoCamera
 
-    camera = DemoCamera(gui.core, events=40, timelapse=40, rate=200)
+    camera = DemoCamera(gui.archive, gui.core.server.url, events=40, timelapse=40, rate=200)
     camera.start()
     qtbot.waitUntil(lambda: gui.archive.count("events") >= 3, timeout=20_000)
     gui.window.close()
@@ -266,8 +266,7 @@ def test_no_modal_dialog_is_left_open(gui):
 def test_demo_night_is_last_night_in_the_dark():
     from datetime import datetime
 
-    from meteorgui.gui.startup import demo_night_start
-    from meteorgui.simulate import NIGHT_MS
+    from meteorgui.simulate import NIGHT_MS, demo_night_start
 
     for hour in (1, 5, 12, 19, 23):
         now = datetime.now().astimezone().replace(hour=hour, minute=30).timestamp()

@@ -91,10 +91,10 @@ class MainWindow(QMainWindow):
 
         notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
-        from .export import service as export_service
+        from .export import menu as export_menu
 
         # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
-        self.export_ui = export_service.install(ctx, self)
+        self.export_ui = export_menu.install(ctx, self)
 
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"

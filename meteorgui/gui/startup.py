@@ -5,13 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import secrets
 import shutil
 import signal
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QLoggingCategory, QTimer
@@ -23,90 +20,13 @@ from ..archive import ArchiveError
 from ..core import Core
 from ..logs import setup_logging
 from ..settings import Settings
-from ..simulate.night import NIGHT_MS
+from ..simulate import DemoCamera
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
-
-DEMO_USER = "demo-camera"
-
-
-def demo_night_start(now_s: float) -> int:
-    """Last night at 20:00 local time (the latest 20:00 whose 8-hour night is over), in ms.
-
-    A camera uploads a night it has recorded, so the demo's meteors happen in the dark and
-    the whole night falls within one of the browser's noon-to-noon nights.
-    """
-    from datetime import datetime, timedelta
-
-    now = datetime.fromtimestamp(now_s).astimezone()
-    start = now.replace(hour=20, minute=0, second=0, microsecond=0)
-    while start.timestamp() * 1000 + NIGHT_MS > now_s * 1000:
-        start -= timedelta(days=1)
-    return int(start.timestamp() * 1000)
-
-
-class DemoCamera:
-    """A simulated camera pushing a night through the real importer over loopback HTTP."""
-
-    def __init__(
-        self,
-        core: Core,
-        *,
-        events: int = 60,
-        timelapse: int = 120,
-        rate: float = 1.5,
-        seed: int | None = None,
-    ):
-        self.core = core
-        self.events, self.timelapse, self.rate = events, timelapse, rate
-        self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.summary = None
-        password = secrets.token_urlsafe(16)
-        users = core.archive.users
-        if users.get(DEMO_USER) is None:
-            users.add(DEMO_USER, password, ["import"])
-        else:
-            users.set_password(DEMO_USER, password)
-        self._password = password
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from ..exporter.client import ImportClient
-        from ..simulate.night import interleaved, make_night, push_night
-
-        start = demo_night_start(time.time())
-        night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
-        server = self.core.server
-        if server is None:
-            log.warning("demo camera: the importer is not running")
-            return
-        url = f"http://127.0.0.1:{server.port}{server.path}"
-        with ImportClient(url, DEMO_USER, self._password) as client:
-            self.summary = push_night(
-                night,
-                client,
-                rate=self.rate,
-                stop=self._stop,
-                on_progress=log.info,
-                max_failures_in_row=None,
-                entities=interleaved(night),
-            )
-        log.info("demo camera finished: %s", self.summary.line())
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
 
 # The importer's threads share the GIL with the GUI thread; handing it over every
 # millisecond rather than every 5 keeps the window responsive while cameras push.
@@ -230,8 +150,12 @@ def run_gui(args) -> int:
             if window.port_prompt is not None:
                 window.port_prompt.close()
             window.start_importer(port=0)
-        camera = DemoCamera(ctx.core)
-        camera.start()
+        server = ctx.core.server
+        if server is None:
+            log.warning("demo camera: the importer is not running")
+        else:
+            camera = DemoCamera(ctx.core.archive, server.url)
+            camera.start()
     elif settings.importer_autostart:
         window.start_importer()
 

@@ -1,10 +1,9 @@
-"""A MeteorPi camera node, simulated: it makes a realistic night and pushes it.
+"""A MeteorPi camera node's night, simulated: statuses, events, stills and their bytes.
 
 ``make_night(seed, events=N, timelapse=M)`` builds, deterministically for a
 seed, what two camera nodes record in one night: two CameraStatus each (one
 change mid-night), N meteor events with a video clip, two stills and a path
-file, and M time-lapse stills. ``push_night`` sends it all, oldest first,
-through an ``ImportClient``; ``run`` is the ``simulate`` CLI command.
+file, and M time-lapse stills. ``push.push_night`` sends it.
 
 The video clips are real H.264 mp4 files shipped in ``resources/demo/``
 (made once by ``resources/demo/make_clips.py``); nothing here needs ffmpeg.
@@ -17,17 +16,12 @@ import io
 import json
 import math
 import random
-import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import md5
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
-from meteorgui.exporter.client import ImportClient, ImportClientError
 from meteorgui.model import (
     CameraStatus,
     Event,
@@ -355,186 +349,3 @@ def make_night(
     return Night(
         seed, start_ms, end_ms, tuple(b.statuses), tuple(made_events), tuple(stills), b.content
     )
-
-
-# --------------------------------------------------------------------------- pushing
-
-
-@dataclass
-class PushSummary:
-    total: int = 0
-    complete: int = 0
-    failed: int = 0
-    skipped: int = 0
-    bytes_sent: int = 0
-    seconds: float = 0.0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.complete == self.total
-
-    def line(self) -> str:
-        text = (
-            f"{self.total} entities: {self.complete} complete, {self.failed} failed"
-            f"{f', {self.skipped} not sent' if self.skipped else ''}; "
-            f"{_size(self.bytes_sent)} uploaded in {self.seconds:.1f} s"
-        )
-        return text
-
-
-def push_night(
-    night: Night,
-    client: ImportClient,
-    *,
-    rate: float | None = None,
-    on_progress: Callable[[str], None] | None = print,
-    stop: threading.Event | None = None,
-    max_failures_in_row: int | None = 4,
-    entities: list[Event | FileRecord] | None = None,
-) -> PushSummary:
-    """Send every event and time-lapse file of ``night``, oldest first.
-
-    ``rate`` limits sending to that many entities a second. ``on_progress``
-    gets one line per entity. ``stop`` (set from another thread) ends the push,
-    dropping the entity in flight. After ``max_failures_in_row`` failures in a row the push
-    stops, as a real MeteorPi exporter disables its export then; the rest
-    count as skipped.
-    """
-    if rate is not None and rate <= 0:
-        raise ValueError("rate must be positive")
-    entities = night.entities() if entities is None else entities
-    summary = PushSummary(total=len(entities))
-    waiter = stop or threading.Event()
-    started = time.monotonic()
-    in_row = 0
-    width = len(str(len(entities)))
-    for i, entity in enumerate(entities):
-        if rate is not None:
-            delay = started + i / rate - time.monotonic()
-            if delay > 0:
-                waiter.wait(delay)
-        if waiter.is_set() or (max_failures_in_row is not None and in_row >= max_failures_in_row):
-            summary.skipped = len(entities) - i
-            if on_progress is not None:
-                why = "stopped" if waiter.is_set() else f"{in_row} failures in a row"
-                on_progress(f"{why}: not sending the remaining {summary.skipped}")
-            break
-        result = client.send(
-            entity, status_for=night.status, open_file=night.open_file, cancelled=waiter.is_set
-        )
-        summary.bytes_sent += result.bytes_sent
-        if result.state == "cancelled":
-            summary.skipped = len(entities) - i
-            if on_progress is not None:
-                on_progress(f"stopped: not sending the remaining {summary.skipped}")
-            break
-        if result.ok:
-            summary.complete += 1
-            in_row = 0
-        else:
-            summary.failed += 1
-            in_row += 1
-            summary.failures.append((result.entity_id, result.message))
-        if on_progress is not None:
-            if result.ok:
-                outcome = f"complete ({result.steps} steps, {_size(result.bytes_sent)} uploaded)"
-            else:
-                outcome = f"FAILED: {result.message}"
-            on_progress(f"[{i + 1:>{width}}/{len(entities)}] {_describe(entity)} {outcome}")
-    summary.seconds = time.monotonic() - started
-    return summary
-
-
-def interleaved(night: Night) -> list[Event | FileRecord]:
-    """Events and stills mixed evenly, each in time order: a demo shows events at once."""
-    events = sorted(night.events, key=lambda e: e.event_time)
-    stills = sorted(night.files, key=lambda f: f.file_time)
-    ranked = [(i / len(events), 0, e) for i, e in enumerate(events)]
-    ranked += [((j + 1.0) / len(stills), 1, f) for j, f in enumerate(stills)]
-    return [item for _, _, item in sorted(ranked, key=lambda r: r[:2])]
-
-
-def _describe(entity: Event | FileRecord) -> str:
-    if isinstance(entity, Event):
-        kind, t = "event    ", entity.event_time
-        ident = entity.event_id
-    else:
-        kind, t = "timelapse", entity.file_time
-        ident = entity.file_id
-    clock = datetime.fromtimestamp(t / 1000, UTC).strftime("%H:%M:%S")
-    return f"{clock} {kind} {ident[:8]} camera {entity.camera_id}"
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def run(
-    to: str,
-    user: str,
-    password: str,
-    events: int = 20,
-    timelapse: int = 40,
-    seed: int = 0,
-    rate: float | None = None,
-    out: TextIO | None = None,
-    start_ms: int | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """The ``simulate`` command: make a night and push it to the import URL ``to``.
-
-    ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
-    seed always makes the same night).
-
-    Prints one line per entity and a summary line on ``out``. Returns 0 if every
-    entity completed, 1 otherwise; problems (bad arguments, an importer that cannot
-    be reached or refuses the login, a failed night) are one line on ``err``.
-    """
-
-    out = sys.stdout if out is None else out  # looked up now: tests swap them
-    err = sys.stderr if err is None else err
-
-    def say(line: str) -> None:
-        print(line, file=out, flush=True)
-
-    def complain(line: str) -> int:
-        print(f"simulate: {line}", file=err, flush=True)
-        return 1
-
-    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
-        return complain("--events and --timelapse must be >= 0 and --rate > 0")
-    try:
-        client = ImportClient(to, user, password)
-    except ValueError as exc:
-        return complain(str(exc))
-    with client:
-        try:
-            client.check()  # the URL and the login, before a night of failures
-        except ImportClientError as exc:
-            return complain(f"cannot push to {client.url}: {exc}")
-        try:
-            night = make_night(
-                seed,
-                events=events,
-                timelapse=timelapse,
-                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
-            )
-        except (FileNotFoundError, ValueError, OverflowError) as exc:
-            return complain(str(exc))
-        say(
-            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} events, "
-            f"{timelapse} time-lapse stills -> {client.url}"
-        )
-        summary = push_night(night, client, rate=rate, on_progress=say)
-    if not summary.ok:
-        return complain("FAILED: " + summary.line())
-    say("Done: " + summary.line())
-    return 0

@@ -96,7 +96,7 @@ class Filmstrip(QListWidget):
         item.setData(FILE_ROLE, f.file_id)
         item.setToolTip(
             f"{f.file_name or f.file_id}\n{f.semantic_type or ''}\n"
-            f"{f.mime_type} · {fmt.human_size(f.file_size)}"
+            f"{f.mime_type} · {fmt.size(f.file_size)}"
         )
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.addItem(item)

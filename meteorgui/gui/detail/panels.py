@@ -148,9 +148,9 @@ class FileInfoPanel(QWidget):
         p.set("semantic", fmt.short_name(f.semantic_type) or "—", f.semantic_type or "")
         p.set(
             "size",
-            f"{fmt.human_size(f.file_size)} ({fmt.number(f.file_size)} bytes)"
-            if f.file_size >= 1024
-            else fmt.human_size(f.file_size),
+            f"{fmt.size(f.file_size)} ({fmt.number(f.file_size)} bytes)"
+            if f.file_size >= 1000
+            else fmt.size(f.file_size),
         )
         p.set("md5", f.md5)
         p.set("time", fmt.both_times(f.file_time))

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
+from ...formatting import size
 from .dialog import Scope, ScopeChooser, resolve
-from .progress import size_text
 
 OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
 PROGRESS_INTERVAL_S = 0.1
@@ -190,7 +190,7 @@ class FolderExportDialog(QDialog):
             return
         text = (
             f"Wrote {result.events:,} events and {result.files:,} files "
-            f"({size_text(result.bytes)}) to {result.path}."
+            f"({size(result.bytes)}) to {result.path}."
         )
         if result.problems:
             text += (

@@ -201,3 +201,13 @@ class ExportUi(QObject):
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def install(ctx, window):
+    """Create the export service and its parts of the main window."""
+    service = ExportService(ctx)
+    ctx.services["export"] = service
+    ui = ExportUi(ctx, service, window)
+    service.reload_targets()
+    service.check_leftovers()
+    return ui

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor
 
 from ...exporter import runner as R
 from ...exporter.queue import QueueItem
+from ...formatting import size
 from ..common.tablemodel import RowsModel
 from .service import EntityInfo
 
@@ -37,16 +38,6 @@ STEP_TEXT = {
     "continue-nocache": "offering it again in full",
     "complete": "complete",
 }
-
-
-def size_text(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    for unit in ("kB", "MB", "GB"):
-        n /= 1024
-        if n < 1024 or unit == "GB":
-            return f"{n:.1f} {unit}"
-    return f"{n:.1f} GB"
 
 
 @dataclass
@@ -89,17 +80,14 @@ class Entry:
         if self.state == SENDING:
             if self.file_no and self.file_total:
                 m = len(self.files) or "?"
-                return (
-                    f"file {self.file_no} of {m} · {size_text(self.sent)} of "
-                    f"{size_text(self.file_total)}"
-                )
+                return f"file {self.file_no} of {m} · {size(self.sent)} of {size(self.file_total)}"
             return self.detail or "offering"
         if self.state == COMPLETE:
             if self.uploaded:
-                return f"{size_text(self.uploaded)} uploaded"
+                return f"{size(self.uploaded)} uploaded"
             return "the target had the files" if self.files else "done"
         if self.size:
-            return size_text(self.size)
+            return size(self.size)
         return ""
 
 

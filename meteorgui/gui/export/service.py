@@ -387,15 +387,3 @@ class ExportService(QObject):
         if not stopped:
             log.error("export: rounds still running after %.0f s", timeout)
         return stopped
-
-
-def install(ctx, window):
-    """Create the export service and its parts of the main window."""
-    from .menu import ExportUi
-
-    service = ExportService(ctx)
-    ctx.services["export"] = service
-    ui = ExportUi(ctx, service, window)
-    service.reload_targets()
-    service.check_leftovers()
-    return ui

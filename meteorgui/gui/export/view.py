@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...exporter import runner as R
-from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel, size_text
+from ...formatting import size
+from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel
 from .service import ExportService, Leftover, QueueSummary, entity_infos, queue_summary
 
 log = logging.getLogger(__name__)
@@ -328,8 +329,8 @@ class ExportProgressView(QWidget):
         if failed:
             parts.append(f"<span style='color:{ERROR_COLOUR}'>{failed:,} failed</span>")
         if total_bytes:
-            parts.append(f"{size_text(self._done_bytes)} of {size_text(total_bytes)}")
-        parts.append(f"{size_text(self._uploaded)} uploaded")
+            parts.append(f"{size(self._done_bytes)} of {size(total_bytes)}")
+        parts.append(f"{size(self._uploaded)} uploaded")
         self.totals.setText(" · ".join(parts))
         frac = (
             self._done_bytes / total_bytes

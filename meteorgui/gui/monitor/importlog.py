@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from ...archive import conversations as conv
 from ...archive.conversations import STUCK_AFTER_MS, Conversation
+from ...formatting import size
 from ..common.tablemodel import ColumnsModel
 
 MAX_ROWS = 5000
@@ -48,16 +49,6 @@ COL_TIME, COL_CAMERA, COL_REMOTE, COL_ENTITY, COL_STATE, COL_BYTES, COL_ATTEMPTS
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def human_size(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    for unit in ("kB", "MB", "GB", "TB"):
-        n /= 1000
-        if n < 1000 or unit == "TB":
-            return f"{n:.1f} {unit}" if n < 100 else f"{n:.0f} {unit}"
-    return ""
 
 
 def local_time(ms: int, today: datetime | None = None) -> str:
@@ -326,7 +317,7 @@ class ConversationModel(ColumnsModel):
             label = state_label(c, self.now)
             return f"{label} · delivered later" if self.made_good(c) else label
         if col == COL_BYTES:
-            return human_size(c.bytes) if c.bytes else ""
+            return size(c.bytes) if c.bytes else ""
         if col == COL_ATTEMPTS:
             return str(c.attempts) if c.attempts else ""
         return c.message or ""

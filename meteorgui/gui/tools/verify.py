@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import FileCheck
+from ...formatting import size
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
-from ..monitor.importlog import human_size
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class ProblemModel(RowsModel):
             if col == 3:
                 return f.mime_type
             if col == 4:
-                return human_size(f.file_size)
+                return size(f.file_size)
             if col == 5:
                 return f.camera_id
             if col == 6:

@@ -1,0 +1,92 @@
+"""The demo camera: a simulated node pushing a night through the real importer.
+
+Qt-free: ``meteorgui --demo`` starts one beside its window, and anything that owns a
+running importer (a test, a script) can start one the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta
+
+from meteorgui.archive import Archive
+from meteorgui.exporter.client import ImportClient
+
+from .night import NIGHT_MS, make_night
+from .push import PushSummary, interleaved, push_night
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo-camera"
+
+
+def demo_night_start(now_s: float) -> int:
+    """Last night at 20:00 local time (the latest 20:00 whose 8-hour night is over), in ms.
+
+    A camera uploads a night it has recorded, so the demo's meteors happen in the dark and
+    the whole night falls within one of the browser's noon-to-noon nights.
+    """
+    now = datetime.fromtimestamp(now_s).astimezone()
+    start = now.replace(hour=20, minute=0, second=0, microsecond=0)
+    while start.timestamp() * 1000 + NIGHT_MS > now_s * 1000:
+        start -= timedelta(days=1)
+    return int(start.timestamp() * 1000)
+
+
+class DemoCamera:
+    """Pushes a night to ``url`` (an importer on loopback) from a thread of its own.
+
+    It makes its own import user with a fresh password in ``archive``; ``stop()`` ends
+    the push and joins the thread it started.
+    """
+
+    def __init__(
+        self,
+        archive: Archive,
+        url: str,
+        *,
+        events: int = 60,
+        timelapse: int = 120,
+        rate: float = 1.5,
+        seed: int | None = None,
+    ):
+        self.url = url
+        self.events, self.timelapse, self.rate = events, timelapse, rate
+        self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.summary: PushSummary | None = None
+        password = secrets.token_urlsafe(16)
+        users = archive.users
+        if users.get(DEMO_USER) is None:
+            users.add(DEMO_USER, password, ["import"])
+        else:
+            users.set_password(DEMO_USER, password)
+        self._password = password
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = demo_night_start(time.time())
+        night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
+        with ImportClient(self.url, DEMO_USER, self._password) as client:
+            self.summary = push_night(
+                night,
+                client,
+                rate=self.rate,
+                stop=self._stop,
+                on_progress=log.info,
+                max_failures_in_row=None,
+                entities=interleaved(night),
+            )
+        log.info("demo camera finished: %s", self.summary.line())
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
