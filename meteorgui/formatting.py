@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .archive.browse import Night
 
 DEFAULT_NS = "meteorpi:"
 
@@ -100,3 +104,27 @@ def degrees(value: float | None) -> str:
 
 def yes_no(value: bool | None) -> str:
     return "—" if value is None else ("yes" if value else "no")
+
+
+def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
+    """Display names by camera id: the installation name, with the id's end when two share it."""
+    seen: dict[str, int] = {}
+    for _cid, name in cameras:
+        if name:
+            seen[name] = seen.get(name, 0) + 1
+    return {
+        cid: (f"{name} ({cid[-6:]})" if seen[name] > 1 else name) for cid, name in cameras if name
+    }
+
+
+def night_title(start_ms: int) -> str:
+    """'Wed 12 Aug 2015': the local date a night starts on."""
+    return datetime.fromtimestamp(start_ms / 1000).strftime("%a %d %b %Y")
+
+
+def night_text(n: Night) -> str:
+    """'Wed 12 Aug 2015  ·  40 events, 120 stills': a night as the browser lists it."""
+    text = f"{night_title(n.start_ms)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
+    if n.files:
+        text += f", {n.files} still{'s' if n.files != 1 else ''}"
+    return text

@@ -87,7 +87,7 @@ def test_without_a_location_night_is_18_to_8_local_time():
 def test_night_start_is_noon_to_noon_local():
     assert night_start(local_ms(2026, 1, 10, 23, 0)) == local_ms(2026, 1, 10, 12, 0)
     assert night_start(local_ms(2026, 1, 11, 4, 0)) == local_ms(2026, 1, 10, 12, 0)
-    assert night_start(local_ms(2026, 1, 11, 4, 0), starts_hour=18) == local_ms(2026, 1, 10, 18)
+    assert night_start(local_ms(2026, 1, 11, 4, 0), hour=18) == local_ms(2026, 1, 10, 18)
 
 
 def test_format_duration():

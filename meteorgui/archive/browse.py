@@ -392,9 +392,13 @@ def event_types(src) -> list[str]:
 
 
 def night_start(t_ms: int, hour: int = 12) -> int:
-    """Start (ms) of the night holding ``t_ms``: the last local ``hour``:00 at or before it."""
+    """Start (ms) of the night holding ``t_ms``: the last local ``hour``:00 at or before it.
+
+    The one definition of an archive night: the browser, the night summary and camera
+    health all count with it.
+    """
     dt = datetime.fromtimestamp(t_ms / 1000)
-    start = dt.replace(hour=hour, minute=0, second=0, microsecond=0)
+    start = dt.replace(hour=hour % 24, minute=0, second=0, microsecond=0)
     if dt < start:
         start -= timedelta(days=1)
     return int(start.timestamp() * 1000)

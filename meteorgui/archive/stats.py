@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .archive import Archive
+from .browse import night_start
 from .conversations import FAILED, MADE_GOOD, RESEND_REQUESTED
 
 MINUTE_MS = 60_000
@@ -131,15 +132,6 @@ def _clock_dark_since(now_ms: int) -> int | None:
         return None
     start = now.replace(hour=CLOCK_DARK_FROM, minute=0, second=0, microsecond=0)
     if now.hour < CLOCK_DARK_UNTIL:
-        start -= timedelta(days=1)
-    return int(start.timestamp() * 1000)
-
-
-def night_start(now_ms: int, starts_hour: int = 12) -> int:
-    """Start of the archive night (local time) that contains now_ms."""
-    now = datetime.fromtimestamp(now_ms / 1000)
-    start = now.replace(hour=starts_hour % 24, minute=0, second=0, microsecond=0)
-    if start > now:
         start -= timedelta(days=1)
     return int(start.timestamp() * 1000)
 

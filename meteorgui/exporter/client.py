@@ -1,7 +1,7 @@
 """The exporter side of the MeteorPi import conversation.
 
 ``ImportClient.send`` pushes one Event or time-lapse FileRecord to an importer
-exactly as a real MeteorPi node does (see PROTOCOL.md): POST the full entity,
+exactly as a real MeteorPi node does (see docs/PROTOCOL.md): POST the full entity,
 then follow the importer's answers (``need_status``, ``need_file_data``,
 ``continue``, ``continue-nocache``) until it says ``complete`` or something
 goes wrong. Whatever goes wrong (a ``failed`` answer, an unknown state, an
@@ -467,7 +467,7 @@ class _Conversation:
         if status is None:
             raise _Failed(f"the importer asked for status {status_id}, which we do not have")
         response = self.post({"type": "status", "status": status.to_dict()})
-        # The answer's body is ignored (PROTOCOL.md); an HTTP error is not.
+        # The answer's body is ignored (docs/PROTOCOL.md); an HTTP error is not.
         _check_http(response, self.client._where, f"posting status {status_id}")
 
     def upload(self, answer: dict) -> None:

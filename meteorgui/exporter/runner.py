@@ -1,7 +1,7 @@
 """Export rounds, and ``Exporter``: the one object the GUI, the CLI and the scheduler use.
 
 A round sends one target's queue, oldest entity first, one conversation at a
-time through ``ImportClient`` (PROTOCOL.md's client side: status on
+time through ``ImportClient`` (docs/PROTOCOL.md's client side: status on
 need_status, streamed bytes on need_file_data, full resend on
 continue-nocache, timeouts on every request, a bound on steps). Before it
 starts, it asks the target for ``GET <url>/resend`` and queues what is listed

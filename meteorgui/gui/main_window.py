@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.browser.fileSelected.connect(self.detail.show_file)
         self.browser.reviewed.connect(self._reviewed)
 
-        self.monitor = ImportMonitor(ctx, self)
+        self.monitor = ImportMonitor(ctx, self, resend_dialog=self._resend_dialog)
         self.monitor_dock = self._dock(
             "Import monitor", self.monitor, "monitor", Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -374,6 +374,11 @@ class MainWindow(QMainWindow):
             )
             return
         self._open(ResendDialog(self.ctx, ids, self))
+
+    def _resend_dialog(self, ids: list[str], parent: QWidget, note: str | None):
+        from .tools.resend import ResendDialog
+
+        return ResendDialog(self.ctx, ids, parent, note=note)
 
     def _resend_marked(self, c) -> None:
         """A resend request moved the shown item's bytes to quarantine: show it so."""

@@ -8,8 +8,9 @@ from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time, short_type
-from .review import BY_NAME, label_text
+from ...formatting import short_name as short_type
+from ..common.labels import BY_NAME, label_text
+from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time
 
 SKY = QColor("#0d1119")
 GLOW = QColor(255, 190, 50)

@@ -19,22 +19,12 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import REVIEWED, UNREVIEWED, Night, Query
-from .model import short_type
-from .review import REVIEW_LABELS
+from ...formatting import night_text
+from ...formatting import short_name as short_type
+from ..common.labels import REVIEW_LABELS
 
 ALL_NIGHTS, DATE_RANGE = "all", "range"
 TEXT_DEBOUNCE_MS = 250
-
-
-def night_title(start_ms: int) -> str:
-    return datetime.fromtimestamp(start_ms / 1000).strftime("%a %d %b %Y")
-
-
-def night_text(n: Night) -> str:
-    text = f"{night_title(n.start_ms)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
-    if n.files:
-        text += f", {n.files} still{'s' if n.files != 1 else ''}"
-    return text
 
 
 def _start_of_night(d: date, hour: int) -> int:

@@ -28,7 +28,8 @@ from PySide6.QtGui import QColor
 
 from ...archive import browse
 from ...archive.browse import Query, Row
-from .review import BY_NAME, label_text
+from ...formatting import short_name as short_type
+from ..common.labels import BY_NAME, label_text
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,6 @@ def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:
             j += 1
         out.append(i + j)
     return out
-
-
-def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
-    """Display names by camera id: the installation name, with the id's end when two share it."""
-    seen: dict[str, int] = {}
-    for _cid, name in cameras:
-        if name:
-            seen[name] = seen.get(name, 0) + 1
-    return {
-        cid: (f"{name} ({cid[-6:]})" if seen[name] > 1 else name) for cid, name in cameras if name
-    }
-
-
-def short_type(event_type: str) -> str:
-    return event_type.split(":", 1)[1] if event_type.startswith("meteorpi:") else event_type
 
 
 def local_time(t_ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

@@ -3,54 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QUndoCommand
+from PySide6.QtGui import QUndoCommand
 
 from ...archive import browse
-from ...archive.browse import LABELS
+from ..common.labels import label_text
 from ..common.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Label:
-    name: str  # as stored: meteor, plane, ...
-    text: str
-    keys: tuple  # Qt keys
-    color: str
-
-    @property
-    def qcolor(self) -> QColor:
-        return QColor(self.color)
-
-    def shortcuts(self) -> list[QKeySequence]:
-        return [QKeySequence(k) for k in self.keys]
-
-
-REVIEW_LABELS: tuple[Label, ...] = (
-    Label("meteor", "Meteor", (Qt.Key.Key_Return, Qt.Key.Key_Enter), "#2f9e5a"),
-    Label("plane", "Plane", (Qt.Key.Key_P,), "#3a78d0"),
-    Label("satellite", "Satellite", (Qt.Key.Key_S,), "#8858cf"),
-    Label("bird", "Bird", (Qt.Key.Key_B,), "#a8742a"),
-    Label("lightning", "Lightning", (Qt.Key.Key_L,), "#d1a115"),
-    Label("other", "Other", (Qt.Key.Key_O,), "#6b7480"),
-    Label("rejected", "Rejected", (Qt.Key.Key_Delete,), "#c23b30"),
-)
-CLEAR_KEYS = (Qt.Key.Key_U,)
-BY_NAME = {lab.name: lab for lab in REVIEW_LABELS}
-assert tuple(BY_NAME) == LABELS
-
-
-def label_text(name: str | None) -> str:
-    return "" if name is None else BY_NAME[name].text if name in BY_NAME else name
-
-
-def key_text(label: Label) -> str:
-    first = label.shortcuts()[0].toString(QKeySequence.SequenceFormat.NativeText)
-    return {"Return": "Enter", "Del": "Delete"}.get(first, first)
 
 
 class ReviewCommand(QUndoCommand):

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import StripFile
+from ...formatting import camera_names
 from ..common import thumbnails
+from ..common.labels import CLEAR_KEYS, REVIEW_LABELS, key_text
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
-from .model import SORT_COLUMNS, TIME, EventListModel, camera_names
-from .review import CLEAR_KEYS, REVIEW_LABELS, ReviewCommand, ReviewStore, key_text
+from .model import SORT_COLUMNS, TIME, EventListModel
+from .review import ReviewCommand, ReviewStore
 from .strip import StripModel, StripView
 from .views import EventTable
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
 from ...formatting import size
+from ..common.style import plain
 from .dialog import Scope, ScopeChooser, resolve
 
 OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
@@ -215,7 +216,7 @@ class FolderExportDialog(QDialog):
     def _say(self, text: str, error: bool = False, ok: bool = False) -> None:
         colour = ERROR_COLOUR if error else OK_COLOUR if ok else None
         self.message.setText(
-            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else _html(text)
+            f"<span style='color:{colour}'>{plain(text)}</span>" if colour else plain(text)
         )
 
     @property
@@ -233,7 +234,3 @@ class FolderExportDialog(QDialog):
         self._cancel.set()  # closing the window stops the export; nothing is left behind
         self._closed = True
         super().done(r)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
+from ..common.style import plain
 from .dialog import ExportDialog, Scope
 from .folder import FolderExportDialog
 from .rules import RulesDialog, when
@@ -185,7 +186,7 @@ class ExportUi(QObject):
             nxt = f"; next attempt {when(rule.next_attempt_at)}" if rule.next_attempt_at else ""
             parts.append(
                 f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
-                f"'{_html(rule.name)}' failing{nxt}</a>"
+                f"'{plain(rule.name)}' failing{nxt}</a>"
             )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")
         self.status.setText("  ·  ".join(parts))
@@ -197,10 +198,6 @@ class ExportUi(QObject):
             self.show_rules()
         else:
             self.show_progress()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def install(ctx, window):

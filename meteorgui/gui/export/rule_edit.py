@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,8 +19,9 @@ from ...archive import browse
 from ...archive.exports import REVIEWED, UNREVIEWED, Selection
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
-from ..browser.model import short_type
-from ..browser.review import REVIEW_LABELS
+from ...formatting import short_name as short_type
+from ..common.labels import REVIEW_LABELS
+from ..common.style import plain
 from ..common.tasks import alive
 
 ERROR_COLOUR = "#b3261e"
@@ -139,9 +138,7 @@ class RuleEditDialog(QDialog):
             sel = self.selection()
             window = RS.parse_window(self.window.text().strip() or None)
         except ValueError as exc:
-            self.message.setText(
-                f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>"
-            )
+            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(exc)}</span>")
             return
         if self.target.currentData() is None:
             self.message.setText(
@@ -171,7 +168,7 @@ class RuleEditDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{html.escape(str(exc))}</span>")
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(exc)}</span>")
 
     def _saved(self, rule: Rule) -> None:
         self.service.rule_changed_here(rule)

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 from ...archive.exports import REVIEWED, UNREVIEWED, Selection
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
-from ..browser.model import short_type
-from ..browser.review import label_text
+from ...formatting import short_name as short_type
+from ..common.labels import label_text
+from ..common.style import plain
 from ..common.tasks import alive
 from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
 
@@ -99,20 +100,16 @@ def state_text(rule: Rule) -> str:
 
 def detail_html(rule: Rule) -> str:
     """The selected rule's state in full sentences."""
-    text = f"<b>{_html(rule.name)}</b>: {_html(state_text(rule))}."
+    text = f"<b>{plain(rule.name)}</b>: {plain(state_text(rule))}."
     if rule.last_run_at:
         text += f" Last run {when(rule.last_run_at)}."
     if rule.last_error:
-        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {_html(rule.last_error)}</span>"
+        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {plain(rule.last_error)}</span>"
     if rule.enabled and rule.next_attempt_at:
         text += f"<br>Next attempt {when(rule.next_attempt_at)}."
     elif rule.enabled:
         text += "<br>Runs at the scheduler's next look (within a few seconds)."
     return text
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class RulesDialog(QDialog):

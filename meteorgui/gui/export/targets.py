@@ -37,6 +37,7 @@ from ...exporter.targets import (
     check_url,
     test_connection,
 )
+from ..common.style import plain
 from ..common.tasks import alive
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,7 @@ def verdict_html(check: ConnectionCheck) -> str:
     head, text = verdict(check)
     colour = OK_COLOUR if check.ok else ERROR_COLOUR
     mark = "✓" if check.ok else "✗"
-    return f"<b style='color:{colour}'>{mark} {_html(head)}</b><br>{_html(text)}"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<b style='color:{colour}'>{mark} {plain(head)}</b><br>{plain(text)}"
 
 
 class TargetEditDialog(QDialog):
@@ -187,7 +184,7 @@ class TargetEditDialog(QDialog):
 
     def _error(self, text: str) -> None:
         self._set_busy(False)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{_html(text)}</span>")
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(text)}</span>")
 
     # ------------------------------------------------------------------ test
 
@@ -356,7 +353,7 @@ class TargetsDialog(QDialog):
     def _say(self, text: str, ok: bool | None = None) -> None:
         colour = {True: OK_COLOUR, False: ERROR_COLOUR}.get(ok)
         self.message.setText(
-            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else text
+            f"<span style='color:{colour}'>{plain(text)}</span>" if colour else text
         )
 
     def add(self) -> None:
@@ -424,7 +421,7 @@ class TargetsDialog(QDialog):
 
         def done(check: ConnectionCheck) -> None:
             self.test_button.setEnabled(self.selected() is not None)
-            self.message.setText(f"{_html(target.name)}: {verdict_html(check)}")
+            self.message.setText(f"{plain(target.name)}: {verdict_html(check)}")
 
         def failed(exc: BaseException) -> None:
             self.test_button.setEnabled(self.selected() is not None)

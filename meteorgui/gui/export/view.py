@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ...exporter import runner as R
 from ...formatting import size
+from ..common.style import plain
 from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel
 from .service import ExportService, Leftover, QueueSummary, entity_infos, queue_summary
 
@@ -266,9 +267,8 @@ class ExportProgressView(QWidget):
         if target_id != self.target_id:
             return
         if isinstance(result, BaseException):
-            self._outcome = (
-                f"<span style='color:{ERROR_COLOUR}'>The export failed: {_html(str(result))}</span>"
-            )
+            failed = plain(f"The export failed: {result}")
+            self._outcome = f"<span style='color:{ERROR_COLOUR}'>{failed}</span>"
         elif result is not None and result.error and not self._outcome:
             self._outcome = outcome_text(result, self.target.currentText())  # no round ran
         self.reload()
@@ -288,13 +288,13 @@ class ExportProgressView(QWidget):
             self.state.setText("No export targets yet: add one under Export ▸ Export targets…")
         elif running:
             who = "" if manual else " (a scheduled rule)"
-            self.state.setText(f"<b>Sending to {_html(name)}</b>{who}…")
+            self.state.setText(f"<b>Sending to {plain(name)}</b>{who}…")
         elif self._outcome:
             self.state.setText(self._outcome)
         elif pending:
-            self.state.setText(f"{pending:,} waiting to be sent to {_html(name)}")
+            self.state.setText(f"{pending:,} waiting to be sent to {plain(name)}")
         else:
-            self.state.setText(f"Nothing waiting for {_html(name)}")
+            self.state.setText(f"Nothing waiting for {plain(name)}")
         self.resume_button.setEnabled(bool(tid) and not running and pending > 0)
         self.cancel_button.setEnabled(running)
         self.cancel_button.setToolTip(
@@ -309,11 +309,11 @@ class ExportProgressView(QWidget):
         left = self._leftovers.get(tid) if tid is not None else None
         if left is not None and not running and pending:
             text = (
-                f"{pending:,} entities queued for <b>{_html(name)}</b> in an earlier session "
+                f"{pending:,} entities queued for <b>{plain(name)}</b> in an earlier session "
                 "have not been sent yet."
             )
             if left.rules:
-                rules = ", ".join(f"'{_html(r)}'" for r in left.rules)
+                rules = ", ".join(f"'{plain(r)}'" for r in left.rules)
                 text += f" The scheduled rule {rules} sends them at its next run, or "
                 text += "press Resume to send them now."
             else:
@@ -342,7 +342,7 @@ class ExportProgressView(QWidget):
 
 def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.error:
-        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {_html(result.error)}</span>"
+        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {plain(result.error)}</span>"
     if result.cancelled:
         return (
             f"<span style='color:{NOTE_COLOUR}'>Cancelled: {result.left:,} entities stay "
@@ -356,10 +356,6 @@ def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.stopped:
         return f"Paused: {result.left:,} entities wait for the next run"
     return (
-        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {_html(name)} "
+        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {plain(name)} "
         f"({result.complete:,} sent)</span>"
     )
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import conversations as conv
 from ...archive.conversations import Conversation
+from ..common.style import plain
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -72,9 +73,12 @@ class ImportMonitor(QWidget):
 
     resendRequested = Signal(list)  # entity ids handed to the ResendDialog
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx, parent=None, resend_dialog=None):
         super().__init__(parent)
         self.ctx = ctx
+        # (ids, parent, note) -> the resend tool's dialog; given by the main window, so the
+        # monitor does not import another feature.
+        self.resend_dialog = resend_dialog
         self._closed = False
         self._dialogs: list[QDialog] = []
 
@@ -306,9 +310,10 @@ class ImportMonitor(QWidget):
                 f"Not included: {', '.join(missing)} — not in the archive yet, so the camera "
                 "will offer them again by itself; nothing is needed for those."
             )
-        from ..tools.resend import ResendDialog
-
-        dlg = ResendDialog(self.ctx, archived, self, note=note)
+        if self.resend_dialog is None:
+            self.resendRequested.emit(archived)
+            return
+        dlg = self.resend_dialog(archived, self, note)
         self._keep(dlg)
         self.resendRequested.emit(archived)
         dlg.open()
@@ -347,7 +352,7 @@ class StepsDialog(QDialog):
             f"camera {c.camera_id or '—'}, user {c.user}, from {c.remote_addr or 'this computer'}"
             f"<br>started {started:%Y-%m-%d %H:%M:%S}; now "
             f"<span style='color:{colour}'><b>{label}</b></span>"
-            + (f"<br>{_html(c.message)}" if c.message else "")
+            + (f"<br>{plain(c.message)}" if c.message else "")
         )
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         info.setWordWrap(True)
@@ -390,7 +395,3 @@ class StepsDialog(QDialog):
     def done(self, result: int) -> None:
         self._closed = True
         super().done(result)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ArchiveError
+from ..common.style import plain
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def explanation(ctx) -> str:
     return f"""
 <p><b>What happens now.</b> meteorgui re-checks the stored bytes of each item.
 Damaged or missing bytes are moved to the quarantine folder
-(<code>{_html(str(quarantine))}</code>); <b>nothing is deleted</b>. If every file of an item
+(<code>{plain(quarantine)}</code>); <b>nothing is deleted</b>. If every file of an item
 is intact, its bytes stay where they are until verified replacements arrive.
 The items are marked, and the import log shows them as <i>resend requested</i>.</p>
 <p><b>When the bytes come back.</b> The next time the camera offers a marked event or file, the
@@ -96,7 +97,7 @@ after a failure.</li>
 <li>If the camera already got <i>complete</i>, a MeteorPi camera does not send it again under the
 same export configuration. Add an export configuration to this importer on the camera whose
 search covers the item's night (a new configuration offers everything its search matches), or
-use an exporter that reads the list at <code>{_html(resend_url)}</code>.</li>
+use an exporter that reads the list at <code>{plain(resend_url)}</code>.</li>
 </ul>
 <p>The camera must still hold the files for this to work.</p>
 """
@@ -274,7 +275,3 @@ class ResendDialog(QDialog):
         # Requests in flight finish in the pool (milliseconds each); only the display stops.
         self._closed = True
         super().done(result)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import NightCounts
-from ..browser.filterbar import night_text, night_title
-from ..browser.model import camera_names
-from ..browser.review import REVIEW_LABELS
+from ...formatting import camera_names, night_text, night_title
+from ..common.labels import REVIEW_LABELS
 
 log = logging.getLogger(__name__)
 
