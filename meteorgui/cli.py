@@ -512,8 +512,7 @@ def _export_to_importer(args, selection) -> int:
         except TargetError as exc:
             raise CliError(str(exc)) from None
         now = int(time.time() * 1000)
-        matching = exports.count(archive, selection, now)
-        missing = exports.count(archive, selection, now, not_exported=target.target_id)
+        matching, already = exports.scope_counts(archive, selection, now, target.target_id)
         exporter.queue.enqueue_selection(
             target.target_id, selection, now_ms=now, force=args.force, source="cli"
         )
@@ -521,7 +520,6 @@ def _export_to_importer(args, selection) -> int:
         if pending == 0:
             print(f"nothing to export: all {matching} matching entities are already at {url}")
             return EXIT_OK
-        already = matching - missing
         print(
             f"exporting {pending} entities to {url}"
             + (f" ({already} already there)" if already and not args.force else ""),

@@ -194,6 +194,7 @@ class Meta:
             raise ModelError(f"{where}.type: unknown meta type {str(kind)[:40]!r}")
         key = parse_nsstring(_required(d, "key", where), f"{where}.key")
         raw = _required(d, "value", where)
+        value: str | int | float
         if kind == "string":
             value = _str(raw, f"{where}.value")
         elif kind == "number":
@@ -455,7 +456,11 @@ class Event:
 
 Entity = CameraStatus | Event | FileRecord
 
-ENTITY_KINDS: dict[str, type] = {"status": CameraStatus, "event": Event, "file": FileRecord}
+ENTITY_KINDS: dict[str, type[CameraStatus] | type[Event] | type[FileRecord]] = {
+    "status": CameraStatus,
+    "event": Event,
+    "file": FileRecord,
+}
 
 
 def entity_kind(entity: Entity) -> str:

@@ -6,6 +6,9 @@ os.environ.setdefault(
     "QT_LOGGING_RULES", "qt.multimedia.ffmpeg*=false;qt.multimedia.playbackengine*=false"
 )
 
+import threading  # noqa: E402
+import time  # noqa: E402
+
 import pytest  # noqa: E402
 
 from meteorgui.archive import (
@@ -15,6 +18,28 @@ from meteorgui.archive import (
 from meteorgui.importer import ImporterServer  # noqa: E402
 
 CAMERA_USER = ("camera", "night-sky-42")
+LEAK_GRACE_S = 5  # a thread told to stop may still be returning from its last call
+
+
+def _meteorgui_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("meteorgui-") and t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads(request):
+    """Fail a test that leaves a meteorgui thread running: whoever starts one stops it.
+
+    (napari's conftest does the same for QThreads and timers; the Qt side is checked by
+    the ``qtbot``-using fixture below.)
+    """
+    before = _meteorgui_threads()
+    yield
+    deadline = time.monotonic() + LEAK_GRACE_S
+    while (left := _meteorgui_threads() - before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if left:
+        names = ", ".join(sorted(t.name for t in left))
+        pytest.fail(f"{request.node.name} left threads running: {names}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +54,58 @@ def _isolated_dirs(tmp_path, monkeypatch):
 def _fast_kdf(monkeypatch):
     # The real iteration count is slow by design; tests only need the same code path.
     monkeypatch.setattr(passwords, "ITERATIONS", 1000)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_qt_timers_or_threads(request):
+    """Fail a GUI test that leaves a QThread running or a QTimer active.
+
+    As napari's conftest does: QThread.start and QTimer.start are wrapped to remember what
+    was started, and after the test (and the windows' teardown) nothing may still run.
+    """
+    if "qtbot" not in request.fixturenames and "gui" not in request.fixturenames:
+        yield
+        return
+    import weakref
+
+    from PySide6.QtCore import QThread, QTimer
+
+    started_threads: weakref.WeakSet = weakref.WeakSet()
+    started_timers: weakref.WeakSet = weakref.WeakSet()
+    thread_start, timer_start = QThread.start, QTimer.start
+
+    def start_thread(thread, *args):
+        started_threads.add(thread)
+        return thread_start(thread, *args)
+
+    def start_timer(timer, *args):
+        started_timers.add(timer)
+        return timer_start(timer, *args)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(QThread, "start", start_thread)
+    mp.setattr(QTimer, "start", start_timer)
+    try:
+        yield
+    finally:
+        mp.undo()
+
+    def alive(objects, running):
+        out = []
+        for o in list(objects):
+            try:
+                if running(o):
+                    out.append(o)
+            except RuntimeError:  # its C++ object is gone: nothing runs
+                pass
+        return out
+
+    threads = alive(started_threads, lambda t: t.isRunning())
+    timers = alive(started_timers, lambda t: t.isActive())
+    if threads or timers:
+        what = [f"QThread {t.objectName() or t!r}" for t in threads]
+        what += [f"QTimer {t.objectName() or t.parent()!r} every {t.interval()} ms" for t in timers]
+        pytest.fail(f"{request.node.name} left running: {'; '.join(what)}", pytrace=False)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps
 from . import migrations
@@ -414,9 +415,13 @@ class Archive:
                 out.setdefault(owner, []).append(Meta(kind, key, json.loads(value)))
         return out
 
-    def _files_from_rows(self, rows: list[tuple]) -> list[tuple[FileRecord, str | None]]:
+    def _files_from_rows(self, rows: list[Any]) -> list[tuple[FileRecord, str | None]]:
         meta = self._load_meta([r[0] for r in rows])
-        return [(FileRecord(*r[:9], meta=tuple(meta.get(r[0], ()))), r[9]) for r in rows]
+        # The first nine columns are FileRecord's positional fields, so meta is not among them.
+        return [
+            (FileRecord(*r[:9], meta=tuple(meta.get(r[0], ()))), r[9])  # type: ignore[misc]
+            for r in rows
+        ]
 
     def get_file(self, file_id: str) -> FileRecord | None:
         rows = (
@@ -442,7 +447,7 @@ class Archive:
         rows = self.db.read().execute(sql, args).fetchall()
         return [rec for rec, _ in self._files_from_rows(rows)]
 
-    def _events_from_rows(self, rows: list[tuple]) -> list[Event]:
+    def _events_from_rows(self, rows: list[Any]) -> list[Event]:
         ids = [r[0] for r in rows]
         files: dict[str, list[FileRecord]] = {}
         conn = self.db.read()
@@ -453,10 +458,12 @@ class Archive:
                 chunk,
             ).fetchall()
             for rec, event_id in self._files_from_rows(frows):
-                files.setdefault(event_id, []).append(rec)
+                if event_id is not None:  # asked for by event_id, so always set
+                    files.setdefault(event_id, []).append(rec)
         meta = self._load_meta(ids)
         return [
-            Event(*r, files=tuple(files.get(r[0], ())), meta=tuple(meta.get(r[0], ())))
+            # Each row holds Event's fields before files and meta.
+            Event(*r, files=tuple(files.get(r[0], ())), meta=tuple(meta.get(r[0], ())))  # type: ignore[misc]
             for r in rows
         ]
 
@@ -525,22 +532,27 @@ class Archive:
         Raises ArchiveError for an unknown id.
         """
         event = self.get_event(entity_id)
+        record: FileRecord | None = None
         if event is None:
             record = self.get_file(entity_id)
             if record is None:
                 raise ArchiveError(f"no event or file {entity_id} in the archive")
             owner = self.file_event_id(entity_id)
             event = None if owner is None else self.get_event(owner)
+        offer: Event | FileRecord
         if event is not None:
-            offer: Event | FileRecord = event
-            records = list(event.files) if event.event_id == entity_id else [record]
+            offer = event
+            records = list(event.files) if record is None else [record]
         else:
+            assert record is not None  # no event: the id was a file's
             offer, records = record, [record]
         bad = [r for r in records if self.store.check(r.file_id, r.md5, r.file_size) != "ok"]
         for r in bad:
             self.store.quarantine(r.file_id, r.md5)
         marked = bad or records
-        kind, offer_id = ("event", offer.event_id) if event is not None else ("file", offer.file_id)
+        kind, offer_id = (
+            ("event", offer.event_id) if isinstance(offer, Event) else ("file", offer.file_id)
+        )
         with self.db.write() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO resend_files (file_id, offer_kind, offer_id,"

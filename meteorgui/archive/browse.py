@@ -523,7 +523,8 @@ def standalone_files(
     limit: int = STRIP_LIMIT,
 ) -> list[StripFile]:
     """Standalone (time-lapse) files in a time range, oldest first, at most ``limit``."""
-    clauses, args = ["event_id IS NULL"], []
+    clauses: list[str] = ["event_id IS NULL"]
+    args: list[int | str] = []
     if after is not None:
         clauses.append("file_time >= ?")
         args.append(after)
@@ -558,6 +559,19 @@ def reviews(src, event_ids: Iterable[str]) -> dict[str, str]:
             conn.execute(f"SELECT event_id, label FROM reviews WHERE event_id IN ({marks})", chunk)
         )
     return out
+
+
+def review_of(archive, event_id: str) -> tuple[str, int | None] | None:
+    """``(label, reviewed_at)`` of one event, or None (also in an archive from before reviews)."""
+    try:
+        row = (
+            archive.db.read()
+            .execute("SELECT label, reviewed_at FROM reviews WHERE event_id = ?", (event_id,))
+            .fetchone()
+        )
+    except sqlite3.OperationalError:  # no reviews table yet
+        return None
+    return None if row is None or row[0] is None else (row[0], row[1])
 
 
 def set_reviews(archive, changes: dict[str, str | None], at_ms: int | None = None) -> None:

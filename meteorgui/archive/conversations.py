@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .db import Database
 
@@ -62,8 +63,9 @@ class Step:
     detail: str | None
 
 
-def _row(r) -> Conversation:
-    return Conversation(*r[:11], bool(r[11]), r[12])
+def _row(r: Any) -> Conversation:
+    # The first eleven columns are the fields before final and message.
+    return Conversation(*r[:11], bool(r[11]), r[12])  # type: ignore[call-arg]
 
 
 class _Run:

@@ -244,6 +244,12 @@ def count(
     return conn.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
 
 
+def scope_counts(archive, sel: Selection, now_ms: int, target_id: str) -> tuple[int, int]:
+    """``(matching, of which the target has)``: what an export of ``sel`` would cover."""
+    total = count(archive, sel, now_ms)
+    return total, total - count(archive, sel, now_ms, not_exported=target_id)
+
+
 def entities(
     archive, sel: Selection, now_ms: int | None = None, not_exported: str | None = None
 ) -> list[tuple[str, str, int]]:
@@ -256,9 +262,11 @@ def entities(
 def _common(sel: Selection, time_col: str, camera_col: str, now_ms: int | None):
     where, args = camera_and_time(camera_col, time_col, sel.camera_id, sel.after, sel.before)
     if sel.max_age_s is not None:
+        assert now_ms is not None  # select_sql refuses an age bound without it
         where.append(f"{time_col} >= ?")
         args.append(now_ms - sel.max_age_s * 1000)
     if sel.min_age_s is not None:
+        assert now_ms is not None
         where.append(f"{time_col} <= ?")
         args.append(now_ms - sel.min_age_s * 1000)
     return where, args

@@ -256,7 +256,7 @@ def camera_health(
         # Only a camera that was sending tonight can fall silent; one that has
         # not started yet is shown as idle, not warned about.
         sending_tonight = dark is not None and last is not None and last >= dark
-        silent = now_ms - last if sending_tonight else None
+        silent = now_ms - last if sending_tonight and last is not None else None
         # A camera that stopped before dark (or sends by day) is still missed, once it
         # has been quiet for a whole day; after a week it counts as retired (idle).
         gone = (
@@ -284,7 +284,7 @@ def camera_health(
                 silence_warning=silence_warning,
                 failing=failing,
                 note=(
-                    f"not heard for {format_duration(now_ms - last)}; no longer watched"
+                    f"not heard for {format_duration(now_ms - (last or 0))}; no longer watched"
                     if retired and not failing
                     else _note(
                         failing,

@@ -232,6 +232,7 @@ class ImportClient:
         with a clear message when the target cannot be used.
         """
         probe = {"type": "cached_entity", "cached_entity_id": os.urandom(16).hex()}
+        state: str | None
         try:
             response = self._request(
                 "POST",

@@ -164,7 +164,7 @@ class _Sink:
             fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
             os.close(fd)
             self.tmp = Path(tmp)
-            self.zip = zipfile.ZipFile(self.tmp, "w", allowZip64=True)
+            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(self.tmp, "w", allowZip64=True)
         else:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
             self.zip = None
@@ -431,7 +431,8 @@ def _copy(
             # A zip member cannot be taken back out: check the bytes before adding them.
             n, md5 = _hash_file(path, sink.cancelled)
             if md5 != record.md5 or n != record.file_size:
-                return _damaged(record, md5, result, missing)
+                _damaged(record, md5, result, missing)
+                return None
         with open(path, "rb") as fh:
             n, md5 = sink.add(arcname, fh, record.mime_type, record.md5)
     except FileNotFoundError:
@@ -446,7 +447,8 @@ def _copy(
         return None
     if md5 != record.md5 or n != record.file_size:
         sink.remove(arcname)
-        return _damaged(record, md5, result, missing)
+        _damaged(record, md5, result, missing)
+        return None
     result.files += 1
     result.bytes += n
     return arcname
@@ -457,7 +459,6 @@ def _damaged(record: FileRecord, md5: str, result: FolderResult, missing: list[s
         (record.file_id, f"its bytes are damaged (MD5 {md5}, expected {record.md5})")
     )
     missing.append(record.file_id)
-    return None
 
 
 __all__ = ["FolderExportError", "FolderResult", "FolderWriteError", "export_to_folder"]

@@ -29,6 +29,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..archive.exports import ExportHistory
 from ..model import Event, FileRecord
@@ -184,11 +185,11 @@ class _Abort:
         }
         manager._meteorgui_abort = self
 
-    def _pool_class(self, pool_cls: type) -> type:
+    def _pool_class(self, pool_cls: Any) -> type:
         if pool_cls in self._classes:
             return self._classes[pool_cls]
         tracker = self
-        conn_base = pool_cls.ConnectionCls
+        conn_base: Any = pool_cls.ConnectionCls
 
         class Connection(conn_base):
             def connect(self):

@@ -294,4 +294,4 @@ def test_connection(
     return ConnectionCheck(True, f"{target.url}: {message}{extra}", resend)
 
 
-test_connection.__test__ = False  # not a pytest test, whatever its name
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         ctx.bridge.server.connect(lambda _info: self._refresh_importer_state())
-        ctx.bridge.conversation.connect(lambda _c: self._counts_timer.start())
+        ctx.bridge.conversation.connect(self._count_soon)
         ctx.bridge.conversation.connect(self._resend_marked)
         self._refresh_importer_state()
         self._refresh_counts()
@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
 
         # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
         self.export_ui = export_menu.install(ctx, self)
+
+    def _count_soon(self, _conversation=None) -> None:
+        if not self._closing:  # a conversation can still arrive while the window closes
+            self._counts_timer.start()
 
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"
@@ -424,6 +428,7 @@ class MainWindow(QMainWindow):
         """Stop taking data first; the caller closes the archive after the window is gone."""
         t = time.monotonic()
         self._counts_timer.stop()
+        self._counts_tick.stop()
         for child in (self.browser, self.detail, self.monitor, self.log_view):
             stop = getattr(child, "shutdown", None)
             if stop is not None:

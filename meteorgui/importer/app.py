@@ -139,6 +139,7 @@ _CONSTANT = {
 
 
 def _reply(answer: Answer):
+    body: bytes | str | None
     body = _CONSTANT.get(tuple(answer.body.values())) if len(answer.body) == 1 else None
     if body is None:
         body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -154,7 +155,7 @@ def create_app(
     importer: Importer, url_path: str = "/import", throttle: LoginThrottle | None = None
 ) -> Flask:
     app = Flask("meteorgui.importer")
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     throttle = throttle or LoginThrottle()
 
     def requires_import_role(view):

@@ -168,6 +168,7 @@ class Importer:
         self._idle = threading.Condition()
         self._sessions: dict[str, Session] = {}
         self._sessions_lock = threading.Lock()
+        self.closed = False
 
     def session(self, user: str) -> Session:
         with self._sessions_lock:
@@ -215,6 +216,7 @@ class Importer:
         with self._idle:
             if not self._idle.wait_for(lambda: self._busy == 0, timeout):
                 log.warning("%d import request(s) still running at shutdown", self._busy)
+        self.closed = True
         self.log.close()
 
     # ------------------------------------------------------------------ messages

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
@@ -60,14 +61,19 @@ class ImporterServer:
     ):
         self.archive = archive
         self.hub = hub or (importer.hub if importer else notify.Hub())
-        self.importer = importer or Importer(archive, self.hub)
+        # An importer made here is closed by stop(): whoever creates a thread closes it.
+        self._own_importer = importer is None
         self.throttle = LoginThrottle()  # failed logins, per address
-        self.app = create_app(self.importer, path, self.throttle)
         self.host, self.requested_port, self.path = host, port, path
+        self._use(importer or Importer(archive, self.hub))
         self.threads = threads
         self.port: int | None = None
-        self._server = None
+        self._server: Any = None  # waitress ships no types
         self._thread: threading.Thread | None = None
+
+    def _use(self, importer: Importer) -> None:
+        self.importer = importer
+        self.app = create_app(importer, self.path, self.throttle)
 
     @property
     def running(self) -> bool:
@@ -76,6 +82,8 @@ class ImporterServer:
     def start(self) -> None:
         if self.running:
             return
+        if self._own_importer and self.importer.closed:  # started again after stop()
+            self._use(Importer(self.archive, self.hub))
         _check_port(self.host, self.requested_port)
         try:
             self._server = create_server(
@@ -95,15 +103,17 @@ class ImporterServer:
                     exc.errno, f"port {self.requested_port} on {self.host} is already in use"
                 ) from None
             raise
-        self._server.channel_class = _Channel
-        self.port = int(self._server.effective_port)
+        server = self._server
+        server.channel_class = _Channel
+        self.port = int(server.effective_port)
         self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
         self._thread.start()
         self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
 
     def _run(self) -> None:
         try:
-            self._server.run()
+            if self._server is not None:
+                self._server.run()
         except Exception:  # the loop ends when stop() closes every socket
             log.exception("the importer server stopped unexpectedly")
 
@@ -135,7 +145,10 @@ class ImporterServer:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
-        self.importer.log.flush(timeout)
+        if self._own_importer:
+            self.importer.close(timeout)
+        else:
+            self.importer.log.flush(timeout)
         self.hub.publish(notify.SERVER, {"state": "stopped", "urls": []})
 
     def urls(self) -> list[str]:
@@ -177,7 +190,7 @@ def lan_addresses() -> list[str]:
     found: list[str] = []
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            addr = info[4][0]
+            addr = str(info[4][0])
             if addr not in found and not addr.startswith("127."):
                 found.append(addr)
     except OSError:

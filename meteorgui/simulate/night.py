@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import md5
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from meteorgui.model import (
     CameraStatus,
@@ -41,7 +41,7 @@ WIDTH, HEIGHT = 320, 240
 FPS = 25
 
 # Two sites in the East of England, where the MeteorPi project began.
-SITES = (
+SITES: tuple[dict[str, Any], ...] = (
     {
         "inst_name": "Cambridge Science Centre roof",
         "inst_url": "https://meteorpi.example.org/cambridge",
@@ -179,6 +179,8 @@ class _Builder:
                 **common,
             )
         )
+        solved = self.statuses[-1].orientation
+        assert solved is not None
         self.statuses.append(
             CameraStatus(
                 status_id=self.new_id(),
@@ -190,7 +192,7 @@ class _Builder:
                     az=round(az + rng.uniform(-0.8, 0.8), 3),
                     rot=round(rot + rng.uniform(-0.5, 0.5), 3),
                     error=0.4,
-                    width=self.statuses[-1].orientation.width,
+                    width=solved.width,
                 ),
                 **common,
             )

@@ -105,6 +105,7 @@ def interleaved(night: Night) -> list[Event | FileRecord]:
     """Events and stills mixed evenly, each in time order: a demo shows events at once."""
     events = sorted(night.events, key=lambda e: e.event_time)
     stills = sorted(night.files, key=lambda f: f.file_time)
+    ranked: list[tuple[float, int, Event | FileRecord]]
     ranked = [(i / len(events), 0, e) for i, e in enumerate(events)]
     ranked += [((j + 1.0) / len(stills), 1, f) for j, f in enumerate(stills)]
     return [item for _, _, item in sorted(ranked, key=lambda r: r[:2])]

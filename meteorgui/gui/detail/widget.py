@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import sqlite3
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QUrl
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import formatting as fmt
+from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
 from . import video as video_mod
@@ -49,19 +49,6 @@ class EventInfo:
     standalone: bool = False  # a file record with no event (a time-lapse still), shown alone
 
 
-def read_review(archive, event_id: str) -> tuple[str, int | None] | None:
-    """The local review label, if the reviews table exists yet."""
-    try:
-        row = (
-            archive.db.read()
-            .execute("SELECT label, reviewed_at FROM reviews WHERE event_id = ?", (event_id,))
-            .fetchone()
-        )
-    except sqlite3.OperationalError:  # no reviews table (an archive from before reviews)
-        return None
-    return None if row is None or row[0] is None else (row[0], row[1])
-
-
 def load_event(archive, event_id: str) -> EventInfo | None:
     event = archive.get_event(event_id)
     if event is None:
@@ -70,7 +57,7 @@ def load_event(archive, event_id: str) -> EventInfo | None:
         event.camera_id, event.event_time
     )
     present = {f.file_id: archive.has_bytes(f) for f in event.files}
-    return EventInfo(event, status, read_review(archive, event_id), present)
+    return EventInfo(event, status, browse.review_of(archive, event_id), present)
 
 
 def load_file(archive, file_id: str) -> EventInfo | None:

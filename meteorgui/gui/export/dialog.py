@@ -121,9 +121,7 @@ def preview(
     archive = exporter.archive
     ids, sel = resolve(archive, scope, use_selection, target_id, force)
     if sel is not None:
-        now = int(time.time() * 1000)
-        total = exports.count(archive, sel, now)
-        return total, total - exports.count(archive, sel, now, not_exported=target_id)
+        return exports.scope_counts(archive, sel, int(time.time() * 1000), target_id)
     return len(ids), len(exporter.history.exported_to(target_id, ids))
 
 

@@ -17,11 +17,11 @@ from datetime import datetime
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from ...archive.queued import EntityInfo
 from ...exporter import runner as R
 from ...exporter.queue import QueueItem
 from ...formatting import size
 from ..common.tablemodel import RowsModel
-from .service import EntityInfo
 
 _ROOT = QModelIndex()
 MAX_ROWS = 2000

@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...archive.queued import QueueSummary, entity_infos, queue_summary
 from ...exporter import runner as R
 from ...formatting import size
 from ..common.style import plain
 from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel
-from .service import ExportService, Leftover, QueueSummary, entity_infos, queue_summary
+from .service import ExportService, Leftover
 
 log = logging.getLogger(__name__)
 

@@ -171,7 +171,7 @@ class ImportMonitor(QWidget):
         # A busy night changes rows many times a second: re-check the buttons once per burst.
         self._buttons_timer = QTimer(self, singleShot=True, interval=0)
         self._buttons_timer.timeout.connect(self._selection_changed)
-        self.model.dataChanged.connect(lambda *_: self._buttons_timer.start())
+        self.model.dataChanged.connect(self._buttons_soon)
 
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self.model.tick)
@@ -325,10 +325,15 @@ class ImportMonitor(QWidget):
             lambda _r, d=dlg: self._dialogs.remove(d) if d in self._dialogs else None
         )
 
+    def _buttons_soon(self, *_changed) -> None:
+        if not self._closed:
+            self._buttons_timer.start()
+
     def shutdown(self) -> None:
         self._closed = True
         self._tick.stop()
         self._buttons_timer.stop()
+        self.model.shutdown()
         self.health.shutdown()
         for dlg in list(self._dialogs):
             dlg.close()

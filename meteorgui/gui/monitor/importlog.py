@@ -184,6 +184,10 @@ class ConversationModel(ColumnsModel):
             wait = FLUSH_GAP_S - (time.monotonic() - self._last_flush)
             self._flush_timer.start(max(0, int(wait * 1000)))
 
+    def shutdown(self) -> None:
+        """No more announcements: the window is closing."""
+        self._flush_timer.stop()
+
     def flush(self) -> None:
         """Announce this burst's changes in one go: updated rows, then new rows at the top."""
         self._last_flush = time.monotonic()
