@@ -149,19 +149,24 @@ def open_archive(args):
 
 
 def cmd_serve(args) -> int:
-    from .importer import ImporterServer, PortInUse
+    from .archive import ArchiveError
+    from .core import Core
+    from .importer import PortInUse
     from .logs import setup_logging
 
-    archive = open_archive(args)
-    setup_logging(archive.data_dir, verbose=args.verbose)
-    server = ImporterServer(archive, host=args.host, port=args.port)
     try:
-        server.start()
+        core = Core(paths.data_dir(args.data_dir, _configured_data_dir()))
+    except ArchiveError as exc:
+        raise CliError(str(exc)) from None
+    archive = core.archive
+    setup_logging(archive.data_dir, verbose=args.verbose)
+    try:
+        server = core.start_importer(args.host, args.port)
     except PortInUse as exc:
-        archive.close()
+        core.close()
         raise CliError(f"{exc.strerror}; choose another with --port") from None
     except OSError as exc:
-        archive.close()
+        core.close()
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
 
     stop = threading.Event()
@@ -179,7 +184,7 @@ def cmd_serve(args) -> int:
                 + (f": {c.message}" if c.message and c.state == "failed" else "")
             )
 
-    server.hub.subscribe(notify.CONVERSATION, show)
+    core.hub.subscribe(notify.CONVERSATION, show)
     _status_line(f"meteorgui {__version__}: archive in {archive.data_dir}")
     for url in server.urls():
         _status_line(f"importer listening on {url}")
@@ -188,9 +193,7 @@ def cmd_serve(args) -> int:
             pass
     finally:
         _status_line("stopping...")
-        server.stop()
-        server.importer.close()
-        archive.close()
+        core.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
     return EXIT_OK

@@ -337,7 +337,7 @@ def test_install_is_harmless_without_a_tray(gui):
     from meteorgui.gui.tools import notifications
 
     assert notifications.install(gui, gui.window) is None
-    assert "notifications" not in gui.services
+    assert gui.notifications is None
 
 
 def test_tray_notifications_show_a_message_per_batch(gui, node, mon, qtbot):

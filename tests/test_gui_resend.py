@@ -239,10 +239,10 @@ def test_quitting_cancels_a_running_verify(gui, node, qtbot, monkeypatch):
     qtbot.waitUntil(reached.is_set)
     # meteorgui.gui.startup.close() shuts every service down before it waits for the pool.
     with qtbot.waitSignal(dlg.finishedChecks, timeout=10_000) as blocker:
-        gui.services["verify"].shutdown()
+        gui.verify.shutdown()
         release.set()
     assert blocker.args[0].cancelled and blocker.args[0].checked == 1
-    assert not gui.services["verify"].tokens
+    assert not gui.verify.tokens
 
 
 def test_the_detail_pane_shows_bytes_a_resend_moved_away(gui, node, qtbot):

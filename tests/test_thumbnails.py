@@ -232,7 +232,7 @@ def test_best_still_prefers_max_brightness_lens_corrected():
 
 def test_service_factory_and_a_pushed_night(qtbot, gui, push):
     svc = th.service(gui)
-    assert th.service(gui) is svc and gui.services["thumbnails"] is svc
+    assert th.service(gui) is svc and gui.thumbnails is svc
     night = make_night(10, events=1, timelapse=1)
     assert push(night).ok
     ev = night.events[0]

@@ -35,7 +35,8 @@ class SecretError(Exception):
 
 
 class SecretStore(Protocol):
-    description: str
+    @property
+    def description(self) -> str: ...
 
     def get(self, key: str) -> str | None: ...
 
@@ -168,3 +169,31 @@ def default_secrets(file_path: str | os.PathLike | None = None) -> SecretStore:
     if choice not in ("", "auto"):
         log.warning("%s=%r is not 'file', 'keyring' or 'auto'; using the file", ENV_BACKEND, choice)
     return FileSecrets(file_path)
+
+
+class LazySecrets:
+    """The default secret store, chosen on first use: finding out whether a keyring works
+    may talk to D-Bus, and the first use is always on a worker thread."""
+
+    def __init__(self) -> None:
+        self._store: SecretStore | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> SecretStore:
+        with self._lock:
+            if self._store is None:
+                self._store = default_secrets()
+            return self._store
+
+    @property
+    def description(self) -> str:
+        return self._get().description
+
+    def get(self, key: str) -> str | None:
+        return self._get().get(key)
+
+    def set(self, key: str, password: str) -> None:
+        self._get().set(key, password)
+
+    def delete(self, key: str) -> None:
+        self._get().delete(key)

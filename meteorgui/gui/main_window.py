@@ -89,11 +89,11 @@ class MainWindow(QMainWindow):
         self._refresh_counts()
         from .tools import notifications
 
-        notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
+        notifications.install(ctx, self)  # None without a system tray; else ctx.notifications
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
         from .export import menu as export_menu
 
-        # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
+        # The Export menu, actions and dock; the service is ctx.export.
         self.export_ui = export_menu.install(ctx, self)
 
     def _count_soon(self, _conversation=None) -> None:

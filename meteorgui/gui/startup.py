@@ -52,32 +52,18 @@ def build(
 
 
 def close(ctx: GuiContext) -> None:
-    """Orderly shutdown: importer stopped, export rounds stopped, workers drained, bridge
-    detached, archive closed (unless an export thread is still using it)."""
+    """Orderly shutdown: importer stopped, the window's services (exports first) stopped,
+    workers drained, bridge detached, then the core closes what it owns (the archive last,
+    unless an export thread is still using it)."""
     gc.unfreeze()  # what build() set aside can be collected again once closed
     ctx.core.stop_importer()
-    exports_stopped = True
-    export = ctx.services.get("export")
-    if export is not None:  # first: its rounds write to the archive from their own threads
+    for service in ctx.services():
         try:
-            exports_stopped = export.shutdown() is not False
+            service.shutdown()
         except Exception:
-            log.exception("stopping the exports failed")
-            exports_stopped = False
-    for name, service in ctx.services.items():
-        if name == "export":
-            continue
-        stop = getattr(service, "shutdown", None)
-        if stop is not None:
-            stop()
+            log.exception("stopping %s failed", type(service).__name__)
     ctx.tasks.shutdown(wait=True)
     ctx.bridge.close()
-    if not exports_stopped:
-        log.error(
-            "export rounds did not stop: the archive is left open under them; their "
-            "entities are sent again at the next start"
-        )
-        return
     ctx.core.close()
 
 

@@ -535,12 +535,12 @@ def best_still(files: Sequence):
 
 
 def service(ctx) -> ThumbnailService:
-    """The window's one ThumbnailService, created on first use into ctx.services."""
-    svc = ctx.services.get("thumbnails")
+    """The window's one ThumbnailService, created on first use into ctx.thumbnails."""
+    svc = ctx.thumbnails
     if svc is None:
         archive = ctx.archive
         svc = ThumbnailService(archive.store, archive.data_dir / "thumbnails")
-        ctx.services["thumbnails"] = svc
+        ctx.thumbnails = svc
         bridge = getattr(ctx, "bridge", None)
         if bridge is not None:
             # A completed conversation may have brought bytes that were missing.

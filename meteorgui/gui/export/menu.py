@@ -203,7 +203,7 @@ class ExportUi(QObject):
 def install(ctx, window):
     """Create the export service and its parts of the main window."""
     service = ExportService(ctx)
-    ctx.services["export"] = service
+    ctx.export = service
     ui = ExportUi(ctx, service, window)
     service.reload_targets()
     service.check_leftovers()

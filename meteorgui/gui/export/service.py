@@ -8,9 +8,9 @@ progress thinned to about ten updates a second per target first, so a fast
 link cannot flood the event loop. Everything that reads or writes the
 archive or a password goes through ``ctx.tasks``.
 
-``install(ctx, window)`` creates the service (``ctx.services["export"]``, so
-``close()`` stops the scheduler, then the exporter's rounds, before the
-archive closes), the Export menu, the progress dock and a status-bar line.
+The exporter and scheduler belong to ``ctx.core``, which stops them before the
+archive closes. ``menu.install(ctx, window)`` creates the service (``ctx.export``),
+the Export menu, the progress dock and a status-bar line.
 """
 
 from __future__ import annotations
@@ -26,41 +26,12 @@ from ...archive.queued import QueueSummary, queue_summary
 from ...exporter import ExportBusy, Exporter, Scheduler
 from ...exporter import runner as R
 from ...exporter.rules import Rule
-from ...exporter.secrets import SecretStore, default_secrets
 from ...exporter.targets import Target
 
 log = logging.getLogger(__name__)
 
 BYTES_INTERVAL_S = 0.1  # upload progress reaches the GUI at most ~10 times a second per target
 PENDING = ("queued", "sending")
-
-
-class LazySecrets:
-    """The default secret store, chosen on first use: finding out whether a keyring works
-    may talk to D-Bus, and the first use is always on a worker thread."""
-
-    def __init__(self):
-        self._store: SecretStore | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> SecretStore:
-        with self._lock:
-            if self._store is None:
-                self._store = default_secrets()
-            return self._store
-
-    @property
-    def description(self) -> str:
-        return self._get().description
-
-    def get(self, key: str) -> str | None:
-        return self._get().get(key)
-
-    def set(self, key: str, password: str) -> None:
-        self._get().set(key, password)
-
-    def delete(self, key: str) -> None:
-        self._get().delete(key)
 
 
 # --------------------------------------------------------------------------- reads (workers)
@@ -102,20 +73,16 @@ class ExportService(QObject):
     exported = Signal(str, list)  # target id, event ids the target answered 'complete' for
     leftoversFound = Signal(list)  # [Leftover] at start
 
-    def __init__(
-        self,
-        ctx,
-        exporter: Exporter | None = None,
-        *,
-        start_scheduler: bool = True,
-        parent: QObject | None = None,
-    ):
+    def __init__(self, ctx, *, start_scheduler: bool = True, parent: QObject | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.exporter = exporter or Exporter(ctx.archive, LazySecrets())
-        self.scheduler = Scheduler(
-            self.exporter, on_rule=self._rule_from_worker, on_event=self._event_from_worker
-        )
+        # The core owns the exporter and its scheduler (and stops them at close); the
+        # service hears their news and hands it to the GUI thread.
+        core = ctx.core
+        self.exporter: Exporter = core.exporter
+        self.scheduler: Scheduler = core.scheduler
+        self.scheduler.on_rule = self._rule_from_worker
+        self.scheduler.on_event = self._event_from_worker
         self.targets: list[Target] = []
         self._jobs: dict[str, R.ExportJob] = {}
         self._rounds: set[str] = set()  # targets with a round in flight (any source)
@@ -126,7 +93,7 @@ class ExportService(QObject):
         self._exported_timer = QTimer(self, singleShot=True, interval=0)
         self._exported_timer.timeout.connect(self._flush_exported)
         if start_scheduler:
-            self.scheduler.start()
+            core.start_exports()
 
     # ------------------------------------------------------------------ from workers
 
@@ -289,21 +256,15 @@ class ExportService(QObject):
     # ------------------------------------------------------------------ closing
 
     def shutdown(self, timeout: float = 30) -> bool:
-        """Stop the scheduler (cancelling its round) and the manual rounds, aborting their
-        requests in flight, and wait for their threads against one deadline: their entities
-        stay queued for the next start. Returns True if every export thread has ended; if
-        not, the archive must not be closed under them."""
+        """Stop hearing the exports, then have the core stop the scheduler and every round
+        (requests in flight aborted, entities left queued for the next start). Returns True
+        if every export thread has ended; if not, the archive must not be closed under them."""
         if self._closed:
             return self._stopped
         self._closed = True
         self._exported_timer.stop()
-        deadline = time.monotonic() + timeout
         for job in list(self._jobs.values()):  # cancel everything first, then wait
             job.cancel()
-        stopped = self.scheduler.stop(timeout)
-        stopped = self.exporter.close(max(0.0, deadline - time.monotonic())) and stopped
+        self._stopped = self.ctx.core.stop_exports(timeout)
         self._jobs.clear()
-        self._stopped = stopped
-        if not stopped:
-            log.error("export: rounds still running after %.0f s", timeout)
-        return stopped
+        return self._stopped

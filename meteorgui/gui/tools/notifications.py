@@ -158,5 +158,5 @@ def install(ctx, window) -> TrayNotifications | None:
         log.info("no system tray: desktop notifications are off")
         return None
     service = TrayNotifications(ctx, window, window)
-    ctx.services["notifications"] = service
+    ctx.notifications = service
     return service

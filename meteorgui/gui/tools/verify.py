@@ -198,7 +198,9 @@ class VerifyDialog(QDialog):
         self.model.clear()
         self.outcome = None
         self.token = token = Token()
-        checks = self.ctx.services.setdefault("verify", RunningChecks())
+        if self.ctx.verify is None:
+            self.ctx.verify = RunningChecks()
+        checks = self.ctx.verify
         checks.tokens.add(token)
         self.progress.setRange(0, 0)  # busy until the first count arrives
         self.status.setText("Counting files…")

@@ -1,0 +1,43 @@
+"""Core owns the archive, importer, exporter and scheduler, and closes them in one order."""
+
+import threading
+
+import pytest
+
+from meteorgui.core import Core
+from meteorgui.exporter.client import ImportClient
+from meteorgui.exporter.secrets import FileSecrets
+from meteorgui.simulate import make_night, push_night
+
+from .conftest import CAMERA_USER
+
+
+def _threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.name.startswith("meteorgui-")}
+
+
+def test_close_stops_everything_it_started_and_closes_the_archive_last(tmp_path):
+    before = _threads()
+    core = Core(tmp_path / "data", secrets=FileSecrets(tmp_path / "secrets.json"))
+    core.archive.users.add(*CAMERA_USER, roles=["import"])
+    server = core.start_importer("127.0.0.1", 0)
+    core.start_exports()
+    night = make_night(3, events=2, timelapse=1)
+    with ImportClient(server.url, *CAMERA_USER) as client:
+        summary = push_night(night, client, on_progress=None)
+    assert summary.ok
+    running = _threads() - before
+    assert {"meteorgui-importer", "meteorgui-export-scheduler", "meteorgui-import-log"} <= running
+
+    assert core.close() is True
+    assert _threads() - before == set()
+    assert not core.importer_running
+    with pytest.raises(RuntimeError, match="closed"):
+        core.archive.db.read()
+    # What was pushed was committed before the archive closed.
+    reopened = Core(tmp_path / "data")
+    try:
+        assert reopened.archive.count("events") == 2
+    finally:
+        reopened.close()
+    assert core.close() is True  # a second close does nothing
