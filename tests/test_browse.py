@@ -178,27 +178,34 @@ def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, mon
             r[0] for r in fresh.db.read().execute(search)
         ]
         assert got[0].still_id == events[0].files[2].file_id
+        # The full-text index covers what was archived before it: metadata and camera names.
+        for archive in (upgraded, fresh):
+            assert browse.count(archive, Query(text="site")) == 5
+            assert browse.count(archive, Query(text="duration", camera_id="cam-a")) == sum(
+                e.camera_id == "cam-a" for e in events
+            )
 
 
-def test_search_text_is_written_once_per_event_and_capped(arch, make):
-    from meteorgui.archive.archive import SEARCH_CHARS
-
+def test_search_finds_any_metadata_of_an_event_however_large(arch, make):
     big = [Meta("string", f"meteorpi:k{i}", "v" * 1000) for i in range(200)]
     ev = make.event(extra_meta=[Meta("string", "meteorpi:note", "Fireball"), *big])
+    make.event()  # another event, without these words
     (search,) = (
         arch.db.read()
         .execute("SELECT search FROM event_summary WHERE event_id = ?", (ev.event_id,))
         .fetchone()
     )
     assert search.startswith(' meteorpi:note="Fireball" meteorpi:k0="vvv')
-    assert len(search) == SEARCH_CHARS  # 200 KB of metadata, kept to the cap
+    # 200 KB of metadata: the last item is found too (the text was once cut at 64 KiB).
+    for word in ("k199", "fireball", "k0"):
+        assert [r.event_id for r in browse.page(arch, Query(text=word), 0, 10)] == [ev.event_id]
+        assert browse.count(arch, Query(text=word)) == 1
     # No per-row trigger is left to rebuild the text for every meta row.
     triggers = {
         r[0]
         for r in arch.db.read().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
     assert "event_summary_search" not in triggers and "event_summary_event" in triggers
-    assert [r.event_id for r in browse.page(arch, Query(text="fireball"), 0, 10)] == [ev.event_id]
 
 
 def test_filters_by_time_camera_type_review_and_text(arch, make):
@@ -227,10 +234,12 @@ def test_filters_by_time_camera_type_review_and_text(arch, make):
     assert got(text="fireball") == ids([a])  # a metadata value, any case
     assert got(text="nFrames") == ids([d])  # a metadata key
     assert got(text="nframes=37") == ids([d])  # a key and its value
-    assert got(text="bright ball") == ids([a])  # every word must match
+    assert got(text="bright fire") == ids([a])  # every word must match
     assert got(text="bright nFrames") == []
     assert got(text=c.event_id[:10]) == ids([c])
-    assert got(text=":meteor", review="reviewed") == ids([c])  # the type matches
+    assert got(text="meteorpi:meteor", review="reviewed") == ids([c])  # the type matches
+    assert got(text="Site B", after=NIGHT2) == ids([c])  # the camera's name matches
+    assert got(text="fireb") == ids([a])  # a word's beginning is enough
     assert got(text="plane") == ids([b])  # the review label matches
     assert got(text="100%") == []  # LIKE wildcards are taken literally
     assert got(text="sprite", camera_id="cam-b", after=NIGHT1, before=NIGHT2) == ids([b])

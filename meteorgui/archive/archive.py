@@ -22,7 +22,6 @@ from .where import camera_and_time, execute_for_ids, id_batches
 
 DB_NAME = "archive.sqlite3"
 BATCH = 500  # files re-hashed per query by verify()
-SEARCH_CHARS = 64 << 10  # an event's metadata kept as searchable text
 
 
 def now_ms() -> int:
@@ -248,8 +247,7 @@ class Archive:
                 ),
             )
             rows = self._insert_meta(conn, event.event_id, event.meta)
-            if rows:
-                self._write_search(conn, event.event_id, rows)
+            self._write_search(conn, event, rows)
             for i, record in enumerate(event.files):
                 self._insert_file(conn, record, event.event_id, i, t, user)
         return True
@@ -348,11 +346,16 @@ class Archive:
         )
 
     @staticmethod
-    def _write_search(conn: sqlite3.Connection, event_id: str, meta_rows: list) -> None:
-        """The event's metadata as searchable key=value words, written once (a trigger
-        per meta row rebuilt it each time, which grew with the square of its size)."""
-        search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)[:SEARCH_CHARS]
-        conn.execute("UPDATE event_summary SET search = ? WHERE event_id = ?", (search, event_id))
+    def _write_search(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
+        """What search finds an event by, written once (the full-text index follows by
+        trigger): its metadata as key=value words and its camera's installation name."""
+        search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)
+        conn.execute(
+            "UPDATE event_summary SET search = ?, camera_name = IFNULL("
+            " (SELECT json_extract(body, '$.inst_name') FROM statuses WHERE status_id = ?), '')"
+            " WHERE event_id = ?",
+            (search, event.status_id, event.event_id),
+        )
 
     @staticmethod
     def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> list:

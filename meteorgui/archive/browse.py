@@ -99,8 +99,8 @@ class Query:
 
     ``review`` is None (any), ``'unreviewed'``, ``'reviewed'`` or one label.
     ``text``: every word must appear in the event's metadata (as
-    ``key=value``), its id, camera id, type or review label
-    (case-insensitive).
+    ``key=value``), its id, camera id, camera name, type or review label
+    (case-insensitive; through the full-text index for words of 3+ characters).
     ``keep``: event ids listed whatever their review state now, so an event
     stays in view after it was reviewed out of the filter.
     ``not_exported_to``: a target id; only events that target does not have yet.
@@ -157,17 +157,66 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-_TEXT_CLAUSE = (
-    "(search LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR camera_id LIKE ? ESCAPE '\\'"
-    " OR event_type LIKE ? ESCAPE '\\' OR IFNULL(label, '') LIKE ? ESCAPE '\\')"
+_TEXT_COLUMNS = (
+    "search",
+    "event_id",
+    "camera_id",
+    "event_type",
+    "IFNULL(label, '')",
+    "camera_name",
 )
+# A word of punctuation alone has no token in the full-text index: it is matched by scanning.
+_SCAN_CLAUSE = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")"
+_FTS = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
+BROAD = 100  # a search matching more than 1 event in this many is read in sort order
+
+
+def _match(text: str) -> tuple[str | None, list[str]]:
+    """The FTS5 query for ``text`` (each word a quoted phrase whose last token may be a
+    prefix: 'bury' finds 'Bury St Edmunds', 'peakAmp' finds 'peakAmplitude'), and the
+    words only a scan can match."""
+    words = text.split()
+    indexed = [w for w in words if any(ch.isalnum() for ch in w)]
+    match = " ".join('"' + w.replace('"', '""') + '"*' for w in indexed) or None
+    return match, [w for w in words if w not in indexed]
+
+
+def _text_clauses(text: str, broad: bool) -> tuple[list[str], list]:
+    """Every word must appear in one of the searched columns (case-insensitive).
+
+    ``broad``: the words match many events, so a page is read walking the sort index and
+    checking each row against the matches (``+seq``) rather than sorting every match.
+    """
+    match, scanned = _match(text)
+    clauses: list[str] = []
+    args: list = []
+    if match is not None:
+        clauses.append(f"{'+' if broad else ''}seq IN ({_FTS})")
+        args.append(match)
+    for word in scanned:
+        clauses.append(_SCAN_CLAUSE)
+        args.extend([_like(word)] * len(_TEXT_COLUMNS))
+    return clauses, args
+
+
+def _broad(conn: sqlite3.Connection, text: str) -> bool:
+    """Whether ``text`` matches more than one event in BROAD (counting no further)."""
+    match, _ = _match(text)
+    if match is None:
+        return False
+    limit = max(1000, watermark(conn) // BROAD)
+    sql = f"SELECT COUNT(*) FROM ({_FTS} LIMIT ?)"
+    return conn.execute(sql, (match, limit)).fetchone()[0] >= limit
 
 
 NARROW_MS = 3 * 86_400_000  # a time range this short is read through the time index
 
 
-def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str], list]:
-    """WHERE clauses for a query. ``ordered``: for reads in sort order (pages, positions).
+def _where(
+    q: Query, upto: int | None, ordered: bool = False, broad: bool = False
+) -> tuple[list[str], list]:
+    """WHERE clauses for a query. ``ordered``: for reads in sort order (pages, positions);
+    ``broad``: its text matches many events (``_broad``).
 
     Sorting a wide range by duration or brightness is best done walking that
     column's index; an equality filter on a column with few values (two
@@ -195,9 +244,9 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
         else:
             labelled.append("label = ?")
             labelled_args.append(q.review)
-    for word in q.text.split():
-        labelled.append(_TEXT_CLAUSE)
-        labelled_args.extend([_like(word)] * 5)
+    text_clauses, text_args = _text_clauses(q.text, ordered and broad)
+    labelled.extend(text_clauses)
+    labelled_args.extend(text_args)
     if labelled and q.keep:
         keep = sorted(q.keep)
         clauses.append(f"(({' AND '.join(labelled)}) OR event_id IN ({','.join('?' * len(keep))}))")
@@ -266,6 +315,19 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 
 
 def count(src, q: Query, upto: int | None = None) -> int:
+    match, scanned = _match(q.text)
+    if (
+        match is not None
+        and not scanned
+        and q.replace(text="", sort="time", descending=True) == Query()
+    ):
+        # Only words: the index counts them without reading the events.
+        sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
+        args: list = [match]
+        if upto is not None:
+            sql += " AND rowid <= ?"
+            args.append(upto)
+        return _conn(src).execute(sql, args).fetchone()[0]
     clauses, args = _where(q, upto)
     sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
     return _conn(src).execute(sql, args).fetchone()[0]
@@ -280,7 +342,8 @@ def page(
     from the row following it, so reading on from a known row never scans
     what lies before it.
     """
-    clauses, args = _where(q, upto, ordered=True)
+    conn = _conn(src)
+    clauses, args = _where(q, upto, ordered=True, broad=_broad(conn, q.text))
     if after is not None:
         sql, more = _after_clause(q, after)
         clauses.append(sql)
@@ -292,7 +355,7 @@ def page(
         + " LIMIT ? OFFSET ?"
     )
     args.extend([int(limit), int(offset)])
-    return [_row(r) for r in _conn(src).execute(sql, args)]
+    return [_row(r) for r in conn.execute(sql, args)]
 
 
 def get_row(src, event_id: str) -> Row | None:

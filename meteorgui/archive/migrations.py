@@ -345,6 +345,53 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX conversations_entity_state ON conversations(user, entity_id, state, id);
         """,
     ),
+    (
+        8,
+        "full_text_search",
+        """
+        -- Search through an FTS5 index instead of scanning every event's text with LIKE.
+        -- The trigram tokenizer keeps what LIKE did: any three or more characters match
+        -- inside a word, case-insensitively. The index is the external-content table
+        -- sqlite-utils' enable_fts makes, kept current by triggers; its update trigger
+        -- fires only when a searched column changes (a file arriving changes n_files and
+        -- the still, which are not searched).
+        ALTER TABLE event_summary ADD COLUMN camera_name TEXT NOT NULL DEFAULT '';
+        UPDATE event_summary SET camera_name = IFNULL(
+            (SELECT json_extract(s.body, '$.inst_name') FROM events e
+               JOIN statuses s ON s.status_id = e.status_id
+              WHERE e.event_id = event_summary.event_id), '');
+        CREATE VIRTUAL TABLE event_summary_fts USING fts5(
+            search, event_id, camera_id, event_type, label, camera_name,
+            tokenize = 'unicode61', prefix = '2 3', content = event_summary, content_rowid = seq
+        );
+        INSERT INTO event_summary_fts (event_summary_fts) VALUES ('rebuild');
+        CREATE TRIGGER event_summary_ai AFTER INSERT ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (rowid, search, event_id, camera_id, event_type, label, camera_name)
+            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
+                    new.label, new.camera_name);
+        END;
+        CREATE TRIGGER event_summary_ad AFTER DELETE ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
+                 camera_name)
+            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
+                    old.event_type, old.label, old.camera_name);
+        END;
+        CREATE TRIGGER event_summary_au AFTER UPDATE OF search, label, camera_name
+        ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
+                 camera_name)
+            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
+                    old.event_type, old.label, old.camera_name);
+            INSERT INTO event_summary_fts
+                (rowid, search, event_id, camera_id, event_type, label, camera_name)
+            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
+                    new.label, new.camera_name);
+        END;
+        """,
+    ),
 ]
 
 
