@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from . import __version__, paths
+from .errors import MeteorguiError
 from .formatting import size
 from .model import MAX_TIME_MS
 
@@ -24,7 +25,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_COUNT = 1 << 62  # --limit, --events: beyond any archive, within SQLite's integers
 
 
-class CliError(Exception):
+class CliError(MeteorguiError):
     """A mistake the user can fix; printed as one line."""
 
 
@@ -731,6 +732,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except MeteorguiError as exc:  # any problem the user can act on: one line, no traceback
+        print(f"meteorgui: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     except sqlite3.DatabaseError as exc:  # a damage found only while reading
         print(
             f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "

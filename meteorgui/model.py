@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import MeteorguiError
+
 DEFAULT_NAMESPACE = "meteorpi"
 
 # Sanity bounds: no camera records before 1970 or after the year 3000, and no
@@ -36,7 +38,7 @@ _CAMERA_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _NS_PART = re.compile(r"[^\x00-\x1f]{1,1024}")
 
 
-class ModelError(ValueError):
+class ModelError(MeteorguiError, ValueError):
     """Invalid wire data. The message names the field and what is wrong."""
 
 

@@ -66,3 +66,58 @@ def test_long_lines_are_cut_for_display_and_said_so(tmp_path):
     big.write_bytes(b"x\n" * 2_000_000)
     _, note = read_text(big, "text/plain", cap=1_000_000)
     assert note == "Showing the first 1,000,000 bytes of 4,000,000."
+
+
+def test_a_problem_without_a_handler_is_shown_once_in_a_message_box(qtbot, caplog):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from meteorgui.archive import ArchiveError
+
+    runner = TaskRunner(max_threads=1)
+    window = QDialog()
+    qtbot.addWidget(window)
+    window.show()
+
+    def boxes():
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+    def fail_plainly():
+        raise ArchiveError("the archive's folder is gone")
+
+    def fail_with_a_bug():
+        raise KeyError("bug")
+
+    runner.run(fail_plainly)  # no on_error: the standard way
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in boxes()))
+    (box,) = [b for b in boxes() if b.isVisible()]
+    assert box.text() == "the archive's folder is gone"
+    box.close()
+    qtbot.waitUntil(lambda: not any(b.isVisible() for b in boxes()))
+    done = []
+    runner.run(fail_with_a_bug, on_error=None)
+    runner.run(lambda: None, done.append)
+    qtbot.waitUntil(lambda: done == [None])
+    assert not any(b.isVisible() for b in boxes())  # a bug is logged, not shown
+    assert any("background task failed" in r.getMessage() for r in caplog.records)
+    runner.shutdown()
+
+
+def test_every_problem_a_user_is_told_about_shares_one_base():
+    from meteorgui.archive import ArchiveError, Conflict
+    from meteorgui.archive.exports import SelectionError
+    from meteorgui.archive.migrations import NewerArchive
+    from meteorgui.archive.users import UserError
+    from meteorgui.cli import CliError
+    from meteorgui.errors import MeteorguiError
+    from meteorgui.exporter import ExportBusy, ImportClientError, RuleError, TargetError
+    from meteorgui.exporter.folder import FolderExportError, FolderWriteError
+    from meteorgui.exporter.secrets import SecretError
+    from meteorgui.importer import PortInUse
+    from meteorgui.model import ModelError
+
+    for kind in (
+        ArchiveError, Conflict, SelectionError, NewerArchive, UserError, CliError, ExportBusy,
+        ImportClientError, RuleError, TargetError, FolderExportError, FolderWriteError,
+        SecretError, PortInUse, ModelError,
+    ):  # fmt: skip
+        assert issubclass(kind, MeteorguiError), kind

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import MeteorguiError
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps
 from . import migrations
 from .conversations import Conversations
@@ -28,7 +29,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class ArchiveError(Exception):
+class ArchiveError(MeteorguiError):
     """The archive cannot do what was asked; the message says why."""
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ..errors import MeteorguiError
 from .where import camera_and_time, execute_for_ids, id_batches
 
 UNREVIEWED = "unreviewed"
@@ -127,7 +128,7 @@ class ExportHistory:
 # --------------------------------------------------------------------------- searches
 
 
-class SelectionError(ValueError):
+class SelectionError(MeteorguiError, ValueError):
     """A search that cannot be run; the message says which field is wrong."""
 
 

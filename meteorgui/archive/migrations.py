@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from ..errors import MeteorguiError
+
 # (version, name, SQL). Never edit a released migration: append a new one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -395,7 +397,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ]
 
 
-class NewerArchive(Exception):
+class NewerArchive(MeteorguiError):
     """The archive was upgraded by a newer meteorgui than this one."""
 
 

@@ -8,6 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from ..errors import MeteorguiError
 from .db import Database
 from .passwords import VerifiedCache, hash_password
 
@@ -15,7 +16,7 @@ ROLES = ("user", "camera_admin", "import")
 _NAME = re.compile(r"[A-Za-z0-9_.@\-]{1,64}")
 
 
-class UserError(ValueError):
+class UserError(MeteorguiError, ValueError):
     """A user could not be added or changed; the message says why."""
 
 

@@ -59,6 +59,8 @@ from meteorgui.model import (
     parse_uuid,
 )
 
+from ..errors import MeteorguiError
+
 USER_AGENT = "meteorgui/0.1 (MeteorPi import protocol)"
 
 # Upload progress is reported at most once per this many bytes, plus at the end.
@@ -73,7 +75,7 @@ _ANSWER_CHUNK = 64 << 10
 ProgressCallback = Callable[[str, dict], None]
 
 
-class ImportClientError(Exception):
+class ImportClientError(MeteorguiError):
     """A request outside a conversation (``resend_list``) failed; the message says why."""
 
 

@@ -36,6 +36,7 @@ from typing import BinaryIO
 from .. import __version__
 from ..archive import exports
 from ..archive.exports import Selection
+from ..errors import MeteorguiError
 from ..model import FileRecord, dumps
 
 CHUNK = 1 << 20
@@ -53,7 +54,7 @@ _STORED = (
 )
 
 
-class FolderExportError(Exception):
+class FolderExportError(MeteorguiError):
     """The export cannot be written where asked; the message says why."""
 
 

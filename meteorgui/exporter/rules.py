@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ..archive.exports import Selection, SelectionError
+from ..errors import MeteorguiError
 
 # Rule states
 IDLE = "idle"  # never ran yet
@@ -26,7 +27,7 @@ STATES = (IDLE, RUNNING, OK, WAITING, BACKING_OFF, DISABLED)
 DEFAULT_INTERVAL = 900
 
 
-class RuleError(ValueError):
+class RuleError(MeteorguiError, ValueError):
     """A rule cannot be saved as given; the message says why."""
 
 

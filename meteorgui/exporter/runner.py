@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..archive.exports import ExportHistory
+from ..errors import MeteorguiError
 from ..model import Event, FileRecord
 from .client import ImportClientError, SendResult
 from .queue import ExportQueue, QueueItem
@@ -54,7 +55,7 @@ ITEM_DONE = "item_done"  # item, result
 ROUND_DONE = "round_done"  # round
 
 
-class ExportBusy(Exception):
+class ExportBusy(MeteorguiError):
     """An export to this target is already running."""
 
 

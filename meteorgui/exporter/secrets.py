@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .. import paths
+from ..errors import MeteorguiError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ FILE_NAME = "export-passwords.json"
 ENV_BACKEND = "METEORGUI_KEYRING"
 
 
-class SecretError(Exception):
+class SecretError(MeteorguiError):
     """A password could not be stored or read; the message says why (never the password)."""
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..errors import MeteorguiError
 from .client import ImportClient, ImportClientError
 from .secrets import SecretError, SecretStore, default_secrets
 
@@ -24,7 +25,7 @@ DEFAULT_TIMEOUT = 120.0
 CONNECT_TIMEOUT = 10.0
 
 
-class TargetError(ValueError):
+class TargetError(MeteorguiError, ValueError):
     """A target cannot be saved or used as given; the message says why."""
 
 

@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 from .. import notify
 from ..archive import Archive
+from ..errors import MeteorguiError
 from .app import LoginThrottle, create_app
 from .protocol import Importer
 
@@ -41,7 +42,7 @@ class _Channel(HTTPChannel):
         super().handle_close()
 
 
-class PortInUse(OSError):
+class PortInUse(MeteorguiError, OSError):
     """The port is taken (another meteorgui, or another program)."""
 
 

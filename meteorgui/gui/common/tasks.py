@@ -2,6 +2,11 @@
 
 Decoding, hashing, large queries and network calls go here, never on the GUI
 thread. Tests may pass ``synchronous=True`` for deterministic runs.
+
+Errors have one standard path, as Anki's operations do: without an ``on_error``, a
+``MeteorguiError`` (a problem the user can act on) is shown in a message box over the
+active window, and anything else is logged as a bug. A view writes ``on_error`` only
+where it does something special with the failure.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ...errors import MeteorguiError
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +138,9 @@ class TaskRunner(QObject):
         if self._closed and not self._sync:
             return
         if callback is None:
-            if is_error and not isinstance(value, Cancelled):
+            if is_error and isinstance(value, MeteorguiError):
+                show_error(value)
+            elif is_error and not isinstance(value, Cancelled):
                 log.error("background task failed", exc_info=value)
             return
         callback(value)
@@ -159,7 +169,24 @@ def _owned(owner: QObject, callback, drop_errors: bool = False):
             return
         if callback is not None:
             callback(value)
+        elif isinstance(value, MeteorguiError):
+            show_error(value)
         elif not isinstance(value, Cancelled):
             log.error("background task failed", exc_info=value)
 
     return call
+
+
+def show_error(exc: MeteorguiError, title: str = "meteorgui") -> QMessageBox:
+    """The standard way a problem is told: its one line in a message box over the active
+    window (not modal to the whole app, so work elsewhere goes on)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        title,
+        str(exc),
+        QMessageBox.StandardButton.Ok,
+        QApplication.activeWindow(),
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
