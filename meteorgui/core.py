@@ -26,8 +26,8 @@ class Core:
     importer's HTTP server."""
 
     def __init__(self, data_dir: str | Path, *, secrets: SecretStore | None = None):
-        self.archive = Archive(data_dir)
         self.hub = notify.Hub()
+        self.archive = Archive(data_dir, self.hub)
         self.importer = Importer(self.archive, self.hub)
         self.exporter = Exporter(self.archive, secrets or LazySecrets())
         self.scheduler = Scheduler(self.exporter)

@@ -1,9 +1,14 @@
-"""A tiny thread-safe publish/subscribe hub.
+"""A tiny thread-safe publish/subscribe hub, and the messages it carries.
 
-The importer publishes from waitress worker threads; subscribers (the CLI's
-printer, the GUI's bridge) are called on the publishing thread and must hand
-work to their own thread themselves. A failing subscriber is logged and never
-breaks the publisher.
+Every change to the archive, whatever made it (a camera's import, a review, a resend
+request, an export), is published by the archive itself, after its commit, as one typed
+message on the ``CHANGED`` topic; views subscribe (the GUI through its bridge) instead of
+being refreshed by whoever made the change. The import log publishes ``CONVERSATION``
+and the importer's server ``SERVER``.
+
+Publishers call subscribers on their own thread (a waitress worker, an export round,
+the GUI's task pool); a subscriber hands work to its own thread itself. A failing
+subscriber is logged and never breaks the publisher.
 """
 
 from __future__ import annotations
@@ -11,14 +16,61 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
 
 # Topics
-CONVERSATION = "conversation"  # payload: archive.Conversation
-ARCHIVED = "archived"  # payload: (kind, entity) after commit
+CONVERSATION = "conversation"  # payload: archive.Conversation, after it was persisted
+CHANGED = "changed"  # payload: one of the change messages below, after the commit
 SERVER = "server"  # payload: dict(state=..., urls=[...], message=...)
+
+
+class Archived(NamedTuple):
+    """An event or file newly archived (``kind`` 'event' or 'file')."""
+
+    kind: str
+    entity: Any  # model.Event or model.FileRecord
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        e = self.entity
+        return (e.event_id if self.kind == "event" else e.file_id,)
+
+
+class Reviewed(NamedTuple):
+    """Events labelled by the user (None: the label was cleared)."""
+
+    labels: dict[str, str | None]
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return tuple(self.labels)
+
+
+class ResendRequested(NamedTuple):
+    """Files whose bytes will be asked for again; ``entity_id`` is what the camera offers."""
+
+    entity_id: str
+    file_ids: tuple[str, ...]
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return (self.entity_id, *self.file_ids)
+
+
+class Exported(NamedTuple):
+    """An export target answered 'complete' for an event or file."""
+
+    target_id: str
+    entity_id: str
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return (self.entity_id,)
+
+
+Change = Archived | Reviewed | ResendRequested | Exported
 
 
 class Hub:

@@ -259,6 +259,29 @@ def test_review_label_when_the_reviews_table_exists(qtbot, gui, detail, night):
     assert detail.filmstrip.currentRow() == 1  # refresh keeps the selected file
 
 
+def test_the_pane_follows_changes_to_its_event_whoever_makes_them(qtbot, gui, detail, night):
+    """No one refreshes the pane by hand: the archive publishes each change on the hub."""
+    from meteorgui.archive import browse
+
+    ev, other = night.events[0], make_night(22, events=1, timelapse=0).events[0]
+    show(qtbot, detail, ev.event_id)
+    assert "not reviewed" in detail.review_label.text()
+    reads = []
+    original = detail.show_event
+    detail.show_event = lambda event_id: (reads.append(event_id), original(event_id))[1]
+    # A review made off the GUI thread, as the command line or a script would make it.
+    worker = threading.Thread(
+        target=browse.set_reviews, args=(gui.archive, {ev.event_id: "plane"}), name="reviewer"
+    )
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: "plane" in detail.review_label.text(), timeout=10_000)
+    browse.set_reviews(gui.archive, {other.event_id: "bird"})  # another event: no re-read
+    gui.archive.request_resend(ev.files[0].file_id)
+    qtbot.waitUntil(lambda: reads.count(ev.event_id) == 2, timeout=10_000)
+    assert reads == [ev.event_id, ev.event_id]
+
+
 def test_empty_unknown_and_superseded_events(qtbot, detail, push, monkeypatch):
     n = make_night(22, events=2, timelapse=0)
     assert push(n).ok

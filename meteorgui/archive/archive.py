@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import notify
 from ..errors import MeteorguiError
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps
 from . import migrations
@@ -63,8 +64,10 @@ class FileCheck:
 
 
 class Archive:
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, hub: notify.Hub | None = None):
         self.data_dir = Path(data_dir)
+        # Every change is published here after its commit (notify.CHANGED).
+        self.hub = hub or notify.Hub()
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             (self.data_dir / "logs").mkdir(exist_ok=True)
@@ -251,6 +254,7 @@ class Archive:
             self._write_search(conn, event, rows)
             for i, record in enumerate(event.files):
                 self._insert_file(conn, record, event.event_id, i, t, user)
+        self.hub.publish(notify.CHANGED, notify.Archived("event", event))
         return True
 
     def store_file(self, record: FileRecord, user: str | None = None) -> bool:
@@ -260,6 +264,7 @@ class Archive:
                 return False
             self._check_new(conn, record)
             self._insert_file(conn, record, None, None, now_ms(), user)
+        self.hub.publish(notify.CHANGED, notify.Archived("file", record))
         return True
 
     def conflict(self, entity: Event | FileRecord) -> str | None:
@@ -567,7 +572,9 @@ class Archive:
             row = conn.execute(
                 f"SELECT received_by FROM {table} WHERE {kind}_id = ?", (offer_id,)
             ).fetchone()
-        return ResendMark(offer, tuple(r.file_id for r in marked), row[0] if row else None)
+        file_ids = tuple(r.file_id for r in marked)
+        self.hub.publish(notify.CHANGED, notify.ResendRequested(offer_id, file_ids))
+        return ResendMark(offer, file_ids, row[0] if row else None)
 
     def resend_marked(self, file_ids: Iterable[str]) -> set[str]:
         ids = list(file_ids)

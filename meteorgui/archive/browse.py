@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from .. import notify
 from .exports import not_exported_to as _not_exported_to
 from .where import camera_and_time
 
@@ -654,6 +655,7 @@ def set_reviews(archive, changes: dict[str, str | None], at_ms: int | None = Non
                     " reviewed_at = excluded.reviewed_at",
                     (event_id, label, at),
                 )
+    archive.hub.publish(notify.CHANGED, notify.Reviewed(dict(changes)))
 
 
 def review(archive, event_ids: Iterable[str], label: str | None) -> dict[str, str | None]:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .. import notify
 from ..archive.exports import Selection, not_exported_to, select_sql
 from ..archive.where import execute_for_ids, id_batches
 
@@ -196,6 +197,7 @@ class ExportQueue:
                 " times = export_done.times + 1",
                 (item.target_id, item.entity_id, item.kind, t, bytes_sent),
             )
+        self.archive.hub.publish(notify.CHANGED, notify.Exported(item.target_id, item.entity_id))
 
     def fail(self, item: QueueItem, message: str, bytes_sent: int = 0) -> None:
         self._set(item, FAILED, message, bytes_sent)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..archive.conversations import RESEND_REQUESTED
 from ..importer import PortInUse
 from .browser import EventBrowser
 from .common.context import GuiContext
@@ -65,7 +64,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.browser.eventSelected.connect(self.detail.show_event)
         self.browser.fileSelected.connect(self.detail.show_file)
-        self.browser.reviewed.connect(self._reviewed)
 
         self.monitor = ImportMonitor(ctx, self, resend_dialog=self._resend_dialog)
         self.monitor_dock = self._dock(
@@ -84,7 +82,6 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         ctx.bridge.server.connect(lambda _info: self._refresh_importer_state())
         ctx.bridge.conversation.connect(self._count_soon)
-        ctx.bridge.conversation.connect(self._resend_marked)
         self._refresh_importer_state()
         self._refresh_counts()
         from .tools import notifications
@@ -383,17 +380,6 @@ class MainWindow(QMainWindow):
         from .tools.resend import ResendDialog
 
         return ResendDialog(self.ctx, ids, parent, note=note)
-
-    def _resend_marked(self, c) -> None:
-        """A resend request moved the shown item's bytes to quarantine: show it so."""
-        info = getattr(self.detail, "info", None)
-        if c.state == RESEND_REQUESTED and info is not None and info.event.event_id == c.entity_id:
-            self.detail.refresh()
-
-    def _reviewed(self, event_ids: list) -> None:
-        info = getattr(self.detail, "info", None)
-        if info is not None and info.event.event_id in event_ids:
-            self.detail.refresh()
 
     def show_summary(self) -> None:
         from .tools.summary import NightSummaryDialog

@@ -160,7 +160,7 @@ class Importer:
         self, archive: Archive, hub: notify.Hub | None = None, max_file_asks: int = MAX_FILE_ASKS
     ):
         self.archive = archive
-        self.hub = hub or notify.Hub()
+        self.hub = hub or archive.hub
         self.log = ImportLog(archive, self.hub)
         self.max_file_asks = max_file_asks
         self.clock = time.monotonic  # for the ask rounds; tests move it
@@ -356,7 +356,6 @@ class Importer:
             # Bytes fetched meanwhile may be the ones a resend request waits for.
             self.archive.settle_resends(fetched)
             return self._complete(s, remote, entity, "already archived")
-        self.hub.publish(notify.ARCHIVED, (entity_kind(entity), entity))
         return self._complete(s, remote, entity, "archived")
 
     def _complete(self, s: Session, remote, entity, detail: str) -> Answer:

@@ -61,7 +61,7 @@ class ImporterServer:
         path: str = "/import",
     ):
         self.archive = archive
-        self.hub = hub or (importer.hub if importer else notify.Hub())
+        self.hub = hub or (importer.hub if importer else archive.hub)
         # An importer made here is closed by stop(): whoever creates a thread closes it.
         self._own_importer = importer is None
         self.throttle = LoginThrottle()  # failed logins, per address

@@ -17,7 +17,8 @@ from ... import notify
 
 class Bridge(QObject):
     conversation = Signal(object)  # archive.Conversation, after it was persisted
-    archived = Signal(object)  # (kind, entity) after the archive committed it
+    changed = Signal(object)  # every notify.Change to the archive, after its commit
+    archived = Signal(object)  # the notify.Archived ones alone: (kind, entity)
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
     _call = Signal(object)
 
@@ -26,9 +27,14 @@ class Bridge(QObject):
         self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = [
             hub.subscribe(notify.CONVERSATION, self.conversation.emit),
-            hub.subscribe(notify.ARCHIVED, self.archived.emit),
+            hub.subscribe(notify.CHANGED, self._changed),
             hub.subscribe(notify.SERVER, self.server.emit),
         ]
+
+    def _changed(self, change: notify.Change) -> None:  # on the publisher's thread
+        self.changed.emit(change)
+        if isinstance(change, notify.Archived):
+            self.archived.emit(change)
 
     def run_on_main(self, fn: Callable[[], None]) -> None:
         """Run a closure on the GUI thread (from any thread)."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import formatting as fmt
+from ... import notify
 from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
@@ -98,6 +99,8 @@ class EventDetail(QWidget):
         self._file_gen = 0
         self._closed = False
         self._keep_row: int | None = None
+        # A review, a resend request or an export of the shown event, from anywhere.
+        ctx.bridge.changed.connect(self._archive_changed)
 
         self.title = QLabel()
         font = self.title.font()
@@ -214,8 +217,16 @@ class EventDetail(QWidget):
             lambda exc: self._failed(exc, gen),
         )
 
+    def _archive_changed(self, change) -> None:
+        info = self.info
+        if self._closed or info is None or isinstance(change, notify.Archived):
+            return  # a newly archived entity is never the one shown
+        shown = {info.event.event_id, *(f.file_id for f in info.event.files)}
+        if shown.intersection(change.entity_ids):
+            self.refresh()
+
     def refresh(self) -> None:
-        """Read the shown event again (e.g. after a review or a resend)."""
+        """Read the shown event again (after a change to it)."""
         if self.info is not None:
             row = self.filmstrip.currentRow()
             if self.info.standalone:
