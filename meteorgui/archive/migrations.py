@@ -348,7 +348,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
-        8,
+        # 9, not 8: the sky results' migration takes 8 on the branch that brings meteorgui.sky.
+        9,
         "full_text_search",
         """
         -- Search through an FTS5 index instead of scanning every event's text with LIKE.
