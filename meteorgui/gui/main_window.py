@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..importer import PortInUse
 from .browser import EventBrowser
+from .common import style
 from .common.context import GuiContext
 from .detail.widget import EventDetail
 from .monitor.dock import ImportMonitor
@@ -294,11 +295,11 @@ class MainWindow(QMainWindow):
         if running:
             urls = "  ".join(server.urls())
             self.importer_label.setText(f"● Importer running: {urls}")
-            self.importer_label.setStyleSheet("color: #1b7f3b;")
+            self.importer_label.setStyleSheet(f"color: {style.OK};")
             self.act_importer.setText("Stop importer")
         else:
             self.importer_label.setText("○ Importer stopped: cameras cannot send here")
-            self.importer_label.setStyleSheet("color: #a23;")
+            self.importer_label.setStyleSheet(f"color: {style.ERROR};")
             self.act_importer.setText("Start importer")
         self.importerStateChanged.emit(running)
 

@@ -9,12 +9,14 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ...formatting import short_name as short_type
+from ..common import style
 from ..common.labels import BY_NAME, label_text
 from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time
 
-SKY = QColor("#0d1119")
-GLOW = QColor(255, 190, 50)
-EXPORTED = QColor(31, 111, 178, 230)  # the badge of an event an export target has
+SKY = QColor(style.LIGHT.sky)
+GLOW = QColor(style.LIGHT.glow)
+EXPORTED = QColor(style.LIGHT.exported)  # the badge of an event an export target has
+EXPORTED.setAlpha(230)
 PAD = 6
 TEXT_LINES = 2
 

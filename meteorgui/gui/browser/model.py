@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor
 from ...archive import browse
 from ...archive.browse import Query, Row
 from ...formatting import short_name as short_type
+from ..common import style
 from ..common.labels import BY_NAME, label_text
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ COLUMNS = ("Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review"
 TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED = range(len(COLUMNS))
 SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_HIGHLIGHT = QColor(255, 196, 61)
+_HIGHLIGHT = QColor(style.LIGHT.highlight)
 
 
 def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:

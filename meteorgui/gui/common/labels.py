@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 
 from ...archive.browse import LABELS
+from . import style
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,13 @@ class Label:
 
 
 REVIEW_LABELS: tuple[Label, ...] = (
-    Label("meteor", "Meteor", (Qt.Key.Key_Return, Qt.Key.Key_Enter), "#2f9e5a"),
-    Label("plane", "Plane", (Qt.Key.Key_P,), "#3a78d0"),
-    Label("satellite", "Satellite", (Qt.Key.Key_S,), "#8858cf"),
-    Label("bird", "Bird", (Qt.Key.Key_B,), "#a8742a"),
-    Label("lightning", "Lightning", (Qt.Key.Key_L,), "#d1a115"),
-    Label("other", "Other", (Qt.Key.Key_O,), "#6b7480"),
-    Label("rejected", "Rejected", (Qt.Key.Key_Delete,), "#c23b30"),
+    Label("meteor", "Meteor", (Qt.Key.Key_Return, Qt.Key.Key_Enter), style.LABEL_COLOURS["meteor"]),
+    Label("plane", "Plane", (Qt.Key.Key_P,), style.LABEL_COLOURS["plane"]),
+    Label("satellite", "Satellite", (Qt.Key.Key_S,), style.LABEL_COLOURS["satellite"]),
+    Label("bird", "Bird", (Qt.Key.Key_B,), style.LABEL_COLOURS["bird"]),
+    Label("lightning", "Lightning", (Qt.Key.Key_L,), style.LABEL_COLOURS["lightning"]),
+    Label("other", "Other", (Qt.Key.Key_O,), style.LABEL_COLOURS["other"]),
+    Label("rejected", "Rejected", (Qt.Key.Key_Delete,), style.LABEL_COLOURS["rejected"]),
 )
 CLEAR_KEYS = (Qt.Key.Key_U,)
 BY_NAME = {lab.name: lab for lab in REVIEW_LABELS}

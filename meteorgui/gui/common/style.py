@@ -1,5 +1,10 @@
 """How the GUI looks: its named colours (light and dark), and text made safe for rich text.
 
+Every colour the GUI paints with is named here, once; a view says what a colour means
+(``ERROR``, ``OK``, ``MUTED``) and never spells a hex code. ``LIGHT`` is the palette the
+views use today; ``DARK`` holds the same names for a dark window, and ``current()`` picks
+between them by the application's window colour.
+
 Text a camera controls is shown as plain text; where a label mixes it with markup, it goes
 through ``plain`` first.
 """
@@ -7,6 +12,131 @@ through ``plain`` first.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Palette:
+    ok: str  # complete, verified, present
+    error: str  # failed, missing, refused
+    warning: str  # waiting, backing off, needs attention
+    attention: str  # a camera must send bytes again (needs data, damaged)
+    active: str  # sending, running, receiving
+    notice: str  # needs a status
+    resend: str  # a resend was requested
+    muted: str  # idle, queued, not reviewed, secondary text
+    text_on_light: str  # text on a coloured badge
+    note_bg: str  # a note banner
+    note_fg: str
+    note_border: str
+    warning_bg: str  # a row that needs attention
+    error_bg: str  # a row in error
+    viewer_bg: str  # behind images and video
+    sky: str  # behind a thumbnail (the night sky)
+    strip_bg: str  # the filmstrip
+    strip_fg: str
+    strip_selected: str
+    strip_hover: str
+    placeholder_still: str  # a thumbnail not decoded yet
+    placeholder_video: str
+    highlight: str  # an event just arrived
+    glow: str  # the glow around a bright meteor's tile
+    exported: str  # the badge of an exported event
+    region: str  # a camera's sky regions over its image
+
+
+LIGHT = Palette(
+    ok="#1b7f3b",
+    error="#b3261e",
+    warning="#8a5200",
+    attention="#b86e00",
+    active="#1f6fb2",
+    notice="#7a5bb8",
+    resend="#8a3f9c",
+    muted="#6b7480",
+    text_on_light="#202020",
+    note_bg="#fff4d6",
+    note_fg="#5c4400",
+    note_border="#e8c66a",
+    warning_bg="#fff1d6",
+    error_bg="#fde3e1",
+    viewer_bg="#15181e",
+    sky="#0d1119",
+    strip_bg="#20242c",
+    strip_fg="#d8dde6",
+    strip_selected="#3d6fb6",
+    strip_hover="#2c323d",
+    placeholder_still="#e4e7ec",
+    placeholder_video="#1d2330",
+    highlight="#ffc43d",
+    glow="#ffbe32",
+    exported="#1f6fb2",
+    region="#50dc78",
+)
+
+DARK = Palette(
+    ok="#5cc57f",
+    error="#f07a70",
+    warning="#e0a94a",
+    attention="#f0a040",
+    active="#6aa8e8",
+    notice="#a98de0",
+    resend="#d08ae0",
+    muted="#9aa3b0",
+    text_on_light="#202020",
+    note_bg="#3d3320",
+    note_fg="#f2deb0",
+    note_border="#7a6430",
+    warning_bg="#4a3a1a",
+    error_bg="#4a2422",
+    viewer_bg="#0b0d11",
+    sky="#0d1119",
+    strip_bg="#15181e",
+    strip_fg="#d8dde6",
+    strip_selected="#3d6fb6",
+    strip_hover="#262b34",
+    placeholder_still="#2a2f38",
+    placeholder_video="#1d2330",
+    highlight="#ffc43d",
+    glow="#ffbe32",
+    exported="#4a90d0",
+    region="#50dc78",
+)
+
+# Review labels, by stored name: chips in the browser, the filmstrip, the night summary.
+LABEL_COLOURS = {
+    "meteor": "#2f9e5a",
+    "plane": "#3a78d0",
+    "satellite": "#8858cf",
+    "bird": "#a8742a",
+    "lightning": "#d1a115",
+    "other": "#6b7480",
+    "rejected": "#c23b30",
+}
+
+# Series of a chart (one per camera), told apart in either theme.
+SERIES = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
+
+
+def current() -> Palette:
+    """The palette for the application's window colour: DARK on a dark window."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return LIGHT
+    window = app.palette().color(QPalette.ColorRole.Window)
+    return DARK if window.lightness() < 128 else LIGHT
+
+
+def names() -> list[str]:
+    return [f.name for f in fields(Palette)]
+
+
+# The light palette's colours by name, for views that read a constant.
+OK, ERROR, WARNING, ATTENTION = LIGHT.ok, LIGHT.error, LIGHT.warning, LIGHT.attention
+ACTIVE, NOTICE, RESEND, MUTED = LIGHT.active, LIGHT.notice, LIGHT.resend, LIGHT.muted
 
 
 def plain(text: object) -> str:

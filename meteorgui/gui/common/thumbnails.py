@@ -45,6 +45,7 @@ from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from ...resources import resource_path
+from . import style
 
 log = logging.getLogger(__name__)
 
@@ -474,7 +475,11 @@ def render_badge(name: str, size: int, *, tile: bool = True) -> QImage:
         return render_icon(name, size)
     w, h = size, max(1, size * 3 // 4)
     image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(QColor("#e4e7ec") if name != "video" else QColor("#1d2330"))
+    image.fill(
+        QColor(style.LIGHT.placeholder_still)
+        if name != "video"
+        else QColor(style.LIGHT.placeholder_video)
+    )
     px = max(8, int(h * 0.6))
     icon = render_icon(name, px)
     p = QPainter(image)

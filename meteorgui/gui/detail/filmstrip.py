@@ -15,28 +15,18 @@ from PySide6.QtWidgets import (
 
 from ... import formatting as fmt
 from ...model import FileRecord
+from ..common import style
 
 STRIP_ICON = QSize(80, 60)
 FILE_ROLE = Qt.ItemDataRole.UserRole
 
 
-REVIEW_COLOURS = {
-    "meteor": "#1b7f3b",
-    "plane": "#3b5ba5",
-    "satellite": "#6a4bb0",
-    "bird": "#8a6d1f",
-    "lightning": "#b58900",
-    "other": "#5c6370",
-    "rejected": "#b3261e",
-}
-
-
 def review_chip(review: tuple[str, int | None] | None) -> str:
     if review is None:
-        return '<span style="color:#6b7280">not reviewed</span>'
+        return f'<span style="color:{style.MUTED}">not reviewed</span>'
     label = review[0]
-    colour = REVIEW_COLOURS.get(label, "#5c6370")
-    text = label.replace("&", "&amp;").replace("<", "&lt;")
+    colour = style.LABEL_COLOURS.get(label, style.MUTED)
+    text = style.plain(label)
     return (
         f'<span style="background:{colour}; color:white; font-weight:600">&nbsp;{text}&nbsp;</span>'
     )
@@ -60,10 +50,11 @@ class Filmstrip(QListWidget):
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setStyleSheet(
-            "QListWidget { background: #20242c; color: #d8dde6; }"
+            f"QListWidget {{ background: {style.LIGHT.strip_bg}; color: {style.LIGHT.strip_fg}; }}"
             "QListWidget::item { border-radius: 3px; padding: 2px; }"
-            "QListWidget::item:selected { background: #3d6fb6; color: white; }"
-            "QListWidget::item:hover:!selected { background: #2c323d; }"
+            f"QListWidget::item:selected {{ background: {style.LIGHT.strip_selected};"
+            " color: white; }"
+            f"QListWidget::item:hover:!selected {{ background: {style.LIGHT.strip_hover}; }}"
         )
         line = self.fontMetrics().height()
         cell = QSize(STRIP_ICON.width() + 32, STRIP_ICON.height() + 2 * line + 8)

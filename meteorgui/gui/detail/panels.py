@@ -19,17 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from ... import formatting as fmt
+from ..common import style
 
 STATE_TEXT = {
-    "present": ("present", "#1b7f3b", "The bytes are in the archive (not re-hashed)."),
-    "missing": ("missing", "#b3261e", "The archive has no bytes for this file."),
-    "ok": ("ok — MD5 verified", "#1b7f3b", "Re-hashed just now: the bytes match their MD5."),
+    "present": ("present", style.OK, "The bytes are in the archive (not re-hashed)."),
+    "missing": ("missing", style.ERROR, "The archive has no bytes for this file."),
+    "ok": ("ok — MD5 verified", style.OK, "Re-hashed just now: the bytes match their MD5."),
     "damaged": (
         "damaged — MD5 mismatch",
-        "#c25e00",
+        style.ATTENTION,
         "Re-hashed just now: the bytes do not match the MD5 the camera sent.",
     ),
-    "checking": ("checking…", "#555", "Re-hashing the stored bytes."),
+    "checking": ("checking…", style.MUTED, "Re-hashing the stored bytes."),
 }
 
 
@@ -159,7 +160,7 @@ class FileInfoPanel(QWidget):
         self.open_button.setEnabled(bool(present))
 
     def set_state(self, state: str) -> None:
-        text, colour, tip = STATE_TEXT.get(state, (state, "#555", ""))
+        text, colour, tip = STATE_TEXT.get(state, (state, style.MUTED, ""))
         self.panel.set(
             "state", f'<span style="color:{colour}; font-weight:600">● {text}</span>', tip
         )

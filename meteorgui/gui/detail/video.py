@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..common import style
+
 log = logging.getLogger(__name__)
 
 try:  # pragma: no cover - depends on the platform's native libraries
@@ -76,7 +78,7 @@ class VideoView(QGraphicsView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self.setBackgroundBrush(QBrush(QColor("#15181e")))
+        self.setBackgroundBrush(QBrush(QColor(style.LIGHT.viewer_bg)))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -18,10 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..common import style
+
 MIN_SCALE, MAX_SCALE = 0.05, 32.0
 STEP = 1.25
-REGION_PEN = QColor(80, 220, 120)
-REGION_FILL = QColor(80, 220, 120, 40)
+REGION_PEN = QColor(style.LIGHT.region)
+REGION_FILL = QColor(style.LIGHT.region)
+REGION_FILL.setAlpha(40)
 
 
 class ImageView(QGraphicsView):
@@ -37,7 +40,7 @@ class ImageView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setBackgroundBrush(QBrush(QColor("#15181e")))
+        self.setBackgroundBrush(QBrush(QColor(style.LIGHT.viewer_bg)))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pixmap = QGraphicsPixmapItem()

@@ -28,7 +28,7 @@ from ... import formatting as fmt
 from ... import notify
 from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
-from ..common import thumbnails
+from ..common import style, thumbnails
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
@@ -174,8 +174,8 @@ class EventDetail(QWidget):
         self.placeholder.setText(
             f'<p><img src="{icon.as_uri() if icon.exists() else ""}" width="72" height="72"></p>'
             '<p style="font-size:13pt; font-weight:600">No event selected</p>'
-            '<p style="color:#6b7280">Select an event to see its files, its metadata and the '
-            "camera that recorded it.</p>"
+            f'<p style="color:{style.MUTED}">Select an event to see its files, its metadata'
+            " and the camera that recorded it.</p>"
         )
         self.pages = QStackedWidget()
         self.pages.addWidget(self.placeholder)

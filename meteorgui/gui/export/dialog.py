@@ -32,11 +32,12 @@ from PySide6.QtWidgets import (
 from ...archive import browse, exports
 from ...archive.browse import Query
 from ...archive.exports import Selection
+from ..common import style
 from ..common.tasks import alive
 
 log = logging.getLogger(__name__)
 
-ERROR_COLOUR = "#b3261e"
+ERROR_COLOUR = style.ERROR
 ID_PAGE = 5000
 
 

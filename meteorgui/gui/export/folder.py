@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
 
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
 from ...formatting import size
+from ..common import style
 from ..common.style import plain
 from .dialog import Scope, ScopeChooser, resolve
 
-OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
+OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 PROGRESS_INTERVAL_S = 0.1
 
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
+from ..common import style
 from ..common.style import plain
 from .dialog import ExportDialog, Scope
 from .folder import FolderExportDialog
@@ -17,7 +18,7 @@ from .service import ExportService
 from .targets import TargetsDialog
 from .view import ExportProgressView
 
-ERROR_COLOUR = "#b3261e"
+ERROR_COLOUR = style.ERROR
 
 
 class ExportUi(QObject):

@@ -21,6 +21,7 @@ from ...archive.queued import EntityInfo
 from ...exporter import runner as R
 from ...exporter.queue import QueueItem
 from ...formatting import size
+from ..common import style
 from ..common.tablemodel import RowsModel
 
 _ROOT = QModelIndex()
@@ -30,7 +31,7 @@ ENTITY, STATE, PROGRESS, MESSAGE = range(len(COLUMNS))
 
 QUEUED, SENDING, COMPLETE, FAILED = "queued", "sending", "complete", "failed"
 STATE_TEXT = {QUEUED: "Queued", SENDING: "Sending", COMPLETE: "Complete", FAILED: "Failed"}
-STATE_COLOUR = {QUEUED: "#6b7480", SENDING: "#1f6fb2", COMPLETE: "#1b7f3b", FAILED: "#b3261e"}
+STATE_COLOUR = {QUEUED: style.MUTED, SENDING: style.ACTIVE, COMPLETE: style.OK, FAILED: style.ERROR}
 STEP_TEXT = {
     "need_status": "sending the camera status",
     "need_file_data": "sending a file",
@@ -119,7 +120,7 @@ class ProgressModel(RowsModel):
             if col == MESSAGE:
                 return e.message
         elif role == Qt.ItemDataRole.ForegroundRole and col == STATE:
-            return QColor(STATE_COLOUR.get(e.state, "#6b7480"))
+            return QColor(STATE_COLOUR.get(e.state, style.MUTED))
         elif role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{e.kind} {e.entity_id}"
             if e.attempts:

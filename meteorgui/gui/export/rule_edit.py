@@ -20,11 +20,12 @@ from ...archive.exports import REVIEWED, UNREVIEWED, Selection
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
 from ...formatting import short_name as short_type
+from ..common import style
 from ..common.labels import REVIEW_LABELS
 from ..common.style import plain
 from ..common.tasks import alive
 
-ERROR_COLOUR = "#b3261e"
+ERROR_COLOUR = style.ERROR
 DAY_S, HOUR_S = 86_400, 3_600
 
 

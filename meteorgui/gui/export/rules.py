@@ -28,6 +28,7 @@ from ...archive.exports import REVIEWED, UNREVIEWED, Selection
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
 from ...formatting import short_name as short_type
+from ..common import style
 from ..common.labels import label_text
 from ..common.style import plain
 from ..common.tasks import alive
@@ -42,12 +43,12 @@ STATE_TEXT = {
     RS.DISABLED: "disabled",
 }
 STATE_COLOUR = {
-    RS.RUNNING: "#1f6fb2",
-    RS.OK: "#1b7f3b",
-    RS.WAITING: "#8a5a00",
+    RS.RUNNING: style.ACTIVE,
+    RS.OK: style.OK,
+    RS.WAITING: style.WARNING,
     RS.BACKING_OFF: ERROR_COLOUR,
-    RS.DISABLED: "#6b7480",
-    RS.IDLE: "#6b7480",
+    RS.DISABLED: style.MUTED,
+    RS.IDLE: style.MUTED,
 }
 COLUMNS = ("Rule", "Target", "Sends", "Window", "Cap", "State", "Next attempt", "Last error")
 NAME, TARGET, SENDS, WINDOW, CAP, STATE, NEXT, ERROR = range(len(COLUMNS))
@@ -240,7 +241,7 @@ class RulesDialog(QDialog):
                 )
                 item.setToolTip("Enabled: untick to disable the rule")
             if c == STATE:
-                item.setForeground(QColor(STATE_COLOUR.get(rule.state, "#6b7480")))
+                item.setForeground(QColor(STATE_COLOUR.get(rule.state, style.MUTED)))
             if c == ERROR and rule.last_error:
                 item.setForeground(QColor(ERROR_COLOUR))
             self.table.setItem(r, c, item)

@@ -37,12 +37,13 @@ from ...exporter.targets import (
     check_url,
     test_connection,
 )
+from ..common import style
 from ..common.style import plain
 from ..common.tasks import alive
 
 log = logging.getLogger(__name__)
 
-OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
+OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 
 
 def verdict(check: ConnectionCheck) -> tuple[str, str]:

@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 from ...archive.queued import QueueSummary, entity_infos, queue_summary
 from ...exporter import runner as R
 from ...formatting import size
+from ..common import style
 from ..common.style import plain
 from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel
 from .service import ExportService, Leftover
 
 log = logging.getLogger(__name__)
 
-OK_COLOUR, ERROR_COLOUR, NOTE_COLOUR = "#1b7f3b", "#b3261e", "#8a5a00"
+OK_COLOUR, ERROR_COLOUR, NOTE_COLOUR = style.OK, style.ERROR, style.WARNING
 
 
 class ExportProgressView(QWidget):
@@ -62,7 +63,8 @@ class ExportProgressView(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
         self.banner.setStyleSheet(
-            "background: #fff4d6; color: #5c4400; border: 1px solid #e8c66a;"
+            f"background: {style.LIGHT.note_bg}; color: {style.LIGHT.note_fg};"
+            f" border: 1px solid {style.LIGHT.note_border};"
             " border-radius: 4px; padding: 6px;"
         )
         self.bar = QProgressBar(self)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import conversations as conv
 from ...archive.conversations import Conversation
+from ..common import style
 from ..common.style import plain
 from .health import HealthPanel
 from .importlog import (
@@ -350,7 +351,7 @@ class StepsDialog(QDialog):
         self._closed = False
         self.setWindowTitle(f"Conversation {c.id}: {c.kind} {c.entity_id[:8]}")
         self.resize(880, 440)
-        label, colour = STATES.get(c.state, (c.state, "#555"))
+        label, colour = STATES.get(c.state, (c.state, style.MUTED))
         started = datetime.fromtimestamp(c.started_at / 1000)
         info = QLabel(
             f"<b>{c.kind} {c.entity_id}</b><br>"
@@ -382,7 +383,7 @@ class StepsDialog(QDialog):
         self.table.setRowCount(len(steps))
         for row, step in enumerate(steps):
             t = datetime.fromtimestamp(step.at / 1000)
-            label, colour = STATES.get(step.state, (step.state, "#555"))
+            label, colour = STATES.get(step.state, (step.state, style.MUTED))
             items = [
                 QTableWidgetItem(f"{t:%H:%M:%S}.{t.microsecond // 1000:03d}"),
                 QTableWidgetItem(label),

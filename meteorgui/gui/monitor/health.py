@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import stats
 from ...archive.stats import CameraHealth
+from ..common import style
 from ..common.tablemodel import RowsModel
 from .importlog import now_ms
 
@@ -42,10 +43,10 @@ HEADER_TIPS = {
 }
 # level -> (text colour, row tint)
 LEVELS = {
-    "ok": ("#1b7f3b", None),
-    "idle": ("#6b6b6b", None),
-    "warning": ("#8a5200", "#fff1d6"),
-    "error": ("#b3261e", "#fde3e1"),
+    "ok": (style.OK, None),
+    "idle": (style.MUTED, None),
+    "warning": (style.WARNING, style.LIGHT.warning_bg),
+    "error": (style.ERROR, style.LIGHT.error_bg),
 }
 
 
@@ -159,7 +160,7 @@ class HealthModel(RowsModel):
             if col == COL_FAILED and h.failures_tonight:
                 return QColor(LEVELS["error"][0])
             # Dark text on the light tint, whatever the desktop theme.
-            return QColor("#202020") if LEVELS[h.level][1] else None
+            return QColor(style.LIGHT.text_on_light) if LEVELS[h.level][1] else None
         if role == Qt.ItemDataRole.BackgroundRole:
             tint = LEVELS[h.level][1]
             return QColor(tint) if tint else None
@@ -192,8 +193,8 @@ class CameraDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         title, opt.text = opt.text, ""
         sub = index.data(SubtitleRole) or ""
-        style = opt.widget.style() if opt.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        qstyle = opt.widget.style() if opt.widget is not None else QApplication.style()
+        qstyle.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         r = opt.rect.adjusted(6, 2, -4, -2)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         painter.save()
@@ -221,7 +222,7 @@ class CameraDelegate(QStyledItemDelegate):
             painter.setPen(
                 opt.palette.color(QPalette.ColorRole.HighlightedText)
                 if selected
-                else QColor("#707070")
+                else QColor(style.MUTED)
             )
             bottom = QRect(r.left(), top.bottom(), r.width(), r.bottom() - top.bottom())
             painter.drawText(

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from ...archive import conversations as conv
 from ...archive.conversations import STUCK_AFTER_MS, Conversation
 from ...formatting import size
+from ..common import style
 from ..common.tablemodel import ColumnsModel
 
 MAX_ROWS = 5000
@@ -32,14 +33,14 @@ StuckRole = Qt.ItemDataRole.UserRole + 4  # bool
 
 # state -> (label a user reads, badge colour)
 STATES: dict[str, tuple[str, str]] = {
-    conv.RECEIVING: ("receiving", "#2f6fba"),
-    conv.NEED_STATUS: ("needs status", "#7a5bb8"),
-    conv.NEED_FILE_DATA: ("needs data", "#b86e00"),
-    conv.COMPLETE: ("complete", "#1b7f3b"),
-    conv.FAILED: ("failed", "#b3261e"),
-    conv.RESEND_REQUESTED: ("resend requested", "#8a3f9c"),
+    conv.RECEIVING: ("receiving", style.ACTIVE),
+    conv.NEED_STATUS: ("needs status", style.NOTICE),
+    conv.NEED_FILE_DATA: ("needs data", style.ATTENTION),
+    conv.COMPLETE: ("complete", style.OK),
+    conv.FAILED: ("failed", style.ERROR),
+    conv.RESEND_REQUESTED: ("resend requested", style.RESEND),
 }
-STUCK_COLOUR = "#6b6b6b"
+STUCK_COLOUR = style.MUTED
 
 COLUMNS = ("Time", "Camera · user", "From", "Entity", "State", "Bytes", "Attempts", "Message")
 COL_TIME, COL_CAMERA, COL_REMOTE, COL_ENTITY, COL_STATE, COL_BYTES, COL_ATTEMPTS, COL_MESSAGE = (
@@ -378,7 +379,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
         self._fonts: dict[str, tuple[QFont, QFontMetrics]] = {}
         self._colours = {state: QColor(colour) for state, (_l, colour) in STATES.items()}
         self._stuck = QColor(STUCK_COLOUR)
-        self._other = QColor("#555555")
+        self._other = QColor(style.MUTED)
         self._white = QColor("white")
 
     def _bold(self, font: QFont) -> tuple[QFont, QFontMetrics]:
@@ -393,8 +394,8 @@ class StateBadgeDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         # The view's option already says selected / alternate: draw that panel, then the pill.
         widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        qstyle = widget.style() if widget is not None else QApplication.style()
+        qstyle.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         if index.data(StuckRole):
             colour = self._stuck

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ArchiveError
+from ..common import style
 from ..common.style import plain
 
 log = logging.getLogger(__name__)
 
-OK_COLOUR, ERROR_COLOUR = "#1b7f3b", "#b3261e"
+OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 
 
 @dataclass(frozen=True)

@@ -24,20 +24,12 @@ from PySide6.QtWidgets import (
 from ...archive import browse
 from ...archive.browse import NightCounts
 from ...formatting import camera_names, night_text, night_title
+from ..common import style
 from ..common.labels import REVIEW_LABELS
 
 log = logging.getLogger(__name__)
 
-CAMERA_COLORS = (
-    "#4e79a7",
-    "#f28e2b",
-    "#59a14f",
-    "#e15759",
-    "#76b7b2",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-)
+CAMERA_COLORS = style.SERIES
 
 try:
     from PySide6.QtCharts import (

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from ...archive import FileCheck
 from ...formatting import size
+from ..common import style
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the GUI
-STATE_COLOURS = {"damaged": "#b3261e", "missing": "#8a5200"}
+STATE_COLOURS = {"damaged": style.ERROR, "missing": style.WARNING}
 COLUMNS = ("File", "Event", "Name", "Type", "Size", "Camera", "Time", "State")
 
 
@@ -108,7 +109,7 @@ class ProblemModel(RowsModel):
                 )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
-            return QColor(STATE_COLOURS.get(c.state, "#555555"))
+            return QColor(STATE_COLOURS.get(c.state, style.MUTED))
         if role == Qt.ItemDataRole.FontRole and col == 7:
             font = QFont()
             font.setBold(True)
@@ -293,7 +294,7 @@ class VerifyDialog(QDialog):
                 "Select them and request a resend to get them from the camera again."
             )
         self.status.setText(text)
-        self.status.setStyleSheet("" if not outcome.problems else "color: #b3261e;")
+        self.status.setStyleSheet("" if not outcome.problems else f"color: {style.ERROR};")
         self._update_buttons()
         self.finishedChecks.emit(outcome)
 
