@@ -7,6 +7,8 @@ import io
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from PySide6.QtGui import QImage
 
 from meteorgui.gui.common import thumbnails as th
@@ -256,3 +258,52 @@ def test_a_cached_thumbnail_of_bytes_that_went_away_turns_missing(qtbot, archive
         svc.invalidate(still.file_id)
     svc.get(still.file_id, still.md5, still.mime_type, SIZE)
     assert wait_state(qtbot, svc, still) == th.MISSING  # not the picture in the disk cache
+
+
+SEMANTICS = hs.sampled_from(
+    [
+        None,
+        "meteorpi:triggers/event/maxBrightness/lensCorr",
+        "meteorpi:triggers/event/MAXBRIGHTNESS",
+        "meteorpi:triggers/event/lensCorr",
+        "meteorpi:triggers/event/bgrdSub",
+        "meteorpi:triggers/event/video",
+        "other:LensCorr/maxbrightness",
+    ]
+)
+MIMES = hs.sampled_from(
+    ["image/png", "IMAGE/PNG", "image/jpeg", "Image/Gif", "video/mp4", "VIDEO/H264", "text/plain"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(SEMANTICS, MIMES), min_size=0, max_size=6))
+def test_the_archive_and_the_thumbnails_choose_the_same_best_still(files):
+    """The browser's tiles read the archive's choice (SQL); the detail pane and the strip
+    use thumbnails.best_still (Python): they must agree for any files an event has."""
+    import tempfile
+    import uuid
+
+    from meteorgui.archive import Archive, browse
+    from meteorgui.model import CameraStatus, Event
+
+    records = tuple(
+        FileRecord(
+            file_id=uuid.uuid4().hex,
+            camera_id="cam",
+            status_id="s" * 32,
+            file_time=1000 + i,
+            file_size=1,
+            mime_type=mime,
+            md5="0" * 32,
+            semantic_type=semantic,
+        )
+        for i, (semantic, mime) in enumerate(files)
+    )
+    event = Event(uuid.uuid4().hex, "cam", "s" * 32, 1000, "meteorpi:meteor", files=records)
+    with tempfile.TemporaryDirectory() as tmp, Archive(tmp) as archive:
+        archive.store_status(CameraStatus("s" * 32, "cam", 0))
+        assert archive.store_event(event)
+        chosen = browse.get_row(archive, event.event_id).still_id
+    best = th.best_still(records)
+    assert chosen == (best and best.file_id)
