@@ -1,0 +1,92 @@
+"""Everything the sky science says about a set of events, in one pass.
+
+``analyse(items)`` takes, per event, its Observation (or the reason it has
+none) and returns a ``SkyResult`` per event: its shower, the radiant, its
+group of cameras and trajectory. Events seen by several cameras are
+associated through their trajectory's radiant; the others one camera at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import showers as S
+from .observe import Observation
+from .trajectory import group
+
+VERSION = 1  # bump when results would change: stored ones are then recomputed
+
+
+@dataclass(frozen=True)
+class SkyResult:
+    event_id: str
+    camera_id: str
+    time_ms: int
+    shower: str | None  # an IAU code, "sporadic", or None (no sky position)
+    reason: str | None  # why there is no sky position
+    distance_deg: float | None  # what decided the shower (see showers.py)
+    radiant: tuple[float, float] | None  # J2000 RA, Dec where known
+    first: tuple[float, float] | None  # the sky path's first and last points (RA, Dec)
+    last: tuple[float, float] | None
+    group_id: str | None = None
+    begin_height_km: float | None = None
+    end_height_km: float | None = None
+    speed_km_s: float | None = None
+    version: int = VERSION
+
+
+def associate_single(obs: Observation) -> S.Association:
+    v = obs.radec_vectors()
+    mid = len(v) // 2
+    return S.associate_path(
+        v[0],
+        v[-1],
+        obs.normal(v),
+        obs.angular_speed(),
+        float(obs.alt[mid]),
+        obs.t_mid,
+        obs.camera.lat,
+        obs.camera.lon,
+    )
+
+
+def _ends(obs: Observation):
+    return (
+        (round(float(obs.ra[0]), 4), round(float(obs.dec[0]), 4)),
+        (round(float(obs.ra[-1]), 4), round(float(obs.dec[-1]), 4)),
+    )
+
+
+def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, SkyResult]:
+    """``items``: (event_id, camera_id, time_ms, Observation or reason)."""
+    out: dict[str, SkyResult] = {}
+    observations = [o for *_, o in items if isinstance(o, Observation)]
+    grouped = set()
+    times = {event_id: time_ms for event_id, _, time_ms, _ in items}
+    for g in group(observations):
+        tr = g.trajectory
+        assoc = S.associate_radiant(*tr.radiant, tr.speed_km_s, g.observations[0].t_mid)
+        radiant = (round(tr.radiant[0], 4), round(tr.radiant[1], 4))
+        for obs in g.observations:
+            first, last = _ends(obs)
+            out[obs.event_id] = SkyResult(
+                obs.event_id, obs.camera_id, times[obs.event_id], assoc.code,
+                None, assoc.distance_deg, radiant, first, last, g.group_id,
+                round(tr.begin_height_km, 3), round(tr.end_height_km, 3),
+                round(tr.speed_km_s, 3),
+            )  # fmt: skip
+            grouped.add(obs.event_id)
+    for event_id, camera_id, time_ms, o in items:
+        if event_id in grouped:
+            continue
+        if not isinstance(o, Observation):
+            out[event_id] = SkyResult(event_id, camera_id, time_ms, None, o, None, None, None, None)
+            continue
+        assoc = associate_single(o)
+        first, last = _ends(o)
+        out[event_id] = SkyResult(
+            event_id, camera_id, time_ms, assoc.code, None, assoc.distance_deg,
+            None if assoc.radiant is None else tuple(round(x, 4) for x in assoc.radiant),
+            first, last,
+        )  # fmt: skip
+    return out
