@@ -335,6 +335,7 @@ def score(truth: dict, results: dict) -> dict:
     ``radiant``, ``begin_height_km``) against the truth: the figures the issue sets
     targets for."""
     right = showered = false = sporadics = pairs = grouped = 0
+    solved = 0
     single = {"shower": 0, "right": 0, "sporadic": 0, "false": 0}
     rad_err, h_err = [], []
     for m in truth["meteors"]:
@@ -361,6 +362,9 @@ def score(truth: dict, results: dict) -> dict:
             if len(gids) == 1 and None not in gids and len(rs) == len(ids):
                 grouped += 1
                 r = rs[0]
+                if r.radiant is None or r.begin_height_km is None:
+                    continue
+                solved += 1
                 truth_v = astro.vector(m["radiant"]["ra"], m["radiant"]["dec"])
                 rad_err.append(float(astro.separation(truth_v, astro.vector(*r.radiant))))
                 h_err.append(abs(r.begin_height_km - m["observed_begin_height_km"]))
@@ -371,6 +375,7 @@ def score(truth: dict, results: dict) -> dict:
         "false_shower": false / sporadics if sporadics else None,
         "two_camera_meteors": pairs,
         "grouped": grouped / pairs if pairs else None,
+        "trajectories": solved,
         "radiant_error_deg": _median(rad_err),
         "begin_height_error_km": _median(h_err),
         "single_camera": single,

@@ -57,6 +57,28 @@ def _ends(obs: Observation):
     )
 
 
+def _associate_group(g) -> S.Association:
+    """A shower claims a multi-camera meteor when its trajectory's radiant and speed
+    fit (showers.associate_radiant), or else when every camera's view passes the
+    single-camera test for that shower: two great circles that pass near a radiant
+    cross near it, so this is the radiant test with the tolerance a flat crossing
+    or a short path deserves."""
+    tr = g.trajectory
+    if tr is not None:
+        assoc = S.associate_radiant(*tr.radiant, tr.speed_km_s, g.observations[0].t_mid)
+        if assoc.code != S.SPORADIC:
+            return assoc
+    views = [associate_single(o) for o in g.observations]
+    codes = {a.code for a in views}
+    if len(codes) == 1 and S.SPORADIC not in codes:
+        return max(views, key=lambda a: a.distance_deg)
+    return S.Association(S.SPORADIC, None, None)
+
+
+def _rounded(radiant):
+    return None if radiant is None else (round(radiant[0], 4), round(radiant[1], 4))
+
+
 def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, SkyResult]:
     """``items``: (event_id, camera_id, time_ms, Observation or reason)."""
     out: dict[str, SkyResult] = {}
@@ -65,15 +87,22 @@ def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, S
     times = {event_id: time_ms for event_id, _, time_ms, _ in items}
     for g in group(observations):
         tr = g.trajectory
-        assoc = S.associate_radiant(*tr.radiant, tr.speed_km_s, g.observations[0].t_mid)
-        radiant = (round(tr.radiant[0], 4), round(tr.radiant[1], 4))
+        assoc = _associate_group(g)
+        if tr is not None:
+            radiant = (round(tr.radiant[0], 4), round(tr.radiant[1], 4))
+            solved = (
+                round(tr.begin_height_km, 3),
+                round(tr.end_height_km, 3),
+                round(tr.speed_km_s, 3),
+            )
+        else:
+            radiant = _rounded(assoc.radiant)
+            solved = (None, None, None)
         for obs in g.observations:
             first, last = _ends(obs)
             out[obs.event_id] = SkyResult(
-                obs.event_id, obs.camera_id, times[obs.event_id], assoc.code,
-                None, assoc.distance_deg, radiant, first, last, g.group_id,
-                round(tr.begin_height_km, 3), round(tr.end_height_km, 3),
-                round(tr.speed_km_s, 3),
+                obs.event_id, obs.camera_id, times[obs.event_id], assoc.code, None,
+                assoc.distance_deg, radiant, first, last, g.group_id, *solved,
             )  # fmt: skip
             grouped.add(obs.event_id)
     for event_id, camera_id, time_ms, o in items:
@@ -86,7 +115,7 @@ def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, S
         first, last = _ends(o)
         out[event_id] = SkyResult(
             event_id, camera_id, time_ms, assoc.code, None, assoc.distance_deg,
-            None if assoc.radiant is None else tuple(round(x, 4) for x in assoc.radiant),
+            _rounded(assoc.radiant),
             first, last,
         )  # fmt: skip
     return out

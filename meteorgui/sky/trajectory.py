@@ -33,6 +33,8 @@ CLOCK_SLACK_S = 3.5
 MIN_HEIGHT_KM, MAX_HEIGHT_KM = 60.0, 140.0
 HEIGHT_MARGIN_KM = 10.0  # an observed end can dip below 60 km a little
 MIN_CONVERGENCE_DEG = 2.0
+COPLANAR_DEG = 5.0
+LOOSE_HEIGHTS_KM = (30.0, 200.0)
 SPEED_RANGE_KM_S = (11.0, 75.0)
 
 
@@ -66,8 +68,9 @@ def _along(station: np.ndarray, los: np.ndarray, point: np.ndarray, d: np.ndarra
     return s, r
 
 
-def solve(a: Observation, b: Observation) -> Trajectory | None:
-    """The trajectory of a meteor seen as ``a`` and ``b``; None if not physical."""
+def solve(a: Observation, b: Observation, strict: bool = True) -> Trajectory | None:
+    """The trajectory of a meteor seen as ``a`` and ``b``; None if not physical.
+    Not ``strict``: wide bounds that short, noisy paths still meet (for grouping)."""
     na, nb = _plane_normal(a), _plane_normal(b)
     d = np.cross(na, nb)
     sin_q = np.linalg.norm(d)
@@ -97,10 +100,13 @@ def solve(a: Observation, b: Observation) -> Trajectory | None:
     ends = point + np.outer([s.min(), s.max()], d)
     lat, lon, h = astro.ecef_to_geodetic(ends)
     _, _, h_all = astro.ecef_to_geodetic(point + np.outer(s, d))
-    lo, hi = MIN_HEIGHT_KM - HEIGHT_MARGIN_KM, MAX_HEIGHT_KM
-    if np.any(h_all < lo) or np.any(h_all > hi) or h[0] < h[1]:
-        return None
-    if not SPEED_RANGE_KM_S[0] <= speed <= SPEED_RANGE_KM_S[1]:
+    if strict:
+        lo, hi = MIN_HEIGHT_KM - HEIGHT_MARGIN_KM, MAX_HEIGHT_KM
+        if not SPEED_RANGE_KM_S[0] <= speed <= SPEED_RANGE_KM_S[1]:
+            return None
+    else:
+        lo, hi = LOOSE_HEIGHTS_KM
+    if np.any(h_all < lo) or np.any(h_all > hi) or (strict and h[0] < h[1]):
         return None
     ra, dec = astro.ecef_direction_to_radec(-d, a.camera.lat, a.camera.lon, a.t_mid)
     return Trajectory(
@@ -125,7 +131,28 @@ def _overlap(a: Observation, b: Observation) -> float | None:
 class Group:
     group_id: str  # the earliest event's id: stable while members stay
     observations: tuple[Observation, ...]
-    trajectory: Trajectory
+    trajectory: Trajectory | None  # None when the planes cross too flatly or paths are short
+
+
+def convergence_deg(a: Observation, b: Observation) -> float:
+    sin_q = np.linalg.norm(np.cross(_plane_normal(a), _plane_normal(b)))
+    return float(np.degrees(np.arcsin(min(1.0, sin_q))))
+
+
+def same_meteor(a: Observation, b: Observation) -> bool:
+    """Whether two cameras' views of meteors overlapping in time can be one meteor:
+    their planes nearly coincide (each holds the other's view), or they meet
+    in the atmosphere, in front of both cameras."""
+    if convergence_deg(a, b) < COPLANAR_DEG:
+        return _in_front_either_way(a, b)
+    return solve(a, b, strict=False) is not None
+
+
+def _in_front_either_way(a: Observation, b: Observation) -> bool:
+    # Nearly one plane: the other camera's station must lie near it too.
+    n = _plane_normal(a)
+    offset = abs(float(n @ (b.camera.ecef - a.camera.ecef)))
+    return offset < 0.2 * float(np.linalg.norm(b.camera.ecef - a.camera.ecef)) + 5.0
 
 
 def group(observations: list[Observation]) -> list[Group]:
@@ -153,7 +180,7 @@ def group(observations: list[Observation]) -> list[Group]:
             newcomer = b if ga is not None else a
             if any(o.camera_id == newcomer.camera_id for o in existing):
                 continue
-        if solve(a, b) is None:
+        if not same_meteor(a, b):
             continue
         if existing is not None:
             existing.append(newcomer)
@@ -167,13 +194,10 @@ def group(observations: list[Observation]) -> list[Group]:
             continue
         seen.add(id(members))
         members.sort(key=lambda o: float(o.t[0]))
-        best = max(
-            itertools.combinations(members, 2),
-            key=lambda p: float(astro.separation(_plane_normal(p[0]), _plane_normal(p[1])) % 180),
-        )
+        best = max(itertools.combinations(members, 2), key=lambda p: convergence_deg(*p))
         traj = solve(*best)
-        if traj is None:
-            continue
-        traj = Trajectory(**{**traj.__dict__, "event_ids": tuple(o.event_id for o in members)})
+        if traj is not None:
+            ids = tuple(o.event_id for o in members)
+            traj = Trajectory(**{**traj.__dict__, "event_ids": ids})
         groups.append(Group(members[0].event_id, tuple(members), traj))
     return groups
