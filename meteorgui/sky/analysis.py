@@ -8,31 +8,12 @@ associated through their trajectory's radiant; the others one camera at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..archive.sky import SkyResult
 from . import showers as S
 from .observe import Observation
 from .trajectory import group
 
 VERSION = 1  # bump when results would change: stored ones are then recomputed
-
-
-@dataclass(frozen=True)
-class SkyResult:
-    event_id: str
-    camera_id: str
-    time_ms: int
-    shower: str | None  # an IAU code, "sporadic", or None (no sky position)
-    reason: str | None  # why there is no sky position
-    distance_deg: float | None  # what decided the shower (see showers.py)
-    radiant: tuple[float, float] | None  # J2000 RA, Dec where known
-    first: tuple[float, float] | None  # the sky path's first and last points (RA, Dec)
-    last: tuple[float, float] | None
-    group_id: str | None = None
-    begin_height_km: float | None = None
-    end_height_km: float | None = None
-    speed_km_s: float | None = None
-    version: int = VERSION
 
 
 def associate_single(obs: Observation) -> S.Association:
@@ -102,20 +83,22 @@ def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, S
             first, last = _ends(obs)
             out[obs.event_id] = SkyResult(
                 obs.event_id, obs.camera_id, times[obs.event_id], assoc.code, None,
-                assoc.distance_deg, radiant, first, last, g.group_id, *solved,
+                assoc.distance_deg, radiant, first, last, g.group_id, *solved, VERSION,
             )  # fmt: skip
             grouped.add(obs.event_id)
     for event_id, camera_id, time_ms, o in items:
         if event_id in grouped:
             continue
         if not isinstance(o, Observation):
-            out[event_id] = SkyResult(event_id, camera_id, time_ms, None, o, None, None, None, None)
+            out[event_id] = SkyResult(
+                event_id, camera_id, time_ms, None, o, None, None, None, None, version=VERSION
+            )
             continue
         assoc = associate_single(o)
         first, last = _ends(o)
         out[event_id] = SkyResult(
             event_id, camera_id, time_ms, assoc.code, None, assoc.distance_deg,
             _rounded(assoc.radiant),
-            first, last,
+            first, last, version=VERSION,
         )  # fmt: skip
     return out
