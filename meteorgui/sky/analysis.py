@@ -9,6 +9,7 @@ associated through their trajectory's radiant; the others one camera at a time.
 from __future__ import annotations
 
 from ..archive.sky import SkyResult
+from . import astro
 from . import showers as S
 from .observe import Observation
 from .trajectory import group
@@ -40,10 +41,11 @@ def _ends(obs: Observation):
 
 def _associate_group(g) -> S.Association:
     """A shower claims a multi-camera meteor when its trajectory's radiant and speed
-    fit (showers.associate_radiant), or else when every camera's view passes the
-    single-camera test for that shower: two great circles that pass near a radiant
-    cross near it, so this is the radiant test with the tolerance a flat crossing
-    or a short path deserves."""
+    fit (showers.associate_radiant). Else, when every camera's view passes the
+    single-camera test for one shower, that shower, unless the trajectory's
+    radiant is farther from it than RADIANT_TOLERANCE_DEG plus three times its
+    uncertainty (from the paths' scatter and the planes' crossing angle). This
+    rescues short paths and flat crossings, whose trajectory radiant is poor."""
     tr = g.trajectory
     if tr is not None:
         assoc = S.associate_radiant(*tr.radiant, tr.speed_km_s, g.observations[0].t_mid)
@@ -51,9 +53,15 @@ def _associate_group(g) -> S.Association:
             return assoc
     views = [associate_single(o) for o in g.observations]
     codes = {a.code for a in views}
-    if len(codes) == 1 and S.SPORADIC not in codes:
-        return max(views, key=lambda a: a.distance_deg)
-    return S.Association(S.SPORADIC, None, None)
+    if len(codes) != 1 or S.SPORADIC in codes:
+        return S.Association(S.SPORADIC, None, None)
+    worst = max(views, key=lambda a: a.distance_deg)
+    if tr is not None:
+        allowed = S.RADIANT_TOLERANCE_DEG + 3 * tr.radiant_sigma_deg
+        off = float(astro.separation(astro.vector(*tr.radiant), astro.vector(*worst.radiant)))
+        if off > allowed:
+            return S.Association(S.SPORADIC, None, None)
+    return worst
 
 
 def _rounded(radiant):

@@ -48,10 +48,20 @@ class Trajectory:
     end: tuple[float, float]
     convergence_deg: float
     event_ids: tuple[str, ...]
+    radiant_sigma_deg: float = 0.0  # the radiant's uncertainty from the paths' scatter
 
 
 def _plane_normal(obs: Observation) -> np.ndarray:
     return np.linalg.svd(obs.los, full_matrices=False)[2][-1]
+
+
+def _tilt_sigma(obs: Observation, n: np.ndarray) -> float:
+    """How far (radians, one sigma) the fitted plane may tilt about the path: the
+    scatter of the points off the plane over the path's length."""
+    k = len(obs.los)
+    scatter = float(np.sqrt(np.sum((obs.los @ n) ** 2) / max(k - 2, 1)))
+    length = float(np.radians(astro.separation(obs.los[0], obs.los[-1])))
+    return scatter * np.sqrt(12.0 / k) / max(length, 1e-3)
 
 
 def _along(station: np.ndarray, los: np.ndarray, point: np.ndarray, d: np.ndarray):
@@ -118,6 +128,9 @@ def solve(a: Observation, b: Observation, strict: bool = True) -> Trajectory | N
         end=(float(lat[1]), float(lon[1])),
         convergence_deg=conv,
         event_ids=(a.event_id, b.event_id),
+        radiant_sigma_deg=float(
+            np.degrees(np.hypot(_tilt_sigma(a, na), _tilt_sigma(b, nb)) / sin_q)
+        ),
     )
 
 
