@@ -15,7 +15,6 @@ from meteorgui.sky import astro
 from meteorgui.sky import showers as S
 from meteorgui.sky.analysis import analyse
 from meteorgui.sky.camera import CameraModel, NoOrientation
-from meteorgui.sky.observe import observe
 from meteorgui.sky.paths import NoPath, read_path
 from meteorgui.sky.trajectory import solve
 from meteorgui.skynight import make_sky_night, observations, score
@@ -103,8 +102,13 @@ def test_the_three_path_forms_read_alike():
     record = FileRecord("f" * 32, "b827eb0a1c01", "a" * 32, 0, len(text), "application/json",
                         "0" * 32, "meteorpi:path")  # fmt: skip
     from_file = read_path(event(files=[record]), lambda r: io.BytesIO(text.encode()))
-    sim = json.dumps({"camera_id": "x", "frame_rate": 25,
-                      "points": [[p[0], p[1], p[2], round(p[3] - 1439434800, 3)] for p in PATH]})
+    sim = json.dumps(
+        {
+            "camera_id": "x",
+            "frame_rate": 25,
+            "points": [[p[0], p[1], p[2], round(p[3] - 1439434800, 3)] for p in PATH],
+        }
+    )
     sim_record = FileRecord("f" * 32, "b827eb0a1c01", "a" * 32, 0, len(sim), "application/json",
                             "0" * 32, "meteorpi:triggers/event/path")  # fmt: skip
     from_sim = read_path(event(files=[sim_record]), lambda r: io.BytesIO(sim.encode()))
@@ -165,8 +169,13 @@ def test_the_night_is_sent_in_the_2015_form(night300):
     forms = {"meta": 0, "file": 0}
     for e in night300.night.events:
         keys = {m.key for m in e.meta}
-        assert {"meteorpi:pathBezier", "meteorpi:duration", "meteorpi:detectionCount",
-                "meteorpi:amplitudePeak", "meteorpi:amplitudeTimeIntegrated"} <= keys
+        assert {
+            "meteorpi:pathBezier",
+            "meteorpi:duration",
+            "meteorpi:detectionCount",
+            "meteorpi:amplitudePeak",
+            "meteorpi:amplitudeTimeIntegrated",
+        } <= keys
         files = [f for f in e.files if f.semantic_type == "meteorpi:path"]
         if "meteorpi:path" in keys:
             text = next(m.value for m in e.meta if m.key == "meteorpi:path")

@@ -345,6 +345,38 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX conversations_entity_state ON conversations(user, entity_id, state, id);
         """,
     ),
+    (
+        8,
+        "sky_results",
+        """
+        -- What meteorgui.sky computed for each event. shower: an IAU code, 'sporadic',
+        -- or NULL when the event has no sky position (reason says why).
+        CREATE TABLE sky_results (
+            event_id        TEXT PRIMARY KEY REFERENCES events(event_id) ON DELETE CASCADE,
+            camera_id       TEXT NOT NULL,
+            event_time      INTEGER NOT NULL,
+            status_id       TEXT,
+            computed_at     INTEGER NOT NULL,
+            version         INTEGER NOT NULL,
+            shower          TEXT,
+            reason          TEXT,
+            distance_deg    REAL,
+            radiant_ra      REAL,
+            radiant_dec     REAL,
+            first_ra        REAL,
+            first_dec       REAL,
+            last_ra         REAL,
+            last_dec        REAL,
+            group_id        TEXT,
+            begin_height_km REAL,
+            end_height_km   REAL,
+            speed_km_s      REAL
+        );
+        CREATE INDEX sky_results_shower_time ON sky_results(shower, event_time);
+        CREATE INDEX sky_results_group ON sky_results(group_id);
+        CREATE INDEX sky_results_time ON sky_results(event_time);
+        """,
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ Plain SQL, no astronomy: ``meteorgui.sky.compute`` fills the table. A result
 names the camera status it was computed with; when the status in effect at the
 event's time is another one (a re-fitted orientation arrived), or the science's
 version grew, the result is out of date and ``outdated`` lists it again.
+The table is made by migration 8, ``sky_results``.
 """
 
 from __future__ import annotations
@@ -13,36 +14,6 @@ from dataclasses import dataclass
 
 from .db import Database
 from .where import camera_and_time, id_batches
-
-MIGRATION_NAME = "sky_results"
-MIGRATION_SQL = """
-        -- What meteorgui.sky computed for each event. shower: an IAU code, 'sporadic',
-        -- or NULL when the event has no sky position (reason says why).
-        CREATE TABLE sky_results (
-            event_id        TEXT PRIMARY KEY REFERENCES events(event_id) ON DELETE CASCADE,
-            camera_id       TEXT NOT NULL,
-            event_time      INTEGER NOT NULL,
-            status_id       TEXT,
-            computed_at     INTEGER NOT NULL,
-            version         INTEGER NOT NULL,
-            shower          TEXT,
-            reason          TEXT,
-            distance_deg    REAL,
-            radiant_ra      REAL,
-            radiant_dec     REAL,
-            first_ra        REAL,
-            first_dec       REAL,
-            last_ra         REAL,
-            last_dec        REAL,
-            group_id        TEXT,
-            begin_height_km REAL,
-            end_height_km   REAL,
-            speed_km_s      REAL
-        );
-        CREATE INDEX sky_results_shower_time ON sky_results(shower, event_time);
-        CREATE INDEX sky_results_group ON sky_results(group_id);
-        CREATE INDEX sky_results_time ON sky_results(event_time);
-        """
 
 Pair = tuple[float, float]
 

@@ -36,7 +36,7 @@ class SkyChart:
     time: float | None = None  # Unix seconds of the first point
     path: list[AltAz] = field(default_factory=list)
     path_radec: list[tuple[float, float]] = field(default_factory=list)
-    field: list[AltAz] = field(default_factory=list)  # the image's outline
+    frame: list[AltAz] = field(default_factory=list)  # the image's outline
     regions: list[list[AltAz]] = field(default_factory=list)  # sky-visible polygons
     stars: list[tuple[float, float, float]] = field(default_factory=list)  # alt, az, mag
     lines: list[list[AltAz]] = field(default_factory=list)  # constellation figures
@@ -106,7 +106,7 @@ def sky_chart(event, status, open_file, result=None) -> SkyChart:
         time=t0,
         path=_pairs(alt, az),
         path_radec=_pairs(ra, dec),
-        field=_pairs(*camera.pixel_to_altaz(fx, fy)),
+        frame=_pairs(*camera.pixel_to_altaz(fx, fy)),
         regions=regions,
         stars=[
             (a, z, float(m))
