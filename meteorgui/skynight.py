@@ -27,15 +27,17 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import uuid
 from dataclasses import dataclass
 from hashlib import md5
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 from .model import CameraStatus, Event, FileRecord, Location, Meta, Orientation
-from .simulate import DEFAULT_START_MS, NIGHT_MS, Night, demo_clips
+from .simulate import DEFAULT_START_MS, NIGHT_MS, Night, demo_clips, push_night
 from .sky import astro
 from .sky.camera import CameraModel
 from .sky.paths import PATH_META_LIMIT, path_text
@@ -380,3 +382,71 @@ def score(truth: dict, results: dict) -> dict:
         "begin_height_error_km": _median(h_err),
         "single_camera": single,
     }
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def run(
+    to: str,
+    user: str,
+    password: str,
+    meteors: int = 150,
+    seed: int = 0,
+    rate: float | None = None,
+    truth: str | None = None,
+    cameras: int = 2,
+    start_ms: int | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """``simulate --showers``: make a physically consistent night, write its truth to
+    ``truth`` (a JSON file) and push it to the import URL ``to``. 0 if every event
+    completed, else 1 with one line on ``err``."""
+    from .exporter.client import ImportClient, ImportClientError
+
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    def complain(line: str) -> int:
+        print(f"simulate: {line}", file=err, flush=True)
+        return 1
+
+    if meteors < 0 or (rate is not None and not rate > 0):
+        return complain("--meteors must be >= 0 and --rate > 0")
+    try:
+        client = ImportClient(to, user, password)
+    except ValueError as exc:
+        return complain(str(exc))
+    with client:
+        try:
+            client.check()
+        except ImportClientError as exc:
+            return complain(f"cannot push to {client.url}: {exc}")
+        try:
+            sky = make_sky_night(
+                seed,
+                meteors=meteors,
+                cameras=cameras,
+                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+            )
+        except (FileNotFoundError, ValueError, RuntimeError) as exc:
+            return complain(str(exc))
+        if truth is not None:
+            try:
+                sky.write_truth(truth)
+            except OSError as exc:
+                return complain(f"cannot write the truth to {truth}: {exc.strerror or exc}")
+        say(
+            f"Simulating a night of showers (seed {seed}): {meteors} meteors seen as "
+            f"{len(sky.night.events)} events by {len(sky.night.cameras)} cameras -> {client.url}"
+            + (f"; truth in {truth}" if truth else "")
+        )
+        summary = push_night(sky.night, client, rate=rate, on_progress=say)
+    if not summary.ok:
+        return complain("FAILED: " + summary.line())
+    say("Done: " + summary.line())
+    return 0

@@ -164,3 +164,16 @@ class SkyWorker:
         self._stop.set()
         self._wake.set()
         self._thread.join()
+
+
+def meteors(
+    archive,
+    camera_id: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    shower: str | None = None,
+) -> list[SkyResult]:
+    """The ``meteors`` command's entries: one per event in time order, after computing
+    what is missing or out of date in the range asked for (and its neighbours)."""
+    compute_missing(archive, camera_id, after, before)
+    return SkyResults(archive.db).listing(camera_id, after, before, shower)
