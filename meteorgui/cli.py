@@ -322,6 +322,22 @@ def cmd_simulate(args) -> int:
         if args.password is not None
         else read_password(f"Password for {args.user} at {args.to}: ")
     )
+    if args.showers:
+        from . import skynight
+
+        return skynight.run(
+            to=args.to,
+            user=args.user,
+            password=password,
+            meteors=args.meteors,
+            seed=args.seed,
+            rate=args.rate,
+            truth=args.truth,
+            cameras=args.cameras,
+            start_ms=args.start,
+        )
+    if args.truth is not None:
+        raise CliError("--truth goes with --showers")
     return simulate.run(
         to=args.to,
         user=args.user,
@@ -332,6 +348,31 @@ def cmd_simulate(args) -> int:
         rate=args.rate,
         start_ms=args.start,
     )
+
+
+def cmd_meteors(args) -> int:
+    from .sky.compute import meteors
+
+    archive = open_archive(args)
+    try:
+        items = meteors(archive, args.camera, args.after, args.before, args.shower)
+    finally:
+        archive.close()
+    if args.json:
+        json.dump([r.to_dict() for r in items], sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for r in items:
+        what = r.shower or f"- ({r.reason})"
+        if r.distance_deg is not None:
+            what += f" at {r.distance_deg:.1f} deg"
+        extra = f"  group {r.group_id[:8]}" if r.group_id else ""
+        if r.begin_height_km is not None:
+            extra += (f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km"
+                      f" {r.speed_km_s:.1f} km/s")
+        print(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
+    print(f"{len(items)} meteors", file=sys.stderr)
+    return EXIT_OK
 
 
 def _size(n: float) -> str:
@@ -380,6 +421,8 @@ def _close_logging() -> None:
 def cmd_export(args) -> int:
     if (args.to is None) == (args.to_folder is None):
         raise CliError("say where to: --to URL or --to-folder DIR")
+    if args.format is not None or args.shower is not None:
+        return _export_meteors(args)
     if args.zip and args.to_folder is None:
         raise CliError("--zip goes with --to-folder")
     selection = _export_selection(args)
@@ -388,6 +431,29 @@ def cmd_export(args) -> int:
     if not args.user:
         raise CliError("--to needs --user")
     return _export_to_importer(args, selection)
+
+
+def _export_meteors(args) -> int:
+    if args.to_folder is None or args.format is None:
+        raise CliError("--format and --shower go with --to-folder: --to-folder DIR --format "
+                       "ftpdetectinfo|csv")
+    if args.zip or args.review or args.type or args.files_only:
+        raise CliError("--format writes meteor events: no --zip, --review, --type or --files-only")
+    from .sky.export import export_meteors
+
+    archive = open_archive(args)
+    try:
+        written = export_meteors(archive, args.to_folder, args.format, args.camera,
+                                 args.after, args.before, args.shower)
+    except OSError as exc:
+        print(f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        archive.close()
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def _export_to_folder(args, selection) -> int:
@@ -616,7 +682,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="when the night starts, ISO 8601 or ms (default: a fixed night in "
         "2015, so a seed always makes the same night)",
     )
+    m.add_argument(
+        "--showers",
+        action="store_true",
+        help="a physically consistent night: cameras tens of km apart, meteors from "
+        "showers and sporadics on 3-D trajectories, in the 2015 node's form",
+    )
+    m.add_argument("--meteors", type=_count, default=150, metavar="N",
+                   help="with --showers: how many meteors (default 150)")
+    m.add_argument("--cameras", type=int, choices=(2, 3), default=2,
+                   help="with --showers: how many cameras (default 2)")
+    m.add_argument("--truth", metavar="FILE",
+                   help="with --showers: write each meteor's true shower and trajectory here")
     m.set_defaults(func=cmd_simulate)
+
+    me = sub.add_parser(
+        "meteors",
+        help="list meteor events with their shower, radiant, group and trajectory",
+        description="One entry per event in time order; what is missing is computed first.",
+    )
+    me.add_argument("--json", action="store_true", help="a JSON array")
+    me.add_argument("--camera", metavar="ID")
+    me.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    me.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    me.add_argument("--shower", metavar="CODE", help="an IAU code such as PER, or sporadic")
+    me.set_defaults(func=cmd_meteors)
 
     x = sub.add_parser(
         "export",
@@ -631,6 +721,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--to-folder", metavar="DIR", help="write files and a manifest.json to a new folder"
     )
     x.add_argument("--zip", action="store_true", help="with --to-folder: write DIR.zip instead")
+    x.add_argument(
+        "--format",
+        choices=("ftpdetectinfo", "csv"),
+        help="with --to-folder: meteor events as CAMS FTPdetectinfo (one file per camera) "
+        "or a CSV of meteors, instead of the files and a manifest",
+    )
+    x.add_argument("--shower", metavar="CODE", help="with --format: only this shower's meteors")
     x.add_argument("--user", help="user name at the importer (password from a prompt or stdin)")
     x.add_argument("--camera", metavar="ID")
     x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")

@@ -8,6 +8,7 @@ from pathlib import Path
 from . import notify
 from .archive import Archive
 from .importer import Importer, ImporterServer
+from .sky.worker import SkyWorker
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,8 @@ class Core:
         self.archive = Archive(data_dir)
         self.hub = notify.Hub()
         self.importer = Importer(self.archive, self.hub)
+        # Showers, groups and trajectories of arriving events, off the request threads.
+        self.sky = SkyWorker(self.archive, self.hub)
         self.server: ImporterServer | None = None
 
     @property
@@ -43,4 +46,5 @@ class Core:
         """Stop the server (letting requests in flight finish), then close the archive."""
         self.stop_importer()
         self.importer.close()
+        self.sky.close()
         self.archive.close()

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 CONVERSATION = "conversation"  # payload: archive.Conversation
 ARCHIVED = "archived"  # payload: (kind, entity) after commit
 SERVER = "server"  # payload: dict(state=..., urls=[...], message=...)
+SKY = "sky"  # payload: list of archive.sky.SkyResult just computed and stored
 
 
 class Hub:

@@ -14,8 +14,9 @@ from meteorgui.model import Orientation
 from meteorgui.simulate import push_night
 from meteorgui.sky.analysis import VERSION
 from meteorgui.sky.chart import sky_chart
-from meteorgui.sky.compute import SkyWorker, compute_missing, file_opener, results_for
+from meteorgui.sky.compute import compute_missing, file_opener, results_for
 from meteorgui.sky.export import export_meteors
+from meteorgui.sky.worker import SkyWorker
 from meteorgui.skynight import make_sky_night, score
 
 from .conftest import CAMERA_USER
@@ -113,7 +114,7 @@ def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, s
     hub = notify.Hub()
     published = []
     hub.subscribe("sky", published.append)
-    worker = SkyWorker(archive, hub, settle_s=0.05)
+    worker = SkyWorker(archive, hub, settle_s=0.05, first_delay_s=0)
     server = ImporterServer(archive, "127.0.0.1", 0, importer=Importer(archive, hub))
     server.start()
     try:

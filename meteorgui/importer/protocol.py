@@ -272,6 +272,8 @@ class Importer:
                 **log_kw,
             )
             return refuse(409, str(exc))
+        if outcome == "new":  # e.g. a re-fitted orientation: sky results are recomputed
+            self.hub.publish(notify.ARCHIVED, ("status", status))
         detail = f"camera status {status.status_id} " + (
             "archived" if outcome == "new" else "already archived"
         )

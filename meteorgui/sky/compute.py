@@ -4,16 +4,12 @@
 computed with a camera status no longer in effect (a re-fitted orientation),
 analyses them together with every event near them in time (so multi-camera
 groups form whichever camera's event came last) and stores the results.
-``results_for(archive, event_ids)`` reads them back. ``SkyWorker`` runs
-``compute_missing`` on its own thread after the hub announces archived events or
-statuses: never on a camera's request thread. It publishes ``notify.SKY``
-with the list of ``SkyResult`` it stored.
+``results_for(archive, event_ids)`` reads them back; ``meteors`` is the CLI's
+listing. ``worker.SkyWorker`` keeps up as events arrive.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -25,13 +21,10 @@ from .observe import TooShort, observe
 from .paths import NoPath, read_path
 from .trajectory import CLOCK_SLACK_S
 
-log = logging.getLogger(__name__)
-
 # Events this close in time to an event being computed are analysed with it: the
 # clock slack plus the longest detection.
 NEIGHBOURS_MS = int((CLOCK_SLACK_S + 10.0) * 1000)
 BATCH = 400
-SKY_TOPIC = "sky"  # payload: list[SkyResult] just stored
 
 
 def file_opener(archive) -> Callable:
@@ -91,79 +84,26 @@ def compute_range(archive, after: int, before: int) -> list[SkyResult]:
 
 
 def compute_missing(
-    archive, camera_id: str | None = None, after: int | None = None, before: int | None = None
+    archive,
+    camera_id: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[SkyResult]:
     """Compute and store what is missing or out of date (optionally only for one
-    camera or a time range); returns the results stored."""
+    camera or a time range); returns the results stored. ``cancelled`` is asked
+    between batches (a few hundred events)."""
     outdated = SkyResults(archive.db).outdated(VERSION, camera_id, after, before)
     stored: list[SkyResult] = []
     for lo, hi in _batches(outdated):
+        if cancelled():
+            break
         stored += compute_range(archive, lo, hi)
     return stored
 
 
 def results_for(archive, event_ids) -> dict[str, SkyResult]:
     return SkyResults(archive.db).for_events(event_ids)
-
-
-class SkyWorker:
-    """Computes sky results on its own thread whenever the hub says something was
-    archived. Bursts are taken together: it waits ``settle_s`` after a wake-up."""
-
-    def __init__(self, archive, hub, settle_s: float = 0.5):
-        from .. import notify
-
-        self.archive, self.hub, self.settle_s = archive, hub, settle_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = True  # until the first round has run
-        self._unsubscribe = hub.subscribe(notify.ARCHIVED, self._on_archived)
-        self._thread = threading.Thread(target=self._run, name="meteorgui-sky", daemon=True)
-        self._thread.start()
-        self._wake.set()  # whatever an earlier run left
-
-    def _on_archived(self, payload) -> None:
-        kind, _ = payload
-        if kind in ("event", "status"):
-            with self._idle:
-                self._busy = True
-            self._wake.set()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._wake.wait()
-                if self._stop.is_set():
-                    break
-                self._stop.wait(self.settle_s)
-                self._wake.clear()
-                with self._idle:
-                    self._busy = True
-                try:
-                    stored = compute_missing(self.archive)
-                except Exception:
-                    log.exception("computing the sky results failed")
-                    stored = []
-                if stored:
-                    self.hub.publish(SKY_TOPIC, stored)
-                with self._idle:
-                    if not self._wake.is_set():
-                        self._busy = False
-                        self._idle.notify_all()
-        finally:
-            self.archive.db.release_reader()
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until everything announced so far is computed (for tests and shutdown)."""
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._busy, timeout)
-
-    def close(self) -> None:
-        self._unsubscribe()
-        self._stop.set()
-        self._wake.set()
-        self._thread.join()
 
 
 def meteors(
