@@ -322,32 +322,16 @@ def cmd_simulate(args) -> int:
         if args.password is not None
         else read_password(f"Password for {args.user} at {args.to}: ")
     )
+    common = dict(to=args.to, user=args.user, password=password, seed=args.seed,
+                  rate=args.rate, start_ms=args.start)
     if args.showers:
         from . import skynight
 
-        return skynight.run(
-            to=args.to,
-            user=args.user,
-            password=password,
-            meteors=args.meteors,
-            seed=args.seed,
-            rate=args.rate,
-            truth=args.truth,
-            cameras=args.cameras,
-            start_ms=args.start,
-        )
+        return skynight.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras,
+                            **common)
     if args.truth is not None:
         raise CliError("--truth goes with --showers")
-    return simulate.run(
-        to=args.to,
-        user=args.user,
-        password=password,
-        events=args.events,
-        timelapse=args.timelapse,
-        seed=args.seed,
-        rate=args.rate,
-        start_ms=args.start,
-    )
+    return simulate.run(events=args.events, timelapse=args.timelapse, **common)
 
 
 def cmd_meteors(args) -> int:

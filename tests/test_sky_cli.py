@@ -99,7 +99,8 @@ def test_export_formats_write_files_and_mistakes_are_one_line(
     files = sorted(out_dir.glob("FTPdetectinfo_*.txt"))
     assert len(files) == len(truth["cameras"]) and out.count("wrote") == len(files)
     code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
-                         str(tmp_path / "c"), "--format", "csv", "--shower", "sporadic")  # fmt: skip
+                         str(tmp_path / "c"), "--format", "csv",
+                         "--shower", "sporadic")  # fmt: skip
     assert code == 0, err
     rows = list(csv.DictReader((tmp_path / "c" / "meteors.csv").read_text().splitlines()))
     assert rows and {r["shower"] for r in rows} == {"sporadic"}
