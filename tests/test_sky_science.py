@@ -208,3 +208,15 @@ def test_a_sporadic_meteor_far_from_every_radiant_stays_sporadic(night300):
         )  # fmt: skip
         if far:
             assert {results[e].shower for e in m["events"].values()} == {"sporadic"}
+
+
+def test_the_science_stays_off_the_start_up_path():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, meteorgui.app, meteorgui.cli, meteorgui.sky.worker, meteorgui.archive.sky;"
+        "print(sorted(m for m in ('erfa', 'meteorgui.sky.astro') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
