@@ -1,6 +1,6 @@
 """The sky science against ground truth: showers, multi-camera groups, trajectories.
 
-1. A physically consistent night (meteorgui.skynight, ``simulate --showers``):
+1. A physically consistent night (meteorgui.simulate.showers, ``simulate --showers``):
    two cameras 40 km apart, meteors from the showers active on 2015-08-12/13
    and sporadics, in the 2015 node's form with pixel noise and a clock offset.
 2. It is pushed over loopback HTTP into a fresh archive through the real
@@ -27,9 +27,9 @@ from meteorgui.archive import Archive  # noqa: E402
 from meteorgui.exporter.client import ImportClient  # noqa: E402
 from meteorgui.importer import ImporterServer  # noqa: E402
 from meteorgui.simulate import push_night  # noqa: E402
+from meteorgui.simulate.showers import make_sky_night, observations, score  # noqa: E402
 from meteorgui.sky.analysis import analyse  # noqa: E402
 from meteorgui.sky.compute import compute_missing, results_for  # noqa: E402
-from meteorgui.skynight import make_sky_night, observations, score  # noqa: E402
 
 USER, PASSWORD = "camera", "benchmark-sky"
 

@@ -325,9 +325,9 @@ def cmd_simulate(args) -> int:
     common = dict(to=args.to, user=args.user, password=password, seed=args.seed,
                   rate=args.rate, start_ms=args.start)
     if args.showers:
-        from . import skynight
+        from .simulate import showers
 
-        return skynight.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras,
+        return showers.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras,
                             **common)
     if args.truth is not None:
         raise CliError("--truth goes with --showers")

@@ -12,12 +12,12 @@ import pytest
 from meteorgui.exporter import ImportClient
 from meteorgui.model import Orientation
 from meteorgui.simulate import push_night
+from meteorgui.simulate.showers import make_sky_night, score
 from meteorgui.sky.analysis import VERSION
 from meteorgui.sky.chart import sky_chart
 from meteorgui.sky.compute import compute_missing, file_opener, results_for
 from meteorgui.sky.export import export_meteors
 from meteorgui.sky.worker import SkyWorker
-from meteorgui.skynight import make_sky_night, score
 
 from .conftest import CAMERA_USER
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from meteorgui.model import CameraStatus, Event, FileRecord, Location, Meta, Orientation
+from meteorgui.simulate.showers import make_sky_night, observations, score
 from meteorgui.sky import astro
 from meteorgui.sky import showers as S
 from meteorgui.sky.analysis import analyse
 from meteorgui.sky.camera import CameraModel, NoOrientation
 from meteorgui.sky.paths import NoPath, read_path
 from meteorgui.sky.trajectory import solve
-from meteorgui.skynight import make_sky_night, observations, score
 
 T_2015 = 1_439_434_800.0  # 2015-08-13 03:00 UTC, the Perseids' peak night
 
@@ -215,7 +215,7 @@ def test_the_science_stays_off_the_start_up_path():
     import sys
 
     code = (
-        "import sys, meteorgui.app, meteorgui.cli, meteorgui.sky.worker, meteorgui.archive.sky;"
+        "import sys, meteorgui.core, meteorgui.cli, meteorgui.sky.worker, meteorgui.simulate;"
         "print(sorted(m for m in ('erfa', 'meteorgui.sky.astro') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

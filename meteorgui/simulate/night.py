@@ -499,42 +499,56 @@ def run(
     be reached or refuses the login, a failed night) are one line on ``err``.
     """
 
+    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
+        return _complain(err, "--events and --timelapse must be >= 0 and --rate > 0")
+
+    def make(url: str) -> tuple[Night, str]:
+        night = make_night(seed, events=events, timelapse=timelapse,
+                           start_ms=DEFAULT_START_MS if start_ms is None else start_ms)
+        return night, (f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} "
+                       f"events, {timelapse} time-lapse stills -> {url}")
+
+    return push_made(to, user, password, make, rate=rate, out=out, err=err)
+
+
+def _complain(err: TextIO | None, line: str) -> int:
+    print(f"simulate: {line}", file=sys.stderr if err is None else err, flush=True)
+    return 1
+
+
+def push_made(
+    to: str,
+    user: str,
+    password: str,
+    make: Callable[[str], tuple[Night, str]],
+    rate: float | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Check the import URL and login, ``make(url)`` a night (returning it and a line
+    to print first; ValueError, OSError: a line on ``err``), push it, one line per
+    entity and a summary on ``out``. 0 if every entity completed, else 1."""
     out = sys.stdout if out is None else out  # looked up now: tests swap them
-    err = sys.stderr if err is None else err
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    def complain(line: str) -> int:
-        print(f"simulate: {line}", file=err, flush=True)
-        return 1
-
-    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
-        return complain("--events and --timelapse must be >= 0 and --rate > 0")
     try:
         client = ImportClient(to, user, password)
     except ValueError as exc:
-        return complain(str(exc))
+        return _complain(err, str(exc))
     with client:
         try:
             client.check()  # the URL and the login, before a night of failures
         except ImportClientError as exc:
-            return complain(f"cannot push to {client.url}: {exc}")
+            return _complain(err, f"cannot push to {client.url}: {exc}")
         try:
-            night = make_night(
-                seed,
-                events=events,
-                timelapse=timelapse,
-                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
-            )
-        except (FileNotFoundError, ValueError, OverflowError) as exc:
-            return complain(str(exc))
-        say(
-            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} events, "
-            f"{timelapse} time-lapse stills -> {client.url}"
-        )
+            night, intro = make(client.url)
+        except (OSError, ValueError, OverflowError, RuntimeError) as exc:
+            return _complain(err, str(exc))
+        say(intro)
         summary = push_night(night, client, rate=rate, on_progress=say)
     if not summary.ok:
-        return complain("FAILED: " + summary.line())
+        return _complain(err, "FAILED: " + summary.line())
     say("Done: " + summary.line())
     return 0

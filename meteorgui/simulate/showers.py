@@ -20,29 +20,28 @@ or diurnal aberration (the radiant a meteor shows is its catalogue radiant), no
 deceleration. The truth (``SkyNight.truth``, written by ``write_truth``) names
 each meteor's shower, radiant, speed, true begin/end heights and the heights of
 the first and last points any camera saw, and its events.
+
+Not re-exported by ``meteorgui.simulate``: it needs the sky science (numpy,
+pyerfa), which the demo camera on the app's start-up path does not.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
-import sys
-import uuid
 from dataclasses import dataclass
-from hashlib import md5
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from .model import CameraStatus, Event, FileRecord, Location, Meta, Orientation
-from .simulate import DEFAULT_START_MS, NIGHT_MS, Night, demo_clips, push_night
-from .sky import astro
-from .sky.camera import CameraModel
-from .sky.paths import PATH_META_LIMIT, path_text
-from .sky.showers import active, heights_km
-from .skyimage import Sky, draw_streak, png_bytes
+from ..model import CameraStatus, Event, Location, Meta, Orientation
+from ..sky import astro
+from ..sky.camera import CameraModel
+from ..sky.paths import PATH_META_LIMIT, path_text
+from ..sky.showers import active, heights_km
+from ..skyimage import Sky, draw_streak, png_bytes
+from .night import DEFAULT_START_MS, NIGHT_MS, Night, _Builder, _complain, demo_clips, push_made
 
 WIDTH, HEIGHT = 720, 480
 FPS = 25
@@ -77,13 +76,13 @@ def _target(lat: float, lon: float) -> np.ndarray:
     return base + TARGET_NORTH_KM * astro.enu_basis(lat, lon)[1]
 
 
-class _Maker:
+class _Maker(_Builder):
+    """The realistic night's builder (ids, file records), with cameras that see one sky."""
+
     def __init__(self, seed: int, start_ms: int, end_ms: int, cameras: int, stills: bool):
-        self.rng = random.Random(seed)
+        super().__init__(seed, start_ms, end_ms)
         self.nrng = np.random.default_rng(seed)
-        self.start_ms, self.end_ms, self.stills = start_ms, end_ms, stills
-        self.statuses: list[CameraStatus] = []
-        self.content: dict[str, bytes] = {}
+        self.stills = stills
         self.cams: list[tuple[str, CameraModel, float, Sky]] = []
         lat0 = sum(s[1] for s in SITES[:cameras]) / cameras
         lon0 = sum(s[2] for s in SITES[:cameras]) / cameras
@@ -91,9 +90,6 @@ class _Maker:
         self.target = _target(lat0, lon0)
         for i in range(cameras):
             self._camera(i)
-
-    def new_id(self) -> str:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
 
     def _camera(self, i: int) -> None:
         name, lat, lon, offset = SITES[i % len(SITES)]
@@ -200,45 +196,29 @@ class _Maker:
             truth["observed_end_height_km"] = round(float(heights[k[-1]]), 3)
         return truth, list(events.values())
 
-    def _record(self, camera_id, status_id, t_ms, data, name, mime, semantic) -> FileRecord:
-        record = FileRecord(
-            file_id=self.new_id(),
-            camera_id=camera_id,
-            status_id=status_id,
-            file_time=t_ms,
-            file_size=len(data),
-            mime_type=mime,
-            md5=md5(data).hexdigest(),
-            semantic_type=semantic,
-            file_name=name,
-        )
-        self.content[record.file_id] = data
-        return record
-
     def event(self, camera_id: str, sky: Sky, points: list[list[float]]) -> Event:
         status = next(s for s in self.statuses if s.camera_id == camera_id)
         t_ms = int(points[0][3] * 1000)
         stamp = f"{t_ms}_{camera_id}"
         text = path_text(points)
         files = [
-            self._record(camera_id, status.status_id, t_ms,
-                         demo_clips()[self.rng.randrange(len(demo_clips()))],
-                         f"{stamp}_video.mp4", "video/mp4", "meteorpi:triggers/event/video")
+            self.record(demo_clips()[self.rng.randrange(len(demo_clips()))], camera_id, t_ms,
+                        f"{stamp}_video.mp4", "video/mp4", "meteorpi:triggers/event/video")
         ]  # fmt: skip
         if self.stills:
             still = sky.frame(0.0)
             (x0, y0), (x1, y1) = points[0][:2], points[-1][:2]
             draw_streak(still, WIDTH, HEIGHT, (x0, y0), (x1, y1), max(p[2] for p in points))
             files.append(
-                self._record(camera_id, status.status_id, t_ms, png_bytes(still, WIDTH, HEIGHT),
-                             f"{stamp}_maxBrightness.png", "image/png",
-                             "meteorpi:triggers/event/maxBrightness/lensCorr")
+                self.record(png_bytes(still, WIDTH, HEIGHT), camera_id, t_ms,
+                            f"{stamp}_maxBrightness.png", "image/png",
+                            "meteorpi:triggers/event/maxBrightness/lensCorr")
             )  # fmt: skip
         meta = []
         if len(text) >= PATH_META_LIMIT:
             files.append(
-                self._record(camera_id, status.status_id, t_ms, text.encode(),
-                             f"{stamp}_path.json", "application/json", "meteorpi:path")
+                self.record(text.encode(), camera_id, t_ms, f"{stamp}_path.json",
+                            "application/json", "meteorpi:path")
             )  # fmt: skip
         else:
             meta.append(Meta("string", "meteorpi:path", text))
@@ -308,9 +288,9 @@ def observations(night: Night) -> list[tuple[str, str, int, object]]:
     the night (no archive)."""
     import io
 
-    from .sky.camera import NoOrientation
-    from .sky.observe import observe
-    from .sky.paths import NoPath, read_path
+    from ..sky.camera import NoOrientation
+    from ..sky.observe import observe
+    from ..sky.paths import NoPath, read_path
 
     def open_file(record):
         data = night.content.get(record.file_id)
@@ -403,50 +383,27 @@ def run(
     """``simulate --showers``: make a physically consistent night, write its truth to
     ``truth`` (a JSON file) and push it to the import URL ``to``. 0 if every event
     completed, else 1 with one line on ``err``."""
-    from .exporter.client import ImportClient, ImportClientError
-
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-
-    def say(line: str) -> None:
-        print(line, file=out, flush=True)
-
-    def complain(line: str) -> int:
-        print(f"simulate: {line}", file=err, flush=True)
-        return 1
-
     if meteors < 0 or (rate is not None and not rate > 0):
-        return complain("--meteors must be >= 0 and --rate > 0")
-    try:
-        client = ImportClient(to, user, password)
-    except ValueError as exc:
-        return complain(str(exc))
-    with client:
-        try:
-            client.check()
-        except ImportClientError as exc:
-            return complain(f"cannot push to {client.url}: {exc}")
-        try:
-            sky = make_sky_night(
-                seed,
-                meteors=meteors,
-                cameras=cameras,
-                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
-            )
-        except (FileNotFoundError, ValueError, RuntimeError) as exc:
-            return complain(str(exc))
+        return _complain(err, "--meteors must be >= 0 and --rate > 0")
+
+    def make(url: str) -> tuple[Night, str]:
+        sky = make_sky_night(
+            seed,
+            meteors=meteors,
+            cameras=cameras,
+            start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+        )
         if truth is not None:
             try:
                 sky.write_truth(truth)
             except OSError as exc:
-                return complain(f"cannot write the truth to {truth}: {exc.strerror or exc}")
-        say(
+                raise ValueError(
+                    f"cannot write the truth to {truth}: {exc.strerror or exc}"
+                ) from None
+        return sky.night, (
             f"Simulating a night of showers (seed {seed}): {meteors} meteors seen as "
-            f"{len(sky.night.events)} events by {len(sky.night.cameras)} cameras -> {client.url}"
+            f"{len(sky.night.events)} events by {len(sky.night.cameras)} cameras -> {url}"
             + (f"; truth in {truth}" if truth else "")
         )
-        summary = push_night(sky.night, client, rate=rate, on_progress=say)
-    if not summary.ok:
-        return complain("FAILED: " + summary.line())
-    say("Done: " + summary.line())
-    return 0
+
+    return push_made(to, user, password, make, rate=rate, out=out, err=err)
