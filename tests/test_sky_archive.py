@@ -129,6 +129,32 @@ def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, s
         archive.close()
 
 
+def test_the_core_keeps_sky_results_as_a_night_arrives(tmp_path, sky_night):
+    from meteorgui.core import Core
+
+    core = Core(tmp_path / "core")
+    try:
+        core.archive.users.add(*CAMERA_USER, roles=["import"])
+        server = core.start_importer("127.0.0.1", 0)
+        _push(server, sky_night.night)
+        assert core.sky.wait_idle(timeout=60)  # its first round waits 3 s after start-up
+        ids = [e.event_id for e in sky_night.night.events]
+        assert set(results_for(core.archive, ids)) == set(ids)
+    finally:
+        core.close()
+
+
+def test_the_sky_chart_without_orientation_says_why(archive, server, sky_night):
+    night = sky_night.night
+    e = night.events[0]
+    status = dataclasses.replace(
+        night.status(e.status_id),
+        orientation=Orientation(alt=0, az=0, rot=0, error=360, width=0),
+    )
+    chart = sky_chart(e, status, lambda record: io.BytesIO(night.file_bytes(record.file_id)))
+    assert not chart.ok and "error 360" in chart.reason and chart.path == []
+
+
 def test_the_sky_chart_of_a_2015_event(archive, server, sky_night):
     night = sky_night.night
     _push(server, night)

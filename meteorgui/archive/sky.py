@@ -56,6 +56,7 @@ class SkyResult:
             d["begin_height_km"] = self.begin_height_km
             d["end_height_km"] = self.end_height_km
             d["speed_km_s"] = self.speed_km_s
+        d["path_radec"] = None  # the sky path's first and last points, where known
         if self.first is not None:
             d["path_radec"] = [
                 {"ra": self.first[0], "dec": self.first[1]},
