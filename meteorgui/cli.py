@@ -322,13 +322,18 @@ def cmd_simulate(args) -> int:
         if args.password is not None
         else read_password(f"Password for {args.user} at {args.to}: ")
     )
-    common = dict(to=args.to, user=args.user, password=password, seed=args.seed,
-                  rate=args.rate, start_ms=args.start)
+    common = dict(
+        to=args.to,
+        user=args.user,
+        password=password,
+        seed=args.seed,
+        rate=args.rate,
+        start_ms=args.start,
+    )
     if args.showers:
         from .simulate import showers
 
-        return showers.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras,
-                            **common)
+        return showers.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras, **common)
     if args.truth is not None:
         raise CliError("--truth goes with --showers")
     return simulate.run(events=args.events, timelapse=args.timelapse, **common)
@@ -352,8 +357,7 @@ def cmd_meteors(args) -> int:
             what += f" at {r.distance_deg:.1f} deg"
         extra = f"  group {r.group_id[:8]}" if r.group_id else ""
         if r.begin_height_km is not None:
-            extra += (f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km"
-                      f" {r.speed_km_s:.1f} km/s")
+            extra += f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km {r.speed_km_s:.1f} km/s"
         print(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
     print(f"{len(items)} meteors", file=sys.stderr)
     return EXIT_OK
@@ -419,19 +423,22 @@ def cmd_export(args) -> int:
 
 def _export_meteors(args) -> int:
     if args.to_folder is None or args.format is None:
-        raise CliError("--format and --shower go with --to-folder: --to-folder DIR --format "
-                       "ftpdetectinfo|csv")
+        raise CliError(
+            "--format and --shower go with --to-folder: --to-folder DIR --format ftpdetectinfo|csv"
+        )
     if args.zip or args.review or args.type or args.files_only:
         raise CliError("--format writes meteor events: no --zip, --review, --type or --files-only")
     from .sky.export import export_meteors
 
     archive = open_archive(args)
     try:
-        written = export_meteors(archive, args.to_folder, args.format, args.camera,
-                                 args.after, args.before, args.shower)
+        written = export_meteors(
+            archive, args.to_folder, args.format, args.camera, args.after, args.before, args.shower
+        )
     except OSError as exc:
-        print(f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}", file=sys.stderr
+        )
         return EXIT_FAIL
     finally:
         archive.close()
@@ -672,12 +679,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="a physically consistent night: cameras tens of km apart, meteors from "
         "showers and sporadics on 3-D trajectories, in the 2015 node's form",
     )
-    m.add_argument("--meteors", type=_count, default=150, metavar="N",
-                   help="with --showers: how many meteors (default 150)")
-    m.add_argument("--cameras", type=int, choices=(2, 3), default=2,
-                   help="with --showers: how many cameras (default 2)")
-    m.add_argument("--truth", metavar="FILE",
-                   help="with --showers: write each meteor's true shower and trajectory here")
+    m.add_argument(
+        "--meteors",
+        type=_count,
+        default=150,
+        metavar="N",
+        help="with --showers: how many meteors (default 150)",
+    )
+    m.add_argument(
+        "--cameras",
+        type=int,
+        choices=(2, 3),
+        default=2,
+        help="with --showers: how many cameras (default 2)",
+    )
+    m.add_argument(
+        "--truth",
+        metavar="FILE",
+        help="with --showers: write each meteor's true shower and trajectory here",
+    )
     m.set_defaults(func=cmd_simulate)
 
     me = sub.add_parser(

@@ -503,10 +503,16 @@ def run(
         return _complain(err, "--events and --timelapse must be >= 0 and --rate > 0")
 
     def make(url: str) -> tuple[Night, str]:
-        night = make_night(seed, events=events, timelapse=timelapse,
-                           start_ms=DEFAULT_START_MS if start_ms is None else start_ms)
-        return night, (f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} "
-                       f"events, {timelapse} time-lapse stills -> {url}")
+        night = make_night(
+            seed,
+            events=events,
+            timelapse=timelapse,
+            start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+        )
+        return night, (
+            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} "
+            f"events, {timelapse} time-lapse stills -> {url}"
+        )
 
     return push_made(to, user, password, make, rate=rate, out=out, err=err)
 

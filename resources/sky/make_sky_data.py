@@ -27,8 +27,10 @@ def main(data: Path) -> None:
     (here / "stars.csv").write_text("\n".join(rows) + "\n")
     lines = json.loads((data / "constellations.lines.json").read_text())["features"]
     out = {
-        f["id"]: [[[round(ra % 360, 3), round(dec, 3)] for ra, dec in line]
-                  for line in f["geometry"]["coordinates"]]
+        f["id"]: [
+            [[round(ra % 360, 3), round(dec, 3)] for ra, dec in line]
+            for line in f["geometry"]["coordinates"]
+        ]
         for f in lines
     }
     (here / "constellation_lines.json").write_text(json.dumps(out, separators=(",", ":")))
