@@ -179,7 +179,7 @@ class _Maker(_Builder):
                 [float(x[k]), float(y[k]), float(amp[k]), t + ts[k] + offset]
                 for k in np.flatnonzero(ok)
             ]
-            events[camera_id] = self.event(camera_id, sky, points)
+            events[camera_id] = self.seen_by(camera_id, sky, points)
         truth = {
             "id": index,
             "time_ms": int(t * 1000),
@@ -196,7 +196,7 @@ class _Maker(_Builder):
             truth["observed_end_height_km"] = round(float(heights[k[-1]]), 3)
         return truth, list(events.values())
 
-    def event(self, camera_id: str, sky: Sky, points: list[list[float]]) -> Event:
+    def seen_by(self, camera_id: str, sky: Sky, points: list[list[float]]) -> Event:
         status = next(s for s in self.statuses if s.camera_id == camera_id)
         t_ms = int(points[0][3] * 1000)
         stamp = f"{t_ms}_{camera_id}"
@@ -296,12 +296,12 @@ def observations(night: Night) -> list[tuple[str, str, int, object]]:
         data = night.content.get(record.file_id)
         return None if data is None else io.BytesIO(data)
 
-    items = []
+    items: list[tuple[str, str, int, object]] = []
     for e in night.events:
         try:
             path = read_path(e, open_file)
             model = CameraModel.from_status(night.status(e.status_id), path.size)
-            o = observe(e.event_id, e.camera_id, model, path)
+            o: object = observe(e.event_id, e.camera_id, model, path)
         except (NoPath, NoOrientation, ValueError) as exc:
             o = str(exc)
         items.append((e.event_id, e.camera_id, e.event_time, o))

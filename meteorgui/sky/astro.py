@@ -27,7 +27,7 @@ EARTH_RADIUS_KM = 6371.0
 ESCAPE_KM_S = 11.19
 
 
-def _jd_utc(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _jd_utc(t) -> tuple[np.ndarray, np.ndarray]:
     days = np.asarray(t, dtype=float) / 86400.0
     whole = np.floor(days)
     return UNIX_EPOCH_JD + whole, days - whole

@@ -52,7 +52,8 @@ class SkyChart:
 def stars() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with open(resource_path("sky", "stars.csv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return tuple(np.array([float(r[k]) for r in rows]) for k in ("ra", "dec", "mag"))
+    ra, dec, mag = (np.array([float(r[k]) for r in rows]) for k in ("ra", "dec", "mag"))
+    return ra, dec, mag
 
 
 @functools.cache
@@ -100,7 +101,8 @@ def sky_chart(event, status, open_file, result=None) -> SkyChart:
     if result is not None:
         shower = result.shower
         if result.radiant is not None:
-            r_alt, r_az = astro.radec_to_altaz(*result.radiant, lat, lon, t0)
+            ra_r, dec_r = result.radiant
+            r_alt, r_az = astro.radec_to_altaz(ra_r, dec_r, lat, lon, t0)
             radiant = (round(float(r_alt), 3), round(float(r_az), 3))
     return SkyChart(
         time=t0,

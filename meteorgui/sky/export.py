@@ -34,9 +34,10 @@ from pathlib import Path
 from .. import __version__
 from ..archive import Filter
 from ..archive.sky import SkyResult
+from ..model import Event
 from .compute import compute_missing, file_opener, observation, results_for
 from .observe import Observation
-from .paths import NoPath, read_path
+from .paths import ImagePath, NoPath, read_path
 
 FPS = 25.0
 DASHES = "-" * 55
@@ -80,7 +81,7 @@ def _meteor_block(number: int, station: str, points: list[tuple], t0: float, cal
     return lines
 
 
-def ftpdetectinfo(station: str, meteors: list[tuple[Observation | None, object]]) -> str:
+def ftpdetectinfo(station: str, meteors: list[tuple[Observation | None, ImagePath]]) -> str:
     """The FTPdetectinfo text of one camera's meteors: (Observation or None, ImagePath)."""
     out = [
         f"Meteor Count = {len(meteors):06d}",
@@ -116,7 +117,7 @@ def _peak(event, path) -> float | None:
     return max(path.amplitude) if path is not None else None
 
 
-def meteors_csv(rows: list[tuple[object, SkyResult | None, float | None]]) -> str:
+def meteors_csv(rows: list[tuple[Event, SkyResult | None, float | None]]) -> str:
     """CSV of (event, result, peak amplitude) rows."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -161,7 +162,7 @@ def export_meteors(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     open_file = file_opener(archive)
-    paths = {}
+    paths: dict[str, ImagePath | None] = {}
     for e in events:
         try:
             paths[e.event_id] = read_path(e, open_file)

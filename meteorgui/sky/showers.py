@@ -148,7 +148,7 @@ def associate_path(
         w = math.radians(angular_speed_deg_s)
         if not slow * (1 - SPEED_SLACK) <= w <= fast * (1 + SPEED_SLACK):
             continue
-        if best is None or off_circle < best.distance_deg:
+        if best is None or off_circle < (best.distance_deg or 0.0):
             best = Association(shower.code, round(off_circle, 3), (ra, dec))
     return best or Association(SPORADIC, None, None)
 
@@ -164,6 +164,6 @@ def associate_radiant(ra: float, dec: float, v_entry: float, t: float) -> Associ
             continue
         if abs(v_entry - shower.v_entry) > VELOCITY_TOLERANCE * shower.v_entry:
             continue
-        if best is None or d < best.distance_deg:
+        if best is None or d < (best.distance_deg or 0.0):
             best = Association(shower.code, round(d, 3), (sra, sdec))
     return best or Association(SPORADIC, None, None)
