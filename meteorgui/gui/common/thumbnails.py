@@ -28,16 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QEventLoop,
     QObject,
     QRectF,
     QRunnable,
     Qt,
     QThreadPool,
-    QTimer,
-    QUrl,
     Signal,
     Slot,
 )
@@ -60,14 +55,13 @@ STATES = (LOADING, OK, VIDEO, MISSING, DAMAGED, UNDECODABLE)
 
 MISSING_RECHECK_S = 10.0  # a resend may bring the bytes: look again after this long
 HASH_LIMIT = 256 << 20  # telling damaged from undecodable re-hashes files up to this size
-VIDEO_TIMEOUT_MS = 4000
 
 Key = tuple[str, str, int]  # (file_id, md5, size)
 
 
 # --------------------------------------------------------------------------- worker side
-# These run in pool threads: QImage, QImageReader and QMediaPlayer (with its own
-# local event loop) are safe there; nothing here touches a widget.
+# These run in pool threads: QImage and QImageReader are reentrant, PyAV decodes
+# without the GIL; nothing here touches a widget or a Qt multimedia object.
 
 
 def decode_image(path: Path, size: int) -> QImage | None:
@@ -90,75 +84,68 @@ def decode_image(path: Path, size: int) -> QImage | None:
     return image
 
 
-def _multimedia():
-    try:
-        from PySide6 import QtMultimedia
-    except ImportError:  # the platform lacks libpulse, gstreamer or ffmpeg
-        return None
-    return QtMultimedia
+VIDEO_MAX_FRAMES = 250  # decoded after the seek before taking what there is (a bad index)
 
 
-def grab_video_frame(path: Path, size: int, timeout_ms: int = VIDEO_TIMEOUT_MS) -> QImage | None:
+def grab_video_frame(path: Path, size: int) -> QImage | None:
     """A poster frame from the middle of a video, scaled to fit, or None.
 
-    QMediaPlayer needs an event loop in its thread; pool threads are QThreads,
-    so a local QEventLoop serves. The player seeks before playing, so this
-    takes milliseconds rather than real time.
+    FFmpeg's decoders through PyAV, not QMediaPlayer: Qt's multimedia objects
+    made in pool threads crashed when several were the first at once, and one
+    holding the GIL deadlocked against the GUI thread. PyAV releases the GIL
+    while it decodes and needs no event loop. Imported here, on first use: it
+    takes a tenth of a second, which start-up should not pay.
     """
-    mm = _multimedia()
-    if mm is None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1  # the pool gives the parallelism
+            target = _middle_pts(container, stream)
+            if target:
+                container.seek(target, stream=stream, backward=True)
+            frame = None
+            for n, decoded in enumerate(container.decode(stream)):
+                frame = decoded
+                if decoded.pts is None or decoded.pts >= target or n >= VIDEO_MAX_FRAMES:
+                    break
+            if frame is None:
+                return None
+            return _frame_image(frame, stream, size)
+    except (av.FFmpegError, OSError, ValueError, MemoryError) as exc:
+        log.debug("no poster frame from %s: %s", path, exc)
         return None
-    loop = QEventLoop()
-    player = mm.QMediaPlayer()
-    sink = mm.QVideoSink()
-    player.setVideoSink(sink)
-    state: dict = {"target": None, "image": None}
-    Status = mm.QMediaPlayer.MediaStatus
 
-    def on_status(status):
-        if status == Status.LoadedMedia:
-            target = max(0, player.duration() // 2)
-            state["target"] = target
-            if player.isSeekable() and target:
-                player.setPosition(target)
-            player.play()
-        elif status in (Status.InvalidMedia, Status.EndOfMedia):
-            loop.quit()
 
-    def on_frame(frame):
-        target = state["target"]
-        if target is None or state["image"] is not None or not frame.isValid():
-            return
-        if frame.startTime() // 1000 >= target - 100 or frame.endTime() < 0:
-            state["image"] = frame.toImage()
-            loop.quit()
+def _middle_pts(container, stream) -> int:
+    """The middle of the stream in its own time base (0 when its length is unknown)."""
+    if stream.duration and stream.time_base:
+        return int((stream.start_time or 0) + stream.duration // 2)
+    if container.duration and stream.time_base:  # microseconds
+        return int(container.duration / 2 / 1_000_000 / stream.time_base)
+    return 0
 
-    sink.videoFrameChanged.connect(on_frame)
-    player.mediaStatusChanged.connect(on_status)
-    player.errorOccurred.connect(lambda *_: loop.quit())
-    timer = QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(loop.quit)
-    player.setSource(QUrl.fromLocalFile(str(path)))
-    timer.start(timeout_ms)
-    loop.exec()
-    timer.stop()
-    player.stop()
-    player.setVideoSink(None)
-    player.setSource(QUrl())
-    sink.videoFrameChanged.disconnect(on_frame)
-    player.deleteLater()
-    sink.deleteLater()
-    timer.deleteLater()
-    # Delete them here, in their own thread, before the pool thread moves on.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    image = state["image"]
-    if image is None or image.isNull():
+
+def _frame_image(frame, stream, size: int) -> QImage | None:
+    """The frame scaled to fit ``size``×``size``, display aspect kept, as an RGB32 QImage.
+
+    QImage is reentrant: made and used in one pool thread, then handed over whole.
+    """
+    width, height = frame.width, frame.height
+    if width <= 0 or height <= 0:
         return None
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    return image.scaled(
-        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
+    sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+    display_w = width * float(sar) if sar else float(width)  # non-square PAL pixels
+    scale = min(size / display_w, size / height)
+    w, h = max(1, round(display_w * scale)), max(1, round(height * scale))
+    rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA")
+    plane = rgb.planes[0]
+    data = bytes(plane)
+    image = QImage(data, w, h, plane.line_size, QImage.Format.Format_RGB888)
+    return image.convertToFormat(QImage.Format.Format_RGB32)  # a copy that owns its pixels
 
 
 def write_atomic(image: QImage, path: Path) -> bool:
