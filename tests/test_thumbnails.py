@@ -106,7 +106,7 @@ def test_missing_bytes_give_the_missing_badge(qtbot, archive, svc):
     # The bytes arrive (a resend): the badge goes once the service looks again.
     archive.store.put(still.file_id, still.md5, io.BytesIO(night.file_bytes(still.file_id)))
     with qtbot.waitSignal(svc.ready, timeout=5_000):
-        svc.recheck_missing()
+        svc.recheck_missing([still.file_id])
     svc.get(still.file_id, still.md5, still.mime_type, SIZE)
     assert wait_state(qtbot, svc, still) == th.OK
 
@@ -139,10 +139,10 @@ def test_undecodable_and_damaged_pngs_get_their_own_badges(qtbot, archive, svc, 
     # (which it does at most every MISSING_RECHECK_S).
     path.write_bytes(data)
     with qtbot.assertNotEmitted(svc.ready, wait=50):
-        svc.recheck_missing()  # too soon after it found the damage
+        svc.recheck_missing([hurt.file_id])  # too soon after it found the damage
     monkeypatch.setattr(th, "MISSING_RECHECK_S", 0.0)
     with qtbot.waitSignal(svc.ready, timeout=5_000):
-        svc.recheck_missing()
+        svc.recheck_missing([hurt.file_id])
     svc.get(hurt.file_id, hurt.md5, hurt.mime_type, SIZE)
     assert wait_state(qtbot, svc, hurt) == th.OK
 
@@ -294,3 +294,50 @@ def test_a_cached_thumbnail_of_bytes_that_went_away_turns_missing(qtbot, archive
         svc.invalidate(still.file_id)
     svc.get(still.file_id, still.md5, still.mime_type, SIZE)
     assert wait_state(qtbot, svc, still) == th.MISSING  # not the picture in the disk cache
+
+
+def test_a_recheck_looks_only_at_the_files_it_names(qtbot, archive, svc):
+    """A completed conversation looks at its own files, never at every badge a long
+    scroll left in the cache (that walk froze the window for 200 ms each time)."""
+    night = make_night(13, events=30, timelapse=0)
+    stills = [by_mime(e, "image/png", "maxBrightness") for e in night.events]
+    fill(archive, night, skip_bytes={f.file_id for f in stills})
+    for f in stills:
+        svc.get(f.file_id, f.md5, f.mime_type, SIZE)
+    qtbot.waitUntil(lambda: svc.pending_count() == 0, timeout=10_000)
+    assert {svc.state(f.file_id, f.md5, SIZE) for f in stills} == {th.MISSING}
+    assert svc.has_missing()
+    for f in stills:
+        archive.store.put(f.file_id, f.md5, io.BytesIO(night.file_bytes(f.file_id)))
+
+    emitted = []
+    svc.ready.connect(emitted.append)
+    svc.recheck_missing([stills[3].file_id, "not-in-the-cache"])
+    assert emitted == [stills[3].file_id]
+    assert svc.state(stills[3].file_id, stills[3].md5, SIZE) == th.LOADING  # asked again
+    others = [svc.state(f.file_id, f.md5, SIZE) for f in stills if f is not stills[3]]
+    assert others == [th.MISSING] * (len(stills) - 1)  # untouched
+
+    svc.invalidate(stills[5].file_id)
+    assert emitted == [stills[3].file_id, stills[5].file_id]
+    assert svc.state(stills[5].file_id, stills[5].md5, SIZE) == th.LOADING
+    assert svc.state(stills[6].file_id, stills[6].md5, SIZE) == th.MISSING
+
+
+def test_a_resend_through_the_importer_mends_a_missing_thumbnail(qtbot, gui, push):
+    svc = th.service(gui)
+    night = make_night(14, events=2, timelapse=0)
+    event = night.events[1]
+    still = by_mime(event, "image/png", "maxBrightness")
+    fill(gui.archive, night, skip_bytes={still.file_id})  # archived, its still's bytes lost
+    size = gui.settings.thumbnail_size
+    svc.get(still.file_id, still.md5, still.mime_type, size)
+    assert wait_state(qtbot, svc, still, size) == th.MISSING
+    gui.archive.request_resend(event.event_id)
+
+    # The camera sends the night again; the conversation about the event completes with
+    # the missing bytes, and the badge goes without a view asking.
+    with qtbot.waitSignal(svc.ready, timeout=20_000, check_params_cb=lambda f: f == still.file_id):
+        assert push(night).ok
+    svc.get(still.file_id, still.md5, still.mime_type, size)
+    assert wait_state(qtbot, svc, still, size) == th.OK

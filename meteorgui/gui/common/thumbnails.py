@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,6 +280,10 @@ class ThumbnailService(QObject):
         self._closed = False
         self._cache: OrderedDict[Key, _Entry] = OrderedDict()  # GUI thread only
         self._cache_cost = 0
+        # Indexes over the cache, so that no GUI-thread call walks it: a big archive
+        # scrolled far leaves thousands of entries (most of them badges).
+        self._by_file: dict[str, set[Key]] = {}
+        self._troubled: set[Key] = set()  # MISSING or DAMAGED: a resend may mend them
         self._icons: dict[tuple[str, int, bool], QImage] = {}
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
@@ -310,26 +314,35 @@ class ThumbnailService(QObject):
 
     def invalidate(self, file_id: str | None = None) -> None:
         """Forget what memory holds for a file (all files if None); views ask again."""
-        keys = [k for k in self._cache if file_id is None or k[0] == file_id]
+        keys = list(self._cache) if file_id is None else list(self._by_file.get(file_id, ()))
         for k in keys:
-            self._cache_cost -= self._cache.pop(k).cost
+            self._drop(k)
         for fid in sorted({k[0] for k in keys}):
             self.ready.emit(fid)
 
-    def recheck_missing(self) -> None:
-        """Look again at bytes that were missing or damaged (call after a resend
-        completed: they may have been replaced)."""
-        if self._closed:
+    def has_missing(self) -> bool:
+        """Whether memory holds a missing or damaged badge that a resend could mend."""
+        return bool(self._troubled)
+
+    def recheck_missing(self, file_ids: Iterable[str]) -> None:
+        """Look again at these files if their bytes were missing or damaged (call when
+        a conversation about them completed: a resend may have brought the bytes).
+
+        Costs what the given files cost, never what the cache holds.
+        """
+        if self._closed or not self._troubled:
             return
         now = time.monotonic()
-        for key, entry in list(self._cache.items()):
-            # Damaged bytes are read whole again to check them: at most every so often,
-            # not at every conversation a busy night completes.
-            if entry.state == MISSING or (
-                entry.state == DAMAGED and now - entry.at > MISSING_RECHECK_S
-            ):
-                self._cache_cost -= self._cache.pop(key).cost
-                self.ready.emit(key[0])
+        for file_id in file_ids:
+            for key in list(self._by_file.get(file_id, ())):
+                entry = self._cache[key]
+                # Damaged bytes are read whole again to check them: at most every so
+                # often, not at every conversation a busy night completes.
+                if entry.state == MISSING or (
+                    entry.state == DAMAGED and now - entry.at > MISSING_RECHECK_S
+                ):
+                    self._drop(key)
+                    self.ready.emit(file_id)
 
     def pending_count(self) -> int:
         with self._lock:
@@ -423,17 +436,32 @@ class ThumbnailService(QObject):
         else:
             image = result.image
             cost = image.sizeInBytes()
-        old = self._cache.pop(result.key, None)
-        if old is not None:
-            self._cache_cost -= old.cost
-        self._cache[result.key] = _Entry(result.state, image, time.monotonic(), cost)
-        self._cache_cost += cost
+        self._drop(result.key)
+        self._put(result.key, _Entry(result.state, image, time.monotonic(), cost))
         while len(self._cache) > 1 and (
             self._cache_cost > self._memory_bytes or len(self._cache) > self._max_entries
         ):
-            _, evicted = self._cache.popitem(last=False)
-            self._cache_cost -= evicted.cost
+            self._drop(next(iter(self._cache)))  # the least recently used
         self.ready.emit(result.key[0])
+
+    def _put(self, key: Key, entry: _Entry) -> None:
+        self._cache[key] = entry
+        self._cache_cost += entry.cost
+        self._by_file.setdefault(key[0], set()).add(key)
+        if entry.state in (MISSING, DAMAGED):
+            self._troubled.add(key)
+
+    def _drop(self, key: Key) -> None:
+        entry = self._cache.pop(key, None)
+        if entry is None:
+            return
+        self._cache_cost -= entry.cost
+        self._troubled.discard(key)
+        keys = self._by_file.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_file[key[0]]
 
 
 # --------------------------------------------------------------------------- pictures
@@ -530,8 +558,23 @@ def service(ctx) -> ThumbnailService:
         ctx.services["thumbnails"] = svc
         bridge = getattr(ctx, "bridge", None)
         if bridge is not None:
-            # A completed conversation may have brought bytes that were missing.
-            bridge.conversation.connect(
-                lambda c: svc.recheck_missing() if getattr(c, "state", None) == "complete" else None
-            )
+            bridge.conversation.connect(lambda c: _after_conversation(ctx, svc, c))
     return svc
+
+
+def _after_conversation(ctx, svc: ThumbnailService, c) -> None:
+    """A completed conversation may have brought bytes that were missing: look again at
+    its files. Which files an event has is a query, so it runs in the task pool; most
+    of the time nothing is missing and nothing is asked."""
+    if getattr(c, "state", None) != "complete" or not svc.has_missing():
+        return
+    if c.kind == "file":
+        svc.recheck_missing([c.entity_id])
+    elif c.kind == "event":
+        archive, event_id = ctx.archive, c.entity_id
+
+        def file_ids() -> list[str]:
+            event = archive.get_event(event_id)
+            return [] if event is None else [f.file_id for f in event.files]
+
+        ctx.tasks.run(file_ids, svc.recheck_missing, owner=svc)
