@@ -89,7 +89,9 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
         files.append((file_id, md5, whole))
     svc = th.ThumbnailService(ClipStore(paths), folder / "thumbnails", threads=threads)
     page = 48
-    state = {"at": 0, "ticks": 0, "emitted": 0}
+    state = {"at": 0, "ticks": 0, "emitted": 0, "wrong": 0}
+    states: dict[str, int] = {}
+    video_badge = svc.badge("video", SIZE)
 
     def view():  # the grid: repaint the visible page; scroll on when it is all there
         at = state["at"]
@@ -98,10 +100,19 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
         for file_id, md5, _ in visible:
             svc.get(file_id, md5, "video/mp4", SIZE)
             done = done and svc.state(file_id, md5, SIZE) != th.LOADING
-        if done:
-            state["at"] = at + page
-            if state["at"] >= len(files):
-                app.quit()
+        if not done:
+            return
+        for file_id, md5, whole in visible:  # checked while on screen (the cache is an LRU)
+            st = svc.state(file_id, md5, SIZE)
+            states[st] = states.get(st, 0) + 1
+            image = svc.get(file_id, md5, "video/mp4", SIZE)
+            if whole and (st != th.VIDEO or image == video_badge or image.width() != SIZE):
+                state["wrong"] += 1  # a whole clip must show its poster frame
+            if not whole and st != th.DAMAGED:
+                state["wrong"] += 1
+        state["at"] = at + page
+        if state["at"] >= len(files):
+            app.quit()
 
     canvas = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
 
@@ -142,17 +153,6 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
     viewer.stop()
     spinner.stop()
     seconds = time.perf_counter() - started
-    states: dict[str, int] = {}
-    wrong = 0
-    video_badge = svc.badge("video", SIZE)
-    for file_id, md5, whole in files:
-        st = svc.state(file_id, md5, SIZE)
-        states[st] = states.get(st, 0) + 1
-        image = svc.get(file_id, md5, "video/mp4", SIZE)
-        if whole and (st != th.VIDEO or image == video_badge or image.width() != SIZE):
-            wrong += 1  # a whole clip must show its poster frame
-        if not whole and st != th.DAMAGED:
-            wrong += 1
     svc.shutdown()
     if player:
         playing.stop()
@@ -160,7 +160,7 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
     report = {
         "thumbnails": len(files),
         "states": states,
-        "wrong": wrong,
+        "wrong": state["wrong"],
         "gui_ticks": state["ticks"],
         # Only a player on the GUI thread may load Qt's multimedia; thumbnails never do.
         "multimedia_loaded": "PySide6.QtMultimedia" in sys.modules and not player,
