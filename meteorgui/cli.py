@@ -6,17 +6,13 @@ User mistakes print one clear line on stderr and exit non-zero; no tracebacks.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import os
-import signal
-import sqlite3
 import sys
-import threading
-from datetime import UTC, datetime
 
 from . import __version__, paths
-from .model import MAX_TIME_MS
+
+# Modules a command needs are imported in that command: ``meteorgui --help`` and the
+# window's start pay for nothing else (python -X importtime shows what each costs).
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_COUNT = 1 << 62  # --limit, --events: beyond any archive, within SQLite's integers
@@ -37,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
 def parse_time(text: str) -> int:
     """Milliseconds since the epoch from ms digits or ISO 8601 (naive = local time),
     between 1970 and 3000 (the times the protocol carries)."""
+    from datetime import datetime
+
+    from .model import MAX_TIME_MS
+
     text = text.strip()
     try:
         if text.isdigit():
@@ -92,6 +92,8 @@ def _seconds(text: str) -> float:
 
 
 def format_time(ms: int) -> str:
+    from datetime import UTC, datetime
+
     return (
         datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}Z"
     )
@@ -103,6 +105,8 @@ def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
         line = sys.stdin.readline() if sys.stdin else ""
         password = line.rstrip("\r\n")
     else:
+        import getpass
+
         password = getpass.getpass(prompt)
         if confirm and getpass.getpass("Again: ") != password:
             raise CliError("the passwords differ")
@@ -147,6 +151,9 @@ def open_archive(args):
 
 
 def cmd_serve(args) -> int:
+    import signal
+    import threading
+
     from .importer import ImporterServer, PortInUse
     from .logs import setup_logging
 
@@ -240,6 +247,8 @@ def cmd_list(args) -> int:
         else:
             items = archive.statuses(f)
         if args.json:
+            import json
+
             json.dump([i.to_dict() for i in items], sys.stdout, separators=(",", ":"))
             sys.stdout.write("\n")
             return EXIT_OK
@@ -471,6 +480,8 @@ def _export_to_folder(args, selection) -> int:
 
 
 def _export_to_importer(args, selection) -> int:
+    import signal
+    import threading
     import time
 
     from .archive import exports
@@ -762,6 +773,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _NoDatabase(Exception):
+    """Never raised: what main() catches as a database error before sqlite3 was used."""
+
+
+def _database_error() -> type[Exception]:
+    # Evaluated only when an exception reaches main() (SystemExit from --help too):
+    # a database error can only come from a command that imported sqlite3.
+    sqlite3 = sys.modules.get("sqlite3")
+    return _NoDatabase if sqlite3 is None else sqlite3.DatabaseError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -773,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except sqlite3.DatabaseError as exc:  # a damage found only while reading
+    except _database_error() as exc:  # a damage found only while reading
         print(
             f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
             "the data folder before anything else touches it.",
