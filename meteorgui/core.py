@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import notify
 from .archive import Archive
-from .importer import Importer, ImporterServer
+from .importer.protocol import Importer
 from .sky.worker import SkyWorker
+
+if TYPE_CHECKING:
+    from .importer.server import ImporterServer
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ class Core:
 
     def start_importer(self, host: str, port: int) -> ImporterServer:
         """Listen on host:port. Raises importer.PortInUse if the port is taken."""
+        from .importer.server import ImporterServer  # Flask and waitress: when listening
+
         self.stop_importer()
         server = ImporterServer(self.archive, host, port, importer=self.importer)
         server.start()
