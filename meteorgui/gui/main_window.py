@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..archive.conversations import RESEND_REQUESTED
-from ..importer import PortInUse
 from .browser import EventBrowser
 from .common.context import GuiContext
 from .detail.widget import EventDetail
@@ -46,7 +45,15 @@ def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
 class MainWindow(QMainWindow):
     importerStateChanged = Signal(bool)
 
-    def __init__(self, ctx: GuiContext, *, demo: bool = False, parent: QWidget | None = None):
+    def __init__(
+        self,
+        ctx: GuiContext,
+        *,
+        demo: bool = False,
+        defer: bool = False,
+        parent: QWidget | None = None,
+    ):
+        """``defer``: leave what the first paint does not need to ``finish_start()``."""
         super().__init__(parent)
         self.ctx = ctx
         self.demo = demo
@@ -91,10 +98,18 @@ class MainWindow(QMainWindow):
 
         notifications.install(ctx, self)  # None without a system tray; shut down via ctx.services
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
+        self.export_ui = None
+        if not defer:
+            self.finish_start()
+
+    def finish_start(self) -> None:
+        """The parts the first paint does not need (the exporter brings requests)."""
+        if self.export_ui is not None:
+            return
         from .export import service as export_service
 
         # The Export menu, actions and dock; the exporter and scheduler go in ctx.services.
-        self.export_ui = export_service.install(ctx, self)
+        self.export_ui = export_service.install(self.ctx, self)
 
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"
@@ -218,6 +233,8 @@ class MainWindow(QMainWindow):
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
+        from ..importer import PortInUse  # with Flask and waitress: not before the first paint
+
         s = self.ctx.settings
         port = s.port if port is None else port
         try:
