@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QLoggingCategory, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -23,7 +23,6 @@ from ..archive import ArchiveError
 from ..core import Core
 from ..logs import setup_logging
 from ..settings import Settings
-from ..simulate.night import NIGHT_MS
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
@@ -41,6 +40,8 @@ def demo_night_start(now_s: float) -> int:
     the whole night falls within one of the browser's noon-to-noon nights.
     """
     from datetime import datetime, timedelta
+
+    from ..simulate.night import NIGHT_MS
 
     now = datetime.fromtimestamp(now_s).astimezone()
     start = now.replace(hour=20, minute=0, second=0, microsecond=0)
@@ -114,16 +115,23 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def build(
-    data_dir: Path, settings: Settings, *, demo: bool = False, synchronous_tasks: bool = False
+    data_dir: Path,
+    settings: Settings,
+    *,
+    demo: bool = False,
+    synchronous_tasks: bool = False,
+    defer: bool = False,
 ) -> tuple[GuiContext, MainWindow]:
-    """The context and main window for an archive (the app and tests use this)."""
+    """The context and main window for an archive (the app and tests use this).
+
+    ``defer``: the window leaves its exporter to ``window.finish_start()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
     bridge = Bridge(core.hub)
     # Detached task threads end with their work: their archive readers go with them.
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
-    window = MainWindow(ctx, demo=demo)
+    window = MainWindow(ctx, demo=demo, defer=defer)
     # Everything built so far lives as long as the app: keep it out of the cyclic
     # collector's full passes, which would otherwise stall the window tens of ms.
     gc.collect()
@@ -159,6 +167,46 @@ def close(ctx: GuiContext) -> None:
         )
         return
     ctx.core.close()
+
+
+class FirstPage(QObject):
+    """Calls ``then`` once the window has painted and its browser shows what it has: the
+    first page read and its thumbnails made (or after ``limit_ms`` whatever is left)."""
+
+    def __init__(self, window, then, limit_ms: int = 2000, poll_ms: int = 10):
+        super().__init__(window)
+        self._window, self._then, self._limit_ms = window, then, limit_ms
+        self._painted = False
+        self._settled = 0  # polls in a row that found everything shown
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._poll = QTimer(self, interval=poll_ms)
+        self._poll.timeout.connect(self._check)
+        window.installEventFilter(self)
+        self._poll.start()
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._painted = True
+            obj.removeEventFilter(self)
+        return False
+
+    def _check(self) -> None:
+        browser = self._window.browser
+        shown = (
+            self._painted
+            and browser.is_ready
+            and not browser.model.loading
+            and browser.thumbs.pending_count() == 0
+        )
+        # Twice in a row: a page just read asks for its thumbnails at its next paint.
+        self._settled = self._settled + 1 if shown else 0
+        if self._settled < 2 and self._clock.elapsed() < self._limit_ms:
+            return
+        self._poll.stop()
+        then, self._then = self._then, None
+        if then is not None:
+            then()
 
 
 DEMO_PREFIX = "meteorgui-demo-"
@@ -212,7 +260,7 @@ def run_gui(args) -> int:
         setup_logging(data_dir, verbose=getattr(args, "verbose", False))
         for problem in settings.problems:
             log.warning("settings: %s", problem)
-        ctx, window = build(data_dir, settings, demo=demo)
+        ctx, window = build(data_dir, settings, demo=demo, defer=True)
     except (ArchiveError, OSError) as exc:
         message = (
             str(exc)
@@ -223,17 +271,24 @@ def run_gui(args) -> int:
         print(f"meteorgui: {message}", file=sys.stderr)
         return 1
     window.show()
-    camera = None
-    if demo:
-        if not window.start_importer():
-            # The demo should just work: listen on any free port instead.
-            if window.port_prompt is not None:
-                window.port_prompt.close()
-            window.start_importer(port=0)
-        camera = DemoCamera(ctx.core)
-        camera.start()
-    elif settings.importer_autostart:
-        window.start_importer()
+    cameras: list[DemoCamera] = []
+
+    def start_the_rest() -> None:
+        window.finish_start()
+        if demo:
+            if not window.start_importer():
+                # The demo should just work: listen on any free port instead.
+                if window.port_prompt is not None:
+                    window.port_prompt.close()
+                window.start_importer(port=0)
+            cameras.append(DemoCamera(ctx.core))
+            cameras[0].start()
+        elif settings.importer_autostart:
+            window.start_importer()
+
+    # Flask, waitress and requests take a quarter of a second to import: the window
+    # shows the archive first.
+    FirstPage(window, start_the_rest)
 
     # Ctrl+C, a closed terminal or SIGTERM quit like Ctrl+Q (the demo's folder goes too);
     # the timer lets Python see the signal.
@@ -245,7 +300,7 @@ def run_gui(args) -> int:
     pulse.start()
     code = app.exec()
     pulse.stop()
-    if camera is not None:
+    for camera in cameras:
         camera.stop()
     close(ctx)
     if demo:  # the demo leaves nothing behind

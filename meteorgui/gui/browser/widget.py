@@ -333,6 +333,11 @@ class EventBrowser(QWidget):
 
     # ------------------------------------------------------------------ loading
 
+    @property
+    def is_ready(self) -> bool:
+        """The filters are read and the first query asked (``model.loading`` says the rest)."""
+        return self._ready
+
     def _load_choices(self, initial: bool = False) -> None:
         archive, hour = self.ctx.archive, self.filters.hour
 
