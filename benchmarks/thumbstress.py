@@ -91,6 +91,7 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
     page = 48
     state = {"at": 0, "ticks": 0, "emitted": 0, "wrong": 0}
     states: dict[str, int] = {}
+    examples: list[str] = []
     video_badge = svc.badge("video", SIZE)
 
     def view():  # the grid: repaint the visible page; scroll on when it is all there
@@ -106,10 +107,11 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
             st = svc.state(file_id, md5, SIZE)
             states[st] = states.get(st, 0) + 1
             image = svc.get(file_id, md5, "video/mp4", SIZE)
-            if whole and (st != th.VIDEO or image == video_badge or image.width() != SIZE):
-                state["wrong"] += 1  # a whole clip must show its poster frame
-            if not whole and st != th.DAMAGED:
-                state["wrong"] += 1
+            poster = st == th.VIDEO and image != video_badge and image.width() == SIZE
+            if (whole and not poster) or (not whole and st != th.DAMAGED):
+                state["wrong"] += 1  # a whole clip shows its poster frame, a cut one "damaged"
+                if len(examples) < 5:
+                    examples.append(f"{'whole' if whole else 'cut'} clip: {st}, {image.size()}")
         state["at"] = at + page
         if state["at"] >= len(files):
             app.quit()
@@ -161,6 +163,7 @@ def child(count: int, threads: int, folder: Path, timeout: float, player: bool) 
         "thumbnails": len(files),
         "states": states,
         "wrong": state["wrong"],
+        "examples": examples,
         "gui_ticks": state["ticks"],
         # Only a player on the GUI thread may load Qt's multimedia; thumbnails never do.
         "multimedia_loaded": "PySide6.QtMultimedia" in sys.modules and not player,
@@ -220,6 +223,13 @@ def run(thumbnails: int, processes: int, threads: int, timeout: float, player_ev
         totals["posters"] += report["states"].get("video", 0)
         totals["damaged"] += report["states"].get("damaged", 0)
         totals["wrong"] += report["wrong"]
+        if report["wrong"]:
+            logged = [
+                x for x in proc.stderr.splitlines() if not x.startswith(("qt.", "This plugin"))
+            ]
+            problems.append(
+                "wrong: " + "; ".join(report["examples"]) + "\n" + "\n".join(logged[-30:])
+            )
         totals["gui_ticks"] += report["gui_ticks"]
         totals["multimedia_loaded"] += report["multimedia_loaded"]
         totals["player_frames"] += report["player_frames"]
