@@ -77,6 +77,8 @@ def test_the_window_imports_the_importer_and_exporter_only_when_it_starts_them(t
         before = {{m for m in {HEAVY!r} if m in sys.modules}}
         assert not before, sorted(before)
         assert window.export_ui is None
+        assert window.detail.video.player is None  # Qt's media backend: with the first clip
+        assert window.detail.video.can_play
         window.finish_start()  # the exporter's menu and dock, with requests
         assert window.export_ui is not None and "requests" in sys.modules
         assert "flask" not in sys.modules

@@ -132,41 +132,58 @@ class VideoPanel(QWidget):
         controls.addWidget(self.time_label)
         controls.addWidget(self.system_button)
 
+        self._player_error = MULTIMEDIA_ERROR
         if QMediaPlayer is not None:
-            try:
-                self.player = QMediaPlayer(self)
-                self.video_widget = VideoView(self)
-            except Exception as exc:  # noqa: BLE001 - a backend that fails to start
-                log.warning("video playback unavailable: %s", exc)
-                self.player = self.video_widget = None
-        if self.player is not None:
+            # The player itself is made with the first clip shown: starting Qt's media
+            # backend takes longer than the rest of the window, which opens without it.
+            self.video_widget = VideoView(self)
             self.video_widget.setMinimumHeight(80)
-            self.player.setVideoOutput(self.video_widget.item)
-            self.player.setLoops(QMediaPlayer.Loops.Infinite)
-            self.player.positionChanged.connect(self._position)
-            self.player.durationChanged.connect(self._duration)
-            self.player.playbackStateChanged.connect(lambda _s: self._update_play_icon())
-            self.player.errorOccurred.connect(self._error)
-            self.slider.sliderMoved.connect(self.player.setPosition)
             layout.addWidget(self.video_widget, 1)
             layout.addWidget(self.message)
         else:
-            why = MULTIMEDIA_ERROR or "this system has no video backend for Qt"
-            self.message.setText(f"Video playback is not available here ({why}).")
-            self.message.setVisible(True)
-            self.play_button.setEnabled(False)
-            self.slider.setEnabled(False)
-            layout.addStretch(1)
-            layout.addWidget(self.message)
-            layout.addStretch(1)
+            self._no_playback(layout)
+        self._layout = layout
         layout.addLayout(controls)
         self._update_play_icon()
 
+    def _no_playback(self, layout) -> None:
+        why = self._player_error or "this system has no video backend for Qt"
+        self.message.setText(f"Video playback is not available here ({why}).")
+        self.message.setVisible(True)
+        self.play_button.setEnabled(False)
+        self.slider.setEnabled(False)
+        layout.insertStretch(0, 1)
+        layout.insertWidget(1, self.message)
+        layout.insertStretch(2, 1)
+
+    def _make_player(self) -> None:
+        try:
+            player = QMediaPlayer(self)
+        except Exception as exc:  # noqa: BLE001 - a backend that fails to start
+            log.warning("video playback unavailable: %s", exc)
+            self._player_error = str(exc)
+            self._layout.removeWidget(self.video_widget)
+            self.video_widget.deleteLater()
+            self.video_widget = None
+            self._layout.removeWidget(self.message)
+            self._no_playback(self._layout)
+            return
+        self.player = player
+        player.setVideoOutput(self.video_widget.item)
+        player.setLoops(QMediaPlayer.Loops.Infinite)
+        player.positionChanged.connect(self._position)
+        player.durationChanged.connect(self._duration)
+        player.playbackStateChanged.connect(lambda _s: self._update_play_icon())
+        player.errorOccurred.connect(self._error)
+        self.slider.sliderMoved.connect(player.setPosition)
+
     @property
     def can_play(self) -> bool:
-        return self.player is not None
+        return self.player is not None or self.video_widget is not None
 
     def load(self, path: Path | None) -> None:
+        if self.player is None and path is not None and self.video_widget is not None:
+            self._make_player()
         self.message.setVisible(not self.can_play)
         if self.player is None:
             return
