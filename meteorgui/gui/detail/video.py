@@ -133,12 +133,11 @@ class VideoPanel(QWidget):
         controls.addWidget(self.system_button)
 
         self._player_error = MULTIMEDIA_ERROR
+        self._wants_player = False  # a player can still be made (at the first clip)
         if QMediaPlayer is not None:
-            # The player itself is made with the first clip shown: starting Qt's media
-            # backend takes longer than the rest of the window, which opens without it.
-            self.video_widget = VideoView(self)
-            self.video_widget.setMinimumHeight(80)
-            layout.addWidget(self.video_widget, 1)
+            # The player and its view are made with the first clip shown: starting Qt's
+            # media backend takes longer than the rest of the window, which opens without.
+            self._wants_player = True
             layout.addWidget(self.message)
         else:
             self._no_playback(layout)
@@ -157,17 +156,18 @@ class VideoPanel(QWidget):
         layout.insertStretch(2, 1)
 
     def _make_player(self) -> None:
+        self._wants_player = False
         try:
             player = QMediaPlayer(self)
+            self.video_widget = VideoView(self)
         except Exception as exc:  # noqa: BLE001 - a backend that fails to start
             log.warning("video playback unavailable: %s", exc)
             self._player_error = str(exc)
-            self._layout.removeWidget(self.video_widget)
-            self.video_widget.deleteLater()
-            self.video_widget = None
             self._layout.removeWidget(self.message)
             self._no_playback(self._layout)
             return
+        self.video_widget.setMinimumHeight(80)
+        self._layout.insertWidget(0, self.video_widget, 1)
         self.player = player
         player.setVideoOutput(self.video_widget.item)
         player.setLoops(QMediaPlayer.Loops.Infinite)
@@ -179,10 +179,10 @@ class VideoPanel(QWidget):
 
     @property
     def can_play(self) -> bool:
-        return self.player is not None or self.video_widget is not None
+        return self.player is not None or self._wants_player
 
     def load(self, path: Path | None) -> None:
-        if self.player is None and path is not None and self.video_widget is not None:
+        if self._wants_player and path is not None:
             self._make_player()
         self.message.setVisible(not self.can_play)
         if self.player is None:
