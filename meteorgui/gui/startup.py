@@ -124,7 +124,8 @@ def build(
 ) -> tuple[GuiContext, MainWindow]:
     """The context and main window for an archive (the app and tests use this).
 
-    ``defer``: the window leaves its exporter to ``window.finish_start()``."""
+    ``defer``: the window leaves its exporter to ``window.finish_start()``, and the
+    collection below to ``settle_memory()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
     bridge = Bridge(core.hub)
@@ -132,11 +133,16 @@ def build(
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
     window = MainWindow(ctx, demo=demo, defer=defer)
+    if not defer:
+        settle_memory()
+    return ctx, window
+
+
+def settle_memory() -> None:
     # Everything built so far lives as long as the app: keep it out of the cyclic
     # collector's full passes, which would otherwise stall the window tens of ms.
     gc.collect()
     gc.freeze()
-    return ctx, window
 
 
 def close(ctx: GuiContext) -> None:
@@ -275,6 +281,7 @@ def run_gui(args) -> int:
 
     def start_the_rest() -> None:
         window.finish_start()
+        settle_memory()
         if demo:
             if not window.start_importer():
                 # The demo should just work: listen on any free port instead.
