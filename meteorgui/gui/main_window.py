@@ -22,6 +22,7 @@ from ..archive.conversations import RESEND_REQUESTED
 from ..importer import PortInUse
 from .browser import EventBrowser
 from .common.context import GuiContext
+from .common.shortcuts import set_shortcuts
 from .detail.widget import EventDetail
 from .monitor.dock import ImportMonitor
 
@@ -114,7 +115,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
+            set_shortcuts(act, *(shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]))
         if tip:
             act.setStatusTip(tip)
             act.setToolTip(tip)
@@ -123,10 +124,13 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.act_quit = a("&Quit", self.close, None, "Stop the importer and quit")
-        # StandardKey.Quit is empty on some platforms (Windows, bare X11): say Ctrl+Q outright.
-        self.act_quit.setShortcuts(
-            [QKeySequence("Ctrl+Q"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)]
+        # StandardKey.Quit is Ctrl+Q on X11 but empty on Windows and offscreen: both are
+        # given, and set_shortcuts keeps Ctrl+Q once (twice, Qt would ignore it as ambiguous).
+        self.act_quit = a(
+            "&Quit",
+            self.close,
+            [QKeySequence.StandardKey.Quit, "Ctrl+Q"],
+            "Stop the importer and quit",
         )
         self.act_quit.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.addAction(self.act_quit)
@@ -160,6 +164,12 @@ class MainWindow(QMainWindow):
             "Show the archive's folder in the file manager",
         )
         self.act_about = a("About meteorgui", self.show_about)
+        self.act_keys = a(
+            "Keyboard shortcuts",
+            self.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+            "Every key meteorgui answers to",
+        )
 
         m = self.menuBar()
         file_menu = m.addMenu("&File")
@@ -181,10 +191,15 @@ class MainWindow(QMainWindow):
             review.addAction(act)
         self.events_menu = ev
         view = m.addMenu("&View")
+        for act in self.browser.view_actions:
+            view.addAction(act)
+        view.addSeparator()
         view.addAction(self.monitor_dock.toggleViewAction())
         view.addAction(self.log_dock.toggleViewAction())
         self.view_menu = view
-        m.addMenu("&Help").addAction(self.act_about)
+        help_menu = m.addMenu("&Help")
+        help_menu.addAction(self.act_keys)
+        help_menu.addAction(self.act_about)
 
         tb = self.toolbar = self.addToolBar("Main")
         tb.setObjectName("toolbar-main")
@@ -394,6 +409,11 @@ class MainWindow(QMainWindow):
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))
+
+    def show_shortcuts(self) -> None:
+        from .common.shortcuts import ShortcutsDialog
+
+        self._open(ShortcutsDialog(self))
 
     def show_about(self) -> None:
         from .. import __version__

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from ...archive import browse
 from ...archive.browse import StripFile
 from ..common import thumbnails
+from ..common.shortcuts import set_shortcuts
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
@@ -157,20 +158,22 @@ class EventBrowser(QWidget):
         self.undo_stack = QUndoStack(self)
         self.store = ReviewStore(self)
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        set_shortcuts(self.undo_action, QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        set_shortcuts(self.redo_action, QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
         self.review_actions: list[QAction] = []
         for lab in REVIEW_LABELS:
             act = QAction(f"{lab.text}", self)
-            act.setShortcuts(lab.shortcuts())
+            set_shortcuts(act, *lab.keys)
+            act.setProperty("shortcutWhere", "event list")
             act.setToolTip(f"Mark the selected events as {lab.text.lower()} ({key_text(lab)})")
             act.triggered.connect(lambda _c=False, name=lab.name: self.review_selected(name))
             self.review_actions.append(act)
         clear = QAction("Clear review", self)
-        clear.setShortcuts([QKeySequence(k) for k in CLEAR_KEYS])
+        set_shortcuts(clear, *CLEAR_KEYS)
+        clear.setProperty("shortcutWhere", "event list")
         clear.triggered.connect(lambda: self.review_selected(None))
         self.review_actions.append(clear)
         for act in self.review_actions:
@@ -183,9 +186,12 @@ class EventBrowser(QWidget):
         for view in (self.grid, self.table):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda pos, v=view: self._menu(v, pos))
-        for seq, target in (("Ctrl+1", GRID), ("Ctrl+2", TABLE)):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(seq))
+        self.view_actions = []
+        for text, seq, target in (("Thumbnails", "Ctrl+1", GRID), ("Table", "Ctrl+2", TABLE)):
+            act = QAction(text, self)
+            set_shortcuts(act, seq)
+            act.setProperty("shortcutWhere", "event list")
+            self.view_actions.append(act)
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             act.triggered.connect(lambda _c=False, t=target: self.set_view(t))
             self.addAction(act)
