@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.browser.eventSelected.connect(self.detail.show_event)
         self.browser.fileSelected.connect(self.detail.show_file)
         self.browser.reviewed.connect(self._reviewed)
+        self.browser.review_target = self._review_target
 
         self.monitor = ImportMonitor(ctx, self)
         self.monitor_dock = self._dock(
@@ -392,14 +393,18 @@ class MainWindow(QMainWindow):
 
     def _resend_marked(self, c) -> None:
         """A resend request moved the shown item's bytes to quarantine: show it so."""
-        info = getattr(self.detail, "info", None)
-        if c.state == RESEND_REQUESTED and info is not None and info.event.event_id == c.entity_id:
+        if c.state == RESEND_REQUESTED and self.detail.requested_id() == c.entity_id:
             self.detail.refresh()
 
     def _reviewed(self, event_ids: list) -> None:
-        info = getattr(self.detail, "info", None)
-        if info is not None and info.event.event_id in event_ids:
+        if self.detail.requested_id() in event_ids:
             self.detail.refresh()
+
+    def _review_target(self) -> str:
+        """The event a review key may label: the one the detail pane shows, if it is the
+        selected one; else "" and the key does nothing (the user cannot see what it labels)."""
+        shown = self.detail.shown_event_id()
+        return shown if shown and shown == self.browser.current_event_id() else ""
 
     def show_summary(self) -> None:
         from .tools.summary import NightSummaryDialog

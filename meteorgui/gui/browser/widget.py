@@ -63,6 +63,9 @@ class EventBrowser(QWidget):
         self._strip_arrivals: list[StripFile] = []  # added while the strip was being read
         self._strip_range: tuple = (None, None, None)
         self._closed = False
+        # The main window says which event the user sees; a review key does nothing unless
+        # that is the current event. None: no detail pane (the browser alone), keys apply.
+        self.review_target = None
         size = max(64, int(ctx.settings.thumbnail_size))
         self.thumbs = thumbnails.service(ctx)
         self.model = EventListModel(ctx.archive, ctx.tasks, self)
@@ -540,6 +543,8 @@ class EventBrowser(QWidget):
 
     def review_selected(self, label: str | None) -> None:
         """Label the selected events (None clears) and move on to the next one."""
+        if self.review_target is not None and not self.review_target():
+            return  # the detail pane does not show the current event (yet): label nothing
         rows = self._selected_rows()
         ids = [row.event_id for r in rows if (row := self.model.row_at(r)) is not None]
         if len(ids) < len(rows):

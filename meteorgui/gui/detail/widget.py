@@ -108,6 +108,8 @@ class EventDetail(QWidget):
         self.info: EventInfo | None = None
         self.current_file: FileRecord | None = None
         self._gen = 0
+        self._shown_gen = 0  # the generation whose answer is on screen
+        self._requested: tuple[bool, str] | None = None  # (standalone, id) last asked for
         self._file_gen = 0
         self._closed = False
         self._keep_row: int | None = None
@@ -203,6 +205,7 @@ class EventDetail(QWidget):
         """Show an event (loaded in the background), or the empty state for None / ""."""
         self._gen += 1
         gen = self._gen
+        self._requested = (False, event_id) if event_id else None
         if not event_id:
             self._show_info(None, gen, empty=True)
             return
@@ -217,6 +220,7 @@ class EventDetail(QWidget):
         """Show a standalone file record (a time-lapse still), loaded in the background."""
         self._gen += 1
         gen = self._gen
+        self._requested = (True, file_id) if file_id else None
         if not file_id:
             self._show_info(None, gen, empty=True)
             return
@@ -227,15 +231,38 @@ class EventDetail(QWidget):
             lambda exc: self._failed(exc, gen),
         )
 
+    @property
+    def loading(self) -> bool:
+        """True from asking for an event until its answer is on screen."""
+        return self._shown_gen != self._gen
+
+    def requested_id(self) -> str:
+        """The event (or standalone file) last asked for: on screen, or about to be."""
+        return "" if self._requested is None else self._requested[1]
+
+    def shown_event_id(self) -> str:
+        """The event on screen, or "" while another is loading or none is shown: what a
+        review key would label."""
+        if self.loading or self.info is None or self.info.standalone:
+            return ""
+        return self.info.event.event_id
+
     def refresh(self) -> None:
-        """Read the shown event again (e.g. after a review or a resend)."""
-        if self.info is not None:
-            row = self.filmstrip.currentRow()
-            if self.info.standalone:
-                self.show_file(self.info.event.event_id)
-            else:
-                self.show_event(self.info.event.event_id)
-            self._keep_row = row
+        """Read the requested event again (e.g. after a review or a resend).
+
+        The requested one, not the one on screen: while the next event loads, re-reading
+        the previous would put it back over the selection (a late review did exactly that).
+        """
+        if self._requested is None:
+            return
+        standalone, item_id = self._requested
+        same = self.info is not None and self.info.event.event_id == item_id
+        row = self.filmstrip.currentRow() if same else None
+        if standalone:
+            self.show_file(item_id)
+        else:
+            self.show_event(item_id)
+        self._keep_row = row
 
     def _failed(self, exc: BaseException, gen: int) -> None:
         if gen != self._gen or self._closed:
@@ -247,6 +274,7 @@ class EventDetail(QWidget):
     def _show_info(self, info: EventInfo | None, gen: int, empty: bool = False) -> None:
         if gen != self._gen or self._closed:
             return
+        self._shown_gen = gen
         self.info = info
         self.video.stop()
         self.filmstrip.blockSignals(True)
