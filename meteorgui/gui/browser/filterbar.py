@@ -120,9 +120,6 @@ class FilterBar(QWidget):
         row1 = QHBoxLayout()
         row1.setSpacing(6)
         row1.addWidget(self.night, 2)
-        row1.addWidget(self.date_from)
-        row1.addWidget(self.date_dash)
-        row1.addWidget(self.date_to)
         row1.addSpacing(6)
         row1.addWidget(self.camera, 1)
         row1.addWidget(self.event_type)
@@ -130,6 +127,11 @@ class FilterBar(QWidget):
         row1.addWidget(self.export)
         self.row2 = QHBoxLayout()
         self.row2.setSpacing(6)
+        # The date range sits beside the search box, which gives way to it: on the first
+        # row it made the window's minimum wider than a 1280-pixel screen, for good.
+        self.row2.addWidget(self.date_from)
+        self.row2.addWidget(self.date_dash)
+        self.row2.addWidget(self.date_to)
         self.row2.addWidget(self.text, 3)
         self.row2.addSpacing(6)
         self.row2.addWidget(QLabel("Sort", self))

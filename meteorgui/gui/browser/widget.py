@@ -125,7 +125,8 @@ class EventBrowser(QWidget):
         self.message.setVisible(False)
         self.message.setWordWrap(True)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.strip_box = strip_box
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
         splitter.addWidget(strip_box)
         splitter.setStretchFactor(0, 1)
@@ -298,6 +299,15 @@ class EventBrowser(QWidget):
         view.setFocus()
         if which == GRID and self.table.model() is not None:
             self.table.setModel(None)
+
+    def column_width(self, tiles: int) -> int:
+        """The width that shows ``tiles`` thumbnails side by side, with the scroll bar."""
+        scroll = self.grid.verticalScrollBar().sizeHint().width()
+        margins = self.layout().contentsMargins()
+        frame = 2 * self.grid.frameWidth()
+        return (
+            tiles * self.grid.cellSize().width() + scroll + frame + margins.left() + margins.right()
+        )
 
     def active_view(self) -> QAbstractItemView:
         return self.table if self.stack.currentIndex() == TABLE else self.grid

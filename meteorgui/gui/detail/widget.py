@@ -199,6 +199,21 @@ class EventDetail(QWidget):
         self.thumbs.ready.connect(self._thumbnail_ready)
         self.show_event(None)
 
+    def set_side_column(self, on: bool) -> None:
+        """The file facts and metadata beside the picture (review layout) or under it."""
+        sp = self.splitter
+        if on == (sp.orientation() == Qt.Orientation.Horizontal):
+            return
+        if on:
+            self._stacked_sizes = sp.sizes()
+            sp.setOrientation(Qt.Orientation.Horizontal)
+            total = sum(sp.sizes()) or self.width()
+            side = max(self.tabs.minimumSizeHint().width(), 340, total // 4)
+            sp.setSizes([max(1, total - side), side])
+        else:
+            sp.setOrientation(Qt.Orientation.Vertical)
+            sp.setSizes(getattr(self, "_stacked_sizes", None) or [620, 380])
+
     # ------------------------------------------------------------------ events
 
     def show_event(self, event_id: str | None) -> None:
