@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 from ... import formatting as fmt
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
+from ..common.shortcuts import set_shortcuts
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
+from .stretch import StretchBar
 from .textview import TextPanel, is_text, read_text
 from .video import VideoPanel
 from .viewer import ImageViewer
@@ -140,6 +142,20 @@ class EventDetail(QWidget):
         self.stack = QStackedWidget()
         for page in (self.message, self.image, self.video, self.text):
             self.stack.addWidget(page)
+        # One stretch for the stills and the video: kept from event to event, as a user
+        # sets it once for a night's sky.
+        self.stretch_bar = StretchBar()
+        self.stretch_bar.changed.connect(self._stretch_changed)
+        self.stack.currentChanged.connect(self._page_changed)
+        self.step_actions = []
+        for text, key, frames in (("Previous video frame", ",", -1), ("Next video frame", ".", 1)):
+            act = QAction(text, self)
+            set_shortcuts(act, key)
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setProperty("shortcutWhere", "video")
+            act.triggered.connect(lambda _c=False, n=frames: self.step_video(n))
+            self.addAction(act)
+            self.step_actions.append(act)
 
         self.file_info = FileInfoPanel()
         self.file_info.checkRequested.connect(self.check_file)
@@ -176,6 +192,7 @@ class EventDetail(QWidget):
         layout.setSpacing(4)
         layout.addLayout(head)
         layout.addWidget(self.filmstrip)
+        layout.addWidget(self.stretch_bar)
         layout.addWidget(self.splitter, 1)
 
         self.placeholder = QLabel()
@@ -198,6 +215,18 @@ class EventDetail(QWidget):
 
         self.thumbs.ready.connect(self._thumbnail_ready)
         self.show_event(None)
+
+    def _stretch_changed(self, stretch) -> None:
+        self.image.view.set_stretch(stretch)
+        self.video.set_stretch(stretch)
+
+    def _page_changed(self, _index: int) -> None:
+        self.stretch_bar.setEnabled(self.stack.currentWidget() in (self.image, self.video))
+
+    def step_video(self, frames: int) -> None:
+        """The , and . keys: a frame back or on, when a clip is shown."""
+        if self.stack.currentWidget() is self.video:
+            self.video.step(frames)
 
     def set_side_column(self, on: bool) -> None:
         """The file facts and metadata beside the picture (review layout) or under it."""
