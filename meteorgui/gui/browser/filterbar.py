@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import REVIEWED, UNREVIEWED, Night, Query
+from ..common.elide import combo_full_text
 from .model import short_type
 from .review import REVIEW_LABELS
 
@@ -71,6 +72,7 @@ class FilterBar(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.camera.addItem("All cameras", None)
+        combo_full_text(self.camera)  # long installation names: in the list and the tooltip
         self.event_type = QComboBox(self)
         self.event_type.addItem("All types", None)
         self.review = QComboBox(self)
