@@ -44,6 +44,9 @@ def test_import_log_header_and_cut_off_cells_are_readable(gui, push, qtbot):
     qtbot.waitUntil(lambda: mon.model.rowCount() >= 2, timeout=WAIT)
     header = view.horizontalHeader()
     assert header.sectionSize(COL_MESSAGE) >= header.sectionSizeFromContents(COL_MESSAGE).width()
+    # Where the dock shows it (right after the state), its title starting in view.
+    title = header.fontMetrics().horizontalAdvance("Message") + 12
+    assert header.sectionViewportPosition(COL_MESSAGE) + title <= view.viewport().width()
     # A cell too narrow for its text shows the whole of it when pointed at.
     view.setColumnWidth(COL_CAMERA, 40)
     index = view.model().index(0, COL_CAMERA)

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.export_ui = export_service.install(ctx, self)
         # The picture gets the height: the docks start at a modest size.
         self.resizeDocks([self.monitor_dock], [200], Qt.Orientation.Vertical)
+        self.monitor.splitter.setSizes([560, 720])  # the camera table whole, status included
         from . import layout
 
         where = ctx.archive.data_dir if demo else paths.config_dir()

@@ -110,6 +110,12 @@ class ImportMonitor(QWidget):
         # the dock is narrow the table scrolls sideways instead of showing "essag".
         hh.resizeSection(COL_MESSAGE, 260)
         hh.setStretchLastSection(True)
+        # Shown right after the state, before the byte and attempt counts: what went wrong
+        # is read before how much arrived.
+        hh.moveSection(hh.visualIndex(COL_MESSAGE), hh.visualIndex(COL_STATE) + 1)
+        # Titles at the left of their columns: a wide column scrolled half out of view
+        # still shows its title.
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         fit_headers(hh)
         full_text_tips(self.view)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
