@@ -103,5 +103,16 @@ def test_review_layout_gives_the_picture_the_space_with_one_key(qtbot, tmp_path)
         assert not window.review_layout
         assert all(d.isVisible() for d in docks)
         assert detail.splitter.orientation() == Qt.Orientation.Vertical
+        # Quitting in the review layout starts in it next time, the docks saved as they were.
+        qtbot.keyClick(window.browser.grid, Qt.Key.Key_R)
+        assert window.review_layout
+    finally:
+        _close(ctx, window)
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        assert window.review_layout and window.act_review_layout.isChecked()
+        assert not any(d.isVisible() for d in window.docks())
+        window.set_review_layout(False)
+        assert window.monitor_dock.isVisible()
     finally:
         _close(ctx, window)

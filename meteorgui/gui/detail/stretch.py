@@ -64,7 +64,7 @@ def _slider(lo: int, hi: int, tip: str) -> QSlider:
     s.setRange(lo, hi)
     s.setValue(0)
     s.setToolTip(tip)
-    s.setMinimumWidth(70)
+    s.setMinimumWidth(24)  # the bar must not widen the window past a small screen
     s.setMaximumWidth(140)
     return s
 

@@ -237,7 +237,8 @@ class EventDetail(QWidget):
             self._stacked_sizes = sp.sizes()
             sp.setOrientation(Qt.Orientation.Horizontal)
             total = sum(sp.sizes()) or self.width()
-            side = max(self.tabs.minimumSizeHint().width(), 340, total // 4)
+            # Wide enough for the file's facts, but never more than 2/5 of the pane.
+            side = min(max(self.tabs.sizeHint().width(), 340), total * 2 // 5)
             sp.setSizes([max(1, total - side), side])
         else:
             sp.setOrientation(Qt.Orientation.Vertical)
