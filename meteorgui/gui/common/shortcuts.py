@@ -54,12 +54,27 @@ def set_shortcuts(action: QAction, *keys) -> None:
     action.setShortcuts(key_sequences(*keys))
 
 
+def _special(seq: QKeySequence) -> bool:
+    """A key few keyboards have (F14, the Undo and Exit keys the X11 standard keys add)."""
+    combo = seq[0]
+    key = combo.key()
+    return combo.keyboardModifiers() == Qt.KeyboardModifier.NoModifier and (
+        Qt.Key.Key_F13.value <= key.value <= Qt.Key.Key_F35.value
+        or key.value >= Qt.Key.Key_Back.value
+    )
+
+
 def keys_text(action: QAction) -> str:
-    """The action's keys as the platform writes them ("Ctrl+Q, Ctrl+W")."""
-    names = []
+    """The action's keys as the platform writes them ("Ctrl+Q, Ctrl+W"), without the
+    special keys few keyboards have (they still work)."""
+    names: list[str] = []
     for seq in action.shortcuts():
+        if seq.isEmpty() or _special(seq):
+            continue
         name = seq.toString(NATIVE)
-        names.append({"Return": "Enter", "Del": "Delete"}.get(name, name))
+        name = {"Del": "Delete"}.get(name, name)
+        if name not in names:
+            names.append(name)
     return ", ".join(names)
 
 

@@ -176,7 +176,7 @@ class EventDetail(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.tabs.setMinimumHeight(90)
         self.stack.setMinimumHeight(120)
-        self.splitter.setSizes([620, 380])  # proportions: the picture gets most of the height
+        self.splitter.setSizes([750, 250])  # proportions: the picture gets most of the height
 
         head = QVBoxLayout()
         head.setContentsMargins(8, 6, 8, 0)
@@ -242,7 +242,7 @@ class EventDetail(QWidget):
             sp.setSizes([max(1, total - side), side])
         else:
             sp.setOrientation(Qt.Orientation.Vertical)
-            sp.setSizes(getattr(self, "_stacked_sizes", None) or [620, 380])
+            sp.setSizes(getattr(self, "_stacked_sizes", None) or [750, 250])
 
     # ------------------------------------------------------------------ events
 
