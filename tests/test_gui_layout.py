@@ -7,6 +7,7 @@ from meteorgui.gui.browser.filterbar import DATE_RANGE
 from meteorgui.gui.browser.widget import GRID, TABLE
 from meteorgui.gui.startup import build, close
 from meteorgui.settings import Settings
+from meteorgui.simulate import make_night
 
 from .conftest import activate
 
@@ -83,28 +84,39 @@ def test_the_layout_is_remembered_and_reset(qtbot, tmp_path):
         _close(ctx, window)
 
 
-def test_review_layout_gives_the_picture_the_space_with_one_key(qtbot, tmp_path):
+def test_review_layout_gives_the_picture_the_space_with_one_key(gui, push, qtbot, tmp_path):
+    from .test_gui_browser import on_screen
+
+    window = gui.window
+    browser, detail = window.browser, window.detail
+    assert push(make_night(9, events=2, timelapse=0)).ok
+    qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() == 2, timeout=10_000)
+    browser.grid.setFocus()
+    browser.grid.select_row(0)
+    qtbot.waitUntil(on_screen(gui), timeout=10_000)
+    qtbot.waitUntil(lambda: detail.stack.currentWidget() is detail.image, timeout=10_000)
+    view = detail.image.view
+    QApplication.processEvents()
+    before = view.scale_factor()  # the picture's zoom, fitted to its pane
+    docks = [d for d in window.docks() if d.isVisible()]
+    assert docks
+    qtbot.keyClick(browser.grid, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: view.scale_factor() >= 1.25 * before, timeout=5000)
+    assert window.review_layout
+    assert not any(d.isVisible() for d in window.docks())
+    assert detail.splitter.orientation() == Qt.Orientation.Horizontal  # facts beside
+    assert detail.tabs.isVisible() and detail.tabs.width() >= 250
+    qtbot.keyClick(browser.grid, Qt.Key.Key_R)
+    assert not window.review_layout
+    assert all(d.isVisible() for d in docks)
+    assert detail.splitter.orientation() == Qt.Orientation.Vertical
+    qtbot.waitUntil(lambda: abs(view.scale_factor() - before) < 0.02, timeout=5000)
+
+
+def test_review_layout_is_remembered(qtbot, tmp_path):
     ctx, window = _open(qtbot, tmp_path)
     try:
-        detail = window.detail
-        QApplication.processEvents()
-        before = detail.stack.size()
-        docks = [d for d in window.docks() if d.isVisible()]
-        assert docks
-        qtbot.keyClick(window.browser.grid, Qt.Key.Key_R)
-        QApplication.processEvents()
-        assert window.review_layout
-        assert not any(d.isVisible() for d in window.docks())
-        assert detail.splitter.orientation() == Qt.Orientation.Horizontal  # facts beside
-        after = detail.stack.size()
-        assert after.height() >= before.height() + 150 and after.height() >= 450, (before, after)
-        qtbot.keyClick(window.browser.grid, Qt.Key.Key_R)
-        QApplication.processEvents()
-        assert not window.review_layout
-        assert all(d.isVisible() for d in docks)
-        assert detail.splitter.orientation() == Qt.Orientation.Vertical
-        # Quitting in the review layout starts in it next time, the docks saved as they were.
-        qtbot.keyClick(window.browser.grid, Qt.Key.Key_R)
+        window.act_review_layout.trigger()
         assert window.review_layout
     finally:
         _close(ctx, window)

@@ -13,7 +13,7 @@ import mimetypes
 import sqlite3
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -38,6 +38,7 @@ from .video import VideoPanel
 from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
+SIDE_COLUMN = 320  # the review layout's column for the file's facts and metadata
 
 
 @dataclass
@@ -177,6 +178,9 @@ class EventDetail(QWidget):
         self.tabs.setMinimumHeight(90)
         self.stack.setMinimumHeight(120)
         self.splitter.setSizes([750, 250])  # proportions: the picture gets most of the height
+        self._side_width = SIDE_COLUMN
+        self.splitter.splitterMoved.connect(self._splitter_moved)
+        self.splitter.installEventFilter(self)
 
         head = QVBoxLayout()
         head.setContentsMargins(8, 6, 8, 0)
@@ -236,13 +240,34 @@ class EventDetail(QWidget):
         if on:
             self._stacked_sizes = sp.sizes()
             sp.setOrientation(Qt.Orientation.Horizontal)
-            total = sum(sp.sizes()) or self.width()
-            # Wide enough for the file's facts, but never more than 2/5 of the pane.
-            side = min(max(self.tabs.sizeHint().width(), 340), total * 2 // 5)
-            sp.setSizes([max(1, total - side), side])
+            self._fit_side_column()
         else:
             sp.setOrientation(Qt.Orientation.Vertical)
             sp.setSizes(getattr(self, "_stacked_sizes", None) or [750, 250])
+
+    def _fit_side_column(self) -> None:
+        # The column keeps its width (as the user last dragged it); the picture, which
+        # is height-limited at 1280×720, gets the rest whenever the pane changes size.
+        sp = self.splitter
+        total = sum(sp.sizes())
+        if total <= 0:
+            return
+        side = min(self._side_width, total * 2 // 5)
+        if sp.sizes()[1] != side:
+            sp.setSizes([total - side, side])
+
+    def _splitter_moved(self, _pos: int, _index: int) -> None:
+        if self.splitter.orientation() == Qt.Orientation.Horizontal:
+            self._side_width = self.splitter.sizes()[1]
+
+    def eventFilter(self, obj, event) -> bool:
+        if (
+            obj is self.splitter
+            and event.type() == QEvent.Type.Resize
+            and self.splitter.orientation() == Qt.Orientation.Horizontal
+        ):
+            QTimer.singleShot(0, self._fit_side_column)  # once the splitter has laid out
+        return False
 
     # ------------------------------------------------------------------ events
 
