@@ -12,10 +12,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSizeF, Qt, QUrl, Signal
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
@@ -28,16 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import stretch as stretch_mod
+from .stretch import Stretch
+
 log = logging.getLogger(__name__)
 
 try:  # pragma: no cover - depends on the platform's native libraries
-    from PySide6.QtMultimedia import QMediaPlayer
-    from PySide6.QtMultimediaWidgets import QGraphicsVideoItem
+    from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoSink
 except ImportError as exc:  # pragma: no cover
-    QMediaPlayer = QGraphicsVideoItem = None  # type: ignore[assignment,misc]
+    QMediaPlayer = QVideoSink = QMediaMetaData = None  # type: ignore[assignment,misc]
     MULTIMEDIA_ERROR: str | None = str(exc)
 else:
     MULTIMEDIA_ERROR = None
+
+DEFAULT_FPS = 25.0  # MeteorPi clips are PAL video; used when the file does not say
 
 
 def open_url(url: QUrl) -> bool:
@@ -67,10 +72,11 @@ def _clock(ms: int) -> str:
 
 
 class VideoView(QGraphicsView):
-    """The video drawn as a scene item, kept fitted to the view.
+    """The video's frames drawn as a pixmap, kept fitted to the view.
 
-    A QGraphicsVideoItem rather than a QVideoWidget: it paints like any other
-    widget, so it also shows in screenshots and on offscreen platforms.
+    Frames come from a QVideoSink and are painted as a pixmap: the brightness, contrast
+    and gamma stretch applies to them as to the stills, and the picture shows like any other
+    widget in screenshots and on offscreen platforms.
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -80,14 +86,42 @@ class VideoView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.item = QGraphicsVideoItem()
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self.item)
-        self.item.nativeSizeChanged.connect(self._native_size)
+        self.sink = QVideoSink(self)
+        self.sink.videoFrameChanged.connect(self._frame)
+        self.frame: QImage | None = None  # the last frame, as decoded
+        self.frames_shown = 0
+        self.shown = QImage()  # the frame as handed to the screen, stretch included
+        self.stretch = Stretch()
 
-    def _native_size(self, size: QSizeF) -> None:
-        if size.isValid() and not size.isEmpty():
-            self.item.setSize(size)
-            self.scene().setSceneRect(QRectF(0, 0, size.width(), size.height()))
+    def _frame(self, frame) -> None:
+        if not frame.isValid():
+            return
+        image = frame.toImage()
+        if image.isNull():
+            return
+        self.frame = image
+        self.frames_shown += 1
+        self._render()
+
+    def set_stretch(self, stretch: Stretch) -> None:
+        self.stretch = stretch
+        self._render()
+
+    def clear(self) -> None:
+        self.frame = None
+        self.item.setPixmap(QPixmap())
+
+    def _render(self) -> None:
+        if self.frame is None:
+            return
+        resized = self.item.pixmap().size() != self.frame.size()
+        self.shown = stretch_mod.apply(self.frame, self.stretch)
+        self.item.setPixmap(QPixmap.fromImage(self.shown))
+        if resized:
+            self.scene().setSceneRect(QRectF(self.item.pixmap().rect()))
             self.fit()
 
     def fit(self) -> None:
@@ -126,8 +160,20 @@ class VideoPanel(QWidget):
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
+        self.back_button = QToolButton()
+        self.back_button.setText("◀|")
+        self.back_button.setAutoRaise(True)
+        self.back_button.setToolTip("Previous frame (,)")
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.next_button = QToolButton()
+        self.next_button.setText("|▶")
+        self.next_button.setAutoRaise(True)
+        self.next_button.setToolTip("Next frame (.)")
+        self.next_button.clicked.connect(lambda: self.step(1))
         self.time_label = QLabel("0:00.0 / 0:00.0")
         controls.addWidget(self.play_button)
+        controls.addWidget(self.back_button)
+        controls.addWidget(self.next_button)
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.time_label)
         controls.addWidget(self.system_button)
@@ -149,8 +195,8 @@ class VideoPanel(QWidget):
         why = self._player_error or "this system has no video backend for Qt"
         self.message.setText(f"Video playback is not available here ({why}).")
         self.message.setVisible(True)
-        self.play_button.setEnabled(False)
-        self.slider.setEnabled(False)
+        for w in (self.play_button, self.slider, self.back_button, self.next_button):
+            w.setEnabled(False)
         layout.insertStretch(0, 1)
         layout.insertWidget(1, self.message)
         layout.insertStretch(2, 1)
@@ -169,7 +215,7 @@ class VideoPanel(QWidget):
         self.video_widget.setMinimumHeight(80)
         self._layout.insertWidget(0, self.video_widget, 1)
         self.player = player
-        player.setVideoOutput(self.video_widget.item)
+        player.setVideoSink(self.video_widget.sink)
         player.setLoops(QMediaPlayer.Loops.Infinite)
         player.positionChanged.connect(self._position)
         player.durationChanged.connect(self._duration)
@@ -196,6 +242,34 @@ class VideoPanel(QWidget):
         if self.player is not None:
             self.player.stop()
             self.player.setSource(QUrl())
+            self.video_widget.clear()
+
+    def frame_ms(self) -> float:
+        """One frame's duration, from the clip's frame rate (25 fps when it says none)."""
+        fps = None
+        if self.player is not None:
+            fps = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            fps = DEFAULT_FPS
+        return 1000.0 / (fps if fps and fps > 0 else DEFAULT_FPS)
+
+    def step(self, frames: int) -> None:
+        """Pause and move by whole frames (the , and . keys)."""
+        if self.player is None or self.player.source().isEmpty():
+            return
+        self.player.pause()
+        frame = self.frame_ms()
+        # Round to the frame grid first so repeated steps do not drift.
+        index = round(self.player.position() / frame) + frames
+        last = max(0, int((self.player.duration() - 1) // frame))
+        index = max(0, min(last, index))
+        self.player.setPosition(round(index * frame))
+
+    def set_stretch(self, stretch: Stretch) -> None:
+        if self.video_widget is not None:
+            self.video_widget.set_stretch(stretch)
 
     def toggle_play(self) -> None:
         if self.player is None:

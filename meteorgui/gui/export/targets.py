@@ -133,8 +133,8 @@ class TargetEditDialog(QDialog):
         secrets = self.service.exporter.targets.secrets
         self.service.run(
             lambda: secrets.description,
-            lambda where: self.kept.setText(f"The password is kept in {where}."),
-            lambda exc: self.kept.setText(f"Passwords cannot be stored: {exc}"),
+            lambda where: self._show_kept(f"The password is kept in {where}."),
+            lambda exc: self._show_kept(f"Passwords cannot be stored: {exc}"),
             owner=self,
         )
         form.addRow("CA bundle", ca_box)
@@ -184,6 +184,16 @@ class TargetEditDialog(QDialog):
         self.test_button.setEnabled(not busy)
         if text:
             self.message.setText(text)
+
+    def _show_kept(self, text: str) -> None:
+        """The note arrives after the dialog is laid out: grow it so no line is cut off."""
+        self.kept.setText(text)
+        layout = self.layout()
+        layout.activate()
+        need = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        need = max(need, layout.totalMinimumSize().height(), self.sizeHint().height())
+        if self.height() < need:
+            self.resize(self.width(), need)
 
     def _error(self, text: str) -> None:
         self._set_busy(False)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import conversations as conv
 from ...archive.conversations import Conversation
+from ..common.elide import fit_headers, full_text_tips
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -105,7 +106,18 @@ class ImportMonitor(QWidget):
         }
         for col, w in widths.items():
             hh.resizeSection(col, w)
-        hh.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
+        # The message fills what is left but never shrinks below a readable width: when
+        # the dock is narrow the table scrolls sideways instead of showing "essag".
+        hh.resizeSection(COL_MESSAGE, 260)
+        hh.setStretchLastSection(True)
+        # Shown right after the state, before the byte and attempt counts: what went wrong
+        # is read before how much arrived.
+        hh.moveSection(hh.visualIndex(COL_MESSAGE), hh.visualIndex(COL_STATE) + 1)
+        # Titles at the left of their columns: a wide column scrolled half out of view
+        # still shows its title.
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        fit_headers(hh)
+        full_text_tips(self.view)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(self._double_clicked)

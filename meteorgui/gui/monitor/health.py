@@ -343,8 +343,8 @@ class HealthPanel(QWidget):
         self._shape = shape
         self.view.resizeRowsToContents()
         for col in range(len(COLUMNS) - 1):  # the last one stretches
-            if col != COL_CAMERA:
-                self.view.resizeColumnToContents(col)
+            # The camera's hint stops at 260 px: a longer name is elided, its tip whole.
+            self.view.resizeColumnToContents(col)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
