@@ -115,11 +115,24 @@ def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
     return password
 
 
+def echo(*parts: object, file=None, flush: bool = False) -> None:
+    """print(), with control characters shown as ``\\xNN``: every line may carry text from
+    a camera or an export target, which must not drive the terminal."""
+    from .formatting import terminal_safe
+
+    text = " ".join(str(p) for p in parts)
+    print(
+        terminal_safe(text, tabs=True), file=file if file is not None else sys.stdout, flush=flush
+    )
+
+
 def _status_line(line: str) -> None:
     """A line for whoever watches a long-running command: the command goes on (and
     stops cleanly) when nobody reads any more (a closed pipe, as with ``| head``)."""
+    from .formatting import terminal_safe
+
     try:
-        print(line, flush=True)
+        print(terminal_safe(line), flush=True)
     except (BrokenPipeError, ValueError):
         # Later prints and the exit's final flush would fail the same way: from now on
         # standard output goes nowhere (as Python's documentation advises for EPIPE).
@@ -210,23 +223,23 @@ def cmd_user(args) -> int:
         if args.user_cmd == "add":
             password = read_password(f"Password for {args.name}: ", confirm=True)
             user = users.add(args.name, password, args.role or ["import"])
-            print(f"added user {user.name} with roles {', '.join(user.roles)}")
+            echo(f"added user {user.name} with roles {', '.join(user.roles)}")
         elif args.user_cmd == "list":
             for u in users.list():
-                print(f"{u.name}\t{' '.join(u.roles)}\t{format_time(u.created_at)}")
+                echo(f"{u.name}\t{' '.join(u.roles)}\t{format_time(u.created_at)}")
         elif args.user_cmd == "remove":
             users.remove(args.name)
-            print(f"removed user {args.name}")
+            echo(f"removed user {args.name}")
         elif args.user_cmd == "password":
             if users.get(args.name) is None:
                 raise CliError(f"no user {args.name!r}")
             users.set_password(
                 args.name, read_password(f"New password for {args.name}: ", confirm=True)
             )
-            print(f"changed the password of {args.name}")
+            echo(f"changed the password of {args.name}")
         elif args.user_cmd == "roles":
             users.set_roles(args.name, args.role or [])
-            print(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
+            echo(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
     except UserError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -253,8 +266,8 @@ def cmd_list(args) -> int:
             sys.stdout.write("\n")
             return EXIT_OK
         for item in items:
-            print(_summary_line(args.command, item))
-        print(f"{len(items)} {args.command}", file=sys.stderr)
+            echo(_summary_line(args.command, item))
+        echo(f"{len(items)} {args.command}", file=sys.stderr)
     finally:
         archive.close()
     return EXIT_OK
@@ -285,8 +298,8 @@ def cmd_verify(args) -> int:
         bad = archive.verify()
         for check in bad:
             owner = f"event {check.event_id}" if check.event_id else "standalone"
-            print(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
-        print(
+            echo(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
+        echo(
             f"checked {total} files: {total - len(bad)} ok, "
             f"{sum(c.state == 'damaged' for c in bad)} damaged, "
             f"{sum(c.state == 'missing' for c in bad)} missing"
@@ -310,10 +323,10 @@ def cmd_resend(args) -> int:
                 ident = parse_uuid(raw, "id")
                 marked = importer.request_resend(ident)
             except (ModelError, ArchiveError) as exc:
-                print(f"meteorgui: {exc}", file=sys.stderr)
+                echo(f"meteorgui: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            print(
+            echo(
                 f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
                 "camera offers it"
             )
@@ -323,14 +336,35 @@ def cmd_resend(args) -> int:
     return EXIT_FAIL if failures else EXIT_OK
 
 
+ENV_PASSWORD = "METEORGUI_PASSWORD"
+
+
+def _simulate_password(args) -> str:
+    """From --password-file, $METEORGUI_PASSWORD, else a prompt or stdin: never from the
+    command line, which every user of the computer can read in the process list."""
+    if args.password is not None:
+        raise CliError(
+            "--password would show the password to every user of this computer; use "
+            f"--password-file FILE, ${ENV_PASSWORD} or standard input"
+        )
+    if args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                password = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read the password file {args.password_file}: {exc}") from None
+        if not password:
+            raise CliError(f"the password file {args.password_file} is empty")
+        return password
+    if os.environ.get(ENV_PASSWORD):
+        return os.environ[ENV_PASSWORD]
+    return read_password(f"Password for {args.user} at {args.to}: ")
+
+
 def cmd_simulate(args) -> int:
     from .simulate import night as simulate
 
-    password = (
-        args.password
-        if args.password is not None
-        else read_password(f"Password for {args.user} at {args.to}: ")
-    )
+    password = _simulate_password(args)
     common = dict(
         to=args.to,
         user=args.user,
@@ -463,15 +497,15 @@ def _export_to_folder(args, selection) -> int:
     try:
         result = export_to_folder(archive, args.to_folder, selection=selection, as_zip=args.zip)
     except FolderWriteError as exc:  # it started, then failed: not a usage mistake
-        print(f"meteorgui: {exc}", file=sys.stderr)
+        echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except FolderExportError as exc:
         raise CliError(str(exc)) from None
     finally:
         archive.close()
     for file_id, message in result.problems:
-        print(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
-    print(
+        echo(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
+    echo(
         f"wrote {result.events} events and {result.files} files ({_size(result.bytes)}) "
         f"to {result.path}"
         + (f"; {len(result.problems)} files left out" if result.problems else "")
@@ -529,10 +563,10 @@ def _export_to_importer(args, selection) -> int:
         )
         pending = exporter.queue.pending(target.target_id)
         if pending == 0:
-            print(f"nothing to export: all {matching} matching entities are already at {url}")
+            echo(f"nothing to export: all {matching} matching entities are already at {url}")
             return EXIT_OK
         already = matching - missing
-        print(
+        echo(
             f"exporting {pending} entities to {url}"
             + (f" ({already} already there)" if already and not args.force else ""),
             file=sys.stderr,
@@ -543,13 +577,13 @@ def _export_to_importer(args, selection) -> int:
             if e.kind != R.ITEM_DONE or e.result.state == "cancelled":
                 return
             if not e.result.ok:
-                print(
+                echo(
                     f"failed   {e.item.kind:5} {e.item.entity_id}: {e.result.message}",
                     file=sys.stderr,
                     flush=True,
                 )
             elif args.verbose:
-                print(
+                echo(
                     f"complete {e.item.kind:5} {e.item.entity_id} "
                     f"({_size(e.result.bytes_sent)} sent)",
                     file=sys.stderr,
@@ -564,11 +598,11 @@ def _export_to_importer(args, selection) -> int:
             signal.signal(s, handler)
         _close_logging()
     if result.error:
-        print(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
+        echo(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
     elif result.cancelled:
-        print("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
+        echo("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
     total = result.complete + result.failed + result.left
-    print(
+    echo(
         f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
         f"{result.left} left; {_size(result.bytes_sent)} uploaded in {result.seconds:.1f} s"
     )
@@ -665,7 +699,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", required=True, metavar="URL", help="import URL, e.g. http://host:8080/import"
     )
     m.add_argument("--user", required=True)
-    m.add_argument("--password", help=argparse.SUPPRESS)  # for scripts; prefer stdin
+    m.add_argument("--password", help=argparse.SUPPRESS)  # refused with a reason
+    m.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help=f"read the password from FILE's first line (else ${ENV_PASSWORD}, else stdin)",
+    )
     m.add_argument("--events", type=_count, default=20, metavar="N")
     m.add_argument("--timelapse", type=_count, default=20, metavar="M")
     m.add_argument("--seed", type=int, default=1, metavar="S")
@@ -793,17 +832,17 @@ def main(argv: list[str] | None = None) -> int:
         func = getattr(args, "func", cmd_gui)
         return func(args)
     except CliError as exc:
-        print(f"meteorgui: {exc}", file=sys.stderr)
+        echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _database_error() as exc:  # a damage found only while reading
-        print(
+        echo(
             f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
             "the data folder before anything else touches it.",
             file=sys.stderr,
         )
         return EXIT_FAIL
     except KeyboardInterrupt:
-        print("meteorgui: interrupted", file=sys.stderr)
+        echo("meteorgui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_FAIL

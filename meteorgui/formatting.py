@@ -95,3 +95,20 @@ def degrees(value: float | None) -> str:
 
 def yes_no(value: bool | None) -> str:
     return "—" if value is None else ("yes" if value else "no")
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+_CONTROLS_BUT_TAB = {c: v for c, v in _CONTROLS.items() if c != 0x09}
+
+
+def terminal_safe(text: str, *, tabs: bool = False) -> str:
+    """Text with every C0/C1 control character (and DEL) written as a visible ``\\xNN``.
+
+    Camera and export-target strings printed raw could retitle or clear a terminal, or
+    forge a line such as "all files OK"; printed this way they are shown, never obeyed.
+    ``tabs``: keep tabs (columns of the command's own output; a tab moves the cursor
+    right and nothing else).
+    """
+    return text.translate(_CONTROLS_BUT_TAB if tabs else _CONTROLS)

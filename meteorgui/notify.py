@@ -20,6 +20,7 @@ CONVERSATION = "conversation"  # payload: archive.Conversation
 ARCHIVED = "archived"  # payload: (kind, entity) after commit
 SERVER = "server"  # payload: dict(state=..., urls=[...], message=...)
 SKY = "sky"  # payload: list of archive.sky.SkyResult just computed and stored
+LOGIN_REFUSED = "login_refused"  # payload: importer.logins.Refused
 
 
 class Hub:

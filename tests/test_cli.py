@@ -271,8 +271,6 @@ def test_serve_port_in_use_is_one_line(data):
                 "http://127.0.0.1:9/import",
                 "--user",
                 "u",
-                "--password",
-                "p",
                 "--rate",
                 "nan",
             ],
@@ -285,8 +283,6 @@ def test_serve_port_in_use_is_one_line(data):
                 "http://127.0.0.1:9/import",
                 "--user",
                 "u",
-                "--password",
-                "p",
                 "--start",
                 "99999999999999999",
             ],
@@ -331,6 +327,7 @@ def test_a_database_damaged_inside_is_one_line(capsys, monkeypatch, data):
 
 
 def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server):
+    monkeypatch.setenv("METEORGUI_PASSWORD", "wrong")
     code, out, err = run(
         capsys,
         monkeypatch,
@@ -339,8 +336,6 @@ def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server)
         server.url,
         "--user",
         "camera",
-        "--password",
-        "wrong",
         "--events",
         "1",
         "--timelapse",

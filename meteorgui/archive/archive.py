@@ -128,7 +128,7 @@ class Archive:
                 "SELECT body FROM statuses WHERE status_id = ?", (status.status_id,)
             ).fetchone()
             if row is not None:
-                if CameraStatus.from_dict(json.loads(row[0])).same_content(status):
+                if CameraStatus.from_archive(json.loads(row[0])).same_content(status):
                     return "same"
                 raise Conflict(
                     f"camera status {status.status_id} is already archived with different content"
@@ -169,7 +169,7 @@ class Archive:
         return "new"
 
     def _status_from_row(self, body: str, valid_to: int | None) -> CameraStatus:
-        status = CameraStatus.from_dict(json.loads(body))
+        status = CameraStatus.from_archive(json.loads(body))
         return dataclasses.replace(status, valid_to=valid_to)
 
     _STATUS_COLS = "body, COALESCE(valid_to, sent_valid_to)"

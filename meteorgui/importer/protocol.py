@@ -33,6 +33,7 @@ from ..model import (
     parse_uuid,
 )
 from .log import ImportLog
+from .logins import Logins
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class Importer:
         self.archive = archive
         self.hub = hub or notify.Hub()
         self.log = ImportLog(archive, self.hub)
+        self.logins = Logins(archive.users, self.hub)
         self.max_file_asks = max_file_asks
         self.clock = time.monotonic  # for the ask rounds; tests move it
         self._busy = 0

@@ -13,7 +13,7 @@ from waitress.server import create_server
 
 from .. import notify
 from ..archive import Archive
-from .app import LoginThrottle, create_app
+from .app import create_app
 from .protocol import Importer
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class ImporterServer:
         self.archive = archive
         self.hub = hub or (importer.hub if importer else notify.Hub())
         self.importer = importer or Importer(archive, self.hub)
-        self.throttle = LoginThrottle()  # failed logins, per address
-        self.app = create_app(self.importer, path, self.throttle)
+        self.throttle = self.importer.logins.throttle  # failed logins
+        self.app = create_app(self.importer, path)
         self.host, self.requested_port, self.path = host, port, path
         self.threads = threads
         self.port: int | None = None
