@@ -344,7 +344,8 @@ def _simulate_password(args) -> str:
     command line, which every user of the computer can read in the process list."""
     if args.password is not None:
         raise CliError(
-            "--password would show the password to every user of this computer; use "
+            "--password would show the password to every user of this computer (in the "
+            "process list); use "
             f"--password-file FILE, ${ENV_PASSWORD} or standard input"
         )
     if args.password_file is not None:

@@ -372,3 +372,23 @@ def test_serve_goes_on_and_stops_cleanly_when_its_output_is_closed(data):
         not (Path(data) / "archive.sqlite3-wal").exists()
         or (Path(data) / "archive.sqlite3-wal").stat().st_size == 0
     )  # closed cleanly
+
+
+def test_simulate_never_takes_the_password_on_its_command_line(
+    capsys, monkeypatch, server, tmp_path
+):
+    base = ("simulate", "--to", server.url, "--user", "camera", "--events", "1", "--timelapse", "0")
+    code, out, err = run(capsys, monkeypatch, *base, "--password", "night-sky-42")
+    assert code == 2 and "process list" in err and "--password-file" in err
+    secret = tmp_path / "pw"
+    secret.write_text("night-sky-42\n")
+    code, out, err = run(capsys, monkeypatch, *base, "--password-file", str(secret))
+    assert code == 0, err
+    monkeypatch.setenv("METEORGUI_PASSWORD", "night-sky-42")
+    code, out, err = run(capsys, monkeypatch, *base, "--seed", "2")
+    assert code == 0, err
+    monkeypatch.delenv("METEORGUI_PASSWORD")
+    code, out, err = run(capsys, monkeypatch, *base, "--seed", "3", stdin="night-sky-42\n")
+    assert code == 0, err
+    code, out, err = run(capsys, monkeypatch, *base, "--password-file", str(tmp_path / "none"))
+    assert code == 2 and "cannot read the password file" in err

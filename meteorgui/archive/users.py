@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from .db import Database
+from . import passwords
 from .passwords import VerifiedCache, hash_password, needs_rehash
 
 ROLES = ("user", "camera_admin", "import")
@@ -148,7 +149,7 @@ class Users:
             return None, NOT_VERIFIED
         if row is None:
             # Spend the same effort as a real check so timing does not reveal names.
-            self._verified.check(password, _dummy_hash())
+            self._verified.check(password, _dummy_hash(passwords.ITERATIONS))
             return None, UNKNOWN_USER
         if not self._verified.check(password, row[3]):
             return None, WRONG_PASSWORD
@@ -168,5 +169,5 @@ class Users:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_hex(16))
+def _dummy_hash(iterations: int) -> str:
+    return hash_password(secrets.token_hex(16), iterations=iterations)
