@@ -151,6 +151,12 @@ def _configured_data_dir() -> str | None:
     return Settings.load().data_dir or None
 
 
+def _bind_cameras() -> bool:
+    from .settings import Settings
+
+    return Settings.load().bind_cameras
+
+
 def open_archive(args):
     from .archive import Archive, ArchiveError
 
@@ -173,6 +179,7 @@ def cmd_serve(args) -> int:
     archive = open_archive(args)
     setup_logging(archive.data_dir, verbose=args.verbose)
     server = ImporterServer(archive, host=args.host, port=args.port)
+    server.importer.bind_cameras = _bind_cameras()
     try:
         server.start()
     except PortInUse as exc:
@@ -242,6 +249,31 @@ def cmd_user(args) -> int:
             echo(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
     except UserError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
+def cmd_camera(args) -> int:
+    archive = open_archive(args)
+    try:
+        if args.camera_cmd == "list":
+            for owner in archive.cameras.list():
+                echo(f"{owner.camera_id}\t{owner.user}\tsince {format_time(owner.bound_at)}")
+        else:
+            from .model import ModelError, parse_camera_id
+
+            try:
+                args.camera_id = parse_camera_id(args.camera_id, "camera id")
+            except ModelError as exc:
+                raise CliError(str(exc)) from None
+            if archive.users.get(args.user) is None:
+                raise CliError(f"no user {args.user!r}; add it first with 'meteorgui user add'")
+            previous = archive.cameras.transfer(args.camera_id, args.user)
+            echo(
+                f"camera {args.camera_id} is now bound to {args.user}"
+                + (f" (was {previous})" if previous and previous != args.user else "")
+            )
     finally:
         archive.close()
     return EXIT_OK
@@ -674,6 +706,18 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("name")
     ur.add_argument("--role", action="append", choices=["user", "camera_admin", "import"])
     u.set_defaults(func=cmd_user)
+
+    c = sub.add_parser("camera", help="which login each camera is bound to")
+    csub = c.add_subparsers(
+        dest="camera_cmd", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    csub.add_parser("list", help="list cameras with the login each is bound to")
+    ct = csub.add_parser(
+        "transfer", help="bind a camera to another login (its statuses, events and files)"
+    )
+    ct.add_argument("camera_id", metavar="ID")
+    ct.add_argument("user", metavar="USER")
+    c.set_defaults(func=cmd_camera)
 
     for name, text in (
         ("events", "list events"),

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import CameraStatus, Event, FileRecord, Meta, dumps
+from ..model import CameraStatus, Event, FileRecord, Meta, dumps, entity_id
 from . import migrations
+from .cameras import Cameras
 from .conversations import Conversations
 from .db import Database
 from .store import FileStore
@@ -79,6 +80,7 @@ class Archive:
             raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from exc
         self.store.clean_tmp()
         self.users = Users(self.db)
+        self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
         self._known_statuses: set[str] = set()
 
@@ -121,9 +123,14 @@ class Archive:
 
     # ------------------------------------------------------------------ statuses
 
-    def store_status(self, status: CameraStatus, user: str | None = None) -> str:
-        """Archive a status. Returns 'new' or 'same'; raises Conflict if the id holds other data."""
+    def store_status(
+        self, status: CameraStatus, user: str | None = None, *, bind: bool = False
+    ) -> str:
+        """Archive a status. Returns 'new' or 'same'; raises Conflict if the id holds other
+        data. ``bind``: the camera must be (or becomes) bound to ``user``, else CameraBound."""
         with self.db.write() as conn:
+            if bind and user is not None:
+                self.cameras.claim(conn, status.camera_id, user)
             row = conn.execute(
                 "SELECT body FROM statuses WHERE status_id = ?", (status.status_id,)
             ).fetchone()
@@ -280,6 +287,18 @@ class Archive:
         file records an event takes over; raises Conflict for any other clash."""
         files = entity.files if isinstance(entity, Event) else (entity,)
         ids = [f.file_id for f in files]
+        # A camera status describes one camera: an event or file of another camera naming
+        # it would be shown (and exported) with that camera's place and pointing.
+        for owner in dict.fromkeys([entity, *files]):
+            row = conn.execute(
+                "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
+            ).fetchone()
+            if row is not None and row[0] != owner.camera_id:
+                what = "event" if isinstance(owner, Event) else "file"
+                raise Conflict(
+                    f"{what} {entity_id(owner)} of camera {owner.camera_id} names camera "
+                    f"status {owner.status_id}, which is camera {row[0]}'s"
+                )
         # Event ids and file ids own meta rows alike: an id may be one or the other.
         if (
             isinstance(entity, Event)

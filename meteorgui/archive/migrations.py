@@ -377,6 +377,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX sky_results_time ON sky_results(event_time);
         """,
     ),
+    (
+        9,
+        "camera_owners",
+        """
+        -- A camera is bound to the login that first sent its status (archive/cameras.py).
+        CREATE TABLE camera_owners (
+            camera_id TEXT PRIMARY KEY,
+            user      TEXT NOT NULL,
+            bound_at  INTEGER NOT NULL
+        );
+        -- Cameras archived before: the login of each one's earliest status.
+        INSERT INTO camera_owners (camera_id, user, bound_at)
+            SELECT camera_id, received_by, MIN(received_at) FROM statuses
+            WHERE received_by IS NOT NULL GROUP BY camera_id;
+        """,
+    ),
 ]
 
 

@@ -8,8 +8,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from .db import Database
 from . import passwords
+from .db import Database
 from .passwords import VerifiedCache, hash_password, needs_rehash
 
 ROLES = ("user", "camera_admin", "import")

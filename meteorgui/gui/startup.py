@@ -128,6 +128,7 @@ def build(
     collection below to ``settle_memory()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
+    core.importer.bind_cameras = settings.bind_cameras
     bridge = Bridge(core.hub)
     # Detached task threads end with their work: their archive readers go with them.
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)

@@ -306,6 +306,13 @@ class SettingsDialog(QDialog):
         self.notify = QCheckBox("Desktop notification when new events arrive")
         self.notify.setChecked(s.notifications)
         form.addRow("", self.notify)
+        self.bind = QCheckBox("Each camera takes data only from the login that first sent it")
+        self.bind.setChecked(s.bind_cameras)
+        self.bind.setToolTip(
+            "Another login's status, events and files for that camera are refused; "
+            "'meteorgui camera transfer ID USER' gives a camera to another login"
+        )
+        form.addRow("", self.bind)
         where = QLabel(f"Saved to {s.path()}")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(where)
@@ -331,6 +338,8 @@ class SettingsDialog(QDialog):
         s.thumbnail_size = self.thumb.value()
         s.silence_warning_minutes = self.silence.value()
         s.notifications = self.notify.isChecked()
+        s.bind_cameras = self.bind.isChecked()
+        self.ctx.core.importer.bind_cameras = s.bind_cameras
         try:
             s.save()
         except OSError as exc:
