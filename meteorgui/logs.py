@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 LOG_NAME = "meteorgui.log"
 
 
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files are created 0600 whatever the umask: they name cameras and addresses."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr."""
     folder = Path(data_dir) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / LOG_NAME
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -21,9 +30,7 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
             root.removeHandler(h)
             h.close()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
-    )
+    file_handler = _PrivateFileHandler(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
     file_handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -16,6 +16,7 @@ from . import migrations
 from .cameras import Cameras
 from .conversations import Conversations
 from .db import Database
+from .private import make_private
 from .store import FileStore
 from .users import Users
 from .where import camera_and_time, execute_for_ids, id_batches
@@ -66,8 +67,9 @@ class Archive:
     def __init__(self, data_dir: str | Path):
         self.data_dir = Path(data_dir)
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            (self.data_dir / "logs").mkdir(exist_ok=True)
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            (self.data_dir / "logs").mkdir(exist_ok=True, mode=0o700)
+            make_private(self.data_dir, DB_NAME)
             # The database first: an archive from a newer meteorgui is refused before
             # anything in it is touched.
             self.db = Database(self.data_dir / DB_NAME)
