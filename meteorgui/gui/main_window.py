@@ -24,6 +24,7 @@ from ..archive.conversations import RESEND_REQUESTED
 from .browser import EventBrowser
 from .common.context import GuiContext
 from .common.shortcuts import set_shortcuts
+from .common.text import message, plain
 from .detail.widget import EventDetail
 from .monitor.dock import ImportMonitor
 
@@ -323,9 +324,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.importer_label = QLabel()
+        self.importer_label = plain(QLabel())
         self.importer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.counts_label = QLabel()
+        self.counts_label = plain(QLabel())
         sb.addWidget(self.importer_label, 1)
         sb.addPermanentWidget(self.counts_label)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
@@ -351,7 +352,7 @@ class MainWindow(QMainWindow):
             self._offer_other_port(port)
             return False
         except OSError as exc:
-            QMessageBox.warning(
+            message(
                 self,
                 "Importer not started",
                 f"The importer could not listen on {s.host}:{port}:\n{exc}",

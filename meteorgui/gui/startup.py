@@ -26,6 +26,7 @@ from ..settings import Settings
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
+from .common.text import install_plain_tooltips
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def build(
     # Detached task threads end with their work: their archive readers go with them.
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
+    install_plain_tooltips()
     window = MainWindow(ctx, demo=demo, defer=defer)
     if not defer:
         settle_memory()

@@ -22,6 +22,7 @@ from ...archive import browse
 from ...archive.browse import StripFile
 from ..common import thumbnails
 from ..common.shortcuts import set_shortcuts
+from ..common.text import plain
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
@@ -121,7 +122,7 @@ class EventBrowser(QWidget):
         sl.setSpacing(3)
         sl.addWidget(self.strip_label)
         sl.addWidget(self.strip)
-        self.message = QLabel(self)
+        self.message = plain(QLabel(self))
         self.message.setVisible(False)
         self.message.setWordWrap(True)
 

@@ -19,6 +19,7 @@ class Bridge(QObject):
     conversation = Signal(object)  # archive.Conversation, after it was persisted
     archived = Signal(object)  # (kind, entity) after the archive committed it
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
+    login_refused = Signal(object)  # importer.logins.Refused
     _call = Signal(object)
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
@@ -28,6 +29,7 @@ class Bridge(QObject):
             hub.subscribe(notify.CONVERSATION, self.conversation.emit),
             hub.subscribe(notify.ARCHIVED, self.archived.emit),
             hub.subscribe(notify.SERVER, self.server.emit),
+            hub.subscribe(notify.LOGIN_REFUSED, self.login_refused.emit),
         ]
 
     def run_on_main(self, fn: Callable[[], None]) -> None:

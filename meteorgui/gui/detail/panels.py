@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import formatting as fmt
+from ..common.text import plain
 
 STATE_TEXT = {
     "present": ("present", "#1b7f3b", "The bytes are in the archive (not re-hashed)."),
@@ -34,7 +35,7 @@ STATE_TEXT = {
 
 
 def _value_label() -> QLabel:
-    label = QLabel()
+    label = plain(QLabel())
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -29,6 +29,7 @@ from ... import formatting as fmt
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
 from ..common.shortcuts import set_shortcuts
+from ..common.text import plain
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
@@ -117,12 +118,12 @@ class EventDetail(QWidget):
         self._closed = False
         self._keep_row: int | None = None
 
-        self.title = QLabel()
+        self.title = plain(QLabel())
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle.setWordWrap(True)
         self.review_label = QLabel()
@@ -131,7 +132,7 @@ class EventDetail(QWidget):
         self.filmstrip = Filmstrip()
         self.filmstrip.currentRowChanged.connect(self._select_row)
 
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setMargin(24)

@@ -91,6 +91,7 @@ class FolderExportDialog(QDialog):
         self.bar = QProgressBar(self)
         self.bar.setVisible(False)
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -76,6 +77,7 @@ class RuleEditDialog(QDialog):
         self.interval = QSpinBox(self, minimum=1, maximum=7 * 24 * 60, suffix=" min")
         self.interval.setValue(max(1, (rule.interval_s if rule else RS.DEFAULT_INTERVAL) // 60))
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
 
         include = QHBoxLayout()

@@ -167,11 +167,13 @@ class RulesDialog(QDialog):
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.clicked.connect(self.remove)
         self.detail = QLabel(self)  # the selected rule's state in full
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMinimumHeight(self.fontMetrics().height() * 3)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
@@ -300,7 +302,10 @@ class RulesDialog(QDialog):
             self._set_enabled(rule, not rule.enabled)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error else text)
+        shown = _html(text)
+        self.message.setText(
+            f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown
+        )
 
     # ------------------------------------------------------------------ actions
 

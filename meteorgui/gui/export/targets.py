@@ -113,7 +113,8 @@ class TargetEditDialog(QDialog):
         self.timeout.setToolTip("How long to wait for the importer's answer to a request")
         self.test_button = QPushButton("Test connection", self)
         self.test_button.clicked.connect(self.test)
-        self.message = QLabel(self)
+        self.message = QLabel(self)  # rich: quotes (escaped) what a target said
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMinimumHeight(self.fontMetrics().height() * 3)
@@ -183,7 +184,7 @@ class TargetEditDialog(QDialog):
         self.buttons.setEnabled(not busy)
         self.test_button.setEnabled(not busy)
         if text:
-            self.message.setText(text)
+            self.message.setText(_html(text))
 
     def _show_kept(self, text: str) -> None:
         """The note arrives after the dialog is laid out: grow it so no line is cut off."""
@@ -315,7 +316,8 @@ class TargetsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.table, 1)
         row.addLayout(side)
-        self.message = QLabel(self)
+        self.message = QLabel(self)  # rich: quotes (escaped) what a target said
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMinimumHeight(self.fontMetrics().height() * 3)
@@ -366,7 +368,7 @@ class TargetsDialog(QDialog):
     def _say(self, text: str, ok: bool | None = None) -> None:
         colour = {True: OK_COLOUR, False: ERROR_COLOUR}.get(ok)
         self.message.setText(
-            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else text
+            f"<span style='color:{colour}'>{_html(text)}</span>" if colour else _html(text)
         )
 
     def add(self) -> None:

@@ -52,10 +52,12 @@ class ExportProgressView(QWidget):
         self.target = QComboBox(self)
         self.target.setMinimumContentsLength(18)
         self.target.currentIndexChanged.connect(self._target_chosen)
-        self.state = QLabel(self)
+        self.state = QLabel(self)  # rich: quotes (escaped) target names and errors
+        self.state.setTextFormat(Qt.TextFormat.RichText)
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner = QLabel(self)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
         self.banner.setStyleSheet(

@@ -361,6 +361,7 @@ class StepsDialog(QDialog):
             f"<span style='color:{colour}'><b>{label}</b></span>"
             + (f"<br>{_html(c.message)}" if c.message else "")
         )
+        info.setTextFormat(Qt.TextFormat.RichText)
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         info.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ... import paths
 from ...archive import ROLES, UserError
+from ..common.text import message
 
 
 def copy_row(text: str, parent: QWidget, secret: bool = False) -> tuple[QHBoxLayout, QLineEdit]:
@@ -123,7 +124,7 @@ class CameraSetupDialog(QDialog):
 
         def failed(exc):
             self.create_button.setEnabled(True)
-            QMessageBox.warning(self, "Camera setup", str(exc))
+            message(self, "Camera setup", str(exc))
 
         # Hashing with the KDF takes a moment: off the GUI thread.
         self.ctx.tasks.run(
@@ -209,7 +210,7 @@ class UsersDialog(QDialog):
             self.setWindowTitle(f"Users — {done_text}")
 
         def failed(exc):
-            QMessageBox.warning(
+            message(
                 self,
                 "Users",
                 str(exc) if isinstance(exc, UserError) else f"Could not change the users: {exc}",
@@ -343,7 +344,7 @@ class SettingsDialog(QDialog):
         try:
             s.save()
         except OSError as exc:
-            QMessageBox.warning(self, "Settings", f"Could not save the settings: {exc}")
+            message(self, "Settings", f"Could not save the settings: {exc}")
             return
         self.applied.emit(restart)
         self.accept()

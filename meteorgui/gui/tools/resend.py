@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ArchiveError
+from ..common.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class ResendDialog(QDialog):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.note = QLabel(note or "")
+        self.note = plain(QLabel(note or ""))
         self.note.setWordWrap(True)
         self.note.setVisible(bool(note))
 
@@ -187,7 +188,7 @@ class ResendDialog(QDialog):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.resizeSection(0, 330)
 
-        self.summary = QLabel()
+        self.summary = plain(QLabel())
         self.summary.setWordWrap(True)
         self.buttons = QDialogButtonBox(self)
         self.request_button = QPushButton("Request resend")

@@ -26,6 +26,7 @@ from ...archive.browse import NightCounts
 from ..browser.filterbar import night_text, night_title
 from ..browser.model import camera_names
 from ..browser.review import REVIEW_LABELS
+from ..common.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +157,9 @@ class NightSummaryDialog(QDialog):
         self.night = QComboBox(self)
         self.night.setMinimumContentsLength(30)
         self.night.currentIndexChanged.connect(self._night_chosen)
-        self.heading = QLabel("Reading the archive…", self)
+        self.heading = plain(QLabel("Reading the archive…", self))
         self.heading.setStyleSheet("font-size: 15px; font-weight: 600;")
-        self.subtitle = QLabel(self)
+        self.subtitle = plain(QLabel(self))
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)

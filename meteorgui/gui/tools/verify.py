@@ -25,6 +25,7 @@ from ...archive import FileCheck
 from ..common.elide import fit_headers, full_text_tips
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
+from ..common.text import plain
 from ..monitor.importlog import human_size
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class VerifyDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status = QLabel("Not started")
+        self.status = plain(QLabel("Not started"))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop checking; what was found so far stays listed")
         self.cancel_button.clicked.connect(self.cancel)
