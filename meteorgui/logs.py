@@ -7,6 +7,8 @@ import logging.handlers
 import os
 from pathlib import Path
 
+from .formatting import terminal_safe
+
 LOG_NAME = "meteorgui.log"
 
 
@@ -16,6 +18,13 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Records on a terminal may quote a camera: its control characters are shown."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record), lines=True)
 
 
 def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
@@ -29,12 +38,13 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
         if getattr(h, "_meteorgui", False):
             root.removeHandler(h)
             h.close()
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    fmt = logging.Formatter(line)
     file_handler = _PrivateFileHandler(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
     file_handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(fmt)
+    console.setFormatter(_TerminalFormatter(line))
     for h in (file_handler, console):
         h._meteorgui = True
         root.addHandler(h)

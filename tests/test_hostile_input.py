@@ -145,3 +145,22 @@ def test_the_cli_shows_control_characters_instead_of_obeying_them(
 def test_terminal_safe_escapes_c0_c1_and_del_only():
     assert terminal_safe("a\x1b[2Jb\x9bc\x7fé ü") == "a\\x1b[2Jb\\x9bc\\x7fé ü"
     assert terminal_safe("\n\t") == "\\x0a\\x09"
+
+
+def test_log_lines_on_the_terminal_show_control_characters(tmp_path, capsys):
+    import logging
+
+    from meteorgui.logs import setup_logging
+
+    setup_logging(tmp_path)
+    root = logging.getLogger()
+    try:
+        logging.getLogger("meteorgui.test").warning("camera said %s", ESC)
+    finally:
+        for h in list(root.handlers):
+            if getattr(h, "_meteorgui", False):
+                root.removeHandler(h)
+                h.close()
+    err = capsys.readouterr().err
+    assert "camera said \\x1b]0;owned\\x07\\x1b[2J\\x0dall files OK\n" in err
+    assert "\x1b" not in err and "\r" not in err
