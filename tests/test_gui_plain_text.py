@@ -11,6 +11,8 @@ progress, verify and resend. Every label that shows such text must show it liter
 
 from __future__ import annotations
 
+import re
+
 import flask
 import pytest
 import requests
@@ -27,6 +29,7 @@ from .conftest import CAMERA_USER
 from .wsgi_server import serving
 
 WAIT = 15_000
+OWN_MARKUP = re.compile(r"<(span|a href|b>|p>|br>)")  # the app's rich labels, made plain
 
 
 @pytest.fixture
@@ -76,6 +79,8 @@ def label_leaks(tag: str) -> tuple[list[str], int]:
             text = label.text()
             if tag in text and _looks_rich(label):
                 leaks.append(f"{type(label.parent()).__name__}: {text[:80]!r}")
+            if label.textFormat() == Qt.TextFormat.PlainText and OWN_MARKUP.search(text):
+                leaks.append(f"shows its own markup: {text[:80]!r}")
             if tag in text or QtGui.Qt.convertFromPlainText(tag) in text:
                 showing += 1
             elif "&lt;img" in text:
