@@ -434,8 +434,8 @@ def cmd_meteors(args) -> int:
         extra = f"  group {r.group_id[:8]}" if r.group_id else ""
         if r.begin_height_km is not None:
             extra += f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km {r.speed_km_s:.1f} km/s"
-        print(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
-    print(f"{len(items)} meteors", file=sys.stderr)
+        echo(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
+    echo(f"{len(items)} meteors", file=sys.stderr)
     return EXIT_OK
 
 
@@ -512,14 +512,12 @@ def _export_meteors(args) -> int:
             archive, args.to_folder, args.format, args.camera, args.after, args.before, args.shower
         )
     except OSError as exc:
-        print(
-            f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}", file=sys.stderr
-        )
+        echo(f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAIL
     finally:
         archive.close()
     for path in written:
-        print(f"wrote {path}")
+        echo(f"wrote {path}")
     return EXIT_OK
 
 

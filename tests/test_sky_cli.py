@@ -16,9 +16,10 @@ run = fx.run_cli
 def pushed(capsys, monkeypatch, server, tmp_path):
     """A 2015-style night of showers pushed through the real importer by the CLI."""
     truth = tmp_path / "truth.json"
+    monkeypatch.setenv("METEORGUI_PASSWORD", "night-sky-42")
     code, out, err = run(
         capsys, monkeypatch, "simulate", "--showers", "--to", server.url, "--user", "camera",
-        "--password", "night-sky-42", "--meteors", "30", "--seed", "4", "--truth", str(truth),
+        "--meteors", "30", "--seed", "4", "--truth", str(truth),
     )  # fmt: skip
     assert code == 0, err
     assert "Done:" in out and "truth in" in out
