@@ -206,3 +206,14 @@ def test_camera_and_target_text_is_shown_literally_everywhere(gui, qtbot, tag):
     leaks, checked = tooltip_leaks(tag)
     assert leaks == []
     assert checked >= 5  # filmstrip, strip, camera table, export progress, verify...
+
+
+def test_a_desktop_notification_carries_no_markup_from_a_camera():
+    """The notification is shown by another program, which may read markup and images."""
+    from collections import Counter
+
+    from meteorgui.gui.tools.notifications import message
+
+    title, body = message(Counter({"cam1": 2}), {"cam1": 'Roof <img src="/dev/zero"> & co'})
+    assert body == '2 new events from Roof ‹img src="/dev/zero"› ＆ co'
+    assert not set("<>&") & set(title + body)
