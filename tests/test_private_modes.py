@@ -88,3 +88,17 @@ def test_an_archive_made_before_is_made_private_at_start(tmp_path, umask):
             os.chmod(os.path.join(root, name), 0o644)
     with Archive(folder):
         assert _private(folder) == []
+
+
+def test_the_thumbnail_cache_is_private_whatever_the_umask(tmp_path, umask):
+    from PySide6.QtGui import QImage
+
+    from meteorgui.gui.common.thumbnails import write_atomic
+
+    umask(0)
+    folder = tmp_path / "data"
+    with Archive(folder):
+        image = QImage(8, 8, QImage.Format.Format_RGB32)
+        image.fill(0)
+        assert write_atomic(image, folder / "thumbnails" / "ab" / "abcdef.png")
+        assert _private(folder) == []

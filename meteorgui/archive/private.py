@@ -22,6 +22,14 @@ def _chmod(path: Path | str, mode: int) -> None:
         pass
 
 
+def private_dirs(folder: Path) -> None:
+    """Make a folder and each missing parent 0700 (``mkdir(parents=True)`` gives the
+    parents the umask's mode)."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=DIR_MODE, exist_ok=True)
+
+
 def make_private(data_dir: Path, db_name: str) -> bool:
     """Set the modes of the data folder and what meteorgui keeps in it; create the
     database file 0600 if it does not exist yet. Returns True if the folder was open to
@@ -40,7 +48,7 @@ def make_private(data_dir: Path, db_name: str) -> bool:
             if entry.is_file():
                 _chmod(entry, FILE_MODE)
     if was_open:
-        for top in ("files", "quarantine"):
+        for top in ("files", "quarantine", "thumbnails"):
             for root, _dirs, files in os.walk(data_dir / top):
                 _chmod(root, DIR_MODE)
                 for name in files:

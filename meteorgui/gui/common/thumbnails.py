@@ -39,6 +39,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
+from ...archive.private import private_dirs
 from ...resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,12 @@ def _frame_image(frame, stream, size: int) -> QImage | None:
 def write_atomic(image: QImage, path: Path) -> bool:
     """Save a PNG under a temporary name in the same folder, then rename it into place."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         if not image.save(str(tmp), "PNG"):
             tmp.unlink(missing_ok=True)
             return False
+        os.chmod(tmp, 0o600)  # the data folder and all in it are private (archive/private.py)
         os.replace(tmp, path)
         return True
     except OSError as exc:
