@@ -416,6 +416,8 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_meteors(args) -> int:
+    import json
+
     from .sky.compute import meteors
 
     archive = open_archive(args)
