@@ -34,21 +34,28 @@ class CameraOwner:
 
 
 class Cameras:
+    # Every offer checks its camera's owner; a binding is remembered this long, so a
+    # transfer made by another process (``meteorgui camera transfer``) soon counts here.
+    OWNER_TTL_S = 2.0
+
     def __init__(self, db: Database):
         self._db = db
-        self._owners: dict[str, str] = {}  # bindings change only through this object
+        self._owners: dict[str, tuple[float, str]] = {}
 
     def owner(self, camera_id: str) -> str | None:
+        now = time.monotonic()
         known = self._owners.get(camera_id)
-        if known is not None:
-            return known
+        if known is not None and known[0] > now:
+            return known[1]
         row = (
             self._db.read()
             .execute("SELECT user FROM camera_owners WHERE camera_id = ?", (camera_id,))
             .fetchone()
         )
         if row is not None:
-            self._owners[camera_id] = row[0]
+            if len(self._owners) > 4096:
+                self._owners.clear()
+            self._owners[camera_id] = (now + self.OWNER_TTL_S, row[0])
         return None if row is None else row[0]
 
     def check(self, camera_id: str, user: str) -> None:
