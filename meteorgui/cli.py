@@ -6,20 +6,15 @@ User mistakes print one clear line on stderr and exit non-zero; no tracebacks.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import os
-import signal
-import sqlite3
 import sys
-import threading
-from datetime import UTC, datetime
-from typing import TextIO
 
 from . import __version__, paths
 from .errors import MeteorguiError
 from .formatting import size
-from .model import MAX_TIME_MS
+
+# Modules a command needs are imported in that command: ``meteorgui --help`` and the
+# window's start pay for nothing else (python -X importtime shows what each costs).
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_COUNT = 1 << 62  # --limit, --events: beyond any archive, within SQLite's integers
@@ -40,6 +35,10 @@ class _Parser(argparse.ArgumentParser):
 def parse_time(text: str) -> int:
     """Milliseconds since the epoch from ms digits or ISO 8601 (naive = local time),
     between 1970 and 3000 (the times the protocol carries)."""
+    from datetime import datetime
+
+    from .model import MAX_TIME_MS
+
     text = text.strip()
     try:
         if text.isdigit():
@@ -95,6 +94,8 @@ def _seconds(text: str) -> float:
 
 
 def format_time(ms: int) -> str:
+    from datetime import UTC, datetime
+
     return (
         datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}Z"
     )
@@ -106,6 +107,8 @@ def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
         line = sys.stdin.readline() if sys.stdin else ""
         password = line.rstrip("\r\n")
     else:
+        import getpass
+
         password = getpass.getpass(prompt)
         if confirm and getpass.getpass("Again: ") != password:
             raise CliError("the passwords differ")
@@ -114,11 +117,24 @@ def read_password(prompt: str = "Password: ", confirm: bool = False) -> str:
     return password
 
 
+def echo(*parts: object, file=None, flush: bool = False) -> None:
+    """print(), with control characters shown as ``\\xNN``: every line may carry text from
+    a camera or an export target, which must not drive the terminal."""
+    from .formatting import terminal_safe
+
+    text = " ".join(str(p) for p in parts)
+    print(
+        terminal_safe(text, tabs=True), file=file if file is not None else sys.stdout, flush=flush
+    )
+
+
 def _status_line(line: str) -> None:
     """A line for whoever watches a long-running command: the command goes on (and
     stops cleanly) when nobody reads any more (a closed pipe, as with ``| head``)."""
+    from .formatting import terminal_safe
+
     try:
-        print(line, flush=True)
+        print(terminal_safe(line), flush=True)
     except (BrokenPipeError, ValueError):
         # Later prints and the exit's final flush would fail the same way: from now on
         # standard output goes nowhere (as Python's documentation advises for EPIPE).
@@ -137,6 +153,12 @@ def _configured_data_dir() -> str | None:
     return Settings.load().data_dir or None
 
 
+def _bind_cameras() -> bool:
+    from .settings import Settings
+
+    return Settings.load().bind_cameras
+
+
 def open_archive(args):
     from .archive import Archive, ArchiveError
 
@@ -150,6 +172,9 @@ def open_archive(args):
 
 
 def cmd_serve(args) -> int:
+    import signal
+    import threading
+
     from .archive import ArchiveError
     from .core import Core
     from .importer import PortInUse
@@ -161,6 +186,7 @@ def cmd_serve(args) -> int:
         raise CliError(str(exc)) from None
     archive = core.archive
     setup_logging(archive.data_dir, verbose=args.verbose)
+    core.importer.bind_cameras = _bind_cameras()
     try:
         server = core.start_importer(args.host, args.port)
     except PortInUse as exc:
@@ -209,25 +235,50 @@ def cmd_user(args) -> int:
         if args.user_cmd == "add":
             password = read_password(f"Password for {args.name}: ", confirm=True)
             user = users.add(args.name, password, args.role or ["import"])
-            print(f"added user {user.name} with roles {', '.join(user.roles)}")
+            echo(f"added user {user.name} with roles {', '.join(user.roles)}")
         elif args.user_cmd == "list":
             for u in users.list():
-                print(f"{u.name}\t{' '.join(u.roles)}\t{format_time(u.created_at)}")
+                echo(f"{u.name}\t{' '.join(u.roles)}\t{format_time(u.created_at)}")
         elif args.user_cmd == "remove":
             users.remove(args.name)
-            print(f"removed user {args.name}")
+            echo(f"removed user {args.name}")
         elif args.user_cmd == "password":
             if users.get(args.name) is None:
                 raise CliError(f"no user {args.name!r}")
             users.set_password(
                 args.name, read_password(f"New password for {args.name}: ", confirm=True)
             )
-            print(f"changed the password of {args.name}")
+            echo(f"changed the password of {args.name}")
         elif args.user_cmd == "roles":
             users.set_roles(args.name, args.role or [])
-            print(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
+            echo(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
     except UserError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        archive.close()
+    return EXIT_OK
+
+
+def cmd_camera(args) -> int:
+    archive = open_archive(args)
+    try:
+        if args.camera_cmd == "list":
+            for owner in archive.cameras.list():
+                echo(f"{owner.camera_id}\t{owner.user}\tsince {format_time(owner.bound_at)}")
+        else:
+            from .model import ModelError, parse_camera_id
+
+            try:
+                args.camera_id = parse_camera_id(args.camera_id, "camera id")
+            except ModelError as exc:
+                raise CliError(str(exc)) from None
+            if archive.users.get(args.user) is None:
+                raise CliError(f"no user {args.user!r}; add it first with 'meteorgui user add'")
+            previous = archive.cameras.transfer(args.camera_id, args.user)
+            echo(
+                f"camera {args.camera_id} is now bound to {args.user}"
+                + (f" (was {previous})" if previous and previous != args.user else "")
+            )
     finally:
         archive.close()
     return EXIT_OK
@@ -246,12 +297,14 @@ def cmd_list(args) -> int:
         else:
             items = archive.statuses(f)
         if args.json:
+            import json
+
             json.dump([i.to_dict() for i in items], sys.stdout, separators=(",", ":"))
             sys.stdout.write("\n")
             return EXIT_OK
         for item in items:
-            print(_summary_line(args.command, item))
-        print(f"{len(items)} {args.command}", file=sys.stderr)
+            echo(_summary_line(args.command, item))
+        echo(f"{len(items)} {args.command}", file=sys.stderr)
     finally:
         archive.close()
     return EXIT_OK
@@ -282,8 +335,8 @@ def cmd_verify(args) -> int:
         bad = archive.verify()
         for check in bad:
             owner = f"event {check.event_id}" if check.event_id else "standalone"
-            print(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
-        print(
+            echo(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
+        echo(
             f"checked {total} files: {total - len(bad)} ok, "
             f"{sum(c.state == 'damaged' for c in bad)} damaged, "
             f"{sum(c.state == 'missing' for c in bad)} missing"
@@ -307,10 +360,10 @@ def cmd_resend(args) -> int:
                 ident = parse_uuid(raw, "id")
                 marked = importer.request_resend(ident)
             except (ModelError, ArchiveError) as exc:
-                print(f"meteorgui: {exc}", file=sys.stderr)
+                echo(f"meteorgui: {exc}", file=sys.stderr)
                 failures += 1
                 continue
-            print(
+            echo(
                 f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
                 "camera offers it"
             )
@@ -320,88 +373,77 @@ def cmd_resend(args) -> int:
     return EXIT_FAIL if failures else EXIT_OK
 
 
+ENV_PASSWORD = "METEORGUI_PASSWORD"
+
+
+def _simulate_password(args) -> str:
+    """From --password-file, $METEORGUI_PASSWORD, else a prompt or stdin: never from the
+    command line, which every user of the computer can read in the process list."""
+    if args.password is not None:
+        raise CliError(
+            "--password would show the password to every user of this computer (in the "
+            "process list); use "
+            f"--password-file FILE, ${ENV_PASSWORD} or standard input"
+        )
+    if args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as fh:
+                password = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read the password file {args.password_file}: {exc}") from None
+        if not password:
+            raise CliError(f"the password file {args.password_file} is empty")
+        return password
+    if os.environ.get(ENV_PASSWORD):
+        return os.environ[ENV_PASSWORD]
+    return read_password(f"Password for {args.user} at {args.to}: ")
+
+
 def cmd_simulate(args) -> int:
-    password = (
-        args.password
-        if args.password is not None
-        else read_password(f"Password for {args.user} at {args.to}: ")
-    )
-    return simulate(
+    from .simulate import push as simulate
+
+    password = _simulate_password(args)
+    common = dict(
         to=args.to,
         user=args.user,
         password=password,
-        events=args.events,
-        timelapse=args.timelapse,
         seed=args.seed,
         rate=args.rate,
         start_ms=args.start,
     )
+    if args.showers:
+        from .simulate import showers
+
+        return showers.run(meteors=args.meteors, truth=args.truth, cameras=args.cameras, **common)
+    if args.truth is not None:
+        raise CliError("--truth goes with --showers")
+    return simulate.run(events=args.events, timelapse=args.timelapse, **common)
 
 
-def simulate(
-    to: str,
-    user: str,
-    password: str,
-    events: int = 20,
-    timelapse: int = 40,
-    seed: int = 0,
-    rate: float | None = None,
-    out: TextIO | None = None,
-    start_ms: int | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """The ``simulate`` command: make a night and push it to the import URL ``to``.
+def cmd_meteors(args) -> int:
+    import json
 
-    ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
-    seed always makes the same night).
+    from .sky.compute import meteors
 
-    Prints one line per entity and a summary line on ``out``. Returns 0 if every
-    entity completed, 1 otherwise; problems (bad arguments, an importer that cannot
-    be reached or refuses the login, a failed night) are one line on ``err``.
-    """
-
-    from .exporter.client import ImportClient, ImportClientError
-    from .simulate import DEFAULT_START_MS, make_night, push_night
-
-    out = sys.stdout if out is None else out  # looked up now: tests swap them
-    err = sys.stderr if err is None else err
-
-    def say(line: str) -> None:
-        print(line, file=out, flush=True)
-
-    def complain(line: str) -> int:
-        print(f"simulate: {line}", file=err, flush=True)
-        return 1
-
-    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
-        return complain("--events and --timelapse must be >= 0 and --rate > 0")
+    archive = open_archive(args)
     try:
-        client = ImportClient(to, user, password)
-    except ValueError as exc:
-        return complain(str(exc))
-    with client:
-        try:
-            client.check()  # the URL and the login, before a night of failures
-        except ImportClientError as exc:
-            return complain(f"cannot push to {client.url}: {exc}")
-        try:
-            night = make_night(
-                seed,
-                events=events,
-                timelapse=timelapse,
-                start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
-            )
-        except (FileNotFoundError, ValueError, OverflowError) as exc:
-            return complain(str(exc))
-        say(
-            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} events, "
-            f"{timelapse} time-lapse stills -> {client.url}"
-        )
-        summary = push_night(night, client, rate=rate, on_progress=say)
-    if not summary.ok:
-        return complain("FAILED: " + summary.line())
-    say("Done: " + summary.line())
-    return 0
+        items = meteors(archive, args.camera, args.after, args.before, args.shower)
+    finally:
+        archive.close()
+    if args.json:
+        json.dump([r.to_dict() for r in items], sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for r in items:
+        what = r.shower or f"- ({r.reason})"
+        if r.distance_deg is not None:
+            what += f" at {r.distance_deg:.1f} deg"
+        extra = f"  group {r.group_id[:8]}" if r.group_id else ""
+        if r.begin_height_km is not None:
+            extra += f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km {r.speed_km_s:.1f} km/s"
+        echo(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
+    echo(f"{len(items)} meteors", file=sys.stderr)
+    return EXIT_OK
 
 
 def _export_selection(args):
@@ -442,6 +484,8 @@ def _close_logging() -> None:
 def cmd_export(args) -> int:
     if (args.to is None) == (args.to_folder is None):
         raise CliError("say where to: --to URL or --to-folder DIR")
+    if args.format is not None or args.shower is not None:
+        return _export_meteors(args)
     if args.zip and args.to_folder is None:
         raise CliError("--zip goes with --to-folder")
     selection = _export_selection(args)
@@ -452,6 +496,30 @@ def cmd_export(args) -> int:
     return _export_to_importer(args, selection)
 
 
+def _export_meteors(args) -> int:
+    if args.to_folder is None or args.format is None:
+        raise CliError(
+            "--format and --shower go with --to-folder: --to-folder DIR --format ftpdetectinfo|csv"
+        )
+    if args.zip or args.review or args.type or args.files_only:
+        raise CliError("--format writes meteor events: no --zip, --review, --type or --files-only")
+    from .sky.export import export_meteors
+
+    archive = open_archive(args)
+    try:
+        written = export_meteors(
+            archive, args.to_folder, args.format, args.camera, args.after, args.before, args.shower
+        )
+    except OSError as exc:
+        echo(f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        archive.close()
+    for path in written:
+        echo(f"wrote {path}")
+    return EXIT_OK
+
+
 def _export_to_folder(args, selection) -> int:
     from .exporter.folder import FolderExportError, FolderWriteError, export_to_folder
 
@@ -459,15 +527,15 @@ def _export_to_folder(args, selection) -> int:
     try:
         result = export_to_folder(archive, args.to_folder, selection=selection, as_zip=args.zip)
     except FolderWriteError as exc:  # it started, then failed: not a usage mistake
-        print(f"meteorgui: {exc}", file=sys.stderr)
+        echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except FolderExportError as exc:
         raise CliError(str(exc)) from None
     finally:
         archive.close()
     for file_id, message in result.problems:
-        print(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
-    print(
+        echo(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
+    echo(
         f"wrote {result.events} events and {result.files} files ({size(result.bytes)}) "
         f"to {result.path}"
         + (f"; {len(result.problems)} files left out" if result.problems else "")
@@ -476,6 +544,8 @@ def _export_to_folder(args, selection) -> int:
 
 
 def _export_to_importer(args, selection) -> int:
+    import signal
+    import threading
     import time
 
     from .archive import exports
@@ -522,9 +592,9 @@ def _export_to_importer(args, selection) -> int:
         )
         pending = exporter.queue.pending(target.target_id)
         if pending == 0:
-            print(f"nothing to export: all {matching} matching entities are already at {url}")
+            echo(f"nothing to export: all {matching} matching entities are already at {url}")
             return EXIT_OK
-        print(
+        echo(
             f"exporting {pending} entities to {url}"
             + (f" ({already} already there)" if already and not args.force else ""),
             file=sys.stderr,
@@ -535,13 +605,13 @@ def _export_to_importer(args, selection) -> int:
             if e.kind != R.ITEM_DONE or e.result.state == "cancelled":
                 return
             if not e.result.ok:
-                print(
+                echo(
                     f"failed   {e.item.kind:5} {e.item.entity_id}: {e.result.message}",
                     file=sys.stderr,
                     flush=True,
                 )
             elif args.verbose:
-                print(
+                echo(
                     f"complete {e.item.kind:5} {e.item.entity_id} "
                     f"({size(e.result.bytes_sent)} sent)",
                     file=sys.stderr,
@@ -556,11 +626,11 @@ def _export_to_importer(args, selection) -> int:
             signal.signal(s, handler)
         _close_logging()
     if result.error:
-        print(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
+        echo(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
     elif result.cancelled:
-        print("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
+        echo("meteorgui: interrupted; run the same command again to resume", file=sys.stderr)
     total = result.complete + result.failed + result.left
-    print(
+    echo(
         f"{result.complete} of {total} entities exported to {url}: {result.failed} failed, "
         f"{result.left} left; {size(result.bytes_sent)} uploaded in {result.seconds:.1f} s"
     )
@@ -632,6 +702,18 @@ def build_parser() -> argparse.ArgumentParser:
     ur.add_argument("--role", action="append", choices=["user", "camera_admin", "import"])
     u.set_defaults(func=cmd_user)
 
+    c = sub.add_parser("camera", help="which login each camera is bound to")
+    csub = c.add_subparsers(
+        dest="camera_cmd", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    csub.add_parser("list", help="list cameras with the login each is bound to")
+    ct = csub.add_parser(
+        "transfer", help="bind a camera to another login (its statuses, events and files)"
+    )
+    ct.add_argument("camera_id", metavar="ID")
+    ct.add_argument("user", metavar="USER")
+    c.set_defaults(func=cmd_camera)
+
     for name, text in (
         ("events", "list events"),
         ("files", "list every file record"),
@@ -657,7 +739,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", required=True, metavar="URL", help="import URL, e.g. http://host:8080/import"
     )
     m.add_argument("--user", required=True)
-    m.add_argument("--password", help=argparse.SUPPRESS)  # for scripts; prefer stdin
+    m.add_argument("--password", help=argparse.SUPPRESS)  # refused with a reason
+    m.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help=f"read the password from FILE's first line (else ${ENV_PASSWORD}, else stdin)",
+    )
     m.add_argument("--events", type=_count, default=20, metavar="N")
     m.add_argument("--timelapse", type=_count, default=20, metavar="M")
     m.add_argument("--seed", type=int, default=1, metavar="S")
@@ -676,7 +763,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="when the night starts, ISO 8601 or ms (default: a fixed night in "
         "2015, so a seed always makes the same night)",
     )
+    m.add_argument(
+        "--showers",
+        action="store_true",
+        help="a physically consistent night: cameras tens of km apart, meteors from "
+        "showers and sporadics on 3-D trajectories, in the 2015 node's form",
+    )
+    m.add_argument(
+        "--meteors",
+        type=_count,
+        default=150,
+        metavar="N",
+        help="with --showers: how many meteors (default 150)",
+    )
+    m.add_argument(
+        "--cameras",
+        type=int,
+        choices=(2, 3),
+        default=2,
+        help="with --showers: how many cameras (default 2)",
+    )
+    m.add_argument(
+        "--truth",
+        metavar="FILE",
+        help="with --showers: write each meteor's true shower and trajectory here",
+    )
     m.set_defaults(func=cmd_simulate)
+
+    me = sub.add_parser(
+        "meteors",
+        help="list meteor events with their shower, radiant, group and trajectory",
+        description="One entry per event in time order; what is missing is computed first.",
+    )
+    me.add_argument("--json", action="store_true", help="a JSON array")
+    me.add_argument("--camera", metavar="ID")
+    me.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    me.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
+    me.add_argument("--shower", metavar="CODE", help="an IAU code such as PER, or sporadic")
+    me.set_defaults(func=cmd_meteors)
 
     x = sub.add_parser(
         "export",
@@ -691,6 +815,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--to-folder", metavar="DIR", help="write files and a manifest.json to a new folder"
     )
     x.add_argument("--zip", action="store_true", help="with --to-folder: write DIR.zip instead")
+    x.add_argument(
+        "--format",
+        choices=("ftpdetectinfo", "csv"),
+        help="with --to-folder: meteor events as CAMS FTPdetectinfo (one file per camera) "
+        "or a CSV of meteors, instead of the files and a manifest",
+    )
+    x.add_argument("--shower", metavar="CODE", help="with --format: only this shower's meteors")
     x.add_argument("--user", help="user name at the importer (password from a prompt or stdin)")
     x.add_argument("--camera", metavar="ID")
     x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
@@ -721,6 +852,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _NoDatabase(Exception):
+    """Never raised: what main() catches as a database error before sqlite3 was used."""
+
+
+def _database_error() -> type[Exception]:
+    # Evaluated only when an exception reaches main() (SystemExit from --help too):
+    # a database error can only come from a command that imported sqlite3.
+    sqlite3 = sys.modules.get("sqlite3")
+    return _NoDatabase if sqlite3 is None else sqlite3.DatabaseError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -730,20 +872,20 @@ def main(argv: list[str] | None = None) -> int:
         func = getattr(args, "func", cmd_gui)
         return func(args)
     except CliError as exc:
-        print(f"meteorgui: {exc}", file=sys.stderr)
+        echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except MeteorguiError as exc:  # any problem the user can act on: one line, no traceback
-        print(f"meteorgui: {exc}", file=sys.stderr)
+        echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    except sqlite3.DatabaseError as exc:  # a damage found only while reading
-        print(
+    except _database_error() as exc:  # a damage found only while reading
+        echo(
             f"meteorgui: the archive's database cannot be read: {exc}. Keep a copy of "
             "the data folder before anything else touches it.",
             file=sys.stderr,
         )
         return EXIT_FAIL
     except KeyboardInterrupt:
-        print("meteorgui: interrupted", file=sys.stderr)
+        echo("meteorgui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_FAIL

@@ -1,9 +1,10 @@
 """One owner for the archive and everything that runs on it, for the app and ``meteorgui serve``.
 
-``Core`` makes the archive, the hub, the importer, the exporter and its scheduler; it starts
-the importer's HTTP server and the scheduler when asked, and ``close()`` stops them all in
-one order: no new requests, no new export rounds, rounds in flight cancelled and joined,
-the import log written out, the archive closed last.
+``Core`` makes the archive, the hub, the importer, the sky worker, and (on first use) the
+exporter and its scheduler; it starts the importer's HTTP server and the scheduler when
+asked, and ``close()`` stops them all in one order: no new requests, no new export rounds,
+rounds in flight cancelled and joined, the import log written out, the sky worker stopped,
+the archive closed last.
 """
 
 from __future__ import annotations
@@ -11,29 +12,56 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import notify
 from .archive import Archive
-from .exporter import Exporter, Scheduler
-from .exporter.secrets import LazySecrets, SecretStore
-from .importer import Importer, ImporterServer
+from .importer.protocol import Importer
+from .sky.worker import SkyWorker
+
+if TYPE_CHECKING:
+    from .exporter import Exporter, Scheduler
+    from .exporter.secrets import SecretStore
+    from .importer.server import ImporterServer
 
 log = logging.getLogger(__name__)
 
 
 class Core:
-    """One archive with its hub, importer, exporter and scheduler, and (when running) the
-    importer's HTTP server."""
+    """One archive with its hub, importer, sky worker, exporter and scheduler, and (when
+    running) the importer's HTTP server."""
 
     def __init__(self, data_dir: str | Path, *, secrets: SecretStore | None = None):
         self.hub = notify.Hub()
         self.archive = Archive(data_dir, self.hub)
         self.importer = Importer(self.archive, self.hub)
-        self.exporter = Exporter(self.archive, secrets or LazySecrets())
-        self.scheduler = Scheduler(self.exporter)
+        # Showers, groups and trajectories of arriving events, off the request threads.
+        self.sky = SkyWorker(self.archive, self.hub)
         self.server: ImporterServer | None = None
+        self._secrets = secrets
+        self._exporter: Exporter | None = None
+        self._scheduler: Scheduler | None = None
         self.exports_stopped = True  # False once stop_exports() timed out
         self._closed = False
+
+    @property
+    def exporter(self) -> Exporter:
+        """Made on first use: the exporter brings requests, which the first paint need not
+        wait for."""
+        if self._exporter is None:
+            from .exporter import Exporter
+            from .exporter.secrets import LazySecrets
+
+            self._exporter = Exporter(self.archive, self._secrets or LazySecrets())
+        return self._exporter
+
+    @property
+    def scheduler(self) -> Scheduler:
+        if self._scheduler is None:
+            from .exporter import Scheduler
+
+            self._scheduler = Scheduler(self.exporter)
+        return self._scheduler
 
     @property
     def importer_running(self) -> bool:
@@ -41,6 +69,8 @@ class Core:
 
     def start_importer(self, host: str, port: int) -> ImporterServer:
         """Listen on host:port. Raises importer.PortInUse if the port is taken."""
+        from .importer.server import ImporterServer  # Flask and waitress: when listening
+
         self.stop_importer()
         server = ImporterServer(self.archive, host, port, importer=self.importer)
         server.start()
@@ -61,24 +91,28 @@ class Core:
         """Stop the scheduler and cancel every export round, aborting requests in flight,
         and wait for their threads against one deadline (their entities stay queued).
         True if every export thread has ended; if not, the archive must stay open."""
+        if self._exporter is None:
+            return True
         deadline = time.monotonic() + timeout
-        stopped = self.scheduler.stop(timeout)
-        stopped = self.exporter.close(max(0.0, deadline - time.monotonic())) and stopped
+        stopped = self._scheduler is None or self._scheduler.stop(timeout)
+        stopped = self._exporter.close(max(0.0, deadline - time.monotonic())) and stopped
         self.exports_stopped = stopped
         if not stopped:
             log.error("export rounds still running after %.0f s", timeout)
         return stopped
 
     def close(self, timeout: float = 30) -> bool:
-        """Stop the server (letting requests in flight finish), the exports, the import log,
-        then close the archive. Returns False, leaving the archive open, if an export
-        thread would not stop: its entities are sent again at the next start."""
+        """Stop the server (letting requests in flight finish), the exports, the import log
+        and the sky worker, then close the archive. Returns False, leaving the archive
+        open, if an export thread would not stop: its entities are sent again at the next
+        start."""
         if self._closed:
             return self.exports_stopped
         self._closed = True
         self.stop_importer()
         stopped = self.stop_exports(timeout)
         self.importer.close()
+        self.sky.close()
         if not stopped:
             log.error(
                 "export rounds did not stop: the archive is left open under them; their "

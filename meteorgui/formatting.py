@@ -128,3 +128,23 @@ def night_text(n: Night) -> str:
     if n.files:
         text += f", {n.files} still{'s' if n.files != 1 else ''}"
     return text
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+_CONTROLS_BUT_TAB = {c: v for c, v in _CONTROLS.items() if c != 0x09}
+_CONTROLS_BUT_LINES = {c: v for c, v in _CONTROLS.items() if c not in (0x09, 0x0A)}
+
+
+def terminal_safe(text: str, *, tabs: bool = False, lines: bool = False) -> str:
+    """Text with every C0/C1 control character (and DEL) written as a visible ``\\xNN``.
+
+    Camera and export-target strings printed raw could retitle or clear a terminal, or
+    forge a line such as "all files OK"; printed this way they are shown, never obeyed.
+    ``tabs``: keep tabs (columns of the command's own output; a tab moves the cursor
+    right and nothing else).
+    """
+    if lines:  # a log record with its traceback: tabs and line ends are its own
+        return text.translate(_CONTROLS_BUT_LINES)
+    return text.translate(_CONTROLS_BUT_TAB if tabs else _CONTROLS)

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
+from .formatting import terminal_safe
+
 LOG_NAME = "meteorgui.log"
+
+
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files are created 0600 whatever the umask: they name cameras and addresses."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Records on a terminal may quote a camera: its control characters are shown."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record), lines=True)
 
 
 def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr."""
     folder = Path(data_dir) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / LOG_NAME
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -20,14 +38,13 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
         if getattr(h, "_meteorgui", False):
             root.removeHandler(h)
             h.close()
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5 << 20, backupCount=3, encoding="utf-8"
-    )
+    line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    fmt = logging.Formatter(line)
+    file_handler = _PrivateFileHandler(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
     file_handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(fmt)
+    console.setFormatter(_TerminalFormatter(line))
     for h in (file_handler, console):
         h._meteorgui = True
         root.addHandler(h)

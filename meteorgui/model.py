@@ -10,6 +10,7 @@ whose message names the field and the problem; no other exception escapes
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import re
@@ -36,6 +37,14 @@ _UUID_TEXT = re.compile(
 )
 _CAMERA_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _NS_PART = re.compile(r"[^\x00-\x1f]{1,1024}")
+# C0 and C1 control characters and DEL. Nothing in PROTOCOL.md needs them in a string, and
+# printed to a terminal they retitle it, clear it or forge lines: refused at import.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Set while re-reading what the archive holds: rows written before controls were refused
+# must still read back (every view shows them escaped or as plain text).
+_ARCHIVED = contextvars.ContextVar("archived", default=False)
+# The 2015 node keeps cameraID in a Firebird CHAR(64) column, which pads it with blanks.
+CAMERA_ID_PADDED = 64
 
 
 class ModelError(MeteorguiError, ValueError):
@@ -131,8 +140,12 @@ def _str(value: Any, where: str, limit: int = MAX_STRING) -> str:
         raise ModelError(f"{where}: expected a string, got {_kind(value)}")
     if len(value) > limit:
         raise ModelError(f"{where}: longer than {limit} characters")
-    if "\x00" in value:
-        raise ModelError(f"{where}: contains a NUL character")
+    control = CONTROL.search(value)
+    if control is not None and not (_ARCHIVED.get() and control.group() != "\x00"):
+        raise ModelError(
+            f"{where}: contains the control character U+{ord(control.group()):04X} "
+            f"at position {control.start()}"
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\\ud800" escape
@@ -154,6 +167,9 @@ def _list(value: Any, where: str) -> list:
 
 
 def parse_camera_id(value: Any, where: str) -> str:
+    """A camera id; the trailing blanks of a 2015 node's CHAR(64) column are dropped."""
+    if isinstance(value, str) and len(value) <= CAMERA_ID_PADDED and value.endswith(" "):
+        value = value.rstrip(" ")
     text = _str(value, where, 64)
     if not _CAMERA_ID.fullmatch(text):
         raise ModelError(f"{where}: not a camera id (1-64 letters, digits, '_.:-'): {text!r}")
@@ -326,6 +342,15 @@ class CameraStatus:
             orientation=None if ori is None else Orientation.from_dict(ori, f"{where}.orientation"),
             regions=() if reg is None else _regions(reg, f"{where}.regions"),
         )
+
+    @classmethod
+    def from_archive(cls, d: Any) -> CameraStatus:
+        """A status the archive holds (checked when it arrived, by the rules of then)."""
+        token = _ARCHIVED.set(True)
+        try:
+            return cls.from_dict(d)
+        finally:
+            _ARCHIVED.reset(token)
 
     def to_dict(self) -> dict:
         d: dict = {"status_id": self.status_id, "camera_id": self.camera_id}

@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 CONVERSATION = "conversation"  # payload: archive.Conversation, after it was persisted
 CHANGED = "changed"  # payload: one of the change messages below, after the commit
 SERVER = "server"  # payload: dict(state=..., urls=[...], message=...)
+SKY = "sky"  # payload: list of archive.sky.SkyResult just computed and stored
+LOGIN_REFUSED = "login_refused"  # payload: importer.logins.Refused
 
 
 class Archived(NamedTuple):
-    """An event or file newly archived (``kind`` 'event' or 'file')."""
+    """An event, file or camera status newly archived (``kind`` 'event', 'file' or
+    'status')."""
 
     kind: str
     entity: Any  # model.Event or model.FileRecord
@@ -35,7 +38,8 @@ class Archived(NamedTuple):
     @property
     def entity_ids(self) -> tuple[str, ...]:
         e = self.entity
-        return (e.event_id if self.kind == "event" else e.file_id,)
+        ident = {"event": "event_id", "file": "file_id", "status": "status_id"}[self.kind]
+        return (getattr(e, ident),)
 
 
 class Reviewed(NamedTuple):

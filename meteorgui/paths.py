@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "meteorgui"
 ENV_DATA_DIR = "METEORGUI_DATA_DIR"
 ENV_CONFIG_DIR = "METEORGUI_CONFIG_DIR"
@@ -25,6 +23,8 @@ def data_dir(
         return Path(env).expanduser()
     if configured:
         return Path(configured).expanduser()
+    import platformdirs  # imported when asked: it takes longer than the --help it serves
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
@@ -32,4 +32,6 @@ def config_dir() -> Path:
     env = os.environ.get(ENV_CONFIG_DIR)
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False)

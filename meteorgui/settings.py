@@ -26,6 +26,8 @@ class Settings:
     silence_warning_minutes: int = 30
     notifications: bool = True
     night_starts_hour: int = 12  # a "night" runs from noon to noon, local time
+    # A camera is bound to the login that first sent it; others cannot post for it.
+    bind_cameras: bool = True
     extra: dict = field(default_factory=dict)  # keys from newer versions, kept as they are
     # What load() could not use, in a user's words (logged once logging is set up).
     problems: list = field(default_factory=list, repr=False, compare=False)

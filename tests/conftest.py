@@ -1,6 +1,5 @@
 import os
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # FFmpeg prints several lines for every clip Qt opens (poster frames, playback).
 os.environ.setdefault(
     "QT_LOGGING_RULES", "qt.multimedia.ffmpeg*=false;qt.multimedia.playbackengine*=false"
@@ -16,6 +15,58 @@ from meteorgui.archive import (
     passwords,  # noqa: E402
 )
 from meteorgui.importer import ImporterServer  # noqa: E402
+
+from .xserver import XServer, xcb_usable  # noqa: E402
+
+_xserver = XServer()
+_platform_note = ""
+
+
+def pytest_configure(config):
+    """GUI tests run on a real X server (Xvfb); offscreen only where none can start."""
+    global _platform_note
+    wanted = os.environ.get("METEORGUI_TEST_QPA", "")
+    if wanted == "offscreen":
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        _platform_note = "Qt offscreen (METEORGUI_TEST_QPA=offscreen)"
+        return
+    if _xserver.start():
+        ok, why = xcb_usable(_xserver.display)
+        if ok:
+            os.environ["DISPLAY"] = _xserver.display
+            os.environ["QT_QPA_PLATFORM"] = "xcb"
+            os.environ.pop("WAYLAND_DISPLAY", None)
+            _platform_note = f"Qt xcb on {_xserver.note}"
+            return
+        _xserver.stop()
+        reason = why
+    else:
+        reason = _xserver.note
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    _platform_note = (
+        f"FALLING BACK to Qt offscreen: {reason}; platform shortcuts and focus untested"
+    )
+
+
+def pytest_unconfigure(config):
+    _xserver.stop()
+
+
+def pytest_report_header(config):
+    return f"GUI tests: {_platform_note}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"GUI tests ran with {_platform_note}")
+
+
+def on_x11() -> bool:
+    return os.environ.get("QT_QPA_PLATFORM") == "xcb"
+
+
+def x_display() -> str | None:
+    return _xserver.display if on_x11() else None
+
 
 CAMERA_USER = ("camera", "night-sky-42")
 LEAK_GRACE_S = 5  # a thread told to stop may still be returning from its last call
@@ -129,6 +180,14 @@ def auth():
     return CAMERA_USER
 
 
+def activate(qtbot, window) -> None:
+    """Make a shown window the active one, as a click on it would: keys go to it."""
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.raise_()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
 @pytest.fixture
 def gui(qtbot, tmp_path):
     """The real main window on a fresh archive, its importer listening on 127.0.0.1:0.
@@ -144,6 +203,7 @@ def gui(qtbot, tmp_path):
     ctx.window = window
     qtbot.addWidget(window)
     window.show()
+    activate(qtbot, window)
     assert window.start_importer()
     yield ctx
     window.close()

@@ -122,17 +122,35 @@ class Node:
     hanging it.
     """
 
-    def __init__(self, url: str, user: str, password: str, corrupt: set[str] | None = None):
+    def __init__(
+        self,
+        url: str,
+        user: str,
+        password: str,
+        corrupt: set[str] | None = None,
+        camera_id_width: int = 0,
+    ):
         self.url = url
         self.http = requests.Session()
         self.http.auth = (user, password)
         self.corrupt = corrupt or set()
+        # A 2015 node reads cameraID from a Firebird CHAR(64) column: blank-padded to 64.
+        self.camera_id_width = camera_id_width
         self.log: list[str] = []
 
     def close(self):
         self.http.close()
 
+    def _pad(self, d: dict) -> dict:
+        d = dict(d, camera_id=d["camera_id"].ljust(self.camera_id_width))
+        if "files" in d:
+            d["files"] = [self._pad(f) for f in d["files"]]
+        return d
+
     def post(self, body: dict) -> dict:
+        kind = body.get("type")
+        if self.camera_id_width and kind in ("event", "file", "status"):
+            body = dict(body, **{kind: self._pad(body[kind])})
         r = self.http.post(self.url, json=body, timeout=30)
         self.log.append(f"{r.status_code}")
         return r.json()

@@ -18,7 +18,10 @@ database that cannot run here. What is reproduced, decision for decision:
   saved unless a file is already there, then checked against the URL's MD5
   and deleted on mismatch; the answer is always continue; a part without a
   filename is ignored (``if file_data:`` on a werkzeug FileStorage);
-* 403 with a JSON message for unknown users or users without the import role.
+* 403 with a JSON message for unknown users or users without the import role;
+* a status without lens, sensor, location or orientation (or one of their fields) is
+  an HTTP 500: the seed builds meteorpi_model's CameraStatus, which reads each of
+  them with ``d[key]`` (a KeyError, as Flask answers it).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class SeedImporter:
         self.requests: list[tuple[str, str]] = []  # (what, id) for every request
         self.uploads: list[tuple[str, int]] = []  # (file_id, bytes received)
         self.before_request = None  # test hook: called with (what, id) before each answer
+        self.refused_statuses: list[dict] = []  # statuses answered with HTTP 500
         self.app = self._make_app()
 
     # ------------------------------------------------------------------ the seed's database
@@ -77,6 +81,10 @@ class SeedImporter:
             self.cache.move_to_end(entity_id)
             return self.cache[entity_id]
         kind = request_dict["type"]
+        if kind == "status" and not _complete_2015_status(request_dict[kind]):
+            # Raised inside the cached function: lru_cache keeps no result of it.
+            self.refused_statuses.append(request_dict[kind])
+            flask.abort(500)
         value = (kind, request_dict[kind]) if kind in ("file", "status", "event") else None
         self.cache[entity_id] = value
         while len(self.cache) > self.cache_size:
@@ -182,3 +190,15 @@ class SeedImporter:
                 return flask.jsonify({"state": "continue"})
 
         return app
+
+
+def _complete_2015_status(d: dict) -> bool:
+    """What meteorpi_model.CameraStatus.from_dict needs, key by key."""
+    location, orientation = d.get("location"), d.get("orientation")
+    return (
+        all(k in d for k in ("lens", "sensor"))
+        and isinstance(location, dict)
+        and all(k in location for k in ("lat", "long", "gps", "error"))
+        and isinstance(orientation, dict)
+        and all(k in orientation for k in ("alt", "az", "rot", "error", "width"))
+    )

@@ -271,8 +271,6 @@ def test_serve_port_in_use_is_one_line(data):
                 "http://127.0.0.1:9/import",
                 "--user",
                 "u",
-                "--password",
-                "p",
                 "--rate",
                 "nan",
             ],
@@ -285,8 +283,6 @@ def test_serve_port_in_use_is_one_line(data):
                 "http://127.0.0.1:9/import",
                 "--user",
                 "u",
-                "--password",
-                "p",
                 "--start",
                 "99999999999999999",
             ],
@@ -331,6 +327,7 @@ def test_a_database_damaged_inside_is_one_line(capsys, monkeypatch, data):
 
 
 def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server):
+    monkeypatch.setenv("METEORGUI_PASSWORD", "wrong")
     code, out, err = run(
         capsys,
         monkeypatch,
@@ -339,8 +336,6 @@ def test_simulate_says_on_stderr_why_it_cannot_push(capsys, monkeypatch, server)
         server.url,
         "--user",
         "camera",
-        "--password",
-        "wrong",
         "--events",
         "1",
         "--timelapse",
@@ -377,3 +372,23 @@ def test_serve_goes_on_and_stops_cleanly_when_its_output_is_closed(data):
         not (Path(data) / "archive.sqlite3-wal").exists()
         or (Path(data) / "archive.sqlite3-wal").stat().st_size == 0
     )  # closed cleanly
+
+
+def test_simulate_never_takes_the_password_on_its_command_line(
+    capsys, monkeypatch, server, tmp_path
+):
+    base = ("simulate", "--to", server.url, "--user", "camera", "--events", "1", "--timelapse", "0")
+    code, out, err = run(capsys, monkeypatch, *base, "--password", "night-sky-42")
+    assert code == 2 and "process list" in err and "--password-file" in err
+    secret = tmp_path / "pw"
+    secret.write_text("night-sky-42\n")
+    code, out, err = run(capsys, monkeypatch, *base, "--password-file", str(secret))
+    assert code == 0, err
+    monkeypatch.setenv("METEORGUI_PASSWORD", "night-sky-42")
+    code, out, err = run(capsys, monkeypatch, *base, "--seed", "2")
+    assert code == 0, err
+    monkeypatch.delenv("METEORGUI_PASSWORD")
+    code, out, err = run(capsys, monkeypatch, *base, "--seed", "3", stdin="night-sky-42\n")
+    assert code == 0, err
+    code, out, err = run(capsys, monkeypatch, *base, "--password-file", str(tmp_path / "none"))
+    assert code == 2 and "cannot read the password file" in err

@@ -81,6 +81,12 @@ def activate(gui, qtbot, widget):
     qtbot.waitUntil(widget.hasFocus, timeout=WAIT)
 
 
+def on_screen(gui):
+    """The detail pane shows the current event: a review key now labels what the user sees."""
+    b, d = gui.window.browser, gui.window.detail
+    return lambda: b.current_event_id() != "" and d.shown_event_id() == b.current_event_id()
+
+
 def test_a_camera_push_inserts_rows_in_place_without_a_reset(
     gui, push, browser, qtbot, qtmodeltester
 ):
@@ -230,14 +236,15 @@ def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qt
     def labels():
         return browse.reviews(archive, ids)
 
+    qtbot.waitUntil(on_screen(gui), timeout=WAIT)
     with qtbot.waitSignal(browser.reviewed, timeout=WAIT) as stored:
         qtbot.keyClick(grid, Qt.Key.Key_Return)
     assert stored.args == [[ids[0]]]
     assert labels() == {ids[0]: "meteor"}
     assert browser.current_row() == 1  # moved on to the next event
-    qtbot.keyClick(grid, Qt.Key.Key_P)
-    qtbot.keyClick(grid, Qt.Key.Key_Delete)
-    qtbot.keyClick(grid, Qt.Key.Key_S)
+    for key in (Qt.Key.Key_P, Qt.Key.Key_Delete, Qt.Key.Key_S):
+        qtbot.waitUntil(on_screen(gui), timeout=WAIT)
+        qtbot.keyClick(grid, key)
     qtbot.waitUntil(
         lambda: (
             labels() == {ids[0]: "meteor", ids[1]: "plane", ids[2]: "rejected", ids[3]: "satellite"}
@@ -262,6 +269,7 @@ def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qt
     assert browser.undo_action.isEnabled() and browser.redo_action.isEnabled()
 
     browser.grid.select_row(1)
+    qtbot.waitUntil(on_screen(gui), timeout=WAIT)
     qtbot.keyClick(grid, Qt.Key.Key_U)  # clear
     qtbot.waitUntil(lambda: ids[1] not in labels(), timeout=WAIT)
     received = archive.get_event(ids[0])
@@ -273,6 +281,7 @@ def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qt
     assert model_ids(browser) == [ids[1], ids[3], ids[4], ids[5]]
     # Reviewing in the "unreviewed" list keeps the row in view until the filter changes.
     browser.grid.select_row(0)
+    qtbot.waitUntil(on_screen(gui), timeout=WAIT)
     qtbot.keyClick(grid, Qt.Key.Key_B)
     qtbot.waitUntil(lambda: labels().get(ids[1]) == "bird", timeout=WAIT)
     qtbot.waitUntil(lambda: browser.model.row_at(0).label == "bird", timeout=WAIT)

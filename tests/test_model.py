@@ -52,10 +52,10 @@ camera_ids = st.one_of(
 )
 times = st.integers(0, MAX_TIME_MS)
 free_text = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\x00"), max_size=40
 )
 _ns_part = st.text(
-    st.characters(min_codepoint=0x20, exclude_categories=("Cs",), exclude_characters=":"),
+    st.characters(min_codepoint=0x20, exclude_categories=("Cs", "Cc"), exclude_characters=":"),
     min_size=1,
     max_size=12,
 )
@@ -70,7 +70,9 @@ _ns_value = st.one_of(
             "a:b:c",
         ]
     ),
-    st.text(st.characters(min_codepoint=0x20, exclude_categories=("Cs",)), min_size=1, max_size=40),
+    st.text(
+        st.characters(min_codepoint=0x20, exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+    ),
 )
 nsstrings = st.builds(lambda ns, v: f"{ns}:{v}", st.just("meteorpi") | _ns_part, _ns_value)
 bare_ns_values = _ns_value.filter(lambda v: ":" not in v)
@@ -92,7 +94,8 @@ metas = st.one_of(
             "type": st.just("string"),
             "key": nsstrings,
             "value": st.text(
-                st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=60
+                st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\x00"),
+                max_size=60,
             ),
         }
     ),
@@ -160,7 +163,7 @@ file_dicts = st.fixed_dictionaries(
     optional={
         "semantic_type": nsstrings,
         "file_name": st.text(
-            st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=60
+            st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\x00"), max_size=60
         ),
     },
 )

@@ -13,11 +13,10 @@ import zlib
 import flask
 import pytest
 
-from meteorgui.cli import simulate as run
 from meteorgui.exporter import ImportClient
 from meteorgui.model import CameraStatus, Event, FileRecord
 from meteorgui.resources import resource_path
-from meteorgui.simulate import demo_clips, make_night, push_night
+from meteorgui.simulate import demo_clips, make_night, push_night, run
 from meteorgui.skyimage import PNG_SIGNATURE, png_bytes
 
 from .wsgi_server import serving

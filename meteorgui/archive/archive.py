@@ -14,10 +14,12 @@ from typing import Any
 
 from .. import notify
 from ..errors import MeteorguiError
-from ..model import CameraStatus, Event, FileRecord, Meta, dumps
+from ..model import CameraStatus, Event, FileRecord, Meta, dumps, entity_id
 from . import migrations
+from .cameras import Cameras
 from .conversations import Conversations
 from .db import Database
+from .private import make_private
 from .store import FileStore
 from .users import Users
 from .where import camera_and_time, execute_for_ids, id_batches
@@ -69,8 +71,9 @@ class Archive:
         # Every change is published here after its commit (notify.CHANGED).
         self.hub = hub or notify.Hub()
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            (self.data_dir / "logs").mkdir(exist_ok=True)
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            (self.data_dir / "logs").mkdir(exist_ok=True, mode=0o700)
+            make_private(self.data_dir, DB_NAME)
             # The database first: an archive from a newer meteorgui is refused before
             # anything in it is touched.
             self.db = Database(self.data_dir / DB_NAME)
@@ -83,6 +86,7 @@ class Archive:
             raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from exc
         self.store.clean_tmp()
         self.users = Users(self.db)
+        self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
         self._known_statuses: set[str] = set()
 
@@ -125,14 +129,19 @@ class Archive:
 
     # ------------------------------------------------------------------ statuses
 
-    def store_status(self, status: CameraStatus, user: str | None = None) -> str:
-        """Archive a status. Returns 'new' or 'same'; raises Conflict if the id holds other data."""
+    def store_status(
+        self, status: CameraStatus, user: str | None = None, *, bind: bool = False
+    ) -> str:
+        """Archive a status. Returns 'new' or 'same'; raises Conflict if the id holds other
+        data. ``bind``: the camera must be (or becomes) bound to ``user``, else CameraBound."""
         with self.db.write() as conn:
+            if bind and user is not None:
+                self.cameras.claim(conn, status.camera_id, user)
             row = conn.execute(
                 "SELECT body FROM statuses WHERE status_id = ?", (status.status_id,)
             ).fetchone()
             if row is not None:
-                if CameraStatus.from_dict(json.loads(row[0])).same_content(status):
+                if CameraStatus.from_archive(json.loads(row[0])).same_content(status):
                     return "same"
                 raise Conflict(
                     f"camera status {status.status_id} is already archived with different content"
@@ -170,10 +179,11 @@ class Archive:
                     for p, (x, y) in enumerate(poly)
                 ],
             )
+        self.hub.publish(notify.CHANGED, notify.Archived("status", status))
         return "new"
 
     def _status_from_row(self, body: str, valid_to: int | None) -> CameraStatus:
-        status = CameraStatus.from_dict(json.loads(body))
+        status = CameraStatus.from_archive(json.loads(body))
         return dataclasses.replace(status, valid_to=valid_to)
 
     _STATUS_COLS = "body, COALESCE(valid_to, sent_valid_to)"
@@ -203,10 +213,6 @@ class Archive:
         where, args = _where(f, "camera_id", "valid_from", None)
         sql = f"SELECT {self._STATUS_COLS} FROM statuses{where}" + _order_limit(f, "valid_from")
         return [self._status_from_row(*r) for r in self.db.read().execute(sql, args)]
-
-    def cameras(self) -> list[str]:
-        rows = self.db.read().execute("SELECT DISTINCT camera_id FROM statuses ORDER BY 1")
-        return [r[0] for r in rows]
 
     # ------------------------------------------------------------------ events and files
 
@@ -285,6 +291,18 @@ class Archive:
         file records an event takes over; raises Conflict for any other clash."""
         files = entity.files if isinstance(entity, Event) else (entity,)
         ids = [f.file_id for f in files]
+        # A camera status describes one camera: an event or file of another camera naming
+        # it would be shown (and exported) with that camera's place and pointing.
+        for owner in dict.fromkeys([entity, *files]):
+            row = conn.execute(
+                "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
+            ).fetchone()
+            if row is not None and row[0] != owner.camera_id:
+                what = "event" if isinstance(owner, Event) else "file"
+                raise Conflict(
+                    f"{what} {entity_id(owner)} of camera {owner.camera_id} names camera "
+                    f"status {owner.status_id}, which is camera {row[0]}'s"
+                )
         # Event ids and file ids own meta rows alike: an id may be one or the other.
         if (
             isinstance(entity, Event)

@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from . import migrations
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -121,6 +123,8 @@ class Database:
 
     def utils(self) -> sqlite_utils.Database:
         """sqlite-utils on this thread's reader, for introspection and ad-hoc queries."""
+        import sqlite_utils  # a tenth of a second to import: not before it is used
+
         return sqlite_utils.Database(self.read())
 
     def release_reader(self) -> None:

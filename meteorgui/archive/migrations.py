@@ -348,13 +348,60 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
-        # 9, not 8: the sky results' migration takes 8 on the branch that brings meteorgui.sky.
+        8,
+        "sky_results",
+        """
+        -- What meteorgui.sky computed for each event. shower: an IAU code, 'sporadic',
+        -- or NULL when the event has no sky position (reason says why).
+        CREATE TABLE sky_results (
+            event_id        TEXT PRIMARY KEY REFERENCES events(event_id) ON DELETE CASCADE,
+            camera_id       TEXT NOT NULL,
+            event_time      INTEGER NOT NULL,
+            status_id       TEXT,
+            computed_at     INTEGER NOT NULL,
+            version         INTEGER NOT NULL,
+            shower          TEXT,
+            reason          TEXT,
+            distance_deg    REAL,
+            radiant_ra      REAL,
+            radiant_dec     REAL,
+            first_ra        REAL,
+            first_dec       REAL,
+            last_ra         REAL,
+            last_dec        REAL,
+            group_id        TEXT,
+            begin_height_km REAL,
+            end_height_km   REAL,
+            speed_km_s      REAL
+        );
+        CREATE INDEX sky_results_shower_time ON sky_results(shower, event_time);
+        CREATE INDEX sky_results_group ON sky_results(group_id);
+        CREATE INDEX sky_results_time ON sky_results(event_time);
+        """,
+    ),
+    (
         9,
+        "camera_owners",
+        """
+        -- A camera is bound to the login that first sent its status (archive/cameras.py).
+        CREATE TABLE camera_owners (
+            camera_id TEXT PRIMARY KEY,
+            user      TEXT NOT NULL,
+            bound_at  INTEGER NOT NULL
+        );
+        -- Cameras archived before: the login of each one's earliest status.
+        INSERT INTO camera_owners (camera_id, user, bound_at)
+            SELECT camera_id, received_by, MIN(received_at) FROM statuses
+            WHERE received_by IS NOT NULL GROUP BY camera_id;
+        """,
+    ),
+    (
+        10,
         "full_text_search",
         """
-        -- Search through an FTS5 index instead of scanning every event's text with LIKE.
-        -- The trigram tokenizer keeps what LIKE did: any three or more characters match
-        -- inside a word, case-insensitively. The index is the external-content table
+        -- Search through an FTS5 index instead of scanning every event's text with LIKE:
+        -- words are matched from their beginning (prefix queries, helped by the 2- and
+        -- 3-character prefix indexes), case-insensitively. The index is the external-content table
         -- sqlite-utils' enable_fts makes, kept current by triggers; its update trigger
         -- fires only when a searched column changes (a file arriving changes n_files and
         -- the still, which are not searched).

@@ -64,6 +64,7 @@ class CameraHealth:
     failing: bool
     note: str  # one line a user reads: what is wrong, or that all is well
     retired: bool = False  # not heard for over RETIRED_AFTER_MS: no longer watched
+    refused: str | None = None  # short: "14 refused logins", when logins are refused
 
     @property
     def level(self) -> str:

@@ -57,7 +57,7 @@ def _ensure_dir(path: str, root: str) -> list[str]:
     parent = os.path.dirname(path)
     changed = _ensure_dir(parent, root) if parent != root else []
     try:
-        os.mkdir(path)
+        os.mkdir(path, 0o700)
     except FileExistsError:
         return changed
     return [*changed, parent]
@@ -166,10 +166,10 @@ class FileStore:
         self.tmp_dir = self.root / "tmp"
         self.root_s, self.tmp_dir_s = str(self.root), str(self.tmp_dir)  # for the hot paths
         self.quarantine_dir = Path(quarantine)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.levels = self._layout()
-        self.tmp_dir.mkdir(exist_ok=True)
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(exist_ok=True, mode=0o700)
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._pool = ThreadPoolExecutor(durability_threads, thread_name_prefix="meteorgui-fsync")
         # "<file_id>.<md5>" -> making it durable, until that is done
         self._inflight: dict[str, Once] = {}
@@ -205,10 +205,11 @@ class FileStore:
         ):
             return 2  # files were stored in two levels before the layout file existed
         for d in SHARDS:
-            os.makedirs(os.path.join(self.root_s, d), exist_ok=True)
+            os.makedirs(os.path.join(self.root_s, d), mode=0o700, exist_ok=True)
         # Another process may be making the same store: same content, atomic replace.
         tmp = marker.with_name(f"{LAYOUT_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        with open(tmp, "w", encoding="ascii") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="ascii") as fh:
             fh.write("1 level of folders: <first two hex digits of the id>/<id>.<md5>\n")
             fh.flush()
             os.fsync(fh.fileno())

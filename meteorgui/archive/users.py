@@ -9,10 +9,15 @@ import time
 from dataclasses import dataclass
 
 from ..errors import MeteorguiError
+from . import passwords
 from .db import Database
-from .passwords import VerifiedCache, hash_password
+from .passwords import VerifiedCache, hash_password, needs_rehash
 
 ROLES = ("user", "camera_admin", "import")
+# Why a login was refused (shown to the archive's owner, never to the client).
+WRONG_PASSWORD = "wrong password"
+UNKNOWN_USER = "unknown user"
+NOT_VERIFIED = "not verified before"  # a lock-out allows only known credentials
 _NAME = re.compile(r"[A-Za-z0-9_.@\-]{1,64}")
 
 
@@ -108,34 +113,62 @@ class Users:
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password is right, else None (never says which part was wrong)."""
-        if not _NAME.fullmatch(name):
-            return None  # never a user; not looked up, not remembered
+        return self.login(name, password)[0]
+
+    def _row(self, name: str) -> tuple | None:
         now = time.monotonic()
         cached = self._rows.get(name)
         if cached is not None and cached[0] > now:
-            row = cached[1]
-        else:
-            row = (
-                self._db.read()
-                .execute(
-                    "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?",
-                    (name,),
-                )
-                .fetchone()
+            return cached[1]
+        row = (
+            self._db.read()
+            .execute(
+                "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?",
+                (name,),
             )
-            if row is not None:  # only real users are remembered: misses cost no memory
-                if len(self._rows) > 1024:
-                    self._rows.clear()
-                self._rows[name] = (now + self.ROW_TTL_S, row)
+            .fetchone()
+        )
+        if row is not None:  # only real users are remembered: misses cost no memory
+            if len(self._rows) > 1024:
+                self._rows.clear()
+            self._rows[name] = (now + self.ROW_TTL_S, row)
+        return row
+
+    def login(
+        self, name: str, password: str, *, may_hash: bool = True
+    ) -> tuple[User | None, str | None]:
+        """(user, None) for good credentials, else (None, why) for the owner's eyes.
+
+        With ``may_hash`` False only credentials verified earlier in this process pass
+        (no key derivation runs): what a locked-out pair of address and name may still do.
+        A good login whose stored hash is weaker than today's is hashed again.
+        """
+        row = self._row(name) if _NAME.fullmatch(name) else None
+        if not may_hash:
+            if row is not None and self._verified.known(password, row[3]):
+                return User(row[0], tuple(row[1].split()), row[2]), None
+            return None, NOT_VERIFIED
         if row is None:
             # Spend the same effort as a real check so timing does not reveal names.
-            self._verified.check(password, _dummy_hash())
-            return None
+            self._verified.check(password, _dummy_hash(passwords.ITERATIONS))
+            return None, UNKNOWN_USER
         if not self._verified.check(password, row[3]):
-            return None
-        return User(row[0], tuple(row[1].split()), row[2])
+            return None, WRONG_PASSWORD
+        if needs_rehash(row[3]):
+            self._rehash(name, password, row[3])
+        return User(row[0], tuple(row[1].split()), row[2]), None
+
+    def _rehash(self, name: str, password: str, old: str) -> None:
+        encoded = hash_password(password)
+        with self._db.write() as conn:  # only if nobody changed the password meanwhile
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
+                (encoded, name, old),
+            )
+        self._changed()
+        self._verified.remember(password, encoded)
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_hex(16))
+def _dummy_hash(iterations: int) -> str:
+    return hash_password(secrets.token_hex(16), iterations=iterations)

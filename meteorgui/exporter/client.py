@@ -469,9 +469,21 @@ class _Conversation:
             status = None
         if status is None:
             raise _Failed(f"the importer asked for status {status_id}, which we do not have")
-        response = self.post({"type": "status", "status": status.to_dict()})
+        body = status.to_dict()
+        response = self.post({"type": "status", "status": body})
+        doing = f"posting camera status {status_id} of camera {status.camera_id}"
+        if response.status_code >= 500:
+            # A 2015 importer fails on a status without lens, sensor, location or
+            # orientation: the same status once more, with the values that say "unknown".
+            filled, missing = with_neutral_values(body)
+            if missing:
+                response = self.post({"type": "status", "status": filled})
+                doing += (
+                    f", which has no {', '.join(missing)} (sent again with the protocol's "
+                    "neutral values for them)"
+                )
         # The answer's body is ignored (docs/PROTOCOL.md); an HTTP error is not.
-        _check_http(response, self.client._where, f"posting status {status_id}")
+        _check_http(response, self.client._where, doing)
 
     def upload(self, answer: dict) -> None:
         try:
@@ -703,6 +715,35 @@ def _server_message(response: requests.Response) -> str:
         return body["message"][:300]
     text = response.content[:300].decode("utf-8", "replace").strip()
     return text.splitlines()[0] if text else ""
+
+
+# What a 2015 importer needs in every status (meteorpi_model reads each with d[key]), with
+# the values that mean "unknown": PROTOCOL.md's orientation before a node's first fit, a
+# place anywhere on Earth (an error of half its circumference), no lens or sensor name.
+NEUTRAL_2015: dict[str, Any] = {
+    "lens": "",
+    "sensor": "",
+    "location": {"lat": 0.0, "long": 0.0, "gps": False, "error": 20_037_508.0},
+    "orientation": {"alt": 0.0, "az": 0.0, "rot": 0.0, "error": 360.0, "width": 0.0},
+}
+
+
+def with_neutral_values(status: dict) -> tuple[dict, list[str]]:
+    """The status dict with whatever a 2015 importer needs filled in, and what was missing
+    ('lens', 'location', 'orientation.width', ...)."""
+    out, missing = dict(status), []
+    for key, neutral in NEUTRAL_2015.items():
+        if not isinstance(neutral, dict):
+            if key not in status:
+                out[key] = neutral
+                missing.append(key)
+            continue
+        have = status.get(key) or {}
+        gaps = [k for k in neutral if k not in have]
+        if gaps:
+            out[key] = {**neutral, **have}
+            missing += [f"{key}.{k}" for k in gaps] if have else [key]
+    return out, missing
 
 
 def _check_http(response: requests.Response, where: str, doing: str) -> None:

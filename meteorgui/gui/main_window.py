@@ -6,9 +6,10 @@ import logging
 import socket
 import time
 from datetime import datetime
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..importer import PortInUse
+from .. import paths
 from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
+from .common.shortcuts import set_shortcuts
+from .common.text import message, plain
 from .detail.widget import EventDetail
 from .monitor.dock import ImportMonitor
 
@@ -46,18 +49,28 @@ def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
 class MainWindow(QMainWindow):
     importerStateChanged = Signal(bool)
 
-    def __init__(self, ctx: GuiContext, *, demo: bool = False, parent: QWidget | None = None):
+    def __init__(
+        self,
+        ctx: GuiContext,
+        *,
+        demo: bool = False,
+        defer: bool = False,
+        parent: QWidget | None = None,
+    ):
+        """``defer``: leave what the first paint does not need to ``finish_start()``."""
         super().__init__(parent)
         self.ctx = ctx
         self.demo = demo
         self.port_prompt: QMessageBox | None = None  # visible while asking about a taken port
         self._closing = False
         self.setWindowTitle(f"{APP_TITLE} — {ctx.archive.data_dir}" + ("  (demo)" if demo else ""))
-        self.resize(1280, 820)
+        self.review_layout = False
+        self.normal_layout: dict | None = None  # the layout to go back to from review
+        self.resize(self.default_size())
 
         self.browser = EventBrowser(ctx, self)
         self.detail = EventDetail(ctx, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.browser)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
@@ -65,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.browser.eventSelected.connect(self.detail.show_event)
         self.browser.fileSelected.connect(self.detail.show_file)
+        self.browser.review_target = self._review_target
 
         self.monitor = ImportMonitor(ctx, self, resend_dialog=self._resend_dialog)
         self.monitor_dock = self._dock(
@@ -77,6 +91,9 @@ class MainWindow(QMainWindow):
             "Log", self.log_view, "log", Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(self.monitor_dock, self.log_dock)
+        # Beside the event list the monitor stacks its two tables: side by side they made
+        # the window wider than the screen.
+        self.monitor_dock.dockLocationChanged.connect(self._monitor_moved)
         self.monitor_dock.raise_()
 
         self._build_actions()
@@ -89,14 +106,87 @@ class MainWindow(QMainWindow):
 
         notifications.install(ctx, self)  # None without a system tray; else ctx.notifications
         self.monitor.health.warningsChanged.connect(self._camera_warnings)
+        from . import layout
+
+        where = ctx.archive.data_dir if demo else paths.config_dir()
+        self.layout_store = layout.WindowLayout(self, Path(where) / layout.FILE_NAME)
+        self.export_ui = None
+        if not defer:
+            self.finish_start()
+
+    def finish_start(self) -> None:
+        """The parts the first paint does not need (the exporter brings requests)."""
+        if self.export_ui is not None:
+            return
         from .export import menu as export_menu
 
         # The Export menu, actions and dock; the service is ctx.export.
-        self.export_ui = export_menu.install(ctx, self)
+        self.export_ui = export_menu.install(self.ctx, self)
+        # The picture gets the height: the docks start at a modest size. The saved layout
+        # is applied once the export dock exists, since it places that dock too.
+        self.resizeDocks([self.monitor_dock], [200], Qt.Orientation.Vertical)
+        self.monitor.splitter.setSizes([560, 720])  # the camera table whole, status included
+        self.layout_store.restore()
 
-    def _count_soon(self, _conversation=None) -> None:
-        if not self._closing:  # a conversation can still arrive while the window closes
-            self._counts_timer.start()
+    # ------------------------------------------------------------------ layout
+
+    def default_size(self) -> QSize:
+        """1280×800 at most, within the screen's free area (title bar and panels left out)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        if avail is None or avail.isEmpty():
+            return QSize(1280, 800)
+        frame = 32  # a typical title bar, unknown until the window manager has framed us
+        return QSize(min(1280, avail.width()), min(800, avail.height() - frame))
+
+    def _monitor_moved(self, area) -> None:
+        side = area in (
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self.monitor.splitter.setOrientation(
+            Qt.Orientation.Vertical if side else Qt.Orientation.Horizontal
+        )
+
+    def splitters(self) -> dict:
+        return {
+            "main": self.splitter,
+            "monitor": self.monitor.splitter,
+            "browser": self.browser.splitter,
+            "detail": self.detail.splitter,
+        }
+
+    def docks(self) -> list[QDockWidget]:
+        return self.findChildren(QDockWidget)
+
+    def set_review_layout(self, on: bool) -> None:
+        """One large picture: docks, tool bar and time-lapse strip put away, the event list
+        a narrow column, the file facts and metadata beside the picture. Off: as before."""
+        if on == self.review_layout:
+            return
+        if on:
+            self.normal_layout = self.layout_store.capture()
+            self.review_layout = True
+            for dock in self.docks():
+                dock.hide()
+            self.toolbar.hide()
+            # The filters stay as set; hidden, the event list can be a narrow column.
+            self.browser.filters.hide()
+            self.browser.strip_box.hide()
+            total = sum(self.splitter.sizes()) or self.width()
+            column = min(self.browser.column_width(2), total // 3)
+            self.splitter.setSizes([column, total - column])
+            self.detail.set_side_column(True)
+        else:
+            self.review_layout = False
+            self.detail.set_side_column(False)
+            self.browser.filters.show()
+            self.browser.strip_box.show()
+            self.toolbar.show()
+            if self.normal_layout is not None:
+                self.layout_store.apply(self.normal_layout)
+            self.normal_layout = None
+        self.act_review_layout.setChecked(on)
 
     def _camera_warnings(self, warnings: list) -> None:
         title = "Import monitor"
@@ -116,7 +206,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
+            set_shortcuts(act, *(shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]))
         if tip:
             act.setStatusTip(tip)
             act.setToolTip(tip)
@@ -125,10 +215,13 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         a = self._action
-        self.act_quit = a("&Quit", self.close, None, "Stop the importer and quit")
-        # StandardKey.Quit is empty on some platforms (Windows, bare X11): say Ctrl+Q outright.
-        self.act_quit.setShortcuts(
-            [QKeySequence("Ctrl+Q"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)]
+        # StandardKey.Quit is Ctrl+Q on X11 but empty on Windows and offscreen: both are
+        # given, and set_shortcuts keeps Ctrl+Q once (twice, Qt would ignore it as ambiguous).
+        self.act_quit = a(
+            "&Quit",
+            self.close,
+            [QKeySequence.StandardKey.Quit, "Ctrl+Q"],
+            "Stop the importer and quit",
         )
         self.act_quit.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.addAction(self.act_quit)
@@ -162,6 +255,25 @@ class MainWindow(QMainWindow):
             "Show the archive's folder in the file manager",
         )
         self.act_about = a("About meteorgui", self.show_about)
+        self.act_review_layout = a(
+            "Review layout",
+            lambda checked: self.set_review_layout(checked),
+            "R",
+            "One large picture with the event list beside it; press R again to go back",
+        )
+        self.act_review_layout.setCheckable(True)
+        self.act_reset_layout = a(
+            "Reset layout",
+            lambda: self.layout_store.reset(),
+            None,
+            "Put docks, panes and the window back as they were at first",
+        )
+        self.act_keys = a(
+            "Keyboard shortcuts",
+            self.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+            "Every key meteorgui answers to",
+        )
 
         m = self.menuBar()
         file_menu = m.addMenu("&File")
@@ -183,10 +295,18 @@ class MainWindow(QMainWindow):
             review.addAction(act)
         self.events_menu = ev
         view = m.addMenu("&View")
+        for act in self.browser.view_actions:
+            view.addAction(act)
+        view.addSeparator()
+        view.addAction(self.act_review_layout)
+        view.addAction(self.act_reset_layout)
+        view.addSeparator()
         view.addAction(self.monitor_dock.toggleViewAction())
         view.addAction(self.log_dock.toggleViewAction())
         self.view_menu = view
-        m.addMenu("&Help").addAction(self.act_about)
+        help_menu = m.addMenu("&Help")
+        help_menu.addAction(self.act_keys)
+        help_menu.addAction(self.act_about)
 
         tb = self.toolbar = self.addToolBar("Main")
         tb.setObjectName("toolbar-main")
@@ -202,9 +322,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.importer_label = QLabel()
+        self.importer_label = plain(QLabel())
         self.importer_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.counts_label = QLabel()
+        self.counts_label = plain(QLabel())
         sb.addWidget(self.importer_label, 1)
         sb.addPermanentWidget(self.counts_label)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
@@ -220,6 +340,8 @@ class MainWindow(QMainWindow):
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
+        from ..importer import PortInUse  # with Flask and waitress: not before the first paint
+
         s = self.ctx.settings
         port = s.port if port is None else port
         try:
@@ -228,7 +350,7 @@ class MainWindow(QMainWindow):
             self._offer_other_port(port)
             return False
         except OSError as exc:
-            QMessageBox.warning(
+            message(
                 self,
                 "Importer not started",
                 f"The importer could not listen on {s.host}:{port}:\n{exc}",
@@ -382,6 +504,16 @@ class MainWindow(QMainWindow):
 
         return ResendDialog(self.ctx, ids, parent, note=note)
 
+    def _count_soon(self, _conversation=None) -> None:
+        if not self._closing:  # a conversation can still arrive while the window closes
+            self._counts_timer.start()
+
+    def _review_target(self) -> str:
+        """The event a review key may label: the one the detail pane shows, if it is the
+        selected one; else "" and the key does nothing (the user cannot see what it labels)."""
+        shown = self.detail.shown_event_id()
+        return shown if shown and shown == self.browser.current_event_id() else ""
+
     def show_summary(self) -> None:
         from .tools.summary import NightSummaryDialog
 
@@ -390,6 +522,11 @@ class MainWindow(QMainWindow):
 
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))
+
+    def show_shortcuts(self) -> None:
+        from .common.shortcuts import ShortcutsDialog
+
+        self._open(ShortcutsDialog(self))
 
     def show_about(self) -> None:
         from .. import __version__
@@ -408,6 +545,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if not self._closing:
             self._closing = True
+            try:
+                self.layout_store.save()
+            except Exception:  # noqa: BLE001 - never a reason not to quit
+                log.exception("saving the window layout failed")
             self.shutdown()
         event.accept()
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QLoggingCategory, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -20,10 +20,10 @@ from ..archive import ArchiveError
 from ..core import Core
 from ..logs import setup_logging
 from ..settings import Settings
-from ..simulate import DemoCamera
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
+from .common.text import install_plain_tooltips
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -34,21 +34,36 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def build(
-    data_dir: Path, settings: Settings, *, demo: bool = False, synchronous_tasks: bool = False
+    data_dir: Path,
+    settings: Settings,
+    *,
+    demo: bool = False,
+    synchronous_tasks: bool = False,
+    defer: bool = False,
 ) -> tuple[GuiContext, MainWindow]:
-    """The context and main window for an archive (the app and tests use this)."""
+    """The context and main window for an archive (the app and tests use this).
+
+    ``defer``: the window leaves its exporter to ``window.finish_start()``, and the
+    collection below to ``settle_memory()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     core = Core(data_dir)
+    core.importer.bind_cameras = settings.bind_cameras
     bridge = Bridge(core.hub)
     # Detached task threads end with their work: their archive readers go with them.
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
-    window = MainWindow(ctx, demo=demo)
+    install_plain_tooltips()
+    window = MainWindow(ctx, demo=demo, defer=defer)
+    if not defer:
+        settle_memory()
+    return ctx, window
+
+
+def settle_memory() -> None:
     # Everything built so far lives as long as the app: keep it out of the cyclic
     # collector's full passes, which would otherwise stall the window tens of ms.
     gc.collect()
     gc.freeze()
-    return ctx, window
 
 
 def close(ctx: GuiContext) -> None:
@@ -65,6 +80,46 @@ def close(ctx: GuiContext) -> None:
     ctx.tasks.shutdown(wait=True)
     ctx.bridge.close()
     ctx.core.close()
+
+
+class FirstPage(QObject):
+    """Calls ``then`` once the window has painted and its browser shows what it has: the
+    first page read and its thumbnails made (or after ``limit_ms`` whatever is left)."""
+
+    def __init__(self, window, then, limit_ms: int = 2000, poll_ms: int = 10):
+        super().__init__(window)
+        self._window, self._then, self._limit_ms = window, then, limit_ms
+        self._painted = False
+        self._settled = 0  # polls in a row that found everything shown
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._poll = QTimer(self, interval=poll_ms)
+        self._poll.timeout.connect(self._check)
+        window.installEventFilter(self)
+        self._poll.start()
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._painted = True
+            obj.removeEventFilter(self)
+        return False
+
+    def _check(self) -> None:
+        browser = self._window.browser
+        shown = (
+            self._painted
+            and browser.is_ready
+            and not browser.model.loading
+            and browser.thumbs.pending_count() == 0
+        )
+        # Twice in a row: a page just read asks for its thumbnails at its next paint.
+        self._settled = self._settled + 1 if shown else 0
+        if self._settled < 2 and self._clock.elapsed() < self._limit_ms:
+            return
+        self._poll.stop()
+        then, self._then = self._then, None
+        if then is not None:
+            then()
 
 
 DEMO_PREFIX = "meteorgui-demo-"
@@ -118,7 +173,7 @@ def run_gui(args) -> int:
         setup_logging(data_dir, verbose=getattr(args, "verbose", False))
         for problem in settings.problems:
             log.warning("settings: %s", problem)
-        ctx, window = build(data_dir, settings, demo=demo)
+        ctx, window = build(data_dir, settings, demo=demo, defer=True)
     except (ArchiveError, OSError) as exc:
         message = (
             str(exc)
@@ -129,21 +184,31 @@ def run_gui(args) -> int:
         print(f"meteorgui: {message}", file=sys.stderr)
         return 1
     window.show()
-    camera = None
-    if demo:
-        if not window.start_importer():
-            # The demo should just work: listen on any free port instead.
-            if window.port_prompt is not None:
-                window.port_prompt.close()
-            window.start_importer(port=0)
-        server = ctx.core.server
-        if server is None:
-            log.warning("demo camera: the importer is not running")
-        else:
-            camera = DemoCamera(ctx.core.archive, server.url)
-            camera.start()
-    elif settings.importer_autostart:
-        window.start_importer()
+    cameras: list = []  # the demo's simulate.DemoCamera
+
+    def start_the_rest() -> None:
+        window.finish_start()
+        settle_memory()
+        if demo:
+            if not window.start_importer():
+                # The demo should just work: listen on any free port instead.
+                if window.port_prompt is not None:
+                    window.port_prompt.close()
+                window.start_importer(port=0)
+            server = ctx.core.server
+            if server is None:
+                log.warning("demo camera: the importer is not running")
+                return
+            from ..simulate import DemoCamera  # the simulator: only for the demo
+
+            cameras.append(DemoCamera(ctx.core.archive, server.url))
+            cameras[0].start()
+        elif settings.importer_autostart:
+            window.start_importer()
+
+    # Flask, waitress and requests take a quarter of a second to import: the window
+    # shows the archive first.
+    FirstPage(window, start_the_rest)
 
     # Ctrl+C, a closed terminal or SIGTERM quit like Ctrl+Q (the demo's folder goes too);
     # the timer lets Python see the signal.
@@ -155,7 +220,7 @@ def run_gui(args) -> int:
     pulse.start()
     code = app.exec()
     pulse.stop()
-    if camera is not None:
+    for camera in cameras:
         camera.stop()
     close(ctx)
     if demo:  # the demo leaves nothing behind

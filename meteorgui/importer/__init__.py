@@ -1,7 +1,30 @@
 """The embedded importer: the MeteorPi import protocol over HTTP, into the archive."""
 
-from .app import create_app
-from .protocol import Answer, Importer
-from .server import ImporterServer, PortInUse, lan_addresses
+import importlib
+from typing import TYPE_CHECKING
+
+# Names are imported on first use: the HTTP side (Flask, waitress) takes a tenth of a
+# second to import, which the window pays only once it starts listening.
+_WHERE = {
+    "Answer": ".protocol",
+    "Importer": ".protocol",
+    "create_app": ".app",
+    "ImporterServer": ".server",
+    "PortInUse": ".server",
+    "lan_addresses": ".server",
+}
 
 __all__ = ["Answer", "Importer", "ImporterServer", "PortInUse", "create_app", "lan_addresses"]
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .protocol import Answer, Importer
+    from .server import ImporterServer, PortInUse, lan_addresses
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -5,10 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
-import threading
-import time
-from collections import deque
 
 from flask import Flask, Response, g, jsonify, request
 from python_multipart.exceptions import FormParserError
@@ -94,42 +90,6 @@ class _Upload:
         self.ended = True
 
 
-class LoginThrottle:
-    """Failed logins per remote address. Each costs a password hash (tens of ms of CPU):
-    after ``limit`` failures within ``window`` seconds an address is refused at once,
-    without hashing, until the oldest of them is ``window`` seconds old. So guessing
-    cannot take the CPU the cameras need. A good login clears the address's record."""
-
-    MAX_ADDRESSES = 10_000
-
-    def __init__(self, limit: int = 10, window: float = 60.0, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, addr: str | None) -> float:
-        """Seconds before this address may try again (0: now)."""
-        with self._lock:
-            failures = self._failures.get(addr or "")
-            if failures is None or len(failures) < self.limit:
-                return 0.0
-            return max(0.0, failures[0] + self.window - self.clock())
-
-    def failed(self, addr: str | None) -> None:
-        now = self.clock()
-        with self._lock:
-            if len(self._failures) >= self.MAX_ADDRESSES:
-                self._failures.clear()  # a flood of addresses: start again
-            failures = self._failures.setdefault(addr or "", deque(maxlen=self.limit))
-            while failures and failures[0] + self.window <= now:
-                failures.popleft()
-            failures.append(now)
-
-    def succeeded(self, addr: str | None) -> None:
-        with self._lock:
-            self._failures.pop(addr or "", None)
-
-
 # The answers most of a conversation consists of, serialised once.
 _CONSTANT = {
     ("continue",): b'{"state":"continue"}\n',
@@ -151,12 +111,9 @@ def _reply(answer: Answer):
     return response
 
 
-def create_app(
-    importer: Importer, url_path: str = "/import", throttle: LoginThrottle | None = None
-) -> Flask:
+def create_app(importer: Importer, url_path: str = "/import") -> Flask:
     app = Flask("meteorgui.importer")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
-    throttle = throttle or LoginThrottle()
 
     def requires_import_role(view):
         @functools.wraps(view)
@@ -167,21 +124,11 @@ def create_app(
                 auth = None
             if auth is None or auth.type != "basic" or not auth.username:
                 return _reply(refuse(403, "HTTP Basic authentication is required"))
-            addr = request.remote_addr
-            wait = throttle.wait(addr)
-            if wait:
-                return _reply(
-                    refuse(
-                        429, f"too many failed logins from {addr}; try again in {math.ceil(wait)} s"
-                    )
-                )
-            user = importer.archive.users.authenticate(auth.username, auth.password or "")
+            user, status, message = importer.logins.check(
+                auth.username, auth.password or "", request.remote_addr
+            )
             if user is None:
-                throttle.failed(addr)
-                return _reply(refuse(403, "wrong user name or password"))
-            throttle.succeeded(addr)
-            if not user.has_role("import"):
-                return _reply(refuse(403, f"user {user.name} does not have the import role"))
+                return _reply(refuse(status, message))
             g.user = user.name
             with importer.request():
                 return view(*args, **kwargs)

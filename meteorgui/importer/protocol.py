@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import notify
-from ..archive import Archive, Conflict, TooLarge
+from ..archive import Archive, CameraBound, Conflict, TooLarge
 from ..archive import conversations as conv
 from ..model import (
     ENTITY_KINDS,
@@ -33,6 +33,7 @@ from ..model import (
     parse_uuid,
 )
 from .log import ImportLog
+from .logins import Logins
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,11 @@ class Importer:
         self.archive = archive
         self.hub = hub or archive.hub
         self.log = ImportLog(archive, self.hub)
+        self.logins = Logins(archive.users, self.hub)
         self.max_file_asks = max_file_asks
+        # A camera is bound to the login that first sent its status (a setting, on by
+        # default): another login's statuses, events and files for it are refused.
+        self.bind_cameras = True
         self.clock = time.monotonic  # for the ask rounds; tests move it
         self._busy = 0
         self._idle = threading.Condition()
@@ -262,7 +267,10 @@ class Importer:
         log_kw = {"kind": parent[0], "ident": parent[1]} if parent else {}
         log_entity = None if parent else status
         try:
-            outcome = self.archive.store_status(status, s.user)
+            outcome = self.archive.store_status(status, s.user, bind=self.bind_cameras)
+        except CameraBound as exc:
+            self._log(s.user, remote, log_entity, conv.FAILED, detail=str(exc), message=str(exc))
+            return refuse(403, str(exc))
         except Conflict as exc:
             self._log(
                 s.user,
@@ -289,6 +297,13 @@ class Importer:
 
     def _offer(self, s: Session, remote: str | None, entity: Event | FileRecord) -> Answer:
         ident = entity_id(entity)
+        if self.bind_cameras:
+            try:
+                for camera_id in {entity.camera_id, *(f.camera_id for f in _files_of(entity))}:
+                    self.archive.cameras.check(camera_id, s.user)
+            except CameraBound as exc:
+                answer = self._fail(s, remote, entity, str(exc))
+                return refuse(403, answer.body["message"])
         with s.lock:
             known_new = ident in s.unarchived
         archived = not known_new and (

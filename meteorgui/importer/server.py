@@ -15,7 +15,7 @@ from waitress.server import create_server
 from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
-from .app import LoginThrottle, create_app
+from .app import create_app
 from .protocol import Importer
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ class ImporterServer:
         self.hub = hub or (importer.hub if importer else archive.hub)
         # An importer made here is closed by stop(): whoever creates a thread closes it.
         self._own_importer = importer is None
-        self.throttle = LoginThrottle()  # failed logins, per address
         self.host, self.requested_port, self.path = host, port, path
         self._use(importer or Importer(archive, self.hub))
         self.threads = threads
@@ -74,7 +73,8 @@ class ImporterServer:
 
     def _use(self, importer: Importer) -> None:
         self.importer = importer
-        self.app = create_app(importer, self.path, self.throttle)
+        self.throttle = importer.logins.throttle  # failed logins
+        self.app = create_app(importer, self.path)
 
     @property
     def running(self) -> bool:

@@ -5,7 +5,7 @@ No Qt here: the GUI's demo, the ``simulate`` command and the tests all use this 
 
 from .demo import DEMO_USER, DemoCamera, demo_night_start
 from .night import DEFAULT_START_MS, NIGHT_MS, Night, demo_clips, make_night
-from .push import PushSummary, interleaved, push_night
+from .push import PushSummary, interleaved, push_night, run
 
 __all__ = [
     "DEFAULT_START_MS",
@@ -19,4 +19,5 @@ __all__ = [
     "interleaved",
     "make_night",
     "push_night",
+    "run",
 ]

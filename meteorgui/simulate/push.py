@@ -1,18 +1,21 @@
-"""Pushing a simulated night to an importer, as a MeteorPi node's exporter does."""
+"""Pushing a simulated night to an importer, as a MeteorPi node's exporter does, and the
+``simulate`` command's runner (``run``; ``push_made`` serves ``showers.run`` too)."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TextIO
 
-from meteorgui.exporter.client import ImportClient
+from meteorgui.exporter.client import ImportClient, ImportClientError
 from meteorgui.formatting import size
 from meteorgui.model import Event, FileRecord
 
-from .night import Night
+from .night import DEFAULT_START_MS, Night, make_night
 
 
 @dataclass
@@ -120,3 +123,89 @@ def _describe(entity: Event | FileRecord) -> str:
         ident = entity.file_id
     clock = datetime.fromtimestamp(t / 1000, UTC).strftime("%H:%M:%S")
     return f"{clock} {kind} {ident[:8]} camera {entity.camera_id}"
+
+
+# --------------------------------------------------------------------------- the simulate command
+
+
+def run(
+    to: str,
+    user: str,
+    password: str,
+    events: int = 20,
+    timelapse: int = 40,
+    seed: int = 0,
+    rate: float | None = None,
+    out: TextIO | None = None,
+    start_ms: int | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """The ``simulate`` command: make a night and push it to the import URL ``to``.
+
+    ``start_ms`` is when the night starts (default: a fixed night in 2015, so a
+    seed always makes the same night).
+
+    Prints one line per entity and a summary line on ``out``. Returns 0 if every
+    entity completed, 1 otherwise; problems (bad arguments, an importer that cannot
+    be reached or refuses the login, a failed night) are one line on ``err``.
+    """
+
+    if events < 0 or timelapse < 0 or (rate is not None and not rate > 0):
+        return _complain(err, "--events and --timelapse must be >= 0 and --rate > 0")
+
+    def make(url: str) -> tuple[Night, str]:
+        night = make_night(
+            seed,
+            events=events,
+            timelapse=timelapse,
+            start_ms=DEFAULT_START_MS if start_ms is None else start_ms,
+        )
+        return night, (
+            f"Simulating {len(night.cameras)} cameras (seed {seed}): {events} "
+            f"events, {timelapse} time-lapse stills -> {url}"
+        )
+
+    return push_made(to, user, password, make, rate=rate, out=out, err=err)
+
+
+def _complain(err: TextIO | None, line: str) -> int:
+    print(f"simulate: {line}", file=sys.stderr if err is None else err, flush=True)
+    return 1
+
+
+def push_made(
+    to: str,
+    user: str,
+    password: str,
+    make: Callable[[str], tuple[Night, str]],
+    rate: float | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Check the import URL and login, ``make(url)`` a night (returning it and a line
+    to print first; ValueError, OSError: a line on ``err``), push it, one line per
+    entity and a summary on ``out``. 0 if every entity completed, else 1."""
+    out = sys.stdout if out is None else out  # looked up now: tests swap them
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    try:
+        client = ImportClient(to, user, password)
+    except ValueError as exc:
+        return _complain(err, str(exc))
+    with client:
+        try:
+            client.check()  # the URL and the login, before a night of failures
+        except ImportClientError as exc:
+            return _complain(err, f"cannot push to {client.url}: {exc}")
+        try:
+            night, intro = make(client.url)
+        except (OSError, ValueError, OverflowError, RuntimeError) as exc:
+            return _complain(err, str(exc))
+        say(intro)
+        summary = push_night(night, client, rate=rate, on_progress=say)
+    if not summary.ok:
+        return _complain(err, "FAILED: " + summary.line())
+    say("Done: " + summary.line())
+    return 0

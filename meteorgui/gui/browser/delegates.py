@@ -285,7 +285,13 @@ class StripDelegate(QStyledItemDelegate):
             text = QRect(
                 rect.x(), area.bottom() + 2, rect.width(), rect.bottom() - area.bottom() - 2
             )
-            painter.drawText(
-                text, Qt.AlignmentFlag.AlignCenter, local_time(f.file_time, "%H:%M:%S")
-            )
+            # A tile half scrolled out of view keeps its time whole: the label slides into
+            # the visible part, and is left out only when that part is too narrow for it.
+            viewport = getattr(option.widget, "viewport", None)
+            if viewport is not None:
+                seen = viewport().rect()
+                text = text.intersected(QRect(seen.left(), text.top(), seen.width(), text.height()))
+            label = local_time(f.file_time, "%H:%M:%S")
+            if painter.fontMetrics().horizontalAdvance(label) + 4 <= text.width():
+                painter.drawText(text, Qt.AlignmentFlag.AlignCenter, label)
         painter.restore()

@@ -21,6 +21,7 @@ from ...archive import browse
 from ...archive.browse import REVIEWED, UNREVIEWED, Night, Query
 from ...formatting import night_text
 from ...formatting import short_name as short_type
+from ..common.elide import combo_full_text
 from ..common.labels import REVIEW_LABELS
 
 ALL_NIGHTS, DATE_RANGE = "all", "range"
@@ -61,6 +62,7 @@ class FilterBar(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.camera.addItem("All cameras", None)
+        combo_full_text(self.camera)  # long installation names: in the list and the tooltip
         self.event_type = QComboBox(self)
         self.event_type.addItem("All types", None)
         self.review = QComboBox(self)
@@ -110,9 +112,6 @@ class FilterBar(QWidget):
         row1 = QHBoxLayout()
         row1.setSpacing(6)
         row1.addWidget(self.night, 2)
-        row1.addWidget(self.date_from)
-        row1.addWidget(self.date_dash)
-        row1.addWidget(self.date_to)
         row1.addSpacing(6)
         row1.addWidget(self.camera, 1)
         row1.addWidget(self.event_type)
@@ -120,6 +119,11 @@ class FilterBar(QWidget):
         row1.addWidget(self.export)
         self.row2 = QHBoxLayout()
         self.row2.setSpacing(6)
+        # The date range sits beside the search box, which gives way to it: on the first
+        # row it made the window's minimum wider than a 1280-pixel screen, for good.
+        self.row2.addWidget(self.date_from)
+        self.row2.addWidget(self.date_dash)
+        self.row2.addWidget(self.date_to)
         self.row2.addWidget(self.text, 3)
         self.row2.addSpacing(6)
         self.row2.addWidget(QLabel("Sort", self))

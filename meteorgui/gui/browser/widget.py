@@ -23,6 +23,8 @@ from ...archive.browse import StripFile
 from ...formatting import camera_names
 from ..common import thumbnails
 from ..common.labels import CLEAR_KEYS, REVIEW_LABELS, key_text
+from ..common.shortcuts import set_shortcuts
+from ..common.text import plain
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
@@ -64,6 +66,9 @@ class EventBrowser(QWidget):
         self._strip_arrivals: list[StripFile] = []  # added while the strip was being read
         self._strip_range: tuple = (None, None, None)
         self._closed = False
+        # The main window says which event the user sees; a review key does nothing unless
+        # that is the current event. None: no detail pane (the browser alone), keys apply.
+        self.review_target = None
         size = max(64, int(ctx.settings.thumbnail_size))
         self.thumbs = thumbnails.service(ctx)
         self.model = EventListModel(ctx.archive, ctx.tasks, self)
@@ -119,11 +124,12 @@ class EventBrowser(QWidget):
         sl.setSpacing(3)
         sl.addWidget(self.strip_label)
         sl.addWidget(self.strip)
-        self.message = QLabel(self)
+        self.message = plain(QLabel(self))
         self.message.setVisible(False)
         self.message.setWordWrap(True)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.strip_box = strip_box
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.stack)
         splitter.addWidget(strip_box)
         splitter.setStretchFactor(0, 1)
@@ -159,20 +165,22 @@ class EventBrowser(QWidget):
         self.undo_stack = QUndoStack(self)
         self.store = ReviewStore(self)
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        set_shortcuts(self.undo_action, QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        set_shortcuts(self.redo_action, QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
         self.review_actions: list[QAction] = []
         for lab in REVIEW_LABELS:
             act = QAction(f"{lab.text}", self)
-            act.setShortcuts(lab.shortcuts())
+            set_shortcuts(act, *lab.keys)
+            act.setProperty("shortcutWhere", "event list")
             act.setToolTip(f"Mark the selected events as {lab.text.lower()} ({key_text(lab)})")
             act.triggered.connect(lambda _c=False, name=lab.name: self.review_selected(name))
             self.review_actions.append(act)
         clear = QAction("Clear review", self)
-        clear.setShortcuts([QKeySequence(k) for k in CLEAR_KEYS])
+        set_shortcuts(clear, *CLEAR_KEYS)
+        clear.setProperty("shortcutWhere", "event list")
         clear.triggered.connect(lambda: self.review_selected(None))
         self.review_actions.append(clear)
         for act in self.review_actions:
@@ -185,9 +193,12 @@ class EventBrowser(QWidget):
         for view in (self.grid, self.table):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda pos, v=view: self._menu(v, pos))
-        for seq, target in (("Ctrl+1", GRID), ("Ctrl+2", TABLE)):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(seq))
+        self.view_actions = []
+        for text, seq, target in (("Thumbnails", "Ctrl+1", GRID), ("Table", "Ctrl+2", TABLE)):
+            act = QAction(text, self)
+            set_shortcuts(act, seq)
+            act.setProperty("shortcutWhere", "event list")
+            self.view_actions.append(act)
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             act.triggered.connect(lambda _c=False, t=target: self.set_view(t))
             self.addAction(act)
@@ -292,6 +303,15 @@ class EventBrowser(QWidget):
         if which == GRID and self.table.model() is not None:
             self.table.setModel(None)
 
+    def column_width(self, tiles: int) -> int:
+        """The width that shows ``tiles`` thumbnails side by side, with the scroll bar."""
+        scroll = self.grid.verticalScrollBar().sizeHint().width()
+        margins = self.layout().contentsMargins()
+        frame = 2 * self.grid.frameWidth()
+        return (
+            tiles * self.grid.cellSize().width() + scroll + frame + margins.left() + margins.right()
+        )
+
     def active_view(self) -> QAbstractItemView:
         return self.table if self.stack.currentIndex() == TABLE else self.grid
 
@@ -334,6 +354,11 @@ class EventBrowser(QWidget):
         return self.model.camera_names.get(camera_id) or camera_id
 
     # ------------------------------------------------------------------ loading
+
+    @property
+    def is_ready(self) -> bool:
+        """The filters are read and the first query asked (``model.loading`` says the rest)."""
+        return self._ready
 
     def _load_choices(self, initial: bool = False) -> None:
         archive, hour = self.ctx.archive, self.filters.hour
@@ -536,6 +561,8 @@ class EventBrowser(QWidget):
 
     def review_selected(self, label: str | None) -> None:
         """Label the selected events (None clears) and move on to the next one."""
+        if self.review_target is not None and not self.review_target():
+            return  # the detail pane does not show the current event (yet): label nothing
         rows = self._selected_rows()
         ids = [row.event_id for r in rows if (row := self.model.row_at(r)) is not None]
         if len(ids) < len(rows):

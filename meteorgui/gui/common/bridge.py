@@ -20,6 +20,7 @@ class Bridge(QObject):
     changed = Signal(object)  # every notify.Change to the archive, after its commit
     archived = Signal(object)  # the notify.Archived ones alone: (kind, entity)
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
+    login_refused = Signal(object)  # importer.logins.Refused
     _call = Signal(object)
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
@@ -29,6 +30,7 @@ class Bridge(QObject):
             hub.subscribe(notify.CONVERSATION, self.conversation.emit),
             hub.subscribe(notify.CHANGED, self._changed),
             hub.subscribe(notify.SERVER, self.server.emit),
+            hub.subscribe(notify.LOGIN_REFUSED, self.login_refused.emit),
         ]
 
     def _changed(self, change: notify.Change) -> None:  # on the publisher's thread

@@ -5,13 +5,12 @@ Every colour the GUI paints with is named here, once; a view says what a colour 
 views use today; ``DARK`` holds the same names for a dark window, and ``current()`` picks
 between them by the application's window colour.
 
-Text a camera controls is shown as plain text; where a label mixes it with markup, it goes
-through ``plain`` first.
+Text a camera controls is escaped with ``common.text.escape`` where a label mixes it with
+markup.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, fields
 
 
@@ -137,8 +136,3 @@ def names() -> list[str]:
 # The light palette's colours by name, for views that read a constant.
 OK, ERROR, WARNING, ATTENTION = LIGHT.ok, LIGHT.error, LIGHT.warning, LIGHT.attention
 ACTIVE, NOTICE, RESEND, MUTED = LIGHT.active, LIGHT.notice, LIGHT.resend, LIGHT.muted
-
-
-def plain(text: object) -> str:
-    """``text`` as rich-text-safe characters: &, < and > escaped, quotes kept as typed."""
-    return html.escape(str(text), quote=False)

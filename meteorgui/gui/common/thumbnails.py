@@ -23,27 +23,23 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QEventLoop,
     QObject,
     QRectF,
     QRunnable,
     Qt,
     QThreadPool,
-    QTimer,
-    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
+from ...archive.private import private_dirs
 from ...resources import resource_path
 from . import style
 
@@ -61,14 +57,13 @@ STATES = (LOADING, OK, VIDEO, MISSING, DAMAGED, UNDECODABLE)
 
 MISSING_RECHECK_S = 10.0  # a resend may bring the bytes: look again after this long
 HASH_LIMIT = 256 << 20  # telling damaged from undecodable re-hashes files up to this size
-VIDEO_TIMEOUT_MS = 4000
 
 Key = tuple[str, str, int]  # (file_id, md5, size)
 
 
 # --------------------------------------------------------------------------- worker side
-# These run in pool threads: QImage, QImageReader and QMediaPlayer (with its own
-# local event loop) are safe there; nothing here touches a widget.
+# These run in pool threads: QImage and QImageReader are reentrant, PyAV decodes
+# without the GIL; nothing here touches a widget or a Qt multimedia object.
 
 
 def decode_image(path: Path, size: int) -> QImage | None:
@@ -91,85 +86,79 @@ def decode_image(path: Path, size: int) -> QImage | None:
     return image
 
 
-def _multimedia():
-    try:
-        from PySide6 import QtMultimedia
-    except ImportError:  # the platform lacks libpulse, gstreamer or ffmpeg
-        return None
-    return QtMultimedia
+VIDEO_MAX_FRAMES = 250  # decoded after the seek before taking what there is (a bad index)
 
 
-def grab_video_frame(path: Path, size: int, timeout_ms: int = VIDEO_TIMEOUT_MS) -> QImage | None:
+def grab_video_frame(path: Path, size: int) -> QImage | None:
     """A poster frame from the middle of a video, scaled to fit, or None.
 
-    QMediaPlayer needs an event loop in its thread; pool threads are QThreads,
-    so a local QEventLoop serves. The player seeks before playing, so this
-    takes milliseconds rather than real time.
+    FFmpeg's decoders through PyAV, not QMediaPlayer: Qt's multimedia objects
+    made in pool threads crashed when several were the first at once, and one
+    holding the GIL deadlocked against the GUI thread. PyAV releases the GIL
+    while it decodes and needs no event loop. Imported here, on first use: it
+    takes a tenth of a second, which start-up should not pay.
     """
-    mm = _multimedia()
-    if mm is None:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1  # the pool gives the parallelism
+            target = _middle_pts(container, stream)
+            if target:
+                container.seek(target, stream=stream, backward=True)
+            frame = None
+            for n, decoded in enumerate(container.decode(stream)):
+                frame = decoded
+                if decoded.pts is None or decoded.pts >= target or n >= VIDEO_MAX_FRAMES:
+                    break
+            if frame is None:
+                return None
+            return _frame_image(frame, stream, size)
+    except (av.FFmpegError, OSError, ValueError, MemoryError) as exc:
+        log.debug("no poster frame from %s: %s", path, exc)
         return None
-    loop = QEventLoop()
-    player = mm.QMediaPlayer()
-    sink = mm.QVideoSink()
-    player.setVideoSink(sink)
-    state: dict = {"target": None, "image": None}
-    Status = mm.QMediaPlayer.MediaStatus
 
-    def on_status(status):
-        if status == Status.LoadedMedia:
-            target = max(0, player.duration() // 2)
-            state["target"] = target
-            if player.isSeekable() and target:
-                player.setPosition(target)
-            player.play()
-        elif status in (Status.InvalidMedia, Status.EndOfMedia):
-            loop.quit()
 
-    def on_frame(frame):
-        target = state["target"]
-        if target is None or state["image"] is not None or not frame.isValid():
-            return
-        if frame.startTime() // 1000 >= target - 100 or frame.endTime() < 0:
-            state["image"] = frame.toImage()
-            loop.quit()
+def _middle_pts(container, stream) -> int:
+    """The middle of the stream in its own time base (0 when its length is unknown)."""
+    if stream.duration and stream.time_base:
+        return int((stream.start_time or 0) + stream.duration // 2)
+    if container.duration and stream.time_base:  # microseconds
+        return int(container.duration / 2 / 1_000_000 / stream.time_base)
+    return 0
 
-    sink.videoFrameChanged.connect(on_frame)
-    player.mediaStatusChanged.connect(on_status)
-    player.errorOccurred.connect(lambda *_: loop.quit())
-    timer = QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(loop.quit)
-    player.setSource(QUrl.fromLocalFile(str(path)))
-    timer.start(timeout_ms)
-    loop.exec()
-    timer.stop()
-    player.stop()
-    player.setVideoSink(None)
-    player.setSource(QUrl())
-    sink.videoFrameChanged.disconnect(on_frame)
-    player.deleteLater()
-    sink.deleteLater()
-    timer.deleteLater()
-    # Delete them here, in their own thread, before the pool thread moves on.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    image = state["image"]
-    if image is None or image.isNull():
+
+def _frame_image(frame, stream, size: int) -> QImage | None:
+    """The frame scaled to fit ``size``×``size``, display aspect kept, as an RGB32 QImage.
+
+    QImage is reentrant: made and used in one pool thread, then handed over whole.
+    """
+    width, height = frame.width, frame.height
+    if width <= 0 or height <= 0:
         return None
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    return image.scaled(
-        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
+    sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+    display_w = width * float(sar) if sar else float(width)  # non-square PAL pixels
+    scale = min(size / display_w, size / height)
+    w, h = max(1, round(display_w * scale)), max(1, round(height * scale))
+    rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA")
+    plane = rgb.planes[0]
+    data = bytes(plane)
+    image = QImage(data, w, h, plane.line_size, QImage.Format.Format_RGB888)
+    return image.convertToFormat(QImage.Format.Format_RGB32)  # a copy that owns its pixels
 
 
 def write_atomic(image: QImage, path: Path) -> bool:
     """Save a PNG under a temporary name in the same folder, then rename it into place."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         if not image.save(str(tmp), "PNG"):
             tmp.unlink(missing_ok=True)
             return False
+        os.chmod(tmp, 0o600)  # the data folder and all in it are private (archive/private.py)
         os.replace(tmp, path)
         return True
     except OSError as exc:
@@ -294,6 +283,10 @@ class ThumbnailService(QObject):
         self._closed = False
         self._cache: OrderedDict[Key, _Entry] = OrderedDict()  # GUI thread only
         self._cache_cost = 0
+        # Indexes over the cache, so that no GUI-thread call walks it: a big archive
+        # scrolled far leaves thousands of entries (most of them badges).
+        self._by_file: dict[str, set[Key]] = {}
+        self._troubled: set[Key] = set()  # MISSING or DAMAGED: a resend may mend them
         self._icons: dict[tuple[str, int, bool], QImage] = {}
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
@@ -324,26 +317,35 @@ class ThumbnailService(QObject):
 
     def invalidate(self, file_id: str | None = None) -> None:
         """Forget what memory holds for a file (all files if None); views ask again."""
-        keys = [k for k in self._cache if file_id is None or k[0] == file_id]
+        keys = list(self._cache) if file_id is None else list(self._by_file.get(file_id, ()))
         for k in keys:
-            self._cache_cost -= self._cache.pop(k).cost
+            self._drop(k)
         for fid in sorted({k[0] for k in keys}):
             self.ready.emit(fid)
 
-    def recheck_missing(self) -> None:
-        """Look again at bytes that were missing or damaged (call after a resend
-        completed: they may have been replaced)."""
-        if self._closed:
+    def has_missing(self) -> bool:
+        """Whether memory holds a missing or damaged badge that a resend could mend."""
+        return bool(self._troubled)
+
+    def recheck_missing(self, file_ids: Iterable[str]) -> None:
+        """Look again at these files if their bytes were missing or damaged (call when
+        a conversation about them completed: a resend may have brought the bytes).
+
+        Costs what the given files cost, never what the cache holds.
+        """
+        if self._closed or not self._troubled:
             return
         now = time.monotonic()
-        for key, entry in list(self._cache.items()):
-            # Damaged bytes are read whole again to check them: at most every so often,
-            # not at every conversation a busy night completes.
-            if entry.state == MISSING or (
-                entry.state == DAMAGED and now - entry.at > MISSING_RECHECK_S
-            ):
-                self._cache_cost -= self._cache.pop(key).cost
-                self.ready.emit(key[0])
+        for file_id in file_ids:
+            for key in list(self._by_file.get(file_id, ())):
+                entry = self._cache[key]
+                # Damaged bytes are read whole again to check them: at most every so
+                # often, not at every conversation a busy night completes.
+                if entry.state == MISSING or (
+                    entry.state == DAMAGED and now - entry.at > MISSING_RECHECK_S
+                ):
+                    self._drop(key)
+                    self.ready.emit(file_id)
 
     def pending_count(self) -> int:
         with self._lock:
@@ -437,17 +439,32 @@ class ThumbnailService(QObject):
         else:
             image = result.image
             cost = image.sizeInBytes()
-        old = self._cache.pop(result.key, None)
-        if old is not None:
-            self._cache_cost -= old.cost
-        self._cache[result.key] = _Entry(result.state, image, time.monotonic(), cost)
-        self._cache_cost += cost
+        self._drop(result.key)
+        self._put(result.key, _Entry(result.state, image, time.monotonic(), cost))
         while len(self._cache) > 1 and (
             self._cache_cost > self._memory_bytes or len(self._cache) > self._max_entries
         ):
-            _, evicted = self._cache.popitem(last=False)
-            self._cache_cost -= evicted.cost
+            self._drop(next(iter(self._cache)))  # the least recently used
         self.ready.emit(result.key[0])
+
+    def _put(self, key: Key, entry: _Entry) -> None:
+        self._cache[key] = entry
+        self._cache_cost += entry.cost
+        self._by_file.setdefault(key[0], set()).add(key)
+        if entry.state in (MISSING, DAMAGED):
+            self._troubled.add(key)
+
+    def _drop(self, key: Key) -> None:
+        entry = self._cache.pop(key, None)
+        if entry is None:
+            return
+        self._cache_cost -= entry.cost
+        self._troubled.discard(key)
+        keys = self._by_file.get(key[0])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_file[key[0]]
 
 
 # --------------------------------------------------------------------------- pictures
@@ -548,8 +565,23 @@ def service(ctx) -> ThumbnailService:
         ctx.thumbnails = svc
         bridge = getattr(ctx, "bridge", None)
         if bridge is not None:
-            # A completed conversation may have brought bytes that were missing.
-            bridge.conversation.connect(
-                lambda c: svc.recheck_missing() if getattr(c, "state", None) == "complete" else None
-            )
+            bridge.conversation.connect(lambda c: _after_conversation(ctx, svc, c))
     return svc
+
+
+def _after_conversation(ctx, svc: ThumbnailService, c) -> None:
+    """A completed conversation may have brought bytes that were missing: look again at
+    its files. Which files an event has is a query, so it runs in the task pool; most
+    of the time nothing is missing and nothing is asked."""
+    if getattr(c, "state", None) != "complete" or not svc.has_missing():
+        return
+    if c.kind == "file":
+        svc.recheck_missing([c.entity_id])
+    elif c.kind == "event":
+        archive, event_id = ctx.archive, c.entity_id
+
+        def file_ids() -> list[str]:
+            event = archive.get_event(event_id)
+            return [] if event is None else [f.file_id for f in event.files]
+
+        ctx.tasks.run(file_ids, svc.recheck_missing, owner=svc)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from ... import formatting as fmt
 from ...model import FileRecord
 from ..common import style
+from ..common.text import escape
 
 STRIP_ICON = QSize(80, 60)
 FILE_ROLE = Qt.ItemDataRole.UserRole
@@ -26,7 +27,7 @@ def review_chip(review: tuple[str, int | None] | None) -> str:
         return f'<span style="color:{style.MUTED}">not reviewed</span>'
     label = review[0]
     colour = style.LABEL_COLOURS.get(label, style.MUTED)
-    text = style.plain(label)
+    text = escape(label)
     return (
         f'<span style="background:{colour}; color:white; font-weight:600">&nbsp;{text}&nbsp;</span>'
     )

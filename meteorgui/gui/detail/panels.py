@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ... import formatting as fmt
 from ..common import style
+from ..common.text import escape, plain
 
 STATE_TEXT = {
     "present": ("present", style.OK, "The bytes are in the archive (not re-hashed)."),
@@ -35,7 +36,7 @@ STATE_TEXT = {
 
 
 def _value_label() -> QLabel:
-    label = QLabel()
+    label = plain(QLabel())
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -122,6 +123,7 @@ class FileInfoPanel(QWidget):
         self.open_button.clicked.connect(self.openRequested)
         # The buttons sit beside the state they change, so the form stays one scrollable block.
         state = self.panel.values["state"]
+        state.setTextFormat(Qt.TextFormat.RichText)  # our own coloured mark, no camera text
         row = QWidget()
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
@@ -274,6 +276,7 @@ class StatusPanel(FormPanel):
             parent,
         )
         url = self.values["inst_url"]
+        url.setTextFormat(Qt.TextFormat.RichText)  # a link; the camera's URL is escaped in it
         url.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         url.setOpenExternalLinks(True)
         self.show_status(None)
@@ -288,8 +291,7 @@ class StatusPanel(FormPanel):
         self.set("inst_name", st.inst_name or "—")
         if st.inst_url:
             safe = st.inst_url.replace('"', "%22").replace("<", "%3C")
-            text = st.inst_url.replace("&", "&amp;").replace("<", "&lt;")
-            self.set("inst_url", f'<a href="{safe}">{text}</a>', st.inst_url)
+            self.set("inst_url", f'<a href="{escape(safe)}">{escape(st.inst_url)}</a>', st.inst_url)
         else:
             self.set("inst_url", "—")
         self.set("camera_id", st.camera_id)

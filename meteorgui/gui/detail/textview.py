@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from ..common.text import plain
+
 LINE_CAP = 10_000  # characters shown of one line
 TEXT_CAP = 2 << 20  # bytes read for display; more is left out (and said so)
 
@@ -95,7 +97,7 @@ class TextPanel(QWidget):
         self.edit.setReadOnly(True)
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.note = QLabel()
+        self.note = plain(QLabel())
         self.note.setVisible(False)
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)

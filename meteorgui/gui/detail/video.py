@@ -12,10 +12,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSizeF, Qt, QUrl, Signal
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
@@ -29,17 +30,21 @@ from PySide6.QtWidgets import (
 )
 
 from ..common import style
+from ..common.text import plain
+from . import stretch as stretch_mod
+from .stretch import Stretch
 
 log = logging.getLogger(__name__)
 
 try:  # pragma: no cover - depends on the platform's native libraries
-    from PySide6.QtMultimedia import QMediaPlayer
-    from PySide6.QtMultimediaWidgets import QGraphicsVideoItem
+    from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoSink
 except ImportError as exc:  # pragma: no cover
-    QMediaPlayer = QGraphicsVideoItem = None  # type: ignore[assignment,misc]
+    QMediaPlayer = QVideoSink = QMediaMetaData = None  # type: ignore[assignment,misc]
     MULTIMEDIA_ERROR: str | None = str(exc)
 else:
     MULTIMEDIA_ERROR = None
+
+DEFAULT_FPS = 25.0  # MeteorPi clips are PAL video; used when the file does not say
 
 
 def open_url(url: QUrl) -> bool:
@@ -69,10 +74,11 @@ def _clock(ms: int) -> str:
 
 
 class VideoView(QGraphicsView):
-    """The video drawn as a scene item, kept fitted to the view.
+    """The video's frames drawn as a pixmap, kept fitted to the view.
 
-    A QGraphicsVideoItem rather than a QVideoWidget: it paints like any other
-    widget, so it also shows in screenshots and on offscreen platforms.
+    Frames come from a QVideoSink and are painted as a pixmap: the brightness, contrast
+    and gamma stretch applies to them as to the stills, and the picture shows like any other
+    widget in screenshots and on offscreen platforms.
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -82,14 +88,42 @@ class VideoView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.item = QGraphicsVideoItem()
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self.item)
-        self.item.nativeSizeChanged.connect(self._native_size)
+        self.sink = QVideoSink(self)
+        self.sink.videoFrameChanged.connect(self._frame)
+        self.frame: QImage | None = None  # the last frame, as decoded
+        self.frames_shown = 0
+        self.shown = QImage()  # the frame as handed to the screen, stretch included
+        self.stretch = Stretch()
 
-    def _native_size(self, size: QSizeF) -> None:
-        if size.isValid() and not size.isEmpty():
-            self.item.setSize(size)
-            self.scene().setSceneRect(QRectF(0, 0, size.width(), size.height()))
+    def _frame(self, frame) -> None:
+        if not frame.isValid():
+            return
+        image = frame.toImage()
+        if image.isNull():
+            return
+        self.frame = image
+        self.frames_shown += 1
+        self._render()
+
+    def set_stretch(self, stretch: Stretch) -> None:
+        self.stretch = stretch
+        self._render()
+
+    def clear(self) -> None:
+        self.frame = None
+        self.item.setPixmap(QPixmap())
+
+    def _render(self) -> None:
+        if self.frame is None:
+            return
+        resized = self.item.pixmap().size() != self.frame.size()
+        self.shown = stretch_mod.apply(self.frame, self.stretch)
+        self.item.setPixmap(QPixmap.fromImage(self.shown))
+        if resized:
+            self.scene().setSceneRect(QRectF(self.item.pixmap().rect()))
             self.fit()
 
     def fit(self) -> None:
@@ -113,7 +147,7 @@ class VideoPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setVisible(False)
@@ -128,47 +162,76 @@ class VideoPanel(QWidget):
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
+        self.back_button = QToolButton()
+        self.back_button.setText("◀|")
+        self.back_button.setAutoRaise(True)
+        self.back_button.setToolTip("Previous frame (,)")
+        self.back_button.clicked.connect(lambda: self.step(-1))
+        self.next_button = QToolButton()
+        self.next_button.setText("|▶")
+        self.next_button.setAutoRaise(True)
+        self.next_button.setToolTip("Next frame (.)")
+        self.next_button.clicked.connect(lambda: self.step(1))
         self.time_label = QLabel("0:00.0 / 0:00.0")
         controls.addWidget(self.play_button)
+        controls.addWidget(self.back_button)
+        controls.addWidget(self.next_button)
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.time_label)
         controls.addWidget(self.system_button)
 
+        self._player_error = MULTIMEDIA_ERROR
+        self._wants_player = False  # a player can still be made (at the first clip)
         if QMediaPlayer is not None:
-            try:
-                self.player = QMediaPlayer(self)
-                self.video_widget = VideoView(self)
-            except Exception as exc:  # noqa: BLE001 - a backend that fails to start
-                log.warning("video playback unavailable: %s", exc)
-                self.player = self.video_widget = None
-        if self.player is not None:
-            self.video_widget.setMinimumHeight(80)
-            self.player.setVideoOutput(self.video_widget.item)
-            self.player.setLoops(QMediaPlayer.Loops.Infinite)
-            self.player.positionChanged.connect(self._position)
-            self.player.durationChanged.connect(self._duration)
-            self.player.playbackStateChanged.connect(lambda _s: self._update_play_icon())
-            self.player.errorOccurred.connect(self._error)
-            self.slider.sliderMoved.connect(self.player.setPosition)
-            layout.addWidget(self.video_widget, 1)
+            # The player and its view are made with the first clip shown: starting Qt's
+            # media backend takes longer than the rest of the window, which opens without.
+            self._wants_player = True
             layout.addWidget(self.message)
         else:
-            why = MULTIMEDIA_ERROR or "this system has no video backend for Qt"
-            self.message.setText(f"Video playback is not available here ({why}).")
-            self.message.setVisible(True)
-            self.play_button.setEnabled(False)
-            self.slider.setEnabled(False)
-            layout.addStretch(1)
-            layout.addWidget(self.message)
-            layout.addStretch(1)
+            self._no_playback(layout)
+        self._layout = layout
         layout.addLayout(controls)
         self._update_play_icon()
 
+    def _no_playback(self, layout) -> None:
+        why = self._player_error or "this system has no video backend for Qt"
+        self.message.setText(f"Video playback is not available here ({why}).")
+        self.message.setVisible(True)
+        for w in (self.play_button, self.slider, self.back_button, self.next_button):
+            w.setEnabled(False)
+        layout.insertStretch(0, 1)
+        layout.insertWidget(1, self.message)
+        layout.insertStretch(2, 1)
+
+    def _make_player(self) -> None:
+        self._wants_player = False
+        try:
+            player = QMediaPlayer(self)
+            self.video_widget = VideoView(self)
+        except Exception as exc:  # noqa: BLE001 - a backend that fails to start
+            log.warning("video playback unavailable: %s", exc)
+            self._player_error = str(exc)
+            self._layout.removeWidget(self.message)
+            self._no_playback(self._layout)
+            return
+        self.video_widget.setMinimumHeight(80)
+        self._layout.insertWidget(0, self.video_widget, 1)
+        self.player = player
+        player.setVideoSink(self.video_widget.sink)
+        player.setLoops(QMediaPlayer.Loops.Infinite)
+        player.positionChanged.connect(self._position)
+        player.durationChanged.connect(self._duration)
+        player.playbackStateChanged.connect(lambda _s: self._update_play_icon())
+        player.errorOccurred.connect(self._error)
+        self.slider.sliderMoved.connect(player.setPosition)
+
     @property
     def can_play(self) -> bool:
-        return self.player is not None
+        return self.player is not None or self._wants_player
 
     def load(self, path: Path | None) -> None:
+        if self._wants_player and path is not None:
+            self._make_player()
         self.message.setVisible(not self.can_play)
         if self.player is None:
             return
@@ -181,6 +244,34 @@ class VideoPanel(QWidget):
         if self.player is not None:
             self.player.stop()
             self.player.setSource(QUrl())
+            self.video_widget.clear()
+
+    def frame_ms(self) -> float:
+        """One frame's duration, from the clip's frame rate (25 fps when it says none)."""
+        fps = None
+        if self.player is not None:
+            fps = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        try:
+            fps = float(fps)
+        except (TypeError, ValueError):
+            fps = DEFAULT_FPS
+        return 1000.0 / (fps if fps and fps > 0 else DEFAULT_FPS)
+
+    def step(self, frames: int) -> None:
+        """Pause and move by whole frames (the , and . keys)."""
+        if self.player is None or self.player.source().isEmpty():
+            return
+        self.player.pause()
+        frame = self.frame_ms()
+        # Round to the frame grid first so repeated steps do not drift.
+        index = round(self.player.position() / frame) + frames
+        last = max(0, int((self.player.duration() - 1) // frame))
+        index = max(0, min(last, index))
+        self.player.setPosition(round(index * frame))
+
+    def set_stretch(self, stretch: Stretch) -> None:
+        if self.video_widget is not None:
+            self.video_widget.set_stretch(stretch)
 
     def toggle_play(self) -> None:
         if self.player is None:

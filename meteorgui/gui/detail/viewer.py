@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..common import style
+from . import stretch as stretch_mod
+from .stretch import Stretch
 
 MIN_SCALE, MAX_SCALE = 0.05, 32.0
 STEP = 1.25
@@ -49,14 +51,30 @@ class ImageView(QGraphicsView):
         self._regions: list[QGraphicsPolygonItem] = []
         self._regions_visible = False
         self.fit_mode = True
+        self._original: QImage | None = None  # as decoded; the stretch works on a copy
+        self._shown = QImage()
+        self.stretch = Stretch()
 
     # ------------------------------------------------------------------ content
 
     def set_image(self, image: QImage | None) -> None:
-        pixmap = QPixmap() if image is None or image.isNull() else QPixmap.fromImage(image)
-        self._pixmap.setPixmap(pixmap)
-        self.scene().setSceneRect(QRectF(pixmap.rect()))
+        self._original = None if image is None or image.isNull() else image
+        self._render()
+        self.scene().setSceneRect(QRectF(self._pixmap.pixmap().rect()))
         self.fit()
+
+    def set_stretch(self, stretch: Stretch) -> None:
+        self.stretch = stretch
+        self._render()
+
+    def shown_image(self) -> QImage:
+        """The picture as handed to the screen, stretch included."""
+        return self._shown
+
+    def _render(self) -> None:
+        image = self._original
+        self._shown = QImage() if image is None else stretch_mod.apply(image, self.stretch)
+        self._pixmap.setPixmap(QPixmap() if image is None else QPixmap.fromImage(self._shown))
 
     def has_image(self) -> bool:
         return not self._pixmap.pixmap().isNull()

@@ -12,8 +12,8 @@ import logging
 import mimetypes
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,14 +29,18 @@ from ... import notify
 from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
 from ..common import style, thumbnails
+from ..common.shortcuts import set_shortcuts
+from ..common.text import plain
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
+from .stretch import StretchBar
 from .textview import TextPanel, is_text, read_text
 from .video import VideoPanel
 from .viewer import ImageViewer
 
 log = logging.getLogger(__name__)
+SIDE_COLUMN = 320  # the review layout's column for the file's facts and metadata
 
 
 @dataclass
@@ -96,18 +100,20 @@ class EventDetail(QWidget):
         self.info: EventInfo | None = None
         self.current_file: FileRecord | None = None
         self._gen = 0
+        self._shown_gen = 0  # the generation whose answer is on screen
+        self._requested: tuple[bool, str] | None = None  # (standalone, id) last asked for
         self._file_gen = 0
         self._closed = False
         self._keep_row: int | None = None
         # A review, a resend request or an export of the shown event, from anywhere.
         ctx.bridge.changed.connect(self._archive_changed)
 
-        self.title = QLabel()
+        self.title = plain(QLabel())
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle.setWordWrap(True)
         self.review_label = QLabel()
@@ -116,7 +122,7 @@ class EventDetail(QWidget):
         self.filmstrip = Filmstrip()
         self.filmstrip.currentRowChanged.connect(self._select_row)
 
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setMargin(24)
@@ -128,6 +134,20 @@ class EventDetail(QWidget):
         self.stack = QStackedWidget()
         for page in (self.message, self.image, self.video, self.text):
             self.stack.addWidget(page)
+        # One stretch for the stills and the video: kept from event to event, as a user
+        # sets it once for a night's sky.
+        self.stretch_bar = StretchBar()
+        self.stretch_bar.changed.connect(self._stretch_changed)
+        self.stack.currentChanged.connect(self._page_changed)
+        self.step_actions = []
+        for text, key, frames in (("Previous video frame", ",", -1), ("Next video frame", ".", 1)):
+            act = QAction(text, self)
+            set_shortcuts(act, key)
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setProperty("shortcutWhere", "video")
+            act.triggered.connect(lambda _c=False, n=frames: self.step_video(n))
+            self.addAction(act)
+            self.step_actions.append(act)
 
         self.file_info = FileInfoPanel()
         self.file_info.checkRequested.connect(self.check_file)
@@ -148,7 +168,10 @@ class EventDetail(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.tabs.setMinimumHeight(90)
         self.stack.setMinimumHeight(120)
-        self.splitter.setSizes([620, 380])  # proportions: the picture gets most of the height
+        self.splitter.setSizes([750, 250])  # proportions: the picture gets most of the height
+        self._side_width = SIDE_COLUMN
+        self.splitter.splitterMoved.connect(self._splitter_moved)
+        self.splitter.installEventFilter(self)
 
         head = QVBoxLayout()
         head.setContentsMargins(8, 6, 8, 0)
@@ -164,6 +187,7 @@ class EventDetail(QWidget):
         layout.setSpacing(4)
         layout.addLayout(head)
         layout.addWidget(self.filmstrip)
+        layout.addWidget(self.stretch_bar)
         layout.addWidget(self.splitter, 1)
 
         self.placeholder = QLabel()
@@ -187,12 +211,62 @@ class EventDetail(QWidget):
         self.thumbs.ready.connect(self._thumbnail_ready)
         self.show_event(None)
 
+    def _stretch_changed(self, stretch) -> None:
+        self.image.view.set_stretch(stretch)
+        self.video.set_stretch(stretch)
+
+    def _page_changed(self, _index: int) -> None:
+        self.stretch_bar.setEnabled(self.stack.currentWidget() in (self.image, self.video))
+
+    def step_video(self, frames: int) -> None:
+        """The , and . keys: a frame back or on, when a clip is shown."""
+        if self.stack.currentWidget() is self.video:
+            self.video.step(frames)
+
+    def set_side_column(self, on: bool) -> None:
+        """The file facts and metadata beside the picture (review layout) or under it."""
+        sp = self.splitter
+        if on == (sp.orientation() == Qt.Orientation.Horizontal):
+            return
+        if on:
+            self._stacked_sizes = sp.sizes()
+            sp.setOrientation(Qt.Orientation.Horizontal)
+            self._fit_side_column()
+        else:
+            sp.setOrientation(Qt.Orientation.Vertical)
+            sp.setSizes(getattr(self, "_stacked_sizes", None) or [750, 250])
+
+    def _fit_side_column(self) -> None:
+        # The column keeps its width (as the user last dragged it); the picture, which
+        # is height-limited at 1280×720, gets the rest whenever the pane changes size.
+        sp = self.splitter
+        total = sum(sp.sizes())
+        if total <= 0:
+            return
+        side = min(self._side_width, total * 2 // 5)
+        if sp.sizes()[1] != side:
+            sp.setSizes([total - side, side])
+
+    def _splitter_moved(self, _pos: int, _index: int) -> None:
+        if self.splitter.orientation() == Qt.Orientation.Horizontal:
+            self._side_width = self.splitter.sizes()[1]
+
+    def eventFilter(self, obj, event) -> bool:
+        if (
+            obj is self.splitter
+            and event.type() == QEvent.Type.Resize
+            and self.splitter.orientation() == Qt.Orientation.Horizontal
+        ):
+            QTimer.singleShot(0, self._fit_side_column)  # once the splitter has laid out
+        return False
+
     # ------------------------------------------------------------------ events
 
     def show_event(self, event_id: str | None) -> None:
         """Show an event (loaded in the background), or the empty state for None / ""."""
         self._gen += 1
         gen = self._gen
+        self._requested = (False, event_id) if event_id else None
         if not event_id:
             self._show_info(None, gen, empty=True)
             return
@@ -207,6 +281,7 @@ class EventDetail(QWidget):
         """Show a standalone file record (a time-lapse still), loaded in the background."""
         self._gen += 1
         gen = self._gen
+        self._requested = (True, file_id) if file_id else None
         if not file_id:
             self._show_info(None, gen, empty=True)
             return
@@ -218,22 +293,48 @@ class EventDetail(QWidget):
         )
 
     def _archive_changed(self, change) -> None:
-        info = self.info
-        if self._closed or info is None or isinstance(change, notify.Archived):
-            return  # a newly archived entity is never the one shown
-        shown = {info.event.event_id, *(f.file_id for f in info.event.files)}
-        if shown.intersection(change.entity_ids):
+        """A change to the requested event (a review, a resend, an export), from anywhere."""
+        if self._closed or self._requested is None or isinstance(change, notify.Archived):
+            return  # a newly archived entity is never the one asked for
+        item_id = self._requested[1]
+        ids = {item_id}
+        if self.info is not None and self.info.event.event_id == item_id:
+            ids.update(f.file_id for f in self.info.event.files)
+        if ids.intersection(change.entity_ids):
             self.refresh()
 
+    @property
+    def loading(self) -> bool:
+        """True from asking for an event until its answer is on screen."""
+        return self._shown_gen != self._gen
+
+    def requested_id(self) -> str:
+        """The event (or standalone file) last asked for: on screen, or about to be."""
+        return "" if self._requested is None else self._requested[1]
+
+    def shown_event_id(self) -> str:
+        """The event on screen, or "" while another is loading or none is shown: what a
+        review key would label."""
+        if self.loading or self.info is None or self.info.standalone:
+            return ""
+        return self.info.event.event_id
+
     def refresh(self) -> None:
-        """Read the shown event again (after a change to it)."""
-        if self.info is not None:
-            row = self.filmstrip.currentRow()
-            if self.info.standalone:
-                self.show_file(self.info.event.event_id)
-            else:
-                self.show_event(self.info.event.event_id)
-            self._keep_row = row
+        """Read the requested event again (e.g. after a review or a resend).
+
+        The requested one, not the one on screen: while the next event loads, re-reading
+        the previous would put it back over the selection (a late review did exactly that).
+        """
+        if self._requested is None:
+            return
+        standalone, item_id = self._requested
+        same = self.info is not None and self.info.event.event_id == item_id
+        row = self.filmstrip.currentRow() if same else None
+        if standalone:
+            self.show_file(item_id)
+        else:
+            self.show_event(item_id)
+        self._keep_row = row
 
     def _failed(self, exc: BaseException, gen: int) -> None:
         if gen != self._gen or self._closed:
@@ -245,6 +346,7 @@ class EventDetail(QWidget):
     def _show_info(self, info: EventInfo | None, gen: int, empty: bool = False) -> None:
         if gen != self._gen or self._closed:
             return
+        self._shown_gen = gen
         self.info = info
         self.video.stop()
         self.filmstrip.blockSignals(True)

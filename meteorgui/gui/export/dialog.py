@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from ...archive.browse import Query
 from ...archive.exports import Selection
 from ..common import style
 from ..common.tasks import alive
+from ..common.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,8 @@ class ExportDialog(QDialog):
         target_row.addWidget(manage)
         self.force = QCheckBox("Send again even if already exported", self)
         self.force.setToolTip("Normally what the target already has is skipped")
-        self.info = QLabel(self)
+        self.info = QLabel(self)  # rich: quotes (escaped) what a target said
+        self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setWordWrap(True)
         self.info.setMinimumHeight(self.fontMetrics().height() * 2)
         form = QFormLayout()
@@ -259,11 +261,12 @@ class ExportDialog(QDialog):
             text = (
                 f"{total - have:,} of {items} will be sent; {have:,} already at {name} are skipped."
             )
-        self.info.setText(text)
+        self.info.setText(escape(text))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.outcome = text
-        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error else text)
+        shown = escape(text)
+        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown)
 
     def export(self) -> None:
         tid = self.target.currentData()

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
 from ...formatting import size
 from ..common import style
-from ..common.style import plain
+from ..common.text import escape
 from .dialog import Scope, ScopeChooser, resolve
 
 OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
@@ -93,6 +93,7 @@ class FolderExportDialog(QDialog):
         self.bar = QProgressBar(self)
         self.bar.setVisible(False)
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(self)
@@ -217,7 +218,7 @@ class FolderExportDialog(QDialog):
     def _say(self, text: str, error: bool = False, ok: bool = False) -> None:
         colour = ERROR_COLOUR if error else OK_COLOUR if ok else None
         self.message.setText(
-            f"<span style='color:{colour}'>{plain(text)}</span>" if colour else plain(text)
+            f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text)
         )
 
     @property

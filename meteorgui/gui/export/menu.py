@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
 from ..common import style
-from ..common.style import plain
+from ..common.text import escape
 from .dialog import ExportDialog, Scope
 from .folder import FolderExportDialog
 from .rules import RulesDialog, when
@@ -187,7 +187,7 @@ class ExportUi(QObject):
             nxt = f"; next attempt {when(rule.next_attempt_at)}" if rule.next_attempt_at else ""
             parts.append(
                 f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
-                f"'{plain(rule.name)}' failing{nxt}</a>"
+                f"'{escape(rule.name)}' failing{nxt}</a>"
             )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")
         self.status.setText("  ·  ".join(parts))

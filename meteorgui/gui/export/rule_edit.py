@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,8 +23,8 @@ from ...exporter.rules import Rule
 from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import REVIEW_LABELS
-from ..common.style import plain
 from ..common.tasks import alive
+from ..common.text import escape
 
 ERROR_COLOUR = style.ERROR
 DAY_S, HOUR_S = 86_400, 3_600
@@ -76,6 +77,7 @@ class RuleEditDialog(QDialog):
         self.interval = QSpinBox(self, minimum=1, maximum=7 * 24 * 60, suffix=" min")
         self.interval.setValue(max(1, (rule.interval_s if rule else RS.DEFAULT_INTERVAL) // 60))
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
 
         include = QHBoxLayout()
@@ -139,7 +141,7 @@ class RuleEditDialog(QDialog):
             sel = self.selection()
             window = RS.parse_window(self.window.text().strip() or None)
         except ValueError as exc:
-            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(exc)}</span>")
+            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(exc)}</span>")
             return
         if self.target.currentData() is None:
             self.message.setText(
@@ -169,7 +171,7 @@ class RuleEditDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(exc)}</span>")
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(exc)}</span>")
 
     def _saved(self, rule: Rule) -> None:
         self.service.rule_changed_here(rule)

@@ -30,8 +30,8 @@ from ...exporter.rules import Rule
 from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import label_text
-from ..common.style import plain
 from ..common.tasks import alive
+from ..common.text import escape
 from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
 
 STATE_TEXT = {
@@ -101,11 +101,11 @@ def state_text(rule: Rule) -> str:
 
 def detail_html(rule: Rule) -> str:
     """The selected rule's state in full sentences."""
-    text = f"<b>{plain(rule.name)}</b>: {plain(state_text(rule))}."
+    text = f"<b>{escape(rule.name)}</b>: {escape(state_text(rule))}."
     if rule.last_run_at:
         text += f" Last run {when(rule.last_run_at)}."
     if rule.last_error:
-        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {plain(rule.last_error)}</span>"
+        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {escape(rule.last_error)}</span>"
     if rule.enabled and rule.next_attempt_at:
         text += f"<br>Next attempt {when(rule.next_attempt_at)}."
     elif rule.enabled:
@@ -165,11 +165,13 @@ class RulesDialog(QDialog):
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.clicked.connect(self.remove)
         self.detail = QLabel(self)  # the selected rule's state in full
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMinimumHeight(self.fontMetrics().height() * 3)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.message = QLabel(self)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
@@ -298,7 +300,10 @@ class RulesDialog(QDialog):
             self._set_enabled(rule, not rule.enabled)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{text}</span>" if error else text)
+        shown = escape(text)
+        self.message.setText(
+            f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown
+        )
 
     # ------------------------------------------------------------------ actions
 

@@ -38,8 +38,8 @@ from ...exporter.targets import (
     test_connection,
 )
 from ..common import style
-from ..common.style import plain
 from ..common.tasks import alive
+from ..common.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def verdict_html(check: ConnectionCheck) -> str:
     head, text = verdict(check)
     colour = OK_COLOUR if check.ok else ERROR_COLOUR
     mark = "✓" if check.ok else "✗"
-    return f"<b style='color:{colour}'>{mark} {plain(head)}</b><br>{plain(text)}"
+    return f"<b style='color:{colour}'>{mark} {escape(head)}</b><br>{escape(text)}"
 
 
 class TargetEditDialog(QDialog):
@@ -111,7 +111,8 @@ class TargetEditDialog(QDialog):
         self.timeout.setToolTip("How long to wait for the importer's answer to a request")
         self.test_button = QPushButton("Test connection", self)
         self.test_button.clicked.connect(self.test)
-        self.message = QLabel(self)
+        self.message = QLabel(self)  # rich: quotes (escaped) what a target said
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMinimumHeight(self.fontMetrics().height() * 3)
@@ -131,8 +132,8 @@ class TargetEditDialog(QDialog):
         secrets = self.service.exporter.targets.secrets
         self.service.run(
             lambda: secrets.description,
-            lambda where: self.kept.setText(f"The password is kept in {where}."),
-            lambda exc: self.kept.setText(f"Passwords cannot be stored: {exc}"),
+            lambda where: self._show_kept(f"The password is kept in {where}."),
+            lambda exc: self._show_kept(f"Passwords cannot be stored: {exc}"),
             owner=self,
         )
         form.addRow("CA bundle", ca_box)
@@ -181,11 +182,21 @@ class TargetEditDialog(QDialog):
         self.buttons.setEnabled(not busy)
         self.test_button.setEnabled(not busy)
         if text:
-            self.message.setText(text)
+            self.message.setText(escape(text))
+
+    def _show_kept(self, text: str) -> None:
+        """The note arrives after the dialog is laid out: grow it so no line is cut off."""
+        self.kept.setText(text)
+        layout = self.layout()
+        layout.activate()
+        need = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else -1
+        need = max(need, layout.totalMinimumSize().height(), self.sizeHint().height())
+        if self.height() < need:
+            self.resize(self.width(), need)
 
     def _error(self, text: str) -> None:
         self._set_busy(False)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{plain(text)}</span>")
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(text)}</span>")
 
     # ------------------------------------------------------------------ test
 
@@ -303,7 +314,8 @@ class TargetsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.table, 1)
         row.addLayout(side)
-        self.message = QLabel(self)
+        self.message = QLabel(self)  # rich: quotes (escaped) what a target said
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMinimumHeight(self.fontMetrics().height() * 3)
@@ -354,7 +366,7 @@ class TargetsDialog(QDialog):
     def _say(self, text: str, ok: bool | None = None) -> None:
         colour = {True: OK_COLOUR, False: ERROR_COLOUR}.get(ok)
         self.message.setText(
-            f"<span style='color:{colour}'>{plain(text)}</span>" if colour else text
+            f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text)
         )
 
     def add(self) -> None:
@@ -422,7 +434,7 @@ class TargetsDialog(QDialog):
 
         def done(check: ConnectionCheck) -> None:
             self.test_button.setEnabled(self.selected() is not None)
-            self.message.setText(f"{plain(target.name)}: {verdict_html(check)}")
+            self.message.setText(f"{escape(target.name)}: {verdict_html(check)}")
 
         def failed(exc: BaseException) -> None:
             self.test_button.setEnabled(self.selected() is not None)

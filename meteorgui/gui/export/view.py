@@ -29,7 +29,7 @@ from ...archive.queued import QueueSummary, entity_infos, queue_summary
 from ...exporter import runner as R
 from ...formatting import size
 from ..common import style
-from ..common.style import plain
+from ..common.text import escape
 from .progress import COLUMNS, FAILED, MAX_ROWS, ProgressModel
 from .service import ExportService, Leftover
 
@@ -56,10 +56,12 @@ class ExportProgressView(QWidget):
         self.target = QComboBox(self)
         self.target.setMinimumContentsLength(18)
         self.target.currentIndexChanged.connect(self._target_chosen)
-        self.state = QLabel(self)
+        self.state = QLabel(self)  # rich: quotes (escaped) target names and errors
+        self.state.setTextFormat(Qt.TextFormat.RichText)
         self.state.setWordWrap(True)
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner = QLabel(self)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
         self.banner.setStyleSheet(
@@ -270,7 +272,7 @@ class ExportProgressView(QWidget):
         if target_id != self.target_id:
             return
         if isinstance(result, BaseException):
-            failed = plain(f"The export failed: {result}")
+            failed = escape(f"The export failed: {result}")
             self._outcome = f"<span style='color:{ERROR_COLOUR}'>{failed}</span>"
         elif result is not None and result.error and not self._outcome:
             self._outcome = outcome_text(result, self.target.currentText())  # no round ran
@@ -291,13 +293,13 @@ class ExportProgressView(QWidget):
             self.state.setText("No export targets yet: add one under Export ▸ Export targets…")
         elif running:
             who = "" if manual else " (a scheduled rule)"
-            self.state.setText(f"<b>Sending to {plain(name)}</b>{who}…")
+            self.state.setText(f"<b>Sending to {escape(name)}</b>{who}…")
         elif self._outcome:
             self.state.setText(self._outcome)
         elif pending:
-            self.state.setText(f"{pending:,} waiting to be sent to {plain(name)}")
+            self.state.setText(f"{pending:,} waiting to be sent to {escape(name)}")
         else:
-            self.state.setText(f"Nothing waiting for {plain(name)}")
+            self.state.setText(f"Nothing waiting for {escape(name)}")
         self.resume_button.setEnabled(bool(tid) and not running and pending > 0)
         self.cancel_button.setEnabled(running)
         self.cancel_button.setToolTip(
@@ -312,11 +314,11 @@ class ExportProgressView(QWidget):
         left = self._leftovers.get(tid) if tid is not None else None
         if left is not None and not running and pending:
             text = (
-                f"{pending:,} entities queued for <b>{plain(name)}</b> in an earlier session "
+                f"{pending:,} entities queued for <b>{escape(name)}</b> in an earlier session "
                 "have not been sent yet."
             )
             if left.rules:
-                rules = ", ".join(f"'{plain(r)}'" for r in left.rules)
+                rules = ", ".join(f"'{escape(r)}'" for r in left.rules)
                 text += f" The scheduled rule {rules} sends them at its next run, or "
                 text += "press Resume to send them now."
             else:
@@ -345,7 +347,7 @@ class ExportProgressView(QWidget):
 
 def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.error:
-        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {plain(result.error)}</span>"
+        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {escape(result.error)}</span>"
     if result.cancelled:
         return (
             f"<span style='color:{NOTE_COLOUR}'>Cancelled: {result.left:,} entities stay "
@@ -359,6 +361,6 @@ def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.stopped:
         return f"Paused: {result.left:,} entities wait for the next run"
     return (
-        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {plain(name)} "
+        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {escape(name)} "
         f"({result.complete:,} sent)</span>"
     )

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from ...archive import conversations as conv
 from ...archive.conversations import Conversation
 from ..common import style
-from ..common.style import plain
+from ..common.elide import fit_headers, full_text_tips
+from ..common.text import escape
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -110,7 +111,18 @@ class ImportMonitor(QWidget):
         }
         for col, w in widths.items():
             hh.resizeSection(col, w)
-        hh.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
+        # The message fills what is left but never shrinks below a readable width: when
+        # the dock is narrow the table scrolls sideways instead of showing "essag".
+        hh.resizeSection(COL_MESSAGE, 260)
+        hh.setStretchLastSection(True)
+        # Shown right after the state, before the byte and attempt counts: what went wrong
+        # is read before how much arrived.
+        hh.moveSection(hh.visualIndex(COL_MESSAGE), hh.visualIndex(COL_STATE) + 1)
+        # Titles at the left of their columns: a wide column scrolled half out of view
+        # still shows its title.
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        fit_headers(hh)
+        full_text_tips(self.view)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.doubleClicked.connect(self._double_clicked)
@@ -358,8 +370,9 @@ class StepsDialog(QDialog):
             f"camera {c.camera_id or '—'}, user {c.user}, from {c.remote_addr or 'this computer'}"
             f"<br>started {started:%Y-%m-%d %H:%M:%S}; now "
             f"<span style='color:{colour}'><b>{label}</b></span>"
-            + (f"<br>{plain(c.message)}" if c.message else "")
+            + (f"<br>{escape(c.message)}" if c.message else "")
         )
+        info.setTextFormat(Qt.TextFormat.RichText)
         info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         info.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
@@ -66,6 +67,8 @@ def ago(ms: int | None, now: int) -> str:
 
 def status_text(h: CameraHealth) -> str:
     """Short enough for the table; the full sentence is in the tooltip and the banner."""
+    if h.refused:
+        return f"⚠ {h.refused}"
     if h.level == "error":
         return f"⚠ failing ({h.recent_failures} of last {h.recent_total})"
     if h.level == "warning":
@@ -75,6 +78,52 @@ def status_text(h: CameraHealth) -> str:
             return f"not heard for {stats.format_duration(now_ms() - h.last_heard)}"
         return "not heard since dark"
     return "OK" if h.dark_since is not None else "OK (daylight)"
+
+
+REFUSED_SHOWN_S = 3600  # refused logins older than this are no longer shown
+
+
+def refused_sentence(r, now: int) -> str:
+    """'garden-cam: 14 refused logins from 192.168.1.40, wrong password, last 2 min ago'."""
+    when = ago(r.last_ms, now)
+    return r.sentence() + (", just now" if when == "just now" else f", last {when}")
+
+
+def with_refused(
+    health: list[CameraHealth], refused: list, owners: dict[str, list[str]], now: int
+) -> list[CameraHealth]:
+    """The camera rows with refused logins shown: on the rows of the cameras bound to the
+    refused user name, or as a row of their own (a camera that never got in, the most
+    common setup mistake: a wrong password)."""
+    rows = {h.camera_id: h for h in health}
+    extra = []
+    for r in refused:
+        short = f"{r.count} refused login{'s' if r.count != 1 else ''}"
+        note = refused_sentence(r, now)
+        cams = [c for c in owners.get(r.user, ()) if c in rows]
+        for cam in cams:
+            if rows[cam].refused is None:  # the latest record per camera
+                rows[cam] = replace(rows[cam], failing=True, note=note, refused=short)
+        if not cams:
+            extra.append(
+                CameraHealth(
+                    camera_id=f"{r.user} from {r.address}",
+                    inst_name=None,
+                    last_heard=r.last_ms,
+                    events_tonight=0,
+                    stills_tonight=0,
+                    failures_tonight=0,
+                    recent_failures=0,
+                    recent_total=0,
+                    dark_since=None,
+                    silent_ms=None,
+                    silence_warning=False,
+                    failing=True,
+                    note=note,
+                    refused=short,
+                )
+            )
+    return [rows[h.camera_id] for h in health] + extra
 
 
 class HealthModel(RowsModel):
@@ -306,6 +355,7 @@ class HealthPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         ctx.bridge.conversation.connect(self._conversation)
+        ctx.bridge.login_refused.connect(self._conversation)
         self.refresh()
 
     def _conversation(self, _c) -> None:
@@ -325,14 +375,21 @@ class HealthPanel(QWidget):
         archive, dark = self.ctx.archive, self.dark_window
         silence, night_hour = s.silence_warning_minutes, s.night_starts_hour
 
+        logins = self.ctx.core.importer.logins
+
         def work():
-            return stats.camera_health(
+            health = stats.camera_health(
                 archive,
                 now_ms=now,
                 silence_minutes=silence,
                 night_starts_hour=night_hour,
                 dark_window=dark,
             )
+            refused = logins.refused(within_s=REFUSED_SHOWN_S)
+            owners: dict[str, list[str]] = {}
+            for o in archive.cameras.list() if refused else ():
+                owners.setdefault(o.user, []).append(o.camera_id)
+            return with_refused(health, refused, owners, now)
 
         self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
 
@@ -344,8 +401,8 @@ class HealthPanel(QWidget):
         self._shape = shape
         self.view.resizeRowsToContents()
         for col in range(len(COLUMNS) - 1):  # the last one stretches
-            if col != COL_CAMERA:
-                self.view.resizeColumnToContents(col)
+            # The camera's hint stops at 260 px: a longer name is elided, its tip whole.
+            self.view.resizeColumnToContents(col)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
@@ -365,7 +422,11 @@ class HealthPanel(QWidget):
             f"tonight = since {start:%a %H:%M}; warning after "
             f"{self.ctx.settings.silence_warning_minutes} min of silence"
         )
-        warnings = [f"{h.label}: {h.note}" for h in health if h.level in ("warning", "error")]
+        warnings = [
+            h.note if h.refused else f"{h.label}: {h.note}"
+            for h in health
+            if h.level in ("warning", "error")
+        ]
         if warnings:
             error = any(h.level == "error" for h in health)
             fg, bg = LEVELS["error"] if error else LEVELS["warning"]

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ... import paths
 from ...archive import ROLES, UserError
+from ..common.text import message
 
 
 def copy_row(text: str, parent: QWidget, secret: bool = False) -> tuple[QHBoxLayout, QLineEdit]:
@@ -123,7 +124,7 @@ class CameraSetupDialog(QDialog):
 
         def failed(exc):
             self.create_button.setEnabled(True)
-            QMessageBox.warning(self, "Camera setup", str(exc))
+            message(self, "Camera setup", str(exc))
 
         # Hashing with the KDF takes a moment: off the GUI thread.
         self.ctx.tasks.run(
@@ -209,7 +210,7 @@ class UsersDialog(QDialog):
             self.setWindowTitle(f"Users — {done_text}")
 
         def failed(exc):
-            QMessageBox.warning(
+            message(
                 self,
                 "Users",
                 str(exc) if isinstance(exc, UserError) else f"Could not change the users: {exc}",
@@ -306,6 +307,13 @@ class SettingsDialog(QDialog):
         self.notify = QCheckBox("Desktop notification when new events arrive")
         self.notify.setChecked(s.notifications)
         form.addRow("", self.notify)
+        self.bind = QCheckBox("Each camera takes data only from the login that first sent it")
+        self.bind.setChecked(s.bind_cameras)
+        self.bind.setToolTip(
+            "Another login's status, events and files for that camera are refused; "
+            "'meteorgui camera transfer ID USER' gives a camera to another login"
+        )
+        form.addRow("", self.bind)
         where = QLabel(f"Saved to {s.path()}")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(where)
@@ -331,10 +339,12 @@ class SettingsDialog(QDialog):
         s.thumbnail_size = self.thumb.value()
         s.silence_warning_minutes = self.silence.value()
         s.notifications = self.notify.isChecked()
+        s.bind_cameras = self.bind.isChecked()
+        self.ctx.core.importer.bind_cameras = s.bind_cameras
         try:
             s.save()
         except OSError as exc:
-            QMessageBox.warning(self, "Settings", f"Could not save the settings: {exc}")
+            message(self, "Settings", f"Could not save the settings: {exc}")
             return
         self.applied.emit(restart)
         self.accept()

@@ -23,11 +23,16 @@ MIN_GAP_MS = 30_000  # and notifications come at most this often (a busy night i
 SHOW_MS = 8_000
 
 
+# A desktop notification is shown by another program, which may read its body as markup
+# (and load images): a camera's name goes there without markup characters.
+_NO_MARKUP = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
 def message(counts: Counter, names: dict[str, str]) -> tuple[str, str]:
     """(title, body) for a batch of new events: '3 new events from <camera>'."""
     total = sum(counts.values())
     title = f"{total} new meteor event{'s' if total != 1 else ''}"
-    parts = [(names.get(cam) or cam, n) for cam, n in counts.most_common()]
+    parts = [((names.get(cam) or cam).translate(_NO_MARKUP), n) for cam, n in counts.most_common()]
     if len(parts) == 1:
         name, n = parts[0]
         body = f"{n} new event{'s' if n != 1 else ''} from {name}"

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import ArchiveError
 from ..common import style
-from ..common.style import plain
+from ..common.text import escape, plain
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def explanation(ctx) -> str:
     return f"""
 <p><b>What happens now.</b> meteorgui re-checks the stored bytes of each item.
 Damaged or missing bytes are moved to the quarantine folder
-(<code>{plain(quarantine)}</code>); <b>nothing is deleted</b>. If every file of an item
+(<code>{escape(quarantine)}</code>); <b>nothing is deleted</b>. If every file of an item
 is intact, its bytes stay where they are until verified replacements arrive.
 The items are marked, and the import log shows them as <i>resend requested</i>.</p>
 <p><b>When the bytes come back.</b> The next time the camera offers a marked event or file, the
@@ -98,7 +98,7 @@ after a failure.</li>
 <li>If the camera already got <i>complete</i>, a MeteorPi camera does not send it again under the
 same export configuration. Add an export configuration to this importer on the camera whose
 search covers the item's night (a new configuration offers everything its search matches), or
-use an exporter that reads the list at <code>{plain(resend_url)}</code>.</li>
+use an exporter that reads the list at <code>{escape(resend_url)}</code>.</li>
 </ul>
 <p>The camera must still hold the files for this to work.</p>
 """
@@ -174,7 +174,7 @@ class ResendDialog(QDialog):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.note = QLabel(note or "")
+        self.note = plain(QLabel(note or ""))
         self.note.setWordWrap(True)
         self.note.setVisible(bool(note))
 
@@ -189,7 +189,7 @@ class ResendDialog(QDialog):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.resizeSection(0, 330)
 
-        self.summary = QLabel()
+        self.summary = plain(QLabel())
         self.summary.setWordWrap(True)
         self.buttons = QDialogButtonBox(self)
         self.request_button = QPushButton("Request resend")

@@ -26,6 +26,7 @@ from ...archive.browse import NightCounts
 from ...formatting import camera_names, night_text, night_title
 from ..common import style
 from ..common.labels import REVIEW_LABELS
+from ..common.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +148,9 @@ class NightSummaryDialog(QDialog):
         self.night = QComboBox(self)
         self.night.setMinimumContentsLength(30)
         self.night.currentIndexChanged.connect(self._night_chosen)
-        self.heading = QLabel("Reading the archive…", self)
+        self.heading = plain(QLabel("Reading the archive…", self))
         self.heading.setStyleSheet("font-size: 15px; font-weight: 600;")
-        self.subtitle = QLabel(self)
+        self.subtitle = plain(QLabel(self))
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)

@@ -24,10 +24,13 @@ from PySide6.QtWidgets import (
 from ...archive import FileCheck
 from ...formatting import size
 from ..common import style
+from ..common.elide import fit_headers, full_text_tips
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
+from ..common.text import plain
 
 log = logging.getLogger(__name__)
+FILE_NAME_MAX_WIDTH = 240
 
 PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the GUI
 STATE_COLOURS = {"damaged": style.ERROR, "missing": style.WARNING}
@@ -142,7 +145,7 @@ class VerifyDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.status = QLabel("Not started")
+        self.status = plain(QLabel("Not started"))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop checking; what was found so far stays listed")
         self.cancel_button.clicked.connect(self.cancel)
@@ -160,7 +163,10 @@ class VerifyDialog(QDialog):
         # Sized to the first rows once they come (_sized), not continuously: measuring
         # every row of tens of thousands of problems froze the window for a second.
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        # The state is last and short: it keeps its width; long file names are cut instead
+        # (their tooltip has them whole).
+        self.view.horizontalHeader().setStretchLastSection(False)
+        full_text_tips(self.view)
         self._sized = False
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
@@ -269,6 +275,9 @@ class VerifyDialog(QDialog):
         if checks and not self._sized:  # columns fitted to the first rows, once
             self._sized = True
             self.view.resizeColumnsToContents()
+            if self.view.columnWidth(2) > FILE_NAME_MAX_WIDTH:
+                self.view.setColumnWidth(2, FILE_NAME_MAX_WIDTH)
+            fit_headers(self.view.horizontalHeader())
 
     def _finished(self, token: Token, outcome: VerifyOutcome) -> None:
         if self._closed or token is not self.token:

@@ -1,0 +1,80 @@
+"""Text that does not fit: shown elided, with the whole of it in a tooltip.
+
+Camera names, user names and messages come in every length; a column or a combo box that
+cuts one off must let the user read the rest by pointing at it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QToolTip
+
+PADDING = 12  # a cell's margins and the space before the elision
+
+
+def cell_fits(view: QAbstractItemView, index) -> bool:
+    """Whether the cell's text fits its column as drawn."""
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    if text is None:
+        return True
+    width = view.visualRect(index).width()
+    lines = str(text).split("\n")
+    fm = view.fontMetrics()
+    return max(fm.horizontalAdvance(line) for line in lines) + PADDING <= width
+
+
+class FullTextTips(QObject):
+    """Shows a cell's whole text as its tooltip when the cell cuts it off (and the model
+    offers no tooltip of its own)."""
+
+    def __init__(self, view: QAbstractItemView):
+        super().__init__(view)
+        self.view = view
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() != QEvent.Type.ToolTip:
+            return False
+        index = self.view.indexAt(event.pos())
+        if not index.isValid() or index.data(Qt.ItemDataRole.ToolTipRole):
+            return False  # the model's own tip (or none for an empty spot)
+        if cell_fits(self.view, index):
+            QToolTip.hideText()
+            return True
+        QToolTip.showText(event.globalPos(), str(index.data()), self.view.viewport())
+        return True
+
+
+def full_text_tips(view: QAbstractItemView) -> FullTextTips:
+    return FullTextTips(view)
+
+
+def fit_headers(header: QHeaderView) -> None:
+    """No column narrower than its own title ("Message", not "essag")."""
+    for section in range(header.count()):
+        need = header.sectionSizeFromContents(section).width()
+        if header.sectionSize(section) < need:
+            header.resizeSection(section, need)
+
+
+def combo_full_text(combo: QComboBox) -> None:
+    """The list opens wide enough for every entry; the box's tooltip is the whole choice."""
+
+    def update(*_args) -> None:
+        view = combo.view()
+        widest = max(
+            (
+                combo.fontMetrics().horizontalAdvance(combo.itemText(i))
+                for i in range(combo.count())
+            ),
+            default=0,
+        )
+        view.setMinimumWidth(widest + 40)
+        combo.setToolTip(combo.currentText())
+
+    model = combo.model()
+    model.rowsInserted.connect(update)
+    model.rowsRemoved.connect(update)
+    model.modelReset.connect(update)
+    combo.currentIndexChanged.connect(update)
+    update()

@@ -1,0 +1,119 @@
+"""The sky science on the archive: compute what is missing, and keep up as events arrive.
+
+``compute_missing(archive)`` finds events with no result, an old one, or one
+computed with a camera status no longer in effect (a re-fitted orientation),
+analyses them together with every event near them in time (so multi-camera
+groups form whichever camera's event came last) and stores the results.
+``results_for(archive, event_ids)`` reads them back; ``meteors`` is the CLI's
+listing. ``worker.SkyWorker`` keeps up as events arrive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..archive import Filter
+from ..archive.sky import SkyResult, SkyResults
+from .analysis import VERSION, analyse
+from .camera import CameraModel, NoOrientation
+from .observe import TooShort, observe
+from .paths import NoPath, read_path
+from .trajectory import CLOCK_SLACK_S
+
+# Events this close in time to an event being computed are analysed with it: the
+# clock slack plus the longest detection.
+NEIGHBOURS_MS = int((CLOCK_SLACK_S + 10.0) * 1000)
+BATCH = 400
+
+
+def file_opener(archive) -> Callable:
+    def open_file(record):
+        if not archive.has_bytes(record):
+            return None
+        try:
+            return open(archive.file_path(record), "rb")
+        except OSError:
+            return None
+
+    return open_file
+
+
+def observation(archive, event, status):
+    """The event's Observation, or the reason it has none (a string)."""
+    if status is None:
+        return "the camera's status is not in the archive"
+    try:
+        path = read_path(event, file_opener(archive))
+        camera = CameraModel.from_status(status, path.size)
+        return observe(event.event_id, event.camera_id, camera, path)
+    except (NoPath, NoOrientation, TooShort) as exc:
+        return str(exc)
+
+
+def _batches(outdated: list[tuple[str, int]]):
+    """Time ranges covering the outdated events, each with some neighbours, split
+    where events are far apart and after about BATCH events."""
+    start = prev = None
+    n = 0
+    for _, t in outdated:
+        if start is None:
+            start, prev, n = t, t, 1
+            continue
+        if t - prev > 2 * NEIGHBOURS_MS and n >= BATCH:
+            yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
+            start, n = t, 0
+        prev, n = t, n + 1
+    if start is not None:
+        yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
+
+
+def compute_range(archive, after: int, before: int) -> list[SkyResult]:
+    """Analyse every event in [after, before) and store the results."""
+    events = archive.events(Filter(after=after, before=before))
+    items, used = [], {}
+    for e in events:
+        status = archive.status_at(e.camera_id, e.event_time)
+        used[e.event_id] = None if status is None else status.status_id
+        items.append((e.event_id, e.camera_id, e.event_time, observation(archive, e, status)))
+    results = [
+        SkyResult(**{**r.__dict__, "status_id": used[r.event_id]}) for r in analyse(items).values()
+    ]
+    SkyResults(archive.db).put(results, int(time.time() * 1000))
+    return results
+
+
+def compute_missing(
+    archive,
+    camera_id: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> list[SkyResult]:
+    """Compute and store what is missing or out of date (optionally only for one
+    camera or a time range); returns the results stored. ``cancelled`` is asked
+    between batches (a few hundred events)."""
+    outdated = SkyResults(archive.db).outdated(VERSION, camera_id, after, before)
+    stored: list[SkyResult] = []
+    for lo, hi in _batches(outdated):
+        if cancelled():
+            break
+        stored += compute_range(archive, lo, hi)
+    return stored
+
+
+def results_for(archive, event_ids) -> dict[str, SkyResult]:
+    return SkyResults(archive.db).for_events(event_ids)
+
+
+def meteors(
+    archive,
+    camera_id: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    shower: str | None = None,
+) -> list[SkyResult]:
+    """The ``meteors`` command's entries: one per event in time order, after computing
+    what is missing or out of date in the range asked for (and its neighbours)."""
+    compute_missing(archive, camera_id, after, before)
+    return SkyResults(archive.db).listing(camera_id, after, before, shower)

@@ -1,0 +1,82 @@
+"""Sky results kept up to date in the background, as events arrive.
+
+``SkyWorker(archive, hub)`` computes on its own thread (never a camera's
+request thread, never the GUI's) whenever the hub announces an archived event
+or status, taking bursts together, and publishes ``notify.SKY`` with the list
+of ``SkyResult`` it stored. A status whose orientation differs puts that
+camera's events out of date, so they are recomputed in the same way. The
+science (numpy, pyerfa) is imported on the worker's thread at its first round,
+which waits ``first_delay_s`` so it stays off the app's start-up path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from .. import notify
+
+log = logging.getLogger(__name__)
+
+
+class SkyWorker:
+    """Computes sky results on its own thread whenever the hub says something was
+    archived. Bursts are taken together: it waits ``settle_s`` after a wake-up."""
+
+    def __init__(self, archive, hub, settle_s: float = 0.5, first_delay_s: float = 3.0):
+        self.archive, self.hub, self.settle_s = archive, hub, settle_s
+        self.first_delay_s = first_delay_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = True  # until the first round has run
+        self._unsubscribe = hub.subscribe(notify.CHANGED, self._on_archived)
+        self._thread = threading.Thread(target=self._run, name="meteorgui-sky", daemon=True)
+        self._thread.start()
+        self._wake.set()  # whatever an earlier run left
+
+    def _on_archived(self, change: notify.Change) -> None:
+        # A new event, or a new status (e.g. a re-fitted orientation): results to compute.
+        if isinstance(change, notify.Archived) and change.kind in ("event", "status"):
+            with self._idle:
+                self._busy = True
+            self._wake.set()
+
+    def _run(self) -> None:
+        try:
+            if self._stop.wait(self.first_delay_s):
+                return
+            from .compute import compute_missing
+
+            while not self._stop.is_set():
+                self._wake.wait()
+                if self._stop.is_set():
+                    break
+                self._stop.wait(self.settle_s)
+                self._wake.clear()
+                with self._idle:
+                    self._busy = True
+                try:
+                    stored = compute_missing(self.archive, cancelled=self._stop.is_set)
+                except Exception:
+                    log.exception("computing the sky results failed")
+                    stored = []
+                if stored:
+                    self.hub.publish(notify.SKY, stored)
+                with self._idle:
+                    if not self._wake.is_set():
+                        self._busy = False
+                        self._idle.notify_all()
+        finally:
+            self.archive.db.release_reader()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until everything announced so far is computed (for tests and shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()

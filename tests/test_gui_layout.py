@@ -1,0 +1,130 @@
+"""The window on a 1280×720 screen: it fits, its layout is remembered, the review layout."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from meteorgui.gui.browser.filterbar import DATE_RANGE
+from meteorgui.gui.browser.widget import GRID, TABLE
+from meteorgui.gui.startup import build, close
+from meteorgui.settings import Settings
+from meteorgui.simulate import make_night
+
+from .conftest import activate
+
+
+def _open(qtbot, tmp_path):
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "data", settings)
+    qtbot.addWidget(window)
+    window.show()
+    activate(qtbot, window)
+    qtbot.waitUntil(lambda: window.browser._ready, timeout=10_000)
+    return ctx, window
+
+
+def _close(ctx, window):
+    window.close()
+    close(ctx)
+
+
+def test_the_window_fits_a_1280x720_screen_even_with_a_date_range(qtbot, tmp_path):
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        avail = window.screen().availableGeometry()
+        assert window.width() <= avail.width() and window.height() <= avail.height()
+        f = window.browser.filters
+        f.set_export_targets([("t1", "Central archive at the observatory")])
+        f.night.setCurrentIndex(f.night.findData(DATE_RANGE))
+        qtbot.waitUntil(f.date_from.isVisible)
+        QApplication.processEvents()
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1280 and hint.height() <= 720 - 32, hint
+        assert window.width() <= avail.width()  # not widened, for good or otherwise
+    finally:
+        _close(ctx, window)
+
+
+def test_the_layout_is_remembered_and_reset(qtbot, tmp_path):
+    ctx, window = _open(qtbot, tmp_path)
+    window.resize(1100, 640)
+    # The log beside the monitor instead of behind it; the export dock put away.
+    window.log_dock.setFloating(True)  # the log in a window of its own
+    window.log_dock.show()
+    window.export_ui.dock.hide()
+    QApplication.processEvents()
+    window.splitter.setSizes([500, 500])
+    window.browser.set_view(TABLE)
+    window.browser.filters.set_sort("duration", False)
+    QApplication.processEvents()
+    sizes = window.splitter.sizes()
+    size = window.size().toTuple()
+    assert size[0] == 1100
+    _close(ctx, window)
+
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        QApplication.processEvents()
+        assert window.size().toTuple() == size
+        assert window.log_dock.isVisible() and window.monitor_dock.isVisible()
+        assert window.log_dock.isFloating()
+        assert not window.export_ui.dock.isVisible()
+        assert window.splitter.sizes() == sizes
+        assert window.browser.view() == TABLE
+        f = window.browser.filters
+        assert (f.sort.currentData(), f.order.isChecked()) == ("duration", False)
+
+        window.act_reset_layout.trigger()
+        QApplication.processEvents()
+        assert window.monitor_dock.isVisible() and not window.log_dock.isFloating()
+        assert window.log_dock in window.tabifiedDockWidgets(window.monitor_dock)
+        assert window.browser.view() == GRID
+        assert (f.sort.currentData(), f.order.isChecked()) == ("time", True)
+        assert window.width() <= window.screen().availableGeometry().width()
+    finally:
+        _close(ctx, window)
+
+
+def test_review_layout_gives_the_picture_the_space_with_one_key(gui, push, qtbot, tmp_path):
+    from .test_gui_browser import on_screen
+
+    window = gui.window
+    browser, detail = window.browser, window.detail
+    assert push(make_night(9, events=2, timelapse=0)).ok
+    qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() == 2, timeout=10_000)
+    browser.grid.setFocus()
+    browser.grid.select_row(0)
+    qtbot.waitUntil(on_screen(gui), timeout=10_000)
+    qtbot.waitUntil(lambda: detail.stack.currentWidget() is detail.image, timeout=10_000)
+    view = detail.image.view
+    QApplication.processEvents()
+    before = view.scale_factor()  # the picture's zoom, fitted to its pane
+    docks = [d for d in window.docks() if d.isVisible()]
+    assert docks
+    qtbot.keyClick(browser.grid, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: view.scale_factor() >= 1.25 * before, timeout=5000)
+    assert window.review_layout
+    assert not any(d.isVisible() for d in window.docks())
+    assert detail.splitter.orientation() == Qt.Orientation.Horizontal  # facts beside
+    assert detail.tabs.isVisible() and detail.tabs.width() >= 250
+    qtbot.keyClick(browser.grid, Qt.Key.Key_R)
+    assert not window.review_layout
+    assert all(d.isVisible() for d in docks)
+    assert detail.splitter.orientation() == Qt.Orientation.Vertical
+    qtbot.waitUntil(lambda: abs(view.scale_factor() - before) < 0.02, timeout=5000)
+
+
+def test_review_layout_is_remembered(qtbot, tmp_path):
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        window.act_review_layout.trigger()
+        assert window.review_layout
+    finally:
+        _close(ctx, window)
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        assert window.review_layout and window.act_review_layout.isChecked()
+        assert not any(d.isVisible() for d in window.docks())
+        window.set_review_layout(False)
+        assert window.monitor_dock.isVisible()
+    finally:
+        _close(ctx, window)

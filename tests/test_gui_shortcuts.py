@@ -1,0 +1,99 @@
+"""Keyboard shortcuts on a real X server: none bound twice, Ctrl+Q quits, Help lists them."""
+
+import shutil
+import subprocess
+from collections import defaultdict
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication
+
+from .conftest import on_x11
+
+PORTABLE = QKeySequence.SequenceFormat.PortableText
+
+
+def _bindings(window):
+    """(sequence, owner, context, widgets) for every QAction and QShortcut of the app."""
+    out = []
+    objs = set()
+    for top in [window, *QApplication.topLevelWidgets()]:
+        for obj in [*top.findChildren(QAction), *top.findChildren(QShortcut)]:
+            if id(obj) in objs:
+                continue
+            objs.add(id(obj))
+            if isinstance(obj, QAction):
+                seqs = obj.shortcuts()
+                widgets = {id(w) for w in obj.associatedObjects()}
+            else:
+                seqs = [obj.key()]
+                widgets = {id(obj.parent())}
+            for seq in seqs:
+                if not seq.isEmpty():
+                    out.append((seq.toString(PORTABLE), obj, obj.shortcutContext(), widgets))
+    return out
+
+
+def test_no_key_sequence_is_bound_twice(gui, qtbot):
+    bindings = _bindings(gui.window)
+    assert len(bindings) >= 15  # quit, undo, redo, review keys, views, export…
+    by_key = defaultdict(list)
+    for seq, owner, context, widgets in bindings:
+        by_key[seq].append((owner, context, widgets))
+    conflicts = []
+    for seq, owners in by_key.items():
+        for i, (a, ca, wa) in enumerate(owners):
+            for b, cb, wb in owners[i + 1 :]:
+                local = ca == cb == Qt.ShortcutContext.WidgetShortcut and not (wa & wb)
+                if a is b or not local:  # the same action twice, or two that can both fire
+                    conflicts.append((seq, a.text() if isinstance(a, QAction) else a, b))
+    assert conflicts == []
+
+
+@pytest.mark.skipif(not on_x11(), reason="needs a real X server (Xvfb)")
+def test_the_platform_quit_key_is_ctrl_q_once(gui):
+    # On X11 the standard Quit key is Ctrl+Q: the reason it was bound twice before.
+    assert "Ctrl+Q" in [
+        s.toString(PORTABLE) for s in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
+    ]
+    keys = [s.toString(PORTABLE) for s in gui.window.act_quit.shortcuts()]
+    assert keys.count("Ctrl+Q") == 1
+
+
+@pytest.mark.skipif(
+    not on_x11() or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool"
+)
+def test_a_real_ctrl_q_from_the_x_server_quits(gui, qtbot):
+    window = gui.window
+    # XTest: the key goes through the X server and Qt's xcb input, as a keyboard's would.
+    xdotool = subprocess.Popen(["xdotool", "key", "--clearmodifiers", "ctrl+q"])
+    try:
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    finally:
+        assert xdotool.wait(10) == 0
+    assert not gui.core.importer_running
+
+
+def test_help_lists_every_shortcut(gui, qtbot):
+    from meteorgui.gui.common.shortcuts import ShortcutsDialog, keys_text
+
+    window = gui.window
+    assert window.act_keys in window.menuBar().actions()[-1].menu().actions()
+    dlg = ShortcutsDialog(window)
+    qtbot.addWidget(dlg)
+    rows = dlg.rows()
+    listed = {(keys, what) for keys, what, _where in rows}
+    for seq, owner, _c, _w in _bindings(window):
+        if isinstance(owner, QAction):
+            from meteorgui.gui.common.shortcuts import plain
+
+            assert (keys_text(owner), plain(owner.text())) in listed, seq
+    # A few a user looks for, by name.
+    names = {what: keys for keys, what, _where in rows}
+    assert names["Quit"].startswith("Ctrl+Q")
+    assert names["Meteor"] == "Return, Enter"
+    assert names["Undo"] == "Ctrl+Z"  # not the F14 and Undo keys X11 adds: few have them
+    assert names["Review layout"] == "R"
+    assert names["Next video frame"] == "."
+    assert names["Table"] == "Ctrl+2"
