@@ -106,6 +106,12 @@ def test_review_layout_gives_the_picture_the_space_with_one_key(gui, push, qtbot
     assert not any(d.isVisible() for d in window.docks())
     assert detail.splitter.orientation() == Qt.Orientation.Horizontal  # facts beside
     assert detail.tabs.isVisible() and detail.tabs.width() >= 250
+    # The facts are all reachable: what does not fit the column scrolls, nothing is cut.
+    form = detail.file_info.panel
+    QApplication.processEvents()
+    inner = form.widget()
+    assert inner.width() <= form.viewport().width() or form.horizontalScrollBar().isVisible()
+    assert inner.width() >= inner.minimumSizeHint().width()
     qtbot.keyClick(browser.grid, Qt.Key.Key_R)
     assert not window.review_layout
     assert all(d.isVisible() for d in docks)
