@@ -134,3 +134,16 @@ def test_review_layout_is_remembered(qtbot, tmp_path):
         assert window.monitor_dock.isVisible()
     finally:
         _close(ctx, window)
+
+
+def test_the_demo_keeps_its_layout_in_its_own_folder(qtbot, tmp_path):
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "demo-data", settings, demo=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        assert window.layout_store.path.parent == ctx.archive.data_dir
+    finally:
+        _close(ctx, window)
+    assert (tmp_path / "demo-data" / "layout.ini").exists()
+    assert not (tmp_path / "config" / "layout.ini").exists()  # the user's config untouched
