@@ -76,6 +76,7 @@ def test_the_layout_is_remembered_and_reset(qtbot, tmp_path):
         window.act_reset_layout.trigger()
         QApplication.processEvents()
         assert window.monitor_dock.isVisible() and not window.log_dock.isFloating()
+        assert not window.export_ui.dock.isHidden()  # back in its tab
         assert window.log_dock in window.tabifiedDockWidgets(window.monitor_dock)
         assert window.browser.view() == GRID
         assert (f.sort.currentData(), f.order.isChecked()) == ("time", True)
