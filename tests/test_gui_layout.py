@@ -76,6 +76,7 @@ def test_the_layout_is_remembered_and_reset(qtbot, tmp_path):
         window.act_reset_layout.trigger()
         QApplication.processEvents()
         assert window.monitor_dock.isVisible() and not window.log_dock.isFloating()
+        assert not window.export_ui.dock.isHidden()  # back in its tab
         assert window.log_dock in window.tabifiedDockWidgets(window.monitor_dock)
         assert window.browser.view() == GRID
         assert (f.sort.currentData(), f.order.isChecked()) == ("time", True)
@@ -106,6 +107,12 @@ def test_review_layout_gives_the_picture_the_space_with_one_key(gui, push, qtbot
     assert not any(d.isVisible() for d in window.docks())
     assert detail.splitter.orientation() == Qt.Orientation.Horizontal  # facts beside
     assert detail.tabs.isVisible() and detail.tabs.width() >= 250
+    # The facts are all reachable: what does not fit the column scrolls, nothing is cut.
+    form = detail.file_info.panel
+    QApplication.processEvents()
+    inner = form.widget()
+    assert inner.width() <= form.viewport().width() or form.horizontalScrollBar().isVisible()
+    assert inner.width() >= inner.minimumSizeHint().width()
     qtbot.keyClick(browser.grid, Qt.Key.Key_R)
     assert not window.review_layout
     assert all(d.isVisible() for d in docks)
@@ -128,3 +135,16 @@ def test_review_layout_is_remembered(qtbot, tmp_path):
         assert window.monitor_dock.isVisible()
     finally:
         _close(ctx, window)
+
+
+def test_the_demo_keeps_its_layout_in_its_own_folder(qtbot, tmp_path):
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "demo-data", settings, demo=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        assert window.layout_store.path.parent == ctx.archive.data_dir
+    finally:
+        _close(ctx, window)
+    assert (tmp_path / "demo-data" / "layout.ini").exists()
+    assert not (tmp_path / "config" / "layout.ini").exists()  # the user's config untouched

@@ -93,7 +93,8 @@ def test_help_lists_every_shortcut(gui, qtbot):
     names = {what: keys for keys, what, _where in rows}
     assert names["Quit"].startswith("Ctrl+Q")
     assert names["Meteor"] == "Return, Enter"
-    assert names["Undo"] == "Ctrl+Z"  # not the F14 and Undo keys X11 adds: few have them
+    assert names["Undo"].startswith("Ctrl+Z")
+    assert "F14" not in names["Undo"]  # X11's standard Undo adds F14: few keyboards have it
     assert names["Review layout"] == "R"
     assert names["Next video frame"] == "."
     assert names["Table"] == "Ctrl+2"

@@ -98,3 +98,18 @@ def test_the_password_note_in_add_export_target_is_not_cut(gui, qtbot):
     assert label.height() >= need, (label.height(), need, label.text())
     assert label.geometry().bottom() <= dlg.height()
     dlg.close()
+
+
+def test_a_time_lapse_tile_half_out_of_view_keeps_its_label_whole():
+    from PySide6.QtCore import QRect
+
+    from meteorgui.gui.browser.delegates import label_place
+
+    seen = QRect(0, 0, 600, 120)
+    # The first tile, scrolled 50 px out on the left: its label slides into view, whole.
+    place = label_place(QRect(-50, 90, 106, 20), seen, 52)
+    assert place == QRect(0, 90, 56, 20)
+    # Too little of it shows for the label: none rather than a cut one.
+    assert label_place(QRect(-90, 90, 106, 20), seen, 52) is None
+    # A tile fully in view keeps its rect.
+    assert label_place(QRect(10, 90, 106, 20), seen, 52) == QRect(10, 90, 106, 20)

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         # is applied once the export dock exists, since it places that dock too.
         self.resizeDocks([self.monitor_dock], [200], Qt.Orientation.Vertical)
         self.monitor.splitter.setSizes([560, 720])  # the camera table whole, status included
+        self.layout_store.defaults = self.layout_store.capture()  # Reset comes back here
         self.layout_store.restore()
 
     # ------------------------------------------------------------------ layout

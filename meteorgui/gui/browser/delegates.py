@@ -258,6 +258,14 @@ def export_badge(names: list[str]) -> str:
     return f"✓ {len(names)} targets"
 
 
+def label_place(text: QRect, seen: QRect | None, width: int) -> QRect | None:
+    """Where a tile's label goes: a tile half scrolled out of view keeps its label whole,
+    slid into the visible part; None when that part is too narrow for it."""
+    if seen is not None:
+        text = text.intersected(QRect(seen.left(), text.top(), seen.width(), text.height()))
+    return text if width + 4 <= text.width() else None
+
+
 class StripDelegate(QStyledItemDelegate):
     """A time-lapse still with its time."""
 
@@ -285,13 +293,13 @@ class StripDelegate(QStyledItemDelegate):
             text = QRect(
                 rect.x(), area.bottom() + 2, rect.width(), rect.bottom() - area.bottom() - 2
             )
-            # A tile half scrolled out of view keeps its time whole: the label slides into
-            # the visible part, and is left out only when that part is too narrow for it.
             viewport = getattr(option.widget, "viewport", None)
-            if viewport is not None:
-                seen = viewport().rect()
-                text = text.intersected(QRect(seen.left(), text.top(), seen.width(), text.height()))
             label = local_time(f.file_time, "%H:%M:%S")
-            if painter.fontMetrics().horizontalAdvance(label) + 4 <= text.width():
-                painter.drawText(text, Qt.AlignmentFlag.AlignCenter, label)
+            place = label_place(
+                text,
+                viewport().rect() if viewport is not None else None,
+                painter.fontMetrics().horizontalAdvance(label),
+            )
+            if place is not None:
+                painter.drawText(place, Qt.AlignmentFlag.AlignCenter, label)
         painter.restore()

@@ -62,7 +62,9 @@ class FormPanel(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A long file name or an MD5 does not wrap: in a narrow column (the review
+        # layout) the form scrolls sideways rather than cutting them off unseen.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         inner = QWidget()
         self.form = _form()
         inner.setLayout(self.form)

@@ -144,6 +144,7 @@ class VideoPanel(QWidget):
         super().__init__(parent)
         self.player = None
         self.video_widget = None
+        self._stretch = Stretch()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -215,6 +216,7 @@ class VideoPanel(QWidget):
             self._no_playback(self._layout)
             return
         self.video_widget.setMinimumHeight(80)
+        self.video_widget.set_stretch(self._stretch)
         self._layout.insertWidget(0, self.video_widget, 1)
         self.player = player
         player.setVideoSink(self.video_widget.sink)
@@ -270,6 +272,7 @@ class VideoPanel(QWidget):
         self.player.setPosition(round(index * frame))
 
     def set_stretch(self, stretch: Stretch) -> None:
+        self._stretch = stretch  # also for a view made later, with the first clip
         if self.video_widget is not None:
             self.video_widget.set_stretch(stretch)
 
