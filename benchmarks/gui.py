@@ -38,7 +38,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -100,6 +102,43 @@ def first_tiles_ready(browser) -> bool:
         return True
     size = browser.tile_delegate._size
     return browser.thumbs.state(row.still_id, row.still_md5, size) != "loading"
+
+
+class StallSampler:
+    """Looks at the GUI thread's stack every 2 ms while the probe has not ticked for
+    20 ms: where the window spends its stalls (Python frames only)."""
+
+    def __init__(self, last: list[float], over_s: float = 0.020):
+        self._last, self._over = last, over_s
+        self._main = threading.main_thread().ident
+        self.seen: Counter = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.002):
+            if time.perf_counter() - self._last[0] < self._over:
+                continue
+            frame = sys._current_frames().get(self._main)
+            stack = []
+            while frame is not None and len(stack) < 4:
+                code = frame.f_code
+                if "meteorgui" in code.co_filename:
+                    where = code.co_filename.split("meteorgui/")[-1]
+                    stack.append(f"{where}:{code.co_name}")
+                frame = frame.f_back
+            self.seen[" < ".join(stack) or "(in Qt or waiting for the GIL)"] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self, n: int = 5) -> str:
+        total = sum(self.seen.values())
+        if not total:
+            return "no gaps over 20 ms"
+        return "; ".join(f"{100 * k // total}% {w}" for w, k in self.seen.most_common(n))
 
 
 def visible_shown(browser) -> bool:
@@ -231,6 +270,7 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     # Cameras are other processes, as real ones are other machines. One sequential camera
     # tops out below 50 events/s (each event is about ten requests and waits for every
     # answer), so several push their share of 50/s (--cameras, default 2 at 25/s each).
+    sampler = StallSampler(last)
     probe.start()
     last[0], last[1] = time.perf_counter(), time.thread_time()
     started = time.perf_counter()
@@ -273,6 +313,7 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     expected = rows_before + cameras * (push_events // cameras)
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
     probe.stop()
+    sampler.stop()
     outs = []
     for p in pushers:
         outs.append(p.stdout.read().strip().splitlines()[-1])
@@ -292,6 +333,7 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     # Wall-clock gaps include waiting for the GIL and for a CPU on a loaded machine; this
     # is the longest stretch of work the GUI thread itself did between two ticks.
     figures["longest GUI-thread CPU burst while pushing (ms)"] = max(bursts, default=0) * 1000
+    figures["where the GUI thread was in gaps over 20 ms"] = sampler.summary()
     window.close()
     close(ctx)
     return figures

@@ -431,6 +431,8 @@ def cmd_meteors(args) -> int:
     finally:
         archive.close()
     if args.json:
+        import json
+
         json.dump([r.to_dict() for r in items], sys.stdout, separators=(",", ":"))
         sys.stdout.write("\n")
         return EXIT_OK

@@ -22,6 +22,7 @@ HEAVY = (
     "urllib3",
     "sqlite_utils",
     "av",
+    "PySide6.QtMultimedia",
     "meteorgui.simulate",
     "meteorgui.importer.app",
     "meteorgui.importer.server",

@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QImage, QPixmap
@@ -36,13 +37,29 @@ from .stretch import Stretch
 
 log = logging.getLogger(__name__)
 
-try:  # pragma: no cover - depends on the platform's native libraries
-    from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer, QVideoSink
-except ImportError as exc:  # pragma: no cover
-    QMediaPlayer = QVideoSink = QMediaMetaData = None  # type: ignore[assignment,misc]
-    MULTIMEDIA_ERROR: str | None = str(exc)
-else:
-    MULTIMEDIA_ERROR = None
+# Imported with the first clip shown (_load_multimedia): the window opens without them.
+QMediaPlayer: Any = None
+QVideoSink: Any = None
+QMediaMetaData: Any = None
+MULTIMEDIA_ERROR: str | None = None
+
+
+def _load_multimedia() -> bool:
+    """Import QtMultimedia once; False (with MULTIMEDIA_ERROR) where the platform lacks it."""
+    global QMediaPlayer, QVideoSink, QMediaMetaData, MULTIMEDIA_ERROR
+    if QMediaPlayer is None and MULTIMEDIA_ERROR is None:
+        try:  # pragma: no cover - depends on the platform's native libraries
+            from PySide6 import QtMultimedia as mm
+        except ImportError as exc:  # pragma: no cover
+            MULTIMEDIA_ERROR = str(exc)
+        else:
+            QMediaPlayer, QVideoSink, QMediaMetaData = (
+                mm.QMediaPlayer,
+                mm.QVideoSink,
+                mm.QMediaMetaData,
+            )
+    return QMediaPlayer is not None
+
 
 DEFAULT_FPS = 25.0  # MeteorPi clips are PAL video; used when the file does not say
 
@@ -183,7 +200,7 @@ class VideoPanel(QWidget):
 
         self._player_error = MULTIMEDIA_ERROR
         self._wants_player = False  # a player can still be made (at the first clip)
-        if QMediaPlayer is not None:
+        if MULTIMEDIA_ERROR is None:
             # The player and its view are made with the first clip shown: starting Qt's
             # media backend takes longer than the rest of the window, which opens without.
             self._wants_player = True
@@ -206,6 +223,11 @@ class VideoPanel(QWidget):
 
     def _make_player(self) -> None:
         self._wants_player = False
+        if not _load_multimedia():
+            self._player_error = MULTIMEDIA_ERROR
+            self._layout.removeWidget(self.message)
+            self._no_playback(self._layout)
+            return
         try:
             player = QMediaPlayer(self)
             self.video_widget = VideoView(self)
