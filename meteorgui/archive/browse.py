@@ -33,6 +33,9 @@ LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejecte
 UNREVIEWED = "unreviewed"  # review filter: no label yet
 REVIEWED = "reviewed"  # review filter: any label
 SORTS = ("time", "duration", "brightness")
+ANY_SHOWER = "any"  # shower filter: a meteor of any established shower
+NO_SKY = "none"  # shower filter: events without a sky position
+SPORADIC = "sporadic"
 DURATION_KEYS = ("meteorpi:duration",)
 BRIGHTNESS_KEYS = (
     "meteorpi:peakAmplitude",
@@ -66,6 +69,10 @@ class Row(NamedTuple):
     brightness: float | None  # peak amplitude as the camera reports it
     seq: int  # archive insertion order
     exported: tuple[str, ...] = ()  # ids of the export targets that have the event, sorted
+    # The sky: an IAU shower code, "sporadic", "" (no sky position: the result says why)
+    # or None (not computed yet); how many cameras saw the meteor (0: not a group).
+    shower: str | None = None
+    cameras: int = 0
 
     def sort_key(self, sort: str) -> tuple:
         if sort == "time":
@@ -75,12 +82,17 @@ class Row(NamedTuple):
 
 
 # The export targets that have each row's event: a lookup in export_done's entity index, made
-# only for the rows a page returns (rows skipped by OFFSET never compute it).
+# only for the rows a page returns (rows skipped by OFFSET never compute it). Its shower and
+# group size likewise: lookups in sky_results' primary key and group index.
 _ROW_COLS = (
     "event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
     " still_mime, duration, brightness, seq,"
     " (SELECT group_concat(xd.target_id) FROM export_done xd"
-    "   WHERE xd.entity_id = event_summary.event_id)"
+    "   WHERE xd.entity_id = event_summary.event_id),"
+    " (SELECT IFNULL(sr.shower, '') FROM sky_results sr"
+    "   WHERE sr.event_id = event_summary.event_id),"
+    " (SELECT COUNT(*) FROM sky_results sg JOIN sky_results sm ON sg.group_id = sm.group_id"
+    "   WHERE sm.event_id = event_summary.event_id)"
 )
 
 
@@ -89,8 +101,9 @@ def _row(r: tuple) -> Row:
     brightness = None if r[10] < 0 else r[10]
     exported = tuple(sorted(r[12].split(","))) if r[12] else ()
     return Row(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11], exported
-    )
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11], exported,
+        r[13], r[14],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,8 @@ class Query:
     ``keep``: event ids listed whatever their review state now, so an event
     stays in view after it was reviewed out of the filter.
     ``not_exported_to``: a target id; only events that target does not have yet.
+    ``shower``: an IAU code, ``'sporadic'``, ``'any'`` (any shower) or ``'none'`` (no
+    sky position); ``multi_camera``: only meteors seen by two or more cameras.
     """
 
     after: int | None = None  # ms, inclusive
@@ -116,6 +131,8 @@ class Query:
     descending: bool = True
     keep: frozenset[str] = field(default_factory=frozenset)
     not_exported_to: str | None = None
+    shower: str | None = None
+    multi_camera: bool = False
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -145,7 +162,32 @@ class Query:
                 return False
         if self.not_exported_to is not None and self.not_exported_to in row.exported:
             return False
+        if self.shower is not None and not shower_matches(self.shower, row.shower):
+            return False
+        if self.multi_camera and row.cameras < 2:
+            return False
         return text_hit or not self.text.split()
+
+
+def shower_matches(wanted: str, shower: str | None) -> bool:
+    """Whether a row's shower (``Row.shower``) passes a shower filter."""
+    if wanted == ANY_SHOWER:
+        return shower not in (None, "", SPORADIC)
+    if wanted == NO_SKY:
+        return shower == ""
+    return shower == wanted
+
+
+def _shower_clause(wanted: str) -> tuple[str, list]:
+    """Events whose sky result passes a shower filter: a range read of the
+    sky_results(shower, event_time) index."""
+    if wanted == ANY_SHOWER:
+        cond, args = "shower IS NOT NULL AND shower <> ?", [SPORADIC]
+    elif wanted == NO_SKY:
+        cond, args = "shower IS NULL", []
+    else:
+        cond, args = "shower = ?", [wanted]
+    return f"event_id IN (SELECT event_id FROM sky_results WHERE {cond})", args
 
 
 def _conn(src) -> sqlite3.Connection:
@@ -209,6 +251,12 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
         f = _not_exported_to(q.not_exported_to, "event_id")
         clauses.append(f.sql)
         args.extend(f.args)
+    if q.shower is not None:
+        sql, more = _shower_clause(q.shower)
+        clauses.append(sql)
+        args.extend(more)
+    if q.multi_camera:
+        clauses.append("event_id IN (SELECT event_id FROM sky_results WHERE group_id IS NOT NULL)")
     if upto is not None:
         clauses.append("seq <= ?")
         args.append(upto)
@@ -386,6 +434,21 @@ def event_types(src) -> list[str]:
             return out
         out.append(t)
         last = t
+
+
+def showers(src) -> list[str]:
+    """The shower codes the archive's sky results name ('sporadic' included), sorted."""
+    conn = _conn(src)
+    out: list[str] = []
+    last = ""
+    while True:  # a loose index scan over sky_results(shower, event_time)
+        s = conn.execute(
+            "SELECT MIN(shower) FROM sky_results WHERE shower > ?", (last,)
+        ).fetchone()[0]
+        if s is None:
+            return out
+        out.append(s)
+        last = s
 
 
 # --------------------------------------------------------------------------- nights

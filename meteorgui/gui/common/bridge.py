@@ -20,6 +20,7 @@ class Bridge(QObject):
     archived = Signal(object)  # (kind, entity) after the archive committed it
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
     login_refused = Signal(object)  # importer.logins.Refused
+    sky = Signal(object)  # list of archive.sky.SkyResult just stored
     _call = Signal(object)
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
@@ -30,6 +31,7 @@ class Bridge(QObject):
             hub.subscribe(notify.ARCHIVED, self.archived.emit),
             hub.subscribe(notify.SERVER, self.server.emit),
             hub.subscribe(notify.LOGIN_REFUSED, self.login_refused.emit),
+            hub.subscribe(notify.SKY, self.sky.emit),
         ]
 
     def run_on_main(self, fn: Callable[[], None]) -> None:
