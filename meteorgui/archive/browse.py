@@ -422,33 +422,29 @@ def cameras(src) -> list[tuple[str, str]]:
     return sorted(names.items())
 
 
-def event_types(src) -> list[str]:
+def _distinct(src, table: str, column: str) -> list[str]:
+    """The distinct values of an indexed column, sorted: a loose index scan, one index
+    probe per value."""
     conn = _conn(src)
     out: list[str] = []
     last = ""
-    while True:  # a loose index scan: one index probe per distinct type
-        t = conn.execute(
-            "SELECT MIN(event_type) FROM event_summary WHERE event_type > ?", (last,)
+    while True:
+        v = conn.execute(
+            f"SELECT MIN({column}) FROM {table} WHERE {column} > ?", (last,)
         ).fetchone()[0]
-        if t is None:
+        if v is None:
             return out
-        out.append(t)
-        last = t
+        out.append(v)
+        last = v
+
+
+def event_types(src) -> list[str]:
+    return _distinct(src, "event_summary", "event_type")
 
 
 def showers(src) -> list[str]:
     """The shower codes the archive's sky results name ('sporadic' included), sorted."""
-    conn = _conn(src)
-    out: list[str] = []
-    last = ""
-    while True:  # a loose index scan over sky_results(shower, event_time)
-        s = conn.execute(
-            "SELECT MIN(shower) FROM sky_results WHERE shower > ?", (last,)
-        ).fetchone()[0]
-        if s is None:
-            return out
-        out.append(s)
-        last = s
+    return _distinct(src, "sky_results", "shower")
 
 
 # --------------------------------------------------------------------------- nights
