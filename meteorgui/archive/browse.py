@@ -182,7 +182,7 @@ def _shower_clause(wanted: str) -> tuple[str, list]:
     """Events whose sky result passes a shower filter: a range read of the
     sky_results(shower, event_time) index."""
     if wanted == ANY_SHOWER:
-        cond, args = "shower IS NOT NULL AND shower <> ?", [SPORADIC]
+        cond, args = "(shower < ? OR shower > ?)", [SPORADIC, SPORADIC]  # two index ranges
     elif wanted == NO_SKY:
         cond, args = "shower IS NULL", []
     else:
