@@ -337,3 +337,25 @@ def count_colour(image, colour: QColor, tolerance: int = 40) -> int:
             ):
                 n += 1
     return n
+
+
+def test_the_gui_starts_without_the_sky_science():
+    """The chart's data is made in the task pool: the window's modules do not import
+    the science (pyerfa) when the app starts."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, meteorgui.gui.startup, meteorgui.gui.main_window;"
+        "print(sorted(m for m in ('erfa', 'meteorgui.sky.astro', 'meteorgui.sky.chart')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..common.sky import shower_color
@@ -111,11 +111,20 @@ class SkyChartWidget(QWidget):
 
     # ------------------------------------------------------------------ projection
 
+    def _legend_height(self) -> float:
+        return 0.0 if self.compact else 3 * (self._small().height() + 2) + 4
+
+    def _small(self):
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
+        return QFontMetrics(small)
+
     def _geometry(self) -> tuple[QPointF, float]:
         fm = self.fontMetrics()
         margin = fm.height() + 6
-        r = max(10.0, min(self.width(), self.height()) / 2 - margin)
-        return QPointF(self.width() / 2, self.height() / 2), r
+        h = self.height() - self._legend_height()
+        r = max(10.0, min(self.width(), h) / 2 - margin)
+        return QPointF(self.width() / 2, h / 2), r
 
     @staticmethod
     def project(centre: QPointF, radius: float, alt: float, az: float) -> QPointF:
@@ -156,6 +165,8 @@ class SkyChartWidget(QWidget):
         p.drawEllipse(c, r, r)
         self._cardinals(p, c, r)
         self._caption(p, chart)
+        if not self.compact:
+            self._legend(p, chart)
         p.end()
 
     def _text_only(self, p: QPainter, text: str) -> None:
@@ -254,28 +265,37 @@ class SkyChartWidget(QWidget):
         p.setPen(_round_pen(PATH, 2.6))
         p.drawPolyline(QPolygonF(pts))
         p.setBrush(PATH)
-        p.drawEllipse(pts[0], 3.2, 3.2)
-        if len(pts) > 1:  # an arrowhead at the end: the way the meteor went
+        p.drawEllipse(pts[0], 2.6, 2.6)
+        if len(pts) > 1:  # an arrowhead just past the end: the way the meteor went
             end, before = pts[-1], pts[max(0, len(pts) - 3)]
             dx, dy = end.x() - before.x(), end.y() - before.y()
             n = math.hypot(dx, dy) or 1.0
             ux, uy = dx / n, dy / n
-            size = 11.0
-            head = QPolygonF(
-                [
-                    end + QPointF(ux * size * 0.6, uy * size * 0.6),
-                    end
-                    + QPointF(
-                        -ux * size * 0.6 - uy * size * 0.5, -uy * size * 0.6 + ux * size * 0.5
-                    ),
-                    end
-                    + QPointF(
-                        -ux * size * 0.6 + uy * size * 0.5, -uy * size * 0.6 - ux * size * 0.5
-                    ),
-                ]
-            )
+            size = 9.0
+            base = end + QPointF(ux * 2, uy * 2)
+            tip = base + QPointF(ux * size, uy * size)
+            half = QPointF(-uy * size * 0.45, ux * size * 0.45)
             p.setPen(Qt.PenStyle.NoPen)
-            p.drawPolygon(head)
+            p.drawPolygon(QPolygonF([tip, base + half, base - half]))
+
+    def _legend(self, p: QPainter, chart) -> None:
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
+        p.setFont(small)
+        fm = p.fontMetrics()
+        x, y = 8.0, self.height() - 4.0 - 3 * (fm.height() + 2)
+        items = (
+            (PATH, "the meteor: from the dot, the way the arrow points"),
+            (FRAME, "the camera's field of view"),
+            (shower_color(chart.shower).lighter(150), "back along its great circle to the radiant"),
+        )[: 3 if chart.radiant is not None else 2]
+        for colour, text in items:
+            p.setPen(QPen(colour, 2.5))
+            mid = y + fm.height() / 2
+            p.drawLine(QPointF(x, mid), QPointF(x + 14, mid))
+            p.setPen(self.palette().placeholderText().color())
+            p.drawText(QPointF(x + 20, y + fm.ascent()), text)
+            y += fm.height() + 2
 
     def _cardinals(self, p: QPainter, c, r) -> None:
         p.setPen(LABEL if self.palette().window().color().lightness() < 128 else QColor("#374151"))

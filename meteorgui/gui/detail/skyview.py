@@ -81,15 +81,14 @@ def decided_text(result, t_s: float | None) -> str:
     if result is None:
         return "Not computed yet: the sky is worked out in the background as events arrive."
     if result.shower is None:
-        return f"No sky position: {result.reason}"
+        return f"Why: {result.reason}."
     if result.shower == SPORADIC:
         if result.group_id and result.begin_height_km is not None:
-            return "Sporadic: no active shower's radiant and speed fit the trajectory."
-        return "Sporadic: no active shower's radiant lies on the path's backward extension."
-    title = shower_title(result.shower)
+            return "No active shower's radiant and speed fit the trajectory."
+        return "No active shower's radiant lies on the path's backward extension."
     d = result.distance_deg
     if d is None:
-        return title
+        return shower_title(result.shower)
     if result.group_id and result.radiant is not None and t_s is not None:
         from ...sky import astro
         from ...sky import showers as S
@@ -100,14 +99,14 @@ def decided_text(result, t_s: float | None) -> str:
             off = float(astro.separation(astro.vector(*result.radiant), astro.vector(sra, sdec)))
             if abs(off - d) < 0.01:
                 return (
-                    f"{title}: the trajectory's radiant is {d:.1f}° from the shower's radiant "
+                    f"The trajectory's radiant is {d:.1f}° from the shower's radiant "
                     f"(within {S.RADIANT_TOLERANCE_DEG:g}°) and its speed fits."
                 )
     from ...sky.showers import GC_TOLERANCE_DEG
 
-    cameras = "each camera's path passes" if result.group_id else "the path's great circle passes"
+    cameras = "Each camera's path passes" if result.group_id else "The path's great circle passes"
     return (
-        f"{title}: {cameras} {d:.1f}° from the shower's radiant "
+        f"{cameras} {d:.1f}° from the shower's radiant "
         f"(within {GC_TOLERANCE_DEG:g}°), moving away from it at a fitting speed."
     )
 
