@@ -61,6 +61,9 @@ class MeteorExportDialog(FolderExportDialog):
             "has one line per event with its shower, radiant, group and trajectory."
         )
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # paths and errors, as they are
+        # The longer note wraps to more lines: size the dialog for it (else rows overlap).
+        self.layout().activate()
+        self.resize(self.width(), self.layout().totalHeightForWidth(self.width()))
 
     def _choose(self) -> None:
         parent = QFileDialog.getExistingDirectory(
