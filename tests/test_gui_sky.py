@@ -168,6 +168,11 @@ def test_the_shower_filter_lists_one_shower_and_multi_camera_meteors(gui, loaded
 
 def test_the_shower_filter_reads_through_the_shower_index(gui, loaded):
     conn = gui.archive.db.read()
+    clauses, args = browse._where(Query(multi_camera=True), None)
+    sql = "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM event_summary" + browse._sql_where(clauses)
+    assert "sky_results_group" in " ".join(str(r[-1]) for r in conn.execute(sql, args))
+    grouped = sum(1 for r in stored(gui).values() if r.group_id)
+    assert browse.count(conn, Query(multi_camera=True)) == grouped > 0
     for shower in ("PER", ANY_SHOWER, NO_SKY):
         clauses, args = browse._where(Query(shower=shower), None)
         plan = conn.execute(

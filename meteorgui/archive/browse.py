@@ -256,7 +256,8 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
         clauses.append(sql)
         args.extend(more)
     if q.multi_camera:
-        clauses.append("event_id IN (SELECT event_id FROM sky_results WHERE group_id IS NOT NULL)")
+        # group_id > '': an index range (IS NOT NULL would scan the table)
+        clauses.append("event_id IN (SELECT event_id FROM sky_results WHERE group_id > '')")
     if upto is not None:
         clauses.append("seq <= ?")
         args.append(upto)
