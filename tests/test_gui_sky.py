@@ -173,6 +173,17 @@ def test_the_shower_filter_reads_through_the_shower_index(gui, loaded):
     assert "sky_results_group" in " ".join(str(r[-1]) for r in conn.execute(sql, args))
     grouped = sum(1 for r in stored(gui).values() if r.group_id)
     assert browse.count(conn, Query(multi_camera=True)) == grouped > 0
+    # A page walks the time index and looks each event's result up by its key.
+    q = Query(shower="PER")
+    clauses, args = browse._where(q, None, ordered=True)
+    sql = (
+        "EXPLAIN QUERY PLAN SELECT event_id FROM event_summary"
+        + browse._sql_where(clauses)
+        + browse._order(q)
+        + " LIMIT 120"
+    )
+    plan = " ".join(str(r[-1]) for r in conn.execute(sql, args))
+    assert "event_summary_time" in plan and "sqlite_autoindex_sky_results_1" in plan, plan
     for shower in ("PER", ANY_SHOWER, NO_SKY):
         clauses, args = browse._where(Query(shower=shower), None)
         plan = conn.execute(

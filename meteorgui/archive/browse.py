@@ -178,16 +178,28 @@ def shower_matches(wanted: str, shower: str | None) -> bool:
     return shower == wanted
 
 
-def _shower_clause(wanted: str) -> tuple[str, list]:
-    """Events whose sky result passes a shower filter: a range read of the
-    sky_results(shower, event_time) index."""
+def _sky_clause(cond: str, probe: bool) -> str:
+    """Events whose sky result meets ``cond``.
+
+    ``probe``: reads in sort order (pages, positions) and narrow time ranges walk
+    the events and look each one's result up by its primary key, stopping at a
+    page; a wide count instead reads the matching results through the
+    sky_results(shower, event_time) or (group_id) index and looks the events up.
+    """
+    if probe:
+        return (
+            "EXISTS (SELECT 1 FROM sky_results sk WHERE sk.event_id = event_summary.event_id"
+            f" AND {cond})"
+        )
+    return f"event_id IN (SELECT event_id FROM sky_results WHERE {cond})"
+
+
+def _shower_cond(wanted: str) -> tuple[str, list]:
     if wanted == ANY_SHOWER:
-        cond, args = "(shower < ? OR shower > ?)", [SPORADIC, SPORADIC]  # two index ranges
-    elif wanted == NO_SKY:
-        cond, args = "shower IS NULL", []
-    else:
-        cond, args = "shower = ?", [wanted]
-    return f"event_id IN (SELECT event_id FROM sky_results WHERE {cond})", args
+        return "(shower < ? OR shower > ?)", [SPORADIC, SPORADIC]  # two index ranges
+    if wanted == NO_SKY:
+        return "shower IS NULL", []
+    return "shower = ?", [wanted]
 
 
 def _conn(src) -> sqlite3.Connection:
@@ -251,13 +263,13 @@ def _where(q: Query, upto: int | None, ordered: bool = False) -> tuple[list[str]
         f = _not_exported_to(q.not_exported_to, "event_id")
         clauses.append(f.sql)
         args.extend(f.args)
+    probe = ordered or not wide
     if q.shower is not None:
-        sql, more = _shower_clause(q.shower)
-        clauses.append(sql)
+        cond, more = _shower_cond(q.shower)
+        clauses.append(_sky_clause(cond, probe))
         args.extend(more)
-    if q.multi_camera:
-        # group_id > '': an index range (IS NOT NULL would scan the table)
-        clauses.append("event_id IN (SELECT event_id FROM sky_results WHERE group_id > '')")
+    if q.multi_camera:  # group_id > '': an index range (IS NOT NULL would scan the table)
+        clauses.append(_sky_clause("group_id > ''", probe))
     if upto is not None:
         clauses.append("seq <= ?")
         args.append(upto)
