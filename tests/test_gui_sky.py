@@ -231,6 +231,9 @@ def test_the_sky_tab_charts_the_path_and_names_the_shower(gui, loaded, qtbot):
     assert all(v.still is not None and not v.still.isNull() for v in views)
     assert all(v.chart.ok and v.chart.path for v in views)
     assert len(sky.cameras.columns) == 2
+    # Camera names come from cameras: shown as plain text.
+    assert all(title.textFormat() == Qt.TextFormat.PlainText for title, *_ in sky.cameras.columns)
+    assert views[0].camera_name in sky.cameras.columns[0][0].text()
     # Each camera sees the meteor from its own place: different alt/az paths.
     assert views[0].chart.path[0] != views[1].chart.path[0]
 
@@ -375,3 +378,16 @@ def test_the_gui_starts_without_the_sky_science():
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_export_menu_opens_the_meteor_export_for_the_selection(gui, loaded, qtbot):
+    b = loaded
+    first = rows(b)[0].event_id
+    select(b, qtbot, first)
+    ui = gui.window.export_ui
+    assert ui.act_meteors in ui.menu.actions()
+    ui.act_meteors.trigger()
+    dlg = ui.meteors_dialog
+    assert isinstance(dlg, MeteorExportDialog) and dlg.isVisible()
+    assert dlg.scope.ids == (first,)
+    dlg.reject()
