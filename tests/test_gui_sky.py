@@ -216,7 +216,14 @@ def test_the_sky_tab_charts_the_path_and_names_the_shower(gui, loaded, qtbot):
     chart = panel.chart.chart
     assert chart.ok and len(chart.path) >= 6 and chart.radiant is not None
     assert chart.stars and chart.lines and chart.frame
+    before = detail.splitter.sizes()
+    assert before[1] < 0.55 * sum(before)  # the picture has most of the pane at first
     detail.tabs.setCurrentIndex(sky.sky_index)
+    after = (
+        detail.splitter.sizes()
+    )  # opening the chart gives it room, down to the picture's minimum
+    assert after[1] > before[1]
+    assert after[1] >= min(0.55 * sum(after), sum(after) - detail.stack.minimumHeight())
     panel.chart.resize(420, 420)
     image = panel.chart.grab().toImage()
     assert count_colour(image, PATH) > 20  # the path was painted

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +31,7 @@ from ..common import thumbnails
 from ..common.sky import shower_color
 from .skychart import SkyChartWidget
 
+CHART_SHARE = 0.6  # of the detail pane's height the tabs take when a chart is opened
 STILL_WIDTH = 640  # the Cameras tab's stills are scaled to this width off the GUI thread
 
 
@@ -305,9 +307,10 @@ class SkyTabs(QObject):
         self.tabs = tabs
         self.panel = SkyPanel()
         self.cameras = CamerasPanel()
-        self.sky_index = tabs.addTab(self.panel, "Sky")
-        self.cameras_index = tabs.addTab(self.cameras, "Cameras")
+        tabs.addTab(self.panel, "Sky")
+        tabs.addTab(self.cameras, "Cameras")
         tabs.setTabVisible(self.cameras_index, False)
+        tabs.currentChanged.connect(self._tab_changed)
         self.chip = _plain_label(wrap=False)
         self.chip.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.info: SkyInfo | None = None
@@ -315,6 +318,35 @@ class SkyTabs(QObject):
         self._gen = 0
         self._closed = False
         ctx.bridge.sky.connect(self._stored)
+
+    @property
+    def sky_index(self) -> int:
+        return self.tabs.indexOf(self.panel)
+
+    @property
+    def cameras_index(self) -> int:
+        return self.tabs.indexOf(self.cameras)
+
+    def _tab_changed(self, index: int) -> None:
+        """A chart needs room: opening the Sky or Cameras tab gives the tabs at least
+        ``CHART_SHARE`` of the pane's height when they had less (the user may drag it back)."""
+        if index not in (self.sky_index, self.cameras_index):
+            return
+        splitter = self.tabs.parentWidget()
+        if not isinstance(splitter, QSplitter) or splitter.orientation() != Qt.Orientation.Vertical:
+            return
+        sizes, i = splitter.sizes(), splitter.indexOf(self.tabs)
+        total = sum(sizes)
+        if i < 0 or total <= 0 or sizes[i] >= CHART_SHARE * total:
+            return
+        want = int(total * CHART_SHARE)
+        rest = total - sizes[i]
+        splitter.setSizes(
+            [
+                want if k == i else max(1, s * (total - want) // max(1, rest))
+                for k, s in enumerate(sizes)
+            ]
+        )
 
     def show_event(self, event_id: str | None) -> None:
         self._gen += 1
