@@ -34,3 +34,9 @@ def shower_title(code: str | None) -> str:
         return "Sporadic"
     name = shower_names().get(code)
     return f"{name} ({code})" if name else code
+
+
+def shower_choice(code: str) -> str:
+    """A filter's entry, code first so a narrow box still shows it: 'PER · Perseids'."""
+    name = shower_names().get(code)
+    return f"{code} · {name}" if name else code

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import ANY_SHOWER, NO_SKY, REVIEWED, SPORADIC, UNREVIEWED, Night, Query
-from ...sky.names import shower_title
+from ...sky.names import shower_choice
 from ..common.elide import combo_full_text
 from .model import short_type
 from .review import REVIEW_LABELS
@@ -95,13 +95,14 @@ class FilterBar(QWidget):
         self.export.setVisible(False)
 
         self.shower = QComboBox(self)
-        self.shower.setMinimumContentsLength(12)  # shower names are long: the list shows them
+        self.shower.setMinimumContentsLength(7)  # shower names are long: the list shows them
         self.shower.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         combo_full_text(self.shower)
         self.set_showers([])
-        self.multi_camera = QCheckBox("2+ cameras", self)
+        # Short: the window must fit a 1280-pixel screen with a date range shown.
+        self.multi_camera = QCheckBox("2+ cams", self)
         self.multi_camera.setToolTip("Show only meteors seen by two or more cameras")
         self.multi_camera.toggled.connect(self._emit)
 
@@ -310,7 +311,7 @@ class FilterBar(QWidget):
     def set_showers(self, codes: list[str]) -> None:
         """The shower codes the archive's results name, for the shower filter."""
         fixed = [("Any shower", ANY_SHOWER), ("Sporadic", SPORADIC), ("No sky position", NO_SKY)]
-        showers = [(shower_title(c), c) for c in codes if c != SPORADIC]
+        showers = [(shower_choice(c), c) for c in codes if c != SPORADIC]
         self._refill(self.shower, "Any sky", fixed + showers)
         if showers:
             self.shower.insertSeparator(len(fixed) + 1)
