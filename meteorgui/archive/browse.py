@@ -34,6 +34,9 @@ LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejecte
 UNREVIEWED = "unreviewed"  # review filter: no label yet
 REVIEWED = "reviewed"  # review filter: any label
 SORTS = ("time", "duration", "brightness")
+ANY_SHOWER = "any"  # shower filter: a meteor of any established shower
+NO_SKY = "none"  # shower filter: events without a sky position
+SPORADIC = "sporadic"
 DURATION_KEYS = ("meteorpi:duration",)
 BRIGHTNESS_KEYS = (
     "meteorpi:peakAmplitude",
@@ -67,6 +70,10 @@ class Row(NamedTuple):
     brightness: float | None  # peak amplitude as the camera reports it
     seq: int  # archive insertion order
     exported: tuple[str, ...] = ()  # ids of the export targets that have the event, sorted
+    # The sky: an IAU shower code, "sporadic", "" (no sky position: the result says why)
+    # or None (not computed yet); how many cameras saw the meteor (0: not a group).
+    shower: str | None = None
+    cameras: int = 0
 
     def sort_key(self, sort: str) -> tuple:
         if sort == "time":
@@ -76,12 +83,17 @@ class Row(NamedTuple):
 
 
 # The export targets that have each row's event: a lookup in export_done's entity index, made
-# only for the rows a page returns (rows skipped by OFFSET never compute it).
+# only for the rows a page returns (rows skipped by OFFSET never compute it). Its shower and
+# group size likewise: lookups in sky_results' primary key and group index.
 _ROW_COLS = (
     "event_id, camera_id, event_time, event_type, n_files, label, still_id, still_md5,"
     " still_mime, duration, brightness, seq,"
     " (SELECT group_concat(xd.target_id) FROM export_done xd"
-    "   WHERE xd.entity_id = event_summary.event_id)"
+    "   WHERE xd.entity_id = event_summary.event_id),"
+    " (SELECT IFNULL(sr.shower, '') FROM sky_results sr"
+    "   WHERE sr.event_id = event_summary.event_id),"
+    " (SELECT COUNT(*) FROM sky_results sg JOIN sky_results sm ON sg.group_id = sm.group_id"
+    "   WHERE sm.event_id = event_summary.event_id)"
 )
 
 
@@ -90,8 +102,9 @@ def _row(r: tuple) -> Row:
     brightness = None if r[10] < 0 else r[10]
     exported = tuple(sorted(r[12].split(","))) if r[12] else ()
     return Row(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11], exported
-    )
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], duration, brightness, r[11], exported,
+        r[13], r[14],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,8 @@ class Query:
     ``keep``: event ids listed whatever their review state now, so an event
     stays in view after it was reviewed out of the filter.
     ``not_exported_to``: a target id; only events that target does not have yet.
+    ``shower``: an IAU code, ``'sporadic'``, ``'any'`` (any shower) or ``'none'`` (no
+    sky position); ``multi_camera``: only meteors seen by two or more cameras.
     """
 
     after: int | None = None  # ms, inclusive
@@ -117,6 +132,8 @@ class Query:
     descending: bool = True
     keep: frozenset[str] = field(default_factory=frozenset)
     not_exported_to: str | None = None
+    shower: str | None = None
+    multi_camera: bool = False
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -146,7 +163,44 @@ class Query:
                 return False
         if self.not_exported_to is not None and self.not_exported_to in row.exported:
             return False
+        if self.shower is not None and not shower_matches(self.shower, row.shower):
+            return False
+        if self.multi_camera and row.cameras < 2:
+            return False
         return text_hit or not self.text.split()
+
+
+def shower_matches(wanted: str, shower: str | None) -> bool:
+    """Whether a row's shower (``Row.shower``) passes a shower filter."""
+    if wanted == ANY_SHOWER:
+        return shower not in (None, "", SPORADIC)
+    if wanted == NO_SKY:
+        return shower == ""
+    return shower == wanted
+
+
+def _sky_clause(cond: str, probe: bool) -> str:
+    """Events whose sky result meets ``cond``.
+
+    ``probe``: reads in sort order (pages, positions) and narrow time ranges walk
+    the events and look each one's result up by its primary key, stopping at a
+    page; a wide count instead reads the matching results through the
+    sky_results(shower, event_time) or (group_id) index and looks the events up.
+    """
+    if probe:
+        return (
+            "EXISTS (SELECT 1 FROM sky_results sk WHERE sk.event_id = event_summary.event_id"
+            f" AND {cond})"
+        )
+    return f"event_id IN (SELECT event_id FROM sky_results WHERE {cond})"
+
+
+def _shower_cond(wanted: str) -> tuple[str, list]:
+    if wanted == ANY_SHOWER:
+        return "(shower < ? OR shower > ?)", [SPORADIC, SPORADIC]  # two index ranges
+    if wanted == NO_SKY:
+        return "shower IS NULL", []
+    return "shower = ?", [wanted]
 
 
 def _conn(src) -> sqlite3.Connection:
@@ -259,6 +313,13 @@ def _where(
         f = _not_exported_to(q.not_exported_to, "event_id")
         clauses.append(f.sql)
         args.extend(f.args)
+    probe = ordered or not wide
+    if q.shower is not None:
+        cond, more = _shower_cond(q.shower)
+        clauses.append(_sky_clause(cond, probe))
+        args.extend(more)
+    if q.multi_camera:  # group_id > '': an index range (IS NOT NULL would scan the table)
+        clauses.append(_sky_clause("group_id > ''", probe))
     if upto is not None:
         clauses.append("seq <= ?")
         args.append(upto)
@@ -438,18 +499,29 @@ def cameras(src) -> list[tuple[str, str]]:
     return sorted(names.items())
 
 
-def event_types(src) -> list[str]:
+def _distinct(src, table: str, column: str) -> list[str]:
+    """The distinct values of an indexed column, sorted: a loose index scan, one index
+    probe per value."""
     conn = _conn(src)
     out: list[str] = []
     last = ""
-    while True:  # a loose index scan: one index probe per distinct type
-        t = conn.execute(
-            "SELECT MIN(event_type) FROM event_summary WHERE event_type > ?", (last,)
+    while True:
+        v = conn.execute(
+            f"SELECT MIN({column}) FROM {table} WHERE {column} > ?", (last,)
         ).fetchone()[0]
-        if t is None:
+        if v is None:
             return out
-        out.append(t)
-        last = t
+        out.append(v)
+        last = v
+
+
+def event_types(src) -> list[str]:
+    return _distinct(src, "event_summary", "event_type")
+
+
+def showers(src) -> list[str]:
+    """The shower codes the archive's sky results name ('sporadic' included), sorted."""
+    return _distinct(src, "sky_results", "shower")
 
 
 # --------------------------------------------------------------------------- nights

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,13 +148,22 @@ def export_meteors(
     after: int | None = None,
     before: int | None = None,
     shower: str | None = None,
+    event_ids: Iterable[str] | None = None,
 ) -> list[Path]:
     """Write the selected meteor events to ``folder`` (created if needed) in ``fmt``;
-    returns the files written. Missing sky results are computed first."""
+    returns the files written. Missing sky results are computed first. ``event_ids``
+    (a selection made in the GUI) takes those events instead of the range; ids that
+    are not events (a time-lapse still) are left out."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
     compute_missing(archive)
-    events = archive.events(Filter(camera_id=camera_id, after=after, before=before))
+    if event_ids is not None:
+        found = (archive.get_event(i) for i in dict.fromkeys(event_ids))
+        events = sorted(
+            (e for e in found if e is not None), key=lambda e: (e.event_time, e.event_id)
+        )
+    else:
+        events = archive.events(Filter(camera_id=camera_id, after=after, before=before))
     results = results_for(archive, [e.event_id for e in events])
     if shower is not None:
         events = [

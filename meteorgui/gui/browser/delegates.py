@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import BY_NAME, label_text
+from ..common.sky import GROUP_COLOR, cameras_badge, shower_color
 from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time
 
 SKY = QColor(style.LIGHT.sky)
@@ -127,6 +128,8 @@ class EventTileDelegate(QStyledItemDelegate):
                 row.event_id,
                 row.label,
                 row.exported,
+                row.shower,
+                row.cameras,
                 state,
                 selected,
                 hover,
@@ -211,6 +214,8 @@ class EventTileDelegate(QStyledItemDelegate):
         if badge:
             w = pill_width(painter, badge, small)
             draw_pill(painter, area.right() - 4 - w, area.y() + 4, badge, EXPORTED, small)
+        if row is not None:
+            draw_sky_pills(painter, area, row, small)
 
         fm = option.fontMetrics
         line_h = fm.height() + 2
@@ -246,6 +251,19 @@ class EventTileDelegate(QStyledItemDelegate):
             fm.elidedText(line, Qt.TextElideMode.ElideRight, second.width()),
         )
         painter.restore()
+
+
+def draw_sky_pills(painter: QPainter, area: QRect, row, font: QFont) -> None:
+    """The shower code at the image's bottom left, "N cameras" at its bottom right."""
+    painter.setFont(font)
+    pill_h = painter.fontMetrics().height() + 4
+    y = area.bottom() - 4 - pill_h
+    if row.shower:
+        draw_pill(painter, area.x() + 4, y, row.shower, shower_color(row.shower), font)
+    group = cameras_badge(row.cameras)
+    if group:
+        w = pill_width(painter, group, font)
+        draw_pill(painter, area.right() - 4 - w, y, group, GROUP_COLOR, font)
 
 
 def export_badge(names: list[str]) -> str:

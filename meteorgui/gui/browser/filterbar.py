@@ -1,5 +1,5 @@
 """The browser's filter bar: night or date range, camera, type, review state, export state,
-text and order."""
+shower and multi-camera meteors, text and order."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QGridLayout,
@@ -18,9 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import browse
-from ...archive.browse import REVIEWED, UNREVIEWED, Night, Query
+from ...archive.browse import ANY_SHOWER, NO_SKY, REVIEWED, SPORADIC, UNREVIEWED, Night, Query
 from ...formatting import night_text
 from ...formatting import short_name as short_type
+from ...sky.names import shower_choice
 from ..common.elide import combo_full_text
 from ..common.labels import REVIEW_LABELS
 
@@ -82,6 +84,18 @@ class FilterBar(QWidget):
         self.export.setToolTip("Show only the events an export target does not have yet")
         self.export.setVisible(False)
 
+        self.shower = QComboBox(self)
+        self.shower.setMinimumContentsLength(7)  # shower names are long: the list shows them
+        self.shower.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        combo_full_text(self.shower)
+        self.set_showers([])
+        # Short: the window must fit a 1280-pixel screen with a date range shown.
+        self.multi_camera = QCheckBox("2+ cams", self)
+        self.multi_camera.setToolTip("Show only meteors seen by two or more cameras")
+        self.multi_camera.toggled.connect(self._emit)
+
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("Search metadata, ids, labels…")
         self.text.setClearButtonEnabled(True)
@@ -100,7 +114,9 @@ class FilterBar(QWidget):
         self.order.toggled.connect(lambda _c: (self._show_order(), self._emit()))
         self._show_order()
 
-        for combo in (self.camera, self.event_type, self.review, self.export, self.sort):
+        for combo in (
+            self.camera, self.event_type, self.review, self.export, self.shower, self.sort
+        ):  # fmt: skip
             combo.currentIndexChanged.connect(self._emit)
         self.night.activated.connect(self._night_chosen)
         self.night.currentIndexChanged.connect(self._night_changed)
@@ -124,6 +140,8 @@ class FilterBar(QWidget):
         self.row2.addWidget(self.date_from)
         self.row2.addWidget(self.date_dash)
         self.row2.addWidget(self.date_to)
+        self.row2.addWidget(self.shower)
+        self.row2.addWidget(self.multi_camera)
         self.row2.addWidget(self.text, 3)
         self.row2.addSpacing(6)
         self.row2.addWidget(QLabel("Sort", self))
@@ -157,6 +175,8 @@ class FilterBar(QWidget):
             sort=self.sort.currentData(),
             descending=self.order.isChecked(),
             not_exported_to=self.export.currentData(),
+            shower=self.shower.currentData(),
+            multi_camera=self.multi_camera.isChecked(),
         )
 
     def night_start(self) -> int | None:
@@ -277,6 +297,17 @@ class FilterBar(QWidget):
     def set_not_exported_to(self, target_id: str | None) -> None:
         i = self.export.findData(target_id) if target_id is not None else 0
         self.export.setCurrentIndex(max(0, i))  # emits changed if it moved
+
+    def set_showers(self, codes: list[str]) -> None:
+        """The shower codes the archive's results name, for the shower filter."""
+        fixed = [("Any shower", ANY_SHOWER), ("Sporadic", SPORADIC), ("No sky position", NO_SKY)]
+        showers = [(shower_choice(c), c) for c in codes if c != SPORADIC]
+        self._refill(self.shower, "Any sky", fixed + showers)
+        if showers:
+            self.shower.insertSeparator(len(fixed) + 1)
+
+    def has_shower(self, code: str) -> bool:
+        return self.shower.findData(code) >= 0
 
     def set_event_types(self, types: list[str]) -> None:
         self._refill(self.event_type, "All types", [(short_type(t), t) for t in types])

@@ -29,8 +29,10 @@ from PySide6.QtGui import QColor
 from ...archive import browse
 from ...archive.browse import Query, Row
 from ...formatting import short_name as short_type
+from ...sky.names import shower_title
 from ..common import style
 from ..common.labels import BY_NAME, label_text
+from ..common.sky import shower_color
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,13 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the browse.Row, or None while loading
 HIGHLIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # 0..1: how new the row is
 EVENT_ID_ROLE = Qt.ItemDataRole.UserRole + 3
 
-COLUMNS = ("Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review", "Exported")
-TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED = range(len(COLUMNS))
+COLUMNS = (
+    "Time", "Camera", "Type", "Duration", "Brightness", "Files", "Review", "Exported", "Shower",
+    "Cameras",
+)  # fmt: skip
+TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED, SHOWER, CAMERAS = range(
+    len(COLUMNS)
+)
 SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _HIGHLIGHT = QColor(style.LIGHT.highlight)
@@ -65,6 +72,14 @@ def local_time(t_ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return datetime.fromtimestamp(t_ms / 1000).strftime(fmt)
 
 
+def sky_tip(row: Row) -> str:
+    """The row's shower and group in words (plain text)."""
+    text = shower_title(row.shower)
+    if row.cameras > 1:
+        text += f" · seen by {row.cameras} cameras"
+    return text
+
+
 class EventListModel(QAbstractTableModel):
     loaded = Signal(object)  # after a filter was applied: the focus row index or None
     arrived = Signal(list)  # event ids just inserted live
@@ -81,6 +96,7 @@ class EventListModel(QAbstractTableModel):
         self._keep: frozenset[str] = frozenset()  # read by workers: replaced, never mutated
         self._labels: dict[str, str | None] = {}  # reviews made since the last reset
         self._exported: dict[str, tuple[str, ...]] = {}  # exports finished since the last reset
+        self._sky: dict[str, tuple[str, int]] = {}  # (shower, cameras) stored since the last reset
         self._seq = 0
         self._log: list[tuple[int, list[int]]] = []  # (seq, inserted positions) per batch
         self._inflight: Counter[int] = Counter()  # seq of each page read in flight
@@ -158,6 +174,8 @@ class EventListModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == REVIEW and row.label in BY_NAME:
             return BY_NAME[row.label].qcolor
+        if role == Qt.ItemDataRole.ForegroundRole and col == SHOWER and row.shower:
+            return shower_color(row.shower)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (DURATION, BRIGHTNESS, FILES):
             return int(_RIGHT)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -165,9 +183,10 @@ class EventListModel(QAbstractTableModel):
             camera = f"{name} ({row.camera_id})" if name else row.camera_id
             names = self.exported_names(row)
             exported = f"\nExported to {', '.join(names)}" if names else ""
+            sky = f"\n{sky_tip(row)}" if row.shower is not None else ""
             return (
                 f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
-                f"Camera {camera}\n{row.n_files} files{exported}"
+                f"Camera {camera}\n{row.n_files} files{exported}{sky}"
             )
         return None
 
@@ -188,6 +207,10 @@ class EventListModel(QAbstractTableModel):
             return label_text(row.label)
         if col == EXPORTED:
             return ", ".join(self.exported_names(row))
+        if col == SHOWER:
+            return "—" if row.shower == "" else (row.shower or "")
+        if col == CAMERAS:
+            return str(row.cameras) if row.cameras > 1 else ""
         return None
 
     def exported_names(self, row: Row) -> list[str]:
@@ -268,6 +291,24 @@ class EventListModel(QAbstractTableModel):
                 self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1)
             )
 
+    def set_sky(self, results) -> None:
+        """Show sky results just stored (``archive.sky.SkyResult``) on the rows that have
+        them, in place: the rows keep their places, selection and scroll."""
+        sizes = Counter(r.group_id for r in results if r.group_id)
+        sky = {r.event_id: (r.shower or "", sizes.get(r.group_id, 0)) for r in results}
+        self._sky.update(sky)
+        changed = []
+        for r, row in self._rows.items():
+            new = sky.get(row.event_id)
+            if new is not None and new != (row.shower, row.cameras):
+                self._rows[r] = row._replace(shower=new[0], cameras=new[1])
+                changed.append(r)
+        if changed:
+            changed.sort()
+            self.dataChanged.emit(
+                self.index(changed[0], 0), self.index(changed[-1], len(COLUMNS) - 1)
+            )
+
     def set_target_names(self, names: dict[str, str]) -> None:
         self.target_names = dict(names)
         if self._count:
@@ -305,6 +346,7 @@ class EventListModel(QAbstractTableModel):
         self._keep = frozenset()
         self._labels = {}
         self._exported = {}
+        self._sky = {}
         self._seq = 0
         self._log.clear()
         self._inflight.clear()
@@ -368,6 +410,9 @@ class EventListModel(QAbstractTableModel):
             exported = self._exported.get(row.event_id)
             if exported is not None and not set(exported) <= set(row.exported):
                 row = row._replace(exported=tuple(sorted(set(exported) | set(row.exported))))
+            sky = self._sky.get(row.event_id)
+            if sky is not None and sky != (row.shower, row.cameras):
+                row = row._replace(shower=sky[0], cameras=sky[1])
             self._rows[i] = row
         self._trim_log()
         self.dataChanged.emit(

@@ -145,7 +145,10 @@ class EventBrowser(QWidget):
         self._build_actions()
         self._ready_files: set[str] = set()
         self._export_refresh = QTimer(self, singleShot=True, interval=1000)
-        self._export_refresh.timeout.connect(self._refresh_after_export)
+        self._export_refresh.timeout.connect(self._refresh_list)
+        # Under a shower filter, sky results move events in or out: read again, once a burst.
+        self._sky_refresh = QTimer(self, singleShot=True, interval=500)
+        self._sky_refresh.timeout.connect(self._refresh_list)
         self._repaint_timer = QTimer(self, singleShot=True, interval=0)
         self._repaint_timer.timeout.connect(self._repaint_thumbs)
         self.thumbs.ready.connect(self._thumb_ready)
@@ -157,6 +160,7 @@ class EventBrowser(QWidget):
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.filters.changed.connect(self._filters_changed)
         ctx.bridge.archived.connect(self._on_archived)
+        ctx.bridge.sky.connect(self._on_sky)
         self._load_choices(initial=True)
 
     # ------------------------------------------------------------------ actions
@@ -267,7 +271,7 @@ class EventBrowser(QWidget):
         if q is not None and q.not_exported_to == target_id:
             self._export_refresh.start()
 
-    def _refresh_after_export(self) -> None:
+    def _refresh_list(self) -> None:
         if not self._closed and self.model.query is not None:
             self.model.refresh(self._current_event or None)
 
@@ -276,6 +280,7 @@ class EventBrowser(QWidget):
             return
         self._closed = True  # _on_archived ignores what the bridge still delivers
         self._export_refresh.stop()
+        self._sky_refresh.stop()
         self.model.shutdown()
         self.store.shutdown()
 
@@ -291,7 +296,8 @@ class EventBrowser(QWidget):
             # every insert in its header.
             self.table.setModel(self.model)
             self.table.setSelectionModel(self.selection)
-            for col, width in ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50), (6, 80)):
+            widths = ((0, 150), (1, 190), (2, 80), (3, 80), (4, 85), (5, 50), (6, 80), (8, 70))
+            for col, width in widths:
                 self.table.setColumnWidth(col, width)
             self._show_sort_indicator()
         self.stack.setCurrentIndex(which)
@@ -368,6 +374,7 @@ class EventBrowser(QWidget):
                 browse.nights(archive, hour),
                 browse.cameras(archive),
                 browse.event_types(archive),
+                browse.showers(archive),
             )
 
         self.ctx.tasks.run(
@@ -379,12 +386,13 @@ class EventBrowser(QWidget):
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
             return
-        nights, cameras, types = result
+        nights, cameras, types, showers = result
         self.filters.blockSignals(True)
         if initial:
             self.filters.set_nights(nights)
         self.filters.set_cameras(cameras)
         self.filters.set_event_types(types)
+        self.filters.set_showers(showers)
         self.filters.blockSignals(False)
         names = camera_names(cameras)
         self.tile_delegate.clear_cache()
@@ -408,7 +416,15 @@ class EventBrowser(QWidget):
         q = self.model.query
         if q is None:
             self.grid.set_empty_text("No events yet.\nThey appear here as cameras send them.")
-        elif q.camera_id or q.event_type or q.review or q.text or q.not_exported_to:
+        elif (
+            q.camera_id
+            or q.event_type
+            or q.review
+            or q.text
+            or q.not_exported_to
+            or q.shower
+            or q.multi_camera
+        ):
             self.grid.set_empty_text("No events match these filters.")
         else:
             self.grid.set_empty_text(
@@ -524,6 +540,19 @@ class EventBrowser(QWidget):
                     self.strip.show_latest()
             if not self.filters.has_camera(entity.camera_id):
                 self._load_choices()
+
+    def _on_sky(self, results: list) -> None:
+        """Sky results were stored: show them on the loaded rows in place; a list filtered
+        by shower is read again (results move events in or out of it)."""
+        if self._closed or not results:
+            return
+        self.model.set_sky(results)
+        self.grid.viewport().update()
+        q = self.model.query
+        if q is not None and (q.shower is not None or q.multi_camera):
+            self._sky_refresh.start()
+        if any(r.shower and not self.filters.has_shower(r.shower) for r in results):
+            self._load_choices()
 
     def _strip_at_end(self) -> bool:
         sb = self.strip.horizontalScrollBar()

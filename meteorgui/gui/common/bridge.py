@@ -21,6 +21,7 @@ class Bridge(QObject):
     archived = Signal(object)  # the notify.Archived ones alone: (kind, entity)
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
     login_refused = Signal(object)  # importer.logins.Refused
+    sky = Signal(object)  # list of archive.sky.SkyResult just stored
     _call = Signal(object)
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
@@ -31,6 +32,7 @@ class Bridge(QObject):
             hub.subscribe(notify.CHANGED, self._changed),
             hub.subscribe(notify.SERVER, self.server.emit),
             hub.subscribe(notify.LOGIN_REFUSED, self.login_refused.emit),
+            hub.subscribe(notify.SKY, self.sky.emit),
         ]
 
     def _changed(self, change: notify.Change) -> None:  # on the publisher's thread

@@ -34,6 +34,7 @@ from ..common.text import plain
 from . import video as video_mod
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
+from .skyview import SkyTabs
 from .stretch import StretchBar
 from .textview import TextPanel, is_text, read_text
 from .video import VideoPanel
@@ -159,6 +160,7 @@ class EventDetail(QWidget):
         self.tabs.addTab(self.file_info, "File")
         self.tabs.addTab(self.meta, "Metadata")
         self.tabs.addTab(self.status, "Camera")
+        self.sky = SkyTabs(ctx, self.tabs, self)  # the Sky and Cameras tabs, the shower chip
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
@@ -178,6 +180,7 @@ class EventDetail(QWidget):
         head.setSpacing(2)
         title_row = QHBoxLayout()
         title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.sky.chip)
         title_row.addWidget(self.review_label)
         head.addLayout(title_row)
         head.addWidget(self.subtitle)
@@ -354,6 +357,7 @@ class EventDetail(QWidget):
         self.filmstrip.blockSignals(False)
         self.current_file = None
         self.pages.setCurrentWidget(self.placeholder if empty else self.content)
+        self.sky.show_event(None if info is None or info.standalone else info.event.event_id)
         if info is None:
             self.title.setText("No event selected" if empty else "Event not found")
             self.subtitle.setText(
@@ -552,6 +556,7 @@ class EventDetail(QWidget):
     def shutdown(self) -> None:
         self._closed = True
         self._gen += 1
+        self.sky.shutdown()
         self.video.stop()
         try:
             self.thumbs.ready.disconnect(self._thumbnail_ready)

@@ -47,9 +47,9 @@ def selection_from_query(
 ) -> Selection | None:
     """The export search for what a browser query lists (its events, and the standalone
     stills of its range and camera when no type or review filter is set), or None when the
-    query says something a Selection cannot: free text, or "not yet exported to" another
-    target (or to this one, when sending again)."""
-    if q.text.split():
+    query says something a Selection cannot: free text, a shower or multi-camera filter, or
+    "not yet exported to" another target (or to this one, when sending again)."""
+    if q.text.split() or q.shower is not None or q.multi_camera:
         return None
     if q.not_exported_to is not None and (q.not_exported_to != target_id or force):
         return None

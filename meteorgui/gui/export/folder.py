@@ -79,11 +79,11 @@ class FolderExportDialog(QDialog):
         path_box = QWidget(self)
         path_box.setLayout(path_row)
         self.as_zip.toggled.connect(self._kind_changed)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Export", self.chooser)
         form.addRow("As", kind_box)
         form.addRow("To", path_box)
-        note = QLabel(
+        self.note = note = QLabel(
             "Each event's files go in a folder of their own, with manifest.json "
             "describing everything as a MeteorPi importer would receive it.",
             self,

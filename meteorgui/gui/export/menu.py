@@ -13,6 +13,7 @@ from ..common import style
 from ..common.text import escape
 from .dialog import ExportDialog, Scope
 from .folder import FolderExportDialog
+from .meteors import MeteorExportDialog
 from .rules import RulesDialog, when
 from .service import ExportService
 from .targets import TargetsDialog
@@ -32,6 +33,7 @@ class ExportUi(QObject):
         self.rules_dialog: RulesDialog | None = None
         self.export_dialog: ExportDialog | None = None
         self.folder_dialog: FolderExportDialog | None = None
+        self.meteors_dialog: MeteorExportDialog | None = None
         self._rules: dict[int, Rule] = {}
         self._sending: dict[str, str] = {}  # target id -> what the status line says
 
@@ -56,6 +58,12 @@ class ExportUi(QObject):
             None,
             "Write the selected events' files and a manifest to a folder or zip",
         )
+        self.act_meteors = a(
+            "Export meteors (FTPdetectinfo, CSV)…",
+            self.export_meteors,
+            None,
+            "Write the selected meteors as CAMS FTPdetectinfo, or a CSV with their showers",
+        )
         self.act_targets = a(
             "Export targets…", self.show_targets, None, "Where this archive can export to"
         )
@@ -68,7 +76,7 @@ class ExportUi(QObject):
         self.act_progress = self.dock.toggleViewAction()
         self.act_progress.setText("Export progress")
         menu = QMenu("E&xport", window)
-        for act in (self.act_export, self.act_folder):
+        for act in (self.act_export, self.act_folder, self.act_meteors):
             menu.addAction(act)
         menu.addSeparator()
         for act in (self.act_targets, self.act_rules):
@@ -80,6 +88,7 @@ class ExportUi(QObject):
         window.events_menu.addSeparator()
         window.events_menu.addAction(self.act_export)
         window.events_menu.addAction(self.act_folder)
+        window.events_menu.addAction(self.act_meteors)
         window.view_menu.addAction(self.act_progress)
         toolbar = getattr(window, "toolbar", None)
         if toolbar is not None:
@@ -118,16 +127,21 @@ class ExportUi(QObject):
         dlg.open()
 
     def export_to_folder(self) -> None:
+        self.folder_dialog = self._scope_dialog("Export to folder", FolderExportDialog)
+
+    def export_meteors(self) -> None:
+        self.meteors_dialog = self._scope_dialog("Export meteors", MeteorExportDialog)
+
+    def _scope_dialog(self, title: str, cls):
+        """Open a dialog exporting the browser's selection, or say there is none."""
         scope = Scope.of(self.browser)
         if not scope.ids and scope.query is None:
-            QMessageBox.information(
-                self.window, "Export to folder", "Select the events to export first."
-            )
-            return
-        dlg = FolderExportDialog(self.ctx, scope, self.window)
+            QMessageBox.information(self.window, title, "Select the events to export first.")
+            return None
+        dlg = cls(self.ctx, scope, self.window)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.folder_dialog = dlg
         dlg.open()
+        return dlg
 
     def show_targets(self) -> None:
         if self.targets_dialog is not None and self.targets_dialog.isVisible():

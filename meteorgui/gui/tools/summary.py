@@ -1,4 +1,5 @@
-"""The night summary: events per hour as a chart, and counts per camera and review state."""
+"""The night summary: events per hour as a chart, counts per camera and review state, and
+meteors per shower with their hourly rates."""
 
 from __future__ import annotations
 
@@ -8,14 +9,11 @@ from datetime import datetime
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -27,6 +25,7 @@ from ...formatting import camera_names, night_text, night_title
 from ..common import style
 from ..common.labels import REVIEW_LABELS
 from ..common.text import plain
+from .showers import ShowerTable, counts_table, fit_columns_and_height
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ class NightSummaryDialog(QDialog):
         self._names: dict[str, str] = {}
         self._gen = 0
         self.setWindowTitle("Night summary")
-        self.resize(820, 600)
+        self.resize(820, 680)  # fits a 1280x720 screen
         self.hour = ctx.settings.night_starts_hour
 
         self.night = QComboBox(self)
@@ -169,11 +168,7 @@ class NightSummaryDialog(QDialog):
             self.chart = None
             self.chart_view = PaintedChart(self)
 
-        self.table = QTableWidget(0, 0, self)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
+        self.table = counts_table(self)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -183,6 +178,8 @@ class NightSummaryDialog(QDialog):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.chart_view, 1)
         layout.addWidget(self.table)
+        self.showers = ShowerTable(ctx, self)
+        layout.addWidget(self.showers)
         layout.addWidget(buttons)
         self._load_nights(night_start_ms)
 
@@ -224,6 +221,7 @@ class NightSummaryDialog(QDialog):
             lambda counts: self._show(gen, counts),
             self._failed,
         )
+        self.showers.load(start, browse.night_end(start))
 
     def _failed(self, exc: BaseException) -> None:
         log.error("night summary: %s", exc)
@@ -327,9 +325,4 @@ class NightSummaryDialog(QDialog):
         for k, v in enumerate(totals):
             put(last, k + 1, v)
             t.item(last, k + 1).setFont(font)
-        header = t.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(headers)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        rows_h = sum(t.rowHeight(r) for r in range(t.rowCount()))
-        t.setFixedHeight(header.sizeHint().height() + rows_h + 2 * t.frameWidth() + 2)
+        fit_columns_and_height(t)
