@@ -10,10 +10,12 @@ import zlib
 
 from PySide6.QtGui import QColor
 
-SPORADIC_COLOR = QColor("#6b7280")
-GROUP_COLOR = QColor(14, 116, 144, 235)  # the "seen by N cameras" badge
-_PALETTE = ("#7c3aed", "#c2410c", "#0f766e", "#be185d", "#4d7c0f", "#1d4ed8", "#a16207")
-_FIXED = {"PER": "#7c3aed", "GEM": "#1d4ed8", "QUA": "#0f766e", "ORI": "#c2410c"}
+from . import style
+
+SPORADIC_COLOR = QColor(style.SPORADIC)
+GROUP_COLOR = QColor(*style.GROUP_BADGE)  # the "seen by N cameras" badge
+_PALETTE = style.SHOWER_SERIES
+_FIXED = style.SHOWER_FIXED
 
 
 def shower_color(code: str | None) -> QColor:

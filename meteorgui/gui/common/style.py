@@ -136,3 +136,25 @@ def names() -> list[str]:
 # The light palette's colours by name, for views that read a constant.
 OK, ERROR, WARNING, ATTENTION = LIGHT.ok, LIGHT.error, LIGHT.warning, LIGHT.attention
 ACTIVE, NOTICE, RESEND, MUTED = LIGHT.active, LIGHT.notice, LIGHT.resend, LIGHT.muted
+
+# Showers keep one colour everywhere (tile pill, sky chart, night summary); sporadics are grey.
+SPORADIC = "#6b7280"
+GROUP_BADGE = (14, 116, 144, 235)  # "seen by N cameras": (r, g, b, alpha)
+SHOWER_SERIES = ("#7c3aed", "#c2410c", "#0f766e", "#be185d", "#4d7c0f", "#1d4ed8", "#a16207")
+SHOWER_FIXED = {"PER": "#7c3aed", "GEM": "#1d4ed8", "QUA": "#0f766e", "ORI": "#c2410c"}
+
+# The sky chart is a night sky in either theme: (r, g, b[, alpha]).
+CHART = {
+    "background": (11, 18, 32),
+    "grid": (120, 140, 180, 70),
+    "horizon": (150, 170, 210, 200),
+    "figures": (96, 140, 200, 110),
+    "star": (235, 240, 255),
+    "frame": (250, 204, 21, 210),  # the camera's field
+    "region": (80, 220, 120, 38),  # sky regions, as the image viewer draws them
+    "region_edge": (80, 220, 120, 120),
+    "path": (255, 110, 64),
+    "label": (200, 210, 230),
+    "label_on_light": (55, 65, 81),
+    "no_still": (156, 163, 175),
+}

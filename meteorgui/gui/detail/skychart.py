@@ -20,18 +20,21 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..common import style
 from ..common.sky import shower_color
 
-SKY_BG = QColor("#0b1220")
-GRID = QColor(120, 140, 180, 70)
-HORIZON = QColor(150, 170, 210, 200)
-FIGURES = QColor(96, 140, 200, 110)
-STAR = QColor(235, 240, 255)
-FRAME = QColor(250, 204, 21, 210)  # the camera's field
-REGION = QColor(80, 220, 120, 38)  # sky regions, as the image viewer draws them
-REGION_EDGE = QColor(80, 220, 120, 120)
-PATH = QColor(255, 110, 64)
-LABEL = QColor(200, 210, 230)
+_C = style.CHART
+SKY_BG = QColor(*_C["background"])
+GRID = QColor(*_C["grid"])
+HORIZON = QColor(*_C["horizon"])
+FIGURES = QColor(*_C["figures"])
+STAR = QColor(*_C["star"])
+FRAME = QColor(*_C["frame"])  # the camera's field
+REGION = QColor(*_C["region"])  # sky regions, as the image viewer draws them
+REGION_EDGE = QColor(*_C["region_edge"])
+PATH = QColor(*_C["path"])
+LABEL = QColor(*_C["label"])
+LABEL_ON_LIGHT = QColor(*_C["label_on_light"])
 
 Vec = tuple[float, float, float]
 
@@ -298,7 +301,7 @@ class SkyChartWidget(QWidget):
             y += fm.height() + 2
 
     def _cardinals(self, p: QPainter, c, r) -> None:
-        p.setPen(LABEL if self.palette().window().color().lightness() < 128 else QColor("#374151"))
+        p.setPen(LABEL if self.palette().window().color().lightness() < 128 else LABEL_ON_LIGHT)
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ... import formatting as fmt
 from ...sky.names import SPORADIC, shower_title
-from ..common import thumbnails
+from ..common import style, thumbnails
 from ..common.sky import shower_color
 from .skychart import SkyChartWidget
 
@@ -233,9 +233,9 @@ class StillView(QWidget):
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.fillRect(self.rect(), QColor("#0d1119"))
+        p.fillRect(self.rect(), QColor(style.LIGHT.sky))
         if self.image is None or self.image.isNull():
-            p.setPen(QColor("#9ca3af"))
+            p.setPen(QColor(*style.CHART["no_still"]))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No still")
         else:
             size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)

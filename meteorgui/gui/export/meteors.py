@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog
 
+from ..common import style
 from .dialog import Scope, matching_event_ids
 from .folder import FolderExportDialog
 
@@ -112,6 +113,6 @@ class MeteorExportDialog(FolderExportDialog):
             self.reject()
 
     def _say(self, text: str, error: bool = False, ok: bool = False) -> None:
-        colour = "#b3261e" if error else "#1b7f3b" if ok else None
+        colour = style.ERROR if error else style.OK if ok else None
         self.message.setStyleSheet(f"color: {colour};" if colour else "")
         self.message.setText(text)
