@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import logging
+import sys
 
 from flask import Flask, Response, g, jsonify, request
 from python_multipart.exceptions import FormParserError
@@ -22,6 +24,30 @@ MULTIPART_OVERHEAD = 64 << 10  # boundary and part headers around an upload
 
 
 UPLOAD_CHUNK = 1 << 20
+# After a message this large, freed memory is handed back to the system (see release_memory).
+RELEASE_AFTER = 1 << 20
+
+
+def _malloc_trim():
+    try:
+        libc = ctypes.CDLL(None)
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_trim = _malloc_trim() if sys.platform.startswith("linux") else None
+
+
+def release_memory() -> None:
+    """Return freed heap pages to the system.
+
+    Parsing a large message allocates many mid-sized strings from the worker thread's
+    malloc arena; glibc keeps one arena per thread and returns little of it, so eight
+    workers each parsing a few large messages held a few hundred MiB for good.
+    """
+    if _trim is not None:
+        _trim(0)
 
 
 class _Upload:
@@ -139,11 +165,19 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
     @requires_import_role
     def import_entities():
         request.max_content_length = MAX_MESSAGE_BYTES
+        body = request.get_data(cache=False)
+        size = len(body)
         try:
-            message = loads(request.get_data(cache=False))
-        except ModelError as exc:
-            return _reply(refuse(400, str(exc)))
-        return _reply(importer.handle(g.user, request.remote_addr, message))
+            try:
+                message = loads(body)
+            except ModelError as exc:
+                return _reply(refuse(400, str(exc)))
+            body = None
+            return _reply(importer.handle(g.user, request.remote_addr, message, size))
+        finally:
+            if size > RELEASE_AFTER:
+                body = message = None
+                release_memory()
 
     @app.post(f"{url_path}/data/<file_id>/<md5>")
     @requires_import_role

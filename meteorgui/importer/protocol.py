@@ -2,17 +2,18 @@
 
 ``Importer.handle`` takes one parsed JSON message from an authenticated user
 and returns the answer; ``Importer.receive_bytes`` takes one upload. State kept
-between requests is per user: the entity cache (LRU, like the seed's 128, but
-never shared between users), the files this user was asked for, and how many
-times each was asked.
+between requests is per user: the entity cache (cache.py: never shared between
+users, bounded in bytes), the files this user was asked for, and how many times
+each was asked. Every per-user table is bounded too, so a login that offers
+without ever finishing holds a fixed amount of memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,12 +33,18 @@ from ..model import (
     parse_md5,
     parse_uuid,
 )
+from .cache import EntityCache
 from .log import ImportLog
 from .logins import Logins
 
 log = logging.getLogger(__name__)
 
-CACHE_SIZE = 128
+# Meta items in one message, the event's and all its files' together. Real nodes send a
+# handful per file; the per-list bound of the model alone would let one event carry 260,000.
+MAX_META_PER_MESSAGE = 10_000
+# Entries kept per user in each table of pending conversation state (oldest go first):
+# an exporter works through its queue one entity at a time.
+MAX_PENDING = 4096
 # Asks for one file (or status) are counted per export round. Within a round the next
 # step follows the last within seconds (an upload is seen only once all of it has
 # arrived); between rounds an exporter waits (a MeteorPi node 30 minutes after a
@@ -78,7 +85,6 @@ class Ask:
 @dataclass
 class Session:
     user: str
-    cache: OrderedDict[str, Entity] = field(default_factory=OrderedDict)
     pending: dict[str, Ask] = field(default_factory=dict)
     # key -> (asks so far in this round, monotonic time of the last step about it)
     file_asks: dict[str, tuple[int, float]] = field(default_factory=dict)
@@ -92,18 +98,20 @@ class Session:
     unarchived: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def remember(self, entity: Entity) -> None:
-        key = entity_id(entity)
-        self.cache[key] = entity
-        self.cache.move_to_end(key)
-        while len(self.cache) > CACHE_SIZE:
-            self.cache.popitem(last=False)
-
-    def recall(self, key: str) -> Entity | None:
-        entity = self.cache.get(key)
-        if entity is not None:
-            self.cache.move_to_end(key)
-        return entity
+    def trim(self) -> None:
+        """Keep each table to MAX_PENDING entries, dropping the oldest (call with the lock)."""
+        for table in (
+            self.pending,
+            self.file_asks,
+            self.status_asks,
+            self.status_for,
+            self.last_mismatch,
+        ):
+            while len(table) > MAX_PENDING:
+                del table[next(iter(table))]
+        for bag in (self.received, self.unarchived):
+            if len(bag) > MAX_PENDING:
+                bag.clear()  # only a shortcut: the archive answers without it
 
     def forget_entity(self, entity: Entity) -> None:
         for record in _files_of(entity):
@@ -126,6 +134,19 @@ class Session:
         """Bytes for this file arrived (or failed): the round is still going on."""
         if file_id in self.file_asks:
             self.file_asks[file_id] = (self.file_asks[file_id][0], now)
+
+
+def _count_meta(raw: Any) -> int:
+    """Meta items in an entity as sent (before parsing; malformed parts count as none)."""
+    if not isinstance(raw, dict):
+        return 0
+    n = len(raw["meta"]) if isinstance(raw.get("meta"), list) else 0
+    files = raw.get("files")
+    if isinstance(files, list):
+        n += sum(
+            len(f["meta"]) for f in files if isinstance(f, dict) and isinstance(f.get("meta"), list)
+        )
+    return n
 
 
 def _files_of(entity: Entity) -> tuple[FileRecord, ...]:
@@ -169,6 +190,7 @@ class Importer:
         # default): another login's statuses, events and files for it are refused.
         self.bind_cameras = True
         self.clock = time.monotonic  # for the ask rounds; tests move it
+        self.cache = EntityCache()
         self._busy = 0
         self._idle = threading.Condition()
         self._sessions: dict[str, Session] = {}
@@ -226,7 +248,10 @@ class Importer:
 
     # ------------------------------------------------------------------ messages
 
-    def handle(self, user: str, remote: str | None, message: Any) -> Answer:
+    def handle(
+        self, user: str, remote: str | None, message: Any, size: int | None = None
+    ) -> Answer:
+        """Answer one message; ``size`` is the length of its JSON, if known."""
         if not isinstance(message, dict):
             return refuse(400, "the body must be a JSON object")
         kind = message.get("type")
@@ -236,20 +261,25 @@ class Importer:
                 key = parse_uuid(message.get("cached_entity_id"), "cached_entity_id")
             except ModelError as exc:
                 return refuse(400, str(exc))
-            with s.lock:
-                entity = s.recall(key)
+            entity = self.cache.get(user, key)
             if entity is None:
                 # Nothing remembered (restart, eviction): ask for the full entity again.
                 return _state("continue-nocache")
         elif isinstance(kind, str) and kind in ENTITY_KINDS:
             if kind not in message:
                 return refuse(400, f"{kind}: missing")
+            n_meta = _count_meta(message[kind])
+            if n_meta > MAX_META_PER_MESSAGE:
+                return refuse(
+                    413,
+                    f"{kind}: {n_meta} meta items; this importer takes at most "
+                    f"{MAX_META_PER_MESSAGE} in one message (the event's and its files' together)",
+                )
             try:
                 entity = ENTITY_KINDS[kind].from_dict(message[kind], kind)
             except ModelError as exc:
                 return refuse(400, str(exc))
-            with s.lock:
-                s.remember(entity)
+            self.cache.put(user, entity_id(entity), entity, size)
         else:
             shown = kind if isinstance(kind, str) else type(kind).__name__
             return refuse(
@@ -392,6 +422,7 @@ class Importer:
             if asked < MAX_STATUS_ASKS:
                 s.status_asks[key] = (asked + 1, self.clock())
                 s.status_for[status_id] = (entity_kind(entity), entity_id(entity))
+                s.trim()
         if asked >= MAX_STATUS_ASKS:
             return self._fail(
                 s,
@@ -425,9 +456,14 @@ class Importer:
             why = s.last_mismatch.get(record.file_id) if asked else None
             if asked < self.max_file_asks:
                 s.file_asks[record.file_id] = (asked + 1, self.clock())
+                # Kept without its meta: an upload needs only the id, size and MD5.
                 s.pending[record.file_id] = Ask(
-                    record, entity_kind(entity), entity_id(entity), resend
+                    dataclasses.replace(record, meta=()),
+                    entity_kind(entity),
+                    entity_id(entity),
+                    resend,
                 )
+                s.trim()
         if asked >= self.max_file_asks:
             reason = why or "they did not arrive"
             return self._fail(
