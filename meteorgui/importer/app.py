@@ -14,7 +14,10 @@ from python_multipart.multipart import MultipartParser
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.http import parse_options_header
 
+from ..diskspace import disk_problem
 from ..model import ModelError, loads
+from . import gate as gating
+from .gate import Gate
 from .protocol import Answer, Ask, Importer, refuse
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,17 @@ class _Upload:
         self.ended = True
 
 
+def _unread(mark: str) -> str:
+    """Why the gate did not keep a verified login's body (a full spool or disk)."""
+    kind, _, detail = mark.partition(":")
+    if kind == gating.SPOOL_FULL:
+        return (
+            f"the importer is already receiving {detail} bytes of uploads, its limit; "
+            "try again later"
+        )
+    return f"the importer could not write the request to its disk: {detail}; try again later"
+
+
 # The answers most of a conversation consists of, serialised once.
 _CONSTANT = {
     ("continue",): b'{"state":"continue"}\n',
@@ -124,12 +138,12 @@ _CONSTANT = {
 }
 
 
-def _reply(answer: Answer):
+def _reply(answer: Answer, headers: dict | None = None):
     body: bytes | str | None
     body = _CONSTANT.get(tuple(answer.body.values())) if len(answer.body) == 1 else None
     if body is None:
         body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")) + "\n"
-    response = Response(body, status=answer.status, mimetype="application/json")
+    response = Response(body, status=answer.status, mimetype="application/json", headers=headers)
     if answer.after is not None:
         # waitress closes the response after sending it: the work runs on this request's
         # thread while the camera reads its answer and sends the next request.
@@ -137,7 +151,7 @@ def _reply(answer: Answer):
     return response
 
 
-def create_app(importer: Importer, url_path: str = "/import") -> Flask:
+def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None = None) -> Flask:
     app = Flask("meteorgui.importer")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
 
@@ -155,7 +169,20 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
             )
             if user is None:
                 return _reply(refuse(status, message))
+            if gate is not None:
+                gate.verified(request.headers.get("Authorization"))
             g.user = user.name
+            g.gate = request.environ.get(gating.MARK_ENVIRON)
+            if g.gate and g.gate.startswith(gating.UNVERIFIED):
+                return _reply(
+                    refuse(
+                        503,
+                        "the body was not read: this importer reads at most "
+                        f"{gating.SMALL_BODY} bytes before it has checked a login; "
+                        "the login is checked now, send the request again",
+                    ),
+                    {"Retry-After": "1"},
+                )
             with importer.request():
                 return view(*args, **kwargs)
 
@@ -164,6 +191,8 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
     @app.post(url_path)
     @requires_import_role
     def import_entities():
+        if g.gate:
+            return _reply(refuse(507, _unread(g.gate)))
         request.max_content_length = MAX_MESSAGE_BYTES
         body = request.get_data(cache=False)
         size = len(body)
@@ -185,6 +214,10 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
         checked = importer.expect_bytes(g.user, file_id, md5)
         if not isinstance(checked, Ask):
             return _reply(checked)
+        if g.gate:
+            return _reply(
+                importer.bytes_not_stored(g.user, request.remote_addr, checked, _unread(g.gate))
+            )
         limit = checked.record.file_size + MULTIPART_OVERHEAD
         if request.content_length is not None and request.content_length > limit:
             return _reply(
@@ -224,6 +257,10 @@ def create_app(importer: Importer, url_path: str = "/import") -> Flask:
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
+        problem = disk_problem(exc)
+        if problem is not None:
+            log.error("could not import: %s (%s)", problem, exc)
+            return _reply(refuse(507, f"{problem}; try again later"))
         log.exception("internal error while importing")
         return _reply(
             Answer(

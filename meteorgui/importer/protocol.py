@@ -21,6 +21,7 @@ from typing import Any
 from .. import notify
 from ..archive import Archive, CameraBound, Conflict, TooLarge
 from ..archive import conversations as conv
+from ..diskspace import disk_problem
 from ..model import (
     ENTITY_KINDS,
     CameraStatus,
@@ -510,9 +511,19 @@ class Importer:
         returns False if the request held no file part."""
         record = ask.record
         s = self.session(user)
-        writer = self.archive.store.writer(record.file_id, record.md5, limit=record.file_size)
+        try:
+            writer = self.archive.store.writer(record.file_id, record.md5, limit=record.file_size)
+        except OSError as exc:
+            problem = disk_problem(exc)
+            if problem is None:
+                raise
+            return self.bytes_not_stored(user, remote, ask, problem)
         try:
             present = fill(writer)
+            if present:
+                size, digest = writer.size, writer.digest
+                # Bytes that match the MD5 but not the announced size would fail verify later.
+                kept = writer.commit(size=record.file_size)
         except TooLarge:
             writer.abort()
             self._bytes_failed(s, ask, f"more bytes than the {record.file_size} announced")
@@ -521,15 +532,18 @@ class Importer:
                 f"file {record.file_id}: more bytes than the {record.file_size} "
                 "the file record announced",
             )
+        except OSError as exc:
+            writer.abort()
+            problem = disk_problem(exc)
+            if problem is None:
+                raise
+            return self.bytes_not_stored(user, remote, ask, problem)
         except BaseException:
             writer.abort()
             raise
         if not present:
             writer.abort()
             return refuse(400, "multipart field 'file' missing")
-        size, digest = writer.size, writer.digest
-        # Bytes that match the MD5 but not the announced size would fail verify later.
-        kept = writer.commit(size=record.file_size)
         with s.lock:
             s.pending.pop(record.file_id, None)
             s.touch(record.file_id, self.clock())
@@ -578,6 +592,23 @@ class Importer:
         )
         # The disk work waits until the camera has its answer (or the entity settles).
         return Answer({"state": "continue"}, after=writer.durable.run if writer.durable else None)
+
+    def bytes_not_stored(self, user: str, remote: str | None, ask: Ask, reason: str) -> Answer:
+        """The importer could not keep an upload (a full or failing disk): 507, and the
+        attempt counts against the asks for this file, so a round still ends."""
+        record = ask.record
+        self._bytes_failed(self.session(user), ask, reason)
+        self._log(
+            user,
+            remote,
+            None,
+            conv.NEED_FILE_DATA,
+            kind=ask.offer_kind,
+            ident=ask.offer_id,
+            camera_id=record.camera_id,
+            detail=f"file {record.file_id}: {reason}",
+        )
+        return refuse(507, f"file {record.file_id}: {reason}; the bytes were not kept")
 
     def _bytes_failed(self, s: Session, ask: Ask, reason: str) -> None:
         with s.lock:

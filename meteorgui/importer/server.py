@@ -15,31 +15,19 @@ from waitress.server import create_server
 from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
+from . import gate as gating
 from .app import create_app
 from .protocol import Importer
 
 log = logging.getLogger(__name__)
 
-# waitress reads a whole body (spooling it to a temporary file) before the app can look at
-# the login, so this ceiling is what an unauthenticated client can make it write. Per-file
-# limits are enforced by the app from each file record.
+# The largest body a verified login may send (the gate reads at most SMALL_BODY from
+# others). Per-file limits are enforced by the app from each file record.
 MAX_UPLOAD = 4 << 30
 MAX_BODY = MAX_UPLOAD + (1 << 20)
-CONNECTION_LIMIT = 64
-
-
-class _Channel(HTTPChannel):
-    """Closes a half-received request's spill file when the client goes away mid-upload
-    (waitress leaves it to the garbage collector)."""
-
-    def handle_close(self):
-        request = getattr(self, "request", None)
-        if request is not None:
-            try:
-                request.close()
-            except Exception:  # noqa: BLE001 - closing must not fail the loop
-                log.debug("could not close a partial request", exc_info=True)
-        super().handle_close()
+# Silence (no byte either way) after which a connection in the middle of a verified
+# upload is closed; a connection waiting for its request has gate.HEADER_TIMEOUT.
+CHANNEL_TIMEOUT = 120
 
 
 class PortInUse(MeteorguiError, OSError):
@@ -59,11 +47,16 @@ class ImporterServer:
         importer: Importer | None = None,
         threads: int = 8,
         path: str = "/import",
+        connection_limit: int = gating.CONNECTION_LIMIT,
+        spool_quota: int = gating.SPOOL_QUOTA,
     ):
         self.archive = archive
         self.hub = hub or (importer.hub if importer else archive.hub)
         # An importer made here is closed by stop(): whoever creates a thread closes it.
         self._own_importer = importer is None
+        # Request bodies spool next to the store's partial files: in the data folder.
+        self.gate = gating.Gate(archive.store.tmp_dir, quota=spool_quota)
+        self.connection_limit = connection_limit
         self.host, self.requested_port, self.path = host, port, path
         self._use(importer or Importer(archive, self.hub))
         self.threads = threads
@@ -74,7 +67,7 @@ class ImporterServer:
     def _use(self, importer: Importer) -> None:
         self.importer = importer
         self.throttle = importer.logins.throttle  # failed logins
-        self.app = create_app(importer, self.path)
+        self.app = create_app(importer, self.path, self.gate)
 
     @property
     def running(self) -> bool:
@@ -86,6 +79,7 @@ class ImporterServer:
         if self._own_importer and self.importer.closed:  # started again after stop()
             self._use(Importer(self.archive, self.hub))
         _check_port(self.host, self.requested_port)
+        limit = gating.connection_limit(self.connection_limit)
         try:
             self._server = create_server(
                 self.app,
@@ -93,10 +87,12 @@ class ImporterServer:
                 port=self.requested_port,
                 threads=self.threads,
                 max_request_body_size=MAX_BODY,
-                connection_limit=CONNECTION_LIMIT,
+                connection_limit=limit,
                 clear_untrusted_proxy_headers=True,
                 ident="meteorgui",
-                channel_timeout=300,
+                channel_timeout=CHANNEL_TIMEOUT,
+                cleanup_interval=1,  # how often the gate's header deadline is checked
+                asyncore_use_poll=True,  # select() cannot watch more than 1024 sockets
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
@@ -105,7 +101,7 @@ class ImporterServer:
                 ) from None
             raise
         server = self._server
-        server.channel_class = _Channel
+        gating.install(server, self.gate, limit)
         self.port = int(server.effective_port)
         self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
         self._thread.start()
