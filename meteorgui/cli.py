@@ -346,6 +346,26 @@ def cmd_verify(args) -> int:
     return EXIT_FAIL if bad else EXIT_OK
 
 
+def cmd_status(args) -> int:
+    """The archive at a glance, and a warning (exit 1) when its disk is low."""
+    from .diskspace import disk_status
+    from .settings import Settings
+
+    archive = open_archive(args)
+    try:
+        counts = {t: archive.count(t) for t in ("events", "files", "statuses")}
+        disk = disk_status(archive.data_dir, Settings.load().disk_warning_mb)
+    finally:
+        archive.close()
+    print(f"archive: {archive.data_dir}")
+    print(
+        f"holds {counts['events']} events, {counts['files']} files, "
+        f"{counts['statuses']} camera statuses"
+    )
+    print(("WARNING: " if disk.low else "disk: ") + disk.message)
+    return EXIT_FAIL if disk.low else EXIT_OK
+
+
 def cmd_resend(args) -> int:
     from .archive import ArchiveError
     from .importer import Importer
@@ -728,6 +748,9 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
         x.add_argument("--limit", metavar="N", type=_count)
         x.set_defaults(func=cmd_list)
+
+    st = sub.add_parser("status", help="the archive's size and its disk's free space")
+    st.set_defaults(func=cmd_status)
 
     v = sub.add_parser("verify", help="re-hash every stored file; exit 1 if any is damaged")
     v.set_defaults(func=cmd_verify)

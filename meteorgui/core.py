@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import notify
 from .archive import Archive
+from .diskspace import DEFAULT_WARNING_MB, DiskStatus, disk_status
 from .importer.protocol import Importer
 from .sky.worker import SkyWorker
 
@@ -82,6 +83,11 @@ class Core:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+    def disk_status(self, warn_below_mb: int = DEFAULT_WARNING_MB) -> DiskStatus:
+        """Free space on the archive's disk; ``.low`` once below the threshold (Settings
+        disk_warning_mb). Raises OSError if the disk cannot be asked."""
+        return disk_status(self.archive.data_dir, warn_below_mb)
 
     def start_exports(self) -> None:
         """Run the scheduled export rules (the scheduler's thread)."""

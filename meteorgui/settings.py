@@ -28,6 +28,7 @@ class Settings:
     night_starts_hour: int = 12  # a "night" runs from noon to noon, local time
     # A camera is bound to the login that first sent it; others cannot post for it.
     bind_cameras: bool = True
+    disk_warning_mb: int = 1024  # warn when the archive's disk has less free than this
     extra: dict = field(default_factory=dict)  # keys from newer versions, kept as they are
     # What load() could not use, in a user's words (logged once logging is set up).
     problems: list = field(default_factory=list, repr=False, compare=False)
@@ -38,6 +39,7 @@ class Settings:
         "thumbnail_size": (64, 512),
         "silence_warning_minutes": (1, 24 * 60),
         "night_starts_hour": (0, 23),
+        "disk_warning_mb": (0, 10 << 20),
     }
 
     @classmethod

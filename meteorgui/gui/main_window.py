@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         ctx.bridge.conversation.connect(self._count_soon)
         self._refresh_importer_state()
         self._refresh_counts()
+        self.check_disk()
         from .tools import notifications
 
         notifications.install(ctx, self)  # None without a system tray; else ctx.notifications
@@ -328,6 +329,12 @@ class MainWindow(QMainWindow):
         self.counts_label = plain(QLabel())
         sb.addWidget(self.importer_label, 1)
         sb.addPermanentWidget(self.counts_label)
+        # Shown only while the archive's disk is below Settings.disk_warning_mb.
+        self.disk_label = QLabel()
+        self.disk_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.disk_label.setStyleSheet("color: #b00020")
+        self.disk_label.hide()
+        sb.addPermanentWidget(self.disk_label)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
         self._counting = False
         self._counts_timer = QTimer(self, singleShot=True, interval=300)
@@ -335,6 +342,7 @@ class MainWindow(QMainWindow):
         # Counted again each minute too: "today" turns at midnight, conversations go stuck.
         self._counts_tick = QTimer(self, interval=60_000)
         self._counts_tick.timeout.connect(self._refresh_counts)
+        self._counts_tick.timeout.connect(self.check_disk)
         self._counts_tick.start()
 
     # ------------------------------------------------------------------ importer
@@ -436,6 +444,18 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.run(
             lambda: convs.counts_since(since), self._show_counts, self._counts_failed
         )
+
+    def check_disk(self) -> None:
+        """Warn in the status bar while the archive's disk is low (checked each minute)."""
+        core, threshold = self.ctx.core, self.ctx.settings.disk_warning_mb
+        self.ctx.tasks.run(lambda: core.disk_status(threshold), self._show_disk, self._disk_failed)
+
+    def _show_disk(self, status) -> None:
+        self.disk_label.setText(f"Disk: {status.message}" if status.low else "")
+        self.disk_label.setVisible(status.low)
+
+    def _disk_failed(self, exc: BaseException) -> None:
+        log.warning("cannot read the archive disk's free space: %s", exc)
 
     def _counts_failed(self, exc: BaseException) -> None:
         self._counting = False

@@ -127,7 +127,7 @@ def _unread(mark: str) -> str:
             f"the importer is already receiving {detail} bytes of uploads, its limit; "
             "try again later"
         )
-    return f"the importer could not write the request to its disk: {detail}; try again later"
+    return f"{detail}; try again later"
 
 
 # The answers most of a conversation consists of, serialised once.

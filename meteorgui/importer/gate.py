@@ -40,6 +40,8 @@ from waitress.buffers import FileBasedBuffer, OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 
+from ..diskspace import disk_problem
+
 log = logging.getLogger(__name__)
 
 SMALL_BODY = 64 << 10  # bytes a login not yet verified may send
@@ -118,7 +120,12 @@ class Gate:
 class _SpoolFile(FileBasedBuffer):
     def __init__(self, gate: Gate, from_buffer=None):
         self.gate = gate
-        FileBasedBuffer.__init__(self, self.newfile(), from_buffer)
+        file = self.newfile()
+        try:
+            FileBasedBuffer.__init__(self, file, from_buffer)
+        except BaseException:  # the disk is full already while copying what came so far
+            file.close()
+            raise
 
     def newfile(self):
         # Unlinked at once (O_TMPFILE where there is one): nothing is left after a crash.
@@ -210,7 +217,10 @@ def _parser_class(gate: Gate):
                 buf = self.body_rcv.getbuf()
                 failed = getattr(buf, "failed", None)
                 if failed is not None:
-                    self.headers[MARK] = f"{DISK_ERROR}:{_describe(failed)}"
+                    why = (
+                        disk_problem(failed) or f"the importer's disk failed ({_describe(failed)})"
+                    )
+                    self.headers[MARK] = f"{DISK_ERROR}:{why}"
                     self.headers["CONTENT_LENGTH"] = "0"
                     buf.close()
                     self.body_rcv = None

@@ -6,6 +6,11 @@ most every ``DELAY`` seconds, commits whatever has gathered in one transaction
 each updated Conversation on the hub (for the GUI and the CLI). Entities
 themselves are committed on the request path, before the importer answers;
 only the log is written behind.
+
+A batch that cannot be written (a full disk) is kept, ahead of the steps that
+came after it, and tried again with a growing pause, so the log is complete once
+there is room again. At most MAX_KEPT steps wait; beyond that the oldest go
+(counted in the log file), so a disk that never recovers cannot take the memory.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from ..archive import Archive
 log = logging.getLogger(__name__)
 
 DELAY = 0.1  # seconds a step may wait to be written with the ones after it
+MAX_KEPT = 200_000  # steps kept while they cannot be written
+RETRY_MAX = 30.0  # seconds between attempts at most
 
 
 class ImportLog:
@@ -32,6 +39,8 @@ class ImportLog:
         self._hurry = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._failures = 0  # attempts in a row that could not write
+        self.dropped = 0  # steps given up on (too many waiting, or closed while failing)
 
     def record(self, **entry) -> None:
         """Queue one step of a conversation (the arguments of Conversations.record)."""
@@ -64,14 +73,44 @@ class ImportLog:
                 batch, self._entries = self._entries, []
                 self._hurry = False
             try:
-                for conversation in self._archive.conversations.record_many(batch):
-                    self._hub.publish(notify.CONVERSATION, conversation)
-            except Exception:
-                log.exception("could not write %d import log entries", len(batch))
-            finally:
-                with self._cond:
-                    self._pending -= len(batch)
-                    self._cond.notify_all()
+                written = self._archive.conversations.record_many(batch)
+            except Exception as exc:  # a full or failing disk: keep the batch, try again
+                self._failed(batch, exc)
+                continue
+            with self._cond:
+                self._failures = 0
+                self._pending -= len(batch)
+                self._cond.notify_all()
+            for conversation in written:
+                self._hub.publish(notify.CONVERSATION, conversation)
+
+    def _failed(self, batch: list[dict], exc: Exception) -> None:
+        with self._cond:
+            self._failures += 1
+            if self._failures == 1 or self._failures % 20 == 0:
+                log.error(
+                    "could not write %d import log steps (attempt %d; kept, trying again): %s",
+                    len(batch),
+                    self._failures,
+                    exc,
+                )
+            if self._closed:
+                self._drop(len(batch), "the import log was closed while it could not write")
+                return
+            self._entries[:0] = batch
+            excess = len(self._entries) - MAX_KEPT
+            if excess > 0:
+                del self._entries[:excess]
+                self._drop(excess, f"more than {MAX_KEPT} steps were waiting")
+            pause = min(RETRY_MAX, 0.2 * 2 ** min(self._failures, 10))
+            self._cond.wait_for(lambda: self._closed, pause)
+
+    def _drop(self, n: int, why: str) -> None:
+        """Give up on n steps (with the lock held)."""
+        self.dropped += n
+        self._pending -= n
+        log.error("dropped %d import log steps: %s", n, why)
+        self._cond.notify_all()
 
     def flush(self, timeout: float = 30) -> bool:
         """Write and publish everything recorded so far, now. False on timeout."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -302,6 +303,14 @@ class Importer:
         except CameraBound as exc:
             self._log(s.user, remote, log_entity, conv.FAILED, detail=str(exc), message=str(exc))
             return refuse(403, str(exc))
+        except (OSError, sqlite3.Error) as exc:
+            problem = disk_problem(exc)
+            if problem is None:
+                raise
+            with s.lock:  # the reason the next ask gives up with, if it does
+                s.last_mismatch[status.status_id] = problem
+            log.error("could not archive camera status %s: %s", status.status_id, exc)
+            return refuse(507, f"camera status {status.status_id} was not archived: {problem}")
         except Conflict as exc:
             self._log(
                 s.user,
@@ -425,11 +434,14 @@ class Importer:
                 s.status_for[status_id] = (entity_kind(entity), entity_id(entity))
                 s.trim()
         if asked >= MAX_STATUS_ASKS:
+            with s.lock:
+                why = s.last_mismatch.pop(status_id, None)
             return self._fail(
                 s,
                 remote,
                 entity,
-                f"camera status {status_id} was asked for {asked} times and never arrived",
+                f"camera status {status_id} was asked for {asked} times and "
+                + (f"could not be archived: {why}" if why else "never arrived"),
             )
         self._log(
             s.user, remote, entity, conv.NEED_STATUS, detail=f"asked for camera status {status_id}"
