@@ -59,6 +59,8 @@ def running(data_dir, user: str | None = None, password: str | None = None):
                 proc.kill()
                 proc.wait()
         proc.stdout.close()
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
 
 
 if __name__ == "__main__":

@@ -250,3 +250,94 @@ class Conversations:
         out = {"complete": 0, "failed": 0, "pending": 0, "stuck": 0}
         out.update(dict(rows.fetchall()))
         return out
+
+
+RECOVERED = (
+    "recovered at start: archived, but the importer stopped before its import log was written"
+)
+# Entities archived last (by row order) that reconcile() looks at: a crash loses at most
+# the steps of the last moments, so the whole archive need not be read at every start.
+RECONCILE_RECENT = 10_000
+
+
+def reconcile(db: Database, recent: int = RECONCILE_RECENT) -> tuple[int, int]:
+    """Repair the import log after a crash (kill -9, power loss): entities are committed
+    before the importer answers, their log steps a moment later.
+
+    Open conversations whose entity is archived are closed as complete (not those waiting
+    for a resend: their files are still wanted). Entities archived over the protocol
+    with no conversation at all get one, marked recovered. Returns (closed, recorded).
+    """
+    now = int(time.time() * 1000)
+    with db.write(durable=False) as conn:
+        open_rows = conn.execute(
+            "SELECT id, kind, entity_id FROM conversations WHERE state IN (?, ?, ?) AND final = 0",
+            (RECEIVING, NEED_STATUS, NEED_FILE_DATA),
+        ).fetchall()
+        closed = []
+        for conv_id, kind, entity_id in open_rows:
+            table, column = _ENTITY_TABLES.get(kind, (None, None))
+            if table is None:
+                continue
+            if not conn.execute(
+                f"SELECT 1 FROM {table} WHERE {column} = ?", (entity_id,)
+            ).fetchone():
+                continue
+            if conn.execute(
+                "SELECT 1 FROM resend_files WHERE offer_id = ? LIMIT 1", (entity_id,)
+            ).fetchone():
+                continue
+            closed.append((conv_id, entity_id))
+        for conv_id, _ in closed:
+            conn.execute(
+                "UPDATE conversations SET state = ?, final = 1, updated_at = ? WHERE id = ?",
+                (COMPLETE, now, conv_id),
+            )
+            conn.execute(
+                "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
+                " VALUES (?, ?, ?, ?)",
+                (conv_id, now, COMPLETE, RECOVERED),
+            )
+        orphans = []
+        for kind, sql in _RECENT_ENTITIES:
+            rows = conn.execute(sql, (recent,)).fetchall()
+            for entity_id, camera_id, received_at, user in rows:
+                if conn.execute(
+                    "SELECT 1 FROM conversations WHERE user = ? AND entity_id = ? LIMIT 1",
+                    (user, entity_id),
+                ).fetchone():
+                    continue
+                orphans.append((kind, entity_id, camera_id, received_at, user))
+        for kind, entity_id, camera_id, received_at, user in orphans:
+            conv_id = conn.execute(
+                "INSERT INTO conversations (user, kind, entity_id, camera_id, state, started_at,"
+                " updated_at, final) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (user, kind, entity_id, camera_id, COMPLETE, received_at, received_at),
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
+                " VALUES (?, ?, ?, ?)",
+                (conv_id, received_at, COMPLETE, RECOVERED),
+            )
+    return len(closed), len(orphans)
+
+
+_RECENT_ENTITIES = (
+    (
+        "event",
+        "SELECT event_id, camera_id, received_at, received_by FROM events"
+        " WHERE rowid > (SELECT IFNULL(MAX(rowid), 0) FROM events) - ?"
+        " AND received_by IS NOT NULL",
+    ),
+    (
+        "file",
+        "SELECT file_id, camera_id, received_at, received_by FROM files"
+        " WHERE rowid > (SELECT IFNULL(MAX(rowid), 0) FROM files) - ?"
+        " AND event_id IS NULL AND received_by IS NOT NULL",
+    ),
+)
+_ENTITY_TABLES = {
+    "event": ("events", "event_id"),
+    "file": ("files", "file_id"),
+    "status": ("statuses", "status_id"),
+}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -34,7 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import locks
 from ..once import Once
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 # Large uploads start writing back to disk while they stream, so the final
@@ -98,6 +102,12 @@ class StoreWriter:
             | getattr(os, "O_CLOEXEC", 0),
             0o600,
         )
+        try:
+            locks.hold(fd)  # held while this writer lives: the sweep leaves its file alone
+        except BaseException:
+            os.close(fd)
+            os.unlink(name)
+            raise
         self._tmp = name
         self._fh = os.fdopen(fd, "w+b")
         self._unsynced = 0
@@ -151,9 +161,9 @@ class StoreWriter:
         self.abort()
 
     def _discard(self) -> None:
-        self._fh.close()
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._tmp)
+            os.unlink(self._tmp)  # before the close gives up the lock
+        self._fh.close()
 
 
 LAYOUT_FILE = "layout"
@@ -231,7 +241,6 @@ class FileStore:
         def job() -> None:
             try:
                 os.fsync(fh.fileno())
-                fh.close()
                 created = []
                 if shard not in self._shards:
                     created = _ensure_dir(shard, self.root_s)
@@ -242,13 +251,14 @@ class FileStore:
                     self._shards.discard(shard)
                     created = _ensure_dir(shard, self.root_s)
                     os.replace(tmp, os.path.join(shard, name))
+                fh.close()  # only now: until renamed, the lock keeps the sweep away
                 _fsync_dir(shard)
                 for folder in reversed(created):  # new folders' entries in their parents
                     _fsync_dir(folder)
             except BaseException:
-                fh.close()
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+                fh.close()
                 raise
             finally:
                 self._forget(name, durable)
@@ -375,17 +385,14 @@ class FileStore:
         return dest
 
     def clean_tmp(self, older_than_s: float = 3600) -> int:
-        """Remove partial uploads left by a crash. Returns how many.
+        """Remove partial uploads no live writer holds (a crash's leftovers). Returns how many.
 
-        Only old ones: another process on the same archive may be receiving now.
+        Each writer holds a lock on its file while it lives, in this process or another
+        on the same archive, so a file whose lock can be taken is nobody's. Where there
+        are no such locks (not POSIX), only files older than ``older_than_s`` go.
         """
-        cutoff = time.time() - older_than_s
-        n = 0
-        for p in self.tmp_dir.glob("*.part"):
-            try:
-                if p.stat().st_mtime < cutoff:
-                    p.unlink()
-                    n += 1
-            except FileNotFoundError:
-                pass
-        return n
+        try:
+            return locks.sweep(self.tmp_dir.glob("*.part"), older_than_s)
+        except OSError as exc:
+            log.warning("could not sweep partial uploads in %s: %s", self.tmp_dir, exc)
+            return 0

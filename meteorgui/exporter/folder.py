@@ -19,6 +19,7 @@ written under a temporary name beside the destination and renamed at the end.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .. import __version__
+from .. import __version__, locks
 from ..archive import exports
 from ..archive.exports import Selection
 from ..errors import MeteorguiError
@@ -161,13 +162,17 @@ class _Sink:
         self.as_zip = as_zip
         self.cancelled: Callable[[], bool] = lambda: False  # looked at every chunk
         parent = dest.parent
+        # Each partial is held (locks.hold) while this run lives: a later run to the same
+        # destination sweeps only those of runs that died (kill -9, power loss).
         if as_zip:
             fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
-            os.close(fd)
+            self._held = fd
+            locks.hold(fd)
             self.tmp = Path(tmp)
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(self.tmp, "w", allowZip64=True)
         else:
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
+            self._held = locks.hold_path(self.tmp)
             self.zip = None
 
     def add(self, arcname: str, source: BinaryIO, mime: str, md5: str | None) -> tuple[int, str]:
@@ -231,6 +236,7 @@ class _Sink:
             if self.dest.exists():
                 self.dest.rmdir()  # checked empty before we started
             os.replace(self.tmp, self.dest)
+        self._release()
 
     def abort(self) -> None:
         if self.zip is not None:
@@ -242,6 +248,12 @@ class _Sink:
                 self.tmp.unlink(missing_ok=True)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
 
 
 def _check_dest(dest: Path, as_zip: bool) -> Path:
@@ -273,6 +285,9 @@ def export_to_folder(
     ``selection`` (default: everything) into ``dest``. ``on_progress(done, total)`` counts
     entities. Blocks: run it on a worker thread."""
     dest = _check_dest(Path(dest), as_zip)
+    # What runs to this destination that died left behind (hidden partial folders, zips
+    # and manifests); those of runs still going are held and stay.
+    locks.sweep(dest.parent.glob(f".{glob.escape(dest.name)}.*.part"))
     if ids is not None:
         wanted = _resolve_ids(archive, ids)
     else:
@@ -319,7 +334,10 @@ def _resolve_ids(archive, ids: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def _write(archive, sink: _Sink, wanted, result: FolderResult, on_progress, cancelled) -> None:
-    fd, manifest_tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=sink.tmp.parent)
+    fd, manifest_tmp = tempfile.mkstemp(
+        prefix=f".{sink.dest.name}.manifest.", suffix=".part", dir=sink.tmp.parent
+    )
+    locks.hold(fd)  # until written and read back: closing the file ends its life
     statuses: set[str] = set()
     missing: list[str] = []
     try:

@@ -232,6 +232,19 @@ class Importer:
             **kw,
         )
 
+    def recover(self) -> tuple[int, int]:
+        """Repair what a crash left in the import log (see conversations.reconcile):
+        (open conversations closed, archived entities recorded as recovered)."""
+        closed, recorded = conv.reconcile(self.archive.db)
+        if closed or recorded:
+            log.warning(
+                "import log repaired after an unclean stop: %d open conversation(s) closed, "
+                "%d archived entit(y/ies) recorded as recovered",
+                closed,
+                recorded,
+            )
+        return closed, recorded
+
     def request(self) -> _InFlight:
         """Wrap each HTTP request (``with importer.request():``), so close() can wait
         for the ones still running."""

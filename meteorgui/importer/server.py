@@ -28,6 +28,7 @@ MAX_BODY = MAX_UPLOAD + (1 << 20)
 # Silence (no byte either way) after which a connection in the middle of a verified
 # upload is closed; a connection waiting for its request has gate.HEADER_TIMEOUT.
 CHANNEL_TIMEOUT = 120
+SWEEP_EVERY = 300.0  # seconds between sweeps of partial uploads nobody holds
 
 
 class PortInUse(MeteorguiError, OSError):
@@ -79,6 +80,8 @@ class ImporterServer:
         if self._own_importer and self.importer.closed:  # started again after stop()
             self._use(Importer(self.archive, self.hub))
         _check_port(self.host, self.requested_port)
+        self.importer.recover()
+        self.archive.store.clean_tmp()
         limit = gating.connection_limit(self.connection_limit)
         try:
             self._server = create_server(
@@ -105,6 +108,9 @@ class ImporterServer:
         self.port = int(server.effective_port)
         self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
         self._thread.start()
+        self._sweeping = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep, name="meteorgui-sweeper", daemon=True)
+        self._sweeper.start()
         self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
 
     def _run(self) -> None:
@@ -114,11 +120,22 @@ class ImporterServer:
         except Exception:  # the loop ends when stop() closes every socket
             log.exception("the importer server stopped unexpectedly")
 
+    def _sweep(self) -> None:
+        """Partial uploads of crashed writers (another process's too) go every few minutes,
+        so a crash loop cannot fill the disk between starts."""
+        while not self._sweeping.wait(SWEEP_EVERY):
+            try:
+                self.archive.store.clean_tmp()
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("could not sweep partial uploads")
+
     def stop(self, timeout: float = 10) -> None:
         server, thread = self._server, self._thread
         if server is None:
             return
         self._server = None
+        self._sweeping.set()
+        self._sweeper.join(timeout)
         # Let requests in flight finish, then close every socket from the loop's own
         # thread; an empty socket map ends waitress's loop.
         server.task_dispatcher.shutdown(timeout=timeout)
