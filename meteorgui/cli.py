@@ -591,7 +591,9 @@ def _export_to_importer(args, selection) -> int:
 
     archive = open_archive(args)
     setup_logging(archive.data_dir, verbose=args.verbose)
-    stop = threading.Event()
+    # A Cancel, not a plain Event: Ctrl+C also aborts the request in flight (its socket
+    # is shut down), instead of waiting for the importer's answer.
+    stop = R.Cancel()
     previous = {
         s: signal.signal(s, lambda signum, frame: stop.set())
         for s in (signal.SIGINT, signal.SIGTERM)

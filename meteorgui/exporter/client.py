@@ -60,6 +60,7 @@ from meteorgui.model import (
 )
 
 from ..errors import MeteorguiError
+from . import deadline
 
 USER_AGENT = "meteorgui/0.1 (MeteorPi import protocol)"
 
@@ -297,6 +298,30 @@ class ImportClient:
     def _request(self, method: str, url: str, **kw: Any) -> requests.Response:
         """One HTTP request; any transport problem becomes _Failed with a clear message."""
         headers = {"User-Agent": USER_AGENT, **kw.pop("headers", {})}
+        seconds = _read_timeout(self.timeout)
+        # The whole answer must come within the read timeout, however it trickles.
+        answers = deadline.Answers(seconds)
+        try:
+            with answers:
+                return self._request_once(method, url, headers, answers, **kw)
+        except _TargetFailed as exc:
+            text = str(exc)
+            if answers.expired and "within" not in text and "took more than" not in text:
+                # The watchdog closed the socket: say why, not "the connection broke".
+                if answers.headers_in:
+                    raise _TargetFailed(
+                        f"the importer at {self._where} took more than {seconds:g} s to "
+                        "send its answer; is this a MeteorPi import URL?"
+                    ) from None
+                raise _TargetFailed(
+                    f"the importer at {self._where} did not answer within {seconds:g} s "
+                    "(its answer came too slowly)"
+                ) from None
+            raise
+
+    def _request_once(
+        self, method: str, url: str, headers: dict, answers: deadline.Answers, **kw: Any
+    ) -> requests.Response:
         try:
             response = self._session.request(
                 method,
@@ -309,11 +334,12 @@ class ImportClient:
                 stream=True,
                 **kw,
             )
+            answers.headers_in = True
             # The answer is small JSON; read it now (at most MAX_ANSWER bytes) so the
             # connection goes back to the pool, and so that a failure while reading it
             # is caught here.
             try:
-                _read_answer(response, self._where, _read_timeout(self.timeout))
+                _read_answer(response, self._where, answers.seconds)
             finally:
                 response.close()
         except requests.exceptions.SSLError as exc:
@@ -560,6 +586,7 @@ class _LargeBlocks(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["blocksize"] = UPLOAD_BLOCK
         super().init_poolmanager(*args, **kwargs)
+        deadline.patch_pools(self.poolmanager)
 
 
 def _session() -> requests.Session:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import socket
 import threading
 import time
 import weakref
@@ -35,6 +34,7 @@ from ..archive.exports import ExportHistory
 from ..errors import MeteorguiError
 from ..model import Event, FileRecord
 from .client import ImportClientError, SendResult
+from .deadline import shutdown
 from .queue import ExportQueue, QueueItem
 from .rules import Rules
 from .secrets import SecretError, SecretStore
@@ -210,24 +210,14 @@ class _Abort:
             self._conns.add(conn)
             aborted = self.aborted
         if aborted:
-            _shutdown(conn)
+            shutdown(conn)
 
     def abort(self) -> None:
         with self._lock:
             self.aborted = True
             conns = list(self._conns)
         for conn in conns:
-            _shutdown(conn)
-
-
-def _shutdown(conn) -> None:
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        return
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, TLS or not
-    except (OSError, TypeError):
-        pass
+            shutdown(conn)
 
 
 def _abortable(client, cancel: threading.Event) -> Callable[[], None]:
