@@ -18,6 +18,7 @@ from meteorgui.archive import Archive
 from meteorgui.exporter.client import ImportClient, ImportClientError
 
 from .export_helpers import fill_archive, small_night
+from .factories import wait_for
 from .importer_process import ROOT
 
 
@@ -163,3 +164,43 @@ def test_ctrl_c_aborts_the_export_request_in_flight(trickler, night_archive):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert took < 5, f"{took:.1f} s"
+
+
+def test_a_rule_stalled_on_one_target_does_not_hold_back_another_targets_rule(tmp_path, trickler):
+    from meteorgui.exporter import Scheduler
+
+    from .conftest import CAMERA_USER
+    from .export_helpers import source_archive
+
+    night = small_night(events=2, timelapse=1)
+    dest = Archive(tmp_path / "dest")
+    dest.users.add(*CAMERA_USER, roles=["import"])
+    from meteorgui.importer import ImporterServer
+
+    server = ImporterServer(dest, "127.0.0.1", 0)
+    server.start()
+    try:
+        with source_archive(tmp_path / "src", night) as (archive, exporter):
+            # The stalled target first: a scheduler taking rules in turn would wait on it.
+            stalled = exporter.targets.add("slow", trickler.url, "u", "pw", timeout=120)
+            good = exporter.targets.add("good", server.url, *CAMERA_USER)
+            r_stalled = exporter.rules.add("a slow", stalled.target_id)
+            r_good = exporter.rules.add("b good", good.target_id)
+            sched = Scheduler(exporter, poll=0.2)
+            sched.start()
+            try:
+                wait_for(
+                    lambda: exporter.rules.get(r_good.rule_id).state == "ok",
+                    timeout=60,
+                    what=lambda: exporter.rules.get(r_good.rule_id),
+                )
+                assert trickler.trickling.is_set()
+                assert exporter.rules.get(r_stalled.rule_id).state == "running"
+            finally:
+                trickler.close()  # the stalled round ends (connection closed)
+                assert sched.stop(timeout=60)
+        assert dest.count("events") == 2
+    finally:
+        server.stop()
+        server.importer.close()
+        dest.close()

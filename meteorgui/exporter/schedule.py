@@ -13,6 +13,10 @@ stopped when the window closes). Outcomes:
 * outside its window: state ``waiting``, next attempt when the window opens;
 * another export to the same target is running: ``waiting``, retried soon.
 
+On the background thread each target's due rules run on a thread of that target's
+own, so a target that stalls (an importer that answers slowly, a dead link) holds
+back only its own rules; one target still runs one round at a time.
+
 The clock (``clock()`` → epoch seconds) and the time zone of the windows are
 injectable; tests drive ``tick()`` directly with a fake clock.
 """
@@ -104,9 +108,11 @@ class Scheduler:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._cancel = Cancel()  # set by stop(): cancels the round in flight
-        self._round: tuple[int, str, Cancel] | None = None  # (rule id, target id, cancel)
+        # target id -> (rule id, cancel) of the round running for it
+        self._rounds: dict[str, tuple[int, Cancel]] = {}
         self._round_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._workers: dict[str, threading.Thread] = {}  # one per target with due rules
 
     # ------------------------------------------------------------------ thread
 
@@ -135,31 +141,39 @@ class Scheduler:
         thread = self._thread
         if thread is None:
             return True
+        end = time.monotonic() + max(0.0, timeout)
         thread.join(max(0.0, timeout))
-        if thread.is_alive():
+        for worker in list(self._workers.values()):
+            worker.join(max(0.0, end - time.monotonic()))
+        if thread.is_alive() or any(w.is_alive() for w in self._workers.values()):
             log.warning("the export scheduler did not stop within %.0f s", timeout)
             return False
         self._thread = None
+        self._workers.clear()
         return True
 
     def current_round(self) -> tuple[int, str] | None:
         """(rule id, target id) of the round running now, if any."""
         with self._round_lock:
-            return None if self._round is None else self._round[:2]
+            for tid, (rid, _cancel) in self._rounds.items():
+                return rid, tid
+        return None
 
     def cancel_round(self, *, target_id: str | None = None, rule_id: int | None = None) -> bool:
         """Cancel the rule's round in flight (the user asked): its request is aborted, its
         entity stays queued, and the rule runs again after its interval. With ``target_id``
         or ``rule_id``, only a round of that target or rule. True if one was cancelled."""
         with self._round_lock:
-            current = self._round
-        if current is None:
-            return False
-        rid, tid, cancel = current
-        if (target_id is not None and tid != target_id) or (rule_id is not None and rid != rule_id):
-            return False
-        cancel.set()
-        return True
+            rounds = [(rid, tid, cancel) for tid, (rid, cancel) in self._rounds.items()]
+        done = False
+        for rid, tid, cancel in rounds:
+            if (target_id is not None and tid != target_id) or (
+                rule_id is not None and rid != rule_id
+            ):
+                continue
+            cancel.set()
+            done = True
+        return done
 
     def wake(self) -> None:
         """Look at the rules now (after the GUI changed one, or for 'run now')."""
@@ -175,7 +189,7 @@ class Scheduler:
             while not self._stop.is_set():
                 delay = self.poll
                 try:
-                    self.tick()
+                    self._dispatch()
                     delay = self._delay()
                 except Exception:  # keep scheduling; the failure is in the log
                     log.exception("the export scheduler's tick failed")
@@ -183,6 +197,35 @@ class Scheduler:
                 self._wake.clear()
         finally:
             self.exporter.archive.db.release_reader()
+
+    def _dispatch(self) -> None:
+        """Start a worker for each target with a due rule and no worker running."""
+        now = self.clock()
+        for rule in self.exporter.rules.list():
+            if not rule.enabled or (
+                rule.next_attempt_at is not None and _ms(now) < rule.next_attempt_at
+            ):
+                continue
+            worker = self._workers.get(rule.target_id)
+            if worker is not None and worker.is_alive():
+                continue
+            worker = threading.Thread(
+                target=self._work,
+                args=(rule.target_id,),
+                name=f"meteorgui-export-{rule.target_id[:8]}",
+                daemon=True,
+            )
+            self._workers[rule.target_id] = worker
+            worker.start()
+
+    def _work(self, target_id: str) -> None:
+        try:
+            self.tick(target_id=target_id)
+        except Exception:  # the next wake-up tries again; the failure is in the log
+            log.exception("the export scheduler's round for a target failed")
+        finally:
+            self.exporter.archive.db.release_reader()
+            self._wake.set()  # the loop looks at the rules again
 
     def _delay(self) -> float:
         now = self.clock()
@@ -199,13 +242,14 @@ class Scheduler:
     def status(self) -> list[Rule]:
         return self.exporter.rules.list()
 
-    def tick(self) -> list[Rule]:
-        """Run every due rule once, in turn. Returns the rules that ran or changed state."""
+    def tick(self, target_id: str | None = None) -> list[Rule]:
+        """Run every due rule once (of one target, if given), in turn. Returns the rules
+        that ran or changed state."""
         changed = []
         for rule in self.exporter.rules.list():
             if self._stop.is_set() and self.running:
                 break
-            if not rule.enabled:
+            if not rule.enabled or (target_id is not None and rule.target_id != target_id):
                 continue
             now = self.clock()
             if rule.next_attempt_at is not None and _ms(now) < rule.next_attempt_at:
@@ -249,7 +293,7 @@ class Scheduler:
         stopping = self._cancel
         unhook = stopping.add_hook(cancel.set)  # stop() cancels this round too
         with self._round_lock:
-            self._round = (rule.rule_id, rule.target_id, cancel)
+            self._rounds[rule.target_id] = (rule.rule_id, cancel)
         try:
             if self.exporter.targets.get(rule.target_id) is None:
                 raise LookupError("its export target no longer exists")
@@ -272,7 +316,7 @@ class Scheduler:
         finally:
             unhook()
             with self._round_lock:
-                self._round = None
+                self._rounds.pop(rule.target_id, None)
         now = self.clock()
         current = self.exporter.rules.get(rule.rule_id)
         if current is None:  # removed while it ran: nothing to record
