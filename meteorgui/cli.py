@@ -357,12 +357,12 @@ def cmd_status(args) -> int:
         disk = disk_status(archive.data_dir, Settings.load().disk_warning_mb)
     finally:
         archive.close()
-    print(f"archive: {archive.data_dir}")
-    print(
+    echo(f"archive: {archive.data_dir}")
+    echo(
         f"holds {counts['events']} events, {counts['files']} files, "
         f"{counts['statuses']} camera statuses"
     )
-    print(("WARNING: " if disk.low else "disk: ") + disk.message)
+    echo(("WARNING: " if disk.low else "disk: ") + disk.message)
     return EXIT_FAIL if disk.low else EXIT_OK
 
 
@@ -567,7 +567,6 @@ def _export_to_folder(args, selection) -> int:
 
 def _export_to_importer(args, selection) -> int:
     import signal
-    import threading
     import time
 
     from .archive import exports
