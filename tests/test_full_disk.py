@@ -139,3 +139,15 @@ def test_status_command_warns_when_the_disk_is_below_the_threshold(tmp_path, cap
     Settings(disk_warning_mb=0).save()
     code, out, _ = fx.run_cli(capsys, monkeypatch, "--data-dir", str(tmp_path / "d"), "status")
     assert code == 0 and "disk: " in out
+
+
+def test_the_window_warns_in_its_status_bar_while_the_disk_is_low(gui, qtbot):
+    window = gui.window
+    assert not window.disk_label.isVisible()
+    gui.settings.disk_warning_mb = 10 << 20  # 10 TiB: this disk is "low"
+    window.check_disk()
+    qtbot.waitUntil(window.disk_label.isVisible, timeout=10_000)
+    assert "free on the disk" in window.disk_label.text()
+    gui.settings.disk_warning_mb = 0
+    window.check_disk()
+    qtbot.waitUntil(lambda: not window.disk_label.isVisible(), timeout=10_000)
