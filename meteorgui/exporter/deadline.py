@@ -16,6 +16,7 @@ import itertools
 import socket
 import threading
 import time
+from typing import Any
 
 _local = threading.local()
 
@@ -109,10 +110,10 @@ def patch_pools(manager) -> None:
     }
 
 
-_classes: dict[type, type] = {}
+_classes: dict[Any, Any] = {}
 
 
-def _pool_class(pool_cls: type) -> type:
+def _pool_class(pool_cls: Any) -> Any:
     if pool_cls in _classes:
         return _classes[pool_cls]
     conn_base = pool_cls.ConnectionCls

@@ -166,7 +166,7 @@ class _Sink:
         # destination sweeps only those of runs that died (kill -9, power loss).
         if as_zip:
             fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
-            self._held = fd
+            self._held: int | None = fd
             locks.hold(fd)
             self.tmp = Path(tmp)
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(self.tmp, "w", allowZip64=True)

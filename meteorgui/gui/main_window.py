@@ -332,7 +332,7 @@ class MainWindow(QMainWindow):
         # Shown only while the archive's disk is below Settings.disk_warning_mb.
         self.disk_label = QLabel()
         self.disk_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.disk_label.setStyleSheet("color: #b00020")
+        self.disk_label.setStyleSheet(f"color: {style.ERROR};")
         self.disk_label.hide()
         sb.addPermanentWidget(self.disk_label)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
