@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 _local = threading.local()
+IDLE_EXIT_S = 1.0  # the watchdog thread ends when nothing has been armed for this long
 
 
 class _Armed:
@@ -48,13 +49,23 @@ class _Watchdog:
             self._cond.notify()
         return armed
 
+    def disarm(self, armed: list[_Armed]) -> None:
+        with self._cond:
+            for a in armed:
+                a.done = True
+            self._cond.notify()
+
     def _run(self) -> None:
         while True:
             with self._cond:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
-                    self._cond.wait()
+                    # Nothing armed: end after a moment (the next request starts another).
+                    self._cond.wait(IDLE_EXIT_S)
+                    if not self._heap:
+                        self._thread = None
+                        return
                     continue
                 wait = self._heap[0][0] - time.monotonic()
                 if wait > 0:
@@ -94,8 +105,8 @@ class Answers:
 
     def __exit__(self, *exc) -> None:
         _local.answers = self._outer
-        for armed in self.armed:
-            armed.done = True
+        if self.armed:
+            _watchdog.disarm(self.armed)
 
     @property
     def expired(self) -> bool:
@@ -116,7 +127,7 @@ _classes: dict[Any, Any] = {}
 def _pool_class(pool_cls: Any) -> Any:
     if pool_cls in _classes:
         return _classes[pool_cls]
-    conn_base = pool_cls.ConnectionCls
+    conn_base: Any = pool_cls.ConnectionCls
 
     class Connection(conn_base):
         def getresponse(self, *args, **kwargs):
