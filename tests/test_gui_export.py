@@ -8,6 +8,7 @@ re-creation of the 2015 MeteorPi importer (tests/seed_importer.py).
 
 from __future__ import annotations
 
+import html
 import json
 import socket
 import threading
@@ -502,7 +503,7 @@ def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archi
     yes = next(b for b in tdlg.confirm.buttons() if b.text() == "Remove")
     qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not removed" in tdlg.message.text(), timeout=WAIT)
-    assert "'to typo'" in tdlg.message.text()
+    assert "'to typo'" in html.unescape(tdlg.message.text())
     assert any(t.target_id == broken.target_id for t in ui.service.targets)
     tdlg.close()
     dlg.close()

@@ -5,8 +5,7 @@ import time
 from PySide6.QtCore import Qt
 
 from meteorgui.archive import browse
-from meteorgui.gui.startup import DemoCamera, demo_night_start
-from meteorgui.simulate import make_night
+from meteorgui.simulate import DemoCamera, demo_night_start, make_night
 
 from .test_gui_browser import WAIT, activate
 
@@ -22,7 +21,9 @@ def test_detail_follows_the_selection_through_200_review_keys_while_a_camera_pus
     # (a quicker one keeps the archive's writer busy and hides the race).
     start = demo_night_start(time.time())
     assert push(make_night(12, events=120, timelapse=0, start_ms=start)).ok
-    camera = DemoCamera(gui.core, events=400, timelapse=100, rate=3, seed=11)
+    camera = DemoCamera(
+        gui.archive, gui.core.server.url, events=400, timelapse=100, rate=3, seed=11
+    )
     camera.start()
     try:
         qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() >= 120, timeout=60_000)

@@ -87,7 +87,7 @@ def test_verify_state_column_is_whole(gui, push, qtbot):
 def test_the_password_note_in_add_export_target_is_not_cut(gui, qtbot):
     from meteorgui.gui.export.targets import TargetEditDialog
 
-    service = gui.services["export"]
+    service = gui.export
     dlg = TargetEditDialog(service, None, gui.window)
     qtbot.addWidget(dlg)
     dlg.show()

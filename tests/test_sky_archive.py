@@ -109,13 +109,14 @@ def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, s
     from meteorgui.archive import Archive
     from meteorgui.importer import Importer, ImporterServer
 
-    archive = Archive(tmp_path / "w")
-    archive.users.add(*CAMERA_USER, roles=["import"])
     hub = notify.Hub()
+    archive = Archive(tmp_path / "w", hub)  # the archive publishes what it stores
+    archive.users.add(*CAMERA_USER, roles=["import"])
     published = []
     hub.subscribe("sky", published.append)
     worker = SkyWorker(archive, hub, settle_s=0.05, first_delay_s=0)
-    server = ImporterServer(archive, "127.0.0.1", 0, importer=Importer(archive, hub))
+    importer = Importer(archive, hub)
+    server = ImporterServer(archive, "127.0.0.1", 0, importer=importer)
     server.start()
     try:
         _push(server, sky_night.night)
@@ -125,6 +126,7 @@ def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, s
         assert {r.event_id for batch in published for r in batch} == set(results)
     finally:
         server.stop()
+        importer.close()  # made here, so closed here
         worker.close()
         archive.close()
 

@@ -187,6 +187,14 @@ def show_error(exc: MeteorguiError, title: str = "meteorgui") -> QMessageBox:
         QMessageBox.StandardButton.Ok,
         QApplication.activeWindow(),
     )
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the message may quote a camera
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    # Without an active window (no window manager yet) nothing owns the box: keep it
+    # until it closes, or Python collects it before it is seen.
+    _shown.add(box)
+    box.finished.connect(lambda _result: _shown.discard(box))
     box.open()
     return box
+
+
+_shown: set[QMessageBox] = set()
