@@ -104,6 +104,7 @@ def test_a_problem_without_a_handler_is_shown_once_in_a_message_box(qtbot, caplo
 
 def test_every_problem_a_user_is_told_about_shares_one_base():
     from meteorgui.archive import ArchiveError, Conflict
+    from meteorgui.archive.cameras import CameraBound
     from meteorgui.archive.exports import SelectionError
     from meteorgui.archive.migrations import NewerArchive
     from meteorgui.archive.users import UserError
@@ -118,6 +119,6 @@ def test_every_problem_a_user_is_told_about_shares_one_base():
     for kind in (
         ArchiveError, Conflict, SelectionError, NewerArchive, UserError, CliError, ExportBusy,
         ImportClientError, RuleError, TargetError, FolderExportError, FolderWriteError,
-        SecretError, PortInUse, ModelError,
+        SecretError, PortInUse, ModelError, CameraBound,
     ):  # fmt: skip
         assert issubclass(kind, MeteorguiError), kind

@@ -12,10 +12,11 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from ..errors import MeteorguiError
 from .db import Database
 
 
-class CameraBound(Exception):
+class CameraBound(MeteorguiError):
     """A camera bound to one login was sent by another; the message says which camera."""
 
     def __init__(self, camera_id: str, owner: str, user: str):
