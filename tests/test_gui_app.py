@@ -72,7 +72,7 @@ def test_port_in_use_is_said_plainly_and_another_port_offered(qtbot, tmp_path):
 def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
     import requests
 
-    from meteorgui.gui.setup.dialogs import CameraSetupDialog
+    from meteorgui.gui.setup.camera import CameraSetupDialog
 
     dlg = CameraSetupDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -91,7 +91,7 @@ def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
 
 
 def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
-    from meteorgui.gui.setup.dialogs import SettingsDialog
+    from meteorgui.gui.setup.settings import SettingsDialog
 
     dlg = SettingsDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -107,7 +107,7 @@ def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
 
 def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot, monkeypatch):
     from meteorgui import paths
-    from meteorgui.gui.setup.dialogs import SettingsDialog
+    from meteorgui.gui.setup.settings import SettingsDialog
 
     monkeypatch.delenv(paths.ENV_DATA_DIR, raising=False)
     plain = SettingsDialog(gui, gui.window)

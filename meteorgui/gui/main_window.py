@@ -483,17 +483,17 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_camera_setup(self) -> None:
-        from .setup.dialogs import CameraSetupDialog
+        from .setup.camera import CameraSetupDialog
 
         self._open(CameraSetupDialog(self.ctx, self))
 
     def show_users(self) -> None:
-        from .setup.dialogs import UsersDialog
+        from .setup.users import UsersDialog
 
         self._open(UsersDialog(self.ctx, self))
 
     def show_settings(self) -> None:
-        from .setup.dialogs import SettingsDialog
+        from .setup.settings import SettingsDialog
 
         dlg = SettingsDialog(self.ctx, self)
         dlg.applied.connect(self._settings_applied)
