@@ -148,3 +148,9 @@ def terminal_safe(text: str, *, tabs: bool = False, lines: bool = False) -> str:
     if lines:  # a log record with its traceback: tabs and line ends are its own
         return text.translate(_CONTROLS_BUT_LINES)
     return text.translate(_CONTROLS_BUT_TAB if tabs else _CONTROLS)
+
+
+def sentence(text: str) -> str:
+    """Text shown to a user as a message starts with a capital letter, whatever produced it
+    (archive and importer errors are written lowercase to follow a command line's prefix)."""
+    return text[:1].upper() + text[1:]

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
+from ..importer.addresses import LOOPBACK, is_loopback_host
 from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
@@ -31,6 +32,7 @@ from .monitor.dock import ImportMonitor
 log = logging.getLogger(__name__)
 
 APP_TITLE = "meteorgui"
+NO_LOGIN_YET = "no camera login yet"
 
 
 def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
@@ -306,7 +308,15 @@ class MainWindow(QMainWindow):
         view.addAction(self.monitor_dock.toggleViewAction())
         view.addAction(self.log_dock.toggleViewAction())
         self.view_menu = view
-        help_menu = m.addMenu("&Help")
+        help_menu = self.help_menu = m.addMenu("&Help")
+        self.act_help_camera = a(
+            "Connecting a camera…",
+            self.show_camera_setup,
+            None,
+            "The URL, user and password to type into a MeteorPi camera",
+        )
+        help_menu.addAction(self.act_help_camera)
+        help_menu.addSeparator()
         help_menu.addAction(self.act_keys)
         help_menu.addAction(self.act_about)
 
@@ -347,14 +357,40 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ importer
 
+    def listen_host(self) -> tuple[str, str]:
+        """Where to listen, and why it is this computer only when the settings say more.
+
+        The demo never listens beyond this computer; nor does anyone's archive before a
+        login with the import role exists (nothing could send, but the port would be open).
+        """
+        host = self.ctx.settings.host
+        if is_loopback_host(host):
+            return host, ""
+        if self.demo:
+            return "127.0.0.1", "the demo"
+        if not self.ctx.core.has_import_user():
+            return "127.0.0.1", NO_LOGIN_YET
+        return host, ""
+
+    def logins_changed(self) -> None:
+        """A login may now exist: listen where the settings say (same port)."""
+        core = self.ctx.core
+        if core.importer_running and core.loopback_reason == NO_LOGIN_YET:
+            if core.has_import_user():
+                port = core.server.port
+                log.info("A camera login exists: the importer now listens on every network")
+                self.stop_importer()
+                self.start_importer(port=port)
+
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
         from ..importer import PortInUse  # with Flask and waitress: not before the first paint
 
         s = self.ctx.settings
         port = s.port if port is None else port
+        host, reason = self.listen_host()
         try:
-            self.ctx.core.start_importer(s.host, port)
+            self.ctx.core.start_importer(host, port, loopback_reason=reason)
         except PortInUse:
             self._offer_other_port(port)
             return False
@@ -424,12 +460,25 @@ class MainWindow(QMainWindow):
         server = self.ctx.core.server
         running = self.ctx.core.importer_running
         if running:
-            urls = "  ".join(server.urls())
-            self.importer_label.setText(f"● Importer running: {urls}")
-            self.importer_label.setStyleSheet(f"color: {style.OK};")
+            addresses = server.addresses()
+            reason = self.ctx.core.loopback_reason
+            if reason:
+                text = (
+                    f"● Importer on this computer only ({reason}; see Importer → Camera "
+                    f"setup): {addresses[0].url}"
+                )
+            else:
+                lan = [a for a in addresses if a.kind != LOOPBACK] or addresses
+                text = "● Importer running: " + "  ".join(a.line() for a in lan)
+            self.importer_label.setText(text)
+            self.importer_label.setToolTip("\n".join(a.line() for a in addresses))
+            self.importer_label.setStyleSheet(
+                f"color: {style.WARNING};" if reason else f"color: {style.OK};"
+            )
             self.act_importer.setText("Stop importer")
         else:
             self.importer_label.setText("○ Importer stopped: cameras cannot send here")
+            self.importer_label.setToolTip("")
             self.importer_label.setStyleSheet(f"color: {style.ERROR};")
             self.act_importer.setText("Start importer")
         self.importerStateChanged.emit(running)
@@ -485,12 +534,16 @@ class MainWindow(QMainWindow):
     def show_camera_setup(self) -> None:
         from .setup.camera import CameraSetupDialog
 
-        self._open(CameraSetupDialog(self.ctx, self))
+        dlg = CameraSetupDialog(self.ctx, self)
+        dlg.loginCreated.connect(lambda _name: self.logins_changed())
+        self._open(dlg)
 
     def show_users(self) -> None:
         from .setup.users import UsersDialog
 
-        self._open(UsersDialog(self.ctx, self))
+        dlg = UsersDialog(self.ctx, self)
+        dlg.usersChanged.connect(self.logins_changed)
+        self._open(dlg)
 
     def show_settings(self) -> None:
         from .setup.settings import SettingsDialog
@@ -541,8 +594,23 @@ class MainWindow(QMainWindow):
         night = getattr(self.browser, "current_night_start_ms", lambda: None)()
         self._open(NightSummaryDialog(self.ctx, night, self))
 
-    def open_data_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))
+    def open_data_folder(self) -> bool:
+        folder = str(self.ctx.archive.data_dir)
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        log.warning("No file manager could open the data folder %s", folder)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Open data folder",
+            f"No file manager could open the data folder. It is:\n{folder}",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.folder_message = box
+        box.open()
+        return False
 
     def show_shortcuts(self) -> None:
         from .common.shortcuts import ShortcutsDialog

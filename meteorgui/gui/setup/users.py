@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -18,14 +20,20 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ROLES, UserError
+from ...formatting import sentence
 from ..common.text import message
 
 
 class UserEditor(QDialog):
-    """Name, password and roles for a new user."""
+    """Name, password and roles for a new user.
 
-    def __init__(self, parent=None):
+    OK hands them to ``submit`` (work for the task pool); the editor closes only when it
+    succeeds, and an error is shown in the editor with everything typed still there.
+    """
+
+    def __init__(self, ctx, submit, parent=None):
         super().__init__(parent)
+        self.ctx, self.submit = ctx, submit
         self.setWindowTitle("Add user")
         form = QFormLayout(self)
         self.name = QLineEdit()
@@ -38,18 +46,42 @@ class UserEditor(QDialog):
         for cb in self.roles.values():
             box.addWidget(cb)
         form.addRow("Roles", box)
-        buttons = QDialogButtonBox(
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.hide()
+        form.addRow(self.error)
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.buttons.accepted.connect(self._try)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def _try(self) -> None:
+        name, password, roles = self.name.text().strip(), self.password.text(), self.chosen_roles()
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(False)
+
+        def failed(exc):
+            ok.setEnabled(True)
+            text = str(exc) if isinstance(exc, UserError) else f"Could not add the user: {exc}"
+            self.error.setText(sentence(text))
+            self.error.show()
+
+        def done(_user):
+            ok.setEnabled(True)
+            self.accept()
+
+        self.ctx.tasks.run(lambda: self.submit(name, password, roles), done, failed, owner=self)
 
     def chosen_roles(self) -> list[str]:
         return [r for r, cb in self.roles.items() if cb.isChecked()]
 
 
 class UsersDialog(QDialog):
+    usersChanged = Signal()
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -96,23 +128,32 @@ class UsersDialog(QDialog):
     def _run(self, work, done_text: str) -> None:
         def ok(_):
             self.refresh()
+            self.usersChanged.emit()
             self.setWindowTitle(f"Users — {done_text}")
 
         def failed(exc):
             message(
                 self,
                 "Users",
-                str(exc) if isinstance(exc, UserError) else f"Could not change the users: {exc}",
+                sentence(str(exc))
+                if isinstance(exc, UserError)
+                else f"Could not change the users: {exc}",
             )
 
         self.ctx.tasks.run(work, ok, failed)
 
-    def add_user(self) -> None:
-        dlg = UserEditor(self)
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return
-        name, password, roles = dlg.name.text().strip(), dlg.password.text(), dlg.chosen_roles()
-        self._run(lambda: self.ctx.archive.users.add(name, password, roles), f"added {name}")
+    def add_user(self) -> UserEditor:
+        dlg = self.editor = UserEditor(self.ctx, self.ctx.archive.users.add, self)
+
+        def added() -> None:
+            self.refresh()
+            self.setWindowTitle(f"Users — added {dlg.name.text().strip()}")
+            self.usersChanged.emit()
+
+        dlg.accepted.connect(added)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def remove_user(self) -> None:
         name = self.selected_name()
