@@ -85,11 +85,7 @@ class Core:
         self.loopback_reason = loopback_reason
         log.info("Importer listening on %s", "; ".join(a.line() for a in server.addresses()))
         if loopback_reason:
-            log.warning(
-                "The importer listens on this computer only (%s): cameras on the network "
-                "cannot send yet",
-                loopback_reason,
-            )
+            log.warning("The importer listens on this computer only (%s)", loopback_reason)
         return server
 
     def has_import_user(self) -> bool:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import paths
 from ..archive import ArchiveError
 from ..core import Core
+from ..exporter import secrets as secret_store
 from ..logs import setup_logging
 from ..settings import Settings
 from .common.bridge import Bridge
@@ -141,6 +142,16 @@ def _sweep_old_demos() -> None:
             pass  # alive (another user's), or cannot tell: leave it
 
 
+def enter_demo_folder() -> Path:
+    """A fresh folder for the demo, where from now on its settings and export passwords
+    live too (never the user's config folder or keyring); it goes when the demo quits."""
+    _sweep_old_demos()
+    folder = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
+    os.environ[paths.ENV_CONFIG_DIR] = str(folder / "config")
+    os.environ[secret_store.ENV_BACKEND] = "file"
+    return folder
+
+
 def run_gui(args) -> int:
     demo = bool(getattr(args, "demo", False))
     if demo and args.data_dir:
@@ -163,11 +174,10 @@ def run_gui(args) -> int:
     icon = resource_path("icons", "meteorgui.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    settings = Settings.load()
     if demo:
-        _sweep_old_demos()
-        data_dir = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
-    else:
+        data_dir = enter_demo_folder()
+    settings = Settings.load()  # the demo's own: defaults, then what its Settings saves
+    if not demo:
         data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
     try:
         setup_logging(data_dir, verbose=getattr(args, "verbose", False))
@@ -212,14 +222,18 @@ def run_gui(args) -> int:
 
     # Ctrl+C, a closed terminal or SIGTERM quit like Ctrl+Q (the demo's folder goes too);
     # the timer lets Python see the signal.
+    previous = {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda *_: window.close())
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, lambda *_: window.close())
     pulse = QTimer(interval=250)
     pulse.timeout.connect(lambda: None)
     pulse.start()
     code = app.exec()
     pulse.stop()
+    for number, handler in previous.items():
+        signal.signal(number, handler)
     for camera in cameras:
         camera.stop()
     close(ctx)

@@ -1,0 +1,130 @@
+"""The demo never touches the user's things: settings, passwords, thumbnails, logs, network."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+
+@pytest.fixture
+def user_home(tmp_path, monkeypatch):
+    """A user's folders as platformdirs finds them (XDG), with nothing meteorgui-specific
+    set: where a real user's settings and passwords would go."""
+    home = tmp_path / "home"
+    env = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_STATE_HOME": home / ".local" / "state",
+    }
+    for name, path in env.items():
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(path))
+    for name in ("METEORGUI_CONFIG_DIR", "METEORGUI_DATA_DIR", "METEORGUI_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    # No keyring here either way; without the demo's own store the passwords would go to
+    # the user's config folder, where this test looks.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return home, temp
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_demo_settings_and_export_passwords_stay_in_its_folder(user_home, qtbot):
+    from meteorgui.gui.main_window import MainWindow
+    from meteorgui.gui.setup.settings import SettingsDialog
+    from meteorgui.gui.startup import run_gui
+    from meteorgui.settings import Settings
+
+    home, temp = user_home
+    seen = {}
+
+    def drive():
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+        ctx = window.ctx
+        try:
+            seen["host"] = ctx.core.server.host
+            demo_dir = Path(ctx.archive.data_dir)
+            seen["demo_dir"] = demo_dir
+            dlg = SettingsDialog(ctx, window)
+            dlg.silence.setValue(77)
+            dlg.save()  # Settings → Save
+            seen["settings_path"] = Settings.path()
+            seen["saved"] = Settings.load().silence_warning_minutes
+            exporter = ctx.services["export"].exporter
+            target = exporter.targets.add(
+                "central", "http://127.0.0.1:9/import", "me", "a-secret-password"
+            )
+            seen["secret_store"] = exporter.targets.secrets.description
+            seen["password"] = exporter.targets.secrets.get(target.secret_key)
+            seen["files_in_demo"] = _files(demo_dir)
+        finally:
+            window.close()
+            QApplication.instance().quit()
+
+    QTimer.singleShot(500, drive)
+    assert run_gui(argparse.Namespace(demo=True, data_dir=None, verbose=False)) == 0
+    assert seen["host"] == "127.0.0.1"  # the demo's importer: this computer only
+    assert seen["saved"] == 77
+    assert seen["settings_path"].is_relative_to(seen["demo_dir"])
+    assert seen["password"] == "a-secret-password"
+    assert str(seen["demo_dir"]) in seen["secret_store"]
+    assert "config/settings.yaml" in seen["files_in_demo"]
+    assert "config/export-passwords.json" in seen["files_in_demo"]
+    assert any(f.startswith("logs/") for f in seen["files_in_demo"])
+    # Nothing of it in the user's folders, and the demo's folder is gone.
+    assert _files(home) == []
+    assert not seen["demo_dir"].exists()
+    assert _files(temp) == []
+
+
+def test_demo_process_listens_on_this_computer_only_and_leaves_home_untouched(user_home, qtbot):
+    from .test_gui_app import _count_events, _demo_dirs
+
+    home, temp = user_home
+    env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "meteorgui", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        qtbot.waitUntil(
+            lambda: (
+                p.poll() is not None
+                or any(_count_events(str(d / "archive.sqlite3")) >= 1 for d in _demo_dirs(temp))
+            ),
+            timeout=30_000,
+        )
+        assert p.poll() is None, p.stderr.read()
+        listening = [
+            c.laddr.ip
+            for c in psutil.Process(p.pid).net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and all(ip.startswith("127.") for ip in listening), listening
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0
+    finally:
+        p.kill()
+        _, err = p.communicate()
+    assert "Traceback" not in err, err
+    assert _files(home) == []
+    assert _demo_dirs(temp) == []
