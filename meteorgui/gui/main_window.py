@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..importer.addresses import LOOPBACK, is_loopback_host
+from ..importer.addresses import LOOPBACK, is_loopback_host, next_free_port
 from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
@@ -33,19 +32,6 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "meteorgui"
 NO_LOGIN_YET = "no camera login yet"
-
-
-def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
-    """The first port from start on that can be bound, or None."""
-    bind_host = "" if host in ("0.0.0.0", "") else host
-    for port in range(start, min(start + tries, 65536)):
-        with socket.socket() as s:
-            try:
-                s.bind((bind_host, port))
-            except OSError:
-                continue
-            return port
-    return None
 
 
 class MainWindow(QMainWindow):

@@ -177,22 +177,39 @@ def run_gui(args) -> int:
     if demo:
         data_dir = enter_demo_folder()
     settings = Settings.load()  # the demo's own: defaults, then what its Settings saves
+    # A first run walks through setting up; --data-dir says the user knows where to go.
+    first_run = not demo and not args.data_dir and not Settings.path().exists()
     if not demo:
         data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
-    try:
-        setup_logging(data_dir, verbose=getattr(args, "verbose", False))
+
+    def open_archive(folder: Path) -> tuple[GuiContext, MainWindow]:
+        setup_logging(folder, verbose=getattr(args, "verbose", False))
         for problem in settings.problems:
             log.warning("settings: %s", problem)
-        ctx, window = build(data_dir, settings, demo=demo, defer=True)
-    except (ArchiveError, OSError) as exc:
-        message = (
-            str(exc)
-            if isinstance(exc, ArchiveError)
-            else f"cannot write in the data folder {data_dir}: {exc.strerror or exc}"
-        )
-        QMessageBox.critical(None, "meteorgui cannot start", message)
-        print(f"meteorgui: {message}", file=sys.stderr)
-        return 1
+        return build(folder, settings, demo=demo, defer=True)
+
+    if first_run:
+        from .setup.first_run import FirstRunWizard
+
+        wizard = FirstRunWizard(settings, data_dir, open_archive)
+        wizard.exec()
+        if wizard.ctx is None:  # left before choosing: nothing was made
+            return 0
+        ctx, window = wizard.ctx, wizard.window
+        data_dir = ctx.archive.data_dir
+        wizard.deleteLater()
+    else:
+        try:
+            ctx, window = open_archive(data_dir)
+        except (ArchiveError, OSError) as exc:
+            message = (
+                str(exc)
+                if isinstance(exc, ArchiveError)
+                else f"cannot write in the data folder {data_dir}: {exc.strerror or exc}"
+            )
+            QMessageBox.critical(None, "meteorgui cannot start", message)
+            print(f"meteorgui: {message}", file=sys.stderr)
+            return 1
     window.show()
     cameras: list = []  # the demo's simulate.DemoCamera
 
@@ -213,7 +230,7 @@ def run_gui(args) -> int:
 
             cameras.append(DemoCamera(ctx.core.archive, server.url))
             cameras[0].start()
-        elif settings.importer_autostart:
+        elif settings.importer_autostart and not ctx.core.importer_running:
             window.start_importer()
 
     # Flask, waitress and requests take a quarter of a second to import: the window

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -133,3 +134,16 @@ def is_loopback_host(host: str) -> bool:
         return classify(host) == LOOPBACK
     except ValueError:
         return host == "localhost"
+
+
+def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
+    """The first port from start on that can be bound, or None."""
+    bind_host = "" if host in ("0.0.0.0", "") else host
+    for port in range(start, min(start + tries, 65536)):
+        with socket.socket() as s:
+            try:
+                s.bind((bind_host, port))
+            except OSError:
+                continue
+            return port
+    return None

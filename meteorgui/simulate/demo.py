@@ -52,20 +52,31 @@ class DemoCamera:
         timelapse: int = 120,
         rate: float = 1.5,
         seed: int | None = None,
+        login: tuple[str, str] | None = None,
+        give_up_after: int | None = None,
     ):
+        """``login``: a camera login that exists (the first run's test night uses the one
+        just created); without it the demo's own user is made with a fresh password.
+        ``give_up_after``: failures in a row that end the push (None: the demo never does).
+        """
         self.url = url
         self.events, self.timelapse, self.rate = events, timelapse, rate
         self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.summary: PushSummary | None = None
+        self.failed: BaseException | None = None
+        self.give_up_after = give_up_after
+        if login is not None:
+            self._user, self._password = login
+            return
         password = secrets.token_urlsafe(16)
         users = archive.users
         if users.get(DEMO_USER) is None:
             users.add(DEMO_USER, password, ["import"])
         else:
             users.set_password(DEMO_USER, password)
-        self._password = password
+        self._user, self._password = DEMO_USER, password
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="meteorgui-demo-camera", daemon=True)
@@ -74,17 +85,26 @@ class DemoCamera:
     def _run(self) -> None:
         start = demo_night_start(time.time())
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
-        with ImportClient(self.url, DEMO_USER, self._password) as client:
-            self.summary = push_night(
-                night,
-                client,
-                rate=self.rate,
-                stop=self._stop,
-                on_progress=log.info,
-                max_failures_in_row=None,
-                entities=interleaved(night),
-            )
-        log.info("demo camera finished: %s", self.summary.line())
+        try:
+            with ImportClient(self.url, self._user, self._password) as client:
+                self.summary = push_night(
+                    night,
+                    client,
+                    rate=self.rate,
+                    stop=self._stop,
+                    on_progress=log.info,
+                    max_failures_in_row=self.give_up_after,
+                    entities=interleaved(night),
+                )
+        except Exception as exc:  # a thread of its own: say what happened, never vanish
+            self.failed = exc
+            log.warning("The simulated camera stopped: %s", exc)
+            return
+        log.info("Simulated camera finished: %s", self.summary.line())
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
