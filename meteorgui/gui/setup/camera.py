@@ -86,7 +86,8 @@ class AddressList(QGroupBox):
             row += 1
         for address in addresses:
             who = address.interface if address.kind != LOOPBACK else ""
-            note = QLabel(sentence(f"{who} · {address.note}" if who else address.note))
+            # An interface's name is written as the system writes it ("eth0", "wlan0").
+            note = QLabel(f"{who} · {address.note}" if who else sentence(address.note))
             if address.kind == LAN:
                 note.setStyleSheet("font-weight: bold;")
             line, field, _button = copy_row(address.url, self)
@@ -200,25 +201,24 @@ class CameraSettings(QGroupBox):
         super().__init__("On the camera: add an export configuration", parent)
         grid = QGridLayout(self)
         self.fields: dict[str, QLineEdit] = {}
-        rows = (
-            ("Target URL", "url"),
-            ("User", "user"),
-            ("Password", "password"),
-            ("Search", "search"),
-            ("Enabled", "enabled"),
-        )
+        rows = (("Target URL", "url"), ("User", "user"), ("Password", "password"))
         for i, (label, key) in enumerate(rows):
             line, field, _button = copy_row("", self)
             grid.addWidget(QLabel(label), i, 0)
             grid.addLayout(line, i, 1)
             self.fields[key] = field
-        self.fields["search"].setText("all events and files (an empty search)")
-        self.fields["enabled"].setText("yes")
+        rest = QLabel("Search: leave empty, so that every event and file is sent.  Enabled: yes.")
+        rest.setWordWrap(True)
+        grid.addWidget(rest, len(rows), 0, 1, 2)
 
     def show_values(self, url: str, user: str, password: str) -> None:
         self.fields["url"].setText(url)
         self.fields["user"].setText(user)
-        self.fields["password"].setText(password or "the password shown when it was created")
+        self.fields["user"].setPlaceholderText("create a login above")
+        self.fields["password"].setText(password)
+        self.fields["password"].setPlaceholderText(
+            f"{user}'s password, shown once when it was created" if user else "create a login above"
+        )
 
 
 class CameraSetupDialog(QDialog):
@@ -244,7 +244,8 @@ class CameraSetupDialog(QDialog):
         layout.addWidget(self.login)
         self.camera = CameraSettings(self)
         layout.addWidget(self.camera)
-        self.camera.show_values(self.addresses.best_url(), "", "")
+        existing = self.login.importers()
+        self.camera.show_values(self.addresses.best_url(), existing[0] if existing else "", "")
         self.login.created.connect(self._created)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

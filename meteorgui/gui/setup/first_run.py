@@ -53,10 +53,11 @@ def _text(text: str) -> QLabel:
 class ArchivePage(QWizardPage):
     def __init__(self, default: Path):
         super().__init__()
-        self.setTitle("Where the archive lives")
+        self.setTitle("Welcome: where the archive lives")
         self.setSubTitle(
-            "Every event, image and video your cameras send is kept in one folder on this "
-            "computer. Choose a disk with room: a camera sends a few hundred MB a night."
+            "Five short steps connect your first MeteorPi camera. Every event, image and "
+            "video your cameras send is kept in one folder on this computer: choose a disk "
+            "with room (a camera sends a few hundred MB a night)."
         )
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
