@@ -97,7 +97,7 @@ class FilterBar(QWidget):
         self.multi_camera.toggled.connect(self._emit)
 
         self.text = QLineEdit(self)
-        self.text.setPlaceholderText("Search metadata, ids, labels…")
+        self.text.setPlaceholderText("Search cameras, metadata, ids, labels…")
         self.text.setClearButtonEnabled(True)
         self._debounce = QTimer(self, singleShot=True, interval=TEXT_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.changed)
