@@ -74,8 +74,8 @@ class Core:
     def start_importer(self, host: str, port: int, *, loopback_reason: str = "") -> ImporterServer:
         """Listen on host:port. Raises importer.PortInUse if the port is taken.
 
-        ``loopback_reason`` says why host is loopback rather than what the settings say; it
-        is logged and kept for the window and Camera setup to show."""
+        ``loopback_reason`` says why host is loopback rather than what the settings say,
+        kept for the window and Camera setup to show."""
         from .importer.server import ImporterServer  # Flask and waitress: when listening
 
         self.stop_importer()
@@ -84,8 +84,6 @@ class Core:
         self.server = server
         self.loopback_reason = loopback_reason
         log.info("Importer listening on %s", "; ".join(a.line() for a in server.addresses()))
-        if loopback_reason:
-            log.warning("The importer listens on this computer only (%s)", loopback_reason)
         return server
 
     def has_import_user(self) -> bool:

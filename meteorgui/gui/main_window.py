@@ -377,6 +377,13 @@ class MainWindow(QMainWindow):
         host, reason = self.listen_host()
         try:
             self.ctx.core.start_importer(host, port, loopback_reason=reason)
+            if reason == NO_LOGIN_YET:
+                log.warning(
+                    "The importer listens on this computer only until a camera login "
+                    "exists (Importer → Camera setup)"
+                )
+            elif reason:
+                log.info("The importer listens on this computer only (%s)", reason)
         except PortInUse:
             self._offer_other_port(port)
             return False
@@ -449,10 +456,8 @@ class MainWindow(QMainWindow):
             addresses = server.addresses()
             reason = self.ctx.core.loopback_reason
             if reason:
-                text = (
-                    f"● Importer on this computer only ({reason}; see Importer → Camera "
-                    f"setup): {addresses[0].url}"
-                )
+                hint = "; see Importer → Camera setup" if reason == NO_LOGIN_YET else ""
+                text = f"● Importer on this computer only ({reason}{hint}): {addresses[0].url}"
             else:
                 lan = [a for a in addresses if a.kind != LOOPBACK] or addresses
                 text = "● Importer running: " + "  ".join(a.line() for a in lan)
