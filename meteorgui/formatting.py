@@ -117,14 +117,17 @@ def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
     }
 
 
-def night_title(start_ms: int) -> str:
-    """'Wed 12 Aug 2015': the local date a night starts on."""
+def night_title(start_ms: int, clock=None) -> str:
+    """'Wed 12 Aug 2015': the date of a night's evening where its cameras are
+    (``clock``: archive.nights.NightClock), else the local date it starts on."""
+    if clock is not None:
+        return clock.evening(start_ms).strftime("%a %d %b %Y")
     return datetime.fromtimestamp(start_ms / 1000).strftime("%a %d %b %Y")
 
 
-def night_text(n: Night) -> str:
+def night_text(n: Night, clock=None) -> str:
     """'Wed 12 Aug 2015  ·  40 events, 120 stills': a night as the browser lists it."""
-    text = f"{night_title(n.start_ms)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
+    text = f"{night_title(n.start_ms, clock)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
     if n.files:
         text += f", {n.files} still{'s' if n.files != 1 else ''}"
     return text

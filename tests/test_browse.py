@@ -12,6 +12,7 @@ import pytest
 
 from meteorgui.archive import Archive, browse, migrations
 from meteorgui.archive.browse import Query
+from meteorgui.archive.nights import NightClock
 from meteorgui.model import Event, FileRecord, Meta
 from tests import factories
 
@@ -376,15 +377,16 @@ def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, mak
         (NIGHT1, 2, 1),
     ]
     assert nights[-1].end_ms == NIGHT2
-    assert browse.night_start(NIGHT2 - 1) == NIGHT1
-    assert browse.night_start(NIGHT2) == NIGHT2
-    assert browse.night_start(local_ms(2026, 11, 4, 3), hour=18) == local_ms(2026, 11, 3, 18)
-    assert browse.nights(arch, hour=0)[0].start_ms == local_ms(2026, 11, 7, 0)
+    # Without a camera location (NightClock's default) the computer's local clock decides.
+    assert NightClock().start(NIGHT2 - 1) == NIGHT1
+    assert NightClock().start(NIGHT2) == NIGHT2
+    assert NightClock(18).start(local_ms(2026, 11, 4, 3)) == local_ms(2026, 11, 3, 18)
+    assert browse.nights(arch, NightClock(0))[0].start_ms == local_ms(2026, 11, 7, 0)
 
 
 def test_night_end_follows_the_local_clock(arch):
     start = NIGHT1
-    end = browse.night_end(start)
+    end = NightClock().end(start)
     assert datetime.fromtimestamp(end / 1000) == datetime.fromtimestamp(start / 1000) + timedelta(
         days=1
     )

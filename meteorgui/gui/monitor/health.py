@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import stats
+from ...archive.nights import NightClock, night_clock
 from ...archive.stats import CameraHealth
 from ..common import style
 from ..common.tablemodel import RowsModel
@@ -389,9 +390,9 @@ class HealthPanel(QWidget):
             owners: dict[str, list[str]] = {}
             for o in archive.cameras.list() if refused else ():
                 owners.setdefault(o.user, []).append(o.camera_id)
-            return with_refused(health, refused, owners, now)
+            return with_refused(health, refused, owners, now), night_clock(archive, night_hour)
 
-        self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
+        self.ctx.tasks.run(work, lambda result: self._show(result[0], now, result[1]), self._failed)
 
     def _fit(self) -> None:
         """Size rows and columns to their contents when the widest text changes."""
@@ -409,15 +410,14 @@ class HealthPanel(QWidget):
         if not self._closed:
             log.warning("camera health query failed: %s", exc)
 
-    def _show(self, health: list[CameraHealth], now: int) -> None:
+    def _show(self, health: list[CameraHealth], now: int, clock: NightClock | None = None) -> None:
         self._busy = False
         if self._closed:
             return
         self.model.update(health, now)
         self._fit()
-        start = datetime.fromtimestamp(
-            stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000
-        )
+        clock = clock or NightClock(self.ctx.settings.night_starts_hour)
+        start = datetime.fromtimestamp(clock.start(now) / 1000)
         self.caption.setText(
             f"tonight = since {start:%a %H:%M}; warning after "
             f"{self.ctx.settings.silence_warning_minutes} min of silence"
