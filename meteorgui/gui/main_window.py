@@ -7,18 +7,20 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QToolButton,
     QWidget,
 )
 
-from .. import paths
+from .. import formatting, paths
 from ..importer.addresses import LOOPBACK, is_loopback_host, next_free_port
 from .browser import EventBrowser
 from .common import style
@@ -36,6 +38,7 @@ NO_LOGIN_YET = "no camera login yet"
 
 class MainWindow(QMainWindow):
     importerStateChanged = Signal(bool)
+    zoneChanged = Signal(bool)  # True: times in UTC
 
     def __init__(
         self,
@@ -331,6 +334,14 @@ class MainWindow(QMainWindow):
         self.disk_label.setStyleSheet(f"color: {style.ERROR};")
         self.disk_label.hide()
         sb.addPermanentWidget(self.disk_label)
+        # Which clock every time is shown in; one click switches (astronomers work in UTC).
+        self.zone_button = QToolButton(self)
+        self.zone_button.setCheckable(True)
+        self.zone_button.setAutoRaise(True)
+        self.zone_button.setChecked(formatting.showing_utc())
+        self.zone_button.toggled.connect(self.set_times_utc)
+        self._show_zone()
+        sb.addPermanentWidget(self.zone_button)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
         self._counting = False
         self._counts_timer = QTimer(self, singleShot=True, interval=300)
@@ -340,6 +351,52 @@ class MainWindow(QMainWindow):
         self._counts_tick.timeout.connect(self._refresh_counts)
         self._counts_tick.timeout.connect(self.check_disk)
         self._counts_tick.start()
+
+    # ------------------------------------------------------------------ times
+
+    def _show_zone(self) -> None:
+        utc = formatting.showing_utc()
+        self.zone_button.setText("Times: UTC" if utc else "Times: local")
+        self.zone_button.setToolTip(
+            "Times are shown in UTC: click for this computer's local time"
+            if utc
+            else "Times are shown in this computer's local time: click for UTC"
+        )
+
+    def set_times_utc(self, utc: bool) -> None:
+        """Show every time in UTC or in local time, now and at the next start."""
+        if utc == formatting.showing_utc() and self.zone_button.isChecked() == utc:
+            return
+        formatting.use_utc(utc)
+        self.zone_button.blockSignals(True)
+        self.zone_button.setChecked(utc)
+        self.zone_button.blockSignals(False)
+        self._show_zone()
+        settings = self.ctx.settings
+        settings.times_utc = utc
+        try:
+            settings.save()
+        except OSError as exc:
+            log.warning("Could not save the time zone choice: %s", exc)
+        # Texts already on screen are written again in the new zone.
+        for view in self.findChildren(QAbstractItemView):
+            model = view.model()
+            root = QModelIndex()
+            rows = model.rowCount(root) if model is not None else 0
+            if model is None:
+                columns = 0
+            elif isinstance(model, QAbstractListModel):  # its columnCount is private
+                columns = 1
+            else:
+                columns = model.columnCount(root)
+            if rows and columns:
+                last = model.index(rows - 1, columns - 1)
+                model.dataChanged.emit(model.index(0, 0), last)
+            view.viewport().update()
+        if getattr(self.detail, "info", None) is not None:
+            self.detail.refresh()
+        self.monitor.health.refresh()
+        self.zoneChanged.emit(utc)
 
     # ------------------------------------------------------------------ importer
 
@@ -544,6 +601,8 @@ class MainWindow(QMainWindow):
         dlg.open()
 
     def _settings_applied(self, restart_importer: bool) -> None:
+        if self.ctx.settings.times_utc != formatting.showing_utc():
+            self.set_times_utc(self.ctx.settings.times_utc)
         if restart_importer and self.ctx.core.importer_running:
             self.stop_importer()
             self.start_importer()

@@ -15,7 +15,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QLoggingCategory, QObject, QTi
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .. import paths
+from .. import formatting, paths
 from ..archive import ArchiveError
 from ..core import Core
 from ..exporter import secrets as secret_store
@@ -47,6 +47,7 @@ def build(
     ``defer``: the window leaves its exporter to ``window.finish_start()``, and the
     collection below to ``settle_memory()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    formatting.use_utc(settings.times_utc)
     core = Core(data_dir)
     core.importer.bind_cameras = settings.bind_cameras
     bridge = Bridge(core.hub)

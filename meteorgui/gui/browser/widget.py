@@ -391,8 +391,12 @@ class EventBrowser(QWidget):
             return
         clock, nights, cameras, types, showers = result
         self.filters.blockSignals(True)
-        # A first camera's location moves the nights to its solar noon: list them anew.
-        if initial or clock != self.filters.clock:
+        # The first camera location moves the nights from the computer's clock to the
+        # cameras' solar noon: list them anew and show the chosen night by its new bounds.
+        # Later cameras move the mean longitude by minutes at most: taken at the next
+        # start, rather than re-reading the list while cameras push.
+        moved = self.filters.clock.longitude is None and clock.longitude is not None
+        if initial or moved:
             self.filters.clock = clock
             self.filters.set_nights(nights)
         self.filters.set_cameras(cameras)
@@ -405,6 +409,7 @@ class EventBrowser(QWidget):
         self.strip_model.camera_names = names
         if initial:
             self._ready = True
+        if initial or moved:
             self._filters_changed()
 
     def _filters_changed(self) -> None:

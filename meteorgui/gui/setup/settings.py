@@ -75,6 +75,9 @@ class SettingsDialog(QDialog):
             "'meteorgui camera transfer ID USER' gives a camera to another login"
         )
         form.addRow("", self.bind)
+        self.utc = QCheckBox("Show times in UTC (else this computer's local time)")
+        self.utc.setChecked(s.times_utc)
+        form.addRow("", self.utc)
         where = QLabel(f"Saved to {s.path()}")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(where)
@@ -102,6 +105,7 @@ class SettingsDialog(QDialog):
         s.notifications = self.notify.isChecked()
         s.bind_cameras = self.bind.isChecked()
         self.ctx.core.importer.bind_cameras = s.bind_cameras
+        s.times_utc = self.utc.isChecked()
         try:
             s.save()
         except OSError as exc:

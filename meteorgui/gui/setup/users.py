@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ROLES, UserError
-from ...formatting import sentence
+from ...formatting import sentence, shown
 from ..common.text import message
 
 
@@ -112,12 +112,11 @@ class UsersDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        from datetime import datetime
 
         users = self.ctx.archive.users.list()
         self.table.setRowCount(len(users))
         for i, u in enumerate(users):
-            created = datetime.fromtimestamp(u.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+            created = shown(u.created_at).strftime("%Y-%m-%d %H:%M")
             for j, text in enumerate((u.name, ", ".join(u.roles), created)):
                 self.table.setItem(i, j, QTableWidgetItem(text))
 

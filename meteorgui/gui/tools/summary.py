@@ -4,7 +4,6 @@ meteors per shower with their hourly rates."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from ...archive import browse
 from ...archive.browse import NightCounts
 from ...archive.nights import NightClock, night_clock
-from ...formatting import camera_names, night_text, night_title
+from ...formatting import camera_names, night_text, night_title, shown
 from ..common import style
 from ..common.labels import REVIEW_LABELS
 from ..common.text import plain
@@ -68,7 +67,7 @@ def _nice_step(peak: int, ticks: int = 5) -> int:
 
 
 def _hour_label(t_ms: int) -> str:
-    return datetime.fromtimestamp(t_ms / 1000).strftime("%H:%M")
+    return shown(t_ms).strftime("%H:%M")
 
 
 class PaintedChart(QWidget):
@@ -245,8 +244,8 @@ class NightSummaryDialog(QDialog):
         if gen != self._gen:
             return
         self.counts = counts
-        start = datetime.fromtimestamp(counts.start_ms / 1000)
-        end = datetime.fromtimestamp(counts.end_ms / 1000)
+        start = shown(counts.start_ms)
+        end = shown(counts.end_ms)
         self.heading.setText(f"Night of {night_title(counts.start_ms, self.clock)}")
         stills = sum(counts.standalone.values())
         cams = len(counts.cameras)
