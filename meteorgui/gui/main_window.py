@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
                 try:
                     self.ctx.settings.save()
                 except OSError as exc:  # the importer starts anyway, on this port for now
-                    log.warning("could not save port %s in the settings: %s", other, exc)
+                    log.warning("Could not save port %s in the settings: %s", other, exc)
                     self.statusBar().showMessage(
                         f"Port {other} could not be saved in the settings ({exc.strerror or exc});"
                         " it is used until meteorgui quits.",
@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
 
     def _counts_failed(self, exc: BaseException) -> None:
         self._counting = False
-        log.warning("cannot count today's conversations: %s", exc)
+        log.warning("Cannot count today's conversations: %s", exc)
 
     def _show_counts(self, counts: dict) -> None:
         self._counting = False

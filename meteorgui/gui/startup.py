@@ -186,7 +186,7 @@ def run_gui(args) -> int:
     def open_archive(folder: Path) -> tuple[GuiContext, MainWindow]:
         setup_logging(folder, verbose=getattr(args, "verbose", False))
         for problem in settings.problems:
-            log.warning("settings: %s", problem)
+            log.warning("Settings: %s", problem)
         return build(folder, settings, demo=demo, defer=True)
 
     if first_run:

@@ -408,7 +408,7 @@ class HealthPanel(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
         if not self._closed:
-            log.warning("camera health query failed: %s", exc)
+            log.warning("Camera health query failed: %s", exc)
 
     def _show(self, health: list[CameraHealth], now: int, clock: NightClock | None = None) -> None:
         self._busy = False
@@ -419,7 +419,7 @@ class HealthPanel(QWidget):
         clock = clock or NightClock(self.ctx.settings.night_starts_hour)
         start = shown(clock.start(now))
         self.caption.setText(
-            f"tonight = since {start:%a %H:%M}; warning after "
+            f"Tonight = since {start:%a %H:%M}; warning after "
             f"{self.ctx.settings.silence_warning_minutes} min of silence"
         )
         warnings = [

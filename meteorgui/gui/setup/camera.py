@@ -214,10 +214,12 @@ class CameraSettings(QGroupBox):
     def show_values(self, url: str, user: str, password: str) -> None:
         self.fields["url"].setText(url)
         self.fields["user"].setText(user)
-        self.fields["user"].setPlaceholderText("create a login above")
+        self.fields["user"].setPlaceholderText("Create a login above")
         self.fields["password"].setText(password)
         self.fields["password"].setPlaceholderText(
-            f"{user}'s password, shown once when it was created" if user else "create a login above"
+            f"The password of {user}, shown once when it was created"
+            if user
+            else "Create a login above"
         )
 
 
