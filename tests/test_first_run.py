@@ -75,7 +75,7 @@ def test_first_run_walks_from_an_empty_folder_to_a_test_night(wizard, qtbot, tmp
     assert not wizard.login_page.isComplete()
     login = wizard.login_page.login
     login.create_button.click()
-    qtbot.waitUntil(lambda: login.password_field.text() != "", timeout=10_000)
+    qtbot.waitUntil(lambda: login.password_field.text() != "", timeout=30_000)
     assert wizard.login_page.isComplete()
     password = login.password_field.text()
     assert len(password) >= 20

@@ -263,17 +263,22 @@ def test_no_modal_dialog_is_left_open(gui):
     )
 
 
-def test_demo_night_is_last_night_in_the_dark():
-    from datetime import datetime
+def test_demo_night_is_last_night_in_the_dark_where_its_cameras_are():
+    from datetime import UTC, datetime
 
+    from meteorgui.archive.nights import NightClock, mean_longitude
     from meteorgui.simulate import NIGHT_MS, demo_night_start
+    from meteorgui.simulate.night import SITES
 
+    clock = NightClock(12, mean_longitude(s["long"] for s in SITES))
     for hour in (1, 5, 12, 19, 23):
-        now = datetime.now().astimezone().replace(hour=hour, minute=30).timestamp()
+        now = datetime.now(UTC).replace(hour=hour, minute=30).timestamp()
         start = demo_night_start(now)
-        begins = datetime.fromtimestamp(start / 1000).astimezone()
+        # 20:00 in the cameras' solar time (East England: a minute or two after 20:00 UTC).
+        begins = datetime.fromtimestamp((start + clock.offset_ms) / 1000, UTC)
         assert begins.hour == 20 and begins.minute == 0
         assert start + NIGHT_MS <= now * 1000 < start + NIGHT_MS + 86_400_000
+        assert clock.start(start) == clock.start(start + NIGHT_MS - 1)  # one browser night
 
 
 def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):

@@ -65,7 +65,7 @@ def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, q
     dlg = window.findChild(CameraSetupDialog)
     qtbot.waitUntil(dlg.isVisible)
     dlg.create_button.click()
-    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=10_000)
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
     # The login exists: the importer now listens on every network, same port.
     qtbot.waitUntil(lambda: lan_gui.core.server.host == "0.0.0.0")
     urls = [f.text() for f in dlg.url_fields]
@@ -94,7 +94,7 @@ def test_each_url_user_and_password_is_copied_in_one_click(gui, qtbot):
     dlg = CameraSetupDialog(gui, gui.window)
     qtbot.addWidget(dlg)
     dlg.create_button.click()
-    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=10_000)
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
     clipboard = QGuiApplication.clipboard()
     for button, field in (
         (dlg.login.user_copy, dlg.user_field),
@@ -129,14 +129,14 @@ def test_add_user_keeps_what_was_typed_when_it_reports_an_error(gui, qtbot):
     editor.password.setText("a typed password")
     editor.roles["user"].setChecked(True)
     editor._try()
-    qtbot.waitUntil(editor.error.isVisible, timeout=10_000)
+    qtbot.waitUntil(editor.error.isVisible, timeout=30_000)
     assert editor.error.text() == f"User {CAMERA_USER[0]!r} already exists"
     assert editor.isVisible()
     assert editor.name.text() == CAMERA_USER[0]
     assert editor.password.text() == "a typed password"
     assert set(editor.chosen_roles()) == {"user", "import"}
     editor.name.setText("garden-cam")
-    with qtbot.waitSignal(dlg.usersChanged, timeout=10_000):
+    with qtbot.waitSignal(dlg.usersChanged, timeout=30_000):
         editor._try()
     assert gui.archive.users.get("garden-cam").has_role("user")
     assert "garden-cam" in [dlg.table.item(i, 0).text() for i in range(dlg.table.rowCount())]

@@ -53,7 +53,10 @@ def test_the_status_bar_toggle_switches_every_view_and_is_remembered(sydney, gui
     assert browser.model.data(browser.model.index(0, TIME)) == f"{local:%Y-%m-%d %H:%M:%S}"
     assert "AEDT" in window.detail.title.text()
 
+    qtbot.waitUntil(lambda: len(browser.tile_delegate._cache) > 0)  # tiles painted
+
     window.zone_button.click()  # one click
+    assert len(browser.tile_delegate._cache) == 0  # painted tiles carry the old times
     assert window.zone_button.text() == "Times: UTC"
     assert browser.model.data(browser.model.index(0, TIME)) == f"{utc:%Y-%m-%d %H:%M:%S}"
     qtbot.waitUntil(lambda: "UTC" in window.detail.title.text(), timeout=20_000)

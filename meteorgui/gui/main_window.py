@@ -392,6 +392,9 @@ class MainWindow(QMainWindow):
             if rows and columns:
                 last = model.index(rows - 1, columns - 1)
                 model.dataChanged.emit(model.index(0, 0), last)
+            clear = getattr(view.itemDelegate(), "clear_cache", None)
+            if clear is not None:  # painted tiles carry their time
+                clear()
             view.viewport().update()
         if getattr(self.detail, "info", None) is not None:
             self.detail.refresh()

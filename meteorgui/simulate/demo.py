@@ -10,12 +10,12 @@ import logging
 import secrets
 import threading
 import time
-from datetime import datetime, timedelta
 
 from meteorgui.archive import Archive
+from meteorgui.archive.nights import DAY_MS, NightClock, mean_longitude
 from meteorgui.exporter.client import ImportClient
 
-from .night import NIGHT_MS, make_night
+from .night import NIGHT_MS, SITES, make_night
 from .push import PushSummary, interleaved, push_night
 
 log = logging.getLogger(__name__)
@@ -24,16 +24,18 @@ DEMO_USER = "demo-camera"
 
 
 def demo_night_start(now_s: float) -> int:
-    """Last night at 20:00 local time (the latest 20:00 whose 8-hour night is over), in ms.
+    """Last night at 20:00 where the simulated cameras are (their local solar time: the
+    latest 20:00 whose 8-hour night is over), in ms.
 
-    A camera uploads a night it has recorded, so the demo's meteors happen in the dark and
-    the whole night falls within one of the browser's noon-to-noon nights.
+    A camera uploads a night it has recorded, so the demo's meteors happen in the cameras'
+    dark, whatever this computer's time zone, and the whole night falls within one of the
+    browser's noon-to-noon nights.
     """
-    now = datetime.fromtimestamp(now_s).astimezone()
-    start = now.replace(hour=20, minute=0, second=0, microsecond=0)
-    while start.timestamp() * 1000 + NIGHT_MS > now_s * 1000:
-        start -= timedelta(days=1)
-    return int(start.timestamp() * 1000)
+    clock = NightClock(20, mean_longitude(site["long"] for site in SITES))
+    start = clock.start(int(now_s * 1000))
+    while start + NIGHT_MS > now_s * 1000:
+        start -= DAY_MS
+    return start
 
 
 class DemoCamera:
