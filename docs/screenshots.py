@@ -167,7 +167,7 @@ def _first_run_steps(out: Path) -> Iterator[Step | None]:
     from meteorgui.gui.main_window import next_free_port
 
     # 8080 as a user would have it, unless another program has it where this runs.
-    wizard.port_page.port.setValue(8080 if next_free_port("0.0.0.0", 8080, 1) else 0)
+    wizard.port_page.port.setValue(next_free_port("0.0.0.0", 8080) or 8080)
     wizard.next()
     yield lambda: wizard.currentPage() is wizard.login_page
     wizard.login_page.login.create_button.click()

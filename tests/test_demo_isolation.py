@@ -1,6 +1,6 @@
 """The demo never touches the user's things: settings, passwords, thumbnails, logs, network."""
 
-import argparse
+import json
 import os
 import signal
 import subprocess
@@ -10,8 +10,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 
 @pytest.fixture
@@ -45,51 +43,36 @@ def _files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
-def test_demo_settings_and_export_passwords_stay_in_its_folder(user_home, qtbot):
-    from meteorgui.gui.main_window import MainWindow
-    from meteorgui.gui.setup.settings import SettingsDialog
-    from meteorgui.gui.startup import run_gui
-    from meteorgui.settings import Settings
-
+def test_demo_settings_and_export_passwords_stay_in_its_folder(user_home, tmp_path):
     home, temp = user_home
-    seen = {}
-
-    def drive():
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
-        ctx = window.ctx
-        try:
-            seen["host"] = ctx.core.server.host
-            demo_dir = Path(ctx.archive.data_dir)
-            seen["demo_dir"] = demo_dir
-            dlg = SettingsDialog(ctx, window)
-            dlg.silence.setValue(77)
-            dlg.save()  # Settings → Save
-            seen["settings_path"] = Settings.path()
-            seen["saved"] = Settings.load().silence_warning_minutes
-            exporter = ctx.services["export"].exporter
-            target = exporter.targets.add(
-                "central", "http://127.0.0.1:9/import", "me", "a-secret-password"
-            )
-            seen["secret_store"] = exporter.targets.secrets.description
-            seen["password"] = exporter.targets.secrets.get(target.secret_key)
-            seen["files_in_demo"] = _files(demo_dir)
-        finally:
-            window.close()
-            QApplication.instance().quit()
-
-    QTimer.singleShot(500, drive)
-    assert run_gui(argparse.Namespace(demo=True, data_dir=None, verbose=False)) == 0
+    out = tmp_path / "seen.json"
+    driver = Path(__file__).with_name("demo_settings_driver.py")
+    env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parent.parent), env.get("PYTHONPATH", "")]
+    )
+    done = subprocess.run(
+        [sys.executable, str(driver), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    seen = json.loads(out.read_text())
+    demo_dir = Path(seen["demo_dir"])
+    assert seen["exit"] == 0
     assert seen["host"] == "127.0.0.1"  # the demo's importer: this computer only
     assert seen["saved"] == 77
-    assert seen["settings_path"].is_relative_to(seen["demo_dir"])
+    assert Path(seen["settings_path"]).is_relative_to(demo_dir)
     assert seen["password"] == "a-secret-password"
-    assert str(seen["demo_dir"]) in seen["secret_store"]
+    assert str(demo_dir) in seen["secret_store"]
     assert "config/settings.yaml" in seen["files_in_demo"]
     assert "config/export-passwords.json" in seen["files_in_demo"]
     assert any(f.startswith("logs/") for f in seen["files_in_demo"])
     # Nothing of it in the user's folders, and the demo's folder is gone.
     assert _files(home) == []
-    assert not seen["demo_dir"].exists()
+    assert not demo_dir.exists()
     assert _files(temp) == []
 
 

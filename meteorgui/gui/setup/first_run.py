@@ -106,8 +106,8 @@ class PortPage(QWizardPage):
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(QLabel("Port"))
-        self.port = QSpinBox(minimum=0, maximum=65535, value=settings.port)
-        self.port.setSpecialValueText("any free port")
+        # A fixed port: cameras keep the URL they were given (0, any free port, would not).
+        self.port = QSpinBox(minimum=1, maximum=65535, value=settings.port or 8080)
         row.addWidget(self.port)
         row.addStretch(1)
         layout.addLayout(row)
