@@ -77,26 +77,12 @@ def test_demo_settings_and_export_passwords_stay_in_its_folder(user_home, tmp_pa
 
 
 def test_demo_process_listens_on_this_computer_only_and_leaves_home_untouched(user_home, qtbot):
-    from .test_gui_app import _count_events, _demo_dirs
+    from .test_gui_app import _demo_dirs, start_demo
 
     home, temp = user_home
-    env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    p = subprocess.Popen(
-        [sys.executable, "-m", "meteorgui", "--demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    qt = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    p = start_demo(qtbot, temp, QT_QPA_PLATFORM=qt)
     try:
-        qtbot.waitUntil(
-            lambda: (
-                p.poll() is not None
-                or any(_count_events(str(d / "archive.sqlite3")) >= 1 for d in _demo_dirs(temp))
-            ),
-            timeout=30_000,
-        )
-        assert p.poll() is None, p.stderr.read()
         listening = [
             c.laddr.ip
             for c in psutil.Process(p.pid).net_connections(kind="tcp")
