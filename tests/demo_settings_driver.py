@@ -21,9 +21,16 @@ def main(out: Path) -> int:
 
     seen: dict = {}
 
-    def drive():
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
-        ctx = window.ctx
+    def ready():
+        """The window started the rest (importer, exporter) after its first page."""
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        ctx = windows[0].ctx if windows else None
+        if ctx is None or not ctx.core.importer_running or "export" not in ctx.services:
+            QTimer.singleShot(100, ready)
+            return
+        drive(windows[0], ctx)
+
+    def drive(window, ctx):
         try:
             seen["host"] = ctx.core.server.host
             demo_dir = Path(ctx.archive.data_dir)
@@ -47,7 +54,7 @@ def main(out: Path) -> int:
             window.close()
 
     QApplication.instance() or QApplication(sys.argv[:1])
-    QTimer.singleShot(500, drive)
+    QTimer.singleShot(100, ready)
     seen["exit"] = run_gui(argparse.Namespace(demo=True, data_dir=None, verbose=False))
     out.write_text(json.dumps(seen))
     return 0

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import formatting, paths
 from ..archive import ArchiveError
 from ..core import Core
-from ..exporter import secrets as secret_store
 from ..logs import setup_logging
 from ..settings import Settings
 from .common.bridge import Bridge
@@ -146,6 +145,8 @@ def _sweep_old_demos() -> None:
 def enter_demo_folder() -> Path:
     """A fresh folder for the demo, where from now on its settings and export passwords
     live too (never the user's config folder or keyring); it goes when the demo quits."""
+    from ..exporter import secrets as secret_store  # requests comes with it: the demo only
+
     _sweep_old_demos()
     folder = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
     os.environ[paths.ENV_CONFIG_DIR] = str(folder / "config")
