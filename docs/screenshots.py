@@ -164,7 +164,7 @@ def _first_run_steps(out: Path) -> Iterator[Step | None]:
     yield lambda: _top(FirstRunWizard) is not None
     wizard = _top(FirstRunWizard)
     wizard.next()  # the archive folder (a temporary one)
-    from meteorgui.gui.main_window import next_free_port
+    from meteorgui.importer.addresses import next_free_port
 
     # 8080 as a user would have it, unless another program has it where this runs.
     wizard.port_page.port.setValue(next_free_port("0.0.0.0", 8080) or 8080)

@@ -44,6 +44,9 @@ class Core:
         self._scheduler: Scheduler | None = None
         self.exports_stopped = True  # False once stop_exports() timed out
         self._closed = False
+        # Why the importer listens on this computer only although the settings say more
+        # ("" when it listens where the settings say).
+        self.loopback_reason = ""
 
     @property
     def exporter(self) -> Exporter:
@@ -63,9 +66,6 @@ class Core:
 
             self._scheduler = Scheduler(self.exporter)
         return self._scheduler
-        # Why the importer listens on this computer only although the settings say more
-        # ("" when it listens where the settings say).
-        self.loopback_reason = ""
 
     @property
     def importer_running(self) -> bool:

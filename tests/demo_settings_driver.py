@@ -25,7 +25,7 @@ def main(out: Path) -> int:
         """The window started the rest (importer, exporter) after its first page."""
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         ctx = windows[0].ctx if windows else None
-        if ctx is None or not ctx.core.importer_running or "export" not in ctx.services:
+        if ctx is None or not ctx.core.importer_running or ctx.export is None:
             QTimer.singleShot(100, ready)
             return
         drive(windows[0], ctx)
@@ -41,7 +41,7 @@ def main(out: Path) -> int:
             dlg.save()  # Settings → Save
             seen["settings_path"] = str(Settings.path())
             seen["saved"] = Settings.load().silence_warning_minutes
-            exporter = ctx.services["export"].exporter
+            exporter = ctx.core.exporter
             target = exporter.targets.add(
                 "central", "http://127.0.0.1:9/import", "me", "a-secret-password"
             )

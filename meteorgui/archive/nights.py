@@ -38,10 +38,10 @@ class NightClock:
         """Start (ms) of the night holding ``t_ms``: the last ``hour``:00 at or before it."""
         if self.longitude is None:
             dt = datetime.fromtimestamp(t_ms / 1000)
-            begin = dt.replace(hour=self.hour, minute=0, second=0, microsecond=0)
-            if dt < begin:
-                begin -= timedelta(days=1)
-            return int(begin.timestamp() * 1000)
+            noon = dt.replace(hour=self.hour, minute=0, second=0, microsecond=0)
+            if dt < noon:
+                noon -= timedelta(days=1)
+            return int(noon.timestamp() * 1000)
         local = t_ms + self.offset_ms
         begin = local - local % DAY_MS + self.hour * HOUR_MS
         if local < begin:

@@ -68,7 +68,7 @@ def interface_addresses() -> list[tuple[str, str]]:
     """
     import socket
 
-    import psutil
+    import psutil  # type: ignore[import-untyped]  # no stubs; used for two calls
 
     try:
         addrs = psutil.net_if_addrs()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...formatting import sentence
 from ...importer.addresses import LAN, LOOPBACK, ImportAddress, import_addresses
+from ..common import style
 
 PASSWORD_BYTES = 15  # 20 URL-safe characters, about 120 bits
 
@@ -81,7 +82,7 @@ class AddressList(QGroupBox):
         row = 0
         if not self.ctx.core.importer_running:
             warn = QLabel("The importer is stopped: start it first (Importer menu).")
-            warn.setStyleSheet("color: #b3261e;")
+            warn.setStyleSheet(f"color: {style.ERROR};")
             self.grid.addWidget(warn, row, 0, 1, 2)
             row += 1
         for address in addresses:
@@ -140,7 +141,7 @@ class CameraLogin(QGroupBox):
         form.addWidget(QLabel("Password"), 2, 0)
         form.addLayout(self.password_row, 2, 1)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setStyleSheet(f"color: {style.ERROR};")
         self.error.setWordWrap(True)
         self.error.hide()
         form.addWidget(self.error, 3, 0, 1, 2)

@@ -27,13 +27,14 @@ from ...archive import ArchiveError
 from ...formatting import sentence
 from ...importer.addresses import next_free_port
 from ...settings import Settings
+from ..common import style
 from .camera import AddressList, CameraLogin, CameraSettings
 
 log = logging.getLogger(__name__)
 
 TEST_NIGHT_EVENTS = 8
 TEST_NIGHT_TIMELAPSE = 6
-ERROR_STYLE = "color: #b3261e;"
+ERROR_STYLE = f"color: {style.ERROR};"
 
 
 def _error_label() -> QLabel:

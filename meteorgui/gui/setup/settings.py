@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import paths
+from ..common import style
 from ..common.text import message
 
 
@@ -45,7 +46,7 @@ class SettingsDialog(QDialog):
                 f"{paths.ENV_DATA_DIR} is set ({env}): it is used instead, as long as it stays set."
             )
             self.env_note.setWordWrap(True)
-            self.env_note.setStyleSheet("color: #b3261e;")
+            self.env_note.setStyleSheet(f"color: {style.ERROR};")
             form.addRow("", self.env_note)
         self.host = QLineEdit(s.host)
         self.host.setToolTip("0.0.0.0 listens on every network; 127.0.0.1 on this computer only")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import ROLES, UserError
 from ...formatting import sentence, shown
+from ..common import style
 from ..common.text import message
 
 
@@ -48,7 +49,7 @@ class UserEditor(QDialog):
         form.addRow("Roles", box)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setStyleSheet(f"color: {style.ERROR};")
         self.error.hide()
         form.addRow(self.error)
         self.buttons = QDialogButtonBox(
