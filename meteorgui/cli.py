@@ -213,8 +213,13 @@ def cmd_serve(args) -> int:
 
     core.hub.subscribe(notify.CONVERSATION, show)
     _status_line(f"meteorgui {__version__}: archive in {archive.data_dir}")
-    for url in server.urls():
-        _status_line(f"importer listening on {url}")
+    for address in server.addresses():
+        _status_line(f"importer listening on {address.line()}")
+    if not any(u.has_role("import") for u in archive.users.list()):
+        _status_line(
+            "no user has the import role yet: every camera is refused until one is added "
+            "(meteorgui user add NAME)"
+        )
     try:
         while not stop.wait(0.5):
             pass

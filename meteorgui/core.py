@@ -44,6 +44,9 @@ class Core:
         self._scheduler: Scheduler | None = None
         self.exports_stopped = True  # False once stop_exports() timed out
         self._closed = False
+        # Why the importer listens on this computer only although the settings say more
+        # ("" when it listens where the settings say).
+        self.loopback_reason = ""
 
     @property
     def exporter(self) -> Exporter:
@@ -68,16 +71,23 @@ class Core:
     def importer_running(self) -> bool:
         return self.server is not None and self.server.running
 
-    def start_importer(self, host: str, port: int) -> ImporterServer:
-        """Listen on host:port. Raises importer.PortInUse if the port is taken."""
+    def start_importer(self, host: str, port: int, *, loopback_reason: str = "") -> ImporterServer:
+        """Listen on host:port. Raises importer.PortInUse if the port is taken.
+
+        ``loopback_reason`` says why host is loopback rather than what the settings say,
+        kept for the window and Camera setup to show."""
         from .importer.server import ImporterServer  # Flask and waitress: when listening
 
         self.stop_importer()
         server = ImporterServer(self.archive, host, port, importer=self.importer)
         server.start()
         self.server = server
-        log.info("importer listening on %s", ", ".join(server.urls()))
+        self.loopback_reason = loopback_reason
+        log.info("Importer listening on %s", "; ".join(a.line() for a in server.addresses()))
         return server
+
+    def has_import_user(self) -> bool:
+        return any(u.has_role("import") for u in self.archive.users.list())
 
     def stop_importer(self) -> None:
         if self.server is not None:

@@ -12,6 +12,55 @@ if TYPE_CHECKING:
 DEFAULT_NS = "meteorpi:"
 
 
+# Times are shown in the computer's local time or in UTC (astronomers work in UTC): one
+# choice for the whole app (Settings.times_utc), set at start and by the status bar toggle.
+_zone = {"utc": False}
+
+
+def use_utc(on: bool) -> None:
+    _zone["utc"] = bool(on)
+
+
+def showing_utc() -> bool:
+    return _zone["utc"]
+
+
+def shown(ms: int) -> datetime:
+    """The moment ``ms`` as the user chose to see times: local time or UTC (zone-aware)."""
+    if _zone["utc"]:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    return datetime.fromtimestamp(ms / 1000).astimezone()
+
+
+def now_shown() -> datetime:
+    return shown(int(datetime.now(UTC).timestamp() * 1000))
+
+
+def clock(ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """``ms`` written with ``fmt`` in the chosen zone."""
+    return shown(ms).strftime(fmt)
+
+
+def short_clock(ms: int) -> str:
+    """Time of day when it is today (in the chosen zone), else the date and time."""
+    t = shown(ms)
+    return t.strftime("%H:%M:%S" if t.date() == now_shown().date() else "%d %b %H:%M:%S")
+
+
+def zone_label() -> str:
+    return "UTC" if _zone["utc"] else "local time"
+
+
+def chosen_time(ms: int, *, date: bool = True) -> str:
+    """To the millisecond, with its zone, in the chosen zone."""
+    return utc_time(ms, date=date) if _zone["utc"] else local_time(ms, date=date)
+
+
+def other_time(ms: int, *, date: bool = True) -> str:
+    """The same moment in the zone not chosen (shown beside it where it matters)."""
+    return local_time(ms, date=date) if _zone["utc"] else utc_time(ms, date=date)
+
+
 def local_time(ms: int, *, date: bool = True) -> str:
     """Local time with its zone, to the millisecond: '2015-08-12 22:14:05.123 BST'."""
     dt = datetime.fromtimestamp(ms / 1000).astimezone()
@@ -26,13 +75,13 @@ def utc_time(ms: int, *, date: bool = True) -> str:
 
 
 def both_times(ms: int | None) -> str:
-    """'<local> · <UTC>'; the UTC part drops the date when it is the same day."""
+    """'<chosen zone> · <the other>'; the second drops the date when it is the same day."""
     if ms is None:
         return "—"
     local = datetime.fromtimestamp(ms / 1000).astimezone()
     utc = datetime.fromtimestamp(ms / 1000, UTC)
     same_day = local.date() == utc.date()
-    return f"{local_time(ms)}  ·  {utc_time(ms, date=not same_day)}"
+    return f"{chosen_time(ms)}  ·  {other_time(ms, date=not same_day)}"
 
 
 def short_name(ns: str | None) -> str:
@@ -117,14 +166,17 @@ def camera_names(cameras: list[tuple[str, str]]) -> dict[str, str]:
     }
 
 
-def night_title(start_ms: int) -> str:
-    """'Wed 12 Aug 2015': the local date a night starts on."""
+def night_title(start_ms: int, clock=None) -> str:
+    """'Wed 12 Aug 2015': the date of a night's evening where its cameras are
+    (``clock``: archive.nights.NightClock), else the local date it starts on."""
+    if clock is not None:
+        return clock.evening(start_ms).strftime("%a %d %b %Y")
     return datetime.fromtimestamp(start_ms / 1000).strftime("%a %d %b %Y")
 
 
-def night_text(n: Night) -> str:
+def night_text(n: Night, clock=None) -> str:
     """'Wed 12 Aug 2015  ·  40 events, 120 stills': a night as the browser lists it."""
-    text = f"{night_title(n.start_ms)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
+    text = f"{night_title(n.start_ms, clock)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
     if n.files:
         text += f", {n.files} still{'s' if n.files != 1 else ''}"
     return text
@@ -148,3 +200,9 @@ def terminal_safe(text: str, *, tabs: bool = False, lines: bool = False) -> str:
     if lines:  # a log record with its traceback: tabs and line ends are its own
         return text.translate(_CONTROLS_BUT_LINES)
     return text.translate(_CONTROLS_BUT_TAB if tabs else _CONTROLS)
+
+
+def sentence(text: str) -> str:
+    """Text shown to a user as a message starts with a capital letter, whatever produced it
+    (archive and importer errors are written lowercase to follow a command line's prefix)."""
+    return text[:1].upper() + text[1:]

@@ -25,7 +25,8 @@ class Settings:
     thumbnail_size: int = 160
     silence_warning_minutes: int = 30
     notifications: bool = True
-    night_starts_hour: int = 12  # a "night" runs from noon to noon, local time
+    night_starts_hour: int = 12  # a "night" runs from noon to noon, the cameras' solar time
+    times_utc: bool = False  # show times in UTC rather than the computer's local time
     # A camera is bound to the login that first sent it; others cannot post for it.
     bind_cameras: bool = True
     disk_warning_mb: int = 1024  # warn when the archive's disk has less free than this

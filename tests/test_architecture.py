@@ -65,8 +65,7 @@ def test_the_gui_names_its_colours_in_one_module():
         for f in fields(palette):
             assert hex_colour.fullmatch(getattr(palette, f.name)), (palette, f.name)
     literal = re.compile(r"[\"'][^\"'\n]*#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?\b|QColor\(\d")
-    # The setup dialogs are being split into a module per dialog; their colour goes then.
-    allowed = {ROOT / "meteorgui/gui/common/style.py", ROOT / "meteorgui/gui/setup/dialogs.py"}
+    allowed = {ROOT / "meteorgui/gui/common/style.py"}
     found = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in sorted((ROOT / "meteorgui" / "gui").rglob("*.py"))

@@ -12,6 +12,7 @@ import pytest
 
 from meteorgui.archive import Archive, browse, migrations
 from meteorgui.archive.browse import Query
+from meteorgui.archive.nights import NightClock
 from meteorgui.model import Event, FileRecord, Meta
 from tests import factories
 
@@ -376,15 +377,16 @@ def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, mak
         (NIGHT1, 2, 1),
     ]
     assert nights[-1].end_ms == NIGHT2
-    assert browse.night_start(NIGHT2 - 1) == NIGHT1
-    assert browse.night_start(NIGHT2) == NIGHT2
-    assert browse.night_start(local_ms(2026, 11, 4, 3), hour=18) == local_ms(2026, 11, 3, 18)
-    assert browse.nights(arch, hour=0)[0].start_ms == local_ms(2026, 11, 7, 0)
+    # Without a camera location (NightClock's default) the computer's local clock decides.
+    assert NightClock().start(NIGHT2 - 1) == NIGHT1
+    assert NightClock().start(NIGHT2) == NIGHT2
+    assert NightClock(18).start(local_ms(2026, 11, 4, 3)) == local_ms(2026, 11, 3, 18)
+    assert browse.nights(arch, NightClock(0))[0].start_ms == local_ms(2026, 11, 7, 0)
 
 
 def test_night_end_follows_the_local_clock(arch):
     start = NIGHT1
-    end = browse.night_end(start)
+    end = NightClock().end(start)
     assert datetime.fromtimestamp(end / 1000) == datetime.fromtimestamp(start / 1000) + timedelta(
         days=1
     )
@@ -463,3 +465,36 @@ def test_an_event_just_relabelled_stays_listed_under_a_search_matching_labels(ar
     assert browse.count(arch, kept) == 4
     assert [r.event_id for r in browse.page(arch, kept, 0, 10)] == [e.event_id for e in events]
     assert browse.count(arch, q) == 3  # a fresh search no longer finds it
+
+
+def test_search_finds_a_cameras_events_by_its_name(arch):
+    make = Maker(arch, cameras=("b827eb4b7cb8", "b827eb5b6c73"))
+    for camera, name in (
+        ("b827eb4b7cb8", "Bury St Edmunds backyard"),
+        ("b827eb5b6c73", "Cambridge Science Centre roof"),
+    ):
+        st = factories.status(camera=camera, valid_from=NIGHT1 - 86_400_000, inst_name=name)
+        arch.store_status(st)
+        make.status[camera] = st
+    bury = make.event("b827eb4b7cb8", NIGHT1 + 8 * HOUR)
+    bury2 = make.event(
+        "b827eb4b7cb8", NIGHT1 + 9 * HOUR, extra_meta=[Meta("string", "meteorpi:note", "fireball")]
+    )
+    cambridge = make.event("b827eb5b6c73", NIGHT1 + 10 * HOUR)
+
+    def got(**kw):
+        q = Query(descending=False, **kw)
+        rows = browse.page(arch, q, 0, 100)
+        assert browse.count(arch, q) == len(rows)
+        return ids(rows)
+
+    assert got(text="bury") == ids([bury, bury2])
+    assert got(text="EDMUNDS St") == ids([bury, bury2])  # every word, any case
+    assert got(text="bury fireball") == ids([bury2])  # a name word and a metadata word
+    assert got(text="science roof") == ids([cambridge])
+    assert got(text="bury roof") == []  # the words of two cameras: no event has both
+    # "Site A"/"Site B" were the cameras' names before (Maker's statuses): an event is
+    # found by the name its camera had when it was recorded.
+    assert got(text="Site") == []
+    assert got(text="b827eb5b") == ids([cambridge])  # ids still match
+    assert got(text="bury", camera_id="b827eb5b6c73") == []

@@ -52,7 +52,7 @@ def test_camera_fills_archive_through_serve_and_reads_back_byte_exact(tmp_path):
         while "listening on" not in line:
             assert line, serve.stderr.read()
             line = serve.stdout.readline()
-        url = line.split("listening on", 1)[1].strip()
+        url = line.split("listening on", 1)[1].split()[0]
         sim = _cli(
             "simulate",
             "--to",

@@ -72,7 +72,7 @@ def test_port_in_use_is_said_plainly_and_another_port_offered(qtbot, tmp_path):
 def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
     import requests
 
-    from meteorgui.gui.setup.dialogs import CameraSetupDialog
+    from meteorgui.gui.setup.camera import CameraSetupDialog
 
     dlg = CameraSetupDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -91,7 +91,7 @@ def test_camera_setup_shows_urls_and_creates_a_working_login(gui, qtbot):
 
 
 def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
-    from meteorgui.gui.setup.dialogs import SettingsDialog
+    from meteorgui.gui.setup.settings import SettingsDialog
 
     dlg = SettingsDialog(gui, gui.window)
     qtbot.addWidget(dlg)
@@ -107,7 +107,7 @@ def test_settings_dialog_saves_yaml_in_the_config_dir(gui, qtbot):
 
 def test_settings_dialog_says_when_the_environment_chooses_the_data_folder(gui, qtbot, monkeypatch):
     from meteorgui import paths
-    from meteorgui.gui.setup.dialogs import SettingsDialog
+    from meteorgui.gui.setup.settings import SettingsDialog
 
     monkeypatch.delenv(paths.ENV_DATA_DIR, raising=False)
     plain = SettingsDialog(gui, gui.window)
@@ -203,12 +203,10 @@ def _demo_dirs(tmp):
     return [d for d in tmp.glob("meteorgui-demo-*") if d.is_dir()]
 
 
-def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
-    env = os.environ | {
-        "QT_QPA_PLATFORM": "offscreen",
-        "PYTHONUNBUFFERED": "1",
-        "TMPDIR": str(tmp_path),
-    }
+def start_demo(qtbot, temp, events: int = 1, **env) -> subprocess.Popen:
+    """`meteorgui --demo` as a process with its folder in ``temp``, once ``events`` events
+    have arrived through its importer (fails with its stderr if it exits first)."""
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(temp)} | env
     p = subprocess.Popen(
         [sys.executable, "-m", "meteorgui", "--demo"],
         env=env,
@@ -217,15 +215,27 @@ def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
         text=True,
     )
     try:
-        # Events arrive within seconds, through the real importer, in the demo's folder.
         qtbot.waitUntil(
             lambda: (
                 p.poll() is not None
-                or any(_count_events(str(d / "archive.sqlite3")) >= 2 for d in _demo_dirs(tmp_path))
+                or any(
+                    _count_events(str(d / "archive.sqlite3")) >= events for d in _demo_dirs(temp)
+                )
             ),
             timeout=30_000,
         )
-        assert p.poll() is None, p.stderr.read()
+    except BaseException:
+        p.kill()
+        p.communicate()
+        raise
+    assert p.poll() is None, p.stderr.read()
+    return p
+
+
+def test_demo_runs_as_a_real_process_and_exits_zero(tmp_path, qtbot):
+    # Events arrive within seconds, through the real importer, in the demo's folder.
+    p = start_demo(qtbot, tmp_path, events=2, PYTHONUNBUFFERED="1")
+    try:
         p.send_signal(signal.SIGINT)  # the same path as Ctrl+Q: the window closes
         assert p.wait(30) == 0
     finally:
@@ -263,17 +273,22 @@ def test_no_modal_dialog_is_left_open(gui):
     )
 
 
-def test_demo_night_is_last_night_in_the_dark():
-    from datetime import datetime
+def test_demo_night_is_last_night_in_the_dark_where_its_cameras_are():
+    from datetime import UTC, datetime
 
+    from meteorgui.archive.nights import NightClock, mean_longitude
     from meteorgui.simulate import NIGHT_MS, demo_night_start
+    from meteorgui.simulate.night import SITES
 
+    clock = NightClock(12, mean_longitude(s["long"] for s in SITES))
     for hour in (1, 5, 12, 19, 23):
-        now = datetime.now().astimezone().replace(hour=hour, minute=30).timestamp()
+        now = datetime.now(UTC).replace(hour=hour, minute=30).timestamp()
         start = demo_night_start(now)
-        begins = datetime.fromtimestamp(start / 1000).astimezone()
+        # 20:00 in the cameras' solar time (East England: a minute or two after 20:00 UTC).
+        begins = datetime.fromtimestamp((start + clock.offset_ms) / 1000, UTC)
         assert begins.hour == 20 and begins.minute == 0
         assert start + NIGHT_MS <= now * 1000 < start + NIGHT_MS + 86_400_000
+        assert clock.start(start) == clock.start(start + NIGHT_MS - 1)  # one browser night
 
 
 def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):
@@ -281,23 +296,8 @@ def test_demo_without_a_data_dir_leaves_nothing_behind(tmp_path, qtbot):
     stale = tmp_path / "meteorgui-demo-999999999-old"
     stale.mkdir()
     (stale / "archive.sqlite3").write_bytes(b"")
-    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path)}
-    p = subprocess.Popen(
-        [sys.executable, "-m", "meteorgui", "--demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    p = start_demo(qtbot, tmp_path)
     try:
-        qtbot.waitUntil(
-            lambda: (
-                p.poll() is not None
-                or any(_count_events(str(d / "archive.sqlite3")) >= 1 for d in _demo_dirs(tmp_path))
-            ),
-            timeout=30_000,
-        )
-        assert p.poll() is None, p.stderr.read()
         assert not stale.exists()
         p.send_signal(signal.SIGTERM)  # as a logout or `kill` does: quits like Ctrl+Q
         assert p.wait(30) == 0

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from meteorgui.archive import browse
+from meteorgui.archive.nights import night_clock
 from meteorgui.gui.browser import EventBrowser
 from meteorgui.gui.browser.model import HIGHLIGHT_ROLE, REVIEW, ROW_ROLE
 from meteorgui.gui.tools.summary import NightSummaryDialog
@@ -93,7 +94,7 @@ def test_a_camera_push_inserts_rows_in_place_without_a_reset(
     first = night(1, events=1)
     push(first)  # the first night appears and is chosen: that is a filter change
     qtbot.waitUntil(settled(browser, 1), timeout=WAIT)
-    assert browser.current_night_start_ms() == browse.night_start(EVENING1)
+    assert browser.current_night_start_ms() == night_clock(gui.archive).start(EVENING1)
     qtmodeltester.check(browser.model, force_py=True)  # stays connected: checks every insert
     resets, inserts, changed = [], [], []
     browser.model.modelReset.connect(lambda: resets.append(1))
@@ -186,7 +187,7 @@ def test_filters_change_the_rows(gui, push, browser, qtbot):
     qtbot.waitUntil(settled(browser, 2), timeout=WAIT)  # the newest night is shown
     assert set(model_ids(browser)) == {e.event_id for e in n2.events}
     f = browser.filters
-    f.night.setCurrentIndex(f.night.findData(browse.night_start(EVENING1)))
+    f.night.setCurrentIndex(f.night.findData(night_clock(gui.archive).start(EVENING1)))
     qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
     assert model_ids(browser) == newest_first(n1.events)
 

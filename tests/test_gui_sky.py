@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 
 from meteorgui.archive import browse
 from meteorgui.archive.browse import ANY_SHOWER, NO_SKY, Query
+from meteorgui.archive.nights import night_clock
 from meteorgui.archive.sky import SkyResults
 from meteorgui.gui.browser.model import CAMERAS, SHOWER
 from meteorgui.gui.detail.skychart import PATH, backward_extension, to_vec
@@ -269,14 +270,15 @@ def test_the_sky_tab_says_why_there_is_no_sky_position(gui, loaded, push, qtbot,
 
 
 def test_the_night_summary_counts_meteors_per_shower_and_hour(gui, loaded, qtbot, sky_night):
-    start = browse.night_start(sky_night.night.events[0].event_time, gui.settings.night_starts_hour)
+    clock = night_clock(gui.archive, gui.settings.night_starts_hour)
+    start = clock.start(sky_night.night.events[0].event_time)
     dlg = NightSummaryDialog(gui, start, gui.window)
     qtbot.addWidget(dlg)
     dlg.show()
     table = dlg.showers
     qtbot.waitUntil(lambda: bool(table.counts), timeout=WAIT)
     sky = SkyResults(gui.archive.db)
-    after, before = start, browse.night_end(start)
+    after, before = start, clock.end(start)
     assert table.counts == sky.counts(after, before)
     meteors = len({r.group_id or r.event_id for r in sky.listing()})
     assert sum(table.counts.values()) == meteors

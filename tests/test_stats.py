@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from meteorgui.archive import stats
-from meteorgui.archive.stats import Location, camera_health, dark_since, night_start, sun_altitude
+from meteorgui.archive.nights import NightClock
+from meteorgui.archive.stats import Location, camera_health, dark_since, sun_altitude
 
 from . import factories
 from .conftest import CAMERA_USER
@@ -85,9 +86,10 @@ def test_without_a_location_night_is_18_to_8_local_time():
 
 
 def test_night_start_is_noon_to_noon_local():
+    night_start = NightClock().start  # no camera location: the computer's clock
     assert night_start(local_ms(2026, 1, 10, 23, 0)) == local_ms(2026, 1, 10, 12, 0)
     assert night_start(local_ms(2026, 1, 11, 4, 0)) == local_ms(2026, 1, 10, 12, 0)
-    assert night_start(local_ms(2026, 1, 11, 4, 0), hour=18) == local_ms(2026, 1, 10, 18)
+    assert NightClock(18).start(local_ms(2026, 1, 11, 4, 0)) == local_ms(2026, 1, 10, 18)
 
 
 def test_format_duration():

@@ -23,11 +23,11 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from .. import notify
 from .exports import not_exported_to as _not_exported_to
+from .nights import NightClock
 from .where import camera_and_time
 
 LABELS = ("meteor", "plane", "satellite", "bird", "lightning", "other", "rejected")
@@ -527,25 +527,6 @@ def showers(src) -> list[str]:
 # --------------------------------------------------------------------------- nights
 
 
-def night_start(t_ms: int, hour: int = 12) -> int:
-    """Start (ms) of the night holding ``t_ms``: the last local ``hour``:00 at or before it.
-
-    The one definition of an archive night: the browser, the night summary and camera
-    health all count with it.
-    """
-    dt = datetime.fromtimestamp(t_ms / 1000)
-    start = dt.replace(hour=hour % 24, minute=0, second=0, microsecond=0)
-    if dt < start:
-        start -= timedelta(days=1)
-    return int(start.timestamp() * 1000)
-
-
-def night_end(start_ms: int) -> int:
-    """The start of the following night (23 or 25 hours later across a clock change)."""
-    dt = datetime.fromtimestamp(start_ms / 1000) + timedelta(days=1)
-    return int(dt.timestamp() * 1000)
-
-
 @dataclass(frozen=True)
 class Night:
     start_ms: int
@@ -559,23 +540,26 @@ _LATEST_FILE = "SELECT MAX(file_time) FROM files WHERE event_id IS NULL AND file
 _FAR_FUTURE = 1 << 62
 
 
-def _starts(conn, sql: str, hour: int) -> set[int]:
+def _starts(conn, sql: str, clock: NightClock) -> set[int]:
     starts = set()
     t = conn.execute(sql, (_FAR_FUTURE,)).fetchone()[0]
     while t is not None:  # a loose index scan: one probe per night
-        s = night_start(t, hour)
+        s = clock.start(t)
         starts.add(s)
         t = conn.execute(sql, (s,)).fetchone()[0]
     return starts
 
 
-def nights(src, hour: int = 12) -> list[Night]:
-    """Every night with events or time-lapse files, newest first, with their counts."""
+def nights(src, clock: NightClock | None = None) -> list[Night]:
+    """Every night with events or time-lapse files, newest first, with their counts.
+
+    ``clock`` says where nights turn (nights.night_clock: the cameras' solar noon)."""
     conn = _conn(src)
-    starts = _starts(conn, _LATEST_EVENT, hour) | _starts(conn, _LATEST_FILE, hour)
+    clock = clock or NightClock()
+    starts = _starts(conn, _LATEST_EVENT, clock) | _starts(conn, _LATEST_FILE, clock)
     out = []
     for s in sorted(starts, reverse=True):
-        e = night_end(s)
+        e = clock.end(s)
         n_events = conn.execute(
             "SELECT COUNT(*) FROM event_summary WHERE event_time >= ? AND event_time < ?", (s, e)
         ).fetchone()[0]
@@ -606,9 +590,9 @@ class NightCounts:
         return sum(sum(v) for v in self.by_camera.values())
 
 
-def hourly_counts(src, night_start_ms: int) -> NightCounts:
+def hourly_counts(src, night_start_ms: int, clock: NightClock | None = None) -> NightCounts:
     conn = _conn(src)
-    start, end = night_start_ms, night_end(night_start_ms)
+    start, end = night_start_ms, (clock or NightClock()).end(night_start_ms)
     n_hours = max(1, -(-(end - start) // 3_600_000))
     hours = [start + h * 3_600_000 for h in range(n_hours)]
     by_camera: dict[str, list[int]] = {}

@@ -5,11 +5,11 @@ Every query is bounded by an index on time, so a year of history costs no more
 than one night.
 
 "Night" has two meanings here. *Tonight* (for counting events and stills) is
-the archive's night, noon to noon local time as the browser shows it
-(``Settings.night_starts_hour``). *Dark* (for the silence warning) is when the
-camera can observe: the Sun more than 6 degrees below the horizon at the
-camera's location, from its latest status; without a location, 18:00 to 08:00
-local time.
+the archive's night, noon to noon in the cameras' solar time as the browser
+shows it (nights.NightClock, ``Settings.night_starts_hour``). *Dark* (for the
+silence warning) is when the camera can observe: the Sun more than 6 degrees
+below the horizon at the camera's location, from its latest status; without a
+location, 18:00 to 08:00 local time.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .archive import Archive
-from .browse import night_start
 from .conversations import FAILED, MADE_GOOD, RESEND_REQUESTED
+from .nights import night_clock
 
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -203,8 +203,9 @@ def camera_health(
     statuses = latest_statuses(archive)
     heard = _last_heard(conn, now_ms - LOOKBACK_MS)
     cameras = sorted(set(statuses) | set(heard))
-    tonight = night_start(now_ms, night_starts_hour)
-    tonight_end = tonight + DAY_MS
+    clock = night_clock(conn, night_starts_hour)
+    tonight = clock.start(now_ms)
+    tonight_end = clock.end(tonight)
 
     # Health is about delivery: count what arrived tonight, whenever it was recorded
     # (a camera may be uploading last night's events).

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QToolButton,
     QWidget,
 )
 
-from .. import paths
+from .. import formatting, paths
+from ..importer.addresses import LOOPBACK, is_loopback_host, next_free_port
 from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
@@ -31,23 +33,12 @@ from .monitor.dock import ImportMonitor
 log = logging.getLogger(__name__)
 
 APP_TITLE = "meteorgui"
-
-
-def next_free_port(host: str, start: int, tries: int = 50) -> int | None:
-    """The first port from start on that can be bound, or None."""
-    bind_host = "" if host in ("0.0.0.0", "") else host
-    for port in range(start, min(start + tries, 65536)):
-        with socket.socket() as s:
-            try:
-                s.bind((bind_host, port))
-            except OSError:
-                continue
-            return port
-    return None
+NO_LOGIN_YET = "no camera login yet"
 
 
 class MainWindow(QMainWindow):
     importerStateChanged = Signal(bool)
+    zoneChanged = Signal(bool)  # True: times in UTC
 
     def __init__(
         self,
@@ -306,7 +297,15 @@ class MainWindow(QMainWindow):
         view.addAction(self.monitor_dock.toggleViewAction())
         view.addAction(self.log_dock.toggleViewAction())
         self.view_menu = view
-        help_menu = m.addMenu("&Help")
+        help_menu = self.help_menu = m.addMenu("&Help")
+        self.act_help_camera = a(
+            "Connecting a camera…",
+            self.show_camera_setup,
+            None,
+            "The URL, user and password to type into a MeteorPi camera",
+        )
+        help_menu.addAction(self.act_help_camera)
+        help_menu.addSeparator()
         help_menu.addAction(self.act_keys)
         help_menu.addAction(self.act_about)
 
@@ -335,6 +334,14 @@ class MainWindow(QMainWindow):
         self.disk_label.setStyleSheet(f"color: {style.ERROR};")
         self.disk_label.hide()
         sb.addPermanentWidget(self.disk_label)
+        # Which clock every time is shown in; one click switches (astronomers work in UTC).
+        self.zone_button = QToolButton(self)
+        self.zone_button.setCheckable(True)
+        self.zone_button.setAutoRaise(True)
+        self.zone_button.setChecked(formatting.showing_utc())
+        self.zone_button.toggled.connect(self.set_times_utc)
+        self._show_zone()
+        sb.addPermanentWidget(self.zone_button)
         # Counting is a query: batch bursts of conversation updates into one, off the GUI thread.
         self._counting = False
         self._counts_timer = QTimer(self, singleShot=True, interval=300)
@@ -345,7 +352,81 @@ class MainWindow(QMainWindow):
         self._counts_tick.timeout.connect(self.check_disk)
         self._counts_tick.start()
 
+    # ------------------------------------------------------------------ times
+
+    def _show_zone(self) -> None:
+        utc = formatting.showing_utc()
+        self.zone_button.setText("Times: UTC" if utc else "Times: local")
+        self.zone_button.setToolTip(
+            "Times are shown in UTC: click for this computer's local time"
+            if utc
+            else "Times are shown in this computer's local time: click for UTC"
+        )
+
+    def set_times_utc(self, utc: bool) -> None:
+        """Show every time in UTC or in local time, now and at the next start."""
+        if utc == formatting.showing_utc() and self.zone_button.isChecked() == utc:
+            return
+        formatting.use_utc(utc)
+        self.zone_button.blockSignals(True)
+        self.zone_button.setChecked(utc)
+        self.zone_button.blockSignals(False)
+        self._show_zone()
+        settings = self.ctx.settings
+        settings.times_utc = utc
+        try:
+            settings.save()
+        except OSError as exc:
+            log.warning("Could not save the time zone choice: %s", exc)
+        # Texts already on screen are written again in the new zone.
+        for view in self.findChildren(QAbstractItemView):
+            model = view.model()
+            root = QModelIndex()
+            rows = model.rowCount(root) if model is not None else 0
+            if model is None:
+                columns = 0
+            elif isinstance(model, QAbstractListModel):  # its columnCount is private
+                columns = 1
+            else:
+                columns = model.columnCount(root)
+            if rows and columns:
+                last = model.index(rows - 1, columns - 1)
+                model.dataChanged.emit(model.index(0, 0), last)
+            clear = getattr(view.itemDelegate(), "clear_cache", None)
+            if clear is not None:  # painted tiles carry their time
+                clear()
+            view.viewport().update()
+        if getattr(self.detail, "info", None) is not None:
+            self.detail.refresh()
+        self.monitor.health.refresh()
+        self.zoneChanged.emit(utc)
+
     # ------------------------------------------------------------------ importer
+
+    def listen_host(self) -> tuple[str, str]:
+        """Where to listen, and why it is this computer only when the settings say more.
+
+        The demo never listens beyond this computer; nor does anyone's archive before a
+        login with the import role exists (nothing could send, but the port would be open).
+        """
+        host = self.ctx.settings.host
+        if is_loopback_host(host):
+            return host, ""
+        if self.demo:
+            return "127.0.0.1", "the demo"
+        if not self.ctx.core.has_import_user():
+            return "127.0.0.1", NO_LOGIN_YET
+        return host, ""
+
+    def logins_changed(self) -> None:
+        """A login may now exist: listen where the settings say (same port)."""
+        core = self.ctx.core
+        if core.importer_running and core.loopback_reason == NO_LOGIN_YET:
+            if core.has_import_user():
+                port = core.server.port
+                log.info("A camera login exists: the importer now listens on every network")
+                self.stop_importer()
+                self.start_importer(port=port)
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
@@ -353,8 +434,16 @@ class MainWindow(QMainWindow):
 
         s = self.ctx.settings
         port = s.port if port is None else port
+        host, reason = self.listen_host()
         try:
-            self.ctx.core.start_importer(s.host, port)
+            self.ctx.core.start_importer(host, port, loopback_reason=reason)
+            if reason == NO_LOGIN_YET:
+                log.warning(
+                    "The importer listens on this computer only until a camera login "
+                    "exists (Importer → Camera setup)"
+                )
+            elif reason:
+                log.info("The importer listens on this computer only (%s)", reason)
         except PortInUse:
             self._offer_other_port(port)
             return False
@@ -398,7 +487,7 @@ class MainWindow(QMainWindow):
                 try:
                     self.ctx.settings.save()
                 except OSError as exc:  # the importer starts anyway, on this port for now
-                    log.warning("could not save port %s in the settings: %s", other, exc)
+                    log.warning("Could not save port %s in the settings: %s", other, exc)
                     self.statusBar().showMessage(
                         f"Port {other} could not be saved in the settings ({exc.strerror or exc});"
                         " it is used until meteorgui quits.",
@@ -424,12 +513,23 @@ class MainWindow(QMainWindow):
         server = self.ctx.core.server
         running = self.ctx.core.importer_running
         if running:
-            urls = "  ".join(server.urls())
-            self.importer_label.setText(f"● Importer running: {urls}")
-            self.importer_label.setStyleSheet(f"color: {style.OK};")
+            addresses = server.addresses()
+            reason = self.ctx.core.loopback_reason
+            if reason:
+                hint = "; see Importer → Camera setup" if reason == NO_LOGIN_YET else ""
+                text = f"● Importer on this computer only ({reason}{hint}): {addresses[0].url}"
+            else:
+                lan = [a for a in addresses if a.kind != LOOPBACK] or addresses
+                text = "● Importer running: " + "  ".join(a.line() for a in lan)
+            self.importer_label.setText(text)
+            self.importer_label.setToolTip("\n".join(a.line() for a in addresses))
+            self.importer_label.setStyleSheet(
+                f"color: {style.WARNING};" if reason else f"color: {style.OK};"
+            )
             self.act_importer.setText("Stop importer")
         else:
             self.importer_label.setText("○ Importer stopped: cameras cannot send here")
+            self.importer_label.setToolTip("")
             self.importer_label.setStyleSheet(f"color: {style.ERROR};")
             self.act_importer.setText("Start importer")
         self.importerStateChanged.emit(running)
@@ -459,7 +559,7 @@ class MainWindow(QMainWindow):
 
     def _counts_failed(self, exc: BaseException) -> None:
         self._counting = False
-        log.warning("cannot count today's conversations: %s", exc)
+        log.warning("Cannot count today's conversations: %s", exc)
 
     def _show_counts(self, counts: dict) -> None:
         self._counting = False
@@ -483,23 +583,29 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_camera_setup(self) -> None:
-        from .setup.dialogs import CameraSetupDialog
+        from .setup.camera import CameraSetupDialog
 
-        self._open(CameraSetupDialog(self.ctx, self))
+        dlg = CameraSetupDialog(self.ctx, self)
+        dlg.loginCreated.connect(lambda _name: self.logins_changed())
+        self._open(dlg)
 
     def show_users(self) -> None:
-        from .setup.dialogs import UsersDialog
+        from .setup.users import UsersDialog
 
-        self._open(UsersDialog(self.ctx, self))
+        dlg = UsersDialog(self.ctx, self)
+        dlg.usersChanged.connect(self.logins_changed)
+        self._open(dlg)
 
     def show_settings(self) -> None:
-        from .setup.dialogs import SettingsDialog
+        from .setup.settings import SettingsDialog
 
         dlg = SettingsDialog(self.ctx, self)
         dlg.applied.connect(self._settings_applied)
         dlg.open()
 
     def _settings_applied(self, restart_importer: bool) -> None:
+        if self.ctx.settings.times_utc != formatting.showing_utc():
+            self.set_times_utc(self.ctx.settings.times_utc)
         if restart_importer and self.ctx.core.importer_running:
             self.stop_importer()
             self.start_importer()
@@ -541,8 +647,23 @@ class MainWindow(QMainWindow):
         night = getattr(self.browser, "current_night_start_ms", lambda: None)()
         self._open(NightSummaryDialog(self.ctx, night, self))
 
-    def open_data_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.archive.data_dir)))
+    def open_data_folder(self) -> bool:
+        folder = str(self.ctx.archive.data_dir)
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        log.warning("No file manager could open the data folder %s", folder)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Open data folder",
+            f"No file manager could open the data folder. It is:\n{folder}",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.folder_message = box
+        box.open()
+        return False
 
     def show_shortcuts(self) -> None:
         from .common.shortcuts import ShortcutsDialog

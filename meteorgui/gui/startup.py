@@ -15,7 +15,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QLoggingCategory, QObject, QTi
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .. import paths
+from .. import formatting, paths
 from ..archive import ArchiveError
 from ..core import Core
 from ..logs import setup_logging
@@ -46,6 +46,7 @@ def build(
     ``defer``: the window leaves its exporter to ``window.finish_start()``, and the
     collection below to ``settle_memory()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    formatting.use_utc(settings.times_utc)
     core = Core(data_dir)
     core.importer.bind_cameras = settings.bind_cameras
     bridge = Bridge(core.hub)
@@ -141,6 +142,18 @@ def _sweep_old_demos() -> None:
             pass  # alive (another user's), or cannot tell: leave it
 
 
+def enter_demo_folder() -> Path:
+    """A fresh folder for the demo, where from now on its settings and export passwords
+    live too (never the user's config folder or keyring); it goes when the demo quits."""
+    from ..exporter import secrets as secret_store  # requests comes with it: the demo only
+
+    _sweep_old_demos()
+    folder = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
+    os.environ[paths.ENV_CONFIG_DIR] = str(folder / "config")
+    os.environ[secret_store.ENV_BACKEND] = "file"
+    return folder
+
+
 def run_gui(args) -> int:
     demo = bool(getattr(args, "demo", False))
     if demo and args.data_dir:
@@ -163,26 +176,42 @@ def run_gui(args) -> int:
     icon = resource_path("icons", "meteorgui.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    settings = Settings.load()
     if demo:
-        _sweep_old_demos()
-        data_dir = Path(tempfile.mkdtemp(prefix=f"{DEMO_PREFIX}{os.getpid()}-"))
-    else:
+        data_dir = enter_demo_folder()
+    settings = Settings.load()  # the demo's own: defaults, then what its Settings saves
+    # A first run walks through setting up; --data-dir says the user knows where to go.
+    first_run = not demo and not args.data_dir and not Settings.path().exists()
+    if not demo:
         data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
-    try:
-        setup_logging(data_dir, verbose=getattr(args, "verbose", False))
+
+    def open_archive(folder: Path) -> tuple[GuiContext, MainWindow]:
+        setup_logging(folder, verbose=getattr(args, "verbose", False))
         for problem in settings.problems:
-            log.warning("settings: %s", problem)
-        ctx, window = build(data_dir, settings, demo=demo, defer=True)
-    except (ArchiveError, OSError) as exc:
-        message = (
-            str(exc)
-            if isinstance(exc, ArchiveError)
-            else f"cannot write in the data folder {data_dir}: {exc.strerror or exc}"
-        )
-        QMessageBox.critical(None, "meteorgui cannot start", message)
-        print(f"meteorgui: {message}", file=sys.stderr)
-        return 1
+            log.warning("Settings: %s", problem)
+        return build(folder, settings, demo=demo, defer=True)
+
+    if first_run:
+        from .setup.first_run import FirstRunWizard
+
+        wizard = FirstRunWizard(settings, data_dir, open_archive)
+        wizard.exec()
+        if wizard.ctx is None:  # left before choosing: nothing was made
+            return 0
+        ctx, window = wizard.ctx, wizard.window
+        data_dir = ctx.archive.data_dir
+        wizard.deleteLater()
+    else:
+        try:
+            ctx, window = open_archive(data_dir)
+        except (ArchiveError, OSError) as exc:
+            message = (
+                str(exc)
+                if isinstance(exc, ArchiveError)
+                else f"cannot write in the data folder {data_dir}: {exc.strerror or exc}"
+            )
+            QMessageBox.critical(None, "meteorgui cannot start", message)
+            print(f"meteorgui: {message}", file=sys.stderr)
+            return 1
     window.show()
     cameras: list = []  # the demo's simulate.DemoCamera
 
@@ -203,7 +232,7 @@ def run_gui(args) -> int:
 
             cameras.append(DemoCamera(ctx.core.archive, server.url))
             cameras[0].start()
-        elif settings.importer_autostart:
+        elif settings.importer_autostart and not ctx.core.importer_running:
             window.start_importer()
 
     # Flask, waitress and requests take a quarter of a second to import: the window
@@ -212,14 +241,18 @@ def run_gui(args) -> int:
 
     # Ctrl+C, a closed terminal or SIGTERM quit like Ctrl+Q (the demo's folder goes too);
     # the timer lets Python see the signal.
+    previous = {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda *_: window.close())
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, lambda *_: window.close())
     pulse = QTimer(interval=250)
     pulse.timeout.connect(lambda: None)
     pulse.start()
     code = app.exec()
     pulse.stop()
+    for number, handler in previous.items():
+        signal.signal(number, handler)
     for camera in cameras:
         camera.stop()
     close(ctx)

@@ -11,15 +11,25 @@ _WHERE = {
     "create_app": ".app",
     "ImporterServer": ".server",
     "PortInUse": ".server",
-    "lan_addresses": ".server",
+    "ImportAddress": ".addresses",
+    "import_addresses": ".addresses",
 }
 
-__all__ = ["Answer", "Importer", "ImporterServer", "PortInUse", "create_app", "lan_addresses"]
+__all__ = [
+    "Answer",
+    "ImportAddress",
+    "Importer",
+    "ImporterServer",
+    "PortInUse",
+    "create_app",
+    "import_addresses",
+]
 
 if TYPE_CHECKING:
+    from .addresses import ImportAddress, import_addresses
     from .app import create_app
     from .protocol import Answer, Importer
-    from .server import ImporterServer, PortInUse, lan_addresses
+    from .server import ImporterServer, PortInUse
 
 
 def __getattr__(name: str):

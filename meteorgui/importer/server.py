@@ -16,6 +16,7 @@ from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
 from . import gate as gating
+from .addresses import ImportAddress, bracket, import_addresses
 from .app import create_app
 from .protocol import Importer
 
@@ -165,18 +166,21 @@ class ImporterServer:
             self.importer.log.flush(timeout)
         self.hub.publish(notify.SERVER, {"state": "stopped", "urls": []})
 
-    def urls(self) -> list[str]:
-        """The import URL on every address cameras can reach this server at."""
+    def addresses(self) -> list[ImportAddress]:
+        """Every address cameras can reach this server at, LAN first, loopback last."""
         if self.port is None:
             return []
-        hosts = [self.host] if self.host not in ("0.0.0.0", "::", "") else lan_addresses()
-        return [f"http://{_bracket(h)}:{self.port}{self.path}" for h in hosts]
+        return import_addresses(self.host, self.port, self.path)
+
+    def urls(self) -> list[str]:
+        """The import URL on every address cameras can reach this server at."""
+        return [a.url for a in self.addresses()]
 
     @property
     def url(self) -> str:
         """One URL for this server; loopback when listening everywhere."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        return f"http://{_bracket(host)}:{self.port}{self.path}"
+        return f"http://{bracket(host)}:{self.port}{self.path}"
 
 
 def _check_port(host: str, port: int) -> None:
@@ -193,21 +197,3 @@ def _check_port(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUse(exc.errno, f"port {port} on {host} is already in use") from None
             raise
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def lan_addresses() -> list[str]:
-    """This machine's IPv4 addresses (loopback last), without touching the network."""
-    found: list[str] = []
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            addr = str(info[4][0])
-            if addr not in found and not addr.startswith("127."):
-                found.append(addr)
-    except OSError:
-        pass
-    found.append("127.0.0.1")
-    return found

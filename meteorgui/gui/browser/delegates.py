@@ -12,7 +12,7 @@ from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import BY_NAME, label_text
 from ..common.sky import GROUP_COLOR, cameras_badge, shower_color
-from .model import HIGHLIGHT_ROLE, ROW_ROLE, local_time
+from .model import HIGHLIGHT_ROLE, ROW_ROLE, shown_time
 
 SKY = QColor(style.LIGHT.sky)
 GLOW = QColor(style.LIGHT.glow)
@@ -235,7 +235,7 @@ class EventTileDelegate(QStyledItemDelegate):
         painter.drawText(
             text,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            local_time(row.event_time, "%H:%M:%S"),
+            shown_time(row.event_time, "%H:%M:%S"),
         )
         painter.setFont(option.font)
         painter.setPen(pal.placeholderText().color())
@@ -312,7 +312,7 @@ class StripDelegate(QStyledItemDelegate):
                 rect.x(), area.bottom() + 2, rect.width(), rect.bottom() - area.bottom() - 2
             )
             viewport = getattr(option.widget, "viewport", None)
-            label = local_time(f.file_time, "%H:%M:%S")
+            label = shown_time(f.file_time, "%H:%M:%S")
             place = label_place(
                 text,
                 viewport().rect() if viewport is not None else None,

@@ -3,8 +3,6 @@ shower and multi-camera meteors, text and order."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...archive import browse
 from ...archive.browse import ANY_SHOWER, NO_SKY, REVIEWED, SPORADIC, UNREVIEWED, Night, Query
+from ...archive.nights import NightClock
 from ...formatting import night_text
 from ...formatting import short_name as short_type
 from ...sky.names import shower_choice
@@ -30,16 +28,14 @@ ALL_NIGHTS, DATE_RANGE = "all", "range"
 TEXT_DEBOUNCE_MS = 250
 
 
-def _start_of_night(d: date, hour: int) -> int:
-    return int(datetime(d.year, d.month, d.day, hour).timestamp() * 1000)
-
-
 class FilterBar(QWidget):
     changed = Signal()  # the query changed (text changes are debounced)
 
     def __init__(self, hour: int, parent=None):
         super().__init__(parent)
         self.hour = hour
+        # Where nights turn; the browser sets the archive's (its cameras' solar noon).
+        self.clock = NightClock(hour)
         self._nights: dict[int, Night] = {}
         self._follow_latest = True
 
@@ -48,7 +44,10 @@ class FilterBar(QWidget):
         self.night.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.night.setToolTip("The night to show (noon to noon, local time)")
+        self.night.setToolTip(
+            "The night to show: noon to noon in the cameras' local solar time, wherever "
+            "this computer is"
+        )
         self.date_from = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.date_to = QDateEdit(self, calendarPopup=True, displayFormat="yyyy-MM-dd")
         for d in (self.date_from, self.date_to):
@@ -97,7 +96,7 @@ class FilterBar(QWidget):
         self.multi_camera.toggled.connect(self._emit)
 
         self.text = QLineEdit(self)
-        self.text.setPlaceholderText("Search metadata, ids, labels…")
+        self.text.setPlaceholderText("Search cameras, metadata, ids, labels…")
         self.text.setClearButtonEnabled(True)
         self._debounce = QTimer(self, singleShot=True, interval=TEXT_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.changed)
@@ -159,10 +158,10 @@ class FilterBar(QWidget):
         if choice == DATE_RANGE:
             a, b = self.date_from.date().toPython(), self.date_to.date().toPython()
             a, b = min(a, b), max(a, b)
-            after = _start_of_night(a, self.hour)
-            before = browse.night_end(_start_of_night(b, self.hour))
+            after = self.clock.start_of(a)
+            before = self.clock.end(self.clock.start_of(b))
         elif isinstance(choice, int):
-            after, before = choice, browse.night_end(choice)
+            after, before = choice, self.clock.end(choice)
         elif choice != ALL_NIGHTS:
             return None
         return Query(
@@ -220,7 +219,7 @@ class FilterBar(QWidget):
         self.night.blockSignals(True)
         self.night.clear()
         for n in nights:
-            self.night.addItem(night_text(n), n.start_ms)
+            self.night.addItem(night_text(n, self.clock), n.start_ms)
         if not nights:
             self.night.addItem("No nights yet — waiting for cameras", None)
         self.night.insertSeparator(self.night.count())
@@ -235,21 +234,21 @@ class FilterBar(QWidget):
         # The range's dates start on the latest night, but a range the user is looking
         # at is theirs: a new night does not move it.
         if nights and self.night.currentData() != DATE_RANGE:
-            latest = date.fromtimestamp(nights[0].start_ms / 1000)
+            latest = self.clock.evening(nights[0].start_ms)
             self.date_from.setDate(QDate(latest.year, latest.month, latest.day))
             self.date_to.setDate(QDate(latest.year, latest.month, latest.day))
 
     def note(self, t_ms: int, event: bool) -> bool:
         """Count an arrival in its night; True if that made the view switch to a new night."""
-        start = browse.night_start(t_ms, self.hour)
+        start = self.clock.start(t_ms)
         n = self._nights.get(start)
         if n is None:
-            n = Night(start, browse.night_end(start), 0, 0)
+            n = Night(start, self.clock.end(start), 0, 0)
         n = Night(n.start_ms, n.end_ms, n.events + int(event), n.files + int(not event))
         self._nights[start] = n
         i = self.night.findData(start)
         if i >= 0:
-            self.night.setItemText(i, night_text(n))
+            self.night.setItemText(i, night_text(n, self.clock))
             return False
         newest = max(self._nights)
         if len(self._nights) == 1 or newest == start:

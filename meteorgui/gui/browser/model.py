@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -29,6 +28,7 @@ from PySide6.QtGui import QColor
 from ...archive import browse
 from ...archive.browse import Query, Row
 from ...formatting import short_name as short_type
+from ...formatting import shown, zone_label
 from ...sky.names import shower_title
 from ..common import style
 from ..common.labels import BY_NAME, label_text
@@ -68,8 +68,9 @@ def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:
     return out
 
 
-def local_time(t_ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return datetime.fromtimestamp(t_ms / 1000).strftime(fmt)
+def shown_time(t_ms: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """In the zone the user chose (local time or UTC)."""
+    return shown(t_ms).strftime(fmt)
 
 
 def sky_tip(row: Row) -> str:
@@ -185,14 +186,14 @@ class EventListModel(QAbstractTableModel):
             exported = f"\nExported to {', '.join(names)}" if names else ""
             sky = f"\n{sky_tip(row)}" if row.shower is not None else ""
             return (
-                f"Event {row.event_id}\n{local_time(row.event_time)} local\n"
+                f"Event {row.event_id}\n{shown_time(row.event_time)} {zone_label()}\n"
                 f"Camera {camera}\n{row.n_files} files{exported}{sky}"
             )
         return None
 
     def _display(self, row: Row, col: int):
         if col == TIME:
-            return local_time(row.event_time)
+            return shown_time(row.event_time)
         if col == CAMERA:
             return self.camera_names.get(row.camera_id) or row.camera_id
         if col == TYPE:

@@ -8,7 +8,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from ...archive.browse import StripFile
-from .model import ROW_ROLE, local_time
+from ...formatting import zone_label
+from .model import ROW_ROLE, shown_time
 from .views import EmptyHint
 
 _ROOT = QModelIndex()  # the default parent of a flat model
@@ -31,11 +32,11 @@ class StripModel(QAbstractListModel):
         if role == ROW_ROLE:
             return f
         if role == Qt.ItemDataRole.DisplayRole:
-            return local_time(f.file_time, "%H:%M:%S")
+            return shown_time(f.file_time, "%H:%M:%S")
         if role == Qt.ItemDataRole.ToolTipRole:
             camera = self.camera_names.get(f.camera_id) or f.camera_id
             return (
-                f"Time-lapse still {local_time(f.file_time)} local\n{camera}\n"
+                f"Time-lapse still {shown_time(f.file_time)} {zone_label()}\n{camera}\n"
                 f"{f.file_name or f.file_id}"
             )
         return None

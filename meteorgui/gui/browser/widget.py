@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import StripFile
+from ...archive.nights import night_clock
 from ...formatting import camera_names
 from ..common import thumbnails
 from ..common.labels import CLEAR_KEYS, REVIEW_LABELS, key_text
@@ -242,7 +243,7 @@ class EventBrowser(QWidget):
         if start is not None:
             return start
         row = self.model.row_at(self.current_row()) if self.current_row() >= 0 else None
-        return None if row is None else browse.night_start(row.event_time, self.filters.hour)
+        return None if row is None else self.filters.clock.start(row.event_time)
 
     def current_row(self) -> int:
         index = self.selection.currentIndex()
@@ -370,8 +371,10 @@ class EventBrowser(QWidget):
         archive, hour = self.ctx.archive, self.filters.hour
 
         def work():
+            clock = night_clock(archive, hour)
             return (
-                browse.nights(archive, hour),
+                clock,
+                browse.nights(archive, clock),
                 browse.cameras(archive),
                 browse.event_types(archive),
                 browse.showers(archive),
@@ -386,9 +389,15 @@ class EventBrowser(QWidget):
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
             return
-        nights, cameras, types, showers = result
+        clock, nights, cameras, types, showers = result
         self.filters.blockSignals(True)
-        if initial:
+        # The first camera location moves the nights from the computer's clock to the
+        # cameras' solar noon: list them anew and show the chosen night by its new bounds.
+        # Later cameras move the mean longitude by minutes at most: taken at the next
+        # start, rather than re-reading the list while cameras push.
+        moved = self.filters.clock.longitude is None and clock.longitude is not None
+        if initial or moved:
+            self.filters.clock = clock
             self.filters.set_nights(nights)
         self.filters.set_cameras(cameras)
         self.filters.set_event_types(types)
@@ -400,6 +409,7 @@ class EventBrowser(QWidget):
         self.strip_model.camera_names = names
         if initial:
             self._ready = True
+        if initial or moved:
             self._filters_changed()
 
     def _filters_changed(self) -> None:

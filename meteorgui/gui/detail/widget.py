@@ -380,9 +380,9 @@ class EventDetail(QWidget):
             if info.standalone
             else fmt.short_name(ev.event_type).replace("_", " ")
         )
-        self.title.setText(f"{kind[:1].upper()}{kind[1:]}  ·  {fmt.local_time(ev.event_time)}")
+        self.title.setText(f"{kind[:1].upper()}{kind[1:]}  ·  {fmt.chosen_time(ev.event_time)}")
         site = info.status.inst_name if info.status and info.status.inst_name else ""
-        parts = [fmt.utc_time(ev.event_time), f"camera {ev.camera_id}"]
+        parts = [fmt.other_time(ev.event_time), f"camera {ev.camera_id}"]
         if site:
             parts.append(site)
         if not info.standalone:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
@@ -20,7 +19,7 @@ from PySide6.QtGui import QColor
 from ...archive.queued import EntityInfo
 from ...exporter import runner as R
 from ...exporter.queue import QueueItem
-from ...formatting import size
+from ...formatting import shown, size
 from ..common import style
 from ..common.tablemodel import RowsModel
 
@@ -69,7 +68,7 @@ class Entry:
         return sum(s for _, s in self.files)
 
     def title(self, camera_name=None) -> str:
-        t = datetime.fromtimestamp(self.entity_time / 1000).strftime("%d %b %H:%M:%S")
+        t = shown(self.entity_time).strftime("%d %b %H:%M:%S")
         what = "Event" if self.kind == "event" else "Still"
         n = len(self.files)
         files = f" · {n} file{'s' if n != 1 else ''}" if self.kind == "event" and n else ""

@@ -7,8 +7,6 @@ through the export service. Rules are only ever disabled by the user here.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 from ...archive.exports import REVIEWED, UNREVIEWED, Selection
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
+from ...formatting import now_shown, shown
 from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import label_text
@@ -57,8 +56,8 @@ NAME, TARGET, SENDS, WINDOW, CAP, STATE, NEXT, ERROR = range(len(COLUMNS))
 def when(ms: int | None) -> str:
     if ms is None:
         return ""
-    t = datetime.fromtimestamp(ms / 1000)
-    return t.strftime("%H:%M:%S" if t.date() == datetime.now().date() else "%d %b %H:%M")
+    t = shown(ms)
+    return t.strftime("%H:%M:%S" if t.date() == now_shown().date() else "%d %b %H:%M")
 
 
 def describe(sel: Selection, cameras: dict[str, str] | None = None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ...archive import conversations as conv
 from ...archive.conversations import Conversation
+from ...formatting import shown
 from ..common import style
 from ..common.elide import fit_headers, full_text_tips
 from ..common.text import escape
@@ -364,7 +364,7 @@ class StepsDialog(QDialog):
         self.setWindowTitle(f"Conversation {c.id}: {c.kind} {c.entity_id[:8]}")
         self.resize(880, 440)
         label, colour = STATES.get(c.state, (c.state, style.MUTED))
-        started = datetime.fromtimestamp(c.started_at / 1000)
+        started = shown(c.started_at)
         info = QLabel(
             f"<b>{c.kind} {c.entity_id}</b><br>"
             f"camera {c.camera_id or '—'}, user {c.user}, from {c.remote_addr or 'this computer'}"
@@ -395,7 +395,7 @@ class StepsDialog(QDialog):
             return
         self.table.setRowCount(len(steps))
         for row, step in enumerate(steps):
-            t = datetime.fromtimestamp(step.at / 1000)
+            t = shown(step.at)
             label, colour = STATES.get(step.state, (step.state, style.MUTED))
             items = [
                 QTableWidgetItem(f"{t:%H:%M:%S}.{t.microsecond // 1000:03d}"),

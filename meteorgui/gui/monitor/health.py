@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
@@ -23,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import stats
+from ...archive.nights import NightClock, night_clock
 from ...archive.stats import CameraHealth
+from ...formatting import shown
 from ..common import style
 from ..common.tablemodel import RowsModel
 from .importlog import now_ms
@@ -62,7 +63,7 @@ def ago(ms: int | None, now: int) -> str:
     if d < 86_400_000:
         h, m = divmod(d // 60_000, 60)
         return f"{h} h {m:02d} min ago"
-    return datetime.fromtimestamp(ms / 1000).strftime("%d %b %H:%M")
+    return shown(ms).strftime("%d %b %H:%M")
 
 
 def status_text(h: CameraHealth) -> str:
@@ -191,7 +192,7 @@ class HealthModel(RowsModel):
             return h.camera_id if h.inst_name else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_HEARD and h.last_heard is not None:
-                return datetime.fromtimestamp(h.last_heard / 1000).strftime("%Y-%m-%d %H:%M:%S")
+                return shown(h.last_heard).strftime("%Y-%m-%d %H:%M:%S")
             if col == COL_STATUS:
                 return self._status_tip(h)
             if col == COL_CAMERA:
@@ -225,7 +226,7 @@ class HealthModel(RowsModel):
     def _status_tip(h: CameraHealth) -> str:
         lines = [h.note]
         if h.dark_since is not None:
-            since = datetime.fromtimestamp(h.dark_since / 1000).strftime("%H:%M")
+            since = shown(h.dark_since).strftime("%H:%M")
             lines.append(f"Dark at the camera since {since}.")
         else:
             lines.append("Daylight at the camera: silence is normal now.")
@@ -389,9 +390,9 @@ class HealthPanel(QWidget):
             owners: dict[str, list[str]] = {}
             for o in archive.cameras.list() if refused else ():
                 owners.setdefault(o.user, []).append(o.camera_id)
-            return with_refused(health, refused, owners, now)
+            return with_refused(health, refused, owners, now), night_clock(archive, night_hour)
 
-        self.ctx.tasks.run(work, lambda result: self._show(result, now), self._failed)
+        self.ctx.tasks.run(work, lambda result: self._show(result[0], now, result[1]), self._failed)
 
     def _fit(self) -> None:
         """Size rows and columns to their contents when the widest text changes."""
@@ -407,19 +408,18 @@ class HealthPanel(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
         if not self._closed:
-            log.warning("camera health query failed: %s", exc)
+            log.warning("Camera health query failed: %s", exc)
 
-    def _show(self, health: list[CameraHealth], now: int) -> None:
+    def _show(self, health: list[CameraHealth], now: int, clock: NightClock | None = None) -> None:
         self._busy = False
         if self._closed:
             return
         self.model.update(health, now)
         self._fit()
-        start = datetime.fromtimestamp(
-            stats.night_start(now, self.ctx.settings.night_starts_hour) / 1000
-        )
+        clock = clock or NightClock(self.ctx.settings.night_starts_hour)
+        start = shown(clock.start(now))
         self.caption.setText(
-            f"tonight = since {start:%a %H:%M}; warning after "
+            f"Tonight = since {start:%a %H:%M}; warning after "
             f"{self.ctx.settings.silence_warning_minutes} min of silence"
         )
         warnings = [
@@ -436,12 +436,12 @@ class HealthPanel(QWidget):
             )
             if sheet != self.banner.styleSheet():  # restyling is not cheap
                 self.banner.setStyleSheet(sheet)
-            shown = warnings[:3] + (
+            listed = warnings[:3] + (
                 [f"and {len(warnings) - 3} more cameras (see the table)"]
                 if len(warnings) > 3
                 else []
             )
-            self.banner.setText("⚠ " + "\n⚠ ".join(shown))
+            self.banner.setText("⚠ " + "\n⚠ ".join(listed))
             self.banner.show()
         else:
             self.banner.hide()

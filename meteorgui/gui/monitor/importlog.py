@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from ...archive import conversations as conv
 from ...archive.conversations import STUCK_AFTER_MS, Conversation
-from ...formatting import size
+from ...formatting import now_shown, shown, size
 from ..common import style
 from ..common.tablemodel import ColumnsModel
 
@@ -53,8 +53,8 @@ def now_ms() -> int:
 
 
 def local_time(ms: int, today: datetime | None = None) -> str:
-    t = datetime.fromtimestamp(ms / 1000)
-    today = today or datetime.now()
+    t = shown(ms)
+    today = today or now_shown()
     if t.date() == today.date():
         return t.strftime("%H:%M:%S")
     return t.strftime("%d %b %H:%M:%S")
@@ -329,8 +329,8 @@ class ConversationModel(ColumnsModel):
 
     def _tooltip(self, c: Conversation, col: int) -> str | None:
         if col == COL_TIME:
-            started = datetime.fromtimestamp(c.started_at / 1000)
-            updated = datetime.fromtimestamp(c.updated_at / 1000)
+            started = shown(c.started_at)
+            updated = shown(c.updated_at)
             return f"Started {started:%Y-%m-%d %H:%M:%S}\nLast step {updated:%Y-%m-%d %H:%M:%S}"
         if col == COL_ENTITY:
             return f"{c.kind} {c.entity_id}\nDouble-click for every step of this conversation"

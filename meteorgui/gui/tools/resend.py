@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QAbstractTableModel, Qt, Signal
 from PySide6.QtGui import QColor
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ArchiveError
+from ...formatting import shown
 from ..common import style
 from ..common.text import escape, plain
 
@@ -40,7 +40,7 @@ def describe(archive, entity_id: str) -> str:
     """One line naming an event or file, or saying it is not in the archive."""
     event = archive.get_event(entity_id)
     if event is not None:
-        t = datetime.fromtimestamp(event.event_time / 1000)
+        t = shown(event.event_time)
         n = len(event.files)
         return (
             f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"

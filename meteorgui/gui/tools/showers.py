@@ -6,7 +6,6 @@ counts once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...formatting import shown
 from ...sky.names import SPORADIC, shower_title
 from ..common.sky import shower_color
 
@@ -115,9 +115,7 @@ class ShowerTable(QWidget):
                 f"{meteors} meteors (one per meteor, however many cameras saw it); "
                 "the hour columns are meteors per hour, local time."
             )
-        headers = ["Shower", "Meteors"] + [
-            datetime.fromtimestamp(h / 1000).strftime("%H:00") for h in hours
-        ]
+        headers = ["Shower", "Meteors"] + [shown(h).strftime("%H:00") for h in hours]
         t = self.table
         t.clear()
         t.setColumnCount(len(headers))

@@ -4,7 +4,6 @@ meteors per shower with their hourly rates."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -21,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from ...archive import browse
 from ...archive.browse import NightCounts
-from ...formatting import camera_names, night_text, night_title
+from ...archive.nights import NightClock, night_clock
+from ...formatting import camera_names, night_text, night_title, shown
 from ..common import style
 from ..common.labels import REVIEW_LABELS
 from ..common.text import plain
@@ -67,7 +67,7 @@ def _nice_step(peak: int, ticks: int = 5) -> int:
 
 
 def _hour_label(t_ms: int) -> str:
-    return datetime.fromtimestamp(t_ms / 1000).strftime("%H:%M")
+    return shown(t_ms).strftime("%H:%M")
 
 
 class PaintedChart(QWidget):
@@ -143,6 +143,7 @@ class NightSummaryDialog(QDialog):
         self.setWindowTitle("Night summary")
         self.resize(820, 680)  # fits a 1280x720 screen
         self.hour = ctx.settings.night_starts_hour
+        self.clock = NightClock(self.hour)  # the archive's, once the nights are read
 
         self.night = QComboBox(self)
         self.night.setMinimumContentsLength(30)
@@ -189,18 +190,19 @@ class NightSummaryDialog(QDialog):
         archive, hour = self.ctx.archive, self.hour
 
         def work():
-            return browse.nights(archive, hour), camera_names(browse.cameras(archive))
+            clock = night_clock(archive, hour)
+            return clock, browse.nights(archive, clock), camera_names(browse.cameras(archive))
 
         self.ctx.tasks.run(work, lambda res: self._nights_loaded(res, wanted), self._failed)
 
     def _nights_loaded(self, result, wanted: int | None) -> None:
-        nights, self._names = result
+        self.clock, nights, self._names = result
         self.night.blockSignals(True)
         self.night.clear()
         for n in nights:
-            self.night.addItem(night_text(n), n.start_ms)
+            self.night.addItem(night_text(n, self.clock), n.start_ms)
         if wanted is not None and self.night.findData(wanted) < 0:
-            self.night.addItem(night_title(wanted), wanted)
+            self.night.addItem(night_title(wanted, self.clock), wanted)
         self.night.blockSignals(False)
         if self.night.count() == 0:
             self.heading.setText("No nights with data yet")
@@ -215,13 +217,13 @@ class NightSummaryDialog(QDialog):
             return
         self._gen += 1
         gen = self._gen
-        archive = self.ctx.archive
+        archive, clock = self.ctx.archive, self.clock
         self.ctx.tasks.run(
-            lambda: browse.hourly_counts(archive, start),
+            lambda: browse.hourly_counts(archive, start, clock),
             lambda counts: self._show(gen, counts),
             self._failed,
         )
-        self.showers.load(start, browse.night_end(start))
+        self.showers.load(start, self.clock.end(start))
 
     def _failed(self, exc: BaseException) -> None:
         log.error("night summary: %s", exc)
@@ -242,9 +244,9 @@ class NightSummaryDialog(QDialog):
         if gen != self._gen:
             return
         self.counts = counts
-        start = datetime.fromtimestamp(counts.start_ms / 1000)
-        end = datetime.fromtimestamp(counts.end_ms / 1000)
-        self.heading.setText(f"Night of {night_title(counts.start_ms)}")
+        start = shown(counts.start_ms)
+        end = shown(counts.end_ms)
+        self.heading.setText(f"Night of {night_title(counts.start_ms, self.clock)}")
         stills = sum(counts.standalone.values())
         cams = len(counts.cameras)
         self.subtitle.setText(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import FileCheck
-from ...formatting import size
+from ...formatting import shown, size
 from ..common import style
 from ..common.elide import fit_headers, full_text_tips
 from ..common.tablemodel import RowsModel
@@ -97,7 +96,7 @@ class ProblemModel(RowsModel):
             if col == 5:
                 return f.camera_id
             if col == 6:
-                return datetime.fromtimestamp(f.file_time / 1000).strftime("%Y-%m-%d %H:%M:%S")
+                return shown(f.file_time).strftime("%Y-%m-%d %H:%M:%S")
             return c.state
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:

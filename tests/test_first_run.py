@@ -1,0 +1,131 @@
+"""The first run without --demo: an assistant from an empty folder to a test night."""
+
+import argparse
+import socket
+
+import pytest
+import requests
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from meteorgui.settings import Settings
+
+from .test_addresses import _machine_ipv4
+from .test_cli import _free_port
+
+
+@pytest.fixture
+def wizard(qtbot, tmp_path):
+    from meteorgui.gui.setup.first_run import FirstRunWizard
+    from meteorgui.gui.startup import build, close
+
+    settings = Settings()
+    opened = []
+
+    def open_archive(folder):
+        ctx, window = build(folder, settings)
+        qtbot.addWidget(window)
+        opened.append(ctx)
+        return ctx, window
+
+    w = FirstRunWizard(settings, tmp_path / "default", open_archive)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.done(0)
+    for ctx in opened:
+        w.window.close()
+        close(ctx)
+
+
+def test_first_run_walks_from_an_empty_folder_to_a_test_night(wizard, qtbot, tmp_path):
+    from meteorgui.gui.setup.first_run import TEST_NIGHT_EVENTS
+
+    # Where the archive lives.
+    folder = tmp_path / "my meteors"
+    wizard.archive_page.folder.setText(str(folder))
+    assert "new archive" in wizard.archive_page.note.text()
+    wizard.next()
+    assert wizard.currentPage() is wizard.port_page
+    assert wizard.ctx is None  # nothing opened yet
+
+    # The port: a taken one is refused with a free one filled in.
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        wizard.port_page.port.setValue(busy)
+        wizard.next()
+        assert wizard.currentPage() is wizard.port_page
+        assert f"Port {busy} is in use" in wizard.port_page.error.text()
+        assert wizard.port_page.port.value() != busy
+    port = _free_port()
+    wizard.port_page.port.setValue(port)
+    wizard.next()
+    assert wizard.currentPage() is wizard.login_page
+    ctx, window = wizard.ctx, wizard.window
+    assert ctx.archive.data_dir == folder
+    saved = Settings.load()
+    assert (saved.data_dir, saved.port, saved.host) == (str(folder), port, "0.0.0.0")
+    # No login yet: this computer only, and the window says so.
+    assert ctx.core.server.host == "127.0.0.1" and ctx.core.server.port == port
+    assert "this computer only" in window.importer_label.text()
+
+    # The camera's login: a strong password, shown once, copyable.
+    assert not wizard.login_page.isComplete()
+    login = wizard.login_page.login
+    login.create_button.click()
+    qtbot.waitUntil(lambda: login.password_field.text() != "", timeout=30_000)
+    assert wizard.login_page.isComplete()
+    password = login.password_field.text()
+    assert len(password) >= 20
+    qtbot.waitUntil(lambda: ctx.core.server.host == "0.0.0.0")
+    assert ctx.core.server.port == port  # the port chosen stays
+    wizard.next()
+
+    # What to type into the camera.
+    camera = wizard.camera_page.camera
+    urls = [f.text() for f in wizard.camera_page.addresses.url_fields]
+    assert camera.fields["url"].text() == urls[0]
+    assert camera.fields["user"].text() == login.user_field.text()
+    assert camera.fields["password"].text() == password
+    for address in _machine_ipv4():
+        assert f"http://{address}:{port}/import" in urls
+    answer = requests.post(
+        camera.fields["url"].text(),
+        auth=(camera.fields["user"].text(), camera.fields["password"].text()),
+        json={"type": "cached_entity", "cached_entity_id": "0" * 32},
+        timeout=10,
+    )
+    assert answer.json() == {"state": "continue-nocache"}
+    wizard.next()
+
+    # The test night arrives through the importer, with the new login.
+    assert wizard.currentPage() is wizard.test_page
+    wizard.test_page.button.click()
+    qtbot.waitUntil(
+        lambda: "test night arrived" in wizard.test_page.progress.text(), timeout=60_000
+    )
+    assert not wizard.test_page.error.isVisible()
+    assert ctx.archive.count("events") == TEST_NIGHT_EVENTS == wizard.arrived
+    users = {c.user for c in ctx.archive.conversations.recent(50)}
+    assert users == {login.user_field.text()}
+
+
+def test_a_first_run_opens_the_assistant_and_leaving_it_makes_nothing(qtbot, tmp_path):
+    from meteorgui.gui.setup.first_run import FirstRunWizard
+    from meteorgui.gui.startup import run_gui
+
+    seen = {}
+
+    def look():
+        wizard = next(w for w in QApplication.topLevelWidgets() if isinstance(w, FirstRunWizard))
+        seen["title"] = wizard.windowTitle()
+        seen["visible"] = wizard.isVisible()
+        wizard.reject()
+
+    QTimer.singleShot(300, look)
+    assert run_gui(argparse.Namespace(demo=False, data_dir=None, verbose=False)) == 0
+    assert seen == {"title": "Welcome to meteorgui", "visible": True}
+    assert not Settings.path().exists()
+    assert not (tmp_path / "default-data").exists()  # METEORGUI_DATA_DIR (conftest)

@@ -1,0 +1,168 @@
+"""Connecting a real camera: the LAN address, the first login, copying, users, the data folder."""
+
+import logging
+
+import pytest
+import requests
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from meteorgui.settings import Settings
+
+from .conftest import CAMERA_USER
+from .test_addresses import _machine_ipv4
+
+
+@pytest.fixture
+def lan_gui(qtbot, tmp_path):
+    """A window whose settings say: listen on every network (as a user's do), no user yet."""
+    from meteorgui.gui.startup import build, close
+
+    settings = Settings(host="0.0.0.0", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "lan-data", settings)
+    ctx.window = window
+    qtbot.addWidget(window)
+    window.show()
+    yield ctx
+    window.close()
+    close(ctx)
+
+
+def _ask(url, auth=("nobody", "x")):
+    return requests.post(
+        url, auth=auth, json={"type": "cached_entity", "cached_entity_id": "0" * 32}, timeout=10
+    )
+
+
+def test_without_a_login_the_importer_listens_on_this_computer_only_and_says_so(
+    lan_gui, qtbot, caplog
+):
+    window = lan_gui.window
+    with caplog.at_level(logging.INFO):
+        assert window.start_importer()
+    server = lan_gui.core.server
+    assert server.host == "127.0.0.1"
+    assert "this computer only" in window.importer_label.text()
+    assert "no camera login yet" in window.importer_label.text()
+    assert any(
+        "this computer only" in r.getMessage() and r.levelno == logging.WARNING
+        for r in caplog.records
+    )
+    for address in _machine_ipv4():  # the port is closed to the network
+        with pytest.raises(requests.ConnectionError):
+            _ask(f"http://{address}:{server.port}/import")
+
+
+def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, qtbot):
+    from meteorgui.gui.setup.camera import CameraSetupDialog
+
+    machine = _machine_ipv4()
+    if not machine:
+        pytest.skip("this machine has no network address besides loopback")
+    window = lan_gui.window
+    assert window.start_importer()
+    window.show_camera_setup()
+    dlg = window.findChild(CameraSetupDialog)
+    qtbot.waitUntil(dlg.isVisible)
+    dlg.create_button.click()
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
+    # The login exists: the importer now listens on every network, same port.
+    qtbot.waitUntil(lambda: lan_gui.core.server.host == "0.0.0.0")
+    urls = [f.text() for f in dlg.url_fields]
+    port = lan_gui.core.server.port
+    for address in machine:
+        assert f"http://{address}:{port}/import" in urls
+    assert urls[-1] == f"http://127.0.0.1:{port}/import"
+    assert dlg.addresses.notes[-1].text() == "This computer only"
+    assert len(dlg.password_field.text()) >= 20
+    # What the dialog shows is what a camera on the LAN can use.
+    lan_url = next(u for u in urls if "127.0.0.1" not in u)
+    answer = _ask(lan_url, (dlg.user_field.text(), dlg.password_field.text()))
+    assert answer.json() == {"state": "continue-nocache"}
+    assert dlg.camera.fields["url"].text() == urls[0]
+    assert dlg.camera.fields["password"].text() == dlg.password_field.text()
+    # The status bar names the same URLs.
+    for address in machine:
+        assert f"http://{address}:{port}/import" in window.importer_label.text()
+    assert "this computer only" not in window.importer_label.text()
+    dlg.close()
+
+
+def test_each_url_user_and_password_is_copied_in_one_click(gui, qtbot):
+    from meteorgui.gui.setup.camera import CameraSetupDialog
+
+    dlg = CameraSetupDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    dlg.create_button.click()
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
+    clipboard = QGuiApplication.clipboard()
+    for button, field in (
+        (dlg.login.user_copy, dlg.user_field),
+        (dlg.login.password_copy, dlg.password_field),
+    ):
+        button.click()
+        assert clipboard.text() == field.text() != ""
+    copy_buttons = [
+        b for b in dlg.addresses.findChildren(type(dlg.login.user_copy)) if b.text() == "Copy"
+    ]
+    assert copy_buttons
+    copy_buttons[0].click()
+    assert clipboard.text() == dlg.url_fields[0].text()
+
+
+def test_help_points_to_camera_setup(gui, qtbot):
+    from meteorgui.gui.setup.camera import CameraSetupDialog
+
+    window = gui.window
+    assert window.act_help_camera in window.help_menu.actions()
+    window.act_help_camera.trigger()
+    qtbot.waitUntil(lambda: window.findChild(CameraSetupDialog) is not None)
+
+
+def test_add_user_keeps_what_was_typed_when_it_reports_an_error(gui, qtbot):
+    from meteorgui.gui.setup.users import UsersDialog
+
+    dlg = UsersDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    editor = dlg.add_user()
+    editor.name.setText(CAMERA_USER[0])  # taken
+    editor.password.setText("a typed password")
+    editor.roles["user"].setChecked(True)
+    editor._try()
+    qtbot.waitUntil(editor.error.isVisible, timeout=30_000)
+    assert editor.error.text() == f"User {CAMERA_USER[0]!r} already exists"
+    assert editor.isVisible()
+    assert editor.name.text() == CAMERA_USER[0]
+    assert editor.password.text() == "a typed password"
+    assert set(editor.chosen_roles()) == {"user", "import"}
+    editor.name.setText("garden-cam")
+    with qtbot.waitSignal(dlg.usersChanged, timeout=30_000):
+        editor._try()
+    assert gui.archive.users.get("garden-cam").has_role("user")
+    assert "garden-cam" in [dlg.table.item(i, 0).text() for i in range(dlg.table.rowCount())]
+
+
+def test_open_data_folder_says_when_no_file_manager_could_open_it(
+    gui, qtbot, monkeypatch, tmp_path
+):
+    # No xdg-open, no desktop: nothing on this machine can open a folder.
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for name in (
+        "XDG_CURRENT_DESKTOP",
+        "DESKTOP_SESSION",
+        "KDE_FULL_SESSION",
+        "GNOME_DESKTOP_SESSION_ID",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    window = gui.window
+    assert window.open_data_folder() is False
+    box = window.folder_message
+    assert box.isVisible()
+    assert box.text().startswith("No file manager could open the data folder")
+    assert str(gui.archive.data_dir) in box.text()
+    box.close()
+    assert not any(
+        isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()
+    )

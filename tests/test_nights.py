@@ -1,0 +1,97 @@
+"""A night is the cameras' night (their solar noon to noon), not the computer's time zone."""
+
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+
+from meteorgui.archive import Archive, browse
+from meteorgui.archive.nights import DAY_MS, NightClock, mean_longitude, night_clock
+
+from . import factories
+from .test_browse import Maker
+
+
+def utc_ms(*args) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+
+
+@pytest.fixture
+def sydney(monkeypatch):
+    """This computer's clock set to Sydney (UTC+11 in December)."""
+    monkeypatch.setenv("TZ", "Australia/Sydney")
+    time.tzset()
+    assert datetime(2026, 12, 6, 2, tzinfo=UTC).astimezone().hour == 13
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_solar_clock_turns_at_the_cameras_noon():
+    uk = NightClock(12, -0.5)  # half a degree west: noon is 2 minutes after 12:00 UTC
+    assert uk.offset_ms == -120_000
+    evening = utc_ms(2026, 12, 5, 20)
+    morning = utc_ms(2026, 12, 6, 2)
+    start = utc_ms(2026, 12, 5, 12, 2)
+    assert uk.start(evening) == uk.start(morning) == start
+    assert uk.end(start) == start + DAY_MS == uk.start(utc_ms(2026, 12, 6, 12, 2))
+    assert uk.start(start - 1) == start - DAY_MS
+    assert uk.evening(start) == date(2026, 12, 5)
+    assert uk.start_of(date(2026, 12, 5)) == start
+    east = NightClock(12, 151.2)  # a camera in Sydney: its noon is 01:55 UTC
+    assert east.evening(east.start(utc_ms(2026, 12, 5, 12))) == date(2026, 12, 5)
+    assert NightClock(18, 0.0).start(utc_ms(2026, 12, 6, 3)) == utc_ms(2026, 12, 5, 18)
+
+
+def test_mean_longitude_is_taken_on_the_circle():
+    assert mean_longitude([]) is None
+    assert mean_longitude([0.1218, 0.7111]) == pytest.approx(0.41645, abs=1e-4)
+    assert abs(mean_longitude([179.0, -179.0])) == pytest.approx(180.0)
+    assert mean_longitude([-0.5]) == pytest.approx(-0.5)
+
+
+def test_a_uk_cameras_night_viewed_from_sydney_is_still_one_night(tmp_path, sydney):
+    archive = Archive(tmp_path / "data")
+    try:
+        make = Maker(archive, cameras=())
+        status = factories.status(
+            camera="b827eb0a1c01",
+            valid_from=utc_ms(2026, 11, 1),
+            location={"lat": 52.2, "long": -0.5, "gps": True, "error": 10.0},
+        )
+        archive.store_status(status)
+        make.status["b827eb0a1c01"] = status
+        for t in (utc_ms(2026, 12, 5, 20), utc_ms(2026, 12, 6, 2), utc_ms(2026, 12, 6, 20)):
+            make.event("b827eb0a1c01", t)
+        clock = night_clock(archive)
+        assert clock.longitude == pytest.approx(-0.5)
+        nights = browse.nights(archive, clock)
+        assert [(clock.evening(n.start_ms), n.events) for n in nights] == [
+            (date(2026, 12, 6), 1),
+            (date(2026, 12, 5), 2),  # 20:00 and 02:00 UTC: the same UK night
+        ]
+        # The computer's clock (Sydney) would cut that night at its noon (01:00 UTC) and
+        # put its 02:00 with the next night's 20:00.
+        local = browse.nights(archive, NightClock(12))
+        assert [n.events for n in local] == [2, 1]
+        counts = browse.hourly_counts(archive, nights[1].start_ms, clock)
+        assert counts.total == 2 and len(counts.hours) == 24
+    finally:
+        archive.close()
+
+
+def test_the_browser_names_the_uk_night_by_its_evening_on_a_sydney_computer(
+    sydney, gui, push, qtbot
+):
+    from meteorgui.simulate import make_night
+
+    browser = gui.window.browser
+    start = utc_ms(2026, 12, 5, 20)  # 20:00 in Cambridge, 07:00 next day in Sydney
+    push(make_night(7, events=6, timelapse=0, start_ms=start))
+    qtbot.waitUntil(
+        lambda: browser.filters.night.itemText(0).startswith("Sat 05 Dec 2026"), timeout=20_000
+    )
+    assert "6 events" in browser.filters.night.itemText(0)
+    clock = browser.filters.clock
+    assert clock.longitude == pytest.approx(mean_longitude([0.1218, 0.7111]), abs=0.05)
+    assert browser.filters.query().after == clock.start(start)
