@@ -677,6 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the app on a demo archive fed by a simulated camera",
     )
+    # For scripts that check an installation: quit after N demo events are archived.
+    p.add_argument("--demo-exit-after", type=_count, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -871,6 +873,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.data_dir is not None and not args.data_dir.strip():
             raise CliError("--data-dir is empty")
+        if args.demo_exit_after is not None and not args.demo:
+            raise CliError("--demo-exit-after goes with --demo")
         func = getattr(args, "func", cmd_gui)
         return func(args)
     except CliError as exc:

@@ -337,6 +337,19 @@ class MainWindow(QMainWindow):
         self._counts_tick.timeout.connect(self._refresh_counts)
         self._counts_tick.start()
 
+    def show_problem(self, line: str) -> None:
+        """A problem the user must see (a resource missing, the demo camera stopped): kept
+        in the status bar until meteorgui quits."""
+        label = getattr(self, "problem_label", None)
+        if label is None:
+            label = self.problem_label = QLabel()
+            label.setObjectName("problem")
+            label.setStyleSheet("color: #b00020; font-weight: bold")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.statusBar().insertWidget(0, label, 2)
+        label.setText(line)
+        label.setToolTip(line)
+
     # ------------------------------------------------------------------ importer
 
     def start_importer(self, port: int | None = None) -> bool:

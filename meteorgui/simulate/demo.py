@@ -10,10 +10,12 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from meteorgui.archive import Archive
 from meteorgui.exporter.client import ImportClient
+from meteorgui.resources import MissingResource
 
 from .night import NIGHT_MS, make_night
 from .push import PushSummary, interleaved, push_night
@@ -52,8 +54,11 @@ class DemoCamera:
         timelapse: int = 120,
         rate: float = 1.5,
         seed: int | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ):
         self.url = url
+        self.on_failure = on_failure  # called on the camera's thread with one line
+        self.failure: str | None = None
         self.events, self.timelapse, self.rate = events, timelapse, rate
         self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
         self._stop = threading.Event()
@@ -72,6 +77,15 @@ class DemoCamera:
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._push()
+        except Exception as exc:  # a thread that dies says why, in the window and on stderr
+            self.failure = f"the demo camera stopped: {exc}"
+            log.error("%s", self.failure, exc_info=not isinstance(exc, MissingResource))
+            if self.on_failure is not None:
+                self.on_failure(self.failure)
+
+    def _push(self) -> None:
         start = demo_night_start(time.time())
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
         with ImportClient(self.url, DEMO_USER, self._password) as client:

@@ -1,0 +1,13 @@
+"""The top-level resources/ folder is installed as the package meteorgui.assets.
+
+pyproject.toml cannot add a mapped package to the ones it finds, hence this file; the
+rest of the configuration is in pyproject.toml.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[*find_packages(include=["meteorgui", "meteorgui.*"]), "meteorgui.assets"],
+    package_dir={"meteorgui.assets": "resources"},
+    package_data={"meteorgui.assets": ["icons/*.svg", "demo/*.mp4"]},
+)
