@@ -226,6 +226,28 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+EXIT_NOT_RUNNING = 3  # `status`: as systemctl says a service is not running
+
+
+def cmd_status(args) -> int:
+    from .archive.archive import DB_NAME
+    from .settings import Settings
+    from .status import report
+
+    settings = Settings.load()
+    data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
+    if not (data_dir / DB_NAME).is_file():  # look, never make an archive
+        raise CliError(f"no archive in {data_dir}")
+    archive = open_archive(args)
+    try:
+        running, lines = report(archive, settings)
+    finally:
+        archive.close()
+    for line in lines:
+        _status_line(line)
+    return EXIT_OK if running else EXIT_NOT_RUNNING
+
+
 def cmd_user(args) -> int:
     from .archive import UserError
 
@@ -686,6 +708,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     s.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks one)")
     s.set_defaults(func=cmd_serve)
+
+    st = sub.add_parser(
+        "status",
+        help="the importer, each camera's last contact and failures, the disk space left",
+        description="Exit status 0 when an importer is taking data into this archive, "
+        f"{EXIT_NOT_RUNNING} when none is.",
+    )
+    st.set_defaults(func=cmd_status)
 
     u = sub.add_parser("user", help="manage the users cameras log in as")
     usub = u.add_subparsers(dest="user_cmd", metavar="ACTION", required=True, parser_class=_Parser)

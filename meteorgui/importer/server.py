@@ -15,6 +15,7 @@ from waitress.server import create_server
 from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
+from . import runfile
 from .app import create_app
 from .protocol import Importer
 
@@ -109,6 +110,10 @@ class ImporterServer:
         self.port = int(server.effective_port)
         self._thread = threading.Thread(target=self._run, name="meteorgui-importer", daemon=True)
         self._thread.start()
+        try:
+            runfile.write(self.archive.data_dir, self.url, self.urls())
+        except OSError as exc:  # only `meteorgui status` misses it
+            log.warning("cannot write %s in %s: %s", runfile.NAME, self.archive.data_dir, exc)
         self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
 
     def _run(self) -> None:
@@ -146,6 +151,7 @@ class ImporterServer:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
+        runfile.remove(self.archive.data_dir)
         if self._own_importer:
             self.importer.close(timeout)
         else:
