@@ -1,10 +1,13 @@
 """Render the app icon (an SVG) as PNGs for the hicolor icon theme, with Qt.
 
     python render_icons.py resources/icons/meteorgui.svg OUT_DIR [NAME]
+    python render_icons.py resources/icons/meteorgui.svg OUT.ico   (Windows)
+    python render_icons.py resources/icons/meteorgui.svg OUT.icns  (macOS)
 
 Writes OUT_DIR/<size>x<size>/apps/NAME.png for each size and
-OUT_DIR/scalable/apps/NAME.svg: the layout of /usr/share/icons/hicolor. Runs with the
-PySide6 that meteorgui needs; no other tool.
+OUT_DIR/scalable/apps/NAME.svg: the layout of /usr/share/icons/hicolor; or one icon
+file for the Windows or macOS build. Runs with the PySide6 that meteorgui needs; no
+other tool.
 """
 
 from __future__ import annotations
@@ -24,18 +27,40 @@ from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 SIZES = (16, 22, 24, 32, 48, 64, 96, 128, 256, 512)
 
 
-def render(svg: Path, out: Path, name: str) -> list[Path]:
+# One image for a platform's icon file: the largest each format takes from Qt.
+ICON_FILES = {".ico": (256, "ICO"), ".icns": (512, "ICNS")}
+
+
+def _image(renderer: QSvgRenderer, px: int) -> QImage:
+    image = QImage(px, px, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, px, px))
+    painter.end()
+    return image
+
+
+def _renderer(svg: Path) -> QSvgRenderer:
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise SystemExit(f"render_icons: {svg} is not a valid SVG")
+    return renderer
+
+
+def icon_file(svg: Path, out: Path) -> Path:
+    px, fmt = ICON_FILES[out.suffix.lower()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not _image(_renderer(svg), px).save(str(out), fmt):
+        raise SystemExit(f"render_icons: Qt cannot write {fmt} here ({out})")
+    return out
+
+
+def render(svg: Path, out: Path, name: str) -> list[Path]:
+    renderer = _renderer(svg)
     written = []
     for px in SIZES:
-        image = QImage(px, px, QImage.Format.Format_ARGB32)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter, QRectF(0, 0, px, px))
-        painter.end()
+        image = _image(renderer, px)
         path = out / f"{px}x{px}" / "apps" / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(path), "PNG"):
@@ -52,6 +77,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (Qt needs one)
+    if Path(argv[1]).suffix.lower() in ICON_FILES:
+        print(icon_file(Path(argv[0]), Path(argv[1])))
+        return 0
     name = argv[2] if len(argv) == 3 else Path(argv[0]).stem
     for path in render(Path(argv[0]), Path(argv[1]), name):
         print(path)
