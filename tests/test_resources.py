@@ -72,5 +72,9 @@ def test_the_demo_camera_says_why_it_stopped(tmp_path, monkeypatch, caplog):
 def test_a_problem_stays_in_the_status_bar(gui, qtbot):
     window = gui.window
     window.show_problem("meteorgui's resource icons/play.svg is missing")
+    window.show_problem("the demo camera stopped: no clips")
     qtbot.waitUntil(lambda: window.problem_label.isVisible())
-    assert window.problem_label.text() == "meteorgui's resource icons/play.svg is missing"
+    assert window.problem_label.text() == "the demo camera stopped: no clips"
+    assert window.problem_label.toolTip() == (
+        "meteorgui's resource icons/play.svg is missing\nthe demo camera stopped: no clips"
+    )

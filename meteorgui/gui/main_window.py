@@ -347,8 +347,9 @@ class MainWindow(QMainWindow):
             label.setStyleSheet("color: #b00020; font-weight: bold")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.statusBar().insertWidget(0, label, 2)
-        label.setText(line)
-        label.setToolTip(line)
+        label.setText(line)  # the latest; the tooltip and the Log dock keep them all
+        self._problems = [*getattr(self, "_problems", []), line]
+        label.setToolTip("\n".join(self._problems))
 
     # ------------------------------------------------------------------ importer
 
