@@ -24,8 +24,19 @@ start=$(date +%s)
   "$ROOT/packaging/pyinstaller/meteorgui.spec"
 echo "built dist/meteorgui/ in $(( $(date +%s) - start )) s: $(du -sh dist/meteorgui | cut -f1)"
 
+# Every bundled library finds what it links to, in the bundle or on any desktop; only
+# Qt's GTK theme plugin may miss GTK (Qt then draws its own style).
+app=$ROOT/dist/meteorgui
+missing=$(find "$app" -type f -name '*.so*' ! -name 'libqgtk3.so' -print0 |
+  LD_LIBRARY_PATH="$app/_internal:$app/_internal/PySide6/Qt/lib" xargs -0 -n 50 ldd 2>/dev/null |
+  awk '/not found/ {print $1}' | sort -u | grep -v -e '^libwayland-cursor' -e '^libwayland-egl' || true)
+if [ -n "$missing" ]; then
+  echo "build-linux: bundled libraries link to missing ones: $missing" >&2
+  exit 1
+fi
+
 # The checks a user would notice first: it runs, it knows its version.
-"$ROOT/dist/meteorgui/meteorgui" --version
+"$app/meteorgui" --version
 
 if [ "${1:-}" != "--no-deb" ]; then
   bash "$ROOT/packaging/debian/build-deb.sh"
