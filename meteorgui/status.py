@@ -88,18 +88,17 @@ def report(archive: Archive, settings: Settings, now_ms: int | None = None) -> t
         lines.append("Cameras: none has sent anything yet")
     else:
         lines.append(f"Cameras ({len(health)}):")
-        width = min(max(len(h.label) for h in health), 48)
-        for h in health:
+        for h in health:  # two lines each: fits 80 columns, a dozen cameras on a screen
             heard = (
                 f"{formatting.local_time(h.last_heard)} "
                 f"({stats.format_duration(now_ms - h.last_heard)} ago)"
                 if h.last_heard is not None
                 else "never"
             )
+            lines.append(f"  {h.level.upper():7} {h.label}: {h.note}")
             lines.append(
-                f"  {h.level.upper():7} {h.label[:width]:{width}}  last contact {heard}; "
-                f"tonight {h.events_tonight} events, {h.stills_tonight} stills, "
-                f"{h.failures_tonight} failures; {h.note}"
+                f"          last contact {heard}; tonight {h.events_tonight} events, "
+                f"{h.stills_tonight} stills, {h.failures_tonight} failures"
             )
 
     disk = shutil.disk_usage(archive.data_dir)
