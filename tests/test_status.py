@@ -12,7 +12,7 @@ from meteorgui.cli import _close_logging
 from meteorgui.importer import runfile
 
 from . import factories as fx
-from .factories import run_cli
+from .factories import run_cli, wait_for
 
 
 def test_status_while_an_importer_runs_and_after(capsys, monkeypatch, archive, server, auth):
@@ -22,6 +22,8 @@ def test_status_while_an_importer_runs_and_after(capsys, monkeypatch, archive, s
         assert node.send(fx.event_pack(st))["state"] == "complete"
     finally:
         node.close()
+    # The import log writes its conversations in batches, a moment after the answer.
+    wait_for(lambda: archive.conversations.counts_since(0)["complete"] == 1, 10, "the log")
     info = json.loads((archive.data_dir / runfile.NAME).read_text())
     assert info["pid"] == os.getpid() and info["url"] == server.url
 

@@ -148,6 +148,7 @@ def entities() -> dict:
         "review": ("e1" * 16, "meteor"),
         "target": ("7a" * 16, "club", "https://club.example.org/import", "uploader"),
         "rule": "nightly to the club",
+        "sky": ("e1" * 16, "LEO"),
     }
 
 
@@ -276,6 +277,14 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
             "INSERT INTO export_rules (name, target_id, search, window_start, window_end,"
             " bandwidth, interval_s, created_at) VALUES (?, ?, ?, 120, 360, 65536, 900, ?)",
             (data["rule"], target_id, json.dumps({"camera_id": CAMERA}), T0),
+        )
+    if version >= 8:
+        event_id, shower = data["sky"]
+        x(
+            "INSERT INTO sky_results (event_id, camera_id, event_time, status_id, computed_at,"
+            " version, shower, distance_deg, radiant_ra, radiant_dec)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?, 2.5, 152.0, 22.0)",
+            (event_id, CAMERA, T0 + 10_000, "a1" * 16, RECEIVED, shower),
         )
 
 
