@@ -9,5 +9,8 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["meteorgui", "meteorgui.*"]), "meteorgui.assets"],
     package_dir={"meteorgui.assets": "resources"},
-    package_data={"meteorgui.assets": ["icons/*.svg", "demo/*.mp4"]},
+    # Every file under resources/ (a new one ships without a change here), but not the
+    # scripts that made them; tests/test_install.py checks the wheel against the tree.
+    package_data={"meteorgui.assets": ["**/*"]},
+    exclude_package_data={"meteorgui.assets": ["**/*.py", "**/*.pyc", "**/__pycache__/*"]},
 )

@@ -22,6 +22,9 @@ REQUIRED = (
     ("icons", "play.svg"),
     ("icons", "undecodable.svg"),
     ("icons", "video.svg"),
+    ("sky", "showers.csv"),
+    ("sky", "stars.csv"),
+    ("sky", "constellation_lines.json"),
 )
 DEMO_CLIPS = "meteor_clip_*.mp4"
 
