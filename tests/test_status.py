@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+import stat
 
 from meteorgui import __version__, logs
 from meteorgui.cli import _close_logging
@@ -25,6 +26,7 @@ def test_status_while_an_importer_runs_and_after(capsys, monkeypatch, archive, s
     # The import log writes its conversations in batches, a moment after the answer.
     wait_for(lambda: archive.conversations.counts_since(0)["complete"] == 1, 10, "the log")
     info = json.loads((archive.data_dir / runfile.NAME).read_text())
+    assert stat.S_IMODE((archive.data_dir / runfile.NAME).stat().st_mode) == 0o600
     assert info["pid"] == os.getpid() and info["url"] == server.url
 
     code, out, _ = run_cli(capsys, monkeypatch, "--data-dir", str(archive.data_dir), "status")

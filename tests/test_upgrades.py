@@ -98,6 +98,8 @@ def test_an_older_archive_migrates_and_reads_back_whole(version, tmp_path):
             assert [r.name for r in rules] == [EXPECTED["rule"]]
         else:
             assert targets == [] and rules == []
+        owners = archive.db.read().execute("SELECT camera_id, user FROM camera_owners")
+        assert owners.fetchall() == [(make_archives.CAMERA, make_archives.USER)]  # backfilled
         sky = archive.db.read().execute("SELECT event_id, shower FROM sky_results").fetchall()
         assert sky == ([EXPECTED["sky"]] if version >= 8 else [])
     assert _schema(folder) == LATEST

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from ..archive.private import FILE_MODE
 
 NAME = "importer.json"
 
@@ -29,7 +30,10 @@ def write(data_dir: Path, url: str, urls: list[str]) -> None:
     path = Path(data_dir) / NAME
     tmp = path.with_name(f"{NAME}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(info), encoding="utf-8")
+        # Private like everything in the data folder (archive/private.py).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with open(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(info))
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -188,6 +188,9 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
                     (s["status_id"], r, p, point["x"], point["y"]),
                 )
 
+    if version >= 9:  # a camera is bound to the login that first sent its status
+        x("INSERT INTO camera_owners VALUES (?, ?, ?)", (CAMERA, USER, RECEIVED))
+
     def insert_file(f: dict, event_id: str | None, index: int | None) -> None:
         x(
             "INSERT INTO files (file_id, event_id, file_index, camera_id, status_id, file_time,"
