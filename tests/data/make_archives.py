@@ -232,11 +232,16 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
         )
         rows = _meta_rows(e["event_id"], e["meta"])
         conn.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?)", rows)
-        if version >= 6 and rows:  # the trigger that wrote the search text was gone
+        search = "".join(f" {r[3]}={r[4]}" for r in rows)
+        if version >= 10:  # the camera's name joined the searched text
             x(
-                "UPDATE event_summary SET search = ? WHERE event_id = ?",
-                ("".join(f" {r[3]}={r[4]}" for r in rows), e["event_id"]),
+                "UPDATE event_summary SET search = ?, camera_name = IFNULL((SELECT"
+                " json_extract(body, '$.inst_name') FROM statuses WHERE status_id = ?), '')"
+                " WHERE event_id = ?",
+                (search, e["status_id"], e["event_id"]),
             )
+        elif version >= 6 and rows:  # the trigger that wrote the search text was gone
+            x("UPDATE event_summary SET search = ? WHERE event_id = ?", (search, e["event_id"]))
         for i, f in enumerate(e["files"]):
             insert_file(f, e["event_id"], i)
     for f in data["files"]:
