@@ -104,7 +104,7 @@ def report(archive: Archive, settings: Settings, now_ms: int | None = None) -> t
     disk = shutil.disk_usage(archive.data_dir)
     low = "  LOW" if disk.free < LOW_DISK_BYTES else ""
     lines.append(
-        f"Disk: {formatting.human_size(disk.free)} free of {formatting.human_size(disk.total)}"
+        f"Disk: {formatting.size(disk.free)} free of {formatting.size(disk.total)}"
         f" ({100 * disk.free / disk.total:.0f}%){low}"
     )
     return running, lines

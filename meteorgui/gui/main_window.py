@@ -344,7 +344,7 @@ class MainWindow(QMainWindow):
         if label is None:
             label = self.problem_label = QLabel()
             label.setObjectName("problem")
-            label.setStyleSheet("color: #b00020; font-weight: bold")
+            label.setStyleSheet(f"color: {style.ERROR}; font-weight: bold")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.statusBar().insertWidget(0, label, 2)
         label.setText(line)  # the latest; the tooltip and the Log dock keep them all
