@@ -231,6 +231,30 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+EXIT_NOT_RUNNING = 3  # `status`: as systemctl says a service is not running
+
+
+def cmd_status(args) -> int:
+    from .archive.archive import DB_NAME
+    from .settings import Settings
+    from .status import report
+
+    settings = Settings.load()
+    data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
+    if not (data_dir / DB_NAME).is_file():  # look, never make an archive
+        raise CliError(f"no archive in {data_dir}")
+    archive = open_archive(args)
+    try:
+        running, lines, low_disk = report(archive, settings)
+    finally:
+        archive.close()
+    for line in lines:
+        _status_line(line)
+    if low_disk:
+        return EXIT_FAIL  # the disk is below the warning threshold in Settings
+    return EXIT_OK if running else EXIT_NOT_RUNNING
+
+
 def cmd_user(args) -> int:
     from .archive import UserError
 
@@ -349,26 +373,6 @@ def cmd_verify(args) -> int:
     finally:
         archive.close()
     return EXIT_FAIL if bad else EXIT_OK
-
-
-def cmd_status(args) -> int:
-    """The archive at a glance, and a warning (exit 1) when its disk is low."""
-    from .diskspace import disk_status
-    from .settings import Settings
-
-    archive = open_archive(args)
-    try:
-        counts = {t: archive.count(t) for t in ("events", "files", "statuses")}
-        disk = disk_status(archive.data_dir, Settings.load().disk_warning_mb)
-    finally:
-        archive.close()
-    echo(f"archive: {archive.data_dir}")
-    echo(
-        f"holds {counts['events']} events, {counts['files']} files, "
-        f"{counts['statuses']} camera statuses"
-    )
-    echo(("WARNING: " if disk.low else "disk: ") + disk.message)
-    return EXIT_FAIL if disk.low else EXIT_OK
 
 
 def cmd_resend(args) -> int:
@@ -703,6 +707,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the app on a demo archive fed by a simulated camera",
     )
+    # For scripts that check an installation: quit after N demo events are archived.
+    p.add_argument("--demo-exit-after", type=_count, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -710,6 +716,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     s.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 picks one)")
     s.set_defaults(func=cmd_serve)
+
+    st = sub.add_parser(
+        "status",
+        help="the importer, each camera's last contact and failures, the disk space left",
+        description="Exit status 0 when an importer is taking data into this archive, "
+        f"{EXIT_NOT_RUNNING} when none is.",
+    )
+    st.set_defaults(func=cmd_status)
 
     u = sub.add_parser("user", help="manage the users cameras log in as")
     usub = u.add_subparsers(dest="user_cmd", metavar="ACTION", required=True, parser_class=_Parser)
@@ -754,9 +768,6 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
         x.add_argument("--limit", metavar="N", type=_count)
         x.set_defaults(func=cmd_list)
-
-    st = sub.add_parser("status", help="the archive's size and its disk's free space")
-    st.set_defaults(func=cmd_status)
 
     v = sub.add_parser("verify", help="re-hash every stored file; exit 1 if any is damaged")
     v.set_defaults(func=cmd_verify)
@@ -900,6 +911,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.data_dir is not None and not args.data_dir.strip():
             raise CliError("--data-dir is empty")
+        if args.demo_exit_after is not None and not args.demo:
+            raise CliError("--demo-exit-after goes with --demo")
         func = getattr(args, "func", cmd_gui)
         return func(args)
     except CliError as exc:

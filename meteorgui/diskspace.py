@@ -16,6 +16,8 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 
+from .formatting import size
+
 # OSError numbers that mean the disk, not the request, is at fault.
 DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG}
 # SQLite's primary result codes for the same (the low byte of extended codes).
@@ -37,16 +39,16 @@ class DiskStatus:
 
     @property
     def message(self) -> str:
-        free = _size(self.free)
+        free = size(self.free)
         if self.free <= 0:
             return f"the disk holding {self.path} is full"
         if self.low:
             return (
                 f"only {free} free on the disk holding {self.path} "
-                f"(warning below {_size(self.threshold)}); cameras' uploads will fail "
+                f"(warning below {size(self.threshold)}); cameras' uploads will fail "
                 "when it is full"
             )
-        return f"{free} free of {_size(self.total)} on the disk holding {self.path}"
+        return f"{free} free of {size(self.total)} on the disk holding {self.path}"
 
 
 def disk_status(path: str | os.PathLike, warn_below_mb: int = DEFAULT_WARNING_MB) -> DiskStatus:
@@ -80,14 +82,3 @@ def _disk_problem(exc: BaseException) -> str | None:
         if (code is not None and code & 0xFF == _SQLITE_IOERR) or "disk i/o error" in text:
             return f"the importer's disk failed ({exc})"
     return None
-
-
-def _size(n: int) -> str:
-    if abs(n) < 1024:
-        return f"{n} bytes"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB"):
-        value /= 1024
-        if abs(value) < 1024 or unit == "GiB":
-            break
-    return f"{value:.1f} {unit}"

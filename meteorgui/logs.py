@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import platform
 from pathlib import Path
 
+from . import __version__
 from .formatting import terminal_safe
 
 LOG_NAME = "meteorgui.log"
+LOG_MAX_BYTES = 5 << 20  # per file; with LOG_BACKUPS older files, at most 20 MB in all
+LOG_BACKUPS = 3
 
 
 class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
@@ -40,7 +44,9 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
             h.close()
     line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     fmt = logging.Formatter(line)
-    file_handler = _PrivateFileHandler(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    file_handler = _PrivateFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
     file_handler.setFormatter(fmt)
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -50,4 +56,11 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
         root.addHandler(h)
     # waitress logs every queue-depth warning; keep them in the file only.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # The first line of each run: which version wrote what follows.
+    logging.getLogger("meteorgui").info(
+        "meteorgui %s starting (Python %s, %s)",
+        __version__,
+        platform.python_version(),
+        platform.platform(terse=True),
+    )
     return path

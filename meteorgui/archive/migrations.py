@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from .. import __version__
 from ..errors import MeteorguiError
 
 # (version, name, SQL). Never edit a released migration: append a new one.
@@ -468,8 +469,8 @@ def apply(conn: sqlite3.Connection) -> list[str]:
             # Its schema may hold what this version would misread or overwrite.
             raise NewerArchive(
                 f"the archive was upgraded by a newer meteorgui (schema version "
-                f"{max(done - known)}; this one knows up to {max(known)}); "
-                "run that version or a newer one"
+                f"{max(done - known)}; this meteorgui {__version__} knows up to schema "
+                f"version {max(known)}); run that version or a newer one"
             )
         applied = []
         for version, name, sql in MIGRATIONS:

@@ -47,6 +47,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
+from meteorgui import __version__
 from meteorgui.model import (
     CameraStatus,
     Event,
@@ -62,7 +63,7 @@ from meteorgui.model import (
 from ..errors import MeteorguiError
 from . import deadline
 
-USER_AGENT = "meteorgui/0.1 (MeteorPi import protocol)"
+USER_AGENT = f"meteorgui/{__version__} (MeteorPi import protocol)"
 
 # Upload progress is reported at most once per this many bytes, plus at the end.
 PROGRESS_EVERY = 1 << 20

@@ -401,6 +401,20 @@ class MainWindow(QMainWindow):
         self.monitor.health.refresh()
         self.zoneChanged.emit(utc)
 
+    def show_problem(self, line: str) -> None:
+        """A problem the user must see (a resource missing, the demo camera stopped): kept
+        in the status bar until meteorgui quits."""
+        label = getattr(self, "problem_label", None)
+        if label is None:
+            label = self.problem_label = QLabel()
+            label.setObjectName("problem")
+            label.setStyleSheet(f"color: {style.ERROR}; font-weight: bold")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.statusBar().insertWidget(0, label, 2)
+        label.setText(line)  # the latest; the tooltip and the Log dock keep them all
+        self._problems = [*getattr(self, "_problems", []), line]
+        label.setToolTip("\n".join(self._problems))
+
     # ------------------------------------------------------------------ importer
 
     def listen_host(self) -> tuple[str, str]:

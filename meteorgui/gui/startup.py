@@ -9,16 +9,18 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QLoggingCategory, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .. import formatting, paths
+from .. import formatting, paths, resources
 from ..archive import ArchiveError
 from ..core import Core
 from ..logs import setup_logging
+from ..resources import MissingResource
 from ..settings import Settings
 from .common.bridge import Bridge
 from .common.context import GuiContext
@@ -123,6 +125,24 @@ class FirstPage(QObject):
             then()
 
 
+def _exit_after_events(ctx: GuiContext, window: MainWindow, count: int) -> None:
+    """Quit once ``count`` events are archived, saying so on stdout: how a script (the
+    installation tests) sees that an installed program really works."""
+    start = time.monotonic()
+    seen = 0
+
+    def archived(payload) -> None:
+        nonlocal seen
+        if payload[0] != "event" or seen >= count:
+            return
+        seen += 1
+        print(f"demo: event {seen} archived after {time.monotonic() - start:.1f} s", flush=True)
+        if seen == count:
+            window.close()
+
+    ctx.bridge.archived.connect(archived)
+
+
 DEMO_PREFIX = "meteorgui-demo-"
 
 
@@ -171,11 +191,11 @@ def run_gui(args) -> int:
     app.setApplicationName("meteorgui")
     app.setOrganizationName("meteorgui")
     app.setDesktopFileName("meteorgui")
-    from ..resources import resource_path
-
-    icon = resource_path("icons", "meteorgui.svg")
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    problems = resources.missing()
+    try:
+        app.setWindowIcon(QIcon(str(resources.require("icons", "meteorgui.svg"))))
+    except MissingResource:
+        pass  # among the problems shown once the window is up
     if demo:
         data_dir = enter_demo_folder()
     settings = Settings.load()  # the demo's own: defaults, then what its Settings saves
@@ -213,7 +233,16 @@ def run_gui(args) -> int:
             print(f"meteorgui: {message}", file=sys.stderr)
             return 1
     window.show()
+    for problem in problems:
+        log.error("%s", problem)  # on stderr and in the Log dock
+        window.show_problem(problem)
     cameras: list = []  # the demo's simulate.DemoCamera
+    exit_after = getattr(args, "demo_exit_after", None)
+
+    def failed(line: str) -> None:  # on the GUI thread
+        window.show_problem(line)
+        if exit_after:  # a script waits for events that will never come
+            window.close()
 
     def start_the_rest() -> None:
         window.finish_start()
@@ -230,7 +259,15 @@ def run_gui(args) -> int:
                 return
             from ..simulate import DemoCamera  # the simulator: only for the demo
 
-            cameras.append(DemoCamera(ctx.core.archive, server.url))
+            if exit_after:
+                _exit_after_events(ctx, window, exit_after)
+            cameras.append(
+                DemoCamera(
+                    ctx.core.archive,
+                    server.url,
+                    on_failure=lambda line: ctx.bridge.run_on_main(lambda: failed(line)),
+                )
+            )
             cameras[0].start()
         elif settings.importer_autostart and not ctx.core.importer_running:
             window.start_importer()
@@ -253,6 +290,8 @@ def run_gui(args) -> int:
     pulse.stop()
     for number, handler in previous.items():
         signal.signal(number, handler)
+    if exit_after and any(camera.failure for camera in cameras):
+        code = 1
     for camera in cameras:
         camera.stop()
     close(ctx)

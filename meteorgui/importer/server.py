@@ -16,6 +16,7 @@ from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
 from . import gate as gating
+from . import runfile
 from .addresses import ImportAddress, bracket, import_addresses
 from .app import create_app
 from .protocol import Importer
@@ -112,6 +113,10 @@ class ImporterServer:
         self._sweeping = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep, name="meteorgui-sweeper", daemon=True)
         self._sweeper.start()
+        try:
+            runfile.write(self.archive.data_dir, self.url, self.urls())
+        except OSError as exc:  # only `meteorgui status` misses it
+            log.warning("cannot write %s in %s: %s", runfile.NAME, self.archive.data_dir, exc)
         self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
 
     def _run(self) -> None:
@@ -160,6 +165,7 @@ class ImporterServer:
         if thread is not None:
             thread.join(timeout)
         self._thread = None
+        runfile.remove(self.archive.data_dir)
         if self._own_importer:
             self.importer.close(timeout)
         else:

@@ -10,10 +10,12 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 from meteorgui.archive import Archive
 from meteorgui.archive.nights import DAY_MS, NightClock, mean_longitude
 from meteorgui.exporter.client import ImportClient
+from meteorgui.resources import MissingResource
 
 from .night import NIGHT_MS, SITES, make_night
 from .push import PushSummary, interleaved, push_night
@@ -56,12 +58,15 @@ class DemoCamera:
         seed: int | None = None,
         login: tuple[str, str] | None = None,
         give_up_after: int | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ):
         """``login``: a camera login that exists (the first run's test night uses the one
         just created); without it the demo's own user is made with a fresh password.
         ``give_up_after``: failures in a row that end the push (None: the demo never does).
         """
         self.url = url
+        self.on_failure = on_failure  # called on the camera's thread with one line
+        self.failure: str | None = None
         self.events, self.timelapse, self.rate = events, timelapse, rate
         self.seed = seed if seed is not None else secrets.randbelow(1 << 30)
         self._stop = threading.Event()
@@ -85,6 +90,15 @@ class DemoCamera:
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._push()
+        except Exception as exc:  # a thread that dies says why, in the window and on stderr
+            self.failure = f"the demo camera stopped: {exc}"
+            log.error("%s", self.failure, exc_info=not isinstance(exc, MissingResource))
+            if self.on_failure is not None:
+                self.on_failure(self.failure)
+
+    def _push(self) -> None:
         start = demo_night_start(time.time())
         night = make_night(self.seed, events=self.events, timelapse=self.timelapse, start_ms=start)
         try:
@@ -98,10 +112,9 @@ class DemoCamera:
                     max_failures_in_row=self.give_up_after,
                     entities=interleaved(night),
                 )
-        except Exception as exc:  # a thread of its own: say what happened, never vanish
+        except Exception as exc:  # _run says what happened, in the log and to on_failure
             self.failed = exc
-            log.warning("The simulated camera stopped: %s", exc)
-            return
+            raise
         log.info("Simulated camera finished: %s", self.summary.line())
 
     @property

@@ -5,8 +5,9 @@ seed, what two camera nodes record in one night: two CameraStatus each (one
 change mid-night), N meteor events with a video clip, two stills and a path
 file, and M time-lapse stills. ``push.push_night`` sends it.
 
-The video clips are real H.264 mp4 files shipped in ``resources/demo/``
-(made once by ``resources/demo/make_clips.py``); nothing here needs ffmpeg.
+The video clips are real H.264 mp4 files shipped in ``resources/demo/`` (installed
+as meteorgui.assets), made once by ``resources/demo/make_clips.py``; nothing here
+needs ffmpeg.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from meteorgui.model import (
     Meta,
     Orientation,
 )
-from meteorgui.resources import resource_path
+from meteorgui.resources import demo_clip_paths
 from meteorgui.skyimage import Sky, draw_streak, horizon_profile, png_bytes
 
 # 2015-08-12 21:00 UTC, the evening before the Perseids' peak.
@@ -64,10 +65,7 @@ SITES: tuple[dict[str, Any], ...] = (
 @functools.cache
 def demo_clips() -> tuple[bytes, ...]:
     """The shipped mp4 meteor clips, read once."""
-    paths = sorted(resource_path("demo").glob("meteor_clip_*.mp4"))
-    if not paths:
-        raise FileNotFoundError(f"no demo clips in {resource_path('demo')}")
-    return tuple(p.read_bytes() for p in paths)
+    return tuple(p.read_bytes() for p in demo_clip_paths())
 
 
 @dataclass
