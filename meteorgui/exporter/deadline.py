@@ -36,6 +36,7 @@ class _Watchdog:
         self._count = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._quit = False  # settle(): end as soon as nothing is armed
 
     def arm(self, seconds: float, conn) -> _Armed:
         armed = _Armed(time.monotonic() + seconds, conn)
@@ -55,6 +56,17 @@ class _Watchdog:
                 a.done = True
             self._cond.notify()
 
+    def settle(self, timeout: float) -> None:
+        """End the thread now if nothing is armed (an exporter closing leaves none behind)."""
+        with self._cond:
+            thread = self._thread
+            if thread is None or any(not a.done for _, _, a in self._heap):
+                return
+            self._heap.clear()
+            self._quit = True
+            self._cond.notify()
+        thread.join(timeout)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -62,9 +74,11 @@ class _Watchdog:
                     heapq.heappop(self._heap)
                 if not self._heap:
                     # Nothing armed: end after a moment (the next request starts another).
-                    self._cond.wait(IDLE_EXIT_S)
+                    if not self._quit:
+                        self._cond.wait(IDLE_EXIT_S)
                     if not self._heap:
                         self._thread = None
+                        self._quit = False
                         return
                     continue
                 wait = self._heap[0][0] - time.monotonic()
@@ -77,6 +91,11 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+def settle(timeout: float = 5.0) -> None:
+    """Let the watchdog thread end now if no request waits (called when exports close)."""
+    _watchdog.settle(timeout)
 
 
 def shutdown(conn) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 from ..archive.exports import ExportHistory
 from ..errors import MeteorguiError
 from ..model import Event, FileRecord
+from . import deadline as deadline_watch
 from .client import ImportClientError, SendResult
 from .deadline import shutdown
 from .queue import ExportQueue, QueueItem
@@ -635,4 +636,6 @@ class Exporter:
                 sum(1 for j in jobs if j._thread.is_alive()),
                 timeout,
             )
+        else:
+            deadline_watch.settle(max(0.0, deadline - time.monotonic()))
         return stopped
