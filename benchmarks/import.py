@@ -32,23 +32,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clients import CLIENTS, push_meteorgui  # noqa: E402
-from servers import ServerProcess  # noqa: E402
+from servers import ServerProcess, per_thread  # noqa: E402
 
 from meteorgui.model import FileRecord  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
 
 
-def night_round(kind: str, client: str, night, workdir: Path) -> tuple[float, float, int]:
-    """Seconds, server CPU seconds and server threads for one night into a fresh server."""
+def night_round(kind: str, client: str, night, workdir: Path) -> tuple[float, float, int, dict]:
+    """Seconds, server CPU seconds, server threads and CPU seconds by thread for one
+    night into a fresh server (after its start-up work: ServerProcess.settle)."""
     server = ServerProcess(kind, workdir)
     try:
-        cpu0 = server.cpu_seconds()
+        server.settle()
+        cpu0, threads0 = server.cpu_seconds(), server.thread_cpu()
         seconds, _ = CLIENTS[client](server.url, night.entities(), night.status, night.open_file)
         cpu = server.cpu_seconds() - cpu0
+        by_thread = server.cpu_by_thread(threads0)
         threads = server.threads()
     finally:
         server.stop()
-    return seconds, cpu, threads
+    return seconds, cpu, threads, by_thread
 
 
 def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord], dict]:
@@ -109,11 +112,11 @@ def main() -> int:
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         kinds = ["durable-floor", "meteorgui"]
         for client in CLIENTS:
-            res: dict[str, list[tuple[float, float, int]]] = {k: [] for k in kinds}
+            res: dict[str, list[tuple[float, float, int, dict]]] = {k: [] for k in kinds}
             for r in range(args.rounds):
                 for kind in kinds if r % 2 == 0 else kinds[::-1]:  # each goes first in turn
-                    t, cpu, threads = night_round(kind, client, night, workdir)
-                    res[kind].append((t, cpu, threads))
+                    t, cpu, threads, by_thread = night_round(kind, client, night, workdir)
+                    res[kind].append((t, cpu, threads, by_thread))
                     print(
                         f"  {client} round {r + 1} {kind:13}: {t:6.2f} s "
                         f"({n_entities / t:6.1f} entities/s), server CPU "
@@ -121,8 +124,9 @@ def main() -> int:
                         f"load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
-            best = {k: min(t for t, _, _ in v) for k, v in res.items()}
-            cpu = {k: min(c for _, c, _ in v) / n_entities * 1000 for k, v in res.items()}
+                    print(f"      CPU ms/entity by thread: {per_thread(by_thread, n_entities)}")
+            best = {k: min(r[0] for r in v) for k, v in res.items()}
+            cpu = {k: min(r[1] for r in v) / n_entities * 1000 for k, v in res.items()}
             print(
                 f"night with {client}, best of {args.rounds}: durable floor "
                 f"{best['durable-floor']:.2f} s, meteorgui {best['meteorgui']:.2f} s -> "
