@@ -34,14 +34,12 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
-from requests_toolbelt.multipart.encoder import MultipartEncoder
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("METEORGUI_KEYRING", "file")  # a benchmark never touches a keyring
 
+from clients import push_2015  # noqa: E402
 from servers import PASSWORD, USER, ServerProcess  # noqa: E402
 
 from meteorgui.archive import Archive, Filter  # noqa: E402
@@ -151,52 +149,10 @@ def run_meteorgui(archive: Archive, url: str, which: str, tag: str) -> tuple[flo
 def run_minimal(archive: Archive, url: str, which: str) -> tuple[float, int, int]:
     """The floor client: the conversation with plain requests and MultipartEncoder."""
     entities = entities_of(archive, which)
-    sent = 0
-    started = time.perf_counter()
-    with requests.Session() as http:
-        http.auth = (USER, PASSWORD)
-        for entity in entities:
-            kind = "event" if hasattr(entity, "event_id") else "file"
-            ident = getattr(entity, f"{kind}_id")
-            full = json.dumps({"type": kind, kind: entity.to_dict()})
-            cached = json.dumps({"type": "cached_entity", "cached_entity_id": ident})
-            files = {f.file_id: f for f in (entity.files if kind == "event" else (entity,))}
-            body = full
-            while True:
-                answer = http.post(
-                    url, data=body, timeout=600, headers={"Content-Type": "application/json"}
-                ).json()
-                state = answer["state"]
-                if state == "complete":
-                    break
-                if state == "need_status":
-                    status = archive.get_status(answer["status_id"])
-                    http.post(
-                        url,
-                        data=json.dumps({"type": "status", "status": status.to_dict()}),
-                        headers={"Content-Type": "application/json"},
-                        timeout=600,
-                    )
-                elif state == "need_file_data":
-                    record = files[answer["file_id"]]
-                    with open(archive.file_path(record), "rb") as fh:
-                        enc = MultipartEncoder(
-                            {"file": (record.file_name or record.file_id, fh, record.mime_type)}
-                        )
-                        http.post(
-                            f"{url}/data/{record.file_id}/{record.md5}",
-                            data=enc,
-                            headers={"Content-Type": enc.content_type},
-                            timeout=600,
-                        )
-                    sent += record.file_size
-                elif state == "continue-nocache":
-                    body = full
-                    continue
-                elif state != "continue":
-                    raise RuntimeError(f"floor client: {answer}")
-                body = cached
-    return time.perf_counter() - started, len(entities), sent
+    seconds, sent = push_2015(
+        url, entities, archive.get_status, lambda record: open(archive.file_path(record), "rb")
+    )
+    return seconds, len(entities), sent
 
 
 def rounds(archive: Archive, which: str, n: int) -> dict[str, list[tuple[float, int, int]]]:

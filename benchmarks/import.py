@@ -1,20 +1,21 @@
-"""Import speed and memory: meteorgui's importer against a floor, measured in one run.
+"""Import speed and memory: meteorgui's importer against the durable floor, in one run.
 
-1. A night: 300 events x 4 small files + 400 time-lapse stills, pushed by a
-   sequential MeteorPi-style client (meteorgui's ImportClient), against
-   `meteorgui serve` on a fresh archive and against benchmarks/floor_importer.py
-   (the same conversation in memory). Target: meteorgui within 1.25x the floor.
-   For reference, also the durable floor (floor_importer.py --durable): the floor
-   plus only the fsyncs, renames and SQLite commits the import issue requires,
-   which splits meteorgui's extra time into that durability and the rest.
-2. Three 120 MB videos: MB/s against the same floor (target within 1.3x), and
-   the meteorgui server's peak resident memory (VmHWM; target under 200 MB).
+1. A night: 300 events x 4 small files + 400 time-lapse stills (700 entities),
+   pushed by a sequential MeteorPi-style client, once with meteorgui's
+   ImportClient and once with a client that behaves like the 2015 exporter
+   (benchmarks/clients.py), against `meteorgui serve` on a fresh archive and
+   against the durable floor (benchmarks/floor_importer.py --durable: the same
+   fsync/rename/commit schedule with the lightest bookkeeping). Target: meteorgui
+   <= 1.10x the durable floor's wall time with each client. The servers' CPU per
+   entity (from /proc) and thread count are printed beside it.
+2. Three 120 MB videos: MB/s against the durable floor, and the meteorgui
+   server's peak resident memory (VmHWM; target under 200 MB). --videos 0 skips.
 
 Both servers run as separate processes on 127.0.0.1; rounds alternate
 between them and the best round of each counts, so a noisy neighbour on a
-shared machine hurts both alike.
+shared machine hurts both alike. The load average is printed with each round.
 
-Run: .venv/bin/python benchmarks/import.py [--rounds 3] [--video-mb 120]
+Run: .venv/bin/python benchmarks/import.py [--rounds 3] [--videos 3] [--video-mb 120]
 """
 
 from __future__ import annotations
@@ -24,39 +25,33 @@ import hashlib
 import os
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from servers import PASSWORD, USER, ServerProcess  # noqa: E402
+from clients import CLIENTS, push_meteorgui  # noqa: E402
+from servers import ServerProcess, per_thread  # noqa: E402
 
-from meteorgui.exporter.client import ImportClient  # noqa: E402
 from meteorgui.model import FileRecord  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
 
 
-def push(url: str, entities, status_for, open_file) -> tuple[float, int]:
-    started = time.perf_counter()
-    sent = 0
-    with ImportClient(url, USER, PASSWORD, timeout=(10, 600)) as client:
-        for entity in entities:
-            r = client.send(entity, status_for=status_for, open_file=open_file)
-            if not r.ok:
-                raise RuntimeError(f"{r.entity_id}: {r.message}")
-            sent += r.bytes_sent
-    return time.perf_counter() - started, sent
-
-
-def night_round(kind: str, night, workdir: Path) -> float:
+def night_round(kind: str, client: str, night, workdir: Path) -> tuple[float, float, int, dict]:
+    """Seconds, server CPU seconds, server threads and CPU seconds by thread for one
+    night into a fresh server (after its start-up work: ServerProcess.settle)."""
     server = ServerProcess(kind, workdir)
     try:
-        seconds, _ = push(server.url, night.entities(), night.status, night.open_file)
+        server.settle()
+        cpu0, threads0 = server.cpu_seconds(), server.thread_cpu()
+        seconds, _ = CLIENTS[client](server.url, night.entities(), night.status, night.open_file)
+        cpu = server.cpu_seconds() - cpu0
+        by_thread = server.cpu_by_thread(threads0)
+        threads = server.threads()
     finally:
         server.stop()
-    return seconds
+    return seconds, cpu, threads, by_thread
 
 
 def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord], dict]:
@@ -90,7 +85,7 @@ def make_videos(workdir: Path, night, n: int, mb: int) -> tuple[list[FileRecord]
 def video_round(kind: str, night, records, paths, workdir: Path) -> tuple[float, int, float]:
     server = ServerProcess(kind, workdir)
     try:
-        seconds, sent = push(
+        seconds, sent = push_meteorgui(
             server.url, records, night.status, lambda rec: open(paths[rec.file_id], "rb")
         )
         peak = server.peak_rss_mb()
@@ -114,43 +109,53 @@ def main() -> int:
         n_entities = len(night.entities())
         n_files = sum(len(e.files) for e in night.events) + len(night.files)
         print(f"night: {len(night.events)} events, {n_files} files, {n_entities} entities")
-        kinds = ["floor", "durable-floor", "meteorgui"]
-        times: dict[str, list[float]] = {k: [] for k in kinds}
-        for r in range(args.rounds):
-            for kind in kinds[r % 3 :] + kinds[: r % 3]:  # each kind goes first in turn
-                t = night_round(kind, night, workdir)
-                times[kind].append(t)
-                print(f"  round {r + 1} {kind:13}: {t:6.2f} s  ({n_entities / t:6.1f} entities/s)")
-        best = {k: min(v) for k, v in times.items()}
-        ratio = best["meteorgui"] / best["floor"]
-        print(
-            f"night, best of {args.rounds}: floor {best['floor']:.2f} s, meteorgui "
-            f"{best['meteorgui']:.2f} s -> ratio {ratio:.2f}x (target <= 1.25x)"
-        )
-        print(
-            f"  for reference: the durable floor {best['durable-floor']:.2f} s = "
-            f"{best['durable-floor'] / best['floor']:.2f}x the floor; meteorgui = "
-            f"{best['meteorgui'] / best['durable-floor']:.2f}x the durable floor"
-        )
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        kinds = ["durable-floor", "meteorgui"]
+        for client in CLIENTS:
+            res: dict[str, list[tuple[float, float, int, dict]]] = {k: [] for k in kinds}
+            for r in range(args.rounds):
+                for kind in kinds if r % 2 == 0 else kinds[::-1]:  # each goes first in turn
+                    t, cpu, threads, by_thread = night_round(kind, client, night, workdir)
+                    res[kind].append((t, cpu, threads, by_thread))
+                    print(
+                        f"  {client} round {r + 1} {kind:13}: {t:6.2f} s "
+                        f"({n_entities / t:6.1f} entities/s), server CPU "
+                        f"{cpu / n_entities * 1000:5.2f} ms/entity, {threads} threads, "
+                        f"load {os.getloadavg()[0]:.2f}",
+                        flush=True,
+                    )
+                    print(f"      CPU ms/entity by thread: {per_thread(by_thread, n_entities)}")
+            best = {k: min(r[0] for r in v) for k, v in res.items()}
+            cpu = {k: min(r[1] for r in v) / n_entities * 1000 for k, v in res.items()}
+            print(
+                f"night with {client}, best of {args.rounds}: durable floor "
+                f"{best['durable-floor']:.2f} s, meteorgui {best['meteorgui']:.2f} s -> "
+                f"ratio {best['meteorgui'] / best['durable-floor']:.2f}x (target <= 1.10x); "
+                f"server CPU {cpu['meteorgui']:.2f} vs {cpu['durable-floor']:.2f} ms/entity "
+                f"= {cpu['meteorgui'] / cpu['durable-floor']:.2f}x"
+            )
+        if args.videos <= 0:
+            return 0
 
         records, paths = make_videos(workdir, night, args.videos, args.video_mb)
         total_mb = args.videos * args.video_mb
-        vres: dict[str, list[tuple[float, float]]] = {"floor": [], "meteorgui": []}
+        vres: dict[str, list[tuple[float, float]]] = {"durable-floor": [], "meteorgui": []}
         vrounds = max(1, min(args.rounds, 2))
         for r in range(vrounds):
-            for kind in ("floor", "meteorgui") if r % 2 == 0 else ("meteorgui", "floor"):
+            for kind in kinds if r % 2 == 0 else kinds[::-1]:
                 seconds, sent, peak = video_round(kind, night, records, paths, workdir)
                 assert sent == total_mb << 20, sent
                 vres[kind].append((seconds, peak))
                 print(
-                    f"  videos round {r + 1} {kind:9}: {total_mb / seconds:7.1f} MB/s, "
+                    f"  videos round {r + 1} {kind:13}: {total_mb / seconds:7.1f} MB/s, "
                     f"server peak RSS {peak:6.1f} MB"
                 )
         mbps = {k: total_mb / min(s for s, _ in v) for k, v in vres.items()}
         peak = max(p for _, p in vres["meteorgui"])
-        vratio = mbps["floor"] / mbps["meteorgui"]
+        vratio = mbps["durable-floor"] / mbps["meteorgui"]
         print(
-            f"videos {args.videos} x {args.video_mb} MB: floor {mbps['floor']:.1f} MB/s, "
+            f"videos {args.videos} x {args.video_mb} MB: durable floor "
+            f"{mbps['durable-floor']:.1f} MB/s, "
             f"meteorgui {mbps['meteorgui']:.1f} MB/s -> ratio {vratio:.2f}x (target <= 1.3x)"
         )
         print(f"meteorgui server peak RSS during videos: {peak:.1f} MB (target < 200 MB)")

@@ -3,6 +3,7 @@ loopback HTTP into a real archive, computed, stored, recomputed, exported."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -104,31 +105,38 @@ def test_a_refitted_orientation_marks_the_cameras_events_for_recompute(archive, 
     assert all(r.status_id == refit.status_id for r in after.values())
 
 
-def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, sky_night):
+@contextlib.contextmanager
+def _worker_and_server(tmp_path):
+    """An archive, its sky worker (no start-up delay) and an importer server on one hub."""
     from meteorgui import notify
     from meteorgui.archive import Archive
     from meteorgui.importer import Importer, ImporterServer
 
     hub = notify.Hub()
-    archive = Archive(tmp_path / "w", hub)  # the archive publishes what it stores
+    archive = Archive(tmp_path / "w", hub)  # the worker hears what this archive announces
     archive.users.add(*CAMERA_USER, roles=["import"])
-    published = []
-    hub.subscribe("sky", published.append)
     worker = SkyWorker(archive, hub, settle_s=0.05, first_delay_s=0)
     importer = Importer(archive, hub)
     server = ImporterServer(archive, "127.0.0.1", 0, importer=importer)
     server.start()
     try:
+        yield hub, archive, worker, server
+    finally:
+        server.stop()
+        importer.close()
+        worker.close()
+        archive.close()
+
+
+def test_the_worker_computes_off_the_request_thread_as_events_arrive(tmp_path, sky_night):
+    with _worker_and_server(tmp_path) as (hub, archive, worker, server):
+        published = []
+        hub.subscribe("sky", published.append)
         _push(server, sky_night.night)
         assert worker.wait_idle(timeout=60)
         results = results_for(archive, [e.event_id for e in sky_night.night.events])
         assert len(results) == len(sky_night.night.events)
         assert {r.event_id for batch in published for r in batch} == set(results)
-    finally:
-        server.stop()
-        importer.close()  # made here, so closed here
-        worker.close()
-        archive.close()
 
 
 def test_the_core_keeps_sky_results_as_a_night_arrives(tmp_path, sky_night):
@@ -241,3 +249,32 @@ def test_ftpdetectinfo_and_csv_read_back(archive, server, sky_night, tmp_path):
     assert rows and all(r["shower"] == "PER" for r in rows)
     assert all(float(r["amplitude_peak"]) > 0 for r in rows)
     assert any(r["group"] and float(r["begin_height_km"]) > 60 for r in rows)
+
+
+def test_the_worker_looks_only_at_what_was_announced_after_its_first_round(
+    tmp_path, sky_night, monkeypatch
+):
+    """A round after the first must not scan the whole archive for missing results: its
+    cost would grow with every night archived, in the importer's process."""
+    from meteorgui.sky import compute
+
+    calls = []
+    real = compute.compute_missing
+
+    def spy(archive, camera_id=None, after=None, before=None, cancelled=lambda: False):
+        calls.append((camera_id, after, before))
+        return real(archive, camera_id, after, before, cancelled)
+
+    monkeypatch.setattr(compute, "compute_missing", spy)
+    with _worker_and_server(tmp_path) as (_, archive, worker, server):
+        assert worker.wait_idle(timeout=60)
+        _push(server, sky_night.night)
+        assert worker.wait_idle(timeout=60)
+        ids = [e.event_id for e in sky_night.night.events]
+        assert set(results_for(archive, ids)) == set(ids)  # everything computed, still
+        assert calls[0] == (None, None, None)  # the first round: the whole archive
+        later = calls[1:]
+        assert later and all(after is not None for _, after, _ in later), later
+        times = [e.event_time for e in sky_night.night.events]
+        spans = [(a, b) for cam, a, b in later if cam is None]
+        assert all(b is not None and b - a <= max(times) - min(times) + 1 for a, b in spans)

@@ -7,6 +7,11 @@ of ``SkyResult`` it stored. A status whose orientation differs puts that
 camera's events out of date, so they are recomputed in the same way. The
 science (numpy, pyerfa) is imported on the worker's thread at its first round,
 which waits ``first_delay_s`` so it stays off the app's start-up path.
+
+Only the first round looks over the whole archive; later rounds look only at the
+times announced since (an event's time; a status's camera from its valid_from on):
+a round that scanned every event for missing results would cost the importer's
+process more with each night the archive holds.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ class SkyWorker:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._busy = True  # until the first round has run
+        self._everything = True  # the next round looks over the whole archive
+        self._events: list[int] = []  # times of events announced since the last round
+        self._statuses: dict[str, int] = {}  # camera -> earliest valid_from announced
         self._unsubscribe = hub.subscribe(notify.CHANGED, self._on_archived)
         self._thread = threading.Thread(target=self._run, name="meteorgui-sky", daemon=True)
         self._thread.start()
@@ -38,9 +46,33 @@ class SkyWorker:
     def _on_archived(self, change: notify.Change) -> None:
         # A new event, or a new status (e.g. a re-fitted orientation): results to compute.
         if isinstance(change, notify.Archived) and change.kind in ("event", "status"):
+            e = change.entity
             with self._idle:
                 self._busy = True
+                if change.kind == "event":
+                    self._events.append(e.event_time)
+                else:
+                    old = self._statuses.get(e.camera_id, e.valid_from)
+                    self._statuses[e.camera_id] = min(old, e.valid_from)
             self._wake.set()
+
+    def _round(self, compute_missing) -> list:
+        """Compute what the announcements since the last round put out of date."""
+        with self._idle:
+            everything, events, statuses = self._everything, self._events, self._statuses
+            self._everything, self._events, self._statuses = False, [], {}
+        if everything:
+            return compute_missing(self.archive, cancelled=self._stop.is_set)
+        stored = []
+        if events:
+            stored += compute_missing(
+                self.archive, after=min(events), before=max(events) + 1, cancelled=self._stop.is_set
+            )
+        for camera_id, valid_from in statuses.items():
+            stored += compute_missing(
+                self.archive, camera_id, after=valid_from, cancelled=self._stop.is_set
+            )
+        return stored
 
     def _run(self) -> None:
         try:
@@ -57,10 +89,12 @@ class SkyWorker:
                 with self._idle:
                     self._busy = True
                 try:
-                    stored = compute_missing(self.archive, cancelled=self._stop.is_set)
+                    stored = self._round(compute_missing)
                 except Exception:
                     log.exception("computing the sky results failed")
                     stored = []
+                    with self._idle:  # what was announced is looked for again next time
+                        self._everything = True
                 if stored:
                     self.hub.publish(notify.SKY, stored)
                 with self._idle:
