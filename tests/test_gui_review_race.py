@@ -26,10 +26,21 @@ def test_detail_follows_the_selection_through_200_review_keys_while_a_camera_pus
     )
     camera.start()
     try:
-        qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() >= 120, timeout=60_000)
+        # The first camera location moves the nights to the cameras' solar time and lists
+        # them anew once: select after that, or the key presses find no event.
+        qtbot.waitUntil(
+            lambda: (
+                browser._ready
+                and browser.filters.clock.longitude is not None
+                and not browser.model.loading
+                and browser.model.rowCount() >= 120
+            ),
+            timeout=60_000,
+        )
         grid = browser.grid
         activate(gui, qtbot, grid)
         grid.select_row(0)
+        qtbot.waitUntil(lambda: bool(browser.current_event_id()), timeout=WAIT)
         keys = {Qt.Key.Key_P: "plane", Qt.Key.Key_S: "satellite", Qt.Key.Key_O: "other"}
         order = list(keys)
         labelled: dict[str, str] = {}
