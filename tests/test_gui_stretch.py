@@ -24,7 +24,16 @@ def _grays(image, points):
 
 def test_gamma_and_contrast_stretch_the_still_not_the_stored_picture(gui, qtbot, night):
     detail, browser = gui.window.detail, gui.window.browser
-    qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() == 1, timeout=10_000)
+    # After the nights are listed anew at the cameras' solar time (the first location).
+    qtbot.waitUntil(
+        lambda: (
+            browser._ready
+            and browser.filters.clock.longitude is not None
+            and not browser.model.loading
+            and browser.model.rowCount() == 1
+        ),
+        timeout=10_000,
+    )
     browser.grid.select_row(0)
     qtbot.waitUntil(on_screen(gui), timeout=10_000)
     select(qtbot, detail, 1, detail.image)
@@ -57,7 +66,16 @@ def test_comma_and_period_step_the_video_a_frame_at_a_time(gui, qtbot, night):
         pytest.skip("no video backend on this machine")
     browser = window.browser
     # Chosen in the event list, as a user does (the list then leaves the pane alone).
-    qtbot.waitUntil(lambda: browser._ready and browser.model.rowCount() == 1, timeout=10_000)
+    # After the nights are listed anew at the cameras' solar time (the first location).
+    qtbot.waitUntil(
+        lambda: (
+            browser._ready
+            and browser.filters.clock.longitude is not None
+            and not browser.model.loading
+            and browser.model.rowCount() == 1
+        ),
+        timeout=10_000,
+    )
     browser.grid.select_row(0)
     qtbot.waitUntil(on_screen(gui), timeout=10_000)
     # Set on the still first: the video, whose view is made with the first clip, has it too.
