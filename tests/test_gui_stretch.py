@@ -11,6 +11,17 @@ from .test_gui_browser import on_screen
 from .test_gui_detail import select
 
 
+def listed_anew(browser):
+    """The event is listed after the nights moved to the cameras' solar time (which the
+    first camera location does once): a selection made before that reload is lost."""
+    return lambda: (
+        browser._ready
+        and browser.filters.clock.longitude is not None
+        and not browser.model.loading
+        and browser.model.rowCount() == 1
+    )
+
+
 @pytest.fixture
 def night(push):
     n = make_night(33, events=1, timelapse=0)
@@ -24,16 +35,7 @@ def _grays(image, points):
 
 def test_gamma_and_contrast_stretch_the_still_not_the_stored_picture(gui, qtbot, night):
     detail, browser = gui.window.detail, gui.window.browser
-    # After the nights are listed anew at the cameras' solar time (the first location).
-    qtbot.waitUntil(
-        lambda: (
-            browser._ready
-            and browser.filters.clock.longitude is not None
-            and not browser.model.loading
-            and browser.model.rowCount() == 1
-        ),
-        timeout=10_000,
-    )
+    qtbot.waitUntil(listed_anew(browser), timeout=10_000)
     browser.grid.select_row(0)
     qtbot.waitUntil(on_screen(gui), timeout=10_000)
     select(qtbot, detail, 1, detail.image)
@@ -66,16 +68,7 @@ def test_comma_and_period_step_the_video_a_frame_at_a_time(gui, qtbot, night):
         pytest.skip("no video backend on this machine")
     browser = window.browser
     # Chosen in the event list, as a user does (the list then leaves the pane alone).
-    # After the nights are listed anew at the cameras' solar time (the first location).
-    qtbot.waitUntil(
-        lambda: (
-            browser._ready
-            and browser.filters.clock.longitude is not None
-            and not browser.model.loading
-            and browser.model.rowCount() == 1
-        ),
-        timeout=10_000,
-    )
+    qtbot.waitUntil(listed_anew(browser), timeout=10_000)
     browser.grid.select_row(0)
     qtbot.waitUntil(on_screen(gui), timeout=10_000)
     # Set on the still first: the video, whose view is made with the first clip, has it too.
