@@ -65,6 +65,7 @@ class Maker:
         event_type="meteorpi:meteor",
         files=None,
         extra_meta=(),
+        event_id=None,
     ) -> Event:
         meta = list(extra_meta)
         if duration is not None:
@@ -81,7 +82,7 @@ class Maker:
                 self.record(camera, t, "application/json", "meteorpi:triggers/event/path"),
             )
         ev = Event(
-            uuid.uuid4().hex,
+            event_id or uuid.uuid4().hex,
             camera,
             self.status[camera].status_id,
             t,
@@ -244,6 +245,22 @@ def test_filters_by_time_camera_type_review_and_text(arch, make):
     assert got(text="plane") == ids([b])  # the review label matches
     assert got(text="100%") == []  # LIKE wildcards are taken literally
     assert got(text="sprite", camera_id="cam-b", after=NIGHT1, before=NIGHT2) == ids([b])
+
+
+def test_a_short_word_is_no_event_id_prefix(arch, make):
+    # "b" of "Site B" must not find cam-a's events whose ids begin with b.
+    a = make.event("cam-a", NIGHT2 + 8 * HOUR, event_id="b" + "0" * 31)
+    c = make.event("cam-b", NIGHT2 + 9 * HOUR, event_id="a" + "1" * 31)
+
+    def got(text):
+        q = Query(descending=False, text=text)
+        rows = browse.page(arch, q, 0, 100)
+        assert browse.count(arch, q) == len(rows)
+        return ids(rows)
+
+    assert got("Site B") == ids([c])
+    assert got("b000") == ids([a])  # from four characters, the beginning of an id
+    assert got("a111 site") == ids([c])
 
 
 def test_order_by_time_duration_and_brightness_both_ways(arch, make):

@@ -111,7 +111,12 @@ def test_a_review_key_does_nothing_while_the_pane_shows_another_event(gui, push,
     qtbot.keyClick(browser.grid, Qt.Key.Key_S)
     assert browser.undo_stack.count() == 0 and browser.current_event_id() == second
     qtbot.waitUntil(on_screen(gui), timeout=WAIT)
+    # A review key is a shortcut of the focused list in the active window: a window that
+    # lost the activation meanwhile (no window manager here) would swallow it.
+    activate(gui, qtbot, browser.grid)
+    assert browser.current_event_id() == second and detail.shown_event_id() == second
     qtbot.keyClick(browser.grid, Qt.Key.Key_S)
+    assert browser.undo_stack.count() == 1  # the key labelled what the pane shows
     browser.store.wait()
     qtbot.waitUntil(
         lambda: browse.reviews(gui.archive, [second]) == {second: "satellite"}, timeout=WAIT

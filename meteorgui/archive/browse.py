@@ -232,8 +232,16 @@ def _match(text: str) -> tuple[str | None, list[str]]:
     words only a scan can match."""
     words = text.split()
     indexed = [w for w in words if any(ch.isalnum() for ch in w)]
-    match = " ".join('"' + w.replace('"', '""') + '"*' for w in indexed) or None
+    match = " ".join(_phrase(w) for w in indexed) or None
     return match, [w for w in words if w not in indexed]
+
+
+ID_PREFIX = 4  # an event id is matched from this many characters: "b" in "Site B" is no id
+
+
+def _phrase(word: str) -> str:
+    phrase = '"' + word.replace('"', '""') + '"*'
+    return phrase if len(word) >= ID_PREFIX else "- {event_id} : " + phrase
 
 
 def _text_clauses(text: str, broad: bool) -> tuple[list[str], list]:
