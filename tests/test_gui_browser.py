@@ -388,3 +388,24 @@ def test_stills_an_event_takes_over_leave_the_time_lapse_strip(gui, browser, qtb
         ),
         timeout=WAIT,
     )
+
+
+def test_a_selection_made_while_the_list_is_read_again_is_kept(gui, push, browser, qtbot):
+    # The first camera location, a filter or the sort order lists the events anew; the
+    # user's click on a row of the list still shown must not be undone when it arrives.
+    push(night(23, events=3))
+    qtbot.waitUntil(settled(browser, 3), timeout=WAIT)
+    qtbot.waitUntil(lambda: browser.filters.clock.longitude is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    browser.grid.clearSelection()
+    qtbot.waitUntil(lambda: browser.current_event_id() == "", timeout=WAIT)
+    browser.filters.order.toggle()  # oldest first: read again, in the other order
+    assert browser.model.loading
+    browser.grid.select_row(0)
+    chosen = browser.current_event_id()
+    assert chosen
+    qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    qtbot.waitUntil(on_screen(gui), timeout=WAIT)
+    assert browser.current_event_id() == chosen
+    rows = {i.row() for i in browser.grid.selectionModel().selectedRows()}
+    assert rows == {2} and browser.model.row_at(2).event_id == chosen

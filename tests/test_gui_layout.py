@@ -148,3 +148,22 @@ def test_the_demo_keeps_its_layout_in_its_own_folder(qtbot, tmp_path):
         _close(ctx, window)
     assert (tmp_path / "demo-data" / "layout.ini").exists()
     assert not (tmp_path / "config" / "layout.ini").exists()  # the user's config untouched
+
+
+def test_the_monitor_docked_at_a_side_keeps_the_window_on_a_1280_screen(qtbot, tmp_path):
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        avail = window.screen().availableGeometry()
+        bar = window.monitor.resend_button
+        for area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            window.addDockWidget(area, window.monitor_dock)
+            # Cameras above the log, the log's buttons under its title.
+            assert window.monitor.splitter.orientation() == Qt.Orientation.Vertical
+            qtbot.waitUntil(lambda: window.minimumSizeHint().width() <= 1280, timeout=5_000)
+            qtbot.waitUntil(lambda: window.width() <= avail.width(), timeout=5_000)
+            assert window.dockWidgetArea(window.monitor_dock) == area
+            assert bar.isVisible() and bar.width() >= bar.minimumSizeHint().width()
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.monitor_dock)
+        assert window.monitor.splitter.orientation() == Qt.Orientation.Horizontal
+    finally:
+        _close(ctx, window)

@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
     ):
         """``defer``: leave what the first paint does not need to ``finish_start()``."""
         super().__init__(parent)
+        self._fit_pending = False  # a dock moved: keep the window within the screen
         self.ctx = ctx
         self.demo = demo
         self.port_prompt: QMessageBox | None = None  # visible while asking about a taken port
@@ -137,9 +138,27 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.LeftDockWidgetArea,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
-        self.monitor.splitter.setOrientation(
-            Qt.Orientation.Vertical if side else Qt.Orientation.Horizontal
-        )
+        self.monitor.set_side(side)
+        # Qt widens the window to make room for a side dock, laying it out after this
+        # signal: on a small screen that pushes the window past the screen's edge. The
+        # next resize brings it back within the screen.
+        self._fit_pending = True
+        QTimer.singleShot(0, self._fit_screen)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_pending:
+            QTimer.singleShot(0, self._fit_screen)
+
+    def _fit_screen(self) -> None:
+        screen = self.screen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        avail = screen.availableGeometry()
+        width = max(min(self.width(), avail.width()), self.minimumSizeHint().width())
+        if width < self.width():
+            self._fit_pending = False
+            self.resize(width, self.height())
 
     def splitters(self) -> dict:
         return {

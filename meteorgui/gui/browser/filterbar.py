@@ -40,7 +40,7 @@ class FilterBar(QWidget):
         self._follow_latest = True
 
         self.night = QComboBox(self)
-        self.night.setMinimumContentsLength(26)
+        self.night.setMinimumContentsLength(18)
         self.night.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -58,7 +58,7 @@ class FilterBar(QWidget):
         self.date_dash.setVisible(False)
 
         self.camera = QComboBox(self)
-        self.camera.setMinimumContentsLength(14)
+        self.camera.setMinimumContentsLength(10)
         self.camera.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -84,7 +84,7 @@ class FilterBar(QWidget):
         self.export.setVisible(False)
 
         self.shower = QComboBox(self)
-        self.shower.setMinimumContentsLength(7)  # shower names are long: the list shows them
+        self.shower.setMinimumContentsLength(6)  # shower names are long: the list shows them
         self.shower.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -133,7 +133,8 @@ class FilterBar(QWidget):
         row1.addWidget(self.review)
         row1.addWidget(self.export)
         self.row2 = QHBoxLayout()
-        self.row2.setSpacing(6)
+        self.row2.setSpacing(4)  # a full row: with the monitor docked at a side, it sets
+        # the window's narrowest width (1280-pixel screens)
         # The date range sits beside the search box, which gives way to it: on the first
         # row it made the window's minimum wider than a 1280-pixel screen, for good.
         self.row2.addWidget(self.date_from)
@@ -142,7 +143,6 @@ class FilterBar(QWidget):
         self.row2.addWidget(self.shower)
         self.row2.addWidget(self.multi_camera)
         self.row2.addWidget(self.text, 3)
-        self.row2.addSpacing(6)
         self.row2.addWidget(QLabel("Sort", self))
         self.row2.addWidget(self.sort)
         self.row2.addWidget(self.order)

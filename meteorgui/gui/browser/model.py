@@ -94,6 +94,7 @@ class EventListModel(QAbstractTableModel):
         self._count = 0
         self._mark = 0
         self._rows: dict[int, Row] = {}
+        self.asked_focus: str | None = None  # set_query's focus_event
         self._keep: frozenset[str] = frozenset()  # read by workers: replaced, never mutated
         self._labels: dict[str, str | None] = {}  # reviews made since the last reset
         self._exported: dict[str, tuple[str, ...]] = {}  # exports finished since the last reset
@@ -231,10 +232,15 @@ class EventListModel(QAbstractTableModel):
     def row_at(self, r: int) -> Row | None:
         return self._rows.get(r)
 
+    def loaded_row_of(self, event_id: str) -> int | None:
+        """The row of ``event_id`` if it is among the rows read so far."""
+        return next((r for r, row in self._rows.items() if row.event_id == event_id), None)
+
     def set_query(self, q: Query | None, focus_event: str | None = None) -> None:
         """Show the events matching ``q``: read in the pool, then reset the model."""
         self._gen += 1
         gen = self._gen
+        self.asked_focus = focus_event  # the event the reset will find its row for
         if q is None:
             self._apply_reset(gen, None, 0, 0, [], None, [])
             return

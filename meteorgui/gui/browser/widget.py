@@ -77,7 +77,10 @@ class EventBrowser(QWidget):
 
         self.filters = FilterBar(ctx.settings.night_starts_hour, self)
         self.count_label = QLabel(self)
-        self.count_label.setMinimumWidth(110)
+        # "12,345 events": wide enough for most nights without widening a narrow window
+        self.count_label.setMinimumWidth(
+            self.count_label.fontMetrics().horizontalAdvance("99,999 events")
+        )
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.grid_button = QToolButton(self, text="Grid", checkable=True, checked=True)
         self.table_button = QToolButton(self, text="Table", checkable=True)
@@ -89,7 +92,7 @@ class EventBrowser(QWidget):
         group.addButton(self.table_button, TABLE)
         group.idClicked.connect(self.set_view)
         self.filters.row2.addWidget(self.count_label)
-        self.filters.row2.addSpacing(8)
+        self.filters.row2.addSpacing(4)
         self.filters.row2.addWidget(self.grid_button)
         self.filters.row2.addWidget(self.table_button)
 
@@ -443,6 +446,13 @@ class EventBrowser(QWidget):
         self.table.set_empty_text(self.grid._empty_text)
         self._show_sort_indicator()
         self._update_count()
+        if focus is None and self._current_event and self._current_event != self.model.asked_focus:
+            # Selected while the list was being read (the first camera location moves the
+            # nights and lists them anew): keep that selection, not the one asked before.
+            focus = self.model.loaded_row_of(self._current_event)
+            if focus is None and self.model.query is not None:
+                self.model.refresh(self._current_event)
+                return
         if focus is not None:
             view = self.active_view()
             self._restoring = True

@@ -2,7 +2,7 @@
 
 PySide6.QtMultimedia needs native libraries (ffmpeg, libpulse …) that some
 systems lack, so it is imported inside try/except and the panel falls back to
-an "Open in the system player" button.
+an "Open in player" button (the system's usual video player).
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class VideoPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setVisible(False)
-        self.system_button = QPushButton("Open in the system player")
+        self.system_button = QPushButton("Open in player")
         self.system_button.setToolTip("Play this clip in your usual video player")
         self.system_button.clicked.connect(self.openExternally)
 

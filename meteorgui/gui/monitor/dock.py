@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -144,13 +145,19 @@ class ImportMonitor(QWidget):
         self.steps_button.setEnabled(False)
         self.steps_button.clicked.connect(self._show_current_steps)
 
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("<b>Import log</b>"))
-        bar.addWidget(self.count_label)
-        bar.addStretch(1)
-        bar.addWidget(self.problems_only)
-        bar.addWidget(self.steps_button)
-        bar.addWidget(self.resend_button)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Import log</b>"))
+        head.addWidget(self.count_label)
+        head.addStretch(1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.problems_only)
+        actions.addWidget(self.steps_button)
+        actions.addWidget(self.resend_button)
+        # Side by side under the window; stacked when the monitor is docked at a side,
+        # so a narrow dock does not widen the window past a small screen.
+        self._bar = bar = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        bar.addLayout(head, 1)
+        bar.addLayout(actions)
         log_box = QWidget(self)
         log_layout = QVBoxLayout(log_box)
         log_layout.setContentsMargins(0, 0, 0, 0)
@@ -197,6 +204,14 @@ class ImportMonitor(QWidget):
         self._update_count()
 
     # ------------------------------------------------------------------ feeding
+
+    def set_side(self, side: bool) -> None:
+        """Docked at the window's left or right: the cameras above the log, the log's
+        buttons under its title. Else side by side, in one row."""
+        self.splitter.setOrientation(Qt.Orientation.Vertical if side else Qt.Orientation.Horizontal)
+        self._bar.setDirection(
+            QBoxLayout.Direction.TopToBottom if side else QBoxLayout.Direction.LeftToRight
+        )
 
     def _conversation(self, c: Conversation) -> None:
         if not self._closed:

@@ -342,6 +342,7 @@ class HealthPanel(QWidget):
         title = QLabel("<b>Cameras</b>")
         self.caption = QLabel()
         self.caption.setStyleSheet("color: palette(placeholder-text);")
+        self.caption.setWordWrap(True)  # a narrow dock: the caption takes two lines
         top = QHBoxLayout()
         top.addWidget(title)
         top.addWidget(self.caption, 1)
