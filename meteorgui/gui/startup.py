@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import formatting, paths, resources
 from ..archive import ArchiveError
 from ..core import Core
-from ..logs import setup_logging
+from ..logs import close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
 from .common.bridge import Bridge
@@ -296,9 +296,6 @@ def run_gui(args) -> int:
         camera.stop()
     close(ctx)
     if demo:  # the demo leaves nothing behind
-        for handler in list(logging.getLogger().handlers):
-            if getattr(handler, "_meteorgui", False):
-                logging.getLogger().removeHandler(handler)
-                handler.close()
+        close_logging()
         shutil.rmtree(data_dir, ignore_errors=True)
     return code
