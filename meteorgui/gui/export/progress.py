@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from ...archive.export_queue import QueueItem
 from ...archive.queued import EntityInfo
 from ...exporter import runner as R
-from ...exporter.queue import QueueItem
 from ...formatting import shown, size
 from ..common import style
 from ..common.tablemodel import RowsModel

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import notify
-from ..archive.exports import Selection, not_exported_to, select_sql
-from ..archive.where import execute_for_ids, id_batches
+from .exports import Selection, not_exported_to, select_sql
+from .where import execute_for_ids, id_batches
 
 QUEUED, SENDING, FAILED = "queued", "sending", "failed"
 STATES = (QUEUED, SENDING, FAILED)
