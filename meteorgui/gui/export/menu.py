@@ -1,5 +1,6 @@
 """The export parts of the main window: the Export menu, the Export… actions, the progress
-dock, a status-bar line, and the browser's export badges and filter."""
+dock, a status-bar line, and the names of the browser's export badges and filter (the
+badges themselves follow the hub's notify.Exported messages)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,6 @@ class ExportUi(QObject):
         window.statusBar().addPermanentWidget(self.status)
 
         service.targetsChanged.connect(self._targets)
-        service.exported.connect(self.browser.mark_exported)
         service.leftoversFound.connect(lambda _found: self.show_progress())
         service.ruleChanged.connect(self._rule)
         service.progress.connect(self._progress)
