@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -34,8 +32,6 @@ from .model import SORT_COLUMNS, TIME, EventListModel
 from .review import ReviewCommand, ReviewStore
 from .strip import StripModel, StripView
 from .views import EventTable
-
-log = logging.getLogger(__name__)
 
 GRID, TABLE = 0, 1
 
@@ -398,11 +394,7 @@ class EventBrowser(QWidget):
                 browse.showers(archive),
             )
 
-        self.ctx.tasks.run(
-            work,
-            lambda res: self._choices_loaded(res, initial),
-            lambda exc: log.error("reading the archive's nights failed: %s", exc),
-        )
+        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial))
 
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
@@ -507,11 +499,7 @@ class EventBrowser(QWidget):
         def work():
             return browse.standalone_files(archive, q.after, q.before, q.camera_id)
 
-        self.ctx.tasks.run(
-            work,
-            lambda files: self._strip_loaded(gen, files),
-            lambda exc: log.error("reading time-lapse stills failed: %s", exc),
-        )
+        self.ctx.tasks.run(work, lambda files: self._strip_loaded(gen, files))
 
     def _strip_loaded(self, gen: int, files: list[StripFile]) -> None:
         if gen != self._strip_gen or self._closed:

@@ -188,14 +188,12 @@ class ExportService(QObject):
                 on_result(value)
 
         def failed(exc):
-            if self._closed:
-                return
-            if on_error is not None:
+            if not self._closed and on_error is not None:
                 on_error(exc)
-            else:
-                log.error("export: background work failed: %s", exc)
 
-        return self.ctx.tasks.run(work, ok, failed, owner=owner, detached=detached)
+        # Without an on_error, the runner's standard path (report) tells the user.
+        failed_cb = failed if on_error is not None else None
+        return self.ctx.tasks.run(work, ok, failed_cb, owner=owner, detached=detached)
 
     def reload_targets(self) -> None:
         self.run(self.exporter.targets.list, self._targets_loaded)

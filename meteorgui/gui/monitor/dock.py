@@ -226,7 +226,6 @@ class ImportMonitor(QWidget):
 
     def _load_failed(self, exc: BaseException) -> None:
         if not self._closed:
-            log.error("could not load the import log: %s", exc)
             self.loaded = True
 
     def _problems_toggled(self, on: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
@@ -28,8 +27,6 @@ from ...formatting import shown
 from ..common import style
 from ..common.tablemodel import RowsModel
 from .importlog import now_ms
-
-log = logging.getLogger(__name__)
 
 REFRESH_EVERY_MS = 30_000  # so silence is noticed without new data
 THROTTLE_MS = 1_500  # after a conversation update, at most one query this often
@@ -408,8 +405,6 @@ class HealthPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
-        if not self._closed:
-            log.warning("Camera health query failed: %s", exc)
 
     def _show(self, health: list[CameraHealth], now: int, clock: NightClock | None = None) -> None:
         self._busy = False

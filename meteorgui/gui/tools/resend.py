@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, Qt, Signal
@@ -22,8 +21,6 @@ from ...archive import ArchiveError
 from ...formatting import shown
 from ..common import style
 from ..common.text import escape, plain
-
-log = logging.getLogger(__name__)
 
 OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 
@@ -264,7 +261,6 @@ class ResendDialog(QDialog):
         self.requested.emit(results)
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("request resend failed: %s", exc)
         self.results = []
         self._running = False
         if self._closed:
