@@ -22,6 +22,7 @@ from ..core import Core
 from ..logs import close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
+from .common import style
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
@@ -56,6 +57,7 @@ def build(
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
     install_plain_tooltips()
+    style.follow_colour_scheme()
     window = MainWindow(ctx, demo=demo, defer=defer)
     if not defer:
         settle_memory()

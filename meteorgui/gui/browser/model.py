@@ -51,7 +51,6 @@ TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED, SHOWER, CAMER
 )
 SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_HIGHLIGHT = QColor(style.LIGHT.highlight)
 
 
 def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:
@@ -167,7 +166,7 @@ class EventListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             level = self._highlight(row.event_id)
             if level > 0:
-                c = QColor(_HIGHLIGHT)
+                c = QColor(style.palette().highlight)
                 c.setAlphaF(0.55 * level)
                 return c
             return None

@@ -35,7 +35,6 @@ from ..common import style
 from ..common.tasks import alive, report
 from ..common.text import escape
 
-ERROR_COLOUR = style.ERROR
 ID_PAGE = 5000
 
 
@@ -263,7 +262,7 @@ class ExportDialog(QDialog):
     def _say(self, text: str, error: bool = False) -> None:
         self.outcome = text
         shown = escape(text)
-        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown)
+        self.info.setText(f"<span style='color:{style.ERROR}'>{shown}</span>" if error else shown)
 
     def export(self) -> None:
         tid = self.target.currentData()

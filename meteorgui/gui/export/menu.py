@@ -20,8 +20,6 @@ from .service import ExportService
 from .targets import TargetsDialog
 from .view import ExportProgressView
 
-ERROR_COLOUR = style.ERROR
-
 
 class ExportUi(QObject):
     def __init__(self, ctx, service: ExportService, window):
@@ -200,7 +198,7 @@ class ExportUi(QObject):
         for rule in failing:
             nxt = f"; next attempt {when(rule.next_attempt_at)}" if rule.next_attempt_at else ""
             parts.append(
-                f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
+                f"<a href='rules' style='color:{style.ERROR}'>⚠ Scheduled export "
                 f"'{escape(rule.name)}' failing{nxt}</a>"
             )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")

@@ -22,8 +22,6 @@ from ...formatting import shown
 from ..common import style
 from ..common.text import escape, plain
 
-OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
-
 
 @dataclass(frozen=True)
 class ResendResult:
@@ -127,7 +125,7 @@ class ItemsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return row[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1 and row[2] is not None:
-            return QColor(OK_COLOUR if row[2] else ERROR_COLOUR)
+            return QColor(style.OK if row[2] else style.ERROR)
         return None
 
     def text(self, row: int, column: int) -> str:

@@ -30,7 +30,7 @@ from ..common.text import plain
 FILE_NAME_MAX_WIDTH = 240
 
 PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the GUI
-STATE_COLOURS = {"damaged": style.ERROR, "missing": style.WARNING}
+STATE_COLOURS = {"damaged": "error", "missing": "warning"}  # by palette name
 COLUMNS = ("File", "Event", "Name", "Type", "Size", "Camera", "Time", "State")
 
 
@@ -109,7 +109,7 @@ class ProblemModel(RowsModel):
                 )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
-            return QColor(STATE_COLOURS.get(c.state, style.MUTED))
+            return QColor(style.colour(STATE_COLOURS.get(c.state, "muted")))
         if role == Qt.ItemDataRole.FontRole and col == 7:
             font = QFont()
             font.setBold(True)
