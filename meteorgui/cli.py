@@ -502,16 +502,6 @@ def _export_selection(args):
         raise CliError(str(exc)) from None
 
 
-def _close_logging() -> None:
-    import logging
-
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        if getattr(h, "_meteorgui", False):
-            root.removeHandler(h)
-            h.close()
-
-
 def cmd_export(args) -> int:
     if (args.to is None) == (args.to_folder is None):
         raise CliError("say where to: --to URL or --to-folder DIR")
@@ -582,7 +572,7 @@ def _export_to_importer(args, selection) -> int:
     from .exporter import Exporter, FileSecrets
     from .exporter import runner as R
     from .exporter.targets import Target, TargetError, check_url, test_connection
-    from .logs import setup_logging
+    from .logs import close_logging, setup_logging
 
     try:
         url = check_url(args.to)
@@ -656,7 +646,7 @@ def _export_to_importer(args, selection) -> int:
         archive.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
-        _close_logging()
+        close_logging()
     if result.error:
         echo(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
     elif result.cancelled:

@@ -31,6 +31,19 @@ class _TerminalFormatter(logging.Formatter):
         return terminal_safe(super().format(record), lines=True)
 
 
+# The name of the handlers setup_logging adds, so a second call replaces them.
+_HANDLER_NAME = "meteorgui"
+
+
+def close_logging() -> None:
+    """Remove and close the handlers setup_logging added (the log file is then free)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if h.get_name() == _HANDLER_NAME:
+            root.removeHandler(h)
+            h.close()
+
+
 def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr."""
     folder = Path(data_dir) / "logs"
@@ -38,10 +51,7 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     path = folder / LOG_NAME
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for h in list(root.handlers):
-        if getattr(h, "_meteorgui", False):
-            root.removeHandler(h)
-            h.close()
+    close_logging()
     line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     fmt = logging.Formatter(line)
     file_handler = _PrivateFileHandler(
@@ -52,7 +62,7 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(_TerminalFormatter(line))
     for h in (file_handler, console):
-        h._meteorgui = True
+        h.set_name(_HANDLER_NAME)
         root.addHandler(h)
     # waitress logs every queue-depth warning; keep them in the file only.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -68,6 +68,7 @@ class Exported(NamedTuple):
 
     target_id: str
     entity_id: str
+    kind: str  # 'event' or 'file'
 
     @property
     def entity_ids(self) -> tuple[str, ...]:

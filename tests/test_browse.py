@@ -515,3 +515,54 @@ def test_search_finds_a_cameras_events_by_its_name(arch):
     assert got(text="Site") == []
     assert got(text="b827eb5b") == ids([cambridge])  # ids still match
     assert got(text="bury", camera_id="b827eb5b6c73") == []
+
+
+def test_a_word_is_searched_as_the_terms_it_begins_with_the_same_matches(arch, make):
+    from meteorgui.archive import search
+
+    note = [Meta("string", "meteorpi:note", "Météorite fireball Fireballs fire-ball")]
+    a = make.event("cam-a", NIGHT1 + 8 * HOUR, extra_meta=note)
+    b = make.event("cam-b", NIGHT1 + 9 * HOUR, event_type="meteorpi:sprite")
+    # More events whose ids begin alike than a word is expanded to.
+    many = [
+        make.event("cam-a", NIGHT2 + i * 60_000, event_id=f"abcd{i:028x}")
+        for i in range(search.EXPAND + 2)
+    ]
+    conn = arch.db.read()
+    query, _ = search.match("fireb Meteor zzzz abcd", conn)
+    assert query == '("fireball" OR "fireballs") AND ("meteor" OR "meteorpi") AND "zzzz"' + (
+        ' AND "abcd"*'
+    )
+    texts = [
+        "fireb", "FIREBALL", "meteor", "meteorp", "météo", "sprite", "fire-ball", "zzzz",
+        "abcd", "abcd0000", "site a", "meteor fireb", "meteorpi:sprite", "b827", "cam",
+    ]  # fmt: skip
+    for text in texts:
+        q = Query(descending=False, text=text)
+        # The same WHERE clauses with the prefixes left to FTS5 (no connection to expand).
+        clauses, args = browse._where(q, None)
+        plain = conn.execute(
+            "SELECT event_id FROM event_summary" + browse._sql_where(clauses) + " ORDER BY seq",
+            args,
+        ).fetchall()
+        rows = browse.page(arch, q, 0, 100)
+        assert sorted(ids(rows)) == sorted(r[0] for r in plain), text
+        assert browse.count(arch, q) == len(rows), text
+    assert ids(browse.page(arch, Query(text="fireballs"), 0, 10)) == [a.event_id]
+    assert len(browse.page(arch, Query(text="abcd"), 0, 100)) == len(many)
+    assert browse.count(arch, Query(text="sprite")) == 1 and b.event_id
+
+
+def test_a_word_finds_terms_that_arrive_after_it_was_searched(arch, make):
+    # The terms a word begins are remembered per connection only while the archive is
+    # unchanged: a new event bringing a new term is found by the next search.
+    first = make.event(extra_meta=[Meta("string", "meteorpi:note", "fireball")])
+    q = Query(text="fireb")
+    with browse.snapshot(arch) as (conn, _):
+        assert browse.count(conn, q) == 1
+        assert ids(browse.page(conn, q, 0, 10)) == [first.event_id]  # the same look-up
+    later = make.event(
+        t=NIGHT1 + 11 * HOUR, extra_meta=[Meta("string", "meteorpi:note", "fireboat")]
+    )
+    assert browse.count(arch, q) == 2
+    assert ids(browse.page(arch, q, 0, 10)) == [later.event_id, first.event_id]

@@ -375,7 +375,7 @@ def test_a_failure_while_choosing_the_next_wake_up_does_not_stop_the_scheduler(t
 
 
 def test_entities_the_target_keeps_refusing_do_not_hold_up_a_rule(tmp_path):
-    from meteorgui.exporter.queue import RULE_ATTEMPTS
+    from meteorgui.archive.export_queue import RULE_ATTEMPTS
 
     from .test_client_unit import PASSWORD, USER, ScriptedImporter
     from .wsgi_server import serving

@@ -155,9 +155,8 @@ def test_the_app_and_the_command_line_use_the_same_data_folder(tmp_path, monkeyp
 
 
 def test_passwords_are_never_stored_or_logged_in_clear(gui, qtbot, push):
-    import logging
 
-    from meteorgui.logs import setup_logging
+    from meteorgui.logs import close_logging, setup_logging
     from meteorgui.simulate import make_night
 
     log_path = setup_logging(gui.archive.data_dir, verbose=True)
@@ -171,11 +170,7 @@ def test_passwords_are_never_stored_or_logged_in_clear(gui, qtbot, push):
         assert wrong.status_code == 403
         assert gui.core.importer.log.flush()
     finally:
-        for h in list(logging.getLogger().handlers):
-            if getattr(h, "_meteorgui", False):
-                h.flush()
-                logging.getLogger().removeHandler(h)
-                h.close()
+        close_logging()  # flushes the log file
     text = log_path.read_text()
     assert "/import" in text  # the requests themselves were logged (verbose)
     assert CAMERA_USER[1] not in text and "not-the-password" not in text

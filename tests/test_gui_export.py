@@ -559,6 +559,44 @@ def test_browse_query_not_exported_to(gui, ui, push, qtbot):
     assert not q.matches(browse.get_row(archive, first))
 
 
+def test_badges_follow_exports_made_anywhere_through_the_hub(gui, ui, push, qtbot):
+    # An export the GUI's export service never saw (another thread of the process, as a
+    # scheduled round or a command would) badges the browser: it listens to the hub.
+    browser = gui.window.browser
+    n = night(11, events=3, timelapse=1)
+    push(n)
+    # Listed anew once the nights follow the cameras' solar time (the first location).
+    qtbot.waitUntil(
+        lambda: browser._ready and browser.filters.clock.longitude is not None, timeout=WAIT
+    )
+    qtbot.waitUntil(shown(browser, 3, 1), timeout=WAIT)
+    queue = ui.service.exporter.queue
+    t = ui.service.exporter.targets.add("elsewhere", "http://127.0.0.1:9/import", "u")
+    ui.service.reload_targets()
+    event_id, still_id = n.events[1].event_id, n.files[0].file_id
+    queue.enqueue_ids(t.target_id, [event_id, still_id])
+    qtbot.waitUntil(lambda: ui.service.target(t.target_id) is not None, timeout=WAIT)
+    reads = []  # the badge comes in place, not from reading the list again
+    browser.model.modelReset.connect(lambda: reads.append("reset"))
+    browser.model.loaded.connect(lambda *_: reads.append("loaded"))
+
+    def send_both() -> None:
+        for _ in range(2):
+            queue.complete(queue.claim_next(t.target_id), 0)
+
+    worker = threading.Thread(target=send_both, name="test-exporter")
+    worker.start()
+    worker.join()
+    rows = {browser.model.row_at(r).event_id: r for r in range(browser.model.rowCount())}
+    qtbot.waitUntil(
+        lambda: browser.model.index(rows[event_id], EXPORTED).data() == "elsewhere", timeout=WAIT
+    )
+    assert browser.model.row_at(rows[event_id]).exported == (t.target_id,)
+    assert reads == []
+    others = [r for e, r in rows.items() if e != event_id]
+    assert all(browser.model.row_at(r).exported == () for r in others)
+
+
 def test_cancelling_a_folder_export_leaves_nothing(gui, ui, push, qtbot, tmp_path, monkeypatch):
     from meteorgui.gui.export import folder as export_folder
 

@@ -166,3 +166,27 @@ def test_open_data_folder_says_when_no_file_manager_could_open_it(
     assert not any(
         isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()
     )
+
+
+def test_a_refused_change_of_users_is_told_the_standard_way(gui, qtbot):
+    from meteorgui.gui.setup.users import UsersDialog
+
+    dlg = UsersDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+
+    def boxes():
+        return [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.isVisible()
+        ]
+
+    dlg._run(lambda: gui.archive.users.set_roles("nobody", ["import"]), "roles of nobody")
+    qtbot.waitUntil(lambda: len(boxes()) == 1, timeout=30_000)
+    [box] = boxes()
+    assert box.text() == "no user 'nobody'"
+    assert box.parent() is dlg  # over the dialog the user is in
+    box.close()

@@ -122,3 +122,45 @@ def test_every_problem_a_user_is_told_about_shares_one_base():
         SecretError, PortInUse, ModelError, CameraBound,
     ):  # fmt: skip
         assert issubclass(kind, MeteorguiError), kind
+
+
+def test_every_failure_is_logged_by_the_runner_and_a_handler_only_says_it(qtbot, caplog):
+    import logging
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from meteorgui.archive import ArchiveError
+    from meteorgui.gui.common.tasks import Cancelled
+
+    caplog.set_level(logging.INFO, logger="meteorgui.gui.common.tasks")
+    runner = TaskRunner(max_threads=1)
+    said: list[BaseException] = []
+
+    def raising(exc):
+        def work():
+            raise exc
+
+        return work
+
+    def records(exc):
+        return [r for r in caplog.records if str(exc) in r.getMessage()]
+
+    bug, plain, stop = KeyError("a bug"), ArchiveError("the folder is gone"), Cancelled()
+    for exc in (bug, plain):
+        runner.run(raising(exc), on_error=said.append)
+    runner.run(raising(stop))  # no handler: a cancellation is no failure
+    qtbot.waitUntil(lambda: len(said) == 2)
+    done = []
+    runner.run(lambda: None, done.append)  # after the cancellation's delivery
+    qtbot.waitUntil(lambda: done == [None])
+    assert said == [bug, plain]
+    # A bug: an error with its traceback, though a view handled it.
+    [logged] = records(bug)
+    assert logged.levelno == logging.ERROR and logged.exc_info[1] is bug
+    # A problem the user is told about: one line, no traceback.
+    [logged] = records(plain)
+    assert logged.levelno == logging.INFO and not logged.exc_info
+    assert [r for r in caplog.records if r.exc_info and r.exc_info[1] is stop] == []
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    assert not any(b.isVisible() for b in boxes)  # the handlers said it: no box
+    runner.shutdown()

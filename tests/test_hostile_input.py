@@ -150,17 +150,13 @@ def test_terminal_safe_escapes_c0_c1_and_del_only():
 def test_log_lines_on_the_terminal_show_control_characters(tmp_path, capsys):
     import logging
 
-    from meteorgui.logs import setup_logging
+    from meteorgui.logs import close_logging, setup_logging
 
     setup_logging(tmp_path)
-    root = logging.getLogger()
     try:
         logging.getLogger("meteorgui.test").warning("camera said %s", ESC)
     finally:
-        for h in list(root.handlers):
-            if getattr(h, "_meteorgui", False):
-                root.removeHandler(h)
-                h.close()
+        close_logging()
     err = capsys.readouterr().err
     assert "camera said \\x1b]0;owned\\x07\\x1b[2J\\x0dall files OK\n" in err
     assert "\x1b" not in err and "\r" not in err

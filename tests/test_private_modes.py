@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from meteorgui.archive import Archive
-from meteorgui.logs import setup_logging
+from meteorgui.logs import close_logging, setup_logging
 
 from . import factories as fx
 
@@ -70,10 +70,7 @@ def test_a_new_archive_is_private_whatever_the_umask(tmp_path, umask, mask):
         assert list((folder / "files").glob("*/*.*"))  # a stored file
         assert _private(folder) == []
     finally:
-        for h in list(logging.getLogger().handlers):
-            if getattr(h, "_meteorgui", False):
-                logging.getLogger().removeHandler(h)
-                h.close()
+        close_logging()
         archive.close()
 
 

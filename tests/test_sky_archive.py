@@ -278,3 +278,22 @@ def test_the_worker_looks_only_at_what_was_announced_after_its_first_round(
         times = [e.event_time for e in sky_night.night.events]
         spans = [(a, b) for cam, a, b in later if cam is None]
         assert all(b is not None and b - a <= max(times) - min(times) + 1 for a, b in spans)
+
+
+def test_outdated_events_are_batched_in_ranges_that_cover_each_with_its_neighbours():
+    from meteorgui.sky.compute import BATCH, NEIGHBOURS_MS, _batches
+
+    assert list(_batches([])) == []
+    gap = 2 * NEIGHBOURS_MS + 1
+    dense = [(f"a{i}", 1000 + i) for i in range(BATCH)]
+    far = [("b", dense[-1][1] + gap), ("c", dense[-1][1] + gap + 5)]
+    ranges = list(_batches(dense + far))
+    # A gap after BATCH events splits; a gap before that would not.
+    assert ranges == [
+        (1000 - NEIGHBOURS_MS, dense[-1][1] + NEIGHBOURS_MS + 1),
+        (far[0][1] - NEIGHBOURS_MS, far[1][1] + NEIGHBOURS_MS + 1),
+    ]
+    few = [("x", 0), ("y", gap)]
+    assert list(_batches(few)) == [(-NEIGHBOURS_MS, gap + NEIGHBOURS_MS + 1)]
+    for _, t in dense + far:
+        assert any(lo <= t - NEIGHBOURS_MS and t + NEIGHBOURS_MS < hi for lo, hi in ranges)

@@ -9,8 +9,8 @@ import socket
 import stat
 
 from meteorgui import __version__, logs
-from meteorgui.cli import _close_logging
 from meteorgui.importer import runfile
+from meteorgui.logs import close_logging
 
 from . import factories as fx
 from .factories import run_cli, wait_for
@@ -78,7 +78,7 @@ def test_the_log_starts_with_the_version_and_rotates_within_its_bound(tmp_path, 
         for i in range(400):
             log.info("line %d of a long night %s", i, "x" * 40)
     finally:
-        _close_logging()
+        close_logging()
     kept = sorted(p.name for p in path.parent.iterdir())
     assert kept == ["meteorgui.log", "meteorgui.log.1", "meteorgui.log.2", "meteorgui.log.3"]
     assert all(p.stat().st_size <= 4000 for p in path.parent.iterdir())

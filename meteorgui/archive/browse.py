@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .. import notify
+from . import search
 from .exports import not_exported_to as _not_exported_to
 from .nights import NightClock
 from .where import camera_and_time
@@ -207,79 +208,19 @@ def _conn(src) -> sqlite3.Connection:
     return src if isinstance(src, sqlite3.Connection) else src.db.read()
 
 
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-_TEXT_COLUMNS = (
-    "search",
-    "event_id",
-    "camera_id",
-    "event_type",
-    "IFNULL(label, '')",
-    "camera_name",
-)
-# A word of punctuation alone has no token in the full-text index: it is matched by scanning.
-_SCAN_CLAUSE = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")"
-_FTS = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
-BROAD = 100  # a search matching more than 1 event in this many is read in sort order
-
-
-def _match(text: str) -> tuple[str | None, list[str]]:
-    """The FTS5 query for ``text`` (each word a quoted phrase whose last token may be a
-    prefix: 'bury' finds 'Bury St Edmunds', 'peakAmp' finds 'peakAmplitude'), and the
-    words only a scan can match."""
-    words = text.split()
-    indexed = [w for w in words if any(ch.isalnum() for ch in w)]
-    match = " ".join(_phrase(w) for w in indexed) or None
-    return match, [w for w in words if w not in indexed]
-
-
-ID_PREFIX = 4  # an event id is matched from this many characters: "b" in "Site B" is no id
-
-
-def _phrase(word: str) -> str:
-    phrase = '"' + word.replace('"', '""') + '"*'
-    return phrase if len(word) >= ID_PREFIX else "- {event_id} : " + phrase
-
-
-def _text_clauses(text: str, broad: bool) -> tuple[list[str], list]:
-    """Every word must appear in one of the searched columns (case-insensitive).
-
-    ``broad``: the words match many events, so a page is read walking the sort index and
-    checking each row against the matches (``+seq``) rather than sorting every match.
-    """
-    match, scanned = _match(text)
-    clauses: list[str] = []
-    args: list = []
-    if match is not None:
-        clauses.append(f"{'+' if broad else ''}seq IN ({_FTS})")
-        args.append(match)
-    for word in scanned:
-        clauses.append(_SCAN_CLAUSE)
-        args.extend([_like(word)] * len(_TEXT_COLUMNS))
-    return clauses, args
-
-
-def _broad(conn: sqlite3.Connection, text: str) -> bool:
-    """Whether ``text`` matches more than one event in BROAD (counting no further)."""
-    match, _ = _match(text)
-    if match is None:
-        return False
-    limit = max(1000, watermark(conn) // BROAD)
-    sql = f"SELECT COUNT(*) FROM ({_FTS} LIMIT ?)"
-    return conn.execute(sql, (match, limit)).fetchone()[0] >= limit
-
-
 NARROW_MS = 3 * 86_400_000  # a time range this short is read through the time index
 
 
 def _where(
-    q: Query, upto: int | None, ordered: bool = False, broad: bool = False
+    q: Query,
+    upto: int | None,
+    ordered: bool = False,
+    broad: bool = False,
+    conn: sqlite3.Connection | None = None,
 ) -> tuple[list[str], list]:
     """WHERE clauses for a query. ``ordered``: for reads in sort order (pages, positions);
-    ``broad``: its text matches many events (``_broad``).
+    ``broad``: its text matches many events (``search.is_broad``); ``conn``: the
+    connection that will run them (its index's terms make the text faster to match).
 
     Sorting a wide range by duration or brightness is best done walking that
     column's index; an equality filter on a column with few values (two
@@ -307,7 +248,7 @@ def _where(
         else:
             labelled.append("label = ?")
             labelled_args.append(q.review)
-    text_clauses, text_args = _text_clauses(q.text, ordered and broad)
+    text_clauses, text_args = search.clauses(q.text, ordered and broad, conn)
     labelled.extend(text_clauses)
     labelled_args.extend(text_args)
     if labelled and q.keep:
@@ -385,7 +326,8 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 
 
 def count(src, q: Query, upto: int | None = None) -> int:
-    match, scanned = _match(q.text)
+    conn = _conn(src)
+    match, scanned = search.match(q.text, conn)
     if (
         match is not None
         and not scanned
@@ -397,10 +339,10 @@ def count(src, q: Query, upto: int | None = None) -> int:
         if upto is not None:
             sql += " AND rowid <= ?"
             args.append(upto)
-        return _conn(src).execute(sql, args).fetchone()[0]
-    clauses, args = _where(q, upto)
+        return conn.execute(sql, args).fetchone()[0]
+    clauses, args = _where(q, upto, conn=conn)
     sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
-    return _conn(src).execute(sql, args).fetchone()[0]
+    return conn.execute(sql, args).fetchone()[0]
 
 
 def page(
@@ -413,7 +355,8 @@ def page(
     what lies before it.
     """
     conn = _conn(src)
-    clauses, args = _where(q, upto, ordered=True, broad=_broad(conn, q.text))
+    broad = search.is_broad(conn, q.text, watermark(conn))
+    clauses, args = _where(q, upto, ordered=True, broad=broad, conn=conn)
     if after is not None:
         sql, more = _after_clause(q, after)
         clauses.append(sql)
@@ -438,7 +381,7 @@ def get_row(src, event_id: str) -> Row | None:
 
 
 def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None:
-    clauses, args = _where(q, upto)
+    clauses, args = _where(q, upto, conn=conn)
     clauses.append("event_id = ?")
     args.append(event_id)
     r = conn.execute(
@@ -448,7 +391,7 @@ def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None
 
 
 def _position(conn, q: Query, row: Row, upto: int | None) -> int:
-    clauses, args = _where(q, upto, ordered=True)
+    clauses, args = _where(q, upto, ordered=True, conn=conn)
     sql, more = _before_clause(q, row)
     clauses.append(sql)
     args.extend(more)
@@ -479,7 +422,7 @@ def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
     """
     conn = _conn(src)
     top = watermark(conn) if upto is None else upto
-    clauses, args = _where(q, top, ordered=True)
+    clauses, args = _where(q, top, ordered=True, conn=conn)
     clauses.append("seq > ?")
     args.append(since)
     rows = [

@@ -16,8 +16,33 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+class Connection(sqlite3.Connection):
+    """A connection that can remember what its reads worked out while the database is
+    unchanged (``memo()``): the browser's search looks up a word's terms once for the count
+    and the page it reads next."""
+
+    MEMO_ENTRIES = 256
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._memo: dict = {}
+        self._memo_version: int | None = None
+
+    def memo(self) -> dict:
+        """A dict that empties itself once another connection has committed (SQLite's
+        data_version), so what it holds describes the data this connection reads. For
+        readers: the connection's own writes do not empty it."""
+        version = self.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._memo_version or len(self._memo) >= self.MEMO_ENTRIES:
+            self._memo.clear()
+            self._memo_version = version
+        return self._memo
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=30, isolation_level=None, check_same_thread=False, factory=Connection
+    )
     conn.execute("PRAGMA busy_timeout=30000")
     # Switching a new database to WAL needs a moment alone with it; another process
     # creating the same archive at the same time can make it fail at once.

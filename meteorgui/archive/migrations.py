@@ -443,6 +443,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         END;
         """,
     ),
+    (
+        11,
+        "search_terms",
+        """
+        -- The full-text index's terms, so a typed word that begins only a few of them is
+        -- searched as those terms (search.py): FTS5 merges every term of a prefix query
+        -- into one buffer first, which on a big archive costs more than the search.
+        CREATE VIRTUAL TABLE event_summary_terms USING fts5vocab(event_summary_fts, 'row');
+        """,
+    ),
 ]
 
 

@@ -7,10 +7,10 @@
 background; ``export_to_folder`` writes files and a manifest to a folder or zip.
 """
 
+from meteorgui.archive.export_queue import ExportQueue, QueueItem
 from meteorgui.archive.exports import ExportHistory, Selection, SelectionError
 from meteorgui.exporter.client import ImportClient, ImportClientError, SendResult
 from meteorgui.exporter.folder import FolderExportError, FolderResult, export_to_folder
-from meteorgui.exporter.queue import ExportQueue, QueueItem
 from meteorgui.exporter.rules import Rule, RuleError, Rules
 from meteorgui.exporter.runner import (
     ExportBusy,

@@ -8,10 +8,11 @@ in a row and ``next_attempt_at`` are kept with the rule.
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 
+from ..archive import Conflict
+from ..archive import export_setup as setup
 from ..archive.exports import Selection, SelectionError
 from ..errors import MeteorguiError
 
@@ -93,13 +94,6 @@ def parse_window(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     return start, end
 
 
-_COLS = (
-    "rule_id, name, target_id, search, enabled, window_start, window_end, bandwidth,"
-    " interval_s, state, failures, last_error, last_run_at, last_ok_at, next_attempt_at,"
-    " created_at"
-)
-
-
 def _rule(row) -> Rule:
     r = list(row)
     r[3] = Selection.from_json(r[3])
@@ -116,22 +110,29 @@ def _check(name: str, bandwidth, interval_s) -> None:
         raise RuleError("the interval must be at least 10 seconds")
 
 
+def _settings(name, target_id, selection, enabled, window, bandwidth, interval_s) -> dict:
+    """The columns of what the user sets on a rule (the rest is its run state)."""
+    return {
+        "name": name.strip(),
+        "target_id": target_id,
+        "search": selection.to_json(),
+        "enabled": int(enabled),
+        "window_start": window[0] if window else None,
+        "window_end": window[1] if window else None,
+        "bandwidth": bandwidth,
+        "interval_s": interval_s,
+    }
+
+
 class Rules:
     def __init__(self, archive):
         self.archive = archive
 
     def list(self) -> list[Rule]:
-        rows = self.archive.db.read().execute(
-            f"SELECT {_COLS} FROM export_rules ORDER BY name, rule_id"
-        )
-        return [_rule(r) for r in rows]
+        return [_rule(r) for r in setup.rule_rows(self.archive)]
 
     def get(self, rule_id: int) -> Rule | None:
-        row = (
-            self.archive.db.read()
-            .execute(f"SELECT {_COLS} FROM export_rules WHERE rule_id = ?", (rule_id,))
-            .fetchone()
-        )
+        row = setup.rule_row(self.archive, rule_id)
         return None if row is None else _rule(row)
 
     def require(self, rule_id: int) -> Rule:
@@ -154,27 +155,11 @@ class Rules:
         _check(name, bandwidth, interval_s)
         w = parse_window(window)
         selection = selection if selection is not None else Selection()
+        values = _settings(name, target_id, selection, enabled, w, bandwidth, interval_s)
+        values.update(state=IDLE if enabled else DISABLED, created_at=int(time.time() * 1000))
         try:
-            with self.archive.db.write() as conn:
-                cur = conn.execute(
-                    "INSERT INTO export_rules (name, target_id, search, enabled, window_start,"
-                    " window_end, bandwidth, interval_s, state, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        name.strip(),
-                        target_id,
-                        selection.to_json(),
-                        int(enabled),
-                        w[0] if w else None,
-                        w[1] if w else None,
-                        bandwidth,
-                        interval_s,
-                        IDLE if enabled else DISABLED,
-                        int(time.time() * 1000),
-                    ),
-                )
-                rule_id = cur.lastrowid
-        except sqlite3.IntegrityError:
+            rule_id = setup.insert_rule(self.archive, values)
+        except Conflict:
             raise RuleError(f"no export target {target_id}") from None
         return self.require(rule_id)
 
@@ -200,26 +185,12 @@ class Rules:
         elif state == DISABLED:
             state = IDLE
         # A changed rule runs at the next tick, with its failure count kept (it stays visible).
+        target_id = changes.get("target_id", rule.target_id)
+        values = _settings(name, target_id, sel, enabled, w, bandwidth, interval_s)
+        values.update(state=state, next_attempt_at=None)
         try:
-            with self.archive.db.write() as conn:
-                conn.execute(
-                    "UPDATE export_rules SET name = ?, target_id = ?, search = ?, enabled = ?,"
-                    " window_start = ?, window_end = ?, bandwidth = ?, interval_s = ?,"
-                    " state = ?, next_attempt_at = NULL WHERE rule_id = ?",
-                    (
-                        name.strip(),
-                        changes.get("target_id", rule.target_id),
-                        sel.to_json(),
-                        int(enabled),
-                        w[0] if w else None,
-                        w[1] if w else None,
-                        bandwidth,
-                        interval_s,
-                        state,
-                        rule_id,
-                    ),
-                )
-        except sqlite3.IntegrityError:
+            setup.update_rule(self.archive, rule_id, values)
+        except Conflict:
             raise RuleError(f"no export target {changes.get('target_id')}") from None
         return self.require(rule_id)
 
@@ -227,8 +198,7 @@ class Rules:
         return self.update(rule_id, enabled=enabled)
 
     def remove(self, rule_id: int) -> None:
-        with self.archive.db.write() as conn:
-            conn.execute("DELETE FROM export_rules WHERE rule_id = ?", (rule_id,))
+        setup.delete_rule(self.archive, rule_id)
 
     def record(self, rule_id: int, **fields) -> Rule:
         """Save a rule's run state (state, failures, last_error, last_run_at, last_ok_at,
@@ -245,16 +215,8 @@ class Rules:
             raise RuleError(f"not run state: {sorted(set(fields) - allowed)}")
         if fields.get("state", IDLE) not in STATES:
             raise RuleError(f"unknown rule state {fields['state']!r}")
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        with self.archive.db.write() as conn:
-            # A rule the user disabled meanwhile stays disabled.
-            conn.execute(
-                f"UPDATE export_rules SET {sets} WHERE rule_id = ?", (*fields.values(), rule_id)
-            )
-            conn.execute(
-                "UPDATE export_rules SET state = 'disabled' WHERE rule_id = ? AND enabled = 0",
-                (rule_id,),
-            )
+        # A rule the user disabled meanwhile stays disabled (update_rule sees to it).
+        setup.update_rule(self.archive, rule_id, fields)
         return self.require(rule_id)
 
 

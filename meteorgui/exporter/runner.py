@@ -30,13 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..archive.export_queue import ExportQueue, QueueItem
 from ..archive.exports import ExportHistory
 from ..errors import MeteorguiError
 from ..model import Event, FileRecord
 from . import deadline as deadline_watch
 from .client import ImportClientError, SendResult
 from .deadline import shutdown
-from .queue import ExportQueue, QueueItem
 from .rules import Rules
 from .secrets import SecretError, SecretStore
 from .targets import ConnectionCheck, Target, Targets, test_connection

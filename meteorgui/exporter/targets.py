@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..archive import Conflict
+from ..archive import export_setup as setup
 from ..errors import MeteorguiError
 from .client import ImportClient, ImportClientError
 from .secrets import SecretError, SecretStore, default_secrets
@@ -113,7 +114,8 @@ def _check_fields(name: str, user: str, ca_bundle: str | None, timeout: float) -
         raise TargetError("the timeout must be between 1 and 3600 seconds")
 
 
-_COLS = "target_id, name, url, user, ca_bundle, timeout, created_at"
+def _target(row: tuple | None) -> Target | None:
+    return None if row is None else Target(*row)
 
 
 class Targets:
@@ -124,16 +126,10 @@ class Targets:
         self.secrets = secrets if secrets is not None else default_secrets()
 
     def list(self) -> list[Target]:
-        rows = self.archive.db.read().execute(f"SELECT {_COLS} FROM export_targets ORDER BY name")
-        return [Target(*r) for r in rows]
+        return [Target(*r) for r in setup.target_rows(self.archive)]
 
     def get(self, target_id: str) -> Target | None:
-        row = (
-            self.archive.db.read()
-            .execute(f"SELECT {_COLS} FROM export_targets WHERE target_id = ?", (target_id,))
-            .fetchone()
-        )
-        return None if row is None else Target(*row)
+        return _target(setup.target_row(self.archive, target_id=target_id))
 
     def require(self, target_id: str) -> Target:
         target = self.get(target_id)
@@ -142,24 +138,10 @@ class Targets:
         return target
 
     def by_name(self, name: str) -> Target | None:
-        row = (
-            self.archive.db.read()
-            .execute(f"SELECT {_COLS} FROM export_targets WHERE name = ?", (name,))
-            .fetchone()
-        )
-        return None if row is None else Target(*row)
+        return _target(setup.target_row(self.archive, name=name))
 
     def find(self, url: str, user: str) -> Target | None:
-        row = (
-            self.archive.db.read()
-            .execute(
-                f"SELECT {_COLS} FROM export_targets WHERE url = ? AND user = ? ORDER BY created_at"
-                " LIMIT 1",
-                (check_url(url), user),
-            )
-            .fetchone()
-        )
-        return None if row is None else Target(*row)
+        return _target(setup.target_row(self.archive, url=check_url(url), user=user))
 
     def add(
         self,
@@ -179,12 +161,8 @@ class Targets:
             uuid.uuid4().hex, name.strip(), url, user, ca, float(timeout), int(time.time() * 1000)
         )
         try:
-            with self.archive.db.write() as conn:
-                conn.execute(
-                    f"INSERT INTO export_targets ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    dataclasses.astuple(target),
-                )
-        except sqlite3.IntegrityError:
+            setup.insert_target(self.archive, dataclasses.astuple(target))
+        except Conflict:
             raise TargetError(f"there is already a target named {target.name!r}") from None
         if password is not None:
             self.set_password(target.target_id, password)
@@ -216,14 +194,10 @@ class Targets:
             changes["name"] = (changes["name"] or "").strip()
         new = dataclasses.replace(target, **changes)
         _check_fields(new.name, new.user, new.ca_bundle, new.timeout)
+        fields = ("name", "url", "user", "ca_bundle", "timeout")
         try:
-            with self.archive.db.write() as conn:
-                conn.execute(
-                    "UPDATE export_targets SET name = ?, url = ?, user = ?, ca_bundle = ?,"
-                    " timeout = ? WHERE target_id = ?",
-                    (new.name, new.url, new.user, new.ca_bundle, new.timeout, target_id),
-                )
-        except sqlite3.IntegrityError:
+            setup.update_target(self.archive, target_id, {f: getattr(new, f) for f in fields})
+        except Conflict:
             raise TargetError(f"there is already a target named {new.name!r}") from None
         if password is not None:
             self.set_password(target_id, password)
@@ -233,19 +207,12 @@ class Targets:
         """Delete a target with its queue, history and password. Refused while rules use it
         (delete or retarget them first: a rule is never dropped silently)."""
         target = self.require(target_id)
-        with self.archive.db.write() as conn:
-            rules = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT name FROM export_rules WHERE target_id = ? ORDER BY name", (target_id,)
-                )
-            ]
-            if rules:
-                raise TargetError(
-                    f"target {target.name!r} is used by the scheduled export rule(s) "
-                    f"{', '.join(repr(r) for r in rules)}; delete them first"
-                )
-            conn.execute("DELETE FROM export_targets WHERE target_id = ?", (target_id,))
+        rules = setup.delete_target(self.archive, target_id)
+        if rules:
+            raise TargetError(
+                f"target {target.name!r} is used by the scheduled export rule(s) "
+                f"{', '.join(repr(r) for r in rules)}; delete them first"
+            )
         try:
             self.secrets.delete(target.secret_key)
         except SecretError:

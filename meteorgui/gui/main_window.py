@@ -581,18 +581,14 @@ class MainWindow(QMainWindow):
     def check_disk(self) -> None:
         """Warn in the status bar while the archive's disk is low (checked each minute)."""
         core, threshold = self.ctx.core, self.ctx.settings.disk_warning_mb
-        self.ctx.tasks.run(lambda: core.disk_status(threshold), self._show_disk, self._disk_failed)
+        self.ctx.tasks.run(lambda: core.disk_status(threshold), self._show_disk)
 
     def _show_disk(self, status) -> None:
         self.disk_label.setText(f"Disk: {status.message}" if status.low else "")
         self.disk_label.setVisible(status.low)
 
-    def _disk_failed(self, exc: BaseException) -> None:
-        log.warning("cannot read the archive disk's free space: %s", exc)
-
-    def _counts_failed(self, exc: BaseException) -> None:
+    def _counts_failed(self, _exc: BaseException) -> None:
         self._counting = False
-        log.warning("Cannot count today's conversations: %s", exc)
 
     def _show_counts(self, counts: dict) -> None:
         self._counting = False

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import formatting, paths, resources
 from ..archive import ArchiveError
 from ..core import Core
-from ..logs import setup_logging
+from ..logs import close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
+from .common import style
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
@@ -56,6 +57,7 @@ def build(
     tasks = TaskRunner(synchronous=synchronous_tasks, on_thread_exit=core.archive.db.release_reader)
     ctx = GuiContext(core=core, settings=settings, bridge=bridge, tasks=tasks)
     install_plain_tooltips()
+    style.follow_colour_scheme()
     window = MainWindow(ctx, demo=demo, defer=defer)
     if not defer:
         settle_memory()
@@ -296,9 +298,6 @@ def run_gui(args) -> int:
         camera.stop()
     close(ctx)
     if demo:  # the demo leaves nothing behind
-        for handler in list(logging.getLogger().handlers):
-            if getattr(handler, "_meteorgui", False):
-                logging.getLogger().removeHandler(handler)
-                handler.close()
+        close_logging()
         shutil.rmtree(data_dir, ignore_errors=True)
     return code

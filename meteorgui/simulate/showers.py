@@ -141,8 +141,8 @@ class _Maker(_Builder):
                 )
                 ra, dec = (float(x) for x in astro.altaz_to_radec(alt, az, lat, lon, t))
                 code, v = "sporadic", self.rng.uniform(14, 70)
-            alt, _ = astro.radec_to_altaz(ra, dec, lat, lon, t)
-            if float(alt) > 12:
+            elevation, _ = astro.radec_to_altaz(ra, dec, lat, lon, t)
+            if float(elevation) > 12:
                 return code, ra, dec, v
         raise RuntimeError("no radiant above the horizon")
 

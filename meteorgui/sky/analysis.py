@@ -12,7 +12,7 @@ from ..archive.sky import SkyResult
 from . import astro
 from . import showers as S
 from .observe import Observation
-from .trajectory import group
+from .trajectory import Group, group
 
 VERSION = 1  # bump when results would change: stored ones are then recomputed
 
@@ -39,7 +39,7 @@ def _ends(obs: Observation):
     )
 
 
-def _associate_group(g) -> S.Association:
+def _associate_group(g: Group) -> S.Association:
     """A shower claims a multi-camera meteor when its trajectory's radiant and speed
     fit (showers.associate_radiant). Else, when every camera's view passes the
     single-camera test for one shower, that shower, unless the trajectory's
@@ -55,8 +55,9 @@ def _associate_group(g) -> S.Association:
     codes = {a.code for a in views}
     if len(codes) != 1 or S.SPORADIC in codes:
         return S.Association(S.SPORADIC, None, None)
-    worst = max(views, key=lambda a: a.distance_deg)
-    if tr is not None:
+    # A shower's association always has its distance and radiant; None only for sporadic.
+    worst = max(views, key=lambda a: a.distance_deg or 0.0)
+    if tr is not None and worst.radiant is not None:
         allowed = S.RADIANT_TOLERANCE_DEG + 3 * tr.radiant_sigma_deg
         off = float(astro.separation(astro.vector(*tr.radiant), astro.vector(*worst.radiant)))
         if off > allowed:
@@ -76,6 +77,7 @@ def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, S
     times = {event_id: time_ms for event_id, _, time_ms, _ in items}
     for g in group(observations):
         tr = g.trajectory
+        solved: tuple[float | None, float | None, float | None]
         assoc = _associate_group(g)
         if tr is not None:
             radiant = (round(tr.radiant[0], 4), round(tr.radiant[1], 4))
@@ -87,11 +89,13 @@ def analyse(items: list[tuple[str, str, int, Observation | str]]) -> dict[str, S
         else:
             radiant = _rounded(assoc.radiant)
             solved = (None, None, None)
+        begin, end, speed = solved
         for obs in g.observations:
             first, last = _ends(obs)
             out[obs.event_id] = SkyResult(
                 obs.event_id, obs.camera_id, times[obs.event_id], assoc.code, None,
-                assoc.distance_deg, radiant, first, last, g.group_id, *solved, VERSION,
+                assoc.distance_deg, radiant, first, last, g.group_id,
+                begin_height_km=begin, end_height_km=end, speed_km_s=speed, version=VERSION,
             )  # fmt: skip
             grouped.add(obs.event_id)
     for event_id, camera_id, time_ms, o in items:

@@ -54,18 +54,16 @@ def observation(archive, event, status):
 def _batches(outdated: list[tuple[str, int]]):
     """Time ranges covering the outdated events, each with some neighbours, split
     where events are far apart and after about BATCH events."""
-    start = prev = None
-    n = 0
-    for _, t in outdated:
-        if start is None:
-            start, prev, n = t, t, 1
-            continue
+    if not outdated:
+        return
+    start = prev = outdated[0][1]
+    n = 1
+    for _, t in outdated[1:]:
         if t - prev > 2 * NEIGHBOURS_MS and n >= BATCH:
             yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
             start, n = t, 0
         prev, n = t, n + 1
-    if start is not None:
-        yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
+    yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
 
 
 def compute_range(archive, after: int, before: int) -> list[SkyResult]:

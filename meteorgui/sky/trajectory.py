@@ -83,7 +83,7 @@ def solve(a: Observation, b: Observation, strict: bool = True) -> Trajectory | N
     Not ``strict``: wide bounds that short, noisy paths still meet (for grouping)."""
     na, nb = _plane_normal(a), _plane_normal(b)
     d = np.cross(na, nb)
-    sin_q = np.linalg.norm(d)
+    sin_q = float(np.linalg.norm(d))
     conv = float(np.degrees(np.arcsin(min(1.0, sin_q))))
     if conv < MIN_CONVERGENCE_DEG:
         return None
@@ -148,7 +148,7 @@ class Group:
 
 
 def convergence_deg(a: Observation, b: Observation) -> float:
-    sin_q = np.linalg.norm(np.cross(_plane_normal(a), _plane_normal(b)))
+    sin_q = float(np.linalg.norm(np.cross(_plane_normal(a), _plane_normal(b))))
     return float(np.degrees(np.arcsin(min(1.0, sin_q))))
 
 

@@ -14,17 +14,21 @@ from ..common.labels import BY_NAME, label_text
 from ..common.sky import GROUP_COLOR, cameras_badge, shower_color
 from .model import HIGHLIGHT_ROLE, ROW_ROLE, shown_time
 
-SKY = QColor(style.LIGHT.sky)
-GLOW = QColor(style.LIGHT.glow)
-EXPORTED = QColor(style.LIGHT.exported)  # the badge of an event an export target has
-EXPORTED.setAlpha(230)
+
+def _exported_colour() -> QColor:
+    """The badge of an event an export target has, in the active palette."""
+    colour = QColor(style.palette().exported)
+    colour.setAlpha(230)
+    return colour
+
+
 PAD = 6
 TEXT_LINES = 2
 
 
 def draw_image(painter: QPainter, area: QRect, image: QImage) -> None:
     """The image scaled into ``area`` with its aspect kept, centred, on a night-sky ground."""
-    painter.fillRect(area, SKY)
+    painter.fillRect(area, QColor(style.palette().sky))
     if image is None or image.isNull():
         return
     size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
@@ -43,7 +47,7 @@ def _glow_pixmap(size, dpr: float, level: float) -> QPixmap:
     p = QPainter(pixmap)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     path = _card_path(QRect(0, 0, size.width(), size.height()))
-    glow = QColor(GLOW)
+    glow = QColor(style.palette().glow)
     glow.setAlphaF(0.5 * level)
     p.setPen(QPen(glow, 3))
     p.drawPath(path)
@@ -125,6 +129,7 @@ class EventTileDelegate(QStyledItemDelegate):
         else:
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
             key = (
+                id(style.palette()),  # a tile painted in the other theme is not reused
                 row.event_id,
                 row.label,
                 row.exported,
@@ -158,7 +163,7 @@ class EventTileDelegate(QStyledItemDelegate):
             # New tiles glow while cameras send: a few pre-drawn fade steps keep that cheap.
             step = max(1, round(level * GLOW_STEPS))
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
-            key = (option.rect.width(), option.rect.height(), dpr, step)
+            key = (id(style.palette()), option.rect.width(), option.rect.height(), dpr, step)
             overlay = self._glow_cache.get(key)
             if overlay is None:
                 overlay = self._glow_cache[key] = _glow_pixmap(
@@ -189,7 +194,7 @@ class EventTileDelegate(QStyledItemDelegate):
         img_w = card.width() - 2 * PAD
         area = QRect(card.x() + PAD, card.y() + PAD, img_w, img_w * 3 // 4)
         if row is None:
-            painter.fillRect(area, SKY)
+            painter.fillRect(area, QColor(style.palette().sky))
         elif row.still_id:
             image = self._thumbs.get(
                 row.still_id, row.still_md5 or "", row.still_mime or "", self._size
@@ -213,7 +218,7 @@ class EventTileDelegate(QStyledItemDelegate):
         badge = export_badge(self._export_names(row)) if row is not None else ""
         if badge:
             w = pill_width(painter, badge, small)
-            draw_pill(painter, area.right() - 4 - w, area.y() + 4, badge, EXPORTED, small)
+            draw_pill(painter, area.right() - 4 - w, area.y() + 4, badge, _exported_colour(), small)
         if row is not None:
             draw_sky_pills(painter, area, row, small)
 

@@ -18,7 +18,6 @@ Reviews keep a row listed even when they take it out of a review filter
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter
 
@@ -33,8 +32,6 @@ from ...sky.names import shower_title
 from ..common import style
 from ..common.labels import BY_NAME, label_text
 from ..common.sky import shower_color
-
-log = logging.getLogger(__name__)
 
 _ROOT = QModelIndex()  # the default parent of a flat model
 PAGE = 120
@@ -54,7 +51,6 @@ TIME, CAMERA, TYPE, DURATION, BRIGHTNESS, FILES, REVIEW, EXPORTED, SHOWER, CAMER
 )
 SORT_COLUMNS = {TIME: "time", DURATION: "duration", BRIGHTNESS: "brightness"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_HIGHLIGHT = QColor(style.LIGHT.highlight)
 
 
 def shift_indices(indices: list[int], inserted: list[int]) -> list[int]:
@@ -170,7 +166,7 @@ class EventListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             level = self._highlight(row.event_id)
             if level > 0:
-                c = QColor(_HIGHLIGHT)
+                c = QColor(style.palette().highlight)
                 c.setAlphaF(0.55 * level)
                 return c
             return None
@@ -371,7 +367,6 @@ class EventListModel(QAbstractTableModel):
     def _failed(self, gen, exc) -> None:
         if gen == self._gen:
             self._loading = False
-            log.error("reading events failed: %s", exc)
 
     # ------------------------------------------------------------------ pages
 
@@ -431,7 +426,6 @@ class EventListModel(QAbstractTableModel):
     def _page_failed(self, gen, seq, page_no, exc) -> None:
         if gen == self._gen:
             self._release(seq, page_no)
-            log.error("reading a page of events failed: %s", exc)
 
     def _release(self, seq, page_no) -> None:
         self._inflight[seq] -= 1
@@ -477,7 +471,6 @@ class EventListModel(QAbstractTableModel):
     def _arrivals_failed(self, token, exc) -> None:
         if token is self._catch_token:
             self._catching = False
-            log.error("reading new events failed: %s", exc)
 
     def _arrivals_done(self, token, gen, since, result: browse.Arrivals) -> None:
         if token is not self._catch_token or self._closed:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtGui import QUndoCommand
 
 from ...archive import browse
 from ..common.labels import label_text
 from ..common.tasks import TaskRunner
-
-log = logging.getLogger(__name__)
 
 
 class ReviewCommand(QUndoCommand):
@@ -78,7 +74,6 @@ class ReviewStore:
         self._browser.reviews_stored(changes, fresh)
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("storing a review failed: %s", exc)
         self._browser.show_message(f"The review could not be stored: {exc}")
 
     def wait(self, timeout: float = 10) -> None:

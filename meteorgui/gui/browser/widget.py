@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ... import notify
 from ...archive import browse
 from ...archive.browse import StripFile
 from ...archive.nights import night_clock
@@ -34,8 +33,6 @@ from .review import ReviewCommand, ReviewStore
 from .strip import StripModel, StripView
 from .views import EventTable
 
-log = logging.getLogger(__name__)
-
 GRID, TABLE = 0, 1
 
 
@@ -48,7 +45,8 @@ class EventBrowser(QWidget):
     - signal reviewed(list): event ids whose review label was stored (by a key, undo or redo)
     - selected_event_ids(), selected_file_ids(), current_night_start_ms()
     - undo_action, redo_action, review_actions: for menus
-    - set_export_targets([(id, name)]), mark_exported(target_id, event_ids): export history
+    - set_export_targets([(id, name)]): the names of export badges and the filter's choices
+    (what a target has is heard from the hub: notify.Exported)
     - shutdown()
     """
 
@@ -148,6 +146,10 @@ class EventBrowser(QWidget):
 
         self._build_actions()
         self._ready_files: set[str] = set()
+        # Exports arrive one message per event: badge them once per burst.
+        self._exported: dict[str, list[str]] = {}
+        self._exported_timer = QTimer(self, singleShot=True, interval=0)
+        self._exported_timer.timeout.connect(self._mark_exported)
         self._export_refresh = QTimer(self, singleShot=True, interval=1000)
         self._export_refresh.timeout.connect(self._refresh_list)
         # Under a shower filter, sky results move events in or out: read again, once a burst.
@@ -164,6 +166,7 @@ class EventBrowser(QWidget):
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.filters.changed.connect(self._filters_changed)
         ctx.bridge.archived.connect(self._on_archived)
+        ctx.bridge.changed.connect(self._on_changed)
         ctx.bridge.sky.connect(self._on_sky)
         self._load_choices(initial=True)
 
@@ -265,15 +268,22 @@ class EventBrowser(QWidget):
         self.grid.viewport().update()
         self.filters.set_export_targets(targets)
 
-    def mark_exported(self, target_id: str, event_ids: list[str]) -> None:
-        """A target answered 'complete' for these events: badge them; if the list shows only
-        events that target lacks, read it again soon (once per burst)."""
+    def _on_changed(self, change: notify.Change) -> None:
+        if not self._closed and isinstance(change, notify.Exported) and change.kind == "event":
+            self._exported.setdefault(change.target_id, []).append(change.entity_id)
+            self._exported_timer.start()
+
+    def _mark_exported(self) -> None:
+        """Targets answered 'complete' for these events: badge them; if the list shows only
+        events a target lacks, read it again soon (once per burst)."""
+        batches, self._exported = self._exported, {}
         if self._closed:
             return
-        self.model.set_exported(target_id, event_ids)
         q = self.model.query
-        if q is not None and q.not_exported_to == target_id:
-            self._export_refresh.start()
+        for target_id, event_ids in batches.items():
+            self.model.set_exported(target_id, event_ids)
+            if q is not None and q.not_exported_to == target_id:
+                self._export_refresh.start()
 
     def _refresh_list(self) -> None:
         if not self._closed and self.model.query is not None:
@@ -283,6 +293,7 @@ class EventBrowser(QWidget):
         if self._closed:
             return
         self._closed = True  # _on_archived ignores what the bridge still delivers
+        self._exported_timer.stop()
         self._export_refresh.stop()
         self._sky_refresh.stop()
         self.model.shutdown()
@@ -383,11 +394,7 @@ class EventBrowser(QWidget):
                 browse.showers(archive),
             )
 
-        self.ctx.tasks.run(
-            work,
-            lambda res: self._choices_loaded(res, initial),
-            lambda exc: log.error("reading the archive's nights failed: %s", exc),
-        )
+        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial))
 
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
@@ -492,11 +499,7 @@ class EventBrowser(QWidget):
         def work():
             return browse.standalone_files(archive, q.after, q.before, q.camera_id)
 
-        self.ctx.tasks.run(
-            work,
-            lambda files: self._strip_loaded(gen, files),
-            lambda exc: log.error("reading time-lapse stills failed: %s", exc),
-        )
+        self.ctx.tasks.run(work, lambda files: self._strip_loaded(gen, files))
 
     def _strip_loaded(self, gen: int, files: list[StripFile]) -> None:
         if gen != self._strip_gen or self._closed:

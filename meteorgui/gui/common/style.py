@@ -1,9 +1,12 @@
 """How the GUI looks: its named colours (light and dark), and text made safe for rich text.
 
 Every colour the GUI paints with is named here, once; a view says what a colour means
-(``ERROR``, ``OK``, ``MUTED``) and never spells a hex code. ``LIGHT`` is the palette the
-views use today; ``DARK`` holds the same names for a dark window, and ``current()`` picks
-between them by the application's window colour.
+(``style.ERROR``, ``style.OK``, ``palette().sky``) and never spells a hex code. The active
+palette, ``LIGHT`` or ``DARK``, follows the system's colour scheme
+(``QStyleHints.colorScheme``, or the window colour where the system does not say):
+``follow_colour_scheme()`` is called once the application exists. Views read colours
+when they paint or build a widget, never into constants at import, so they take the
+active palette's.
 
 Text a camera controls is escaped with ``common.text.escape`` where a label mixes it with
 markup.
@@ -117,25 +120,95 @@ LABEL_COLOURS = {
 SERIES = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
 
 
-def current() -> Palette:
-    """The palette for the application's window colour: DARK on a dark window."""
+_active = LIGHT
+_following: set[int] = set()  # the applications whose colour scheme is followed
+
+
+def palette() -> Palette:
+    """The active palette: what every view paints with."""
+    return _active
+
+
+def chosen() -> Palette:
+    """The palette for the system's colour scheme: DARK for a dark scheme; where the
+    system does not say (no desktop, an X server alone), DARK on a dark window colour."""
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return LIGHT
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return DARK
+    if scheme == Qt.ColorScheme.Light:
+        return LIGHT
     window = app.palette().color(QPalette.ColorRole.Window)
     return DARK if window.lightness() < 128 else LIGHT
+
+
+def follow_colour_scheme() -> None:
+    """Take the palette of the system's colour scheme now and whenever it changes, or
+    the application's palette does (a desktop that has no scheme to tell changes the
+    palette instead); the open windows are repainted with it."""
+    global _active
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    _active = chosen()
+    if id(app) in _following:
+        return
+    _following.add(id(app))
+
+    class PaletteWatch(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+            if obj is app and event.type() == QEvent.Type.ApplicationPaletteChange:
+                _scheme_changed()
+            return False
+
+    watch = PaletteWatch(app)  # lives as long as the application
+    app.installEventFilter(watch)
+    app.styleHints().colorSchemeChanged.connect(_scheme_changed)
+
+
+def _scheme_changed(*_args) -> None:
+    global _active
+    from PySide6.QtWidgets import QApplication
+
+    chosen_now = chosen()
+    if chosen_now is _active:
+        return
+    _active = chosen_now
+    for widget in QApplication.allWidgets():
+        widget.update()
 
 
 def names() -> list[str]:
     return [f.name for f in fields(Palette)]
 
 
-# The light palette's colours by name, for views that read a constant.
-OK, ERROR, WARNING, ATTENTION = LIGHT.ok, LIGHT.error, LIGHT.warning, LIGHT.attention
-ACTIVE, NOTICE, RESEND, MUTED = LIGHT.active, LIGHT.notice, LIGHT.resend, LIGHT.muted
+# Colours views name by what they mean, read from the active palette when used
+# (``style.ERROR``): a module attribute looked up at each use, never a copy.
+_BY_MEANING = {
+    "OK": "ok", "ERROR": "error", "WARNING": "warning", "ATTENTION": "attention",
+    "ACTIVE": "active", "NOTICE": "notice", "RESEND": "resend", "MUTED": "muted",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> str:
+    if name in _BY_MEANING:
+        return getattr(_active, _BY_MEANING[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def colour(meaning: str) -> str:
+    """The active palette's colour for a field name (``"ok"``), for tables of states."""
+    return getattr(_active, meaning)
+
 
 # Showers keep one colour everywhere (tile pill, sky chart, night summary); sporadics are grey.
 SPORADIC = "#6b7280"

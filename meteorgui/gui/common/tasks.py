@@ -3,10 +3,13 @@
 Decoding, hashing, large queries and network calls go here, never on the GUI
 thread. Tests may pass ``synchronous=True`` for deterministic runs.
 
-Errors have one standard path, as Anki's operations do: without an ``on_error``, a
-``MeteorguiError`` (a problem the user can act on) is shown in a message box over the
-active window, and anything else is logged as a bug. A view writes ``on_error`` only
-where it does something special with the failure.
+Errors have one standard path, as Anki's operations do. Every failure is logged by the
+runner (``log_failure``): a ``MeteorguiError`` (a problem the user can act on) as one
+line, anything else as a bug with its traceback, a cancellation not at all. Without an
+``on_error``, a ``MeteorguiError`` is then shown in a message box over the active window
+(``report``); a bug is not put to the user. A view writes ``on_error`` only where it does
+something special with the failure (says it in its own pane, resets its state); the
+callback never needs to log.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ class TaskRunner(QObject):
         """
         if owner is not None:
             on_result = _owned(owner, on_result)
-            on_error = _owned(owner, on_error, drop_errors=True)
+            on_error = _owned(owner, on_error)
         if self._sync:
             fut: Future = Future()
             try:
@@ -137,13 +140,12 @@ class TaskRunner(QObject):
     def _deliver(self, callback, value, is_error) -> None:
         if self._closed and not self._sync:
             return
-        if callback is None:
-            if is_error and isinstance(value, MeteorguiError):
-                show_error(value)
-            elif is_error and not isinstance(value, Cancelled):
-                log.error("background task failed", exc_info=value)
-            return
-        callback(value)
+        if is_error:
+            log_failure(value)
+            if callback is None:
+                report(value)
+        if callback is not None:
+            callback(value)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop delivering results, cancel queued work, tell running work to stop
@@ -159,22 +161,34 @@ def alive(obj: QObject) -> bool:
     return shiboken6.isValid(obj)
 
 
-def _owned(owner: QObject, callback, drop_errors: bool = False):
+def _owned(owner: QObject, callback):
     """The callback, skipped once ``owner`` has been deleted (its widgets with it)."""
-    if callback is None and not drop_errors:
+    if callback is None:
         return None
 
     def call(value):
-        if not alive(owner):
-            return
-        if callback is not None:
+        if alive(owner):
             callback(value)
-        elif isinstance(value, MeteorguiError):
-            show_error(value)
-        elif not isinstance(value, Cancelled):
-            log.error("background task failed", exc_info=value)
 
     return call
+
+
+def log_failure(exc: BaseException) -> None:
+    """How the runner logs every failure: a problem the user is told about as one line,
+    anything else as a bug with its traceback; a cancellation is no failure."""
+    if isinstance(exc, Cancelled):
+        return
+    if isinstance(exc, MeteorguiError):
+        log.info("background task: %s", exc)
+    else:
+        log.error("background task failed: %s", exc, exc_info=exc)
+
+
+def report(exc: BaseException) -> None:
+    """The standard way to tell the user of a failure no view handles: a MeteorguiError
+    in a message box; anything else is a bug, which the log holds (``log_failure``)."""
+    if isinstance(exc, MeteorguiError):
+        show_error(exc)
 
 
 def show_error(exc: MeteorguiError, title: str = "meteorgui") -> QMessageBox:

@@ -493,9 +493,9 @@ def render_badge(name: str, size: int, *, tile: bool = True) -> QImage:
     w, h = size, max(1, size * 3 // 4)
     image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(
-        QColor(style.LIGHT.placeholder_still)
+        QColor(style.palette().placeholder_still)
         if name != "video"
-        else QColor(style.LIGHT.placeholder_video)
+        else QColor(style.palette().placeholder_video)
     )
     px = max(8, int(h * 0.6))
     icon = render_icon(name, px)

@@ -50,12 +50,13 @@ class Filmstrip(QListWidget):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        pal = style.palette()
         self.setStyleSheet(
-            f"QListWidget {{ background: {style.LIGHT.strip_bg}; color: {style.LIGHT.strip_fg}; }}"
+            f"QListWidget {{ background: {pal.strip_bg}; color: {pal.strip_fg}; }}"
             "QListWidget::item { border-radius: 3px; padding: 2px; }"
-            f"QListWidget::item:selected {{ background: {style.LIGHT.strip_selected};"
+            f"QListWidget::item:selected {{ background: {pal.strip_selected};"
             " color: white; }"
-            f"QListWidget::item:hover:!selected {{ background: {style.LIGHT.strip_hover}; }}"
+            f"QListWidget::item:hover:!selected {{ background: {pal.strip_hover}; }}"
         )
         line = self.fontMetrics().height()
         cell = QSize(STRIP_ICON.width() + 32, STRIP_ICON.height() + 2 * line + 8)

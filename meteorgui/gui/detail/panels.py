@@ -22,16 +22,17 @@ from ... import formatting as fmt
 from ..common import style
 from ..common.text import escape, plain
 
+# state -> (text, colour by palette name, tip)
 STATE_TEXT = {
-    "present": ("present", style.OK, "The bytes are in the archive (not re-hashed)."),
-    "missing": ("missing", style.ERROR, "The archive has no bytes for this file."),
-    "ok": ("ok — MD5 verified", style.OK, "Re-hashed just now: the bytes match their MD5."),
+    "present": ("present", "ok", "The bytes are in the archive (not re-hashed)."),
+    "missing": ("missing", "error", "The archive has no bytes for this file."),
+    "ok": ("ok — MD5 verified", "ok", "Re-hashed just now: the bytes match their MD5."),
     "damaged": (
         "damaged — MD5 mismatch",
-        style.ATTENTION,
+        "attention",
         "Re-hashed just now: the bytes do not match the MD5 the camera sent.",
     ),
-    "checking": ("checking…", style.MUTED, "Re-hashing the stored bytes."),
+    "checking": ("checking…", "muted", "Re-hashing the stored bytes."),
 }
 
 
@@ -164,7 +165,8 @@ class FileInfoPanel(QWidget):
         self.open_button.setEnabled(bool(present))
 
     def set_state(self, state: str) -> None:
-        text, colour, tip = STATE_TEXT.get(state, (state, style.MUTED, ""))
+        text, meaning, tip = STATE_TEXT.get(state, (state, "muted", ""))
+        colour = style.colour(meaning)
         self.panel.set(
             "state", f'<span style="color:{colour}; font-weight:600">● {text}</span>', tip
         )

@@ -233,7 +233,7 @@ class StillView(QWidget):
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.fillRect(self.rect(), QColor(style.LIGHT.sky))
+        p.fillRect(self.rect(), QColor(style.palette().sky))
         if self.image is None or self.image.isNull():
             p.setPen(QColor(*style.CHART["no_still"]))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No still")

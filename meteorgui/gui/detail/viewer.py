@@ -24,9 +24,6 @@ from .stretch import Stretch
 
 MIN_SCALE, MAX_SCALE = 0.05, 32.0
 STEP = 1.25
-REGION_PEN = QColor(style.LIGHT.region)
-REGION_FILL = QColor(style.LIGHT.region)
-REGION_FILL.setAlpha(40)
 
 
 class ImageView(QGraphicsView):
@@ -42,7 +39,7 @@ class ImageView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setBackgroundBrush(QBrush(QColor(style.LIGHT.viewer_bg)))
+        self.setBackgroundBrush(QBrush(QColor(style.palette().viewer_bg)))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pixmap = QGraphicsPixmapItem()
@@ -84,14 +81,17 @@ class ImageView(QGraphicsView):
         for item in self._regions:
             self.scene().removeItem(item)
         self._regions = []
-        pen = QPen(REGION_PEN, 0)  # cosmetic: one screen pixel whatever the zoom
+        fill = QColor(style.palette().region)
+        fill.setAlpha(40)
+        # Cosmetic: one screen pixel whatever the zoom.
+        pen = QPen(QColor(style.palette().region), 0)
         pen.setCosmetic(True)
         pen.setWidthF(1.5)
         for poly in regions:
             # Pixel (x, y) covers [x, x+1) x [y, y+1): outline through the pixel centres.
             item = QGraphicsPolygonItem(QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in poly]))
             item.setPen(pen)
-            item.setBrush(QBrush(REGION_FILL))
+            item.setBrush(QBrush(fill))
             item.setZValue(1)
             item.setVisible(self._regions_visible)
             self.scene().addItem(item)

@@ -8,7 +8,6 @@ previously shown event is dropped.
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 from dataclasses import dataclass, field
 
@@ -40,7 +39,6 @@ from .textview import TextPanel, is_text, read_text
 from .video import VideoPanel
 from .viewer import ImageViewer
 
-log = logging.getLogger(__name__)
 SIDE_COLUMN = 320  # the review layout's column for the file's facts and metadata
 
 
@@ -342,7 +340,6 @@ class EventDetail(QWidget):
     def _failed(self, exc: BaseException, gen: int) -> None:
         if gen != self._gen or self._closed:
             return
-        log.error("cannot load the event: %s", exc)
         self._show_info(None, gen)
         self._show_message(f"This event cannot be read from the archive:\n{exc}")
 

@@ -10,7 +10,6 @@ Entities the target already has are skipped unless "Send again" is ticked.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -33,12 +32,9 @@ from ...archive import browse, exports
 from ...archive.browse import Query
 from ...archive.exports import Selection
 from ..common import style
-from ..common.tasks import alive
+from ..common.tasks import alive, report
 from ..common.text import escape
 
-log = logging.getLogger(__name__)
-
-ERROR_COLOUR = style.ERROR
 ID_PAGE = 5000
 
 
@@ -266,7 +262,7 @@ class ExportDialog(QDialog):
     def _say(self, text: str, error: bool = False) -> None:
         self.outcome = text
         shown = escape(text)
-        self.info.setText(f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown)
+        self.info.setText(f"<span style='color:{style.ERROR}'>{shown}</span>" if error else shown)
 
     def export(self) -> None:
         tid = self.target.currentData()
@@ -284,8 +280,8 @@ class ExportDialog(QDialog):
         if alive(self):
             self._say(f"Nothing was queued: {exc}", error=True)
             self.export_button.setEnabled(True)
-        else:
-            log.error("export: nothing was queued: %s", exc)
+        else:  # the dialog is gone: the standard way
+            report(exc)
 
     def _queued(self, tid: str, added: int, pending: int) -> None:
         self.service.queueChanged.emit(tid)

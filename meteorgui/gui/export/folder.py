@@ -35,7 +35,6 @@ from ..common import style
 from ..common.text import escape
 from .dialog import Scope, ScopeChooser, resolve
 
-OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 PROGRESS_INTERVAL_S = 0.1
 
 
@@ -216,7 +215,7 @@ class FolderExportDialog(QDialog):
         self._say(f"Not exported: {exc}", error=True)
 
     def _say(self, text: str, error: bool = False, ok: bool = False) -> None:
-        colour = ERROR_COLOUR if error else OK_COLOUR if ok else None
+        colour = style.ERROR if error else style.OK if ok else None
         self.message.setText(
             f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text)
         )

@@ -1,5 +1,6 @@
 """The export parts of the main window: the Export menu, the Export… actions, the progress
-dock, a status-bar line, and the browser's export badges and filter."""
+dock, a status-bar line, and the names of the browser's export badges and filter (the
+badges themselves follow the hub's notify.Exported messages)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from .rules import RulesDialog, when
 from .service import ExportService
 from .targets import TargetsDialog
 from .view import ExportProgressView
-
-ERROR_COLOUR = style.ERROR
 
 
 class ExportUi(QObject):
@@ -101,7 +100,6 @@ class ExportUi(QObject):
         window.statusBar().addPermanentWidget(self.status)
 
         service.targetsChanged.connect(self._targets)
-        service.exported.connect(self.browser.mark_exported)
         service.leftoversFound.connect(lambda _found: self.show_progress())
         service.ruleChanged.connect(self._rule)
         service.progress.connect(self._progress)
@@ -200,7 +198,7 @@ class ExportUi(QObject):
         for rule in failing:
             nxt = f"; next attempt {when(rule.next_attempt_at)}" if rule.next_attempt_at else ""
             parts.append(
-                f"<a href='rules' style='color:{ERROR_COLOUR}'>⚠ Scheduled export "
+                f"<a href='rules' style='color:{style.ERROR}'>⚠ Scheduled export "
                 f"'{escape(rule.name)}' failing{nxt}</a>"
             )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")

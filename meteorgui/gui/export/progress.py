@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from ...archive.export_queue import QueueItem
 from ...archive.queued import EntityInfo
 from ...exporter import runner as R
-from ...exporter.queue import QueueItem
 from ...formatting import shown, size
 from ..common import style
 from ..common.tablemodel import RowsModel
@@ -30,7 +30,7 @@ ENTITY, STATE, PROGRESS, MESSAGE = range(len(COLUMNS))
 
 QUEUED, SENDING, COMPLETE, FAILED = "queued", "sending", "complete", "failed"
 STATE_TEXT = {QUEUED: "Queued", SENDING: "Sending", COMPLETE: "Complete", FAILED: "Failed"}
-STATE_COLOUR = {QUEUED: style.MUTED, SENDING: style.ACTIVE, COMPLETE: style.OK, FAILED: style.ERROR}
+STATE_COLOUR = {QUEUED: "muted", SENDING: "active", COMPLETE: "ok", FAILED: "error"}
 STEP_TEXT = {
     "need_status": "sending the camera status",
     "need_file_data": "sending a file",
@@ -119,7 +119,7 @@ class ProgressModel(RowsModel):
             if col == MESSAGE:
                 return e.message
         elif role == Qt.ItemDataRole.ForegroundRole and col == STATE:
-            return QColor(STATE_COLOUR.get(e.state, style.MUTED))
+            return QColor(style.colour(STATE_COLOUR.get(e.state, "muted")))
         elif role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{e.kind} {e.entity_id}"
             if e.attempts:

@@ -26,7 +26,6 @@ from ..common.labels import REVIEW_LABELS
 from ..common.tasks import alive
 from ..common.text import escape
 
-ERROR_COLOUR = style.ERROR
 DAY_S, HOUR_S = 86_400, 3_600
 
 
@@ -141,11 +140,11 @@ class RuleEditDialog(QDialog):
             sel = self.selection()
             window = RS.parse_window(self.window.text().strip() or None)
         except ValueError as exc:
-            self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(exc)}</span>")
+            self.message.setText(f"<span style='color:{style.ERROR}'>{escape(exc)}</span>")
             return
         if self.target.currentData() is None:
             self.message.setText(
-                f"<span style='color:{ERROR_COLOUR}'>Add an export target first.</span>"
+                f"<span style='color:{style.ERROR}'>Add an export target first.</span>"
             )
             return
         fields = {
@@ -171,7 +170,7 @@ class RuleEditDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(exc)}</span>")
+        self.message.setText(f"<span style='color:{style.ERROR}'>{escape(exc)}</span>")
 
     def _saved(self, rule: Rule) -> None:
         self.service.rule_changed_here(rule)

@@ -31,7 +31,7 @@ from ..common import style
 from ..common.labels import label_text
 from ..common.tasks import alive
 from ..common.text import escape
-from .rule_edit import DAY_S, ERROR_COLOUR, HOUR_S, RuleEditDialog
+from .rule_edit import DAY_S, HOUR_S, RuleEditDialog
 
 STATE_TEXT = {
     RS.IDLE: "idle",
@@ -41,13 +41,13 @@ STATE_TEXT = {
     RS.BACKING_OFF: "backing off",
     RS.DISABLED: "disabled",
 }
-STATE_COLOUR = {
-    RS.RUNNING: style.ACTIVE,
-    RS.OK: style.OK,
-    RS.WAITING: style.WARNING,
-    RS.BACKING_OFF: ERROR_COLOUR,
-    RS.DISABLED: style.MUTED,
-    RS.IDLE: style.MUTED,
+STATE_COLOUR = {  # by palette name
+    RS.RUNNING: "active",
+    RS.OK: "ok",
+    RS.WAITING: "warning",
+    RS.BACKING_OFF: "error",
+    RS.DISABLED: "muted",
+    RS.IDLE: "muted",
 }
 COLUMNS = ("Rule", "Target", "Sends", "Window", "Cap", "State", "Next attempt", "Last error")
 NAME, TARGET, SENDS, WINDOW, CAP, STATE, NEXT, ERROR = range(len(COLUMNS))
@@ -104,7 +104,7 @@ def detail_html(rule: Rule) -> str:
     if rule.last_run_at:
         text += f" Last run {when(rule.last_run_at)}."
     if rule.last_error:
-        text += f" <span style='color:{ERROR_COLOUR}'>Last error: {escape(rule.last_error)}</span>"
+        text += f" <span style='color:{style.ERROR}'>Last error: {escape(rule.last_error)}</span>"
     if rule.enabled and rule.next_attempt_at:
         text += f"<br>Next attempt {when(rule.next_attempt_at)}."
     elif rule.enabled:
@@ -242,9 +242,9 @@ class RulesDialog(QDialog):
                 )
                 item.setToolTip("Enabled: untick to disable the rule")
             if c == STATE:
-                item.setForeground(QColor(STATE_COLOUR.get(rule.state, style.MUTED)))
+                item.setForeground(QColor(style.colour(STATE_COLOUR.get(rule.state, "muted"))))
             if c == ERROR and rule.last_error:
-                item.setForeground(QColor(ERROR_COLOUR))
+                item.setForeground(QColor(style.ERROR))
             self.table.setItem(r, c, item)
 
     def show_rule(self, rule: Rule) -> None:
@@ -301,7 +301,7 @@ class RulesDialog(QDialog):
     def _say(self, text: str, error: bool = False) -> None:
         shown = escape(text)
         self.message.setText(
-            f"<span style='color:{ERROR_COLOUR}'>{shown}</span>" if error else shown
+            f"<span style='color:{style.ERROR}'>{shown}</span>" if error else shown
         )
 
     # ------------------------------------------------------------------ actions

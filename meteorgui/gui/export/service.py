@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ...archive.queued import QueueSummary, queue_summary
 from ...exporter import ExportBusy, Exporter, Scheduler
@@ -70,7 +70,6 @@ class ExportService(QObject):
     ruleChanged = Signal(object)  # exporter.rules.Rule after a state change
     targetsChanged = Signal(list)  # [Target], after a reload
     queueChanged = Signal(str)  # target id: entities were queued, retried or removed
-    exported = Signal(str, list)  # target id, event ids the target answered 'complete' for
     leftoversFound = Signal(list)  # [Leftover] at start
 
     def __init__(self, ctx, *, start_scheduler: bool = True, parent: QObject | None = None):
@@ -89,9 +88,6 @@ class ExportService(QObject):
         self._closed = False
         self._stopped = True  # shutdown() ended every export thread
         self._last_bytes: dict[str, float] = {}
-        self._exported: dict[str, list[str]] = {}
-        self._exported_timer = QTimer(self, singleShot=True, interval=0)
-        self._exported_timer.timeout.connect(self._flush_exported)
         if start_scheduler:
             core.start_exports()
 
@@ -118,28 +114,14 @@ class ExportService(QObject):
         if event.kind == R.ROUND_STARTED and tid not in self._rounds:
             self._rounds.add(tid)
             self.roundRunning.emit(tid, True)
-        elif (
-            event.kind == R.ITEM_DONE
-            and event.result is not None
-            and event.result.ok
-            and event.item.kind == "event"
-        ):
-            self._exported.setdefault(tid, []).append(event.item.entity_id)
-            self._exported_timer.start()
         self.progress.emit(event)
         if event.kind == R.ROUND_DONE:
-            self._flush_exported()
             if tid not in self._jobs:  # a manual job ends in _job_done
                 self._round_over(tid)
 
     def _rule(self, rule: Rule) -> None:
         if not self._closed:
             self.ruleChanged.emit(rule)
-
-    def _flush_exported(self) -> None:
-        batches, self._exported = self._exported, {}
-        for tid, ids in batches.items():
-            self.exported.emit(tid, ids)
 
     def _round_over(self, tid: str) -> None:
         if tid in self._rounds:
@@ -183,7 +165,6 @@ class ExportService(QObject):
         if self._closed or self._jobs.get(target_id) is not job:
             return
         del self._jobs[target_id]
-        self._flush_exported()
         self._round_over(target_id)
         self.jobFinished.emit(target_id, job.result if job.error is None else job.error)
 
@@ -207,14 +188,12 @@ class ExportService(QObject):
                 on_result(value)
 
         def failed(exc):
-            if self._closed:
-                return
-            if on_error is not None:
+            if not self._closed and on_error is not None:
                 on_error(exc)
-            else:
-                log.error("export: background work failed: %s", exc)
 
-        return self.ctx.tasks.run(work, ok, failed, owner=owner, detached=detached)
+        # Without an on_error, the runner's standard path (report) tells the user.
+        failed_cb = failed if on_error is not None else None
+        return self.ctx.tasks.run(work, ok, failed_cb, owner=owner, detached=detached)
 
     def reload_targets(self) -> None:
         self.run(self.exporter.targets.list, self._targets_loaded)
@@ -262,7 +241,6 @@ class ExportService(QObject):
         if self._closed:
             return self._stopped
         self._closed = True
-        self._exported_timer.stop()
         for job in list(self._jobs.values()):  # cancel everything first, then wait
             job.cancel()
         self._stopped = self.ctx.core.stop_exports(timeout)

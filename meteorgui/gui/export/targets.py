@@ -43,8 +43,6 @@ from ..common.text import escape
 
 log = logging.getLogger(__name__)
 
-OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
-
 
 def verdict(check: ConnectionCheck) -> tuple[str, str]:
     """(headline, explanation) of a connection test, in a user's words."""
@@ -70,7 +68,7 @@ def verdict(check: ConnectionCheck) -> tuple[str, str]:
 
 def verdict_html(check: ConnectionCheck) -> str:
     head, text = verdict(check)
-    colour = OK_COLOUR if check.ok else ERROR_COLOUR
+    colour = style.OK if check.ok else style.ERROR
     mark = "✓" if check.ok else "✗"
     return f"<b style='color:{colour}'>{mark} {escape(head)}</b><br>{escape(text)}"
 
@@ -196,7 +194,7 @@ class TargetEditDialog(QDialog):
 
     def _error(self, text: str) -> None:
         self._set_busy(False)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>{escape(text)}</span>")
+        self.message.setText(f"<span style='color:{style.ERROR}'>{escape(text)}</span>")
 
     # ------------------------------------------------------------------ test
 
@@ -364,7 +362,7 @@ class TargetsDialog(QDialog):
             b.setEnabled(has)
 
     def _say(self, text: str, ok: bool | None = None) -> None:
-        colour = {True: OK_COLOUR, False: ERROR_COLOUR}.get(ok)
+        colour = {True: style.OK, False: style.ERROR}.get(ok)
         self.message.setText(
             f"<span style='color:{colour}'>{escape(text)}</span>" if colour else escape(text)
         )

@@ -35,8 +35,6 @@ from .service import ExportService, Leftover
 
 log = logging.getLogger(__name__)
 
-OK_COLOUR, ERROR_COLOUR, NOTE_COLOUR = style.OK, style.ERROR, style.WARNING
-
 
 class ExportProgressView(QWidget):
     def __init__(self, ctx, service: ExportService, parent=None):
@@ -65,8 +63,8 @@ class ExportProgressView(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
         self.banner.setStyleSheet(
-            f"background: {style.LIGHT.note_bg}; color: {style.LIGHT.note_fg};"
-            f" border: 1px solid {style.LIGHT.note_border};"
+            f"background: {style.palette().note_bg}; color: {style.palette().note_fg};"
+            f" border: 1px solid {style.palette().note_border};"
             " border-radius: 4px; padding: 6px;"
         )
         self.bar = QProgressBar(self)
@@ -273,7 +271,7 @@ class ExportProgressView(QWidget):
             return
         if isinstance(result, BaseException):
             failed = escape(f"The export failed: {result}")
-            self._outcome = f"<span style='color:{ERROR_COLOUR}'>{failed}</span>"
+            self._outcome = f"<span style='color:{style.ERROR}'>{failed}</span>"
         elif result is not None and result.error and not self._outcome:
             self._outcome = outcome_text(result, self.target.currentText())  # no round ran
         self.reload()
@@ -332,7 +330,7 @@ class ExportProgressView(QWidget):
         total_bytes = max(total_bytes, self._done_bytes)
         parts = [f"{self._done:,} of {total:,} entities done", f"{remaining:,} remaining"]
         if failed:
-            parts.append(f"<span style='color:{ERROR_COLOUR}'>{failed:,} failed</span>")
+            parts.append(f"<span style='color:{style.ERROR}'>{failed:,} failed</span>")
         if total_bytes:
             parts.append(f"{size(self._done_bytes)} of {size(total_bytes)}")
         parts.append(f"{size(self._uploaded)} uploaded")
@@ -347,20 +345,20 @@ class ExportProgressView(QWidget):
 
 def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.error:
-        return f"<span style='color:{ERROR_COLOUR}'><b>Stopped:</b> {escape(result.error)}</span>"
+        return f"<span style='color:{style.ERROR}'><b>Stopped:</b> {escape(result.error)}</span>"
     if result.cancelled:
         return (
-            f"<span style='color:{NOTE_COLOUR}'>Cancelled: {result.left:,} entities stay "
+            f"<span style='color:{style.WARNING}'>Cancelled: {result.left:,} entities stay "
             "queued; Resume sends them</span>"
         )
     if result.failed:
         return (
-            f"<span style='color:{ERROR_COLOUR}'>{result.complete:,} sent, {result.failed:,}"
+            f"<span style='color:{style.ERROR}'>{result.complete:,} sent, {result.failed:,}"
             " failed (see their reasons below)</span>"
         )
     if result.stopped:
         return f"Paused: {result.left:,} entities wait for the next run"
     return (
-        f"<span style='color:{OK_COLOUR}'>✓ Everything queued is at {escape(name)} "
+        f"<span style='color:{style.OK}'>✓ Everything queued is at {escape(name)} "
         f"({result.complete:,} sent)</span>"
     )

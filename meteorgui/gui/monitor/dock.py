@@ -226,7 +226,6 @@ class ImportMonitor(QWidget):
 
     def _load_failed(self, exc: BaseException) -> None:
         if not self._closed:
-            log.error("could not load the import log: %s", exc)
             self.loaded = True
 
     def _problems_toggled(self, on: bool) -> None:
@@ -378,7 +377,8 @@ class StepsDialog(QDialog):
         self._closed = False
         self.setWindowTitle(f"Conversation {c.id}: {c.kind} {c.entity_id[:8]}")
         self.resize(880, 440)
-        label, colour = STATES.get(c.state, (c.state, style.MUTED))
+        label, meaning = STATES.get(c.state, (c.state, "muted"))
+        colour = style.colour(meaning)
         started = shown(c.started_at)
         info = QLabel(
             f"<b>{c.kind} {c.entity_id}</b><br>"
@@ -411,7 +411,8 @@ class StepsDialog(QDialog):
         self.table.setRowCount(len(steps))
         for row, step in enumerate(steps):
             t = shown(step.at)
-            label, colour = STATES.get(step.state, (step.state, style.MUTED))
+            label, meaning = STATES.get(step.state, (step.state, "muted"))
+            colour = style.colour(meaning)
             items = [
                 QTableWidgetItem(f"{t:%H:%M:%S}.{t.microsecond // 1000:03d}"),
                 QTableWidgetItem(label),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
@@ -29,8 +28,6 @@ from ..common import style
 from ..common.tablemodel import RowsModel
 from .importlog import now_ms
 
-log = logging.getLogger(__name__)
-
 REFRESH_EVERY_MS = 30_000  # so silence is noticed without new data
 THROTTLE_MS = 1_500  # after a conversation update, at most one query this often
 
@@ -43,12 +40,12 @@ HEADER_TIPS = {
     COL_FAILED: "Failed conversations tonight",
     COL_HEARD: "The last time the camera talked to the importer",
 }
-# level -> (text colour, row tint)
+# level -> (text colour, row tint), by palette name
 LEVELS = {
-    "ok": (style.OK, None),
-    "idle": (style.MUTED, None),
-    "warning": (style.WARNING, style.LIGHT.warning_bg),
-    "error": (style.ERROR, style.LIGHT.error_bg),
+    "ok": ("ok", None),
+    "idle": ("muted", None),
+    "warning": ("warning", "warning_bg"),
+    "error": ("error", "error_bg"),
 }
 
 
@@ -206,14 +203,14 @@ class HealthModel(RowsModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == COL_STATUS:
-                return QColor(LEVELS[h.level][0])
+                return QColor(style.colour(LEVELS[h.level][0]))
             if col == COL_FAILED and h.failures_tonight:
-                return QColor(LEVELS["error"][0])
+                return QColor(style.ERROR)
             # Dark text on the light tint, whatever the desktop theme.
-            return QColor(style.LIGHT.text_on_light) if LEVELS[h.level][1] else None
+            return QColor(style.palette().text_on_light) if LEVELS[h.level][1] else None
         if role == Qt.ItemDataRole.BackgroundRole:
             tint = LEVELS[h.level][1]
-            return QColor(tint) if tint else None
+            return QColor(style.colour(tint)) if tint else None
         if role == Qt.ItemDataRole.FontRole and (
             col == COL_CAMERA or (col == COL_STATUS and h.level in ("warning", "error"))
         ):
@@ -408,8 +405,6 @@ class HealthPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
-        if not self._closed:
-            log.warning("Camera health query failed: %s", exc)
 
     def _show(self, health: list[CameraHealth], now: int, clock: NightClock | None = None) -> None:
         self._busy = False
@@ -430,7 +425,7 @@ class HealthPanel(QWidget):
         ]
         if warnings:
             error = any(h.level == "error" for h in health)
-            fg, bg = LEVELS["error"] if error else LEVELS["warning"]
+            fg, bg = (style.colour(m) for m in LEVELS["error" if error else "warning"])
             sheet = (
                 f"QLabel {{ color: {fg}; background: {bg}; border: 1px solid {fg};"
                 " border-radius: 4px; padding: 4px 8px; font-weight: bold; }"

@@ -31,16 +31,15 @@ StateRole = Qt.ItemDataRole.UserRole + 2  # the state key, e.g. "need_file_data"
 ProblemRole = Qt.ItemDataRole.UserRole + 3  # bool
 StuckRole = Qt.ItemDataRole.UserRole + 4  # bool
 
-# state -> (label a user reads, badge colour)
+# state -> (label a user reads, badge colour by palette name)
 STATES: dict[str, tuple[str, str]] = {
-    conv.RECEIVING: ("receiving", style.ACTIVE),
-    conv.NEED_STATUS: ("needs status", style.NOTICE),
-    conv.NEED_FILE_DATA: ("needs data", style.ATTENTION),
-    conv.COMPLETE: ("complete", style.OK),
-    conv.FAILED: ("failed", style.ERROR),
-    conv.RESEND_REQUESTED: ("resend requested", style.RESEND),
+    conv.RECEIVING: ("receiving", "active"),
+    conv.NEED_STATUS: ("needs status", "notice"),
+    conv.NEED_FILE_DATA: ("needs data", "attention"),
+    conv.COMPLETE: ("complete", "ok"),
+    conv.FAILED: ("failed", "error"),
+    conv.RESEND_REQUESTED: ("resend requested", "resend"),
 }
-STUCK_COLOUR = style.MUTED
 
 COLUMNS = ("Time", "Camera · user", "From", "Entity", "State", "Bytes", "Attempts", "Message")
 COL_TIME, COL_CAMERA, COL_REMOTE, COL_ENTITY, COL_STATE, COL_BYTES, COL_ATTEMPTS, COL_MESSAGE = (
@@ -92,7 +91,6 @@ _ROLES = frozenset(
     }
 )
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_FAILED_COLOUR = QColor(STATES[conv.FAILED][1])
 _MONO: list[QFont] = []
 
 
@@ -298,7 +296,8 @@ class ConversationModel(ColumnsModel):
         if role == _ALIGN:
             return _RIGHT if col in (COL_BYTES, COL_ATTEMPTS) else None
         if role == _FOREGROUND:
-            return _FAILED_COLOUR if col == COL_MESSAGE and c.state == conv.FAILED else None
+            failed = col == COL_MESSAGE and c.state == conv.FAILED
+            return QColor(style.ERROR) if failed else None
         if role == _FONT:
             return _mono_font() if col == COL_ENTITY else None
         if role == ConversationRole:
@@ -377,9 +376,6 @@ class StateBadgeDelegate(QStyledItemDelegate):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._fonts: dict[str, tuple[QFont, QFontMetrics]] = {}
-        self._colours = {state: QColor(colour) for state, (_l, colour) in STATES.items()}
-        self._stuck = QColor(STUCK_COLOUR)
-        self._other = QColor(style.MUTED)
         self._white = QColor("white")
 
     def _bold(self, font: QFont) -> tuple[QFont, QFontMetrics]:
@@ -397,10 +393,9 @@ class StateBadgeDelegate(QStyledItemDelegate):
         qstyle = widget.style() if widget is not None else QApplication.style()
         qstyle.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        if index.data(StuckRole):
-            colour = self._stuck
-        else:
-            colour = self._colours.get(index.data(StateRole), self._other)
+        stuck = index.data(StuckRole)
+        meaning = "muted" if stuck else STATES.get(index.data(StateRole), ("", "muted"))[1]
+        colour = QColor(style.colour(meaning))
         font, fm = self._bold(option.font)
         rect = option.rect
         w = fm.horizontalAdvance(text) + 2 * self.PAD_X

@@ -34,13 +34,12 @@ log = logging.getLogger(__name__)
 
 TEST_NIGHT_EVENTS = 8
 TEST_NIGHT_TIMELAPSE = 6
-ERROR_STYLE = f"color: {style.ERROR};"
 
 
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
+    label.setStyleSheet(f"color: {style.ERROR};")
     label.hide()
     return label
 

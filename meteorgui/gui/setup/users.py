@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from ...archive import ROLES, UserError
 from ...formatting import sentence, shown
 from ..common import style
-from ..common.text import message
 
 
 class UserEditor(QDialog):
@@ -131,16 +130,8 @@ class UsersDialog(QDialog):
             self.usersChanged.emit()
             self.setWindowTitle(f"Users — {done_text}")
 
-        def failed(exc):
-            message(
-                self,
-                "Users",
-                sentence(str(exc))
-                if isinstance(exc, UserError)
-                else f"Could not change the users: {exc}",
-            )
-
-        self.ctx.tasks.run(work, ok, failed)
+        # A refusal (a UserError) is shown the standard way, over this dialog.
+        self.ctx.tasks.run(work, ok)
 
     def add_user(self) -> UserEditor:
         dlg = self.editor = UserEditor(self.ctx, self.ctx.archive.users.add, self)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, Qt, Signal
@@ -22,10 +21,6 @@ from ...archive import ArchiveError
 from ...formatting import shown
 from ..common import style
 from ..common.text import escape, plain
-
-log = logging.getLogger(__name__)
-
-OK_COLOUR, ERROR_COLOUR = style.OK, style.ERROR
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,7 @@ class ItemsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return row[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1 and row[2] is not None:
-            return QColor(OK_COLOUR if row[2] else ERROR_COLOUR)
+            return QColor(style.OK if row[2] else style.ERROR)
         return None
 
     def text(self, row: int, column: int) -> str:
@@ -264,7 +259,6 @@ class ResendDialog(QDialog):
         self.requested.emit(results)
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("request resend failed: %s", exc)
         self.results = []
         self._running = False
         if self._closed:

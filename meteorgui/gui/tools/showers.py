@@ -5,8 +5,6 @@ counts once.
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,8 +19,6 @@ from PySide6.QtWidgets import (
 from ...formatting import shown
 from ...sky.names import SPORADIC, shower_title
 from ..common.sky import shower_color
-
-log = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
 
@@ -96,7 +92,6 @@ class ShowerTable(QWidget):
 
     def _failed(self, gen: int, exc: BaseException) -> None:
         if gen == self._gen:
-            log.error("night summary: reading showers failed: %s", exc)
             self.note.setText(f"Could not read the showers: {exc}")
 
     def _show(self, gen: int, counts: dict, hourly: dict) -> None:

@@ -3,8 +3,6 @@ meteors per shower with their hourly rates."""
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
@@ -26,8 +24,6 @@ from ..common import style
 from ..common.labels import REVIEW_LABELS
 from ..common.text import plain
 from .showers import ShowerTable, counts_table, fit_columns_and_height
-
-log = logging.getLogger(__name__)
 
 CAMERA_COLORS = style.SERIES
 
@@ -226,7 +222,6 @@ class NightSummaryDialog(QDialog):
         self.showers.load(start, self.clock.end(start))
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("night summary: %s", exc)
         self.heading.setText(f"Could not read the archive: {exc}")
 
     # ------------------------------------------------------------------ showing

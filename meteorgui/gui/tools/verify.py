@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -28,11 +27,10 @@ from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
 from ..common.text import plain
 
-log = logging.getLogger(__name__)
 FILE_NAME_MAX_WIDTH = 240
 
 PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the GUI
-STATE_COLOURS = {"damaged": style.ERROR, "missing": style.WARNING}
+STATE_COLOURS = {"damaged": "error", "missing": "warning"}  # by palette name
 COLUMNS = ("File", "Event", "Name", "Type", "Size", "Camera", "Time", "State")
 
 
@@ -111,7 +109,7 @@ class ProblemModel(RowsModel):
                 )
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col == 7:
-            return QColor(STATE_COLOURS.get(c.state, style.MUTED))
+            return QColor(style.colour(STATE_COLOURS.get(c.state, "muted")))
         if role == Qt.ItemDataRole.FontRole and col == 7:
             font = QFont()
             font.setBold(True)
@@ -310,7 +308,6 @@ class VerifyDialog(QDialog):
         if self._closed or token is not self.token:
             return
         self.token = None
-        log.error("verify failed: %s", exc)
         self.progress.setRange(0, 1)
         self.status.setText(f"Verify stopped by an error: {exc}")
         self._update_buttons()

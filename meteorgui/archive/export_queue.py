@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import notify
-from ..archive.exports import Selection, not_exported_to, select_sql
-from ..archive.where import execute_for_ids, id_batches
+from .exports import Selection, not_exported_to, select_sql
+from .where import execute_for_ids, id_batches
 
 QUEUED, SENDING, FAILED = "queued", "sending", "failed"
 STATES = (QUEUED, SENDING, FAILED)
@@ -197,7 +197,8 @@ class ExportQueue:
                 " times = export_done.times + 1",
                 (item.target_id, item.entity_id, item.kind, t, bytes_sent),
             )
-        self.archive.hub.publish(notify.CHANGED, notify.Exported(item.target_id, item.entity_id))
+        exported = notify.Exported(item.target_id, item.entity_id, item.kind)
+        self.archive.hub.publish(notify.CHANGED, exported)
 
     def fail(self, item: QueueItem, message: str, bytes_sent: int = 0) -> None:
         self._set(item, FAILED, message, bytes_sent)

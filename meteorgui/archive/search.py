@@ -1,0 +1,118 @@
+"""The browser's text search: the WHERE clauses a typed text makes over ``event_summary``.
+
+Every word must appear in one of the searched columns (metadata, ids, type, review label,
+camera name), matched from the start of a word and case-insensitively, through the FTS5
+index of migration 10. A word of punctuation alone has no token in the index and is
+matched by scanning the columns with LIKE.
+
+A word is a prefix ("bury" finds "Bury St Edmunds"). FTS5 answers a prefix query longer
+than its prefix indexes (2 and 3 characters) by merging the doclists of every term that
+starts so into one buffer before it returns its first row, and does that again for each
+statement that names it: on 200,000 events, "meteor" (the terms "meteor" and "meteorpi",
+800,000 entries) cost about 20 ms a statement. So a word that begins only a few terms is
+looked up in the index's term list (``event_summary_terms``, migration 11) and searched
+as those whole terms, OR-ed: FTS5 reads those lazily, in rowid order. The look-up reads
+the terms' doclists too, so its answer is kept on the connection until the archive
+changes (``db.Connection.memo``): the count and the page the browser reads next share it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .db import Connection
+
+_TEXT_COLUMNS = (
+    "search",
+    "event_id",
+    "camera_id",
+    "event_type",
+    "IFNULL(label, '')",
+    "camera_name",
+)
+_SCAN_CLAUSE = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")"
+_FTS = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
+BROAD = 100  # a search matching more than 1 event in this many is read in sort order
+ID_PREFIX = 4  # an event id is matched from this many characters: "b" in "Site B" is no id
+EXPAND = 8  # a word beginning more terms than this stays a prefix query
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def match(text: str, conn: sqlite3.Connection | None = None) -> tuple[str | None, list[str]]:
+    """The FTS5 query for ``text`` (None if no word has a letter or digit), and the words
+    only a scan can match. With ``conn``, prefixes are expanded to the terms they begin
+    (the same matches, read faster)."""
+    words = text.split()
+    indexed = [w for w in words if any(ch.isalnum() for ch in w)]
+    query = " AND ".join(_phrase(w, conn) for w in indexed) or None
+    return query, [w for w in words if w not in indexed]
+
+
+def _phrase(word: str, conn: sqlite3.Connection | None) -> str:
+    phrase = '"' + word.replace('"', '""') + '"*'
+    if len(word) < ID_PREFIX:
+        return "- {event_id} : " + phrase
+    terms = _terms(conn, word) if conn is not None else None
+    if terms is None:
+        return phrase
+    if not terms:
+        return '"' + word + '"'  # no term begins so: nothing matches, as the prefix would
+    return "(" + " OR ".join(f'"{t}"' for t in terms) + ")"
+
+
+def _terms(conn: sqlite3.Connection, word: str) -> list[str] | None:
+    """The index's terms that begin with ``word``, or None if there are more than EXPAND
+    or the word's tokens are not simply its lower case (several tokens, or letters whose
+    accents the tokenizer removes)."""
+    if not (word.isascii() and word.isalnum()):
+        return None
+    low = word.lower()
+    # Listing terms reads their doclists (fts5vocab counts them): about as costly as the
+    # prefix query, so once per word while the archive is unchanged (the count and the page).
+    memo = conn.memo() if isinstance(conn, Connection) else {}
+    key = ("terms", low)
+    if key not in memo:
+        end = low[:-1] + chr(ord(low[-1]) + 1)  # the first string after every "low…"
+        try:
+            rows = conn.execute(
+                "SELECT term FROM event_summary_terms WHERE term >= ? AND term < ? LIMIT ?",
+                (low, end, EXPAND + 1),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an archive before migration 11 (read as it is)
+            rows = [("",)] * (EXPAND + 1)
+        memo[key] = None if len(rows) > EXPAND else [r[0] for r in rows]
+    return memo[key]
+
+
+def clauses(
+    text: str, broad: bool, conn: sqlite3.Connection | None = None
+) -> tuple[list[str], list]:
+    """WHERE clauses (joined with AND) and their arguments: every word of ``text``.
+
+    ``broad``: the words match many events, so a page is read walking the sort index and
+    checking each row against the matches (``+seq``) rather than sorting every match.
+    """
+    query, scanned = match(text, conn)
+    out: list[str] = []
+    args: list = []
+    if query is not None:
+        out.append(f"{'+' if broad else ''}seq IN ({_FTS})")
+        args.append(query)
+    for word in scanned:
+        out.append(_SCAN_CLAUSE)
+        args.extend([_like(word)] * len(_TEXT_COLUMNS))
+    return out, args
+
+
+def is_broad(conn: sqlite3.Connection, text: str, events: int) -> bool:
+    """Whether ``text`` matches more than one in BROAD of ``events`` (counting no further)."""
+    query, _ = match(text, conn)
+    if query is None:
+        return False
+    limit = max(1000, events // BROAD)
+    sql = f"SELECT COUNT(*) FROM ({_FTS} LIMIT ?)"
+    return conn.execute(sql, (query, limit)).fetchone()[0] >= limit
