@@ -77,6 +77,7 @@ class Users:
                 "INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, " ".join(roles), encoded, created),
             )
+        self._verified.remember(password, encoded)  # see set_password
         return User(name, roles, created)
 
     def remove(self, name: str) -> None:
@@ -92,6 +93,9 @@ class Users:
             cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (encoded, name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        # The owner just typed it: a camera using it passes a lock-out of its address and
+        # name without a hash, as if it had logged in already (a keyed digest in memory).
+        self._verified.remember(password, encoded)
 
     def set_roles(self, name: str, roles: tuple[str, ...] | list[str]) -> None:
         roles = tuple(dict.fromkeys(roles))
