@@ -178,11 +178,18 @@ class Tally:
         self.strangers: collections.Counter = collections.Counter()
 
 
-def camera(i: int, url: str, stop: threading.Event, tally: Tally, rate: float) -> None:
+def camera(
+    i: int, url: str, stop: threading.Event, tally: Tally, rate: float, minutes: float
+) -> None:
+    # One long night per node, sized to the run: each node keeps its own (two) camera ids,
+    # as a real node does, instead of a new pair of cameras every few seconds.
+    wanted = int(rate * minutes * 60 * 1.2) + 12
     batch = 0
     with ImportClient(url, f"cam{i}", PASSWORD, timeout=(10, 60)) as client:
         while not stop.is_set():
-            night = make_night(1000 * (i + 1) + batch, events=4, timelapse=8)
+            night = make_night(
+                1000 * (i + 1) + batch, events=wanted // 3, timelapse=wanted - wanted // 3
+            )
             batch += 1
             for entity in night.entities():
                 if stop.is_set():
@@ -297,7 +304,9 @@ def main() -> None:
         spawn(guesser, n, importer.url, stop, tally)
     cams = []
     for i in range(CAMERAS):
-        t = threading.Thread(target=camera, args=(i, importer.url, stop, tally, args.rate))
+        t = threading.Thread(
+            target=camera, args=(i, importer.url, stop, tally, args.rate, args.minutes)
+        )
         t.start()
         cams.append(t)
 
