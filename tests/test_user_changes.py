@@ -90,3 +90,38 @@ def test_a_user_changed_from_another_process_is_refused_at_once(
         assert reply.startswith(b"HTTP/1.1 403") and said.encode() in reply, reply[:200]
         if change == "password":
             assert post(url, ("camera", "new-password")).status_code == 200
+
+
+def test_a_password_reset_in_the_users_dialog_refuses_the_old_one_at_once(gui, qtbot):
+    """The window's importer runs; the owner resets the camera's password in Users."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from meteorgui.gui.setup.users import UsersDialog
+
+    from .conftest import CAMERA_USER
+
+    server = gui.core.server
+    assert post(server.url, CAMERA_USER).status_code == 200
+    assert server.gate.is_verified(basic(CAMERA_USER))
+    dlg = UsersDialog(gui, gui.window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    row = next(i for i in range(dlg.table.rowCount()) if dlg.table.item(i, 0).text() == "camera")
+    dlg.table.selectRow(row)
+
+    def type_new_password():  # into the modal prompt, once it is up
+        prompt = QApplication.activeModalWidget()
+        if not isinstance(prompt, QInputDialog):
+            QTimer.singleShot(10, type_new_password)
+            return
+        prompt.setTextValue("a-new-password")
+        prompt.accept()
+
+    QTimer.singleShot(0, type_new_password)
+    with qtbot.waitSignal(dlg.usersChanged, timeout=30_000):
+        dlg.reset_password()
+    reply = upload_headers_only(server.port, basic(CAMERA_USER))
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:200]
+    assert post(server.url, CAMERA_USER).status_code == 403
+    assert post(server.url, ("camera", "a-new-password")).status_code == 200
