@@ -70,12 +70,14 @@ def test_a_camera_that_knows_its_password_is_never_locked_out_from_its_own_addre
     assert len(hashes) <= server.throttle.address_limit + 1
 
 
-def test_a_new_password_gets_through_once_the_window_has_passed(server, archive, clock):
+def test_a_new_password_set_during_a_lock_out_gets_through_at_once(server, archive, clock):
     for _ in range(server.throttle.limit):
         assert post(server, "camera", "old-password").status_code == 403
     archive.users.set_password("camera", "new-password")
-    assert post(server, "camera", "new-password").status_code == 429
+    assert post(server, "camera", "new-password").status_code == 200
+    assert post(server, "camera", "old-password").status_code == 429
     clock[0] += server.throttle.window
+    assert post(server, "camera", "old-password").status_code == 403
     assert post(server, "camera", "new-password").status_code == 200
 
 
@@ -101,7 +103,6 @@ def test_old_hashes_are_replaced_at_the_next_good_login(archive, monkeypatch):
             "UPDATE users SET password_hash = ? WHERE name = 'old'",
             (passwords.hash_password("pw", iterations=500),),
         )
-    archive.users._changed()
 
     def stored():
         return (
@@ -154,3 +155,59 @@ def test_refused_logins_are_published_for_the_monitor(server, auth):
     assert post(server, "camera", "typo").status_code == 403
     fx.wait_for(lambda: seen, what="no LOGIN_REFUSED notification")
     assert seen[0].user == "camera" and seen[0].reason == "wrong password"
+
+
+def test_a_camera_that_imported_before_gets_in_while_its_address_guesses_other_names(
+    tmp_path, hashes
+):
+    """After a restart nothing is verified in the process; the import log still knows
+    the camera's address, so a stranger there guessing many names cannot lock it out."""
+    from meteorgui.archive import Archive
+    from meteorgui.importer import ImporterServer
+
+    data, auth = tmp_path / "data", ("roof", "roof-pw")
+    with Archive(data) as archive:
+        archive.users.add(*auth, roles=["import"])
+        server = ImporterServer(archive, "127.0.0.1", 0)
+        server.start()
+        try:
+            node = fx.Node(server.url, *auth)
+            assert node.send(fx.event_pack(fx.status()))["state"] == "complete"
+            node.close()
+        finally:
+            server.stop()
+    with Archive(data) as archive:  # a new process's view: no login verified yet
+        server = ImporterServer(archive, "127.0.0.1", 0)
+        server.start()
+        try:
+            hashes.clear()
+            limit = server.throttle.address_limit
+            for i in range(limit):  # a stranger at the camera's address (a NAT) guesses names
+                assert post(server, f"guess{i}", "x").status_code == 403
+            assert post(server, "guess-more", "x").status_code == 429
+            assert post(server, "newcam", "x").status_code == 429  # not known here: locked
+            r = post(server, *auth)
+            assert r.status_code == 200, r.json()
+            # Its own name is still held to the pair's limit, without a hash beyond it.
+            for i in range(server.throttle.limit):
+                assert post(server, "roof", f"guess{i}").status_code == 403
+            assert post(server, "roof", "guess-again").status_code == 429
+            assert len(hashes) == limit + server.throttle.limit + 1
+        finally:
+            server.stop()
+
+
+@pytest.mark.parametrize("how", ["added", "password changed"])
+def test_a_password_set_in_the_importers_process_passes_a_lock_out_of_its_name(
+    server, archive, hashes, how
+):
+    archive.users.add("garden", "first-pw", roles=["import"])
+    password = "first-pw"
+    if how == "password changed":
+        archive.users.set_password("garden", password := "second-pw")
+    for i in range(server.throttle.limit):  # someone at its address guesses its name first
+        assert post(server, "garden", f"guess{i}").status_code == 403
+    assert post(server, "garden", "guess-again").status_code == 429
+    hashes.clear()
+    assert post(server, "garden", password).status_code == 200
+    assert hashes == []  # known from when the owner set it: no key derivation

@@ -326,6 +326,78 @@ def test_a_recheck_looks_only_at_the_files_it_names(qtbot, archive, svc):
     assert svc.state(stills[6].file_id, stills[6].md5, SIZE) == th.MISSING
 
 
+@pytest.fixture
+def held_decode(monkeypatch):
+    """Holds the next image decode in its pool thread after it has read the bytes, until
+    the test lets it go: (entered, release)."""
+    entered, release = threading.Event(), threading.Event()
+    real = th.decode_image
+
+    def held(path, size):
+        image = real(path, size)
+        entered.set()
+        assert release.wait(10)
+        return image
+
+    monkeypatch.setattr(th, "decode_image", held)
+    return entered, release
+
+
+def _stored_png(archive, seed=15):
+    st = fx.status()
+    archive.store_status(st)
+    night = make_night(seed, events=1, timelapse=0)
+    data = night.file_bytes(night.events[0].files[1].file_id)
+    record = fx.file_record(st, data)
+    archive.store_file(record)
+    assert archive.store.put(record.file_id, record.md5, io.BytesIO(data))
+    return record, data
+
+
+def test_a_decode_running_while_a_resend_mends_its_file_is_not_kept(
+    qtbot, archive, svc, held_decode
+):
+    """The decode read damaged bytes; the good ones arrive before it ends: its verdict
+    is about bytes that are gone, and the picture of the good bytes is shown."""
+    entered, release = held_decode
+    record, data = _stored_png(archive)
+    path = archive.file_path(record)
+    path.write_bytes(data[: len(data) // 3])  # damaged on disk
+    svc.get(record.file_id, record.md5, record.mime_type, SIZE)
+    assert entered.wait(10)
+    path.write_bytes(data)  # a resend brings the good bytes meanwhile
+    svc.recheck_missing([record.file_id])  # as its completed conversation does
+    release.set()
+    qtbot.waitUntil(  # a view repainting asks again (get) until it is shown
+        lambda: (
+            svc.get(record.file_id, record.md5, record.mime_type, SIZE) is not None
+            and svc.state(record.file_id, record.md5, SIZE) == th.OK
+        ),
+        timeout=10_000,
+    )
+
+
+def test_a_decode_running_when_its_file_is_invalidated_is_not_kept(
+    qtbot, archive, svc, held_decode
+):
+    """The decode read the bytes; they are taken away (a resend request quarantines
+    them) and the detail pane invalidates the file: no picture of bytes that are gone."""
+    entered, release = held_decode
+    record, _ = _stored_png(archive, seed=16)
+    svc.get(record.file_id, record.md5, record.mime_type, SIZE)
+    assert entered.wait(10)
+    archive.store.quarantine(record.file_id, record.md5)
+    svc.invalidate(record.file_id)
+    release.set()
+    qtbot.waitUntil(
+        lambda: (
+            svc.get(record.file_id, record.md5, record.mime_type, SIZE) is not None
+            and svc.state(record.file_id, record.md5, SIZE) == th.MISSING
+        ),
+        timeout=10_000,
+    )
+
+
 def test_a_resend_through_the_importer_mends_a_missing_thumbnail(qtbot, gui, push):
     svc = th.service(gui)
     night = make_night(14, events=2, timelapse=0)

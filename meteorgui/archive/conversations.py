@@ -201,6 +201,15 @@ class Conversations:
                 for run in runs
             ]
 
+    def addresses(self, user: str) -> set[str]:
+        """The addresses this user has imported from (each conversation records one)."""
+        rows = self._db.read().execute(
+            "SELECT DISTINCT remote_addr FROM conversations"
+            " WHERE user = ? AND remote_addr IS NOT NULL",
+            (user,),
+        )
+        return {r[0] for r in rows}
+
     def get(self, conv_id: int) -> Conversation | None:
         r = (
             self._db.read()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import MeteorguiError
 from . import passwords
@@ -30,22 +31,27 @@ class User:
     name: str
     roles: tuple[str, ...]
     created_at: int
+    # Of the row this login was checked against (see Users.stamp); set by login() only.
+    stamp: str = field(default="", repr=False, compare=False)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
 
 
+def _stamp(roles: str, password_hash: str) -> str:
+    return hashlib.blake2b(f"{roles}\0{password_hash}".encode(), digest_size=16).hexdigest()
+
+
 class Users:
-    # Each camera request authenticates; its user row is remembered this long.
-    ROW_TTL_S = 2.0
+    """Every login reads its user's row afresh (a primary-key look-up, about 10 µs): a
+    password, role or user changed by any process (the GUI's Users dialog in this one,
+    `meteorgui users` in another while `meteorgui serve` runs) counts from the next
+    request on. Nothing about a user is cached across requests but the keyed digest of
+    a password already checked against its stored hash (VerifiedCache)."""
 
     def __init__(self, db: Database):
         self._db = db
         self._verified = VerifiedCache()
-        self._rows: dict[str, tuple[float, tuple | None]] = {}
-
-    def _changed(self) -> None:
-        self._rows.clear()
 
     @staticmethod
     def _check(name: str, roles: tuple[str, ...]) -> None:
@@ -71,14 +77,13 @@ class Users:
                 "INSERT INTO users (name, roles, password_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, " ".join(roles), encoded, created),
             )
-        self._changed()
+        self._verified.remember(password, encoded)  # see set_password
         return User(name, roles, created)
 
     def remove(self, name: str) -> None:
         with self._db.write() as conn:
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise UserError(f"no user {name!r}")
-        self._changed()
 
     def set_password(self, name: str, password: str) -> None:
         if not password:
@@ -88,7 +93,9 @@ class Users:
             cur = conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (encoded, name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
-        self._changed()
+        # The owner just typed it: a camera using it passes a lock-out of its address and
+        # name without a hash, as if it had logged in already (a keyed digest in memory).
+        self._verified.remember(password, encoded)
 
     def set_roles(self, name: str, roles: tuple[str, ...] | list[str]) -> None:
         roles = tuple(dict.fromkeys(roles))
@@ -97,7 +104,6 @@ class Users:
             cur = conn.execute("UPDATE users SET roles = ? WHERE name = ?", (" ".join(roles), name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
-        self._changed()
 
     def list(self) -> list[User]:
         rows = self._db.read().execute("SELECT name, roles, created_at FROM users ORDER BY name")
@@ -116,11 +122,7 @@ class Users:
         return self.login(name, password)[0]
 
     def _row(self, name: str) -> tuple | None:
-        now = time.monotonic()
-        cached = self._rows.get(name)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        row = (
+        return (
             self._db.read()
             .execute(
                 "SELECT name, roles, created_at, password_hash FROM users WHERE name = ?",
@@ -128,11 +130,14 @@ class Users:
             )
             .fetchone()
         )
-        if row is not None:  # only real users are remembered: misses cost no memory
-            if len(self._rows) > 1024:
-                self._rows.clear()
-            self._rows[name] = (now + self.ROW_TTL_S, row)
-        return row
+
+    def stamp(self, name: str) -> str | None:
+        """A digest of the user's roles and password hash as stored now (None: no such
+        user). It differs from a login's ``User.stamp`` once the password or the roles
+        changed or the user was removed, by whichever process: what the importer's gate
+        checks before it lets credentials it verified earlier send a large body."""
+        row = self._row(name) if _NAME.fullmatch(name) else None
+        return None if row is None else _stamp(row[1], row[3])
 
     def login(
         self, name: str, password: str, *, may_hash: bool = True
@@ -146,7 +151,7 @@ class Users:
         row = self._row(name) if _NAME.fullmatch(name) else None
         if not may_hash:
             if row is not None and self._verified.known(password, row[3]):
-                return User(row[0], tuple(row[1].split()), row[2]), None
+                return _user(row), None
             return None, NOT_VERIFIED
         if row is None:
             # Spend the same effort as a real check so timing does not reveal names.
@@ -155,18 +160,24 @@ class Users:
         if not self._verified.check(password, row[3]):
             return None, WRONG_PASSWORD
         if needs_rehash(row[3]):
-            self._rehash(name, password, row[3])
-        return User(row[0], tuple(row[1].split()), row[2]), None
+            row = self._rehash(row, password)
+        return _user(row), None
 
-    def _rehash(self, name: str, password: str, old: str) -> None:
+    def _rehash(self, row: tuple, password: str) -> tuple:
         encoded = hash_password(password)
         with self._db.write() as conn:  # only if nobody changed the password meanwhile
-            conn.execute(
+            cur = conn.execute(
                 "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
-                (encoded, name, old),
+                (encoded, row[0], row[3]),
             )
-        self._changed()
+        if cur.rowcount == 0:
+            return row
         self._verified.remember(password, encoded)
+        return (*row[:3], encoded)
+
+
+def _user(row: tuple) -> User:
+    return User(row[0], tuple(row[1].split()), row[2], stamp=_stamp(row[1], row[3]))
 
 
 @functools.cache

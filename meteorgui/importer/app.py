@@ -170,7 +170,7 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
             if user is None:
                 return _reply(refuse(status, message))
             if gate is not None:
-                gate.verified(request.headers.get("Authorization"))
+                gate.verified(request.headers.get("Authorization"), user.name, user.stamp)
             g.user = user.name
             g.gate = request.environ.get(gating.MARK_ENVIRON)
             if g.gate and g.gate.startswith(gating.UNVERIFIED):

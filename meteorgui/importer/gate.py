@@ -7,8 +7,9 @@ temporary folder, and a few hundred idle or slow connections kept cameras out.
 Here, inside waitress's own receive loop:
 
 - The login is looked at once the headers are in, before any body is read.
-  Credentials this importer has verified lately (by hashing them, in the app)
-  may send bodies up to the server's limit; others at most SMALL_BODY bytes,
+  Credentials this importer has verified lately (by hashing them, in the app),
+  whose user's row still holds the roles and password hash they were verified
+  against, may send bodies up to the server's limit; others at most SMALL_BODY bytes,
   kept in memory. A larger body from them is not read at all: the request goes
   on to the app without it, marked, and the app answers 401/403 (or asks for it
   again once the login checks out) and the connection closes.
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from waitress.buffers import FileBasedBuffer, OverflowableBuffer
 from waitress.channel import HTTPChannel
@@ -65,43 +67,61 @@ def _fingerprint(authorization: str) -> str:
 class Gate:
     """The policy, shared by the app (which verifies logins) and the receive loop."""
 
-    def __init__(self, spool_dir, quota: int = SPOOL_QUOTA, small_body: int = SMALL_BODY):
+    def __init__(
+        self,
+        spool_dir,
+        quota: int = SPOOL_QUOTA,
+        small_body: int = SMALL_BODY,
+        stamp: Callable[[str], str | None] | None = None,
+    ):
         self.spool_dir = str(spool_dir)
         os.makedirs(self.spool_dir, exist_ok=True)
         self.quota, self.small_body = quota, small_body
         self.spooled = 0  # bytes reserved by bodies being spooled now
         self.header_timeout = HEADER_TIMEOUT
-        self._verified: OrderedDict[str, float] = OrderedDict()
+        # The user's current stamp (Users.stamp): read afresh at each look-up, so a
+        # password, role or user changed by any process stops big bodies at once.
+        self._stamp = stamp
+        # fingerprint -> (until, user name, stamp of the row the login was checked against)
+        self._verified: OrderedDict[str, tuple[float, str, str]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- logins (the app calls verified() after a good login with the import role)
 
-    def verified(self, authorization: str | None) -> None:
+    def verified(self, authorization: str | None, name: str = "", stamp: str = "") -> None:
         if not authorization:
             return
+        key = _fingerprint(authorization)
         with self._lock:
-            self._verified[_fingerprint(authorization)] = time.monotonic() + VERIFIED_TTL
-            self._verified.move_to_end(_fingerprint(authorization))
+            self._verified[key] = (time.monotonic() + VERIFIED_TTL, name, stamp)
+            self._verified.move_to_end(key)
             while len(self._verified) > VERIFIED_MAX:
                 self._verified.popitem(last=False)
-
-    def forget_logins(self) -> None:
-        """After a password or role change: every login is hashed again before big bodies."""
-        with self._lock:
-            self._verified.clear()
 
     def is_verified(self, authorization: str | None) -> bool:
         if not authorization:
             return False
         key = _fingerprint(authorization)
         with self._lock:
-            until = self._verified.get(key)
-            if until is None:
-                return False
-            if until < time.monotonic():
-                del self._verified[key]
-                return False
+            entry = self._verified.get(key)
+        if entry is None:
+            return False
+        until, name, stamp = entry
+        if until >= time.monotonic() and self._still(name, stamp):
             return True
+        with self._lock:
+            if self._verified.get(key) == entry:
+                del self._verified[key]
+        return False
+
+    def _still(self, name: str, stamp: str) -> bool:
+        if self._stamp is None:
+            return True
+        try:
+            return self._stamp(name) == stamp
+        except Exception:  # noqa: BLE001 - a failed look-up (archive closing) lets no body in
+            log.debug("could not look up user %r", name, exc_info=True)
+            return False
 
     # -- the spool
 

@@ -5,7 +5,9 @@ out another user at the same address (cameras behind one NAT), and a good login 
 user never clears another's failures. A pair that is locked out is refused without a
 password hash, except for credentials verified earlier in this process (checked against
 a keyed digest, no key derivation): a camera that knows its password keeps working while
-someone at its own address guesses its user name.
+someone at its own address guesses its user name. A user that has imported from an
+address before (the import log says so) is held only to its own pair's limit there,
+never to the lock-out of the whole address. docs/reliability.md says what remains.
 
 Refused attempts are kept per (user name, address) with the reason and time, so the
 archive's owner sees the most common setup mistake (a wrong password) on screen, and the
@@ -18,6 +20,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .. import notify
@@ -71,11 +74,13 @@ class LoginThrottle:
             return 0.0
         return max(0.0, failures[-self._limit(key)] + self.window - now)
 
-    def wait(self, addr: str | None, name: str = "") -> float:
-        """Seconds before this user name may try again from this address (0: now)."""
+    def wait(self, addr: str | None, name: str = "", pair_only: bool = False) -> float:
+        """Seconds before this user name may try again from this address (0: now).
+        ``pair_only``: the lock-out of this (address, name) alone, not of the address."""
         now = self.clock()
+        keys = self._keys(addr, name)
         with self._lock:
-            return max(self._locked_for(k, now) for k in self._keys(addr, name))
+            return max(self._locked_for(k, now) for k in keys[: 1 if pair_only else 2])
 
     def failed(self, addr: str | None, name: str = "") -> None:
         now = self.clock()
@@ -135,10 +140,21 @@ class Logins:
     MAX_RECORDS = 1000
     PUBLISH_EVERY_S = 1.0  # per record, so a guessing storm does not flood the GUI
 
-    def __init__(self, users: Users, hub: notify.Hub, throttle: LoginThrottle | None = None):
+    def __init__(
+        self,
+        users: Users,
+        hub: notify.Hub,
+        throttle: LoginThrottle | None = None,
+        addresses: Callable[[str], set[str]] | None = None,
+    ):
         self.users = users
         self.hub = hub
         self.throttle = throttle or LoginThrottle()
+        # Where each user has imported from before (the archive's import log), looked up
+        # once per user, only when its address is locked out; real users only.
+        self._addresses = addresses
+        self._known: dict[str, set[str]] = {}
+        self._known_lock = threading.Lock()
         self.wall = time.time
         self._records: OrderedDict[tuple[str, str], Refused] = OrderedDict()
         self._published: dict[tuple[str, str], float] = {}
@@ -148,6 +164,10 @@ class Logins:
         """(user, 200, '') for a login with the import role, else (None, HTTP status,
         message for the client). The client's message never says which part was wrong."""
         wait = self.throttle.wait(addr, name)
+        if wait and self._known_address(name, addr):
+            # A camera's own address is locked because someone there guessed many names:
+            # a user that imported from it before is held to its own pair's limit only.
+            wait = self.throttle.wait(addr, name, pair_only=True)
         if wait:
             user, _ = self.users.login(name, password, may_hash=False)
             if user is None:
@@ -167,7 +187,24 @@ class Logins:
         if not user.has_role("import"):
             self._refused(name, addr, NO_IMPORT_ROLE, 0.0)
             return None, 403, f"user {user.name} does not have the import role"
+        if addr and user.name in self._known:
+            with self._known_lock:
+                self._known[user.name].add(addr)
         return user, 200, ""
+
+    def _known_address(self, name: str, addr: str | None) -> bool:
+        """Whether this user has imported from this address before (a known client)."""
+        if not addr or self._addresses is None:
+            return False
+        with self._known_lock:
+            known = self._known.get(name)
+        if known is None:
+            if self.users.stamp(name) is None:  # not a user: nothing to look up or keep
+                return False
+            known = self._addresses(name)
+            with self._known_lock:
+                known = self._known.setdefault(name, known)
+        return addr in known
 
     def _refused(self, name: str, addr: str | None, reason: str, locked_s: float) -> None:
         name, addr = name[:NAME_SHOWN], addr or "?"

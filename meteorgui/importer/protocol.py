@@ -186,7 +186,7 @@ class Importer:
         self.archive = archive
         self.hub = hub or archive.hub
         self.log = ImportLog(archive, self.hub)
-        self.logins = Logins(archive.users, self.hub)
+        self.logins = Logins(archive.users, self.hub, addresses=archive.conversations.addresses)
         self.max_file_asks = max_file_asks
         # A camera is bound to the login that first sent its status (a setting, on by
         # default): another login's statuses, events and files for it are refused.

@@ -58,7 +58,7 @@ class ImporterServer:
         # An importer made here is closed by stop(): whoever creates a thread closes it.
         self._own_importer = importer is None
         # Request bodies spool next to the store's partial files: in the data folder.
-        self.gate = gating.Gate(archive.store.tmp_dir, quota=spool_quota)
+        self.gate = gating.Gate(archive.store.tmp_dir, quota=spool_quota, stamp=archive.users.stamp)
         self.connection_limit = connection_limit
         self.host, self.requested_port, self.path = host, port, path
         self._use(importer or Importer(archive, self.hub))

@@ -58,23 +58,37 @@ def fit_headers(header: QHeaderView) -> None:
 
 
 def combo_full_text(combo: QComboBox) -> None:
-    """The list opens wide enough for every entry; the box's tooltip is the whole choice."""
+    """The list opens wide enough for every entry; the box's tooltip is the whole choice.
 
-    def update(*_args) -> None:
-        view = combo.view()
-        widest = max(
-            (
-                combo.fontMetrics().horizontalAdvance(combo.itemText(i))
-                for i in range(combo.count())
-            ),
-            default=0,
+    Inserted entries are measured as they come and a removal measures the rest once:
+    filling a list of n entries one by one costs n measurements, not n² (a thousand
+    camera names took 3.5 s of the GUI thread).
+    """
+    widest = [0]
+
+    def measure(first: int, last: int) -> int:
+        fm = combo.fontMetrics()
+        return max(
+            (fm.horizontalAdvance(combo.itemText(i)) for i in range(first, last + 1)), default=0
         )
-        view.setMinimumWidth(widest + 40)
+
+    def fit(width: int) -> None:
+        widest[0] = width
+        combo.view().setMinimumWidth(width + 40)
+
+    def inserted(_parent, first: int, last: int) -> None:
+        fit(max(widest[0], measure(first, last)))
+
+    def recount(*_args) -> None:
+        fit(measure(0, combo.count() - 1))
+
+    def tip(*_args) -> None:
         combo.setToolTip(combo.currentText())
 
     model = combo.model()
-    model.rowsInserted.connect(update)
-    model.rowsRemoved.connect(update)
-    model.modelReset.connect(update)
-    combo.currentIndexChanged.connect(update)
-    update()
+    model.rowsInserted.connect(inserted)
+    model.rowsRemoved.connect(recount)
+    model.modelReset.connect(recount)
+    combo.currentIndexChanged.connect(tip)
+    recount()
+    tip()

@@ -279,6 +279,9 @@ class ThumbnailService(QObject):
         self._lock = threading.Lock()
         self._pending: OrderedDict[Key, _Request] = OrderedDict()  # newest last
         self._running: set[Key] = set()
+        # Running decodes whose file changed after they started (invalidated, or a resend
+        # completed): their result may picture bytes that are gone, so it is not kept.
+        self._outdated: set[Key] = set()
         self._workers = 0
         self._closed = False
         self._cache: OrderedDict[Key, _Entry] = OrderedDict()  # GUI thread only
@@ -318,6 +321,7 @@ class ThumbnailService(QObject):
     def invalidate(self, file_id: str | None = None) -> None:
         """Forget what memory holds for a file (all files if None); views ask again."""
         keys = list(self._cache) if file_id is None else list(self._by_file.get(file_id, ()))
+        self._outdate_running(None if file_id is None else {file_id})
         for k in keys:
             self._drop(k)
         for fid in sorted({k[0] for k in keys}):
@@ -333,10 +337,12 @@ class ThumbnailService(QObject):
 
         Costs what the given files cost, never what the cache holds.
         """
+        wanted = set(file_ids)
+        self._outdate_running(wanted)
         if self._closed or not self._troubled:
             return
         now = time.monotonic()
-        for file_id in file_ids:
+        for file_id in wanted:
             for key in list(self._by_file.get(file_id, ())):
                 entry = self._cache[key]
                 # Damaged bytes are read whole again to check them: at most every so
@@ -346,6 +352,12 @@ class ThumbnailService(QObject):
                 ):
                     self._drop(key)
                     self.ready.emit(file_id)
+
+    def _outdate_running(self, file_ids: set[str] | None) -> None:
+        """Decodes of these files (all if None) now running saw bytes that may have
+        changed: their results are dropped and the file decoded again when next asked."""
+        with self._lock:
+            self._outdated.update(k for k in self._running if file_ids is None or k[0] in file_ids)
 
     def pending_count(self) -> int:
         with self._lock:
@@ -427,8 +439,13 @@ class ThumbnailService(QObject):
     def _deliver(self, result: _Result) -> None:
         with self._lock:
             self._running.discard(result.key)
+            outdated = result.key in self._outdated
+            self._outdated.discard(result.key)
             if self._closed:
                 return
+        if outdated:  # views ask again, and get() decodes the bytes as they are now
+            self.ready.emit(result.key[0])
+            return
         size = result.key[2]
         if result.image is None:
             image = self.badge(result.icon or "undecodable", size)
