@@ -50,3 +50,20 @@ def test_refused_logins_show_in_the_monitor_and_the_camera_table(gui, qtbot):
         timeout=10_000,
     )
     assert ("Back garden", "⚠ 12 refused logins") in rows(health)
+
+
+def test_a_guesser_trying_many_names_is_one_row_not_many_cameras(gui, qtbot):
+    health = gui.window.monitor.health
+    url = gui.core.server.url
+    names = [f"guess-{i}" for i in range(8)]
+    for name in names:
+        r = requests.post(url, json=BODY, auth=(name, "password1"), timeout=30)
+        assert r.status_code in (403, 429)
+    qtbot.waitUntil(
+        lambda: any(
+            w.startswith("127.0.0.1: ") and "under 8 user names" in w for w in health.warnings
+        ),
+        timeout=10_000,
+    )
+    assert len(health.warnings) == 1  # one address guessing, not eight cameras
+    assert [c for c, _status in rows(health)] == ["8 user names from 127.0.0.1"]

@@ -87,40 +87,72 @@ def refused_sentence(r, now: int) -> str:
     return r.sentence() + (", just now" if when == "just now" else f", last {when}")
 
 
+GUESSED_NAMES = 3  # more unknown names than this from one address: one row, a guesser
+
+
+def _refused_row(camera_id: str, last_ms: int, note: str, short: str) -> CameraHealth:
+    return CameraHealth(
+        camera_id=camera_id,
+        inst_name=None,
+        last_heard=last_ms,
+        events_tonight=0,
+        stills_tonight=0,
+        failures_tonight=0,
+        recent_failures=0,
+        recent_total=0,
+        dark_since=None,
+        silent_ms=None,
+        silence_warning=False,
+        failing=True,
+        note=note,
+        refused=short,
+    )
+
+
+def _logins(n: int) -> str:
+    return f"{n:,} refused login{'s' if n != 1 else ''}"
+
+
 def with_refused(
     health: list[CameraHealth], refused: list, owners: dict[str, list[str]], now: int
 ) -> list[CameraHealth]:
     """The camera rows with refused logins shown: on the rows of the cameras bound to the
     refused user name, or as a row of their own (a camera that never got in, the most
-    common setup mistake: a wrong password)."""
+    common setup mistake: a wrong password). Many user names refused from one address
+    are somebody guessing, not cameras: they make one row for that address."""
     rows = {h.camera_id: h for h in health}
-    extra = []
+    strays: dict[str, list] = {}
     for r in refused:
-        short = f"{r.count} refused login{'s' if r.count != 1 else ''}"
-        note = refused_sentence(r, now)
         cams = [c for c in owners.get(r.user, ()) if c in rows]
         for cam in cams:
             if rows[cam].refused is None:  # the latest record per camera
-                rows[cam] = replace(rows[cam], failing=True, note=note, refused=short)
+                note = refused_sentence(r, now)
+                rows[cam] = replace(rows[cam], failing=True, note=note, refused=_logins(r.count))
         if not cams:
-            extra.append(
-                CameraHealth(
-                    camera_id=f"{r.user} from {r.address}",
-                    inst_name=None,
-                    last_heard=r.last_ms,
-                    events_tonight=0,
-                    stills_tonight=0,
-                    failures_tonight=0,
-                    recent_failures=0,
-                    recent_total=0,
-                    dark_since=None,
-                    silent_ms=None,
-                    silence_warning=False,
-                    failing=True,
-                    note=note,
-                    refused=short,
+            strays.setdefault(r.address, []).append(r)
+    extra = []
+    for address, records in strays.items():
+        if len(records) <= GUESSED_NAMES:
+            extra.extend(
+                _refused_row(
+                    f"{r.user} from {r.address}",
+                    r.last_ms,
+                    refused_sentence(r, now),
+                    _logins(r.count),
                 )
+                for r in records
             )
+            continue
+        total = sum(r.count for r in records)
+        last = max(r.last_ms for r in records)
+        when = ago(last, now)
+        note = (
+            f"{address}: {_logins(total)} under {len(records):,} user names, someone "
+            "guessing passwords?" + (", just now" if when == "just now" else f", last {when}")
+        )
+        extra.append(
+            _refused_row(f"{len(records):,} user names from {address}", last, note, _logins(total))
+        )
     return [rows[h.camera_id] for h in health] + extra
 
 
