@@ -124,6 +124,18 @@ class RuleChanged(NamedTuple):
         return ()
 
 
+class UsersChanged(NamedTuple):
+    """A login was added, removed or given a new password or roles (``how``: 'added',
+    'removed', 'password', 'roles'). Never carries a password."""
+
+    name: str
+    how: str
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return ()
+
+
 Change = (
     Archived
     | Reviewed
@@ -133,6 +145,7 @@ Change = (
     | HistoryForgotten
     | TargetChanged
     | RuleChanged
+    | UsersChanged
 )
 
 

@@ -92,3 +92,21 @@ def test_targets_and_rules_changes_are_published_after_their_commit(tmp_path):
             notify.RuleChanged(rule.rule_id, "removed"),
             notify.TargetChanged(t.target_id, "removed"),
         ]
+
+
+def test_login_changes_are_published_without_their_password(tmp_path):
+    with source_archive(tmp_path / "src") as (archive, _exporter):
+        messages: list = []
+        archive.hub.subscribe(notify.CHANGED, messages.append)
+        users = archive.users
+        users.add("garden-cam", "first secret")
+        users.set_password("garden-cam", "second secret")
+        users.set_roles("garden-cam", ["import", "user"])
+        users.remove("garden-cam")
+        assert messages == [
+            notify.UsersChanged("garden-cam", "added"),
+            notify.UsersChanged("garden-cam", "password"),
+            notify.UsersChanged("garden-cam", "roles"),
+            notify.UsersChanged("garden-cam", "removed"),
+        ]
+        assert "secret" not in repr(messages)
