@@ -187,13 +187,12 @@ class Scheduler:
             self._wake.set()
 
     def wake(self) -> None:
-        """Look at the rules now (after the GUI changed one, or for 'run now')."""
+        """Look at the rules now (a rule's change on the hub does this by itself)."""
         self._wake.set()
 
     def run_now(self, rule_id: int) -> None:
         """Make a rule due at once, back-off or not (the user asked)."""
-        self.exporter.rules.record(rule_id, next_attempt_at=None)
-        self.wake()
+        self.exporter.rules.record(rule_id, next_attempt_at=None)  # its RuleChanged wakes us
 
     def _loop(self) -> None:
         try:
