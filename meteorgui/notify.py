@@ -75,7 +75,78 @@ class Exported(NamedTuple):
         return (self.entity_id,)
 
 
-Change = Archived | Reviewed | ResendRequested | Exported
+class QueueChanged(NamedTuple):
+    """Entities entered an export target's queue, went back in line or left it, other than
+    by a round's own sending (``how``: 'queued', 'retried' or 'removed'; ``rows``: how many)."""
+
+    target_id: str
+    how: str
+    rows: int
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return ()  # a search can queue a whole archive: views re-read the target's queue
+
+
+class HistoryForgotten(NamedTuple):
+    """A target's export history was dropped (``ids`` None: all of it), so a normal export
+    sends those entities again."""
+
+    target_id: str
+    ids: tuple[str, ...] | None
+    rows: int
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return self.ids or ()
+
+
+class TargetChanged(NamedTuple):
+    """An export target was added, edited or removed (``how``), with its queue and history."""
+
+    target_id: str
+    how: str
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+class RuleChanged(NamedTuple):
+    """A scheduled export rule was added, edited (its settings or its run state, by the
+    user or the scheduler) or removed (``how``)."""
+
+    rule_id: int
+    how: str
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+class UsersChanged(NamedTuple):
+    """A login was added, removed or given a new password or roles (``how``: 'added',
+    'removed', 'password', 'roles'). Never carries a password."""
+
+    name: str
+    how: str
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+Change = (
+    Archived
+    | Reviewed
+    | ResendRequested
+    | Exported
+    | QueueChanged
+    | HistoryForgotten
+    | TargetChanged
+    | RuleChanged
+    | UsersChanged
+)
 
 
 class Hub:

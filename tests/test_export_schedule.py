@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from meteorgui import notify
 from meteorgui.archive import exports
 from meteorgui.exporter import Exporter, FileSecrets, RuleError, Scheduler, Selection, Throttle
 from meteorgui.exporter import rules as RS
@@ -232,7 +233,13 @@ def test_failures_back_off_exponentially_up_to_a_cap_and_never_disable(tmp_path)
     ):
         t = exporter.targets.add("down", closed_port_url(), "exporter", SEED_USERS["exporter"][0])
         rule = exporter.rules.add("push", t.target_id)
-        sched = make_scheduler(exporter, clock, on_rule=seen.append)
+        sched = make_scheduler(exporter, clock)
+
+        def rule_changed(change):  # the state of the rule as each change left it
+            if isinstance(change, notify.RuleChanged):
+                seen.append(exporter.rules.get(change.rule_id))
+
+        archive.hub.subscribe(notify.CHANGED, rule_changed)
         waits = []
         for _ in range(8):
             [r] = sched.tick()
@@ -350,6 +357,36 @@ def test_the_scheduler_thread_runs_rules_and_stops(tmp_path):
         finally:
             sched.stop()
         assert not sched.running
+        assert len(seed.offers()) == 2
+
+
+def test_a_rule_added_anywhere_in_the_process_runs_without_waiting_for_the_poll(tmp_path):
+    """The scheduler hears a rule's change on the hub, whoever made it (a dialog, a script),
+    so nobody has to wake it by hand."""
+    night = small_night(events=1, timelapse=1)
+    with (
+        seed_importer(tmp_path / "seed") as seed,
+        source_archive(tmp_path / "src", night) as (archive, exporter),
+    ):
+        t = exporter.targets.add("central", seed.url, "exporter", SEED_USERS["exporter"][0])
+        real_list, looks = exporter.rules.list, []
+
+        def listed():
+            looks.append(1)
+            return real_list()
+
+        exporter.rules.list = listed
+        sched = Scheduler(exporter, poll=3600)  # on its own, it would look again in an hour
+        sched.start()
+        try:
+            wait_for(lambda: len(looks) >= 2)  # its first look (due rules, next wake-up) is over
+            rule = exporter.rules.add("now", t.target_id)
+            wait_for(
+                lambda: exporter.rules.get(rule.rule_id).state == "ok",
+                what=lambda: exporter.rules.get(rule.rule_id),
+            )
+        finally:
+            sched.stop()
         assert len(seed.offers()) == 2
 
 

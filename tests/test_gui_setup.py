@@ -1,6 +1,7 @@
 """Connecting a real camera: the LAN address, the first login, copying, users, the data folder."""
 
 import logging
+import threading
 
 import pytest
 import requests
@@ -68,10 +69,11 @@ def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, q
     qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
     # The login exists: the importer now listens on every network, same port.
     qtbot.waitUntil(lambda: lan_gui.core.server.host == "0.0.0.0")
-    urls = [f.text() for f in dlg.url_fields]
     port = lan_gui.core.server.port
-    for address in machine:
-        assert f"http://{address}:{port}/import" in urls
+    # The list follows the server's news on the hub.
+    lan = {f"http://{address}:{port}/import" for address in machine}
+    qtbot.waitUntil(lambda: lan <= {f.text() for f in dlg.url_fields})
+    urls = [f.text() for f in dlg.url_fields]
     assert urls[-1] == f"http://127.0.0.1:{port}/import"
     assert dlg.addresses.notes[-1].text() == "This computer only"
     assert len(dlg.password_field.text()) >= 20
@@ -86,6 +88,31 @@ def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, q
         assert f"http://{address}:{port}/import" in window.importer_label.text()
     assert "this computer only" not in window.importer_label.text()
     dlg.close()
+
+
+def test_a_login_made_on_another_thread_opens_the_importer_and_lists_in_the_users_dialog(
+    lan_gui, qtbot
+):
+    """No dialog made this login (a script, the camera binding): the window and the users
+    dialog hear of it on the hub all the same."""
+    from meteorgui.gui.setup.users import UsersDialog
+
+    window = lan_gui.window
+    assert window.start_importer()
+    assert lan_gui.core.server.host == "127.0.0.1"  # no login yet
+    dlg = UsersDialog(lan_gui, window)
+    qtbot.addWidget(dlg)
+    assert dlg.table.rowCount() == 0
+    port = lan_gui.core.server.port
+    writer = threading.Thread(
+        target=lambda: lan_gui.archive.users.add("garden-cam", "a long password", ["import"])
+    )
+    writer.start()
+    writer.join()
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1, timeout=10_000)
+    assert dlg.table.item(0, 0).text() == "garden-cam"
+    qtbot.waitUntil(lambda: lan_gui.core.server.host == "0.0.0.0", timeout=10_000)
+    assert lan_gui.core.server.port == port
 
 
 def test_each_url_user_and_password_is_copied_in_one_click(gui, qtbot):
@@ -136,10 +163,10 @@ def test_add_user_keeps_what_was_typed_when_it_reports_an_error(gui, qtbot):
     assert editor.password.text() == "a typed password"
     assert set(editor.chosen_roles()) == {"user", "import"}
     editor.name.setText("garden-cam")
-    with qtbot.waitSignal(dlg.usersChanged, timeout=30_000):
-        editor._try()
+    editor._try()
+    listed = lambda: [dlg.table.item(i, 0).text() for i in range(dlg.table.rowCount())]  # noqa: E731
+    qtbot.waitUntil(lambda: "garden-cam" in listed(), timeout=30_000)
     assert gui.archive.users.get("garden-cam").has_role("user")
-    assert "garden-cam" in [dlg.table.item(i, 0).text() for i in range(dlg.table.rowCount())]
 
 
 def test_open_data_folder_says_when_no_file_manager_could_open_it(

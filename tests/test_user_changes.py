@@ -10,6 +10,8 @@ import socket
 import pytest
 import requests
 
+from meteorgui import notify
+
 from . import factories as fx
 from . import importer_process
 
@@ -119,7 +121,11 @@ def test_a_password_reset_in_the_users_dialog_refuses_the_old_one_at_once(gui, q
         prompt.accept()
 
     QTimer.singleShot(0, type_new_password)
-    with qtbot.waitSignal(dlg.usersChanged, timeout=30_000):
+
+    def password_changed(change) -> bool:  # the dialog's change, committed and published
+        return change == notify.UsersChanged("camera", "password")
+
+    with qtbot.waitSignal(gui.bridge.changed, timeout=30_000, check_params_cb=password_changed):
         dlg.reset_password()
     reply = upload_headers_only(server.port, basic(CAMERA_USER))
     assert reply.startswith(b"HTTP/1.1 403"), reply[:200]

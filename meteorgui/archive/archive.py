@@ -85,7 +85,7 @@ class Archive:
         except (OSError, sqlite3.Error, migrations.NewerArchive) as exc:
             raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from exc
         self.store.clean_tmp()
-        self.users = Users(self.db)
+        self.users = Users(self.db, self.hub)
         self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
         self._known_statuses: set[str] = set()

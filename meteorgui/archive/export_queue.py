@@ -115,7 +115,8 @@ class ExportQueue:
                 f" WHERE true{_UPSERT}",
                 (target_id, int(force), source, t, t, *args),
             )
-            return conn.total_changes - before
+            n = conn.total_changes - before
+        return self._changed(target_id, "queued", n)
 
     def enqueue_ids(
         self, target_id: str, ids: Iterable[str], *, force: bool = False, source: str = "manual"
@@ -150,7 +151,7 @@ class ExportQueue:
                     (target_id, int(force), source, t, t, *chunk, *chunk, *chunk, *extra),
                 )
                 n += conn.total_changes - before
-        return n
+        return self._changed(target_id, "queued", n)
 
     # ------------------------------------------------------------------ the worker's side
 
@@ -218,10 +219,11 @@ class ExportQueue:
 
     def drop(self, item: QueueItem) -> None:
         with self.archive.db.write() as conn:
-            conn.execute(
+            n = conn.execute(
                 "DELETE FROM export_queue WHERE target_id = ? AND entity_id = ?",
                 (item.target_id, item.entity_id),
-            )
+            ).rowcount
+        self._changed(item.target_id, "removed", n)
 
     # ------------------------------------------------------------------ what the GUI shows
 
@@ -288,20 +290,29 @@ class ExportQueue:
         states = [s for s in states if s != SENDING]
         marks = ",".join("?" * len(states))
         with self.archive.db.write() as conn:
-            return execute_for_ids(
+            n = execute_for_ids(
                 conn,
                 f"DELETE FROM export_queue WHERE target_id = ? AND state IN ({marks})",
                 (target_id, *states),
                 "entity_id",
                 ids,
             )
+        return self._changed(target_id, "removed", n)
 
     def _update_failed(self, target_id: str, ids, update: str) -> int:
         with self.archive.db.write() as conn:
-            return execute_for_ids(
+            n = execute_for_ids(
                 conn,
                 f"{update}, updated_at = ? WHERE target_id = ? AND state = 'failed'",
                 (_now(), target_id),
                 "entity_id",
                 ids,
             )
+        return self._changed(target_id, "retried", n)
+
+    def _changed(self, target_id: str, how: str, n: int) -> int:
+        """Publish a change of the queue made outside a round (after its commit); a
+        round's own claims, failures and releases are told by its progress events."""
+        if n:
+            self.archive.hub.publish(notify.CHANGED, notify.QueueChanged(target_id, how, n))
+        return n

@@ -4,7 +4,9 @@
 The exporter checks a target's or rule's fields and builds its objects from these rows;
 the SQL stays here. Rows are tuples in ``TARGET_COLUMNS`` / ``RULE_COLUMNS`` order. A
 write the database refuses (a second target with one name, a rule for a target that is
-gone) raises ``Conflict``, which the exporter turns into its own message.
+gone) raises ``Conflict``, which the exporter turns into its own message. Each write
+publishes a ``notify.TargetChanged`` or ``notify.RuleChanged`` after its commit, whoever
+made it (a dialog, the scheduler recording a run, a script).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+from .. import notify
 from .archive import Conflict
 
 TARGET_COLUMNS = ("target_id", "name", "url", "user", "ca_bundle", "timeout", "created_at")
@@ -39,6 +42,10 @@ def _write(archive) -> Iterator[sqlite3.Connection]:
             yield conn
     except sqlite3.IntegrityError as exc:
         raise Conflict(str(exc)) from None
+
+
+def _changed(archive, change: notify.Change) -> None:
+    archive.hub.publish(notify.CHANGED, change)
 
 
 # --------------------------------------------------------------------------- targets
@@ -70,6 +77,7 @@ def insert_target(archive, row: Sequence[object]) -> None:
     with _write(archive) as conn:
         marks = ", ".join("?" * len(TARGET_COLUMNS))
         conn.execute(f"INSERT INTO export_targets ({_TARGETS}) VALUES ({marks})", tuple(row))
+    _changed(archive, notify.TargetChanged(str(row[0]), "added"))
 
 
 def update_target(archive, target_id: str, values: Mapping[str, object]) -> None:
@@ -80,6 +88,7 @@ def update_target(archive, target_id: str, values: Mapping[str, object]) -> None
         conn.execute(
             f"UPDATE export_targets SET {sets} WHERE target_id = ?", (*values.values(), target_id)
         )
+    _changed(archive, notify.TargetChanged(target_id, "changed"))
 
 
 def delete_target(archive, target_id: str) -> list[str]:
@@ -94,6 +103,8 @@ def delete_target(archive, target_id: str) -> list[str]:
         ]
         if not rules:
             conn.execute("DELETE FROM export_targets WHERE target_id = ?", (target_id,))
+    if not rules:
+        _changed(archive, notify.TargetChanged(target_id, "removed"))
     return rules
 
 
@@ -127,7 +138,9 @@ def insert_rule(archive, values: Mapping[str, object]) -> int:
             tuple(values.values()),
         )
         assert cur.lastrowid is not None  # an INSERT of one row always sets it
-        return cur.lastrowid
+        rule_id = cur.lastrowid
+    _changed(archive, notify.RuleChanged(rule_id, "added"))
+    return rule_id
 
 
 def update_rule(archive, rule_id: int, values: Mapping[str, object]) -> None:
@@ -145,8 +158,10 @@ def update_rule(archive, rule_id: int, values: Mapping[str, object]) -> None:
             "UPDATE export_rules SET state = 'disabled' WHERE rule_id = ? AND enabled = 0",
             (rule_id,),
         )
+    _changed(archive, notify.RuleChanged(rule_id, "changed"))
 
 
 def delete_rule(archive, rule_id: int) -> None:
     with _write(archive) as conn:
         conn.execute("DELETE FROM export_rules WHERE rule_id = ?", (rule_id,))
+    _changed(archive, notify.RuleChanged(rule_id, "removed"))

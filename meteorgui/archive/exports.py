@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .. import notify
 from ..errors import MeteorguiError
 from .where import camera_and_time, execute_for_ids, id_batches
 
@@ -119,10 +120,15 @@ class ExportHistory:
 
     def forget(self, target_id: str, ids: Iterable[str] | None = None) -> int:
         """Drop history (all of a target's, or some ids), so a normal export sends them again."""
+        ids = None if ids is None else tuple(dict.fromkeys(ids))
         with self.archive.db.write() as conn:
-            return execute_for_ids(
+            n = execute_for_ids(
                 conn, "DELETE FROM export_done WHERE target_id = ?", (target_id,), "entity_id", ids
             )
+        if n:
+            forgotten = notify.HistoryForgotten(target_id, ids, n)
+            self.archive.hub.publish(notify.CHANGED, forgotten)
+        return n
 
 
 # --------------------------------------------------------------------------- searches

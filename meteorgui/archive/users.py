@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from .. import notify
 from ..errors import MeteorguiError
 from . import passwords
 from .db import Database
@@ -49,9 +50,14 @@ class Users:
     request on. Nothing about a user is cached across requests but the keyed digest of
     a password already checked against its stored hash (VerifiedCache)."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, hub: notify.Hub | None = None):
         self._db = db
+        self._hub = hub or notify.Hub()
         self._verified = VerifiedCache()
+
+    def _changed(self, name: str, how: str) -> None:
+        """After a commit: tell the views (never the password)."""
+        self._hub.publish(notify.CHANGED, notify.UsersChanged(name, how))
 
     @staticmethod
     def _check(name: str, roles: tuple[str, ...]) -> None:
@@ -78,12 +84,14 @@ class Users:
                 (name, " ".join(roles), encoded, created),
             )
         self._verified.remember(password, encoded)  # see set_password
+        self._changed(name, "added")
         return User(name, roles, created)
 
     def remove(self, name: str) -> None:
         with self._db.write() as conn:
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        self._changed(name, "removed")
 
     def set_password(self, name: str, password: str) -> None:
         if not password:
@@ -96,6 +104,7 @@ class Users:
         # The owner just typed it: a camera using it passes a lock-out of its address and
         # name without a hash, as if it had logged in already (a keyed digest in memory).
         self._verified.remember(password, encoded)
+        self._changed(name, "password")
 
     def set_roles(self, name: str, roles: tuple[str, ...] | list[str]) -> None:
         roles = tuple(dict.fromkeys(roles))
@@ -104,6 +113,7 @@ class Users:
             cur = conn.execute("UPDATE users SET roles = ? WHERE name = ?", (" ".join(roles), name))
             if cur.rowcount == 0:
                 raise UserError(f"no user {name!r}")
+        self._changed(name, "roles")
 
     def list(self) -> list[User]:
         rows = self._db.read().execute("SELECT name, roles, created_at FROM users ORDER BY name")

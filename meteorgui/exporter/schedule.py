@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
+from .. import notify
 from . import rules as R
 from .rules import Rule
 from .runner import Cancel, EventCallback, ExportBusy, Exporter, RoundResult
@@ -81,9 +82,10 @@ def _ms(t: float) -> int:
 
 class Scheduler:
     """Runs due export rules on a background thread (``start``/``stop``) or on demand
-    (``tick``). ``on_rule(rule)`` is called after every state change of a rule and
-    ``on_event(ExportEvent)`` with the progress of its rounds, both on the scheduler's
-    thread."""
+    (``tick``). ``on_event(ExportEvent)`` is called with the progress of its rounds, on
+    the scheduler's thread. A rule's state changes reach views as the archive's
+    ``notify.RuleChanged`` like any other change of a rule; while running, the scheduler
+    hears them too and looks at the rules at once (a rule added, edited or enabled)."""
 
     def __init__(
         self,
@@ -94,7 +96,6 @@ class Scheduler:
         poll: float = POLL,
         base_backoff: float = BASE_BACKOFF,
         max_backoff: float = MAX_BACKOFF,
-        on_rule: Callable[[Rule], None] | None = None,
         on_event: EventCallback | None = None,
     ):
         self.exporter = exporter
@@ -103,7 +104,7 @@ class Scheduler:
         self.poll = poll
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
-        self.on_rule = on_rule
+        self._unsubscribe: Callable[[], None] | None = None
         self.on_event = on_event
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -125,6 +126,9 @@ class Scheduler:
             return
         self._stop.clear()
         self._cancel = Cancel()
+        if self._unsubscribe is None:
+            hub = self.exporter.archive.hub
+            self._unsubscribe = hub.subscribe(notify.CHANGED, self._archive_changed)
         self._thread = threading.Thread(
             target=self._loop, name="meteorgui-export-scheduler", daemon=True
         )
@@ -135,6 +139,9 @@ class Scheduler:
         queued), and wait up to ``timeout`` seconds for the thread. Returns True if it has
         ended (or never ran); if not, the archive must stay open under it."""
         self._stop.set()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._cancel.set()
         self.cancel_round()
         self._wake.set()
@@ -175,14 +182,17 @@ class Scheduler:
             done = True
         return done
 
+    def _archive_changed(self, change: notify.Change) -> None:  # on the writer's thread
+        if isinstance(change, notify.RuleChanged) and change.how != "removed":
+            self._wake.set()
+
     def wake(self) -> None:
-        """Look at the rules now (after the GUI changed one, or for 'run now')."""
+        """Look at the rules now (a rule's change on the hub does this by itself)."""
         self._wake.set()
 
     def run_now(self, rule_id: int) -> None:
         """Make a rule due at once, back-off or not (the user asked)."""
-        self.exporter.rules.record(rule_id, next_attempt_at=None)
-        self.wake()
+        self.exporter.rules.record(rule_id, next_attempt_at=None)  # its RuleChanged wakes us
 
     def _loop(self) -> None:
         try:
@@ -267,13 +277,7 @@ class Scheduler:
         return changed
 
     def _record(self, rule: Rule, **fields) -> Rule:
-        updated = self.exporter.rules.record(rule.rule_id, **fields)
-        if self.on_rule is not None:
-            try:
-                self.on_rule(updated)
-            except Exception:
-                log.exception("an export rule listener failed")
-        return updated
+        return self.exporter.rules.record(rule.rule_id, **fields)
 
     def _should_continue(self, rule: Rule) -> bool:
         """Between entities: the rule's window is still open and the rule is still there

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import formatting, paths
+from .. import formatting, notify, paths
 from ..importer.addresses import LOOPBACK, is_loopback_host, next_free_port
 from .browser import EventBrowser
 from .common import style
@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         ctx.bridge.server.connect(lambda _info: self._refresh_importer_state())
+        # A login added anywhere (the setup dialogs, a script) may let the importer listen
+        # on every network.
+        ctx.bridge.changed.connect(self._archive_changed)
         ctx.bridge.conversation.connect(self._count_soon)
         self._refresh_importer_state()
         self._refresh_counts()
@@ -451,6 +454,10 @@ class MainWindow(QMainWindow):
             return "127.0.0.1", NO_LOGIN_YET
         return host, ""
 
+    def _archive_changed(self, change: notify.Change) -> None:
+        if isinstance(change, notify.UsersChanged):
+            self.logins_changed()
+
     def logins_changed(self) -> None:
         """A login may now exist: listen where the settings say (same port)."""
         core = self.ctx.core
@@ -615,14 +622,12 @@ class MainWindow(QMainWindow):
         from .setup.camera import CameraSetupDialog
 
         dlg = CameraSetupDialog(self.ctx, self)
-        dlg.loginCreated.connect(lambda _name: self.logins_changed())
         self._open(dlg)
 
     def show_users(self) -> None:
         from .setup.users import UsersDialog
 
         dlg = UsersDialog(self.ctx, self)
-        dlg.usersChanged.connect(self.logins_changed)
         self._open(dlg)
 
     def show_settings(self) -> None:

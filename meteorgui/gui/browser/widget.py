@@ -269,9 +269,13 @@ class EventBrowser(QWidget):
         self.filters.set_export_targets(targets)
 
     def _on_changed(self, change: notify.Change) -> None:
-        if not self._closed and isinstance(change, notify.Exported) and change.kind == "event":
+        if self._closed:
+            return
+        if isinstance(change, notify.Exported) and change.kind == "event":
             self._exported.setdefault(change.target_id, []).append(change.entity_id)
             self._exported_timer.start()
+        elif isinstance(change, notify.HistoryForgotten):
+            self._export_refresh.start()  # badges go, and a "not yet exported" list grows
 
     def _mark_exported(self) -> None:
         """Targets answered 'complete' for these events: badge them; if the list shows only

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ... import notify
 from ...archive import browse, exports
 from ...archive.browse import Query
 from ...archive.exports import Selection
@@ -207,7 +208,14 @@ class ExportDialog(QDialog):
         self.target.currentIndexChanged.connect(self._update)
         self.force.toggled.connect(self._update)
         service.targetsChanged.connect(self._targets)
+        service.ctx.bridge.changed.connect(self._archive_changed)
         self._targets(service.targets, target_id)
+
+    def _archive_changed(self, change: notify.Change) -> None:
+        """The target's history was forgotten (anywhere): what it has must be counted again."""
+        forgotten = isinstance(change, notify.HistoryForgotten)
+        if forgotten and change.target_id == self.target.currentData():
+            self._update()
 
     def _targets(self, targets, prefer: str | None = None) -> None:
         current = prefer or self.target.currentData()
@@ -284,7 +292,6 @@ class ExportDialog(QDialog):
             report(exc)
 
     def _queued(self, tid: str, added: int, pending: int) -> None:
-        self.service.queueChanged.emit(tid)
         if pending and not self.service.running(tid):
             self.service.start(tid)
         if not alive(self):

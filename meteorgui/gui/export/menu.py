@@ -102,6 +102,7 @@ class ExportUi(QObject):
         service.targetsChanged.connect(self._targets)
         service.leftoversFound.connect(lambda _found: self.show_progress())
         service.ruleChanged.connect(self._rule)
+        service.ruleRemoved.connect(self._rule_removed)
         service.progress.connect(self._progress)
         service.roundRunning.connect(self._round_running)
         service.run(service.exporter.rules.list, self._rules_loaded, owner=self)
@@ -176,6 +177,10 @@ class ExportUi(QObject):
     def _rule(self, rule: Rule) -> None:
         self._rules[rule.rule_id] = rule
         self._show_status()
+
+    def _rule_removed(self, rule_id: int) -> None:
+        if self._rules.pop(rule_id, None) is not None:
+            self._show_status()
 
     def _progress(self, event) -> None:
         from ...exporter import runner as R

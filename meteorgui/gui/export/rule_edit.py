@@ -165,7 +165,8 @@ class RuleEditDialog(QDialog):
             return rules.update(original.rule_id, **fields)
 
         self.buttons.setEnabled(False)
-        # No owner: the scheduler hears of the rule even if the dialog closed meanwhile.
+        # No owner: the rule is saved even if the dialog closed meanwhile; the hub tells the
+        # views and the scheduler.
         self.service.run(work, self._saved, lambda exc: alive(self) and self._failed(exc))
 
     def _failed(self, exc: BaseException) -> None:
@@ -173,7 +174,6 @@ class RuleEditDialog(QDialog):
         self.message.setText(f"<span style='color:{style.ERROR}'>{escape(exc)}</span>")
 
     def _saved(self, rule: Rule) -> None:
-        self.service.rule_changed_here(rule)
         if alive(self):
             self.saved = rule
             self.accept()

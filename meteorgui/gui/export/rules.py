@@ -193,6 +193,7 @@ class RulesDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         service.ruleChanged.connect(self.show_rule)
+        service.ruleRemoved.connect(self._removed)
         service.targetsChanged.connect(lambda _t: self._fill())
         self._selection()
         self.reload()
@@ -261,6 +262,10 @@ class RulesDialog(QDialog):
                 self.table.blockSignals(False)
         self._selection()
 
+    def _removed(self, rule_id: int) -> None:
+        if self.rules.pop(rule_id, None) is not None:
+            self._fill()
+
     def row_texts(self, rule_id: int) -> list[str]:
         for r in range(self.table.rowCount()):
             if self.table.item(r, NAME).data(Qt.ItemDataRole.UserRole) == rule_id:
@@ -326,10 +331,11 @@ class RulesDialog(QDialog):
 
     def _set_enabled(self, rule: Rule, enabled: bool) -> None:
         rules = self.service.exporter.rules
-        # No owner: the scheduler hears of the change even if the dialog closed meanwhile.
+        # No owner: the change is made even if the dialog closed meanwhile (the hub tells
+        # the views and the scheduler).
         self.service.run(
             lambda: rules.set_enabled(rule.rule_id, enabled),
-            self.service.rule_changed_here,
+            None,
             lambda exc: alive(self) and self._say(str(exc), True),
         )
 
@@ -356,8 +362,6 @@ class RulesDialog(QDialog):
         rules = self.service.exporter.rules
 
         def removed(_none):
-            self.rules.pop(rule.rule_id, None)
-            self._fill()
             self._say(f"Removed '{rule.name}'. What it queued stays queued for its target.")
 
         self.service.run(

@@ -8,6 +8,11 @@ progress thinned to about ten updates a second per target first, so a fast
 link cannot flood the event loop. Everything that reads or writes the
 archive or a password goes through ``ctx.tasks``.
 
+Changes to targets and rules, whoever made them (a dialog, the scheduler recording a
+run, a script in this process), come from the hub through ``ctx.bridge.changed``
+(``notify.TargetChanged``, ``notify.RuleChanged``): the service reads them again and
+tells its views; nobody refreshes them by hand.
+
 The exporter and scheduler belong to ``ctx.core``, which stops them before the
 archive closes. ``menu.install(ctx, window)`` creates the service (``ctx.export``),
 the Export menu, the progress dock and a status-bar line.
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from ... import notify
 from ...archive.queued import QueueSummary, queue_summary
 from ...exporter import ExportBusy, Exporter, Scheduler
 from ...exporter import runner as R
@@ -67,9 +73,9 @@ class ExportService(QObject):
     jobStarted = Signal(str)  # target id: a manual round started
     jobFinished = Signal(str, object)  # target id, RoundResult or an exception
     roundRunning = Signal(str, bool)  # target id, whether any round (manual or rule) runs
-    ruleChanged = Signal(object)  # exporter.rules.Rule after a state change
+    ruleChanged = Signal(object)  # exporter.rules.Rule, read again after it changed
+    ruleRemoved = Signal(int)  # rule id
     targetsChanged = Signal(list)  # [Target], after a reload
-    queueChanged = Signal(str)  # target id: entities were queued, retried or removed
     leftoversFound = Signal(list)  # [Leftover] at start
 
     def __init__(self, ctx, *, start_scheduler: bool = True, parent: QObject | None = None):
@@ -80,7 +86,6 @@ class ExportService(QObject):
         core = ctx.core
         self.exporter: Exporter = core.exporter
         self.scheduler: Scheduler = core.scheduler
-        self.scheduler.on_rule = self._rule_from_worker
         self.scheduler.on_event = self._event_from_worker
         self.targets: list[Target] = []
         self._jobs: dict[str, R.ExportJob] = {}
@@ -88,6 +93,8 @@ class ExportService(QObject):
         self._closed = False
         self._stopped = True  # shutdown() ended every export thread
         self._last_bytes: dict[str, float] = {}
+        self._rule_reads: dict[int, int] = {}  # rule id -> the latest read asked for
+        ctx.bridge.changed.connect(self._archive_changed)
         if start_scheduler:
             core.start_exports()
 
@@ -103,10 +110,6 @@ class ExportService(QObject):
             self._last_bytes[event.target_id] = now
         self.ctx.bridge.run_on_main(lambda: self._deliver(event))
 
-    def _rule_from_worker(self, rule: Rule) -> None:
-        if not self._closed:
-            self.ctx.bridge.run_on_main(lambda: self._rule(rule))
-
     def _deliver(self, event: R.ExportEvent) -> None:
         if self._closed:
             return
@@ -119,8 +122,29 @@ class ExportService(QObject):
             if tid not in self._jobs:  # a manual job ends in _job_done
                 self._round_over(tid)
 
-    def _rule(self, rule: Rule) -> None:
-        if not self._closed:
+    def _archive_changed(self, change: notify.Change) -> None:
+        """A target or rule changed, from anywhere: read it again and tell the views."""
+        if self._closed:
+            return
+        if isinstance(change, notify.TargetChanged):
+            self.reload_targets()
+        elif isinstance(change, notify.RuleChanged):
+            rule_id = change.rule_id
+            if change.how == "removed":
+                self._rule_reads.pop(rule_id, None)
+                self.ruleRemoved.emit(rule_id)
+                return
+            n = self._rule_reads[rule_id] = self._rule_reads.get(rule_id, 0) + 1
+            rules = self.exporter.rules
+            self.run(lambda: rules.get(rule_id), lambda rule: self._rule_read(n, rule_id, rule))
+
+    def _rule_read(self, n: int, rule_id: int, rule: Rule | None) -> None:
+        if self._rule_reads.get(rule_id) != n:
+            return  # a later change of the rule is being read: show that one
+        del self._rule_reads[rule_id]
+        if rule is None:
+            self.ruleRemoved.emit(rule_id)
+        else:
             self.ruleChanged.emit(rule)
 
     def _round_over(self, tid: str) -> None:
@@ -208,11 +232,8 @@ class ExportService(QObject):
     def retry_failed(self, target_id: str) -> None:
         """Failed entities back in line, then a round."""
 
-        def done(_n):
-            self.queueChanged.emit(target_id)
-            self.start(target_id)
-
-        self.run(lambda: self.exporter.queue.retry(target_id), done)
+        queue = self.exporter.queue
+        self.run(lambda: queue.retry(target_id), lambda _n: self.start(target_id))
 
     def check_leftovers(self) -> None:
         self.run(lambda: leftovers(self.exporter), self._leftovers)
@@ -226,11 +247,6 @@ class ExportService(QObject):
                     item.target.name,
                 )
             self.leftoversFound.emit(found)
-
-    def rule_changed_here(self, rule: Rule) -> None:
-        """The GUI saved a rule: show it, and let the scheduler look at it now."""
-        self.ruleChanged.emit(rule)
-        self.scheduler.wake()
 
     # ------------------------------------------------------------------ closing
 

@@ -259,7 +259,6 @@ class TargetEditDialog(QDialog):
 
     def _saved(self, target: Target) -> None:
         log.info("export target %r saved (%s as %s)", target.name, target.url, target.user)
-        self.service.reload_targets()
         if not alive(self):
             return
         self._set_busy(False)
@@ -412,7 +411,6 @@ class TargetsDialog(QDialog):
         targets = self.service.exporter.targets
 
         def removed(_none):
-            self.service.reload_targets()
             if alive(self):
                 self._say(f"Removed {target.name}.", True)
 

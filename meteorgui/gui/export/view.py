@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ... import notify
 from ...archive.queued import QueueSummary, entity_infos, queue_summary
 from ...exporter import runner as R
 from ...formatting import size
@@ -124,7 +125,9 @@ class ExportProgressView(QWidget):
             lambda tid, _on: self._refresh() if tid == self.target_id else None
         )
         service.jobFinished.connect(self._job_finished)
-        service.queueChanged.connect(lambda tid: self.reload() if tid == self.target_id else None)
+        # Entities queued, put back in line or taken out, from anywhere (the export dialog,
+        # a rule, a resend request heard by a round, a script): read the queue again.
+        ctx.bridge.changed.connect(self._archive_changed)
         service.leftoversFound.connect(self.show_leftovers)
         self._refresh()
 
@@ -184,6 +187,10 @@ class ExportProgressView(QWidget):
 
     # ------------------------------------------------------------------ loading
 
+    def _archive_changed(self, change: notify.Change) -> None:
+        if isinstance(change, notify.QueueChanged) and change.target_id == self.target_id:
+            self.reload()
+
     def _targets(self, targets) -> None:
         current = self.target_id
         self.target.blockSignals(True)
@@ -239,8 +246,6 @@ class ExportProgressView(QWidget):
             self._outcome = ""
         elif event.kind == R.ITEM_STARTED:
             self._follow(event.item.entity_id)
-        elif event.kind == R.RESEND:
-            self.reload()
         elif event.kind == R.ITEM_DONE and event.result is not None:
             self._remaining = event.remaining
             res = event.result

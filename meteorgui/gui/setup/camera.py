@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -59,12 +59,20 @@ def camera_addresses(ctx) -> list[ImportAddress]:
 class AddressList(QGroupBox):
     """Every import URL of this computer, the private LAN one first, each copyable."""
 
+    refreshed = Signal()  # the list was written again (best_url may have changed)
+
     def __init__(self, ctx, parent=None):
         super().__init__("Import URL", parent)
         self.ctx = ctx
         self.grid = QGridLayout(self)
         self.url_fields: list[QLineEdit] = []
         self.notes: list[QLabel] = []
+        # The importer started, stopped or moved to every network (after a first login).
+        # Queued: a start on this thread is told before the core has its new server.
+        ctx.bridge.server.connect(self._server_changed, Qt.ConnectionType.QueuedConnection)
+        self.refresh()
+
+    def _server_changed(self, _info) -> None:
         self.refresh()
 
     def refresh(self) -> None:
@@ -102,6 +110,7 @@ class AddressList(QGroupBox):
         explain.setWordWrap(True)
         self.grid.addWidget(explain, row, 0, 1, 2)
         self.grid.setColumnStretch(1, 1)
+        self.refreshed.emit()
 
     def explanation(self, addresses: list[ImportAddress]) -> str:
         reason = self.ctx.core.loopback_reason
@@ -227,8 +236,6 @@ class CameraSettings(QGroupBox):
 class CameraSetupDialog(QDialog):
     """What to type into a MeteorPi camera's export settings to send here."""
 
-    loginCreated = Signal(str)
-
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -250,6 +257,9 @@ class CameraSetupDialog(QDialog):
         existing = self.login.importers()
         self.camera.show_values(self.addresses.best_url(), existing[0] if existing else "", "")
         self.login.created.connect(self._created)
+        self.addresses.refreshed.connect(
+            lambda: self.camera.fields["url"].setText(self.addresses.best_url())
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -272,6 +282,4 @@ class CameraSetupDialog(QDialog):
         return self.login.create_button
 
     def _created(self, name: str) -> None:
-        self.loginCreated.emit(name)  # the window may now listen on every network
-        self.addresses.refresh()
         self.camera.show_values(self.addresses.best_url(), name, self.password_field.text())

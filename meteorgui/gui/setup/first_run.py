@@ -164,6 +164,10 @@ class CameraPage(QWizardPage):
     def attach(self, ctx) -> None:
         if self.addresses is None:
             self.addresses = AddressList(ctx, self)
+            addresses = self.addresses
+            addresses.refreshed.connect(
+                lambda: self.camera.fields["url"].setText(addresses.best_url())
+            )
             self.layout_.addWidget(self.addresses)
             self.layout_.addWidget(self.camera)
         self.addresses.refresh()
@@ -318,8 +322,8 @@ class FirstRunWizard(QWizard):
             )
 
     def _login_created(self, name: str) -> None:
+        # The window hears of the new login on the hub and may now listen on every network.
         self.password = self.login_page.login.password_field.text()
-        self.window.logins_changed()  # now it may listen on every network
 
     # ------------------------------------------------------------------ test night
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ... import notify
 from ...archive import ROLES, UserError
 from ...formatting import sentence, shown
 from ..common import style
@@ -80,8 +81,6 @@ class UserEditor(QDialog):
 
 
 class UsersDialog(QDialog):
-    usersChanged = Signal()
-
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -109,10 +108,16 @@ class UsersDialog(QDialog):
         close.clicked.connect(self.accept)
         row.addWidget(close)
         layout.addLayout(row)
+        # A login added, removed or changed anywhere (this dialog, the camera setup, the
+        # demo camera, a script in this process).
+        ctx.bridge.changed.connect(self._archive_changed)
         self.refresh()
 
-    def refresh(self) -> None:
+    def _archive_changed(self, change: notify.Change) -> None:
+        if isinstance(change, notify.UsersChanged):
+            self.refresh()
 
+    def refresh(self) -> None:
         users = self.ctx.archive.users.list()
         self.table.setRowCount(len(users))
         for i, u in enumerate(users):
@@ -126,8 +131,6 @@ class UsersDialog(QDialog):
 
     def _run(self, work, done_text: str) -> None:
         def ok(_):
-            self.refresh()
-            self.usersChanged.emit()
             self.setWindowTitle(f"Users — {done_text}")
 
         # A refusal (a UserError) is shown the standard way, over this dialog.
@@ -137,9 +140,7 @@ class UsersDialog(QDialog):
         dlg = self.editor = UserEditor(self.ctx, self.ctx.archive.users.add, self)
 
         def added() -> None:
-            self.refresh()
             self.setWindowTitle(f"Users — added {dlg.name.text().strip()}")
-            self.usersChanged.emit()
 
         dlg.accepted.connect(added)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
