@@ -7,6 +7,9 @@ pin the work per entity those figures depend on, so it cannot creep back unnotic
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -62,3 +65,23 @@ def test_a_verified_login_is_hashed_once_per_request(archive, monkeypatch):
     assert calls == ["Basic Y2FtOnB3"]
     assert gate.is_verified("Basic Y2FtOnB3")
     assert not gate.is_verified("Basic b3RoZXI6cHc=")
+
+
+def test_the_sky_science_starts_no_thread_pool_of_its_own(tmp_path):
+    """After the sky worker's first round (numpy loaded), the process runs no native
+    thread beside its Python threads: BLAS gets one thread, not one per extra core."""
+    script = (
+        "import os, sys, threading\n"
+        "from meteorgui.core import Core\n"
+        f"core = Core({str(tmp_path / 'data')!r})\n"
+        "assert core.sky.wait_idle(60)\n"
+        "assert 'numpy' in sys.modules\n"
+        "print(len(os.listdir('/proc/self/task')) - threading.active_count())\n"
+        "core.close()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"]
