@@ -176,10 +176,11 @@ def cmd_serve(args) -> int:
     import threading
 
     from .archive import ArchiveError
-    from .core import Core
+    from .core import GIL_SWITCH_INTERVAL_S, Core
     from .importer import PortInUse
     from .logs import setup_logging
 
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     try:
         core = Core(paths.data_dir(args.data_dir, _configured_data_dir()))
     except ArchiveError as exc:

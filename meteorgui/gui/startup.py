@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import formatting, paths, resources
 from ..archive import ArchiveError
-from ..core import Core
+from ..core import GIL_SWITCH_INTERVAL_S, Core
 from ..logs import close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
@@ -30,10 +30,6 @@ from .common.text import install_plain_tooltips
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
-
-# The importer's threads share the GIL with the GUI thread; handing it over every
-# millisecond rather than every 5 keeps the window responsive while cameras push.
-GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def build(
