@@ -8,6 +8,7 @@ check which modules a fresh interpreter has loaded, not how long it took
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -79,12 +80,16 @@ def test_the_window_imports_the_importer_and_exporter_only_when_it_starts_them(t
         app = QApplication([])
         from meteorgui.gui.startup import build, close
         from meteorgui.settings import Settings
+        from meteorgui.logs import announce, setup_logging
         settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+        setup_logging(Path({str(tmp_path / "data")!r}), announce_now=False)
         ctx, window = build(Path({str(tmp_path / "data")!r}), settings, defer=True)
         window.show()
         app.processEvents()
         before = {{m for m in {HEAVY!r} if m in sys.modules}}
         assert not before, sorted(before)
+        assert "importlib.metadata" not in sys.modules  # the version line comes later
+        announce()
         assert window.export_ui is None
         assert window.detail.video.player is None  # Qt's media backend: with the first clip
         assert window.detail.video.can_play
@@ -130,6 +135,9 @@ def test_the_app_starts_its_importer_after_showing_the_archive(tmp_path):
                 return False
 
         wait_for(listening, timeout=60, what="the importer never listened")
+        # The version line, written once the archive was shown.
+        log = (tmp_path / "data" / "logs" / "meteorgui.log").read_text()
+        assert f"meteorgui {importlib.metadata.version('meteorgui')} starting" in log
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     finally:

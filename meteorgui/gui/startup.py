@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import formatting, paths, resources
 from ..archive import ArchiveError
 from ..core import GIL_SWITCH_INTERVAL_S, Core
-from ..logs import close_logging, setup_logging
+from ..logs import announce, close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
 from .common import style
@@ -203,7 +203,7 @@ def run_gui(args) -> int:
         data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
 
     def open_archive(folder: Path) -> tuple[GuiContext, MainWindow]:
-        setup_logging(folder, verbose=getattr(args, "verbose", False))
+        setup_logging(folder, verbose=getattr(args, "verbose", False), announce_now=False)
         for problem in settings.problems:
             log.warning("Settings: %s", problem)
         return build(folder, settings, demo=demo, defer=True)
@@ -243,6 +243,7 @@ def run_gui(args) -> int:
             window.close()
 
     def start_the_rest() -> None:
+        announce()
         window.finish_start()
         settle_memory()
         if demo:
