@@ -12,6 +12,9 @@ Rounds alternate between the servers; the sums of all rounds are divided by the
 entities of all rounds. Sampling costs the sampled process little with
 --nonblocking (the default here), but it is a sample: read a figure to ±20 %.
 
+With METEORGUI_BEFORE_TREE=DIR, `meteorgui serve` from DIR is sampled in the same rounds
+("before" column).
+
 Run: .venv/bin/python benchmarks/profile_import.py [--client 2015-exporter]
      [--rounds 2] [--rate 200] [--top 40] [--gil] [--events 150 --timelapse 200]
 """
@@ -33,11 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clients import CLIENTS  # noqa: E402
-from servers import ServerProcess  # noqa: E402
+from servers import BEFORE_TREE, ServerProcess  # noqa: E402
 
 from meteorgui.simulate import make_night  # noqa: E402
 
-KINDS = ["durable-floor", "meteorgui"]
+KINDS = ["durable-floor", "meteorgui"] + (["meteorgui-before"] if BEFORE_TREE else [])
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -69,10 +72,51 @@ def sample(kind: str, client: str, night, workdir: Path, rate: int, gil: bool) -
     return out.read_text().splitlines() if out.exists() else []
 
 
-def tally(lines: list[str]) -> tuple[Counter, Counter, int]:
-    """(inclusive, self, total) samples per function."""
+# Costs a sample is charged to: the first rule matching its innermost frame, else the
+# next frame out, and so on (so SQLite under store_event is "archive rows", not the view).
+COSTS = [
+    ("sky science (sky worker)", ("meteorgui/sky/",)),
+    ("import log (steps, writer)", ("importer/log.py", "archive/conversations.py")),
+    (
+        "making files durable after the answer",
+        ("FileStore._make_durable", "meteorgui/once.py", "Disk.keep"),
+    ),
+    (
+        "archive rows, look-ups and commits",
+        ("archive/archive.py", "archive/db.py", "archive/cameras.py", "Disk.commit"),
+    ),
+    (
+        "upload: multipart parser, store writer",
+        ("_Upload", "python_multipart/", "StoreWriter", "FileStore.writer", "<locals>.data"),
+    ),
+    (
+        "login check (throttle, verified cache, gate)",
+        ("importer/logins.py", "archive/users.py", "archive/passwords.py", "Gate.verified"),
+    ),
+    ("auth wrapper and views", ("importer/app.py", "authorised")),
+    (
+        "protocol (parse, session, decisions)",
+        ("importer/protocol.py", "meteorgui/model.py", "importer/cache.py", "<locals>.import_"),
+    ),
+    ("gate in waitress's loop", ("importer/gate.py",)),
+    ("Flask and werkzeug around the view", ("flask/", "werkzeug/")),
+    ("waitress (loop, task, headers, send)", ("waitress/",)),
+]
+
+
+def cost_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for cost, patterns in COSTS:
+            if any(p in frame for p in patterns):
+                return cost
+    return "other (threading, interpreter)"
+
+
+def tally(lines: list[str]) -> tuple[Counter, Counter, Counter, int]:
+    """(inclusive, self, by cost, total) samples per function."""
     inclusive: Counter = Counter()
     own: Counter = Counter()
+    costs: Counter = Counter()
     total = 0
     for line in lines:
         stack, _, count = line.rpartition(" ")
@@ -84,7 +128,8 @@ def tally(lines: list[str]) -> tuple[Counter, Counter, int]:
         for name in set(frames):
             inclusive[name] += n
         own[frames[-1]] += n
-    return inclusive, own, total
+        costs[cost_of(frames)] += n
+    return inclusive, own, costs, total
 
 
 def main() -> int:
@@ -104,32 +149,36 @@ def main() -> int:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     incl = {k: Counter() for k in KINDS}
     own = {k: Counter() for k in KINDS}
+    costs = {k: Counter() for k in KINDS}
     totals = dict.fromkeys(KINDS, 0)
     with tempfile.TemporaryDirectory(prefix="meteorgui-profile-") as tmp:
         for r in range(args.rounds):
             for kind in KINDS if r % 2 == 0 else KINDS[::-1]:
-                i, o, t = tally(sample(kind, args.client, night, Path(tmp), args.rate, args.gil))
+                i, o, c, t = tally(sample(kind, args.client, night, Path(tmp), args.rate, args.gil))
                 incl[kind].update(i)
                 own[kind].update(o)
+                costs[kind].update(c)
                 totals[kind] += t
                 print(f"  round {r + 1} {kind}: {t} samples, load {os.getloadavg()[0]:.2f}")
     per = 1000 / args.rate / (n * args.rounds)  # ms per entity for one sample
 
     def table(title: str, counts: dict[str, Counter]) -> None:
         print(f"\n{title} (ms per entity; meteorgui's largest first)")
-        print(f"{'meteorgui':>10} {'floor':>8}  function")
-        names = sorted(
-            set(counts["meteorgui"]) | set(counts["durable-floor"]),
-            key=lambda k: -counts["meteorgui"][k],
+        before = "meteorgui-before" in counts
+        print(
+            f"{'meteorgui':>10} {'floor':>8}" + (f" {'before':>8}" if before else "") + "  function"
         )
+        names = sorted(set().union(*counts.values()), key=lambda k: -counts["meteorgui"][k])
         for name in names[: args.top]:
             m, f = counts["meteorgui"][name] * per, counts["durable-floor"][name] * per
-            print(f"{m:10.3f} {f:8.3f}  {name}")
+            b = f" {counts['meteorgui-before'][name] * per:8.3f}" if before else ""
+            print(f"{m:10.3f} {f:8.3f}{b}  {name}")
 
     print(
-        f"\nall samples: meteorgui {totals['meteorgui'] * per:.2f} ms/entity, "
-        f"durable floor {totals['durable-floor'] * per:.2f} ms/entity"
+        "\nall samples: "
+        + ", ".join(f"{kind} {totals[kind] * per:.2f} ms/entity" for kind in KINDS)
     )
+    table("by cost", costs)
     table("inclusive", incl)
     table("self", own)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
