@@ -146,3 +146,20 @@ def test_the_app_starts_its_importer_after_showing_the_archive(tmp_path):
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_the_main_window_module_leaves_numpy_to_the_first_stretch():
+    """numpy takes about a tenth of a second to import: the detail pane's stretch loads
+    it when a picture is first stretched, not when the window's modules are imported."""
+    loaded = loaded_after(
+        """
+        import meteorgui.gui.main_window
+        from meteorgui.gui.detail.stretch import Stretch
+        assert Stretch(gamma=2.0).lut()[64] > 64  # works, and loads numpy then
+        import sys
+        assert "numpy" in sys.modules
+        """
+    )
+    assert "numpy" in loaded
+    bare = loaded_after("import meteorgui.gui.main_window")
+    assert "numpy" not in bare, "the window's modules import numpy"
