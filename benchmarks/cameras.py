@@ -15,6 +15,9 @@ Rounds alternate between the two servers; the lowest CPU per entity of each
 counts (best of --rounds). The client is the 2015-style one by default
 (benchmarks/clients.py), --client ImportClient for meteorgui's own.
 
+With METEORGUI_BEFORE_TREE=DIR (a checkout of an earlier commit) `meteorgui serve` from
+DIR ("meteorgui-before") runs in the same alternating rounds, for before/after figures.
+
 Run: .venv/bin/python benchmarks/cameras.py [--rounds 3] [--sizes 1,6,12,24]
 """
 
@@ -32,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clients import CLIENTS  # noqa: E402
-from servers import ServerProcess, per_thread  # noqa: E402
+from servers import BEFORE_TREE, ServerProcess, per_thread  # noqa: E402
 
 from meteorgui.simulate import make_night  # noqa: E402
 
-KINDS = ("durable-floor", "meteorgui")
+KINDS = ("durable-floor", "meteorgui") + (("meteorgui-before",) if BEFORE_TREE else ())
 
 
 def load() -> str:
@@ -109,7 +112,7 @@ def main() -> int:
                     out = one_round(kind, push, nights, workdir)
                     res[kind].append(out)
                     print(
-                        f"  {size:2} cameras round {r + 1} {kind:13}: "
+                        f"  {size:2} cameras round {r + 1} {kind:16}: "
                         f"{out['cpu_ms']:5.2f} ms CPU/entity, {out['rate']:6.1f} entities/s, "
                         f"{len(out['failures'])} failures, peak RSS {out['peak']:5.1f} MB, "
                         f"{out['threads']} threads, load {os.getloadavg()[0]:.2f}",
@@ -139,6 +142,13 @@ def main() -> int:
                 f"failures {fails} (must be 0); meteorgui peak RSS {peak:.1f} MB (< 150 MB)"
             )
             print(summary[-1], flush=True)
+            if BEFORE_TREE:
+                before = min(o["cpu_ms"] for o in res["meteorgui-before"])
+                summary.append(
+                    f"{size:2} cameras: meteorgui before {before:.2f} ms CPU/entity -> "
+                    f"{before / best['durable-floor']:.2f}x the durable floor"
+                )
+                print(summary[-1], flush=True)
     print(f"summary, best of {args.rounds} (load average at end: {load()}):")
     for line in summary:
         print("  " + line)

@@ -15,7 +15,12 @@ Both servers run as separate processes on 127.0.0.1; rounds alternate
 between them and the best round of each counts, so a noisy neighbour on a
 shared machine hurts both alike. The load average is printed with each round.
 
+With METEORGUI_BEFORE_TREE=DIR (a checkout of an earlier commit) the night also runs
+`meteorgui serve` from DIR ("meteorgui-before") in the same alternating rounds, for
+before/after figures measured under the same load.
+
 Run: .venv/bin/python benchmarks/import.py [--rounds 3] [--videos 3] [--video-mb 120]
+     [--client 2015-exporter]
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clients import CLIENTS, push_meteorgui  # noqa: E402
-from servers import ServerProcess, per_thread  # noqa: E402
+from servers import BEFORE_TREE, ServerProcess, per_thread  # noqa: E402
 
 from meteorgui.model import FileRecord  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
@@ -101,6 +106,7 @@ def main() -> int:
     ap.add_argument("--timelapse", type=int, default=400)
     ap.add_argument("--videos", type=int, default=3)
     ap.add_argument("--video-mb", type=int, default=120)
+    ap.add_argument("--client", choices=list(CLIENTS), action="append", help="default: both")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="meteorgui-bench-") as tmp:
@@ -110,15 +116,15 @@ def main() -> int:
         n_files = sum(len(e.files) for e in night.events) + len(night.files)
         print(f"night: {len(night.events)} events, {n_files} files, {n_entities} entities")
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        kinds = ["durable-floor", "meteorgui"]
-        for client in CLIENTS:
+        kinds = ["durable-floor", "meteorgui"] + (["meteorgui-before"] if BEFORE_TREE else [])
+        for client in args.client or CLIENTS:
             res: dict[str, list[tuple[float, float, int, dict]]] = {k: [] for k in kinds}
             for r in range(args.rounds):
                 for kind in kinds if r % 2 == 0 else kinds[::-1]:  # each goes first in turn
                     t, cpu, threads, by_thread = night_round(kind, client, night, workdir)
                     res[kind].append((t, cpu, threads, by_thread))
                     print(
-                        f"  {client} round {r + 1} {kind:13}: {t:6.2f} s "
+                        f"  {client} round {r + 1} {kind:16}: {t:6.2f} s "
                         f"({n_entities / t:6.1f} entities/s), server CPU "
                         f"{cpu / n_entities * 1000:5.2f} ms/entity, {threads} threads, "
                         f"load {os.getloadavg()[0]:.2f}",
@@ -127,6 +133,14 @@ def main() -> int:
                     print(f"      CPU ms/entity by thread: {per_thread(by_thread, n_entities)}")
             best = {k: min(r[0] for r in v) for k, v in res.items()}
             cpu = {k: min(r[1] for r in v) / n_entities * 1000 for k, v in res.items()}
+            if BEFORE_TREE:
+                print(
+                    f"night with {client}, best of {args.rounds}: meteorgui before "
+                    f"{best['meteorgui-before']:.2f} s = "
+                    f"{best['meteorgui-before'] / best['durable-floor']:.2f}x the floor, CPU "
+                    f"{cpu['meteorgui-before']:.2f} ms/entity = "
+                    f"{cpu['meteorgui-before'] / cpu['durable-floor']:.2f}x"
+                )
             print(
                 f"night with {client}, best of {args.rounds}: durable floor "
                 f"{best['durable-floor']:.2f} s, meteorgui {best['meteorgui']:.2f} s -> "
@@ -139,7 +153,7 @@ def main() -> int:
 
         records, paths = make_videos(workdir, night, args.videos, args.video_mb)
         total_mb = args.videos * args.video_mb
-        vres: dict[str, list[tuple[float, float]]] = {"durable-floor": [], "meteorgui": []}
+        vres: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
         vrounds = max(1, min(args.rounds, 2))
         for r in range(vrounds):
             for kind in kinds if r % 2 == 0 else kinds[::-1]:

@@ -1,6 +1,8 @@
 """An importer in its own process on 127.0.0.1, for the benchmarks: `meteorgui serve` on a
 fresh archive, or the floor (benchmarks/floor_importer.py; "durable-floor" is the floor
-keeping its files and entities in a fresh folder)."""
+keeping its files and entities in a fresh folder; "meteorgui-before" is `meteorgui serve`
+from another source tree, BEFORE_TREE, e.g. `git worktree add` or `git archive` of an
+earlier commit, for before/after figures in one run)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # meteorgui's sky worker imports its science 3 s after start: a measurement starts later.
 START_S = 4.0
 IDLE_S = 0.3
+BEFORE_TREE = os.environ.get("METEORGUI_BEFORE_TREE")
 
 
 def free_port() -> int:
@@ -35,7 +38,12 @@ class ServerProcess:
         self.kind = kind
         self.port = free_port()
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
-        if kind == "meteorgui":
+        cwd = ROOT
+        if kind == "meteorgui-before":
+            if not BEFORE_TREE:
+                raise RuntimeError("meteorgui-before needs METEORGUI_BEFORE_TREE")
+            cwd = Path(BEFORE_TREE)  # `python -m meteorgui` finds the package there first
+        if kind.startswith("meteorgui"):
             data = Path(tempfile.mkdtemp(prefix="bench-archive-", dir=workdir))
             subprocess.run(
                 [sys.executable, "-m", "meteorgui", "--data-dir", str(data), "user", "add", USER],
@@ -43,7 +51,7 @@ class ServerProcess:
                 text=True,
                 check=True,
                 capture_output=True,
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
             )
             cmd = [
@@ -63,7 +71,7 @@ class ServerProcess:
             if kind == "durable-floor":
                 cmd += ["--durable", tempfile.mkdtemp(prefix="bench-floor-", dir=workdir)]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self.started = time.monotonic()
         self._wait_healthy(timeout)

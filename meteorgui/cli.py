@@ -9,15 +9,21 @@ import argparse
 import os
 import sys
 
-from . import __version__, paths
+from . import paths
 from .errors import MeteorguiError
-from .formatting import size
 
 # Modules a command needs are imported in that command: ``meteorgui --help`` and the
 # window's start pay for nothing else (python -X importtime shows what each costs).
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_COUNT = 1 << 62  # --limit, --events: beyond any archive, within SQLite's integers
+
+
+def size(n: float | None) -> str:
+    """formatting.size, imported when a command prints a size (not for `--help`)."""
+    from .formatting import size as formatted
+
+    return formatted(n)
 
 
 class CliError(MeteorguiError):
@@ -176,10 +182,11 @@ def cmd_serve(args) -> int:
     import threading
 
     from .archive import ArchiveError
-    from .core import Core
+    from .core import GIL_SWITCH_INTERVAL_S, Core
     from .importer import PortInUse
     from .logs import setup_logging
 
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     try:
         core = Core(paths.data_dir(args.data_dir, _configured_data_dir()))
     except ArchiveError as exc:
@@ -212,6 +219,8 @@ def cmd_serve(args) -> int:
             )
 
     core.hub.subscribe(notify.CONVERSATION, show)
+    from . import __version__
+
     _status_line(f"meteorgui {__version__}: archive in {archive.data_dir}")
     for address in server.addresses():
         _status_line(f"importer listening on {address.line()}")
@@ -680,9 +689,23 @@ def cmd_gui(args) -> int:
 # ---------------------------------------------------------------------- parser
 
 
+class _Version(argparse.Action):
+    """argparse's "version" action, with the version looked up only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+        self.help = "show the version and exit"
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        print(f"meteorgui {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="meteorgui", description="A desktop archive for meteor cameras.")
-    p.add_argument("--version", action="version", version=f"meteorgui {__version__}")
+    p.add_argument("--version", action=_Version)
     p.add_argument(
         "--data-dir",
         metavar="DIR",

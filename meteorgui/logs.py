@@ -8,7 +8,6 @@ import os
 import platform
 from pathlib import Path
 
-from . import __version__
 from .formatting import terminal_safe
 
 LOG_NAME = "meteorgui.log"
@@ -44,8 +43,12 @@ def close_logging() -> None:
             h.close()
 
 
-def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
-    """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr."""
+def setup_logging(data_dir: Path, verbose: bool = False, *, announce_now: bool = True) -> Path:
+    """Log to <data_dir>/logs/meteorgui.log; warnings (or everything with verbose) to stderr.
+
+    ``announce_now``: write the version line at once; the window writes it with
+    ``announce()`` once it has shown the archive (looking the version up takes a few
+    hundredths of a second of its start)."""
     folder = Path(data_dir) / "logs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / LOG_NAME
@@ -66,11 +69,18 @@ def setup_logging(data_dir: Path, verbose: bool = False) -> Path:
         root.addHandler(h)
     # waitress logs every queue-depth warning; keep them in the file only.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    # The first line of each run: which version wrote what follows.
+    if announce_now:
+        announce()
+    return path
+
+
+def announce() -> None:
+    """The line that says which version wrote what follows (at the start of each run)."""
+    from . import __version__
+
     logging.getLogger("meteorgui").info(
         "meteorgui %s starting (Python %s, %s)",
         __version__,
         platform.python_version(),
         platform.platform(terse=True),
     )
-    return path

@@ -827,3 +827,42 @@ def test_multipart_uploads_are_parsed_strictly(server, archive, node, auth, case
     assert r.json()["message"]
     assert not archive.has_bytes(rec)
     assert list(archive.store.tmp_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "disposition, kept",
+    [
+        ("form-data; name=file", True),
+        ('form-data; filename="still.png"; name="file"', True),
+        ('FORM-DATA; NAME="file"', True),
+        ('form-data; name="note"; filename="a; name=file"', False),
+        ('form-data; name="files"', False),
+        ('form-data; name="file\\"x"', False),
+        ("form-data", False),
+    ],
+)
+def test_the_file_part_is_found_by_its_name_only(server, archive, node, auth, disposition, kept):
+    st = fx.status()
+    data = fx.blob(5_000)
+    rec = fx.file_record(st, data)
+    archive.store_status(st)
+    assert node.post(fx.message(rec))["state"] == "need_file_data"
+    body = (
+        f"--b0undary\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        + data
+        + b"\r\n--b0undary--\r\n"
+    )
+    r = requests.post(
+        f"{server.url}/data/{rec.file_id}/{rec.md5}",
+        data=body,
+        auth=auth,
+        headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+        timeout=30,
+    )
+    if kept:
+        assert r.json() == {"state": "continue"}
+        assert node.post(fx.message(rec)) == {"state": "complete"}
+        assert stored_bytes(archive, rec) == data
+    else:
+        assert r.status_code == 400 and r.json()["message"] == "multipart field 'file' missing"
+        assert not archive.has_bytes(rec)

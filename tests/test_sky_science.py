@@ -32,6 +32,19 @@ def test_polaris_stands_at_the_latitude_and_frames_round_trip():
     assert np.allclose(back[0], ra, atol=1e-6) and np.allclose(back[1], dec, atol=1e-6)
 
 
+def test_the_cross_product_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(7)
+    for a, b in [
+        (rng.normal(size=3), rng.normal(size=3)),
+        (rng.normal(size=(50, 3)), rng.normal(size=(50, 3))),
+        (rng.normal(size=(4, 3)), rng.normal(size=3)),
+        ([0.0, 0.0, 1.0], [1e-300, 0.0, 1.0]),
+    ]:
+        mine, numpys = astro.cross(a, b), np.cross(a, b)
+        assert mine.shape == numpys.shape
+        assert np.array_equal(mine, numpys)
+
+
 def test_solar_longitude_of_the_perseid_maximum():
     # IMO's 2015 calendar: Perseid maximum 2015-08-13 06h-09h UT, solar longitude
     # 140.0-140.1 (J2000); the Sun moves 0.041 degrees an hour.

@@ -8,6 +8,7 @@ check which modules a fresh interpreter has loaded, not how long it took
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -57,7 +58,15 @@ def test_help_imports_nothing_it_does_not_print():
         assert "simulate" in out.getvalue()
         """
     )
-    unwanted = {*HEAVY, "sqlite3", "json.decoder", "meteorgui.model", "meteorgui.archive"}
+    unwanted = {
+        *HEAVY,
+        "sqlite3",
+        "json.decoder",
+        "meteorgui.model",
+        "meteorgui.archive",
+        "meteorgui.formatting",
+        "importlib.metadata",  # the version is looked up for --version only
+    }
     assert not unwanted & loaded, sorted(unwanted & loaded)
     assert not any(m.startswith("PySide6") for m in loaded)
 
@@ -71,12 +80,16 @@ def test_the_window_imports_the_importer_and_exporter_only_when_it_starts_them(t
         app = QApplication([])
         from meteorgui.gui.startup import build, close
         from meteorgui.settings import Settings
+        from meteorgui.logs import announce, setup_logging
         settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+        setup_logging(Path({str(tmp_path / "data")!r}), announce_now=False)
         ctx, window = build(Path({str(tmp_path / "data")!r}), settings, defer=True)
         window.show()
         app.processEvents()
         before = {{m for m in {HEAVY!r} if m in sys.modules}}
         assert not before, sorted(before)
+        assert "importlib.metadata" not in sys.modules  # the version line comes later
+        announce()
         assert window.export_ui is None
         assert window.detail.video.player is None  # Qt's media backend: with the first clip
         assert window.detail.video.can_play
@@ -122,6 +135,9 @@ def test_the_app_starts_its_importer_after_showing_the_archive(tmp_path):
                 return False
 
         wait_for(listening, timeout=60, what="the importer never listened")
+        # The version line, written once the archive was shown.
+        log = (tmp_path / "data" / "logs" / "meteorgui.log").read_text()
+        assert f"meteorgui {importlib.metadata.version('meteorgui')} starting" in log
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     finally:
@@ -130,3 +146,20 @@ def test_the_app_starts_its_importer_after_showing_the_archive(tmp_path):
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_the_main_window_module_leaves_numpy_to_the_first_stretch():
+    """numpy takes about a tenth of a second to import: the detail pane's stretch loads
+    it when a picture is first stretched, not when the window's modules are imported."""
+    loaded = loaded_after(
+        """
+        import meteorgui.gui.main_window
+        from meteorgui.gui.detail.stretch import Stretch
+        assert Stretch(gamma=2.0).lut()[64] > 64  # works, and loads numpy then
+        import sys
+        assert "numpy" in sys.modules
+        """
+    )
+    assert "numpy" in loaded
+    bare = loaded_after("import meteorgui.gui.main_window")
+    assert "numpy" not in bare, "the window's modules import numpy"

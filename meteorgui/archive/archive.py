@@ -293,15 +293,20 @@ class Archive:
         ids = [f.file_id for f in files]
         # A camera status describes one camera: an event or file of another camera naming
         # it would be shown (and exported) with that camera's place and pointing.
+        # One look-up per status named (an event and its files usually name one).
+        cameras: dict[str, str | None] = {}
         for owner in dict.fromkeys([entity, *files]):
-            row = conn.execute(
-                "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
-            ).fetchone()
-            if row is not None and row[0] != owner.camera_id:
+            if owner.status_id not in cameras:
+                row = conn.execute(
+                    "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
+                ).fetchone()
+                cameras[owner.status_id] = None if row is None else row[0]
+            camera = cameras[owner.status_id]
+            if camera is not None and camera != owner.camera_id:
                 what = "event" if isinstance(owner, Event) else "file"
                 raise Conflict(
                     f"{what} {entity_id(owner)} of camera {owner.camera_id} names camera "
-                    f"status {owner.status_id}, which is camera {row[0]}'s"
+                    f"status {owner.status_id}, which is camera {camera}'s"
                 )
         # Event ids and file ids own meta rows alike: an id may be one or the other.
         if (

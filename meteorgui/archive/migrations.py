@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from .. import __version__
 from ..errors import MeteorguiError
 
 # (version, name, SQL). Never edit a released migration: append a new one.
@@ -476,6 +475,8 @@ def apply(conn: sqlite3.Connection) -> list[str]:
         done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
         known = {version for version, _, _ in MIGRATIONS}
         if done - known:
+            from .. import __version__  # looked up only here: it costs every start
+
             # Its schema may hold what this version would misread or overwrite.
             raise NewerArchive(
                 f"the archive was upgraded by a newer meteorgui (schema version "

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import formatting, paths, resources
 from ..archive import ArchiveError
-from ..core import Core
-from ..logs import close_logging, setup_logging
+from ..core import GIL_SWITCH_INTERVAL_S, Core
+from ..logs import announce, close_logging, setup_logging
 from ..resources import MissingResource
 from ..settings import Settings
 from .common import style
@@ -30,10 +30,6 @@ from .common.text import install_plain_tooltips
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
-
-# The importer's threads share the GIL with the GUI thread; handing it over every
-# millisecond rather than every 5 keeps the window responsive while cameras push.
-GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def build(
@@ -207,7 +203,7 @@ def run_gui(args) -> int:
         data_dir = paths.data_dir(args.data_dir, settings.data_dir or None)
 
     def open_archive(folder: Path) -> tuple[GuiContext, MainWindow]:
-        setup_logging(folder, verbose=getattr(args, "verbose", False))
+        setup_logging(folder, verbose=getattr(args, "verbose", False), announce_now=False)
         for problem in settings.problems:
             log.warning("Settings: %s", problem)
         return build(folder, settings, demo=demo, defer=True)
@@ -247,6 +243,7 @@ def run_gui(args) -> int:
             window.close()
 
     def start_the_rest() -> None:
+        announce()
         window.finish_start()
         settle_memory()
         if demo:

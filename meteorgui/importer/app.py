@@ -7,12 +7,12 @@ import functools
 import json
 import logging
 import sys
+from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Request, Response, jsonify, request
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser
+from python_multipart.multipart import MultipartParser, parse_options_header
 from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.http import parse_options_header
 
 from ..diskspace import disk_problem
 from ..model import ModelError, loads
@@ -26,6 +26,7 @@ MAX_MESSAGE_BYTES = 16 << 20  # an event with its file records and meta is a few
 MULTIPART_OVERHEAD = 64 << 10  # boundary and part headers around an upload
 
 
+JSON = "application/json"
 UPLOAD_CHUNK = 1 << 20
 # After a message this large, freed memory is handed back to the system (see release_memory).
 RELEASE_AFTER = 1 << 20
@@ -103,8 +104,9 @@ class _Upload:
         self._value.clear()
 
     def _headers_finished(self) -> None:
+        # python-multipart's own header parser: a third of werkzeug's time per upload.
         _, params = parse_options_header(self._headers.get("content-disposition", ""))
-        if params.get("name") != "file":
+        if params.get(b"name") != b"file":
             return
         if self.found:
             raise BadRequest("more than one file part in the upload")
@@ -138,12 +140,18 @@ _CONSTANT = {
 }
 
 
+def _current() -> Request:
+    """The request itself, behind Flask's proxy: one look-up, not one per attribute used."""
+    return request._get_current_object()  # type: ignore[attr-defined]
+
+
 def _reply(answer: Answer, headers: dict | None = None):
     body: bytes | str | None
     body = _CONSTANT.get(tuple(answer.body.values())) if len(answer.body) == 1 else None
     if body is None:
         body = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")) + "\n"
-    response = Response(body, status=answer.status, mimetype="application/json", headers=headers)
+    # content_type, not mimetype: werkzeug would work the same header out for each answer.
+    response = Response(body, status=answer.status, content_type=JSON, headers=headers)
     if answer.after is not None:
         # waitress closes the response after sending it: the work runs on this request's
         # thread while the camera reads its answer and sends the next request.
@@ -156,24 +164,29 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
 
     def requires_import_role(view):
+        """The view is called with the login's ``user`` name and the gate's ``mark`` (why
+        the body was not read, or None), and the address it came from as ``remote``."""
+
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
+            req = _current()
             try:
-                auth = request.authorization
+                auth = req.authorization
             except ValueError:  # a header that is not even valid Basic auth
                 auth = None
             if auth is None or auth.type != "basic" or not auth.username:
                 return _reply(refuse(403, "HTTP Basic authentication is required"))
+            remote = req.remote_addr
             user, status, message = importer.logins.check(
-                auth.username, auth.password or "", request.remote_addr
+                auth.username, auth.password or "", remote
             )
             if user is None:
                 return _reply(refuse(status, message))
+            environ = req.environ
             if gate is not None:
-                gate.verified(request.headers.get("Authorization"), user.name, user.stamp)
-            g.user = user.name
-            g.gate = request.environ.get(gating.MARK_ENVIRON)
-            if g.gate and g.gate.startswith(gating.UNVERIFIED):
+                gate.verified(environ.get("HTTP_AUTHORIZATION"), user.name, user.stamp)
+            mark = environ.get(gating.MARK_ENVIRON)
+            if mark and mark.startswith(gating.UNVERIFIED):
                 return _reply(
                     refuse(
                         503,
@@ -184,25 +197,27 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
                     {"Retry-After": "1"},
                 )
             with importer.request():
-                return view(*args, **kwargs)
+                return view(*args, user=user.name, mark=mark, remote=remote, **kwargs)
 
         return wrapper
 
     @app.post(url_path)
     @requires_import_role
-    def import_entities():
-        if g.gate:
-            return _reply(refuse(507, _unread(g.gate)))
-        request.max_content_length = MAX_MESSAGE_BYTES
-        body = request.get_data(cache=False)
-        size = len(body)
+    def import_entities(user: str, mark: str | None, remote: str | None):
+        if mark:
+            return _reply(refuse(507, _unread(mark)))
+        req = _current()
+        req.max_content_length = MAX_MESSAGE_BYTES
+        body: bytes | None = req.get_data(cache=False)
+        size = len(body or b"")
+        message: Any = None
         try:
             try:
-                message = loads(body)
+                message = loads(body or b"")
             except ModelError as exc:
                 return _reply(refuse(400, str(exc)))
             body = None
-            return _reply(importer.handle(g.user, request.remote_addr, message, size))
+            return _reply(importer.handle(user, remote, message, size))
         finally:
             if size > RELEASE_AFTER:
                 body = message = None
@@ -210,16 +225,15 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
 
     @app.post(f"{url_path}/data/<file_id>/<md5>")
     @requires_import_role
-    def import_file_data(file_id: str, md5: str):
-        checked = importer.expect_bytes(g.user, file_id, md5)
+    def import_file_data(file_id: str, md5: str, user: str, mark: str | None, remote: str | None):
+        checked = importer.expect_bytes(user, file_id, md5)
         if not isinstance(checked, Ask):
             return _reply(checked)
-        if g.gate:
-            return _reply(
-                importer.bytes_not_stored(g.user, request.remote_addr, checked, _unread(g.gate))
-            )
+        if mark:
+            return _reply(importer.bytes_not_stored(user, remote, checked, _unread(mark)))
+        req = _current()
         limit = checked.record.file_size + MULTIPART_OVERHEAD
-        if request.content_length is not None and request.content_length > limit:
+        if req.content_length is not None and req.content_length > limit:
             return _reply(
                 refuse(
                     413,
@@ -227,25 +241,25 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
                     f"{checked.record.file_size} bytes",
                 )
             )
-        if request.mimetype != "multipart/form-data":
+        if req.mimetype != "multipart/form-data":
             return _reply(refuse(400, "the bytes must be sent as multipart/form-data"))
-        request.max_content_length = limit
+        req.max_content_length = limit
 
-        boundary = request.mimetype_params.get("boundary")
+        boundary = req.mimetype_params.get("boundary")
         if not boundary:
             return _reply(refuse(400, "the multipart/form-data upload names no boundary"))
 
         def fill(writer) -> bool:
             upload = _Upload(writer)
-            upload.parse(request.stream, boundary)
+            upload.parse(req.stream, boundary)
             return upload.found
 
-        return _reply(importer.receive_bytes(g.user, request.remote_addr, checked, fill))
+        return _reply(importer.receive_bytes(user, remote, checked, fill))
 
     @app.get(f"{url_path}/resend")
     @requires_import_role
-    def resend_list():
-        return jsonify(importer.resend_list(g.user))
+    def resend_list(user: str, mark: str | None, remote: str | None):
+        return jsonify(importer.resend_list(user))
 
     @app.get("/health")
     def health():

@@ -58,11 +58,21 @@ def angles(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
+def cross(a, b) -> np.ndarray:
+    """The cross product of 3-vectors (the last axis), as np.cross computes it, bit for
+    bit, in less than half its time: np.cross normalises and moves axes on every call, which
+    cost the sky worker more than the products on the one or few vectors it passes."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+
+
 def separation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle in degrees between vectors (robust for small angles)."""
     a, b = unit(a), unit(b)
-    cross = np.linalg.norm(np.cross(a, b), axis=-1)
-    return np.degrees(np.arctan2(cross, np.sum(a * b, axis=-1)))
+    sine = np.linalg.norm(cross(a, b), axis=-1)
+    return np.degrees(np.arctan2(sine, np.sum(a * b, axis=-1)))
 
 
 # ------------------------------------------------------------------ horizon <-> ENU

@@ -66,7 +66,7 @@ class CameraModel:
         if np.linalg.norm(north) < 1e-9:  # looking at the pole: let "north" be the zenith
             north = np.array([0.0, 0.0, 1.0]) - c[2] * c
         north = astro.unit(north)
-        east = np.cross(north, c)
+        east = astro.cross(north, c)
         th = math.radians(self.rot)
         up = math.sin(th) * east + math.cos(th) * north
         right = -math.cos(th) * east + math.sin(th) * north

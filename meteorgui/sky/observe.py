@@ -43,7 +43,7 @@ class Observation:
         meteor moves anticlockwise about it (first x last)."""
         v = self.radec_vectors() if vectors is None else vectors
         n = np.linalg.svd(v, full_matrices=False)[2][-1]
-        if np.dot(np.cross(v[0], v[-1]), n) < 0:
+        if np.dot(astro.cross(v[0], v[-1]), n) < 0:
             n = -n
         return n
 

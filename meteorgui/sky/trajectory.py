@@ -82,7 +82,7 @@ def solve(a: Observation, b: Observation, strict: bool = True) -> Trajectory | N
     """The trajectory of a meteor seen as ``a`` and ``b``; None if not physical.
     Not ``strict``: wide bounds that short, noisy paths still meet (for grouping)."""
     na, nb = _plane_normal(a), _plane_normal(b)
-    d = np.cross(na, nb)
+    d = astro.cross(na, nb)
     sin_q = float(np.linalg.norm(d))
     conv = float(np.degrees(np.arcsin(min(1.0, sin_q))))
     if conv < MIN_CONVERGENCE_DEG:
@@ -148,7 +148,7 @@ class Group:
 
 
 def convergence_deg(a: Observation, b: Observation) -> float:
-    sin_q = float(np.linalg.norm(np.cross(_plane_normal(a), _plane_normal(b))))
+    sin_q = float(np.linalg.norm(astro.cross(_plane_normal(a), _plane_normal(b))))
     return float(np.degrees(np.arcsin(min(1.0, sin_q))))
 
 

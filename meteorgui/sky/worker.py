@@ -17,6 +17,8 @@ process more with each night the archive holds.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 from .. import notify
@@ -78,6 +80,12 @@ class SkyWorker:
         try:
             if self._stop.wait(self.first_delay_s):
                 return
+            # numpy's OpenBLAS would start a pool of one thread per extra core, idle but
+            # for the sky's products of 3-vectors and paths of a few hundred points, which
+            # one thread does as fast. Only where numpy is not loaded yet and the user has
+            # not chosen otherwise.
+            if "numpy" not in sys.modules:
+                os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
             from .compute import compute_missing
 
             while not self._stop.is_set():

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GAMMA_STEPS = 100  # the gamma slider's units: gamma = 10 ** (value / GAMMA_STEPS)
 
@@ -30,6 +33,8 @@ class Stretch:
 
     def lut(self) -> np.ndarray:
         """The table: grey level in → grey level out, 256 uint8 entries."""
+        import numpy as np  # a tenth of a second: with the first stretch, not the window's start
+
         x = np.arange(256, dtype=np.float64) / 255.0
         x = np.power(x, 1.0 / self.gamma)
         slope = math.tan((self.contrast + 100) / 200 * math.pi / 2)  # 0 → 1, ±100 → 0 / ∞
@@ -42,6 +47,8 @@ def apply(image: QImage, stretch: Stretch) -> QImage:
     """A stretched copy of the image (the image itself when the stretch changes nothing)."""
     if image.isNull() or stretch.identity:
         return image
+    import numpy as np
+
     lut = stretch.lut()
     if image.format() == QImage.Format.Format_Grayscale8 or image.isGrayscale():
         src = image.convertToFormat(QImage.Format.Format_Grayscale8)

@@ -1,0 +1,87 @@
+"""What one entity costs the importer: statements and hashes per request, counted.
+
+Speed is measured in benchmarks/ (import.py, cameras.py, profile_import.py); these tests
+pin the work per entity those figures depend on, so it cannot creep back unnoticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import pytest
+
+from meteorgui.archive import Conflict
+from meteorgui.importer import gate as gating
+
+from .factories import event_pack, status
+
+
+def _statements(conn) -> list[str]:
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_new_event_looks_up_the_status_its_files_share_once(archive):
+    st = status()
+    archive.store_status(st)
+    event = event_pack(st, n_files=4).entity
+    reads = _statements(archive.db.read())
+    writes = _statements(archive.db._write_conn)
+    try:
+        assert archive.conflict(event) is None
+        assert archive.store_event(event, "cam")
+    finally:
+        archive.db.read().set_trace_callback(None)
+        archive.db._write_conn.set_trace_callback(None)
+    for seen in (reads, writes):
+        looks = [s for s in seen if s.startswith("SELECT camera_id FROM statuses WHERE status_id")]
+        assert len(looks) == 1, looks
+
+
+def test_a_file_naming_another_cameras_status_is_still_refused(archive):
+    mine, theirs = status(camera="aabbccddeeff"), status(camera="112233445566")
+    archive.store_status(mine)
+    archive.store_status(theirs)
+    event = event_pack(mine, n_files=3).entity
+    stray = dataclasses.replace(event.files[2], status_id=theirs.status_id)
+    event = dataclasses.replace(event, files=(*event.files[:2], stray))
+    problem = archive.conflict(event)
+    assert problem is not None and f"which is camera {theirs.camera_id}'s" in problem
+    with pytest.raises(Conflict, match=f"file {stray.file_id} of camera"):
+        archive.store_event(event, "cam")
+    assert not archive.has_event(event.event_id)
+
+
+def test_a_verified_login_is_hashed_once_per_request(archive, monkeypatch):
+    calls: list[str] = []
+    real = gating._fingerprint
+    monkeypatch.setattr(gating, "_fingerprint", lambda a: calls.append(a) or real(a))
+    gate = gating.Gate(archive.store.tmp_dir)
+    gate.verified("Basic Y2FtOnB3")
+    assert calls == ["Basic Y2FtOnB3"]
+    assert gate.is_verified("Basic Y2FtOnB3")
+    assert not gate.is_verified("Basic b3RoZXI6cHc=")
+
+
+def test_the_sky_science_starts_no_thread_pool_of_its_own(tmp_path):
+    """After the sky worker's first round (numpy loaded), the process runs no native
+    thread beside its Python threads: BLAS gets one thread, not one per extra core."""
+    script = (
+        "import os, sys, threading\n"
+        "from meteorgui.core import Core\n"
+        f"core = Core({str(tmp_path / 'data')!r})\n"
+        "assert core.sky.wait_idle(60)\n"
+        "assert 'numpy' in sys.modules\n"
+        "print(len(os.listdir('/proc/self/task')) - threading.active_count())\n"
+        "core.close()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"]
