@@ -81,10 +81,14 @@ def status_text(h: CameraHealth) -> str:
 REFUSED_SHOWN_S = 3600  # refused logins older than this are no longer shown
 
 
+def _last(ms: int, now: int) -> str:
+    when = ago(ms, now)
+    return ", just now" if when == "just now" else f", last {when}"
+
+
 def refused_sentence(r, now: int) -> str:
     """'garden-cam: 14 refused logins from 192.168.1.40, wrong password, last 2 min ago'."""
-    when = ago(r.last_ms, now)
-    return r.sentence() + (", just now" if when == "just now" else f", last {when}")
+    return r.sentence() + _last(r.last_ms, now)
 
 
 GUESSED_NAMES = 3  # more unknown names than this from one address: one row, a guesser
@@ -145,10 +149,9 @@ def with_refused(
             continue
         total = sum(r.count for r in records)
         last = max(r.last_ms for r in records)
-        when = ago(last, now)
         note = (
             f"{address}: {_logins(total)} under {len(records):,} user names, someone "
-            "guessing passwords?" + (", just now" if when == "just now" else f", last {when}")
+            "guessing passwords?" + _last(last, now)
         )
         extra.append(
             _refused_row(f"{len(records):,} user names from {address}", last, note, _logins(total))
