@@ -196,6 +196,20 @@ class Archive:
         )
         return None if row is None else self._status_from_row(*row)
 
+    def status_id_at(self, camera_id: str, time_ms: int) -> str | None:
+        """The id of the status ``status_at`` reads, without reading its body: for callers
+        that keep the statuses they have read (a status's content never changes)."""
+        row = (
+            self.db.read()
+            .execute(
+                "SELECT status_id FROM statuses WHERE camera_id = ? AND valid_from <= ?"
+                " ORDER BY valid_from DESC LIMIT 1",
+                (camera_id, time_ms),
+            )
+            .fetchone()
+        )
+        return None if row is None else row[0]
+
     def status_at(self, camera_id: str, time_ms: int) -> CameraStatus | None:
         """The status of a camera valid at a time."""
         row = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -59,7 +60,12 @@ class CameraModel:
     # ------------------------------------------------------------- frame
 
     def _frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """ENU unit vectors: centre, image right, image up; and radians per pixel."""
+        """ENU unit vectors: centre, image right, image up; and radians per pixel.
+        Made once per model: the sky worker keeps a camera's model for its events."""
+        return self._frame_parts
+
+    @cached_property
+    def _frame_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         c = astro.altaz_to_enu(self.alt, self.az)
         pole = np.array([0.0, math.cos(math.radians(self.lat)), math.sin(math.radians(self.lat))])
         north = pole - np.dot(pole, c) * c
@@ -71,6 +77,8 @@ class CameraModel:
         up = math.sin(th) * east + math.cos(th) * north
         right = -math.cos(th) * east + math.sin(th) * north
         scale = 2 * math.tan(math.radians(self.width_deg) / 2) / self.width_px
+        for v in (c, right, up):
+            v.flags.writeable = False  # shared by every use of the model
         return c, right, up, scale
 
     def pixel_to_enu(self, x, y) -> np.ndarray:

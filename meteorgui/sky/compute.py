@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from ..archive import Filter
 from ..archive.sky import SkyResult, SkyResults
+from ..model import CameraStatus
 from .analysis import VERSION, analyse
 from .camera import CameraModel, NoOrientation
 from .observe import TooShort, observe
@@ -39,13 +40,19 @@ def file_opener(archive) -> Callable:
     return open_file
 
 
-def observation(archive, event, status):
-    """The event's Observation, or the reason it has none (a string)."""
+def observation(archive, event, status, models: dict | None = None):
+    """The event's Observation, or the reason it has none (a string). ``models``: the
+    camera models made so far, by status id and image size, to share between events."""
     if status is None:
         return "the camera's status is not in the archive"
     try:
         path = read_path(event, file_opener(archive))
-        camera = CameraModel.from_status(status, path.size)
+        key = (status.status_id, path.size)
+        camera = None if models is None else models.get(key)
+        if camera is None:
+            camera = CameraModel.from_status(status, path.size)
+            if models is not None:
+                models[key] = camera
         return observe(event.event_id, event.camera_id, camera, path)
     except (NoPath, NoOrientation, TooShort) as exc:
         return str(exc)
@@ -70,10 +77,18 @@ def compute_range(archive, after: int, before: int) -> list[SkyResult]:
     """Analyse every event in [after, before) and store the results."""
     events = archive.events(Filter(after=after, before=before))
     items, used = [], {}
+    # A status's content never changes: each is read and modelled once per range.
+    statuses: dict[str | None, CameraStatus | None] = {None: None}
+    models: dict = {}
     for e in events:
-        status = archive.status_at(e.camera_id, e.event_time)
+        status_id = archive.status_id_at(e.camera_id, e.event_time)
+        if status_id not in statuses:
+            statuses[status_id] = archive.get_status(status_id)
+        status = statuses[status_id]
         used[e.event_id] = None if status is None else status.status_id
-        items.append((e.event_id, e.camera_id, e.event_time, observation(archive, e, status)))
+        items.append(
+            (e.event_id, e.camera_id, e.event_time, observation(archive, e, status, models))
+        )
     results = [
         SkyResult(**{**r.__dict__, "status_id": used[r.event_id]}) for r in analyse(items).values()
     ]
