@@ -45,6 +45,34 @@ def test_the_cross_product_is_numpys_bit_for_bit():
         assert np.array_equal(mine, numpys)
 
 
+def test_the_sidereal_time_shares_its_precession_nutation_matrix(monkeypatch):
+    """IAU 2006/2000A precession-nutation is the dearest step of turning a path into
+    RA/Dec; gst06a makes that matrix again inside. One matrix per frame, same bits."""
+    import erfa
+
+    made = []
+    real = erfa.pnm06a
+
+    def pnm06a(*args):
+        made.append(args)
+        return real(*args)
+
+    def gst06a(*args):  # makes the matrix again, in C
+        made.append(args)
+        return erfa.gst06(*args, real(*args[2:]))
+
+    monkeypatch.setattr(astro.erfa, "pnm06a", pnm06a)
+    monkeypatch.setattr(astro.erfa, "gst06a", gst06a)
+    t = 1439424000.25
+    last, npb = astro._frames(t, 2.5)
+    assert len(made) == 1
+    monkeypatch.undo()
+    u1, u2 = astro._jd_utc(t)
+    tt1, tt2 = astro._jd_tt(t)
+    assert last == erfa.gst06a(u1, u2, tt1, tt2) + np.radians(2.5)
+    assert (npb == real(tt1, tt2)).all()
+
+
 def test_solar_longitude_of_the_perseid_maximum():
     # IMO's 2015 calendar: Perseid maximum 2015-08-13 06h-09h UT, solar longitude
     # 140.0-140.1 (J2000); the Sun moves 0.041 degrees an hour.

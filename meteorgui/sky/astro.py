@@ -123,7 +123,9 @@ def _frames(t_mid: float, lon: float):
     the true equator and equinox of date."""
     tt1, tt2 = _jd_tt(t_mid)
     u1, u2 = _jd_utc(t_mid)
-    return erfa.gst06a(u1, u2, tt1, tt2) + math.radians(lon), erfa.pnm06a(tt1, tt2)
+    # gst06a is gst06 of pnm06a's matrix: the matrix is made once for both (the same bits).
+    npb = erfa.pnm06a(tt1, tt2)
+    return erfa.gst06(u1, u2, tt1, tt2, npb) + math.radians(lon), npb
 
 
 _SIDEREAL_RAD_S = 2 * math.pi * 1.00273781191135448 / 86400.0
