@@ -11,6 +11,7 @@ listing. ``worker.SkyWorker`` keeps up as events arrive.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from ..archive import Filter
@@ -40,19 +41,49 @@ def file_opener(archive) -> Callable:
     return open_file
 
 
-def observation(archive, event, status, models: dict | None = None):
-    """The event's Observation, or the reason it has none (a string). ``models``: the
-    camera models made so far, by status id and image size, to share between events."""
+class Cameras:
+    """Camera statuses and the models made from them, kept between the worker's rounds: a
+    status's content never changes, and reading, parsing and modelling it for each event
+    cost the sky worker about a sixth of its time. Holds the ``limit`` most recently used."""
+
+    def __init__(self, archive, limit: int = 256):
+        self.archive, self.limit = archive, limit
+        self._statuses: OrderedDict[str, CameraStatus | None] = OrderedDict()
+        self._models: dict[tuple[str, tuple[int, int]], CameraModel] = {}
+
+    def status_at(self, camera_id: str, time_ms: int) -> CameraStatus | None:
+        status_id = self.archive.status_id_at(camera_id, time_ms)
+        if status_id is None:
+            return None
+        if status_id in self._statuses:
+            self._statuses.move_to_end(status_id)
+            return self._statuses[status_id]
+        status = self._statuses[status_id] = self.archive.get_status(status_id)
+        if len(self._statuses) > self.limit:
+            gone, _ = self._statuses.popitem(last=False)
+            self._models = {k: m for k, m in self._models.items() if k[0] != gone}
+        return status
+
+    def model(self, status: CameraStatus, size: tuple[int, int]) -> CameraModel:
+        key = (status.status_id, size)
+        model = self._models.get(key)
+        if model is None:
+            model = CameraModel.from_status(status, size)  # NoOrientation is not kept
+            if status.status_id in self._statuses:
+                self._models[key] = model
+        return model
+
+
+def observation(archive, event, status, cameras: Cameras | None = None):
+    """The event's Observation, or the reason it has none (a string)."""
     if status is None:
         return "the camera's status is not in the archive"
     try:
         path = read_path(event, file_opener(archive))
-        key = (status.status_id, path.size)
-        camera = None if models is None else models.get(key)
-        if camera is None:
+        if cameras is None:
             camera = CameraModel.from_status(status, path.size)
-            if models is not None:
-                models[key] = camera
+        else:
+            camera = cameras.model(status, path.size)
         return observe(event.event_id, event.camera_id, camera, path)
     except (NoPath, NoOrientation, TooShort) as exc:
         return str(exc)
@@ -73,21 +104,19 @@ def _batches(outdated: list[tuple[str, int]]):
     yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
 
 
-def compute_range(archive, after: int, before: int) -> list[SkyResult]:
-    """Analyse every event in [after, before) and store the results."""
+def compute_range(
+    archive, after: int, before: int, cameras: Cameras | None = None
+) -> list[SkyResult]:
+    """Analyse every event in [after, before) and store the results. ``cameras``: the
+    statuses and models kept from earlier ranges, if any."""
+    cameras = cameras or Cameras(archive)
     events = archive.events(Filter(after=after, before=before))
     items, used = [], {}
-    # A status's content never changes: each is read and modelled once per range.
-    statuses: dict[str | None, CameraStatus | None] = {None: None}
-    models: dict = {}
     for e in events:
-        status_id = archive.status_id_at(e.camera_id, e.event_time)
-        if status_id not in statuses:
-            statuses[status_id] = archive.get_status(status_id)
-        status = statuses[status_id]
+        status = cameras.status_at(e.camera_id, e.event_time)
         used[e.event_id] = None if status is None else status.status_id
         items.append(
-            (e.event_id, e.camera_id, e.event_time, observation(archive, e, status, models))
+            (e.event_id, e.camera_id, e.event_time, observation(archive, e, status, cameras))
         )
     results = [
         SkyResult(**{**r.__dict__, "status_id": used[r.event_id]}) for r in analyse(items).values()
@@ -102,16 +131,19 @@ def compute_missing(
     after: int | None = None,
     before: int | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    cameras: Cameras | None = None,
 ) -> list[SkyResult]:
     """Compute and store what is missing or out of date (optionally only for one
     camera or a time range); returns the results stored. ``cancelled`` is asked
-    between batches (a few hundred events)."""
+    between batches (a few hundred events); ``cameras`` keeps statuses and models
+    between calls (the sky worker's)."""
     outdated = SkyResults(archive.db).outdated(VERSION, camera_id, after, before)
     stored: list[SkyResult] = []
+    cameras = cameras or Cameras(archive)
     for lo, hi in _batches(outdated):
         if cancelled():
             break
-        stored += compute_range(archive, lo, hi)
+        stored += compute_range(archive, lo, hi, cameras)
     return stored
 
 

@@ -40,6 +40,7 @@ class SkyWorker:
         self._everything = True  # the next round looks over the whole archive
         self._events: list[int] = []  # times of events announced since the last round
         self._statuses: dict[str, int] = {}  # camera -> earliest valid_from announced
+        self._cameras = None  # compute.Cameras, made with the science on the worker's thread
         self._unsubscribe = hub.subscribe(notify.CHANGED, self._on_archived)
         self._thread = threading.Thread(target=self._run, name="meteorgui-sky", daemon=True)
         self._thread.start()
@@ -63,17 +64,16 @@ class SkyWorker:
         with self._idle:
             everything, events, statuses = self._everything, self._events, self._statuses
             self._everything, self._events, self._statuses = False, [], {}
+        kept = {"cancelled": self._stop.is_set, "cameras": self._cameras}
         if everything:
-            return compute_missing(self.archive, cancelled=self._stop.is_set)
+            return compute_missing(self.archive, **kept)
         stored = []
         if events:
             stored += compute_missing(
-                self.archive, after=min(events), before=max(events) + 1, cancelled=self._stop.is_set
+                self.archive, after=min(events), before=max(events) + 1, **kept
             )
         for camera_id, valid_from in statuses.items():
-            stored += compute_missing(
-                self.archive, camera_id, after=valid_from, cancelled=self._stop.is_set
-            )
+            stored += compute_missing(self.archive, camera_id, after=valid_from, **kept)
         return stored
 
     def _run(self) -> None:
@@ -86,7 +86,9 @@ class SkyWorker:
             # not chosen otherwise.
             if "numpy" not in sys.modules:
                 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-            from .compute import compute_missing
+            from .compute import Cameras, compute_missing
+
+            self._cameras = Cameras(self.archive)  # statuses and models, kept between rounds
 
             while not self._stop.is_set():
                 self._wake.wait()
