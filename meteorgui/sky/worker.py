@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import threading
+from typing import Any
 
 from .. import notify
 
@@ -40,7 +41,7 @@ class SkyWorker:
         self._everything = True  # the next round looks over the whole archive
         self._events: list[int] = []  # times of events announced since the last round
         self._statuses: dict[str, int] = {}  # camera -> earliest valid_from announced
-        self._cameras = None  # compute.Cameras, made with the science on the worker's thread
+        self._cameras: Any = None  # compute.Cameras, made with the science on its thread
         self._unsubscribe = hub.subscribe(notify.CHANGED, self._on_archived)
         self._thread = threading.Thread(target=self._run, name="meteorgui-sky", daemon=True)
         self._thread.start()
