@@ -261,3 +261,22 @@ def test_the_science_stays_off_the_start_up_path():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_great_circle_test_of_all_showers_at_once_gives_each_showers_own_figure():
+    """associate_path tests every active shower's radiant against the path's great circle
+    in one array operation; each figure must be the one a shower alone would give, bit
+    for bit, or associations would depend on which showers happen to be active."""
+    rng = np.random.default_rng(5)
+    t = 1439424000.0  # the Perseid maximum: several showers active
+    sol = astro.solar_longitude(t)
+    active = S.active(sol)
+    assert len(active) >= 3
+    radiants = [s.radiant(sol) for s in active]
+    for _ in range(50):
+        normal = astro.unit(rng.normal(size=3))
+        together = astro.separation(
+            astro.vector([r[0] for r in radiants], [r[1] for r in radiants]), normal
+        )
+        alone = [float(astro.separation(astro.vector(ra, dec), normal)) for ra, dec in radiants]
+        assert [float(x) for x in together] == alone

@@ -60,10 +60,9 @@ def _points(data, event_time_ms: int) -> list[list[float]]:
         if not isinstance(p, list) or len(p) < 4:
             raise NoPath("a path point is not [x, y, amplitude, utc]")
         try:
-            x, y, a, t = (float(v) for v in p[:4])
+            out.append([float(p[0]), float(p[1]), float(p[2]), float(p[3])])
         except (TypeError, ValueError):
             raise NoPath("a path point holds something other than numbers") from None
-        out.append([x, y, a, t])
     if relative or out[0][3] < 1e8:  # seconds since the event, not Unix time
         for p in out:
             p[3] += event_time_ms / 1000.0

@@ -126,10 +126,16 @@ def associate_path(
     it in degrees a second; the path's mid elevation; time and place."""
     sol = astro.solar_longitude(t)
     best: Association | None = None
-    for shower in active(sol):
-        ra, dec = shower.radiant(sol)
-        rad = astro.vector(ra, dec)
-        off_circle = abs(90.0 - float(astro.separation(rad, normal)))
+    candidates = active(sol)
+    if not candidates:
+        return Association(SPORADIC, None, None)
+    # The great-circle test, which most showers fail, for all of them at once (element by
+    # element the same arithmetic as one at a time).
+    radiants = [shower.radiant(sol) for shower in candidates]
+    vectors = astro.vector([ra for ra, _ in radiants], [dec for _, dec in radiants])
+    off_circles = np.abs(90.0 - astro.separation(vectors, normal))
+    for shower, (ra, dec), rad, off in zip(candidates, radiants, vectors, off_circles, strict=True):
+        off_circle = float(off)
         if off_circle > GC_TOLERANCE_DEG:
             continue
         to_first = float(astro.separation(rad, radec_first))
