@@ -6,6 +6,7 @@ User mistakes print one clear line on stderr and exit non-zero; no tracebacks.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -679,11 +680,17 @@ def cmd_gui(args) -> int:
     )
     user_rules = os.environ.get("QT_LOGGING_RULES")  # later rules win: the user's own last
     os.environ["QT_LOGGING_RULES"] = f"{quiet};{user_rules}" if user_rules else quiet
+    # The cyclic collector would run dozens of times while the window's modules load;
+    # run_gui turns it on again once the first page of events is shown.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         from .gui.startup import run_gui
     except ImportError as exc:
+        if collecting:
+            gc.enable()
         raise CliError(f"the desktop app cannot start: {exc}") from None
-    return run_gui(args)
+    return run_gui(args, collector_paused=collecting)
 
 
 # ---------------------------------------------------------------------- parser

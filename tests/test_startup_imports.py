@@ -91,10 +91,10 @@ def test_the_window_imports_the_importer_and_exporter_only_when_it_starts_them(t
         assert "importlib.metadata" not in sys.modules  # the version line comes later
         announce()
         assert window.export_ui is None
-        assert window.detail.video.player is None  # Qt's media backend: with the first clip
-        assert window.detail.video.can_play
         window.finish_start()  # the exporter's menu and dock, with requests
         assert window.export_ui is not None and "requests" in sys.modules
+        assert window.detail.video.player is None  # Qt's media backend: with the first clip
+        assert window.detail.video.can_play
         assert "flask" not in sys.modules
         assert window.start_importer()  # the importer's HTTP side arrives with it
         assert "flask" in sys.modules and "waitress" in sys.modules
