@@ -167,3 +167,38 @@ def test_the_monitor_docked_at_a_side_keeps_the_window_on_a_1280_screen(qtbot, t
         assert window.monitor.splitter.orientation() == Qt.Orientation.Horizontal
     finally:
         _close(ctx, window)
+
+
+def test_a_saved_layout_comes_back_when_the_docks_are_filled_after_the_first_page(qtbot, tmp_path):
+    """The app builds the monitor, log and export contents after its first page: the
+    saved window state still finds every dock by its name; and a window closed before
+    then leaves the saved layout as it was."""
+    ctx, window = _open(qtbot, tmp_path)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.monitor_dock)
+    window.log_dock.setFloating(True)
+    window.export_dock.hide()
+    QApplication.processEvents()
+    _close(ctx, window)
+    saved = (tmp_path / "config" / "layout.ini").read_bytes()
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    for finish in (False, True):
+        ctx, window = build(tmp_path / "data", settings, defer=True)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        try:
+            assert window.monitor is None and window.monitor_dock.widget() is None
+            if finish:
+                window.finish_start()
+                QApplication.processEvents()
+                area = window.dockWidgetArea(window.monitor_dock)
+                assert area == Qt.DockWidgetArea.LeftDockWidgetArea
+                assert window.monitor_dock.widget() is window.monitor
+                assert window.monitor.splitter.orientation() == Qt.Orientation.Vertical
+                assert window.log_dock.isFloating() and window.log_view.isVisible()
+                assert not window.export_dock.isVisible()
+        finally:
+            _close(ctx, window)
+        if not finish:
+            assert (tmp_path / "config" / "layout.ini").read_bytes() == saved
