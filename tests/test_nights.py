@@ -95,3 +95,48 @@ def test_the_browser_names_the_uk_night_by_its_evening_on_a_sydney_computer(
     clock = browser.filters.clock
     assert clock.longitude == pytest.approx(mean_longitude([0.1218, 0.7111]), abs=0.05)
     assert browser.filters.query().after == clock.start(start)
+
+
+def test_the_first_look_counts_the_newest_night_and_the_rest_after_the_first_page(tmp_path, qtbot):
+    """Counting every night reads every event's index entry: the window's first look
+    counts the night it shows, and the night chooser gets the others' counts once the
+    first page is up (finish_start)."""
+    from meteorgui.archive.browse import UNCOUNTED
+    from meteorgui.gui.startup import build, close
+    from meteorgui.settings import Settings
+
+    data = tmp_path / "data"
+    archive = Archive(data)
+    try:
+        make = Maker(archive, cameras=())
+        make.status["b827eb0a1c01"] = factories.status(camera="b827eb0a1c01", valid_from=0)
+        archive.store_status(make.status["b827eb0a1c01"])
+        for day, n in ((3, 2), (4, 1), (5, 3)):
+            for k in range(n):
+                make.event("b827eb0a1c01", utc_ms(2026, 12, day, 20, k))
+        full = browse.nights(archive, NightClock(12))
+        first = browse.nights(archive, NightClock(12), counted=1)
+    finally:
+        archive.close()
+    assert [n.events for n in full] == [3, 1, 2]
+    assert [n.events for n in first] == [3, UNCOUNTED, UNCOUNTED]
+    assert [n.start_ms for n in first] == [n.start_ms for n in full]
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(data, settings, defer=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        browser, night = window.browser, window.browser.filters.night
+        qtbot.waitUntil(lambda: browser.is_ready and not browser.model.loading, timeout=20_000)
+        assert "3 events" in night.itemText(0)
+        assert "event" not in night.itemText(1) and "event" not in night.itemText(2)
+        browser.filters.note(utc_ms(2026, 12, 3, 21), True)  # not counted: not "1 event"
+        assert "event" not in night.itemText(2)
+        window.finish_start()
+        qtbot.waitUntil(lambda: "1 event" in night.itemText(1), timeout=20_000)
+        assert "2 events" in night.itemText(2)
+        assert "3 events" in night.itemText(0)
+    finally:
+        window.close()
+        close(ctx)

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.export_ui = export_menu.install(self.ctx, self)
         self.monitor.splitter.setSizes([560, 720])  # the camera table whole, status included
         notifications.install(self.ctx, self)  # None without a system tray
+        self.browser.count_nights()  # the first look counted the newest night alone
         self._refresh_counts()
         self.check_disk()
         where = self.ctx.archive.data_dir if self.demo else paths.config_dir()
