@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
 
 from . import paths
@@ -32,8 +33,17 @@ class CliError(MeteorguiError):
 
 
 class _Parser(argparse.ArgumentParser):
+    _width: int | None = None  # the terminal's, for help text
+
     def error(self, message: str):  # one line, not usage + traceback-ish noise
         raise CliError(f"{message} (see '{self.prog} --help')")
+
+    def _get_formatter(self):
+        # argparse makes a formatter for every argument added (to check its metavar), and
+        # each asks the terminal for its size: a hundred times, 3 ms of every start.
+        if _Parser._width is None:
+            _Parser._width = shutil.get_terminal_size().columns - 2  # as argparse does
+        return self.formatter_class(prog=self.prog, width=_Parser._width)
 
 
 # ---------------------------------------------------------------------- helpers
