@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.monitor = None  # ImportMonitor
         self.log_view = None  # LogView
         self.export_ui = None
-        self.layout_store = None  # layout.WindowLayout, once every part is built
+        self._finished = False  # finish_start() has run
         self._log_backlog: Backlog | None = Backlog()
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self.monitor_dock = self._dock("Import monitor", None, "monitor", bottom)
@@ -111,16 +111,24 @@ class MainWindow(QMainWindow):
         ctx.bridge.changed.connect(self._archive_changed)
         ctx.bridge.conversation.connect(self._count_soon)
         self._refresh_importer_state()
+        from . import layout
+
+        # The saved layout before the first paint: the window opens where and as it was
+        # left. What finish_start() builds gets its part (its splitters) then. Reset
+        # comes back to the layout as built.
+        where = ctx.archive.data_dir if demo else paths.config_dir()
+        self.layout_store = layout.WindowLayout(self, Path(where) / layout.FILE_NAME)
+        self.layout_store.restore()
         if not defer:
             self.finish_start()
 
     def finish_start(self) -> None:
         """The parts the first page of events does not need: the detail pane, the import
-        monitor, the log, the exporter (with requests), the tray, the status bar's counts;
-        then the saved layout. Once; anything that needs these parts earlier calls it."""
-        if self.layout_store is not None or self._closing:
+        monitor, the log, the exporter (with requests), the tray, the status bar's counts.
+        Once; anything that needs these parts earlier calls it."""
+        if self._finished or self._closing:
             return
-        from . import layout
+        self._finished = True
         from .export import menu as export_menu
         from .monitor import ImportMonitor
         from .monitor.logview import LogView
@@ -141,10 +149,12 @@ class MainWindow(QMainWindow):
         self.browser.count_nights()  # the first look counted the newest night alone
         self._refresh_counts()
         self.check_disk()
-        where = self.ctx.archive.data_dir if self.demo else paths.config_dir()
-        # Reset comes back to the layout as built; then the saved one is applied.
-        self.layout_store = layout.WindowLayout(self, Path(where) / layout.FILE_NAME)
-        self.layout_store.restore()
+        self.layout_store.restore_built()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Laid out at its size, not painted yet: the saved splitter positions now hold.
+        self.layout_store.restore_built()
 
     def _build_detail(self) -> None:
         if self.detail is not None:
@@ -153,7 +163,9 @@ class MainWindow(QMainWindow):
 
         self.detail = EventDetail(self.ctx, self)
         # In the stand-in's place, at its size: nothing on screen moves.
+        sizes = self.splitter.sizes()
         self.splitter.replaceWidget(1, self.detail).deleteLater()
+        self.splitter.setSizes(sizes)
         if self.review_layout:
             self.detail.set_side_column(True)
 
@@ -225,12 +237,14 @@ class MainWindow(QMainWindow):
         self.layout_store.reset()
 
     def splitters(self) -> dict:
-        return {
-            "main": self.splitter,
-            "monitor": self.monitor.splitter,
-            "browser": self.browser.splitter,
-            "detail": self.detail.splitter,
+        """The window's splitters by name: those built so far (see finish_start)."""
+        parts = {
+            "main": self,
+            "monitor": self.monitor,
+            "browser": self.browser,
+            "detail": self.detail,
         }
+        return {name: part.splitter for name, part in parts.items() if part is not None}
 
     def docks(self) -> list[QDockWidget]:
         return self.findChildren(QDockWidget)
@@ -793,9 +807,7 @@ class MainWindow(QMainWindow):
         if not self._closing:
             self._closing = True
             try:
-                # Closed before the saved layout was applied: it stays as it was.
-                if self.layout_store is not None:
-                    self.layout_store.save()
+                self.layout_store.save()
             except Exception:  # noqa: BLE001 - never a reason not to quit
                 log.exception("saving the window layout failed")
             self.shutdown()
