@@ -170,16 +170,16 @@ class MainWindow(QMainWindow):
             self.detail.set_side_column(True)
 
     def _event_selected(self, event_id: str) -> None:
-        if self.detail is None and not event_id:
-            return  # the stand-in already says so
-        self.finish_start()
-        self.detail.show_event(event_id)
+        if self.detail is None and event_id:
+            self.finish_start()  # selected before the rest was built: build it now
+        if self.detail is not None:  # else "No event selected" is already shown
+            self.detail.show_event(event_id)
 
     def _file_selected(self, file_id: str) -> None:
-        if self.detail is None and not file_id:
-            return
-        self.finish_start()
-        self.detail.show_file(file_id)
+        if self.detail is None and file_id:
+            self.finish_start()
+        if self.detail is not None:
+            self.detail.show_file(file_id)
 
     # ------------------------------------------------------------------ layout
 
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         a narrow column, the file facts and metadata beside the picture. Off: as before."""
         if on == self.review_layout:
             return
-        self.finish_start()  # the detail pane and the layout store (which may restore it)
+        self.finish_start()  # the detail pane (building the rest may restore this layout)
         if on == self.review_layout:
             return
         if on:
