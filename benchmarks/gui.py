@@ -358,9 +358,12 @@ def wall(cmd: list[str], env: dict) -> tuple[float, float]:
     return time.perf_counter() - t, children_cpu() - cpu
 
 
-def first_paint(mode: str, env: dict, data_dir: Path | None = None) -> tuple[float, float]:
+def first_paint(
+    mode: str, env: dict, data_dir: Path | None = None
+) -> tuple[float, float, float | None]:
     """(seconds from starting the process to its first paint, the CPU seconds the
-    process used until then); see firstpaint.py."""
+    process used until then, seconds to the window complete (the app; see
+    firstpaint.py), or None)."""
     cmd = [sys.executable, str(ROOT / "benchmarks" / "firstpaint.py"), mode]
     if data_dir is not None:
         cmd.append(str(data_dir))
@@ -374,7 +377,8 @@ def first_paint(mode: str, env: dict, data_dir: Path | None = None) -> tuple[flo
             f"{mode}: no first paint (exit {proc.returncode}): {proc.stderr[-2000:]}"
         )
     _, at, cpu = line.split()
-    return float(at) - t0, float(cpu)
+    done = next((x for x in proc.stdout.splitlines() if x.startswith("COMPLETE ")), None)
+    return float(at) - t0, float(cpu), float(done.split()[1]) - t0 if done else None
 
 
 def startup(source: Path, tmp: Path, rounds: int) -> list[tuple[str, float, float, str]]:
@@ -402,6 +406,12 @@ def startup(source: Path, tmp: Path, rounds: int) -> list[tuple[str, float, floa
     def ms(runs, i=0, how=min):
         return how(r[i] for r in runs) * 1000
 
+    completes = [r for r in apps if r[2] is not None]
+    complete = (
+        [("  all started: detail, docks, importer (ms)", ms(completes, 2), ms(bares), "")]
+        if completes
+        else []
+    )
     return [
         ("meteorgui --help (ms)", ms(helps), ms(passes), "python -c pass"),
         ("  its CPU (ms, best)", ms(helps, 1), ms(passes, 1), ""),
@@ -414,6 +424,7 @@ def startup(source: Path, tmp: Path, rounds: int) -> list[tuple[str, float, floa
             ms(bares, 0, statistics.median),
             "",
         ),
+        *complete,
     ]
 
 

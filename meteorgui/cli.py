@@ -6,7 +6,9 @@ User mistakes print one clear line on stderr and exit non-zero; no tracebacks.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import shutil
 import sys
 
 from . import paths
@@ -31,8 +33,17 @@ class CliError(MeteorguiError):
 
 
 class _Parser(argparse.ArgumentParser):
+    _width: int | None = None  # the terminal's, for help text
+
     def error(self, message: str):  # one line, not usage + traceback-ish noise
         raise CliError(f"{message} (see '{self.prog} --help')")
+
+    def _get_formatter(self):
+        # argparse makes a formatter for every argument added (to check its metavar), and
+        # each asks the terminal for its size: a hundred times, 3 ms of every start.
+        if _Parser._width is None:
+            _Parser._width = shutil.get_terminal_size().columns - 2  # as argparse does
+        return self.formatter_class(prog=self.prog, width=_Parser._width)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -679,11 +690,17 @@ def cmd_gui(args) -> int:
     )
     user_rules = os.environ.get("QT_LOGGING_RULES")  # later rules win: the user's own last
     os.environ["QT_LOGGING_RULES"] = f"{quiet};{user_rules}" if user_rules else quiet
+    # The cyclic collector would run dozens of times while the window's modules load;
+    # run_gui turns it on again once the first page of events is shown.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         from .gui.startup import run_gui
     except ImportError as exc:
+        if collecting:
+            gc.enable()
         raise CliError(f"the desktop app cannot start: {exc}") from None
-    return run_gui(args)
+    return run_gui(args, collector_paused=collecting)
 
 
 # ---------------------------------------------------------------------- parser

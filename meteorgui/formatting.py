@@ -175,7 +175,10 @@ def night_title(start_ms: int, clock=None) -> str:
 
 
 def night_text(n: Night, clock=None) -> str:
-    """'Wed 12 Aug 2015  ·  40 events, 120 stills': a night as the browser lists it."""
+    """'Wed 12 Aug 2015  ·  40 events, 120 stills': a night as the browser lists it (its
+    title alone while it is not counted yet)."""
+    if n.events < 0:
+        return night_title(n.start_ms, clock)
     text = f"{night_title(n.start_ms, clock)}  ·  {n.events} event{'s' if n.events != 1 else ''}"
     if n.files:
         text += f", {n.files} still{'s' if n.files != 1 else ''}"

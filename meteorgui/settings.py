@@ -14,6 +14,9 @@ from . import paths
 
 log = logging.getLogger(__name__)
 FILE_NAME = "settings.yaml"
+# libyaml's loader where PyYAML was built with it (the wheels are): the same safe subset,
+# parsed in C; the settings are read before the window is built.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Settings:
             log.debug("settings: %s", text)  # logged by the app once its log is set up
 
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
         except FileNotFoundError:
             return s
         except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8

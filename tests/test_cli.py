@@ -392,3 +392,21 @@ def test_simulate_never_takes_the_password_on_its_command_line(
     assert code == 0, err
     code, out, err = run(capsys, monkeypatch, *base, "--password-file", str(tmp_path / "none"))
     assert code == 2 and "cannot read the password file" in err
+
+
+def test_help_is_wrapped_to_the_terminal():
+    """The width is asked once per process (not for every argument): still the terminal's."""
+
+    def widest(columns: int) -> int:
+        proc = subprocess.run(
+            [sys.executable, "-m", "meteorgui", "--help"],
+            env={**os.environ, "COLUMNS": str(columns)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return max(len(line) for line in proc.stdout.splitlines())
+
+    assert 50 < widest(60) <= 58
+    assert widest(200) > 60

@@ -167,3 +167,47 @@ def test_the_monitor_docked_at_a_side_keeps_the_window_on_a_1280_screen(qtbot, t
         assert window.monitor.splitter.orientation() == Qt.Orientation.Horizontal
     finally:
         _close(ctx, window)
+
+
+def test_a_saved_layout_is_there_at_the_first_paint_and_the_late_parts_join_it(qtbot, tmp_path):
+    """The app builds the monitor, log and export contents and the detail pane after its
+    first page: the saved window state finds every dock by its name before the window
+    is shown (nothing moves after the first paint), and the late parts' splitters get
+    their saved sizes when they are built. A window closed before then keeps them."""
+    ctx, window = _open(qtbot, tmp_path)
+    window.resize(1100, 640)
+    window.log_dock.setFloating(True)
+    window.export_dock.hide()
+    QApplication.processEvents()
+    window.resizeDocks([window.monitor_dock], [260], Qt.Orientation.Vertical)
+    window.splitter.setSizes([700, 396])  # within the panes' minimum widths
+    window.detail.splitter.setSizes([300, 200])
+    QApplication.processEvents()
+    main_sizes, detail_sizes = window.splitter.sizes(), window.detail.splitter.sizes()
+    size, dock_height = window.size().toTuple(), window.monitor_dock.height()
+    _close(ctx, window)
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    for finish in (False, True):
+        ctx, window = build(tmp_path / "data", settings, defer=True)
+        qtbot.addWidget(window)
+        try:
+            # Before the first paint: the window and its docks as they were left.
+            assert window.monitor is None and window.monitor_dock.widget() is None
+            assert window.size().toTuple() == size
+            assert window.log_dock.isFloating()
+            window.show()
+            qtbot.waitExposed(window)
+            assert not window.export_dock.isVisible()
+            assert window.splitter.sizes() == main_sizes
+            assert window.monitor_dock.height() == dock_height
+            if finish:
+                window.finish_start()
+                QApplication.processEvents()
+                assert window.splitter.sizes() == main_sizes  # the pane took the stand-in's place
+                assert window.detail.splitter.sizes() == detail_sizes
+                assert window.monitor_dock.widget() is window.monitor
+                assert window.monitor_dock.height() == dock_height
+                assert window.log_view.isVisible() and not window.export_dock.isVisible()
+        finally:
+            _close(ctx, window)

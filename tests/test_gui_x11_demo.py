@@ -39,6 +39,43 @@ def _xdo(*args) -> str:
     return p.stdout.strip() if p.returncode == 0 else ""
 
 
+def _window_on_screen(p) -> str:
+    """The app's window id once the X server has it (the process must still run)."""
+    window = ""
+
+    def found():
+        nonlocal window
+        assert p.poll() is None, p.stderr.read()
+        window = _xdo("search", "--name", "^meteorgui — ").split("\n")[0]
+        return bool(window)
+
+    wait_for(found, timeout=60, what="the window never appeared on the X server")
+    return window
+
+
+def _select_first_and_label_plane(window: str, db) -> None:
+    """A click near the event grid's top-left corner (below the menu, tool and filter
+    bars) gives it the focus; Home selects the first event and p labels it "plane", as a
+    user would. The key labels only an event the detail pane shows: pressed again while
+    it loads."""
+    _xdo("windowfocus", "--sync", window)
+    _xdo("mousemove", "--window", window, "12", "125", "click", "1")
+    _xdo("key", "Home")
+
+    def reviewed():
+        return _query(db(), "SELECT event_id, label FROM reviews WHERE label IS NOT NULL")
+
+    deadline = time.monotonic() + 30
+    while not reviewed() and time.monotonic() < deadline:
+        _xdo("key", "p")
+        try:
+            wait_for(lambda: bool(reviewed()), timeout=2)
+        except AssertionError:
+            pass
+    rows = reviewed()
+    assert len(rows) == 1 and rows[0][1] == "plane", rows
+
+
 def test_demo_driven_by_real_keys_and_clicks_reviews_and_quits_with_ctrl_q(tmp_path):
     env = os.environ | {
         "DISPLAY": x_display(),
@@ -70,33 +107,7 @@ def test_demo_driven_by_real_keys_and_clicks_reviews_and_quits_with_ctrl_q(tmp_p
             what="no demo events arrived",
         )
         assert p.poll() is None, p.stderr.read()
-        window = ""
-
-        def found():
-            nonlocal window
-            window = _xdo("search", "--name", "^meteorgui — ").split("\n")[0]
-            return bool(window)
-
-        wait_for(found, timeout=30, what="the demo's window never appeared on the X server")
-        _xdo("windowfocus", "--sync", window)
-        # A click near the event grid's top-left corner (below the menu, tool and filter
-        # bars) gives it the focus; Home then selects the first event, as a user would.
-        _xdo("mousemove", "--window", window, "12", "125", "click", "1")
-        _xdo("key", "Home")
-
-        def reviewed():
-            return _query(db(), "SELECT event_id, label FROM reviews WHERE label IS NOT NULL")
-
-        # The key labels only an event the detail pane shows: press again while it loads.
-        deadline = time.monotonic() + 30
-        while not reviewed() and time.monotonic() < deadline:
-            _xdo("key", "p")
-            try:
-                wait_for(lambda: bool(reviewed()), timeout=2)
-            except AssertionError:
-                pass
-        rows = reviewed()
-        assert len(rows) == 1 and rows[0][1] == "plane", rows
+        _select_first_and_label_plane(_window_on_screen(p), db)
         _xdo("key", "ctrl+q")
         assert p.wait(30) == 0
     finally:
@@ -105,3 +116,48 @@ def test_demo_driven_by_real_keys_and_clicks_reviews_and_quits_with_ctrl_q(tmp_p
     assert "Traceback" not in err, err
     assert "Ambiguous shortcut" not in err
     assert folders() == []  # the demo's folder went with it
+
+
+def test_keys_work_from_the_first_page_while_the_rest_of_the_window_is_built(
+    tmp_path, archive, server, auth
+):
+    """The window shows its event list first and builds the detail pane, monitor and
+    log after it: real keys sent the moment the window is on the X server select an
+    event, label it, switch to the review layout (remembered) and quit."""
+    from meteorgui.exporter.client import ImportClient
+    from meteorgui.settings import Settings
+    from meteorgui.simulate import make_night, push_night
+
+    client = ImportClient(server.url, *auth)
+    try:
+        assert push_night(make_night(4, events=3, timelapse=0), client, on_progress=None).ok
+    finally:
+        client.close()
+    server.stop()
+    data = archive.data_dir
+    db = data / "archive.sqlite3"
+    config = tmp_path / "x11-config"
+    Settings(host="127.0.0.1", port=0, importer_autostart=False).save(config / "settings.yaml")
+    env = os.environ | {
+        "DISPLAY": x_display(),
+        "QT_QPA_PLATFORM": "xcb",
+        "METEORGUI_CONFIG_DIR": str(config),
+    }
+    p = subprocess.Popen(
+        [sys.executable, "-m", "meteorgui", "--data-dir", str(data)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _select_first_and_label_plane(_window_on_screen(p), lambda: db)
+        _xdo("key", "r")  # the review layout, saved when the window closes
+        _xdo("key", "ctrl+q")
+        assert p.wait(30) == 0
+    finally:
+        p.kill()
+        _out, err = p.communicate()
+    assert "Traceback" not in err, err
+    layout = (config / "layout.ini").read_text()
+    assert "review_layout=true" in layout, layout

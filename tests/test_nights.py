@@ -95,3 +95,79 @@ def test_the_browser_names_the_uk_night_by_its_evening_on_a_sydney_computer(
     clock = browser.filters.clock
     assert clock.longitude == pytest.approx(mean_longitude([0.1218, 0.7111]), abs=0.05)
     assert browser.filters.query().after == clock.start(start)
+
+
+def _three_nights(data) -> Archive:
+    """An archive with 2, 1 and 3 events on three nights (one camera, no location)."""
+    archive = Archive(data)
+    make = Maker(archive, cameras=())
+    make.status["b827eb0a1c01"] = factories.status(camera="b827eb0a1c01", valid_from=0)
+    archive.store_status(make.status["b827eb0a1c01"])
+    for day, n in ((3, 2), (4, 1), (5, 3)):
+        for k in range(n):
+            make.event("b827eb0a1c01", utc_ms(2026, 12, day, 20, k))
+    return archive
+
+
+def test_the_first_look_counts_the_newest_night_and_the_rest_after_the_first_page(tmp_path, qtbot):
+    """Counting every night reads every event's index entry: the window's first look
+    counts the night it shows, and the night chooser gets the others' counts once the
+    first page is up (finish_start)."""
+    from meteorgui.archive.browse import UNCOUNTED
+    from meteorgui.gui.startup import build, close
+    from meteorgui.settings import Settings
+
+    data = tmp_path / "data"
+    archive = _three_nights(data)
+    try:
+        full = browse.nights(archive, NightClock(12))
+        first = browse.nights(archive, NightClock(12), counted=1)
+    finally:
+        archive.close()
+    assert [n.events for n in full] == [3, 1, 2]
+    assert [n.events for n in first] == [3, UNCOUNTED, UNCOUNTED]
+    assert [n.start_ms for n in first] == [n.start_ms for n in full]
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(data, settings, defer=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        browser, night = window.browser, window.browser.filters.night
+        qtbot.waitUntil(lambda: browser.is_ready and not browser.model.loading, timeout=20_000)
+        assert "3 events" in night.itemText(0)
+        assert "event" not in night.itemText(1) and "event" not in night.itemText(2)
+        browser.filters.note(utc_ms(2026, 12, 3, 21), True)  # not counted: not "1 event"
+        assert "event" not in night.itemText(2)
+        window.finish_start()
+        qtbot.waitUntil(lambda: "1 event" in night.itemText(1), timeout=20_000)
+        assert "2 events" in night.itemText(2)
+        assert "3 events" in night.itemText(0)
+    finally:
+        window.close()
+        close(ctx)
+
+
+def test_an_event_selected_before_the_rest_of_the_window_is_built_is_shown(tmp_path, qtbot):
+    """The detail pane is built after the first page; a selection made before that
+    builds it at once and shows the event."""
+    from meteorgui.gui.startup import build, close
+    from meteorgui.settings import Settings
+
+    _three_nights(tmp_path / "data").close()
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "data", settings, defer=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        browser = window.browser
+        qtbot.waitUntil(lambda: browser.is_ready and browser.model.rowCount() == 3, timeout=20_000)
+        assert window.detail is None
+        browser.grid.select_row(0)
+        assert window.detail is not None and window.splitter.widget(1) is window.detail
+        event_id = browser.current_event_id()
+        qtbot.waitUntil(lambda: window.detail.shown_event_id() == event_id, timeout=20_000)
+        assert window.monitor_dock.widget() is window.monitor  # the rest came with it
+    finally:
+        window.close()
+        close(ctx)

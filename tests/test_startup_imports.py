@@ -91,10 +91,10 @@ def test_the_window_imports_the_importer_and_exporter_only_when_it_starts_them(t
         assert "importlib.metadata" not in sys.modules  # the version line comes later
         announce()
         assert window.export_ui is None
-        assert window.detail.video.player is None  # Qt's media backend: with the first clip
-        assert window.detail.video.can_play
         window.finish_start()  # the exporter's menu and dock, with requests
         assert window.export_ui is not None and "requests" in sys.modules
+        assert window.detail.video.player is None  # Qt's media backend: with the first clip
+        assert window.detail.video.can_play
         assert "flask" not in sys.modules
         assert window.start_importer()  # the importer's HTTP side arrives with it
         assert "flask" in sys.modules and "waitress" in sys.modules
@@ -163,3 +163,95 @@ def test_the_main_window_module_leaves_numpy_to_the_first_stretch():
     assert "numpy" in loaded
     bare = loaded_after("import meteorgui.gui.main_window")
     assert "numpy" not in bare, "the window's modules import numpy"
+
+
+# Built by MainWindow.finish_start(), once the first page of events is on screen.
+AFTER_FIRST_PAGE = (
+    "meteorgui.gui.detail.widget",
+    "meteorgui.gui.detail.viewer",
+    "meteorgui.gui.detail.skyview",
+    "meteorgui.gui.monitor.dock",
+    "meteorgui.gui.monitor.health",
+    "meteorgui.gui.monitor.importlog",
+    "meteorgui.gui.tools.notifications",
+)
+
+
+def test_the_first_page_leaves_the_detail_pane_monitor_and_log_for_later(tmp_path):
+    """What the window shows first needs the event browser alone: the detail pane's
+    place holds its "No event selected" page and the docks are there, empty, until
+    finish_start() builds them; no application-wide event filter runs meanwhile."""
+    loaded = loaded_after(
+        f"""
+        import logging, sys
+        from pathlib import Path
+        from PySide6.QtWidgets import QApplication, QDockWidget
+        app = QApplication([])
+        from meteorgui.gui.startup import after_first_page, build, close
+        from meteorgui.gui.common import text
+        from meteorgui.logs import setup_logging
+        from meteorgui.settings import Settings
+        data = Path({str(tmp_path / "data")!r})
+        setup_logging(data, announce_now=False)
+        settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+        ctx, window = build(data, settings, defer=True)
+        window.show()
+        app.processEvents()
+        early = sorted(m for m in {AFTER_FIRST_PAGE!r} if m in sys.modules)
+        assert not early, early
+        assert window.detail is None and window.monitor is None and window.log_view is None
+        docks = {{d.objectName(): d for d in window.findChildren(QDockWidget)}}
+        assert sorted(docks) == ["dock-export", "dock-log", "dock-monitor"], sorted(docks)
+        assert all(d.widget() is None for d in docks.values())
+        assert text._filter is None
+        logging.getLogger("meteorgui.test").warning("logged before the Log dock")
+        window.finish_start()
+        after_first_page()
+        assert window.splitter.widget(1) is window.detail
+        assert docks["dock-monitor"].widget() is window.monitor
+        assert docks["dock-log"].widget() is window.log_view
+        assert docks["dock-export"].widget() is window.export_ui.view
+        assert len(window.findChildren(QDockWidget)) == 3  # the same docks, filled
+        assert "logged before the Log dock" in window.log_view.text.toPlainText()
+        assert text._filter is not None
+        window.close()
+        close(ctx)
+        """
+    )
+    assert set(AFTER_FIRST_PAGE) <= loaded
+
+
+def test_the_collector_waits_for_the_first_page(tmp_path):
+    """The cyclic collector would run about a hundred times while the window's modules
+    load and it is built: off until the first page is shown, then on."""
+    from meteorgui.settings import Settings
+
+    config = tmp_path / "config"
+    Settings(host="127.0.0.1", port=0, importer_autostart=False).save(config / "settings.yaml")
+    loaded_after(
+        f"""
+        import gc
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from meteorgui.gui import main_window, startup
+        seen = {{}}
+        build = startup.build
+        def watched_build(*args, **kw):
+            seen["building"] = gc.isenabled()
+            return build(*args, **kw)
+        startup.build = watched_build
+        finish = main_window.MainWindow.finish_start
+        def watched_finish(self):
+            seen.setdefault("first page", gc.isenabled())
+            finish(self)
+            QTimer.singleShot(0, self.close)
+        main_window.MainWindow.finish_start = watched_finish
+        from meteorgui.cli import main
+        code = main(["--data-dir", {str(tmp_path / "data")!r}])
+        assert code == 0, code
+        assert seen == {{"building": False, "first page": False}}, seen
+        assert gc.isenabled()
+        """,
+        env={"METEORGUI_CONFIG_DIR": str(config)},
+    )

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMainWindow
 log = logging.getLogger(__name__)
 
 FILE_NAME = "layout.ini"
+SPLITTERS = ("main", "monitor", "browser", "detail")  # MainWindow.splitters()
 VERSION = 1  # QMainWindow.saveState's version: a new dock makes old states void
 
 
@@ -33,12 +34,20 @@ class WindowLayout:
 
     The window provides: ``splitters()`` -> {name: QSplitter}, ``browser`` (set_view, view,
     filters), ``review_layout`` (bool) and ``set_review_layout(bool)``, ``default_size()``.
+
+    ``restore()`` runs before the window is shown (it opens where and as it was left); the
+    splitters follow in ``restore_built()``, which the window calls when it is shown (a
+    splitter sized before the window is laid out does not keep its sizes) and when it
+    has built the parts it leaves until after its first page; then the review layout.
     """
 
     def __init__(self, window, path: Path):
         self.window = window
         self.path = path
         self.defaults = self.capture()  # as built: what View ▸ Reset layout goes back to
+        # What restore() leaves to restore_built(): splitter states, the review layout.
+        self._later: dict[str, QByteArray] = {}
+        self._review = False
 
     def _qsettings(self) -> QSettings:
         return QSettings(str(self.path), QSettings.Format.IniFormat)
@@ -74,12 +83,13 @@ class WindowLayout:
         layout = self.capture()
         s.setValue("geometry", w.saveGeometry())
         s.setValue("state", layout["state"])
-        for name, state in layout["splitters"].items():
+        # Splitters not restored yet (closed before being shown or built) keep their state.
+        for name, state in {**layout["splitters"], **self._later}.items():
             s.setValue(f"splitter/{name}", state)
         s.setValue("view", int(layout["view"]))
         s.setValue("sort", str(layout["sort"]))
         s.setValue("descending", bool(layout["descending"]))
-        s.setValue("review_layout", bool(w.review_layout))
+        s.setValue("review_layout", bool(w.review_layout or self._review))
         s.endGroup()
         s.sync()
         if s.status() != QSettings.Status.NoError:
@@ -98,17 +108,36 @@ class WindowLayout:
             w.restoreGeometry(geometry)
         layout = {
             "state": state,
-            "splitters": {
-                n: v for n in w.splitters() if isinstance(v := s.value(f"splitter/{n}"), QByteArray)
-            },
+            "splitters": {},  # restore_built()
             "view": _int(s.value("view"), 0),
             "sort": str(s.value("sort") or "time"),
             "descending": _bool(s.value("descending"), True),
         }
         self.apply(layout)
-        if _bool(s.value("review_layout"), False):
-            w.set_review_layout(True)
+        self._later = {
+            n: v for n in SPLITTERS if isinstance(v := s.value(f"splitter/{n}"), QByteArray)
+        }
+        self._review = _bool(s.value("review_layout"), False)
+        self.restore_built()
         return True
+
+    def restore_built(self) -> None:
+        """The splitters built so far as saved, once the window is shown (the review
+        layout after them); those built after restore() are part of the defaults as
+        built."""
+        w = self.window
+        built = w.splitters()
+        for name, splitter in built.items():
+            self.defaults["splitters"].setdefault(name, splitter.saveState())
+        if not w.isVisible():
+            return
+        for name, splitter in built.items():
+            state = self._later.pop(name, None)
+            if state is not None:
+                splitter.restoreState(state)
+        if self._review:
+            self._review = False
+            w.set_review_layout(True)
 
     def reset(self) -> None:
         """Forget the saved layout for this screen and go back to the one as built."""
@@ -118,6 +147,7 @@ class WindowLayout:
         s = self._qsettings()
         s.remove(screen_key(w))
         s.sync()
+        self._later, self._review = {}, False
         for dock in w.findChildren(type(w.monitor_dock)):
             dock.setVisible(True)
         self.apply(self.defaults)

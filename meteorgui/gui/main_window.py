@@ -1,4 +1,9 @@
-"""The main window: browser and detail in the middle, import monitor and log in docks."""
+"""The main window: browser and detail in the middle, import monitor and log in docks.
+
+Started with ``defer=True`` (the app), the window shows the event browser first and builds
+the rest in ``finish_start()``, once the first page of events is on screen: until then the
+detail pane's "No event selected" page and the docks' empty frames hold their places.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,8 @@ from .common import style
 from .common.context import GuiContext
 from .common.shortcuts import set_shortcuts
 from .common.text import message, plain
-from .detail.widget import EventDetail
-from .monitor.dock import ImportMonitor
+from .detail.empty import no_event_page
+from .monitor.logview import Backlog
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class MainWindow(QMainWindow):
         """``defer``: leave what the first paint does not need to ``finish_start()``."""
         super().__init__(parent)
         self._fit_pending = False  # a dock moved: keep the window within the screen
+        self._fit_tries = 0
         self.ctx = ctx
         self.demo = demo
         self.port_prompt: QMessageBox | None = None  # visible while asking about a taken port
@@ -61,32 +67,41 @@ class MainWindow(QMainWindow):
         self.resize(self.default_size())
 
         self.browser = EventBrowser(ctx, self)
-        self.detail = EventDetail(ctx, self)
+        self.detail = None  # EventDetail, built by finish_start() (or on the first selection)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.browser)
-        splitter.addWidget(self.detail)
+        splitter.addWidget(no_event_page())  # what the detail pane shows first, meanwhile
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        # About two thirds of the width for the events, as the panes' own sizes gave it
+        # when both were built at once: set here, the stand-in and the pane get the same.
+        events = self.width() * 2 // 3
+        splitter.setSizes([events, self.width() - events])
         self.setCentralWidget(splitter)
-        self.browser.eventSelected.connect(self.detail.show_event)
-        self.browser.fileSelected.connect(self.detail.show_file)
+        self.browser.eventSelected.connect(self._event_selected)
+        self.browser.fileSelected.connect(self._file_selected)
         self.browser.review_target = self._review_target
 
-        self.monitor = ImportMonitor(ctx, self, resend_dialog=self._resend_dialog)
-        self.monitor_dock = self._dock(
-            "Import monitor", self.monitor, "monitor", Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        from .monitor.logview import LogView
-
-        self.log_view = LogView(ctx, self)
-        self.log_dock = self._dock(
-            "Log", self.log_view, "log", Qt.DockWidgetArea.BottomDockWidgetArea
-        )
+        # The docks are there from the first paint, empty until finish_start() fills them:
+        # nothing moves when their contents arrive, and a saved window state finds every
+        # dock by its name. The Log dock shows what was logged before it was built.
+        self.monitor = None  # ImportMonitor
+        self.log_view = None  # LogView
+        self.export_ui = None
+        self._finished = False  # finish_start() has run
+        self._log_backlog: Backlog | None = Backlog()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.monitor_dock = self._dock("Import monitor", None, "monitor", bottom)
+        self.log_dock = self._dock("Log", None, "log", bottom)
+        self.export_dock = self._dock("Export", None, "export", bottom)
         self.tabifyDockWidget(self.monitor_dock, self.log_dock)
+        self.tabifyDockWidget(self.log_dock, self.export_dock)
         # Beside the event list the monitor stacks its two tables: side by side they made
         # the window wider than the screen.
         self.monitor_dock.dockLocationChanged.connect(self._monitor_moved)
         self.monitor_dock.raise_()
+        # The picture gets the height: the docks start at a modest size.
+        self.resizeDocks([self.monitor_dock], [200], Qt.Orientation.Vertical)
 
         self._build_actions()
         self._build_status_bar()
@@ -96,34 +111,75 @@ class MainWindow(QMainWindow):
         ctx.bridge.changed.connect(self._archive_changed)
         ctx.bridge.conversation.connect(self._count_soon)
         self._refresh_importer_state()
-        self._refresh_counts()
-        self.check_disk()
-        from .tools import notifications
-
-        notifications.install(ctx, self)  # None without a system tray; else ctx.notifications
-        self.monitor.health.warningsChanged.connect(self._camera_warnings)
         from . import layout
 
+        # The saved layout before the first paint: the window opens where and as it was
+        # left. What finish_start() builds gets its part (its splitters) then. Reset
+        # comes back to the layout as built.
         where = ctx.archive.data_dir if demo else paths.config_dir()
         self.layout_store = layout.WindowLayout(self, Path(where) / layout.FILE_NAME)
-        self.export_ui = None
+        self.layout_store.restore()
         if not defer:
             self.finish_start()
 
     def finish_start(self) -> None:
-        """The parts the first paint does not need (the exporter brings requests)."""
-        if self.export_ui is not None:
+        """The parts the first page of events does not need: the detail pane, the import
+        monitor, the log, the exporter (with requests), the tray, the status bar's counts.
+        Once; anything that needs these parts earlier calls it."""
+        if self._finished or self._closing:
             return
+        self._finished = True
         from .export import menu as export_menu
+        from .monitor import ImportMonitor
+        from .monitor.logview import LogView
+        from .tools import notifications
 
-        # The Export menu, actions and dock; the service is ctx.export.
+        self._build_detail()
+        self.monitor = ImportMonitor(self.ctx, self, resend_dialog=self._resend_dialog)
+        self.monitor_dock.setWidget(self.monitor)
+        self.monitor.set_side(self._docked_at_side())
+        self.monitor.health.warningsChanged.connect(self._camera_warnings)
+        self.log_view = LogView(self.ctx, self, backlog=self._log_backlog)
+        self._log_backlog = None
+        self.log_dock.setWidget(self.log_view)
+        # The Export menu, actions and dock's contents; the service is ctx.export.
         self.export_ui = export_menu.install(self.ctx, self)
-        # The picture gets the height: the docks start at a modest size. The saved layout
-        # is applied once the export dock exists, since it places that dock too.
-        self.resizeDocks([self.monitor_dock], [200], Qt.Orientation.Vertical)
         self.monitor.splitter.setSizes([560, 720])  # the camera table whole, status included
-        self.layout_store.defaults = self.layout_store.capture()  # Reset comes back here
-        self.layout_store.restore()
+        notifications.install(self.ctx, self)  # None without a system tray
+        self.browser.count_nights()  # the first look counted the newest night alone
+        self._refresh_counts()
+        self.check_disk()
+        self.layout_store.restore_built()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Laid out at its size, not painted yet: the saved splitter positions now hold.
+        self.layout_store.restore_built()
+
+    def _build_detail(self) -> None:
+        if self.detail is not None:
+            return
+        from .detail import EventDetail
+
+        self.detail = EventDetail(self.ctx, self)
+        # In the stand-in's place, at its size: nothing on screen moves.
+        sizes = self.splitter.sizes()
+        self.splitter.replaceWidget(1, self.detail).deleteLater()
+        self.splitter.setSizes(sizes)
+        if self.review_layout:
+            self.detail.set_side_column(True)
+
+    def _event_selected(self, event_id: str) -> None:
+        if self.detail is None and event_id:
+            self.finish_start()  # selected before the rest was built: build it now
+        if self.detail is not None:  # else "No event selected" is already shown
+            self.detail.show_event(event_id)
+
+    def _file_selected(self, file_id: str) -> None:
+        if self.detail is None and file_id:
+            self.finish_start()
+        if self.detail is not None:
+            self.detail.show_file(file_id)
 
     # ------------------------------------------------------------------ layout
 
@@ -136,16 +192,24 @@ class MainWindow(QMainWindow):
         frame = 32  # a typical title bar, unknown until the window manager has framed us
         return QSize(min(1280, avail.width()), min(800, avail.height() - frame))
 
+    def _docked_at_side(self) -> bool:
+        return self.dockWidgetArea(self.monitor_dock) in (
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+
     def _monitor_moved(self, area) -> None:
         side = area in (
             Qt.DockWidgetArea.LeftDockWidgetArea,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
-        self.monitor.set_side(side)
+        if self.monitor is not None:  # else it is built for where its dock is
+            self.monitor.set_side(side)
         # Qt widens the window to make room for a side dock, laying it out after this
         # signal: on a small screen that pushes the window past the screen's edge. The
         # next resize brings it back within the screen.
         self._fit_pending = True
+        self._fit_tries = 0
         QTimer.singleShot(0, self._fit_screen)
 
     def resizeEvent(self, event) -> None:
@@ -162,14 +226,25 @@ class MainWindow(QMainWindow):
         if width < self.width():
             self._fit_pending = False
             self.resize(width, self.height())
+        elif self.width() > avail.width() and self._fit_tries < 25:
+            # The monitor's new direction reaches the window's minimum size with a later
+            # layout pass, which need not resize the window: look again shortly.
+            self._fit_tries += 1
+            QTimer.singleShot(20, self._fit_screen)
+
+    def reset_layout(self) -> None:
+        self.finish_start()
+        self.layout_store.reset()
 
     def splitters(self) -> dict:
-        return {
-            "main": self.splitter,
-            "monitor": self.monitor.splitter,
-            "browser": self.browser.splitter,
-            "detail": self.detail.splitter,
+        """The window's splitters by name: those built so far (see finish_start)."""
+        parts = {
+            "main": self,
+            "monitor": self.monitor,
+            "browser": self.browser,
+            "detail": self.detail,
         }
+        return {name: part.splitter for name, part in parts.items() if part is not None}
 
     def docks(self) -> list[QDockWidget]:
         return self.findChildren(QDockWidget)
@@ -177,6 +252,9 @@ class MainWindow(QMainWindow):
     def set_review_layout(self, on: bool) -> None:
         """One large picture: docks, tool bar and time-lapse strip put away, the event list
         a narrow column, the file facts and metadata beside the picture. Off: as before."""
+        if on == self.review_layout:
+            return
+        self.finish_start()  # the detail pane (building the rest may restore this layout)
         if on == self.review_layout:
             return
         if on:
@@ -211,11 +289,15 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
 
-    def _dock(self, title: str, widget: QWidget, name: str, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{name}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+    def _dock(self, title: str, widget: QWidget | None, name: str, area) -> QDockWidget:
+        """The dock ``name``; one the window made already (empty) is given ``widget``."""
+        dock = self.findChild(QDockWidget, f"dock-{name}")
+        if dock is None:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock-{name}")
+            self.addDockWidget(area, dock)
+        if widget is not None:
+            dock.setWidget(widget)
         return dock
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -279,7 +361,7 @@ class MainWindow(QMainWindow):
         self.act_review_layout.setCheckable(True)
         self.act_reset_layout = a(
             "Reset layout",
-            lambda: self.layout_store.reset(),
+            self.reset_layout,
             None,
             "Put docks, panes and the window back as they were at first",
         )
@@ -420,7 +502,8 @@ class MainWindow(QMainWindow):
             view.viewport().update()
         if getattr(self.detail, "info", None) is not None:
             self.detail.refresh()
-        self.monitor.health.refresh()
+        if self.monitor is not None:
+            self.monitor.health.refresh()
         self.zoneChanged.emit(utc)
 
     def show_problem(self, line: str) -> None:
@@ -672,6 +755,8 @@ class MainWindow(QMainWindow):
     def _review_target(self) -> str:
         """The event a review key may label: the one the detail pane shows, if it is the
         selected one; else "" and the key does nothing (the user cannot see what it labels)."""
+        if self.detail is None:
+            return ""  # nothing shown yet
         shown = self.detail.shown_event_id()
         return shown if shown and shown == self.browser.current_event_id() else ""
 
@@ -733,6 +818,8 @@ class MainWindow(QMainWindow):
         t = time.monotonic()
         self._counts_timer.stop()
         self._counts_tick.stop()
+        if self._log_backlog is not None:
+            self._log_backlog.close()
         for child in (self.browser, self.detail, self.monitor, self.log_view):
             stop = getattr(child, "shutdown", None)
             if stop is not None:

@@ -16,7 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...archive.browse import ANY_SHOWER, NO_SKY, REVIEWED, SPORADIC, UNREVIEWED, Night, Query
+from ...archive.browse import (
+    ANY_SHOWER,
+    NO_SKY,
+    REVIEWED,
+    SPORADIC,
+    UNCOUNTED,
+    UNREVIEWED,
+    Night,
+    Query,
+)
 from ...archive.nights import NightClock
 from ...formatting import night_text
 from ...formatting import short_name as short_type
@@ -244,7 +253,8 @@ class FilterBar(QWidget):
         n = self._nights.get(start)
         if n is None:
             n = Night(start, self.clock.end(start), 0, 0)
-        n = Night(n.start_ms, n.end_ms, n.events + int(event), n.files + int(not event))
+        if n.events != UNCOUNTED:  # else its count, when read, has this one
+            n = Night(n.start_ms, n.end_ms, n.events + int(event), n.files + int(not event))
         self._nights[start] = n
         i = self.night.findData(start)
         if i >= 0:
@@ -260,6 +270,17 @@ class FilterBar(QWidget):
             return False
         self.set_nights(sorted(self._nights.values(), key=lambda x: -x.start_ms))
         return False
+
+    def set_night_counts(self, nights: list[Night]) -> None:
+        """The counts of nights listed without them (``browse.nights(counted=...)``)."""
+        for n in nights:
+            known = self._nights.get(n.start_ms)
+            if known is None or known.events != UNCOUNTED:
+                continue  # not listed (any more), or counted, and kept up to date by note()
+            self._nights[n.start_ms] = n
+            i = self.night.findData(n.start_ms)
+            if i >= 0:
+                self.night.setItemText(i, night_text(n, self.clock))
 
     def _night_chosen(self, index: int) -> None:
         # Only a user's choice: staying on the newest night follows new nights as they come.

@@ -168,7 +168,11 @@ class EventBrowser(QWidget):
         ctx.bridge.archived.connect(self._on_archived)
         ctx.bridge.changed.connect(self._on_changed)
         ctx.bridge.sky.connect(self._on_sky)
-        self._load_choices(initial=True)
+        # The first look counts the newest night alone; count_nights() does the rest.
+        self._all_counted = False
+        self._count_wanted = False
+        self._counting_nights = False
+        self._load_choices(initial=True, first=True)
 
     # ------------------------------------------------------------------ actions
 
@@ -385,22 +389,46 @@ class EventBrowser(QWidget):
         """The filters are read and the first query asked (``model.loading`` says the rest)."""
         return self._ready
 
-    def _load_choices(self, initial: bool = False) -> None:
+    def _load_choices(self, initial: bool = False, first: bool = False) -> None:
         archive, hour = self.ctx.archive, self.filters.hour
+        # The first look at the archive counts the newest night only, the one on screen:
+        # counting every night is tens of ms on a big archive, before the first page.
+        counted = 1 if first else None
 
         def work():
             clock = night_clock(archive, hour)
             return (
                 clock,
-                browse.nights(archive, clock),
+                browse.nights(archive, clock, counted=counted),
                 browse.cameras(archive),
                 browse.event_types(archive),
                 browse.showers(archive),
             )
 
-        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial))
+        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial, counted is None))
 
-    def _choices_loaded(self, result, initial: bool) -> None:
+    def count_nights(self) -> None:
+        """Count every night the night chooser lists (the first look counted the newest
+        alone); now, or once the first look is done."""
+        self._count_wanted = True
+        if self._all_counted or not self._ready or self._counting_nights or self._closed:
+            return
+        self._counting_nights = True
+        archive, clock = self.ctx.archive, self.filters.clock
+        self.ctx.tasks.run(
+            lambda: browse.nights(archive, clock), self._nights_counted, self._nights_not_counted
+        )
+
+    def _nights_counted(self, nights: list) -> None:
+        self._counting_nights = False
+        if not self._closed:
+            self._all_counted = True
+            self.filters.set_night_counts(nights)
+
+    def _nights_not_counted(self, _exc: BaseException) -> None:
+        self._counting_nights = False  # the next count_nights() tries again
+
+    def _choices_loaded(self, result, initial: bool, all_counted: bool = True) -> None:
         if self._closed:
             return
         clock, nights, cameras, types, showers = result
@@ -413,6 +441,7 @@ class EventBrowser(QWidget):
         if initial or moved:
             self.filters.clock = clock
             self.filters.set_nights(nights)
+            self._all_counted = all_counted
         self.filters.set_cameras(cameras)
         self.filters.set_event_types(types)
         self.filters.set_showers(showers)
@@ -425,6 +454,8 @@ class EventBrowser(QWidget):
             self._ready = True
         if initial or moved:
             self._filters_changed()
+        if self._count_wanted and not self._all_counted:
+            self.count_nights()
 
     def _filters_changed(self) -> None:
         if not self._ready or self._closed:

@@ -148,19 +148,22 @@ def chosen() -> Palette:
     return DARK if window.lightness() < 128 else LIGHT
 
 
-def follow_colour_scheme() -> None:
-    """Take the palette of the system's colour scheme now and whenever it changes, or
-    the application's palette does (a desktop that has no scheme to tell changes the
-    palette instead); the open windows are repainted with it."""
-    global _active
+def follow_colour_scheme(watch: bool = True) -> None:
+    """Take the palette of the system's colour scheme now and (``watch``) whenever it
+    changes, or the application's palette does (a desktop that has no scheme to tell
+    changes the palette instead); the open windows are repainted with it.
+
+    The app takes the palette before building its window and watches from its first
+    page on (the watch is an application-wide event filter); a change in between is
+    seen when the watch starts."""
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return
-    _active = chosen()
-    if id(app) in _following:
+    _scheme_changed()
+    if not watch or id(app) in _following:
         return
     _following.add(id(app))
 

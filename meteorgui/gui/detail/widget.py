@@ -27,10 +27,11 @@ from ... import formatting as fmt
 from ... import notify
 from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
-from ..common import style, thumbnails
+from ..common import thumbnails
 from ..common.shortcuts import set_shortcuts
 from ..common.text import plain
 from . import video as video_mod
+from .empty import no_event_page
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
 from .panels import FileInfoPanel, MetaTable, StatusPanel
 from .skyview import SkyTabs
@@ -191,17 +192,7 @@ class EventDetail(QWidget):
         layout.addWidget(self.stretch_bar)
         layout.addWidget(self.splitter, 1)
 
-        self.placeholder = QLabel()
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setTextFormat(Qt.TextFormat.RichText)
-        icon = thumbnails.icon_path("meteorgui")
-        self.placeholder.setText(
-            f'<p><img src="{icon.as_uri() if icon.exists() else ""}" width="72" height="72"></p>'
-            '<p style="font-size:13pt; font-weight:600">No event selected</p>'
-            f'<p style="color:{style.MUTED}">Select an event to see its files, its metadata'
-            " and the camera that recorded it.</p>"
-        )
+        self.placeholder = no_event_page()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.placeholder)
         self.pages.addWidget(self.content)

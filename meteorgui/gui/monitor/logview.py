@@ -31,10 +31,30 @@ class _Forward(logging.Handler):
         self.view.ctx.bridge.run_on_main(lambda: self.view.append(level, text))
 
 
-class LogView(QWidget):
-    MAX_LINES = 5000
+MAX_LINES = 5000
 
-    def __init__(self, ctx, parent=None):
+
+class Backlog(logging.Handler):
+    """Keeps what is logged before the Log dock is built (the window builds it after its
+    first page of events), for the dock to show first."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: deque[logging.LogRecord] = deque(maxlen=MAX_LINES)
+        logging.getLogger().addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def close(self) -> None:
+        logging.getLogger().removeHandler(self)
+        super().close()
+
+
+class LogView(QWidget):
+    MAX_LINES = MAX_LINES
+
+    def __init__(self, ctx, parent=None, backlog: Backlog | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.text = QPlainTextEdit(readOnly=True)
@@ -63,6 +83,10 @@ class LogView(QWidget):
         layout.addWidget(self.text)
         self._handler = _Forward(self)
         logging.getLogger().addHandler(self._handler)
+        if backlog is not None:
+            backlog.close()
+            for record in list(backlog.records):
+                self.append(record.levelno, self._handler.format(record))
 
     def append(self, level: int, text: str) -> None:
         if self._handler is None:
