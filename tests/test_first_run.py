@@ -23,7 +23,7 @@ def wizard(qtbot, tmp_path):
     opened = []
 
     def open_archive(folder):
-        ctx, window = build(folder, settings)
+        ctx, window = build(folder, settings, defer=True)  # as the app builds it
         qtbot.addWidget(window)
         opened.append(ctx)
         return ctx, window
@@ -110,6 +110,9 @@ def test_first_run_walks_from_an_empty_folder_to_a_test_night(wizard, qtbot, tmp
     assert ctx.archive.count("events") == TEST_NIGHT_EVENTS == wizard.arrived
     users = {c.user for c in ctx.archive.conversations.recent(50)}
     assert users == {login.user_field.text()}
+    # The window behind shows the night arriving in its import monitor too.
+    assert window.monitor_dock.widget() is window.monitor is not None
+    qtbot.waitUntil(lambda: window.monitor.health.model.rowCount() == 2, timeout=30_000)
 
 
 def test_a_first_run_opens_the_assistant_and_leaving_it_makes_nothing(qtbot, tmp_path):
@@ -129,3 +132,21 @@ def test_a_first_run_opens_the_assistant_and_leaving_it_makes_nothing(qtbot, tmp
     assert seen == {"title": "Welcome to meteorgui", "visible": True}
     assert not Settings.path().exists()
     assert not (tmp_path / "default-data").exists()  # METEORGUI_DATA_DIR (conftest)
+
+
+def test_every_page_shows_its_whole_subtitle(wizard, qtbot, tmp_path):
+    """The assistant's header gives a subtitle the lines Qt computes for it; a longer one
+    was cut off mid-sentence on the first page."""
+    from PySide6.QtWidgets import QLabel
+
+    wizard.resize(680, 560)  # the size it opens at
+    for page_id in wizard.pageIds():
+        page = wizard.page(page_id)
+        wizard.setStartId(page_id)
+        wizard.restart()
+        qtbot.waitUntil(lambda p=page: wizard.currentPage() is p)
+        labels = wizard.findChildren(QLabel)
+        shown = [w for w in labels if w.isVisible() and w.text() == page.subTitle()]
+        assert shown, page.title()
+        for label in shown:
+            assert label.height() >= label.heightForWidth(label.width()), page.title()

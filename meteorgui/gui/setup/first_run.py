@@ -54,12 +54,16 @@ class ArchivePage(QWizardPage):
     def __init__(self, default: Path):
         super().__init__()
         self.setTitle("Welcome: where the archive lives")
-        self.setSubTitle(
-            "Five short steps connect your first MeteorPi camera. Every event, image and "
-            "video your cameras send is kept in one folder on this computer: choose a disk "
-            "with room (a camera sends a few hundred MB a night)."
-        )
+        # Qt gives the header's subtitle two lines at most: the rest goes in the page.
+        self.setSubTitle("Five short steps connect your first MeteorPi camera.")
         layout = QVBoxLayout(self)
+        layout.addWidget(
+            _text(
+                "Every event, image and video your cameras send is kept in one folder on "
+                "this computer: choose a disk with room (a camera sends a few hundred MB a "
+                "night)."
+            )
+        )
         row = QHBoxLayout()
         self.folder = QLineEdit(str(default))
         browse = QPushButton("Choose…")
@@ -299,6 +303,9 @@ class FirstRunWizard(QWizard):
                 page.error.show()
                 return False
             self.window.show()
+            # The user watches the test night arrive behind this assistant: the import
+            # monitor and the rest of the window must be there, not left for its first page.
+            self.window.finish_start()
             self.raise_()
             self.activateWindow()
         else:
