@@ -62,7 +62,8 @@ class EventBrowser(QWidget):
         self._resetting = False
         self._ready = False
         self._strip_gen = 0
-        self._strip_arrivals: list[StripFile] = []  # added while the strip was being read
+        # Stills added while the strip is being read (None: no read pending, keep none)
+        self._strip_arrivals: list[StripFile] | None = None
         self._strip_range: tuple = (None, None, None)
         self._closed = False
         # The main window says which event the user sees; a review key does nothing unless
@@ -241,8 +242,8 @@ class EventBrowser(QWidget):
 
     def selected_file_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.strip.selectionModel().selectedRows())
-        files = self.strip_model.files()
-        return [files[r].file_id for r in rows if r < len(files)]
+        files = [self.strip_model.file_at(r) for r in rows]
+        return [f.file_id for f in files if f is not None]
 
     def current_night_start_ms(self) -> int | None:
         start = self.filters.night_start()
@@ -488,6 +489,7 @@ class EventBrowser(QWidget):
         q = self.filters.query()
         if q is None or q.after is None:
             self._strip_range = (None, None, None)
+            self._strip_arrivals = None
             self.strip_model.set_files([])
             self.strip.set_empty_text(
                 "Choose a night to see its time-lapse stills"
@@ -509,9 +511,9 @@ class EventBrowser(QWidget):
         if gen != self._strip_gen or self._closed:
             return
         self.strip_model.set_files(files)
-        for f in self._strip_arrivals:  # arrived after the read began: not in it
+        for f in self._strip_arrivals or ():  # arrived after the read began: not in it
             self.strip_model.add(f)
-        self._strip_arrivals = []
+        self._strip_arrivals = None
         self.strip.set_empty_text("No time-lapse stills this night")
         self._update_strip_label()
         if files:  # the latest stills, once the view has laid them out
@@ -532,8 +534,7 @@ class EventBrowser(QWidget):
             switched = self._ready and self.filters.note(entity.event_time, True)
             if not switched:
                 self.model.notify_arrival()
-            shown = {f.file_id for f in self.strip_model.files()}
-            if any(f.file_id in shown for f in entity.files):
+            if self.strip_model.holds_any(f.file_id for f in entity.files):
                 # The event took over stills sent first on their own: read both again.
                 self._load_strip()
                 self._load_choices(initial=True)
@@ -561,7 +562,8 @@ class EventBrowser(QWidget):
                     entity.file_name,
                 )
                 self.strip_model.add(still)
-                self._strip_arrivals.append(still)
+                if self._strip_arrivals is not None:
+                    self._strip_arrivals.append(still)
                 self._update_strip_label()
                 if at_end:
                     self.strip.show_latest()
@@ -609,9 +611,9 @@ class EventBrowser(QWidget):
             self.eventSelected.emit(event_id)
 
     def _strip_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        files = self.strip_model.files()
-        if current.isValid() and current.row() < len(files):
-            self.fileSelected.emit(files[current.row()].file_id)
+        f = self.strip_model.file_at(current.row()) if current.isValid() else None
+        if f is not None:
+            self.fileSelected.emit(f.file_id)
 
     # ------------------------------------------------------------------ review
 
