@@ -39,6 +39,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,7 @@ CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 APP_CPUS = set(CPUS[: max(1, len(CPUS) // 2)]) if len(CPUS) > 1 else set()
 CAMERA_CPUS = set(CPUS) - APP_CPUS
 RATE = 50.0  # events per second, all cameras together
+PROFILE: Path | None = None  # --profile: py-spy records the push phase into this folder
 BIN = Path(sys.executable).parent
 
 
@@ -323,6 +325,16 @@ def measure(
     # tops out below 50 events/s (each event is about ten requests and waits for every
     # answer), so several push their share of 50/s (--cameras, default 2 at 25/s each).
     sampler = StallSampler(last)
+    spy = None
+    if PROFILE is not None:  # every thread, native frames too: where the gaps go
+        spy = subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--native", "--threads", "--idle", "-r", "200"]
+            + ["-f", "chrometrace", "-o", str(PROFILE / f"{data_dir.name}.json")]
+            + ["-p", str(os.getpid())],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
     probe.start()
     last[0], last[1] = time.perf_counter(), time.thread_time()
     started = time.perf_counter()
@@ -366,6 +378,9 @@ def measure(
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
     probe.stop()
     sampler.stop()
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
     outs = []
     for p in pushers:
         outs.append(p.stdout.read().strip().splitlines()[-1])
@@ -492,7 +507,17 @@ def main() -> int:
         default=5000,
         help="time-lapse stills in the big archive's latest night before pushing",
     )
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="record the push phase with py-spy (all threads, native frames) into this "
+        "folder, for spystalls.py: slows the app, not for figures",
+    )
     args = ap.parse_args()
+    global PROFILE
+    PROFILE = args.profile
+    if PROFILE is not None:
+        PROFILE.mkdir(parents=True, exist_ok=True)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     app = QApplication.instance() or QApplication([])
     source = bigarchive.build(

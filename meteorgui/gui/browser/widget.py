@@ -65,6 +65,8 @@ class EventBrowser(QWidget):
         # Stills added while the strip is being read (None: no read pending, keep none)
         self._strip_arrivals: list[StripFile] | None = None
         self._strip_range: tuple = (None, None, None)
+        self._choices_busy = False  # a read of the filters' choices is running
+        self._choices_again: bool | None = None  # one more asked meanwhile (initial or not)
         self._closed = False
         # The main window says which event the user sees; a review key does nothing unless
         # that is the current event. None: no detail pane (the browser alone), keys apply.
@@ -387,23 +389,45 @@ class EventBrowser(QWidget):
         return self._ready
 
     def _load_choices(self, initial: bool = False) -> None:
+        """Read the filters' choices in the pool. Arrivals from a camera the filter does not
+        list yet each ask for this until the answer lands: while one read runs, the asks
+        fold into one more read after it (the nights, which cost a count per night of the
+        archive, only when the list is to be rebuilt)."""
+        if self._choices_busy:
+            self._choices_again = bool(self._choices_again) or initial
+            return
+        self._choices_busy = True
         archive, hour = self.ctx.archive, self.filters.hour
+        unplaced = self.filters.clock.longitude is None  # a first location would move them
 
         def work():
             clock = night_clock(archive, hour)
+            rebuild = initial or (unplaced and clock.longitude is not None)
             return (
                 clock,
-                browse.nights(archive, clock),
+                browse.nights(archive, clock) if rebuild else None,
                 browse.cameras(archive),
                 browse.event_types(archive),
                 browse.showers(archive),
             )
 
-        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial))
+        self.ctx.tasks.run(
+            work, lambda res: self._choices_loaded(res, initial), self._choices_failed
+        )
+
+    def _choices_failed(self, exc: BaseException) -> None:
+        self._choices_busy = False
+        self._load_pending_choices()
+
+    def _load_pending_choices(self) -> None:
+        if self._choices_again is not None and not self._closed:
+            again, self._choices_again = self._choices_again, None
+            self._load_choices(initial=again)
 
     def _choices_loaded(self, result, initial: bool) -> None:
         if self._closed:
             return
+        self._choices_busy = False
         clock, nights, cameras, types, showers = result
         self.filters.blockSignals(True)
         # The first camera location moves the nights from the computer's clock to the
@@ -411,7 +435,7 @@ class EventBrowser(QWidget):
         # Later cameras move the mean longitude by minutes at most: taken at the next
         # start, rather than re-reading the list while cameras push.
         moved = self.filters.clock.longitude is None and clock.longitude is not None
-        if initial or moved:
+        if (initial or moved) and nights is not None:
             self.filters.clock = clock
             self.filters.set_nights(nights)
         self.filters.set_cameras(cameras)
@@ -424,8 +448,9 @@ class EventBrowser(QWidget):
         self.strip_model.camera_names = names
         if initial:
             self._ready = True
-        if initial or moved:
+        if (initial or moved) and nights is not None:
             self._filters_changed()
+        self._load_pending_choices()
 
     def _filters_changed(self) -> None:
         if not self._ready or self._closed:
