@@ -153,7 +153,6 @@ def follow_colour_scheme() -> None:
     the application's palette does (a desktop that has no scheme to tell changes the
     palette instead); the open windows are repainted with it."""
     global _active
-    from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -164,14 +163,9 @@ def follow_colour_scheme() -> None:
         return
     _following.add(id(app))
 
-    class PaletteWatch(QObject):
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-            if obj is app and event.type() == QEvent.Type.ApplicationPaletteChange:
-                _scheme_changed()
-            return False
-
-    watch = PaletteWatch(app)  # lives as long as the application
-    app.installEventFilter(watch)
+    # A signal, not an application-wide event filter: a Python filter would take the GIL for
+    # every event of the GUI thread, and wait for it while the importer's threads hold it.
+    app.paletteChanged.connect(_scheme_changed)
     app.styleHints().colorSchemeChanged.connect(_scheme_changed)
 
 
