@@ -17,7 +17,9 @@ In this process, on an empty archive (the baseline) and the big one:
    importer over loopback (target < 50 ms at 50 events per second), seen by a
    1 ms timer probe. The cameras are separate processes pinned to other cores
    than the app (real cameras are other machines); the rate they reached is
-   printed, and the figure is marked when it fell short of 50 events/s.
+   printed, and the figure is marked when it fell short of 50 events/s. Baseline: a
+   bare Qt process's 1 ms timer on the app's CPU at the same time (the machine's own
+   gaps: other work, scheduling).
 
 The archive (200,000 events / 800,000 file records; see bigarchive.py) is
 built once into benchmarks/out/ and copied for each run. The machine's load
@@ -77,6 +79,29 @@ CAMERA_CPUS = set(CPUS) - APP_CPUS
 RATE = 50.0  # events per second, all cameras together
 PROFILE: Path | None = None  # --profile: py-spy records the push phase into this folder
 BIN = Path(sys.executable).parent
+
+
+# A process with nothing but a 1 ms timer, on the app's CPU while the cameras push: the gaps
+# the machine itself makes (other work, scheduling), with no GIL and no window to wait for.
+BARE_PROBE = """
+import signal, time
+from PySide6.QtCore import QCoreApplication, QTimer
+app = QCoreApplication([])
+gaps, last, stop = [], [time.perf_counter()], []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+def tick():
+    now = time.perf_counter()
+    gaps.append(now - last[0])
+    last[0] = now
+    if stop:
+        gaps.sort()
+        print(f"{gaps[-1] * 1000:.1f} {gaps[int(len(gaps) * 0.99)] * 1000:.1f}", flush=True)
+        app.quit()
+timer = QTimer(interval=1)
+timer.timeout.connect(tick)
+timer.start()
+app.exec()
+"""
 
 
 def pin(cpus: set) -> None:
@@ -325,6 +350,13 @@ def measure(
     # tops out below 50 events/s (each event is about ten requests and waits for every
     # answer), so several push their share of 50/s (--cameras, default 2 at 25/s each).
     sampler = StallSampler(last)
+    bare = subprocess.Popen(
+        [sys.executable, "-c", BARE_PROBE],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        preexec_fn=lambda: pin(APP_CPUS),
+    )
     spy = None
     if PROFILE is not None:  # every thread, native frames too: where the gaps go
         spy = subprocess.Popen(
@@ -378,6 +410,8 @@ def measure(
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
     probe.stop()
     sampler.stop()
+    bare.terminate()
+    bare_longest, bare_p99 = (float(x) for x in bare.communicate(timeout=30)[0].split())
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
@@ -398,6 +432,8 @@ def measure(
     figures["stills in the strip after pushing"] = browser.strip_model.rowCount()
     figures["longest GUI stall while pushing (ms)"] = gaps[-1] * 1000
     figures["p99 GUI gap while pushing (ms)"] = gaps[int(len(gaps) * 0.99)] * 1000
+    figures["  baseline: bare Qt timer's longest gap (ms)"] = bare_longest
+    figures["  baseline: bare Qt timer's p99 gap (ms)"] = bare_p99
     # Wall-clock gaps include waiting for the GIL and for a CPU on a loaded machine; this
     # is the longest stretch of work the GUI thread itself did between two ticks.
     figures["longest GUI-thread CPU burst while pushing (ms)"] = max(bursts, default=0) * 1000
