@@ -78,6 +78,7 @@ APP_CPUS = set(CPUS[: max(1, len(CPUS) // 2)]) if len(CPUS) > 1 else set()
 CAMERA_CPUS = set(CPUS) - APP_CPUS
 RATE = 50.0  # events per second, all cameras together
 PROFILE: Path | None = None  # --profile: py-spy records the push phase into this folder
+PROFILE_GIL = False  # --profile-gil: only the GIL's holder, in py-spy's raw format
 BIN = Path(sys.executable).parent
 
 
@@ -359,9 +360,14 @@ def measure(
     )
     spy = None
     if PROFILE is not None:  # every thread, native frames too: where the gaps go
+        how = (
+            ["--gil", "-f", "raw", "-o", str(PROFILE / f"{data_dir.name}-gil.txt")]
+            if PROFILE_GIL  # only the thread holding the GIL, at each sample
+            else ["--native", "--idle", "-f", "chrometrace"]
+            + ["-o", str(PROFILE / f"{data_dir.name}.json")]
+        )
         spy = subprocess.Popen(
-            [str(BIN / "py-spy"), "record", "--native", "--threads", "--idle", "-r", "200"]
-            + ["-f", "chrometrace", "-o", str(PROFILE / f"{data_dir.name}.json")]
+            [str(BIN / "py-spy"), "record", "--threads", "-r", "200", *how]
             + ["-p", str(os.getpid())],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -549,9 +555,14 @@ def main() -> int:
         help="record the push phase with py-spy (all threads, native frames) into this "
         "folder, for spystalls.py: slows the app, not for figures",
     )
+    ap.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="with --profile: record only the thread holding the GIL at each sample",
+    )
     args = ap.parse_args()
-    global PROFILE
-    PROFILE = args.profile
+    global PROFILE, PROFILE_GIL
+    PROFILE, PROFILE_GIL = args.profile, args.profile_gil
     if PROFILE is not None:
         PROFILE.mkdir(parents=True, exist_ok=True)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
