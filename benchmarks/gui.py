@@ -17,14 +17,21 @@ In this process, on an empty archive (the baseline) and the big one:
    importer over loopback (target < 50 ms at 50 events per second), seen by a
    1 ms timer probe. The cameras are separate processes pinned to other cores
    than the app (real cameras are other machines); the rate they reached is
-   printed, and the figure is marked when it fell short of 50 events/s.
+   printed, and the figure is marked when it fell short of 50 events/s. Baseline: a
+   bare Qt process's 1 ms timer on the app's CPU at the same time (the machine's own
+   gaps: other work, scheduling).
 
 The archive (200,000 events / 800,000 file records; see bigarchive.py) is
 built once into benchmarks/out/ and copied for each run. The machine's load
 average is printed: on a shared machine compare ratios, not absolute times.
 
+The cameras also push --timelapse stills each, into a latest night that already holds
+--stills time-lapse stills (the strip's length on a long night).
+
 Run: .venv/bin/python benchmarks/gui.py [--events 200000] [--push 600] [--cameras 4]
-     [--scroll 20000] [--rounds 5]
+     [--scroll 20000] [--rounds 5] [--push-only] [--timelapse 150] [--stills 5000]
+     METEORGUI_BEFORE_TREE=/tmp/before .venv/bin/python benchmarks/gui.py ...: the same
+     measurements of the window of another tree
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,8 +54,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.ffmpeg*=false")
 ROOT = Path(__file__).resolve().parent.parent
+# METEORGUI_BEFORE_TREE: measure the window of another tree (say `git archive main`) with
+# this script, this tree's archive builder and this tree's cameras: a before/after pair.
+TREE = Path(os.environ.get("METEORGUI_BEFORE_TREE") or ROOT).resolve()
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+if TREE != ROOT:
+    sys.path.insert(0, str(TREE))
 
 import bigarchive  # noqa: E402
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
@@ -64,7 +77,32 @@ CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 APP_CPUS = set(CPUS[: max(1, len(CPUS) // 2)]) if len(CPUS) > 1 else set()
 CAMERA_CPUS = set(CPUS) - APP_CPUS
 RATE = 50.0  # events per second, all cameras together
+PROFILE: Path | None = None  # --profile: py-spy records the push phase into this folder
+PROFILE_GIL = False  # --profile-gil: only the GIL's holder, in py-spy's raw format
 BIN = Path(sys.executable).parent
+
+
+# A process with nothing but a 1 ms timer, on the app's CPU while the cameras push: the gaps
+# the machine itself makes (other work, scheduling), with no GIL and no window to wait for.
+BARE_PROBE = """
+import signal, time
+from PySide6.QtCore import QCoreApplication, QTimer
+app = QCoreApplication([])
+gaps, last, stop = [], [time.perf_counter()], []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+def tick():
+    now = time.perf_counter()
+    gaps.append(now - last[0])
+    last[0] = now
+    if stop:
+        gaps.sort()
+        print(f"{gaps[-1] * 1000:.1f} {gaps[int(len(gaps) * 0.99)] * 1000:.1f}", flush=True)
+        app.quit()
+timer = QTimer(interval=1)
+timer.timeout.connect(tick)
+timer.start()
+app.exec()
+"""
 
 
 def pin(cpus: set) -> None:
@@ -212,7 +250,42 @@ def scroll_through(browser, events: int) -> dict:
     }
 
 
-def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> dict:
+def add_stills(data_dir: Path, n: int) -> None:
+    """``n`` time-lapse still records (no bytes) in the latest night, before the hours the
+    cameras push into: a strip as long as a night's at a still every few seconds."""
+    import uuid
+
+    from meteorgui.archive import Archive
+    from meteorgui.model import FileRecord
+
+    with Archive(data_dir) as archive:
+        start = browse.nights(archive)[0].start_ms + 3_600_000
+        status = archive.statuses()[0]
+        with archive.db.write():
+            for i in range(n):
+                archive.store_file(
+                    FileRecord(
+                        file_id=uuid.uuid4().hex,
+                        camera_id=status.camera_id,
+                        status_id=status.status_id,
+                        file_time=start + i * (4 * 3_600_000 // max(1, n)),
+                        file_size=1000,
+                        mime_type="image/png",
+                        md5=uuid.uuid4().hex,
+                        semantic_type="meteorpi:timelapse/frame/lensCorr",
+                        file_name="frame.png",
+                    )
+                )
+
+
+def measure(
+    data_dir: Path,
+    push_events: int,
+    cameras: int,
+    scroll: int = 0,
+    timelapse: int = 0,
+    stills: int = 0,
+) -> dict:
     figures: dict = {}
     settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
     t0 = time.perf_counter()
@@ -247,6 +320,13 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
 
     if scroll:
         figures.update(scroll_through(browser, scroll))
+        # Back to tonight, as a user watching the cameras would be: the caches the scroll
+        # filled stay, and the strip shows the night the cameras push into.
+        f.night.setCurrentIndex(0)
+        wait_until(lambda: not browser.model.loading)
+    if stills:
+        wait_until(lambda: browser.strip_model.rowCount() >= min(stills, browse.STRIP_LIMIT), 30)
+    figures["stills in the strip before pushing"] = browser.strip_model.rowCount()
 
     # A camera pushes at 50 events/s; a 1 ms timer measures the longest gap on the GUI thread.
     ctx.archive.users.add("bench-cam", "bench-password", roles=["import"])
@@ -271,6 +351,28 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     # tops out below 50 events/s (each event is about ten requests and waits for every
     # answer), so several push their share of 50/s (--cameras, default 2 at 25/s each).
     sampler = StallSampler(last)
+    bare = subprocess.Popen(
+        [sys.executable, "-c", BARE_PROBE],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        preexec_fn=lambda: pin(APP_CPUS),
+    )
+    spy = None
+    if PROFILE is not None:  # every thread, native frames too: where the gaps go
+        how = (
+            ["--gil", "-f", "raw", "-o", str(PROFILE / f"{data_dir.name}-gil.txt")]
+            if PROFILE_GIL  # only the thread holding the GIL, at each sample
+            else ["--native", "--idle", "-f", "chrometrace"]
+            + ["-o", str(PROFILE / f"{data_dir.name}.json")]
+        )
+        spy = subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "--threads", "-r", "200", *how]
+            + ["-p", str(os.getpid())],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
     probe.start()
     last[0], last[1] = time.perf_counter(), time.thread_time()
     started = time.perf_counter()
@@ -288,7 +390,7 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
                 "--events",
                 str(push_events // cameras),
                 "--timelapse",
-                "0",
+                str(timelapse),
                 "--seed",
                 str(11 + i),
                 "--rate",
@@ -314,6 +416,11 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
     probe.stop()
     sampler.stop()
+    bare.terminate()
+    bare_longest, bare_p99 = (float(x) for x in bare.communicate(timeout=30)[0].split())
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
     outs = []
     for p in pushers:
         outs.append(p.stdout.read().strip().splitlines()[-1])
@@ -328,8 +435,11 @@ def measure(data_dir: Path, push_events: int, cameras: int, scroll: int = 0) -> 
     )
     figures["events per second pushed"] = rate
     figures["events arrived in view"] = browser.model.rowCount() - rows_before
+    figures["stills in the strip after pushing"] = browser.strip_model.rowCount()
     figures["longest GUI stall while pushing (ms)"] = gaps[-1] * 1000
     figures["p99 GUI gap while pushing (ms)"] = gaps[int(len(gaps) * 0.99)] * 1000
+    figures["  baseline: bare Qt timer's longest gap (ms)"] = bare_longest
+    figures["  baseline: bare Qt timer's p99 gap (ms)"] = bare_p99
     # Wall-clock gaps include waiting for the GIL and for a CPU on a loaded machine; this
     # is the longest stretch of work the GUI thread itself did between two ticks.
     figures["longest GUI-thread CPU burst while pushing (ms)"] = max(bursts, default=0) * 1000
@@ -438,17 +548,47 @@ def main() -> int:
     ap.add_argument("--scroll", type=int, default=20_000, help="events scrolled before pushing")
     ap.add_argument("--rounds", type=int, default=5, help="start-up rounds (best counts)")
     ap.add_argument("--startup-only", action="store_true", help="only the start-up figures")
+    ap.add_argument(
+        "--push-only", action="store_true", help="leave out the start-up figures (fresh processes)"
+    )
+    ap.add_argument(
+        "--timelapse", type=int, default=150, help="time-lapse stills each camera also pushes"
+    )
+    ap.add_argument(
+        "--stills",
+        type=int,
+        default=5000,
+        help="time-lapse stills in the big archive's latest night before pushing",
+    )
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="record the push phase with py-spy (all threads, native frames) into this "
+        "folder, for spystalls.py: slows the app, not for figures",
+    )
+    ap.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="with --profile: record only the thread holding the GIL at each sample",
+    )
     args = ap.parse_args()
+    global PROFILE, PROFILE_GIL
+    PROFILE, PROFILE_GIL = args.profile, args.profile_gil
+    if PROFILE is not None:
+        PROFILE.mkdir(parents=True, exist_ok=True)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     app = QApplication.instance() or QApplication([])
     source = bigarchive.build(
         ROOT / "benchmarks" / "out" / f"archive-{args.events}", events=args.events
     )
     with tempfile.TemporaryDirectory(prefix="meteorgui-guibench-") as tmp:
-        starts = startup(source, Path(tmp), args.rounds)
-        print(f"{'start-up, fresh processes':42} {'meteorgui':>12} {'baseline':>16}  ratio")
-        for key, ours, base, name in starts:
-            print(f"{key:42} {ours:12.1f} {base:16.1f}  {ours / base:5.2f}  {name}")
+        if TREE != ROOT:
+            print(f"the window measured: the tree in {TREE}")
+        if not args.push_only:
+            starts = startup(source, Path(tmp), args.rounds)
+            print(f"{'start-up, fresh processes':42} {'meteorgui':>12} {'baseline':>16}  ratio")
+            for key, ours, base, name in starts:
+                print(f"{key:42} {ours:12.1f} {base:16.1f}  {ours / base:5.2f}  {name}")
         if args.startup_only:
             return 0
         # Start-up ran on every CPU, as an app does; from here on the app keeps to its
@@ -456,10 +596,18 @@ def main() -> int:
         pin(APP_CPUS)
         if APP_CPUS:
             print(f"app on CPU {sorted(APP_CPUS)}, cameras on CPU {sorted(CAMERA_CPUS)}")
-        empty = measure(Path(tmp) / "empty", args.push, args.cameras)
+        empty = measure(Path(tmp) / "empty", args.push, args.cameras, timelapse=args.timelapse)
         big_dir = Path(tmp) / "big"
         shutil.copytree(source, big_dir)
-        big = measure(big_dir, args.push, args.cameras, scroll=args.scroll)
+        add_stills(big_dir, args.stills)
+        big = measure(
+            big_dir,
+            args.push,
+            args.cameras,
+            scroll=args.scroll,
+            timelapse=args.timelapse,
+            stills=args.stills,
+        )
     print(f"{'':42} {'empty':>12} {f'{args.events:,} events':>16}")
     for key in big:
         a, b = empty.get(key, ""), big[key]

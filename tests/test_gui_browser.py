@@ -415,3 +415,35 @@ def test_a_selection_made_while_the_list_is_read_again_is_kept(gui, push, browse
     assert browser.current_event_id() == chosen
     rows = {i.row() for i in browser.grid.selectionModel().selectedRows()}
     assert rows == {2} and browser.model.row_at(2).event_id == chosen
+
+
+def test_arrivals_from_a_new_camera_fold_into_one_more_read_of_the_choices(
+    gui, browser, push, qtbot, monkeypatch
+):
+    """Each arrival from a camera the filter does not list yet asks for the filter's
+    choices again; while one read runs (it counts every night of the archive), the asks
+    fold into one more read, not one read each."""
+    gate, reads, asks = threading.Event(), [], []
+    real_cameras, real_load = browse.cameras, browser._load_choices
+
+    def cameras(archive):
+        reads.append(1)
+        gate.wait(10)
+        return real_cameras(archive)
+
+    def load_choices(initial=False):
+        asks.append(initial)
+        real_load(initial)
+
+    monkeypatch.setattr(browse, "cameras", cameras)
+    monkeypatch.setattr(browser, "_load_choices", load_choices)
+    new = night(5, events=0, timelapse=12)
+    push(new)
+    qtbot.waitUntil(lambda: len(asks) >= 12, timeout=WAIT)  # one ask per still
+    gate.set()
+    qtbot.waitUntil(lambda: all(browser.filters.has_camera(c) for c in new.cameras), timeout=WAIT)
+    # The pool starts work in order: once this starts, every read asked before it has.
+    marker = []
+    gui.tasks.run(lambda: None, marker.append)
+    qtbot.waitUntil(lambda: bool(marker), timeout=WAIT)
+    assert len(reads) <= 2

@@ -24,6 +24,31 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 from .views import EmptyHint
 
 
+def cursor_row(action, row: int, n: int, across: int, page: int) -> int:
+    """Where a cursor key takes the current row (-1: none) of ``n`` equal tiles laid out
+    ``across`` to a line; ``page`` rows a screen."""
+    A = QAbstractItemView.CursorAction
+    if row < 0:
+        row = 0
+    elif action in (A.MoveRight, A.MoveNext):
+        row += 1
+    elif action in (A.MoveLeft, A.MovePrevious):
+        row -= 1
+    elif action == A.MoveDown:
+        row = row + across if row + across < n else row
+    elif action == A.MoveUp:
+        row = row - across if row - across >= 0 else row
+    elif action == A.MovePageDown:
+        row += page
+    elif action == A.MovePageUp:
+        row -= page
+    elif action == A.MoveHome:
+        row = 0
+    elif action == A.MoveEnd:
+        row = n - 1
+    return max(0, min(n - 1, row))
+
+
 class GridView(EmptyHint, QAbstractItemView):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -133,29 +158,9 @@ class GridView(EmptyHint, QAbstractItemView):
         if n == 0:
             return QModelIndex()
         current = self.currentIndex()
-        row = current.row() if current.isValid() else -1
         cols = self.columns()
         page = max(1, self.viewport().height() // self._cell.height()) * cols
-        A = QAbstractItemView.CursorAction
-        if row < 0:
-            row = 0
-        elif action in (A.MoveRight, A.MoveNext):
-            row += 1
-        elif action in (A.MoveLeft, A.MovePrevious):
-            row -= 1
-        elif action == A.MoveDown:
-            row = row + cols if row + cols < n else row
-        elif action == A.MoveUp:
-            row = row - cols if row - cols >= 0 else row
-        elif action == A.MovePageDown:
-            row += page
-        elif action == A.MovePageUp:
-            row -= page
-        elif action == A.MoveHome:
-            row = 0
-        elif action == A.MoveEnd:
-            row = n - 1
-        row = max(0, min(n - 1, row))
+        row = cursor_row(action, current.row() if current.isValid() else -1, n, cols, page)
         return self.model().index(row, 0, self.rootIndex())
 
     def setSelection(self, rect: QRect, flags) -> None:

@@ -62,8 +62,11 @@ class EventBrowser(QWidget):
         self._resetting = False
         self._ready = False
         self._strip_gen = 0
-        self._strip_arrivals: list[StripFile] = []  # added while the strip was being read
+        # Stills added while the strip is being read (None: no read pending, keep none)
+        self._strip_arrivals: list[StripFile] | None = None
         self._strip_range: tuple = (None, None, None)
+        self._choices_busy = False  # a read of the filters' choices is running
+        self._choices_again: bool | None = None  # one more asked meanwhile (initial or not)
         self._closed = False
         # The main window says which event the user sees; a review key does nothing unless
         # that is the current event. None: no detail pane (the browser alone), keys apply.
@@ -245,8 +248,8 @@ class EventBrowser(QWidget):
 
     def selected_file_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.strip.selectionModel().selectedRows())
-        files = self.strip_model.files()
-        return [files[r].file_id for r in rows if r < len(files)]
+        files = [self.strip_model.file_at(r) for r in rows]
+        return [f.file_id for f in files if f is not None]
 
     def current_night_start_ms(self) -> int | None:
         start = self.filters.night_start()
@@ -390,22 +393,45 @@ class EventBrowser(QWidget):
         return self._ready
 
     def _load_choices(self, initial: bool = False, first: bool = False) -> None:
+        """Read the filters' choices in the pool. Arrivals from a camera the filter does not
+        list yet each ask for this until the answer lands: while one read runs, the asks
+        fold into one more read after it (the nights, which cost a count per night of the
+        archive, only when the list is to be rebuilt)."""
+        if self._choices_busy:
+            self._choices_again = bool(self._choices_again) or initial
+            return
+        self._choices_busy = True
         archive, hour = self.ctx.archive, self.filters.hour
+        unplaced = self.filters.clock.longitude is None  # a first location would move them
         # The first look at the archive counts the newest night only, the one on screen:
         # counting every night is tens of ms on a big archive, before the first page.
         counted = 1 if first else None
 
         def work():
             clock = night_clock(archive, hour)
+            rebuild = initial or (unplaced and clock.longitude is not None)
             return (
                 clock,
-                browse.nights(archive, clock, counted=counted),
+                browse.nights(archive, clock, counted=counted) if rebuild else None,
                 browse.cameras(archive),
                 browse.event_types(archive),
                 browse.showers(archive),
             )
 
-        self.ctx.tasks.run(work, lambda res: self._choices_loaded(res, initial, counted is None))
+        self.ctx.tasks.run(
+            work,
+            lambda res: self._choices_loaded(res, initial, counted is None),
+            self._choices_failed,
+        )
+
+    def _choices_failed(self, exc: BaseException) -> None:
+        self._choices_busy = False
+        self._load_pending_choices()
+
+    def _load_pending_choices(self) -> None:
+        if self._choices_again is not None and not self._closed:
+            again, self._choices_again = self._choices_again, None
+            self._load_choices(initial=again)
 
     def count_nights(self) -> None:
         """Count every night the night chooser lists (the first look counted the newest
@@ -431,6 +457,7 @@ class EventBrowser(QWidget):
     def _choices_loaded(self, result, initial: bool, all_counted: bool = True) -> None:
         if self._closed:
             return
+        self._choices_busy = False
         clock, nights, cameras, types, showers = result
         self.filters.blockSignals(True)
         # The first camera location moves the nights from the computer's clock to the
@@ -438,7 +465,7 @@ class EventBrowser(QWidget):
         # Later cameras move the mean longitude by minutes at most: taken at the next
         # start, rather than re-reading the list while cameras push.
         moved = self.filters.clock.longitude is None and clock.longitude is not None
-        if initial or moved:
+        if (initial or moved) and nights is not None:
             self.filters.clock = clock
             self.filters.set_nights(nights)
             self._all_counted = all_counted
@@ -452,10 +479,11 @@ class EventBrowser(QWidget):
         self.strip_model.camera_names = names
         if initial:
             self._ready = True
-        if initial or moved:
+        if (initial or moved) and nights is not None:
             self._filters_changed()
         if self._count_wanted and not self._all_counted:
             self.count_nights()
+        self._load_pending_choices()
 
     def _filters_changed(self) -> None:
         if not self._ready or self._closed:
@@ -519,6 +547,7 @@ class EventBrowser(QWidget):
         q = self.filters.query()
         if q is None or q.after is None:
             self._strip_range = (None, None, None)
+            self._strip_arrivals = None
             self.strip_model.set_files([])
             self.strip.set_empty_text(
                 "Choose a night to see its time-lapse stills"
@@ -540,9 +569,9 @@ class EventBrowser(QWidget):
         if gen != self._strip_gen or self._closed:
             return
         self.strip_model.set_files(files)
-        for f in self._strip_arrivals:  # arrived after the read began: not in it
+        for f in self._strip_arrivals or ():  # arrived after the read began: not in it
             self.strip_model.add(f)
-        self._strip_arrivals = []
+        self._strip_arrivals = None
         self.strip.set_empty_text("No time-lapse stills this night")
         self._update_strip_label()
         if files:  # the latest stills, once the view has laid them out
@@ -563,8 +592,7 @@ class EventBrowser(QWidget):
             switched = self._ready and self.filters.note(entity.event_time, True)
             if not switched:
                 self.model.notify_arrival()
-            shown = {f.file_id for f in self.strip_model.files()}
-            if any(f.file_id in shown for f in entity.files):
+            if self.strip_model.holds_any(f.file_id for f in entity.files):
                 # The event took over stills sent first on their own: read both again.
                 self._load_strip()
                 self._load_choices(initial=True)
@@ -592,7 +620,8 @@ class EventBrowser(QWidget):
                     entity.file_name,
                 )
                 self.strip_model.add(still)
-                self._strip_arrivals.append(still)
+                if self._strip_arrivals is not None:
+                    self._strip_arrivals.append(still)
                 self._update_strip_label()
                 if at_end:
                     self.strip.show_latest()
@@ -640,9 +669,9 @@ class EventBrowser(QWidget):
             self.eventSelected.emit(event_id)
 
     def _strip_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        files = self.strip_model.files()
-        if current.isValid() and current.row() < len(files):
-            self.fileSelected.emit(files[current.row()].file_id)
+        f = self.strip_model.file_at(current.row()) if current.isValid() else None
+        if f is not None:
+            self.fileSelected.emit(f.file_id)
 
     # ------------------------------------------------------------------ review
 

@@ -154,9 +154,7 @@ def follow_colour_scheme(watch: bool = True) -> None:
     changes the palette instead); the open windows are repainted with it.
 
     The app takes the palette before building its window and watches from its first
-    page on (the watch is an application-wide event filter); a change in between is
-    seen when the watch starts."""
-    from PySide6.QtCore import QEvent, QObject
+    page on; a change in between is seen when the watch starts."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -166,15 +164,9 @@ def follow_colour_scheme(watch: bool = True) -> None:
     if not watch or id(app) in _following:
         return
     _following.add(id(app))
-
-    class PaletteWatch(QObject):
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-            if obj is app and event.type() == QEvent.Type.ApplicationPaletteChange:
-                _scheme_changed()
-            return False
-
-    watch = PaletteWatch(app)  # lives as long as the application
-    app.installEventFilter(watch)
+    # A signal, not an application-wide event filter: a Python filter would take the GIL for
+    # every event of the GUI thread, and wait for it while the importer's threads hold it.
+    app.paletteChanged.connect(_scheme_changed)
     app.styleHints().colorSchemeChanged.connect(_scheme_changed)
 
 
