@@ -566,3 +566,46 @@ def test_a_word_finds_terms_that_arrive_after_it_was_searched(arch, make):
     )
     assert browse.count(arch, q) == 2
     assert ids(browse.page(arch, q, 0, 10)) == [later.event_id, first.event_id]
+
+
+def _plans(conn, run) -> list[str]:
+    """The query plans of the statements ``run()`` makes on ``conn`` (bar EXPLAIN)."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        conn.set_trace_callback(None)
+    return [
+        " | ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        for sql in seen
+        if sql.lstrip().upper().startswith("SELECT COUNT")
+    ]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [Query(), Query(review=browse.REVIEWED), Query(text="duration")],
+    ids=["all", "reviewed", "text"],
+)
+def test_a_count_in_its_own_snapshot_reads_an_index_not_every_row(arch, make, q):
+    """The browser counts a new query in the snapshot whose watermark it passes as
+    ``upto``; a ``seq <= upto`` there made SQLite read every row of the table."""
+    for k in range(5):
+        make.event(t=NIGHT1 + k * HOUR, duration=1.0)
+    with browse.snapshot(arch) as (conn, mark):
+        plans = _plans(conn, lambda: browse.count(conn, q, upto=mark))
+        assert browse.count(conn, q, upto=mark) == browse.count(conn, q)
+    assert plans
+    assert not any("PRIMARY KEY" in p for p in plans), plans
+
+
+def test_a_count_upto_an_older_watermark_leaves_later_events_out(arch, make):
+    for k in range(3):
+        make.event(t=NIGHT1 + k * HOUR)
+    mark = browse.watermark(arch)
+    make.event(t=NIGHT1 + 5 * HOUR)
+    assert browse.count(arch, Query(), upto=mark) == 3
+    assert browse.count(arch, Query(review=browse.UNREVIEWED), upto=mark) == 3
+    assert len(browse.page(arch, Query(), 0, 10, upto=mark)) == 3
+    assert browse.count(arch, Query()) == 4

@@ -269,10 +269,19 @@ def _where(
         args.extend(more)
     if q.multi_camera:  # group_id > '': an index range (IS NOT NULL would scan the table)
         clauses.append(_sky_clause("group_id > ''", probe))
-    if upto is not None:
+    if _limits(conn, upto):
         clauses.append("seq <= ?")
         args.append(upto)
     return clauses, args
+
+
+def _limits(conn: sqlite3.Connection | None, upto: int | None) -> bool:
+    """Whether ``seq <= upto`` leaves anything out. A browser reads a new query in the
+    snapshot whose watermark it passes as ``upto``: there the clause holds for every row,
+    yet SQLite would answer a count through it by reading every row of the table (a range
+    of its rowid) instead of counting an index: 0.6 s instead of 30 ms on a million
+    events. One probe of the rowid's end tells."""
+    return upto is not None and (conn is None or upto < watermark(conn))
 
 
 def _sql_where(clauses: list[str]) -> str:
@@ -336,7 +345,7 @@ def count(src, q: Query, upto: int | None = None) -> int:
         # Only words: the index counts them without reading the events.
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
         args: list = [match]
-        if upto is not None:
+        if _limits(conn, upto):
             sql += " AND rowid <= ?"
             args.append(upto)
         return conn.execute(sql, args).fetchone()[0]
