@@ -13,6 +13,7 @@ import pytest
 from meteorgui.archive import Archive, browse, migrations
 from meteorgui.archive.browse import Query
 from meteorgui.archive.nights import NightClock
+from meteorgui.archive.sky import SkyResult, SkyResults
 from meteorgui.model import Event, FileRecord, Meta
 from tests import factories
 
@@ -568,8 +569,9 @@ def test_a_word_finds_terms_that_arrive_after_it_was_searched(arch, make):
     assert ids(browse.page(arch, q, 0, 10)) == [later.event_id, first.event_id]
 
 
-def _plans(conn, run) -> list[str]:
-    """The query plans of the statements ``run()`` makes on ``conn`` (bar EXPLAIN)."""
+def _plans(conn, run, kind: str = "SELECT COUNT") -> list[str]:
+    """The query plans of the statements ``run()`` makes on ``conn`` that begin with
+    ``kind``."""
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
     try:
@@ -579,7 +581,7 @@ def _plans(conn, run) -> list[str]:
     return [
         " | ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
         for sql in seen
-        if sql.lstrip().upper().startswith("SELECT COUNT")
+        if sql.lstrip().upper().startswith(kind)
     ]
 
 
@@ -609,3 +611,27 @@ def test_a_count_upto_an_older_watermark_leaves_later_events_out(arch, make):
     assert browse.count(arch, Query(review=browse.UNREVIEWED), upto=mark) == 3
     assert len(browse.page(arch, Query(), 0, 10, upto=mark)) == 3
     assert browse.count(arch, Query()) == 4
+
+
+def test_a_rare_shower_is_read_through_the_sky_index_not_by_walking_every_event(arch, make):
+    """A page of a shower few events have looked up every event's result newest first
+    until the page was full: most of the archive for a rare one."""
+    events = [make.event(t=NIGHT1 + k * 60_000) for k in range(60)]
+    rare = [events[3], events[40]]
+    results = [
+        SkyResult(
+            e.event_id, e.camera_id, e.event_time, "PER" if e in rare else None,
+            None if e in rare else "no path", None, None, None, None,
+        )
+        for e in events
+    ]  # fmt: skip
+    SkyResults(arch.db).put(results, NIGHT2)
+    q = Query(shower="PER")
+    conn = arch.db.read()
+    pages = _plans(conn, lambda: browse.page(conn, q, 0, 10), kind="SELECT EVENT_ID")
+    assert pages and all("sky_results_shower_time" in p for p in pages), pages
+    assert ids(browse.page(arch, q, 0, 10)) == [events[40].event_id, events[3].event_id]
+    assert browse.count(arch, q) == 2
+    assert browse.position_of(arch, q, events[3].event_id) == 1
+    # A common result is still read walking the sort index, a page at a time.
+    assert len(browse.page(arch, Query(shower=browse.NO_SKY), 0, 10)) == 10

@@ -183,10 +183,11 @@ def shower_matches(wanted: str, shower: str | None) -> bool:
 def _sky_clause(cond: str, probe: bool) -> str:
     """Events whose sky result meets ``cond``.
 
-    ``probe``: reads in sort order (pages, positions) and narrow time ranges walk
-    the events and look each one's result up by its primary key, stopping at a
-    page; a wide count instead reads the matching results through the
-    sky_results(shower, event_time) or (group_id) index and looks the events up.
+    ``probe``: reads in sort order (pages, positions) of a common result and narrow
+    time ranges walk the events and look each one's result up by its primary key,
+    stopping at a page; otherwise the matching results are read through the
+    sky_results(shower, event_time) or (group_id) index and the events looked up
+    (a page sorts those few).
     """
     if probe:
         return (
@@ -194,6 +195,16 @@ def _sky_clause(cond: str, probe: bool) -> str:
             f" AND {cond})"
         )
     return f"event_id IN (SELECT event_id FROM sky_results WHERE {cond})"
+
+
+def _sky_broad(conn: sqlite3.Connection, cond: str, args: list) -> bool:
+    """Whether more than one event in ``search.BROAD`` has a sky result meeting ``cond``
+    (counting no further). Walking the sort index for a rarer one reads most of the
+    archive before a page is full (4 s for "any shower" on a million events, where the
+    sky index and a sort of the matches take 12 ms)."""
+    limit = max(1000, watermark(conn) // search.BROAD)
+    sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM sky_results WHERE {cond} LIMIT ?)"
+    return conn.execute(sql, [*args, limit]).fetchone()[0] >= limit
 
 
 def _shower_cond(wanted: str) -> tuple[str, list]:
@@ -262,13 +273,20 @@ def _where(
         f = _not_exported_to(q.not_exported_to, "event_id")
         clauses.append(f.sql)
         args.extend(f.args)
-    probe = ordered or not wide
+
+    def probe(cond: str, more: list) -> bool:
+        # A narrow time range is walked; a wide read in sort order walks the sort index
+        # only when the matches are common enough to fill a page soon.
+        if not wide:
+            return True
+        return ordered and (conn is None or _sky_broad(conn, cond, more))
+
     if q.shower is not None:
         cond, more = _shower_cond(q.shower)
-        clauses.append(_sky_clause(cond, probe))
+        clauses.append(_sky_clause(cond, probe(cond, more)))
         args.extend(more)
     if q.multi_camera:  # group_id > '': an index range (IS NOT NULL would scan the table)
-        clauses.append(_sky_clause("group_id > ''", probe))
+        clauses.append(_sky_clause("group_id > ''", probe("group_id > ''", [])))
     if _limits(conn, upto):
         clauses.append("seq <= ?")
         args.append(upto)
