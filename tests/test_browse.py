@@ -635,3 +635,29 @@ def test_a_rare_shower_is_read_through_the_sky_index_not_by_walking_every_event(
     assert browse.position_of(arch, q, events[3].event_id) == 1
     # A common result is still read walking the sort index, a page at a time.
     assert len(browse.page(arch, Query(shower=browse.NO_SKY), 0, 10)) == 10
+
+
+def test_what_most_events_are_is_counted_as_all_events_less_the_others(arch, make):
+    """ "Unreviewed" and the one event type: counting their index entries read nearly
+    every entry; all events (counted from the pages) less the few others do not."""
+    events = [make.event(t=NIGHT1 + k * 60_000) for k in range(8)]
+    make.event(t=NIGHT1 + 9 * HOUR, event_type="meteorpi:sprite")
+    browse.review(arch, [events[0].event_id, events[5].event_id], "plane")
+    unreviewed, meteors = Query(review=browse.UNREVIEWED), Query(event_type="meteorpi:meteor")
+    conn = arch.db.read()
+    plans = _plans(conn, lambda: browse.count(conn, unreviewed)) + _plans(
+        conn, lambda: browse.count(conn, meteors)
+    )
+    assert not any("label=?" in p or "event_type=?" in p for p in plans), plans
+    assert browse.count(arch, unreviewed) == 7
+    assert browse.count(arch, unreviewed.replace(sort="duration")) == 7
+    assert browse.count(arch, meteors) == 8
+    assert browse.count(arch, Query(event_type="meteorpi:sprite")) == 1
+    assert browse.count(arch, Query(event_type="meteorpi:none")) == 0
+    # Anything more and the filter is counted as it is.
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-a")) == 7
+    assert browse.count(arch, unreviewed.replace(keep=frozenset({events[0].event_id}))) == 8
+    mark = browse.watermark(arch)
+    make.event(t=NIGHT1 + 10 * HOUR)
+    assert browse.count(arch, unreviewed, upto=mark) == 7
+    assert browse.count(arch, unreviewed) == 8

@@ -367,9 +367,29 @@ def count(src, q: Query, upto: int | None = None) -> int:
             sql += " AND rowid <= ?"
             args.append(upto)
         return conn.execute(sql, args).fetchone()[0]
+    rest = None if _limits(conn, upto) else _complement(q)
+    if rest is not None:
+        # Every event less the others. SQLite counts a whole table from its pages' entry
+        # counts without reading the entries: 10 ms on a million events, where counting
+        # 950,000 entries of an index takes 100-200 ms.
+        total = conn.execute("SELECT COUNT(*) FROM event_summary").fetchone()[0]
+        sql = "SELECT COUNT(*) FROM event_summary WHERE " + rest[0]
+        return total - conn.execute(sql, rest[1]).fetchone()[0]
     clauses, args = _where(q, upto, conn=conn)
     sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
     return conn.execute(sql, args).fetchone()[0]
+
+
+def _complement(q: Query) -> tuple[str, list] | None:
+    """For a query with one filter that most events pass (unreviewed; an event type, of
+    which an archive usually has one), the clause for the events it leaves out, which
+    ``count`` subtracts from all of them; None for any other query."""
+    plain = q.replace(sort="time", descending=True)
+    if plain == Query(review=UNREVIEWED):
+        return "label IS NOT NULL", []
+    if q.event_type is not None and plain == Query(event_type=q.event_type):
+        return "(event_type < ? OR event_type > ?)", [q.event_type, q.event_type]  # 2 ranges
+    return None
 
 
 def page(
