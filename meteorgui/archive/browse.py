@@ -360,13 +360,23 @@ def count(src, q: Query, upto: int | None = None) -> int:
         and not scanned
         and q.replace(text="", sort="time", descending=True) == Query()
     ):
-        # Only words: the index counts them without reading the events.
+        # Only words: the index counts them without reading the events; one word of one
+        # term was counted by the look-up of its terms.
+        known = None if _limits(conn, upto) else search.term_count(conn, q.text)
+        if known is not None:
+            return known
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
         args: list = [match]
         if _limits(conn, upto):
             sql += " AND rowid <= ?"
             args.append(upto)
         return conn.execute(sql, args).fetchone()[0]
+    sky = None if _limits(conn, upto) else _sky_only(q)
+    if sky is not None:
+        # Only the sky: every result is of an archived event (they go with it), so the
+        # results count it, without looking up hundreds of thousands of events.
+        sql = "SELECT COUNT(*) FROM sky_results WHERE " + sky[0]
+        return conn.execute(sql, sky[1]).fetchone()[0]
     rest = None if _limits(conn, upto) else _complement(q)
     if rest is not None:
         # Every event less the others. SQLite counts a whole table from its pages' entry
@@ -378,6 +388,17 @@ def count(src, q: Query, upto: int | None = None) -> int:
     clauses, args = _where(q, upto, conn=conn)
     sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
     return conn.execute(sql, args).fetchone()[0]
+
+
+def _sky_only(q: Query) -> tuple[str, list] | None:
+    """The condition on sky_results of a query with a shower or multi-camera filter and
+    nothing else; None for any other query."""
+    plain = q.replace(sort="time", descending=True)
+    if q.shower is not None and plain == Query(shower=q.shower):
+        return _shower_cond(q.shower)
+    if plain == Query(multi_camera=True):
+        return "group_id > ''", []
+    return None
 
 
 def _complement(q: Query) -> tuple[str, list] | None:
@@ -402,8 +423,17 @@ def page(
     what lies before it.
     """
     conn = _conn(src)
-    broad = search.is_broad(conn, q.text, watermark(conn))
+    events = watermark(conn)
+    if offset + limit <= DENSE_WINDOW and not q.keep and search.is_dense(conn, q.text, events):
+        rows = _dense_page(conn, q, offset, limit, upto, after)
+        if rows is not None:
+            return rows
+    broad = search.is_broad(conn, q.text, events)
     clauses, args = _where(q, upto, ordered=True, broad=broad, conn=conn)
+    return _read_page(conn, q, clauses, args, offset, limit, after)
+
+
+def _read_page(conn, q: Query, clauses: list[str], args: list, offset, limit, after) -> list[Row]:
     if after is not None:
         sql, more = _after_clause(q, after)
         clauses.append(sql)
@@ -416,6 +446,36 @@ def page(
     )
     args.extend([int(limit), int(offset)])
     return [_row(r) for r in conn.execute(sql, args)]
+
+
+DENSE_WINDOW = 1000  # rows (offset + limit) a dense word's page is read from, at most
+
+
+def _dense_page(conn, q: Query, offset: int, limit: int, upto, after) -> list[Row] | None:
+    """A page of a word most events hold: the first rows in sort order without the word,
+    each checked against the index; twice as many as the page needs, then eight times
+    (the newest night may not hold the word). Listing every match instead, to check rows
+    against it, cost 150-330 ms on a million events. None if the windows held too few
+    matches (the page is then read the usual way)."""
+    found = search.row_clause(q.text, conn)
+    if found is None:
+        return None
+    clauses, args = _where(q.replace(text=""), upto, ordered=True, conn=conn)
+    if after is not None:
+        sql, more = _after_clause(q, after)
+        clauses.append(sql)
+        args.extend(more)
+    for times in (search.DENSE, 4 * search.DENSE):
+        window = (
+            "seq IN (SELECT seq FROM event_summary"
+            + _sql_where(clauses)
+            + _order(q)
+            + f" LIMIT {times * (offset + limit)})"
+        )
+        rows = _read_page(conn, q, [window, found[0]], [*args, *found[1]], offset, limit, None)
+        if len(rows) == limit:
+            return rows
+    return None
 
 
 def get_row(src, event_id: str) -> Row | None:
