@@ -19,6 +19,7 @@ changes (``db.Connection.memo``): the count and the page the browser reads next 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from .db import Connection
 
@@ -118,18 +119,24 @@ def is_dense(conn: sqlite3.Connection, text: str, events: int) -> bool:
     return docs is not None and len(docs) > 0 and max(docs) * DENSE >= events
 
 
-def row_clause(text: str, conn: sqlite3.Connection) -> tuple[str, list] | None:
-    """A clause matching ``text`` one event at a time (a look-up of the event's row in
-    the index), for reading the first rows of a dense word in sort order; None if the
-    text has a word only a scan matches."""
+def row_check(text: str, conn: sqlite3.Connection) -> Callable[[list[int]], set[int]] | None:
+    """A function telling which of some events (their ``event_summary.seq``) match
+    ``text``, asking the index about those rows only; None if the text has a word only a
+    scan matches. Ids close together are read as one range of the index, others one by
+    one."""
     query, scanned = match(text, conn)
     if query is None or scanned:
         return None
-    return (
-        "EXISTS (SELECT 1 FROM event_summary_fts WHERE event_summary_fts MATCH ?"
-        " AND rowid = event_summary.seq)",
-        [query],
-    )
+    ranged = _FTS + " AND rowid >= ? AND rowid <= ?"
+    single = _FTS + " AND rowid = ?"
+
+    def held(seqs: list[int]) -> set[int]:
+        low, high = min(seqs), max(seqs)
+        if high - low < 4 * len(seqs):
+            return {r[0] for r in conn.execute(ranged, (query, low, high))}
+        return {s for s in seqs if conn.execute(single, (query, s)).fetchone()}
+
+    return held
 
 
 def clauses(
