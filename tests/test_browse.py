@@ -646,17 +646,24 @@ def test_what_most_events_are_is_counted_as_all_events_less_the_others(arch, mak
     browse.review(arch, [events[0].event_id, events[5].event_id], "plane")
     unreviewed, meteors = Query(review=browse.UNREVIEWED), Query(event_type="meteorpi:meteor")
     conn = arch.db.read()
-    plans = _plans(conn, lambda: browse.count(conn, unreviewed)) + _plans(
-        conn, lambda: browse.count(conn, meteors)
-    )
+    plans = [
+        p
+        for q in (unreviewed, meteors, unreviewed.replace(camera_id="cam-a"))
+        for p in _plans(conn, lambda q=q: browse.count(conn, q))
+    ]
     assert not any("label=?" in p or "event_type=?" in p for p in plans), plans
     assert browse.count(arch, unreviewed) == 7
     assert browse.count(arch, unreviewed.replace(sort="duration")) == 7
     assert browse.count(arch, meteors) == 8
     assert browse.count(arch, Query(event_type="meteorpi:sprite")) == 1
     assert browse.count(arch, Query(event_type="meteorpi:none")) == 0
-    # Anything more and the filter is counted as it is.
+    # Beside a camera: that camera's events less its others.
     assert browse.count(arch, unreviewed.replace(camera_id="cam-a")) == 7
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-b")) == 0
+    assert browse.count(arch, meteors.replace(camera_id="cam-a", review=browse.UNREVIEWED)) == 6
+    assert browse.count(arch, unreviewed.replace(after=NIGHT1, before=NIGHT2)) == 7
+    # Anything more and the filter is counted as it is.
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-a", text="nosuch")) == 0
     assert browse.count(arch, unreviewed.replace(keep=frozenset({events[0].event_id}))) == 8
     mark = browse.watermark(arch)
     make.event(t=NIGHT1 + 10 * HOUR)
