@@ -708,6 +708,10 @@ def test_a_word_most_events_hold_reads_its_page_row_by_row_with_the_same_rows(
     assert browse.count(arch, q) == len(holding)
     assert browse.count(arch, Query(text="plane")) == 200 - len(holding)
     assert browse.count(arch, Query(text="nosuchword")) == 0
+    # "meteor" begins "meteor" and "meteorpi", the latter in every event: all of them.
+    listed = _plans(conn, lambda: browse.count(conn, Query(text="meteor")), kind="SELECT")
+    assert not any("event_summary_fts VIRTUAL TABLE" in p for p in listed), listed
+    assert browse.count(arch, Query(text="meteor")) == 200
 
 
 def test_a_filter_on_the_sky_alone_is_counted_from_the_results(arch, make):

@@ -362,7 +362,7 @@ def count(src, q: Query, upto: int | None = None) -> int:
     ):
         # Only words: the index counts them without reading the events; one word of one
         # term was counted by the look-up of its terms.
-        known = None if _limits(conn, upto) else search.term_count(conn, q.text)
+        known = None if _limits(conn, upto) else search.term_count(conn, q.text, _total(conn))
         if known is not None:
             return known
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
@@ -393,6 +393,11 @@ def count(src, q: Query, upto: int | None = None) -> int:
     clauses, args = _where(q, upto, conn=conn)
     sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
     return conn.execute(sql, args).fetchone()[0]
+
+
+def _total(conn: sqlite3.Connection):
+    """A function counting every event (from the table's pages: 10 ms on a million)."""
+    return lambda: conn.execute("SELECT COUNT(*) FROM event_summary").fetchone()[0]
 
 
 def _sky_only(q: Query) -> tuple[str, list] | None:

@@ -103,13 +103,18 @@ def _docs(conn: sqlite3.Connection, text: str) -> list[int] | None:
     return conn.memo().get(("docs", words[0].lower()))
 
 
-def term_count(conn: sqlite3.Connection, text: str) -> int | None:
-    """How many events a text of one word holding a single term (or none) matches, known
-    without reading its index entries again; None if that is not known."""
+def term_count(conn: sqlite3.Connection, text: str, events: Callable[[], int]) -> int | None:
+    """How many events a text of one word matches, when the look-up of its terms tells
+    without reading their index entries again: a single term (or none), or a term every
+    one of ``events()`` holds ("meteor": "meteorpi" is in every event's metadata); None
+    if that is not known."""
     docs = _docs(conn, text)
-    if docs is None or len(docs) > 1:
+    if docs is None:
         return None
-    return docs[0] if docs else 0
+    if len(docs) <= 1:
+        return docs[0] if docs else 0
+    total = events()
+    return total if max(docs) >= total else None
 
 
 def is_dense(conn: sqlite3.Connection, text: str, events: int) -> bool:
