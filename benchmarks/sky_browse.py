@@ -66,7 +66,7 @@ def main() -> int:
     if len(sys.argv) > 1:
         path = Path(sys.argv[1])
     else:
-        path = bigarchive.build(Path(__file__).parent / "out" / "archive-200000")
+        path = bigarchive.build(events=200_000)
     archive = Archive(path)
     try:
         n = fill(archive)

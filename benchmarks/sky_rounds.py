@@ -45,7 +45,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    path = bigarchive.build(ROOT / "benchmarks" / "out" / f"archive-{args.events}", args.events)
+    path = bigarchive.build(events=args.events)
     archive = Archive(path)
     try:
         sky = SkyResults(archive.db)

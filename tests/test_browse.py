@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from meteorgui.archive import Archive, browse, migrations
 from meteorgui.archive.browse import Query
 from meteorgui.archive.nights import NightClock
+from meteorgui.archive.sky import SkyResult, SkyResults
 from meteorgui.model import Event, FileRecord, Meta
 from tests import factories
 
@@ -566,3 +568,175 @@ def test_a_word_finds_terms_that_arrive_after_it_was_searched(arch, make):
     )
     assert browse.count(arch, q) == 2
     assert ids(browse.page(arch, q, 0, 10)) == [later.event_id, first.event_id]
+
+
+def _plans(conn, run, kind: str = "SELECT COUNT") -> list[str]:
+    """The query plans of the statements ``run()`` makes on ``conn`` that begin with
+    ``kind``."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        conn.set_trace_callback(None)
+    return [
+        " | ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        for sql in seen
+        if sql.lstrip().upper().startswith(kind)
+    ]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [Query(), Query(review=browse.REVIEWED), Query(text="duration")],
+    ids=["all", "reviewed", "text"],
+)
+def test_a_count_in_its_own_snapshot_reads_an_index_not_every_row(arch, make, q):
+    """The browser counts a new query in the snapshot whose watermark it passes as
+    ``upto``; a ``seq <= upto`` there made SQLite read every row of the table."""
+    for k in range(5):
+        make.event(t=NIGHT1 + k * HOUR, duration=1.0)
+    with browse.snapshot(arch) as (conn, mark):
+        plans = _plans(conn, lambda: browse.count(conn, q, upto=mark))
+        assert browse.count(conn, q, upto=mark) == browse.count(conn, q)
+    assert plans or q.text  # one word of one term is counted by the look-up of its terms
+    assert not any("PRIMARY KEY" in p for p in plans), plans
+
+
+def test_a_count_upto_an_older_watermark_leaves_later_events_out(arch, make):
+    for k in range(3):
+        make.event(t=NIGHT1 + k * HOUR)
+    mark = browse.watermark(arch)
+    make.event(t=NIGHT1 + 5 * HOUR)
+    assert browse.count(arch, Query(), upto=mark) == 3
+    assert browse.count(arch, Query(review=browse.UNREVIEWED), upto=mark) == 3
+    assert len(browse.page(arch, Query(), 0, 10, upto=mark)) == 3
+    assert browse.count(arch, Query()) == 4
+
+
+def test_a_rare_shower_is_read_through_the_sky_index_not_by_walking_every_event(arch, make):
+    """A page of a shower few events have looked up every event's result newest first
+    until the page was full: most of the archive for a rare one."""
+    events = [make.event(t=NIGHT1 + k * 60_000) for k in range(60)]
+    rare = [events[3], events[40]]
+    results = [
+        SkyResult(
+            e.event_id, e.camera_id, e.event_time, "PER" if e in rare else None,
+            None if e in rare else "no path", None, None, None, None,
+        )
+        for e in events
+    ]  # fmt: skip
+    SkyResults(arch.db).put(results, NIGHT2)
+    q = Query(shower="PER")
+    conn = arch.db.read()
+    pages = _plans(conn, lambda: browse.page(conn, q, 0, 10), kind="SELECT EVENT_ID")
+    assert pages and all("sky_results_shower_time" in p for p in pages), pages
+    assert ids(browse.page(arch, q, 0, 10)) == [events[40].event_id, events[3].event_id]
+    assert browse.count(arch, q) == 2
+    assert browse.position_of(arch, q, events[3].event_id) == 1
+    # A common result is still read walking the sort index, a page at a time.
+    assert len(browse.page(arch, Query(shower=browse.NO_SKY), 0, 10)) == 10
+
+
+def test_what_most_events_are_is_counted_as_all_events_less_the_others(arch, make):
+    """ "Unreviewed" and the one event type: counting their index entries read nearly
+    every entry; all events (counted from the pages) less the few others do not."""
+    events = [make.event(t=NIGHT1 + k * 60_000) for k in range(8)]
+    make.event(t=NIGHT1 + 9 * HOUR, event_type="meteorpi:sprite")
+    browse.review(arch, [events[0].event_id, events[5].event_id], "plane")
+    unreviewed, meteors = Query(review=browse.UNREVIEWED), Query(event_type="meteorpi:meteor")
+    conn = arch.db.read()
+    plans = [
+        p
+        for q in (unreviewed, meteors, unreviewed.replace(camera_id="cam-a"))
+        for p in _plans(conn, lambda q=q: browse.count(conn, q))
+    ]
+    assert not any("label=?" in p or "event_type=?" in p for p in plans), plans
+    assert browse.count(arch, unreviewed) == 7
+    assert browse.count(arch, unreviewed.replace(sort="duration")) == 7
+    assert browse.count(arch, meteors) == 8
+    assert browse.count(arch, Query(event_type="meteorpi:sprite")) == 1
+    assert browse.count(arch, Query(event_type="meteorpi:none")) == 0
+    # Beside a camera: that camera's events less its others.
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-a")) == 7
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-b")) == 0
+    assert browse.count(arch, meteors.replace(camera_id="cam-a", review=browse.UNREVIEWED)) == 6
+    assert browse.count(arch, unreviewed.replace(after=NIGHT1, before=NIGHT2)) == 7
+    # Anything more and the filter is counted as it is.
+    assert browse.count(arch, unreviewed.replace(camera_id="cam-a", text="nosuch")) == 0
+    assert browse.count(arch, unreviewed.replace(keep=frozenset({events[0].event_id}))) == 8
+    mark = browse.watermark(arch)
+    make.event(t=NIGHT1 + 10 * HOUR)
+    assert browse.count(arch, unreviewed, upto=mark) == 7
+    assert browse.count(arch, unreviewed) == 8
+
+
+@pytest.mark.parametrize("sort,descending", [("time", True), ("duration", False)])
+def test_a_word_most_events_hold_reads_its_page_row_by_row_with_the_same_rows(
+    arch, make, sort, descending
+):
+    """Listing every match of a word nearly all events hold, to check rows against it,
+    read the whole index; the first rows in order, each looked up, give the same page."""
+    rng = random.Random(5)
+    events = [
+        make.event(
+            rng.choice(["cam-a", "cam-b"]),
+            NIGHT1 + k * 60_000,
+            duration=round(rng.uniform(0.1, 3), 1),
+            extra_meta=[Meta("string", "meteorpi:note", "fireball" if k % 7 else "plane")],
+        )
+        for k in range(200)
+    ]
+    q = Query(text="fireball", sort=sort, descending=descending)
+    conn = arch.db.read()
+    plans = _plans(conn, lambda: browse.page(conn, q, 0, 20), kind="SELECT")
+    # The index is asked about some rows (a rowid or a range of them: "=", "<", ">" in
+    # its plan), never for every match.
+    asked = [p for p in plans if "event_summary_fts VIRTUAL TABLE" in p]
+    assert asked and all(re.search(r"INDEX 0:\S*[=<>]", p) for p in asked), plans
+    holding = {e.event_id for e in events if any(m.value == "fireball" for m in e.meta)}
+    everything = [r for r in browse.page(arch, Query(sort=sort, descending=descending), 0, 500)]
+    expected = [r for r in everything if r.event_id in holding]
+    assert browse.page(arch, q, 0, 20) == expected[:20]
+    assert browse.page(arch, q, 30, 20) == expected[30:50]
+    assert browse.page(arch, q, 0, 20, after=expected[9]) == expected[10:30]
+    assert (
+        browse.page(arch, q.replace(camera_id="cam-b"), 0, 10)
+        == [r for r in expected if r.camera_id == "cam-b"][:10]
+    )
+    # Counted by the look-up of the word's one term.
+    assert browse.count(arch, q) == len(holding)
+    assert browse.count(arch, Query(text="plane")) == 200 - len(holding)
+    assert browse.count(arch, Query(text="nosuchword")) == 0
+    # "meteor" begins "meteor" and "meteorpi", the latter in every event: all of them.
+    listed = _plans(conn, lambda: browse.count(conn, Query(text="meteor")), kind="SELECT")
+    assert not any("event_summary_fts VIRTUAL TABLE" in p for p in listed), listed
+    assert browse.count(arch, Query(text="meteor")) == 200
+
+
+def test_a_filter_on_the_sky_alone_is_counted_from_the_results(arch, make):
+    events = [make.event(t=NIGHT1 + k * 60_000) for k in range(6)]
+    shower = ["PER", "sporadic", None, None, "PER", None]
+    results = [
+        SkyResult(
+            e.event_id, e.camera_id, e.event_time, s, None if s else "no path",
+            None, None, None, None, group_id="g1" if k in (0, 1) else None,
+        )
+        for k, (e, s) in enumerate(zip(events, shower, strict=True))
+    ]  # fmt: skip
+    SkyResults(arch.db).put(results, NIGHT2)
+    make.event(t=NIGHT1 + 8 * HOUR)  # no result yet
+    conn = arch.db.read()
+    for q, n in [
+        (Query(shower="PER"), 2),
+        (Query(shower=browse.ANY_SHOWER), 2),
+        (Query(shower=browse.SPORADIC), 1),
+        (Query(shower=browse.NO_SKY), 3),
+        (Query(multi_camera=True), 2),
+        (Query(shower=browse.NO_SKY, camera_id="cam-a"), 3),
+    ]:
+        plans = _plans(conn, lambda q=q: browse.count(conn, q))
+        alone = q.camera_id is None
+        assert all(("event_summary" not in p) == alone for p in plans), (q, plans)
+        assert browse.count(arch, q) == n
+        assert len(browse.page(arch, q, 0, 10)) == n

@@ -19,6 +19,7 @@ changes (``db.Connection.memo``): the count and the page the browser reads next 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from .db import Connection
 
@@ -35,6 +36,7 @@ _FTS = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
 BROAD = 100  # a search matching more than 1 event in this many is read in sort order
 ID_PREFIX = 4  # an event id is matched from this many characters: "b" in "Site B" is no id
 EXPAND = 8  # a word beginning more terms than this stays a prefix query
+DENSE = 2  # a word at least 1 event in this many holds is checked row by row for a page
 
 
 def _like(word: str) -> str:
@@ -78,14 +80,68 @@ def _terms(conn: sqlite3.Connection, word: str) -> list[str] | None:
     if key not in memo:
         end = low[:-1] + chr(ord(low[-1]) + 1)  # the first string after every "low…"
         try:
+            # The number of events with each term comes with the look-up at little cost.
             rows = conn.execute(
-                "SELECT term FROM event_summary_terms WHERE term >= ? AND term < ? LIMIT ?",
+                "SELECT term, doc FROM event_summary_terms WHERE term >= ? AND term < ? LIMIT ?",
                 (low, end, EXPAND + 1),
             ).fetchall()
         except sqlite3.OperationalError:  # an archive before migration 11 (read as it is)
-            rows = [("",)] * (EXPAND + 1)
+            rows = [("", 0)] * (EXPAND + 1)
         memo[key] = None if len(rows) > EXPAND else [r[0] for r in rows]
+        memo[("docs", low)] = None if len(rows) > EXPAND else [r[1] for r in rows]
     return memo[key]
+
+
+def _docs(conn: sqlite3.Connection, text: str) -> list[int] | None:
+    """For a text of one word searched as whole terms, the number of events holding each
+    of its terms (from the look-up ``_terms`` made); None for any other text."""
+    words = text.split()
+    if len(words) != 1 or len(words[0]) < ID_PREFIX or not isinstance(conn, Connection):
+        return None
+    if _terms(conn, words[0]) is None:
+        return None
+    return conn.memo().get(("docs", words[0].lower()))
+
+
+def term_count(conn: sqlite3.Connection, text: str, events: Callable[[], int]) -> int | None:
+    """How many events a text of one word matches, when the look-up of its terms tells
+    without reading their index entries again: a single term (or none), or a term every
+    one of ``events()`` holds ("meteor": "meteorpi" is in every event's metadata); None
+    if that is not known."""
+    docs = _docs(conn, text)
+    if docs is None:
+        return None
+    if len(docs) <= 1:
+        return docs[0] if docs else 0
+    total = events()
+    return total if max(docs) >= total else None
+
+
+def is_dense(conn: sqlite3.Connection, text: str, events: int) -> bool:
+    """Whether ``text`` is one word that at least one event in DENSE of ``events`` holds:
+    a page in sort order then finds its rows among the first few it checks."""
+    docs = _docs(conn, text)
+    return docs is not None and len(docs) > 0 and max(docs) * DENSE >= events
+
+
+def row_check(text: str, conn: sqlite3.Connection) -> Callable[[list[int]], set[int]] | None:
+    """A function telling which of some events (their ``event_summary.seq``) match
+    ``text``, asking the index about those rows only; None if the text has a word only a
+    scan matches. Ids close together are read as one range of the index, others one by
+    one."""
+    query, scanned = match(text, conn)
+    if query is None or scanned:
+        return None
+    ranged = _FTS + " AND rowid >= ? AND rowid <= ?"
+    single = _FTS + " AND rowid = ?"
+
+    def held(seqs: list[int]) -> set[int]:
+        low, high = min(seqs), max(seqs)
+        if high - low < 4 * len(seqs):
+            return {r[0] for r in conn.execute(ranged, (query, low, high))}
+        return {s for s in seqs if conn.execute(single, (query, s)).fetchone()}
+
+    return held
 
 
 def clauses(
