@@ -395,6 +395,18 @@ def count(src, q: Query, upto: int | None = None) -> int:
     return conn.execute(sql, args).fetchone()[0]
 
 
+def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
+    """``q`` without its text when that is one word every archived event holds (the
+    look-up of its terms tells, see ``search.term_count``): the filter leaves every event
+    in, and finding a row's place through the full-text index read every match first
+    (6-15 s for a row 19,000 deep among a million events, where the sort index takes 1 ms)."""
+    if not q.text:
+        return q
+    total = _total(conn)
+    known = search.term_count(conn, q.text, total)
+    return q.replace(text="") if known is not None and known > 0 and known == total() else q
+
+
 def _total(conn: sqlite3.Connection):
     """A function counting every event (from the table's pages: 10 ms on a million)."""
     return lambda: conn.execute("SELECT COUNT(*) FROM event_summary").fetchone()[0]
@@ -530,7 +542,7 @@ def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None
 
 
 def _position(conn, q: Query, row: Row, upto: int | None) -> int:
-    clauses, args = _where(q, upto, ordered=True, conn=conn)
+    clauses, args = _where(_without_universal_text(conn, q), upto, ordered=True, conn=conn)
     sql, more = _before_clause(q, row)
     clauses.append(sql)
     args.extend(more)
@@ -542,6 +554,7 @@ def _position(conn, q: Query, row: Row, upto: int | None) -> int:
 def position_of(src, q: Query, event_id: str, upto: int | None = None) -> int | None:
     """The row index of an event in the query's order, or None if it does not match."""
     conn = _conn(src)
+    q = _without_universal_text(conn, q)
     row = _matching_row(conn, q, event_id, upto)
     return None if row is None else _position(conn, q, row, upto)
 
