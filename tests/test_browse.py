@@ -671,22 +671,30 @@ def test_what_most_events_are_is_counted_as_all_events_less_the_others(arch, mak
     assert browse.count(arch, unreviewed) == 8
 
 
+def _noted_events(make, n: int, seed: int, plane_every: int) -> list:
+    """Events of two cameras a minute apart, each noted "fireball" but every
+    ``plane_every``-th, noted "plane"."""
+    rng = random.Random(seed)
+    return [
+        make.event(
+            rng.choice(["cam-a", "cam-b"]),
+            NIGHT1 + k * 60_000,
+            duration=round(rng.uniform(0.1, 3), 1),
+            extra_meta=[
+                Meta("string", "meteorpi:note", "fireball" if k % plane_every else "plane")
+            ],
+        )
+        for k in range(n)
+    ]
+
+
 @pytest.mark.parametrize("sort,descending", [("time", True), ("duration", False)])
 def test_a_word_most_events_hold_reads_its_page_row_by_row_with_the_same_rows(
     arch, make, sort, descending
 ):
     """Listing every match of a word nearly all events hold, to check rows against it,
     read the whole index; the first rows in order, each looked up, give the same page."""
-    rng = random.Random(5)
-    events = [
-        make.event(
-            rng.choice(["cam-a", "cam-b"]),
-            NIGHT1 + k * 60_000,
-            duration=round(rng.uniform(0.1, 3), 1),
-            extra_meta=[Meta("string", "meteorpi:note", "fireball" if k % 7 else "plane")],
-        )
-        for k in range(200)
-    ]
+    events = _noted_events(make, 200, seed=5, plane_every=7)
     q = Query(text="fireball", sort=sort, descending=descending)
     conn = arch.db.read()
     plans = _plans(conn, lambda: browse.page(conn, q, 0, 20), kind="SELECT")
@@ -718,16 +726,7 @@ def test_the_place_of_an_event_under_a_word_every_event_holds_skips_the_index(ar
     """The window finds the chosen event's row in a new list: under a word every event
     holds ("duration"), counting the rows before it through the full-text index read every
     match (15 s on a million events); it is the row's place without the word."""
-    rng = random.Random(7)
-    events = [
-        make.event(
-            rng.choice(["cam-a", "cam-b"]),
-            NIGHT1 + k * 60_000,
-            duration=round(rng.uniform(0.1, 3), 1),
-            extra_meta=[Meta("string", "meteorpi:note", "fireball" if k % 5 else "plane")],
-        )
-        for k in range(60)
-    ]
+    events = _noted_events(make, 60, seed=7, plane_every=5)
     conn = arch.db.read()
     for sort in ("time", "duration"):
         listed = [r.event_id for r in browse.page(arch, Query(sort=sort), 0, 100)]
