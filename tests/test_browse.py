@@ -736,6 +736,12 @@ def test_the_place_of_an_event_under_a_word_every_event_holds_skips_the_index(ar
             counted = [p for p in plans if "event_summary_fts" in p]
             assert not counted, plans
             assert browse.position_of(conn, q, event_id) == listed.index(event_id)
+        # Events arriving under such a word are placed the same way, each where it belongs.
+        q = Query(text="duration", sort=sort)
+        plans = _plans(conn, lambda q=q: browse.arrivals(conn, q, since=0))
+        assert not [p for p in plans if "event_summary_fts" in p], plans
+        came = browse.arrivals(conn, q, since=0).rows
+        assert [(at, row.event_id) for at, row in came] == list(enumerate(listed))
         # A word some events lack still counts through the index, and still rightly.
         held = [
             e for e in listed if e in {ev.event_id for ev in events if ev.meta[-1].value == "plane"}

@@ -402,7 +402,13 @@ def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
     (6-15 s for a row 19,000 deep among a million events, where the sort index takes 1 ms)."""
     if not q.text:
         return q
-    total = _total(conn)
+    counted: list[int] = []
+
+    def total() -> int:  # counted once, whether term_count asks for it or not
+        if not counted:
+            counted.append(_total(conn)())
+        return counted[0]
+
     known = search.term_count(conn, q.text, total)
     return q.replace(text="") if known is not None and known > 0 and known == total() else q
 
@@ -542,7 +548,7 @@ def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None
 
 
 def _position(conn, q: Query, row: Row, upto: int | None) -> int:
-    clauses, args = _where(_without_universal_text(conn, q), upto, ordered=True, conn=conn)
+    clauses, args = _where(q, upto, ordered=True, conn=conn)
     sql, more = _before_clause(q, row)
     clauses.append(sql)
     args.extend(more)
@@ -573,6 +579,7 @@ def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
     ``seq <= since`` reproduces the new snapshot exactly.
     """
     conn = _conn(src)
+    q = _without_universal_text(conn, q)  # once, not for each row's position
     top = watermark(conn) if upto is None else upto
     clauses, args = _where(q, top, ordered=True, conn=conn)
     clauses.append("seq > ?")
