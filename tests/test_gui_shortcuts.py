@@ -98,3 +98,44 @@ def test_help_lists_every_shortcut(gui, qtbot):
     assert names["Review layout"] == "R"
     assert names["Next video frame"] == "."
     assert names["Table"] == "Ctrl+2"
+
+
+@pytest.mark.skipif(
+    not on_x11() or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool"
+)
+def test_the_export_menu_and_ctrl_e_are_there_before_the_rest_of_the_window(qtbot, tmp_path):
+    """The window's first paint comes before its export part is built: the Export menu is
+    in the menu bar all the same, and a real Ctrl+E at that moment opens Export…."""
+    from meteorgui.gui.startup import build, close
+    from meteorgui.settings import Settings
+
+    from .conftest import activate
+
+    settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "data", settings, defer=True)  # as the app builds it
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        activate(qtbot, window)
+        assert window.export_ui is None  # the rest of the window is not built yet
+        titles = [a.text() for a in window.menuBar().actions()]
+        assert titles.index("E&xport") == titles.index("&View") - 1
+        assert window.act_export in window.export_menu.actions()
+        xdotool = subprocess.Popen(["xdotool", "key", "--clearmodifiers", "ctrl+e"])
+        try:
+            qtbot.waitUntil(
+                lambda: (
+                    window.export_ui is not None
+                    and window.export_ui.export_dialog is not None
+                    and window.export_ui.export_dialog.isVisible()
+                ),
+                timeout=10_000,
+            )
+        finally:
+            assert xdotool.wait(10) == 0
+        window.export_ui.export_dialog.reject()
+        # Built once: the menu keeps its actions, not a second set.
+        assert [a.text() for a in window.export_menu.actions()].count("Export…") == 1
+    finally:
+        window.close()
+        close(ctx)

@@ -151,6 +151,13 @@ class MainWindow(QMainWindow):
         self.check_disk()
         self.layout_store.restore_built()
 
+    def _export(self, what: str) -> None:
+        """One of the export actions: the export part of the window does it, built first
+        if the action came before the rest of the window was."""
+        self.finish_start()
+        if self.export_ui is not None:
+            getattr(self.export_ui, what)()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         # Laid out at its size, not painted yet: the saved splitter positions now hold.
@@ -372,6 +379,42 @@ class MainWindow(QMainWindow):
             "Every key meteorgui answers to",
         )
 
+        # The export actions and menu are there from the first paint (their shortcut too);
+        # the export module behind them is built with the rest of the window, at once if
+        # one is used before that (finish_start).
+        self.act_export = a(
+            "Export…",
+            lambda: self._export("export_selected"),
+            QKeySequence("Ctrl+E"),
+            "Send the selected events, or what the filters match, to an export target",
+        )
+        self.act_export_folder = a(
+            "Export to folder…",
+            lambda: self._export("export_to_folder"),
+            None,
+            "Write the selected events' files and a manifest to a folder or zip",
+        )
+        self.act_export_meteors = a(
+            "Export meteors (FTPdetectinfo, CSV)…",
+            lambda: self._export("export_meteors"),
+            None,
+            "Write the selected meteors as CAMS FTPdetectinfo, or a CSV with their showers",
+        )
+        self.act_export_targets = a(
+            "Export targets…",
+            lambda: self._export("show_targets"),
+            None,
+            "Where this archive can export to",
+        )
+        self.act_export_rules = a(
+            "Scheduled exports…",
+            lambda: self._export("show_rules"),
+            None,
+            "Rules that export in the background while meteorgui runs",
+        )
+        self.act_export_progress = self.export_dock.toggleViewAction()
+        self.act_export_progress.setText("Export progress")
+
         m = self.menuBar()
         file_menu = m.addMenu("&File")
         for act in (self.act_open_data, self.act_verify, self.act_settings):
@@ -390,7 +433,18 @@ class MainWindow(QMainWindow):
         review = ev.addMenu("&Review")
         for act in self.browser.review_actions:
             review.addAction(act)
+        ev.addSeparator()
+        for act in (self.act_export, self.act_export_folder, self.act_export_meteors):
+            ev.addAction(act)
         self.events_menu = ev
+        export = self.export_menu = m.addMenu("E&xport")
+        for act in (self.act_export, self.act_export_folder, self.act_export_meteors):
+            export.addAction(act)
+        export.addSeparator()
+        for act in (self.act_export_targets, self.act_export_rules):
+            export.addAction(act)
+        export.addSeparator()
+        export.addAction(self.act_export_progress)
         view = m.addMenu("&View")
         for act in self.browser.view_actions:
             view.addAction(act)
@@ -400,6 +454,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.monitor_dock.toggleViewAction())
         view.addAction(self.log_dock.toggleViewAction())
+        view.addAction(self.act_export_progress)
         self.view_menu = view
         help_menu = self.help_menu = m.addMenu("&Help")
         self.act_help_camera = a(
@@ -422,6 +477,7 @@ class MainWindow(QMainWindow):
             self.act_verify,
             self.act_resend,
             self.act_summary,
+            self.act_export,
         ):
             tb.addAction(act)
 

@@ -5,8 +5,7 @@ badges themselves follow the hub's notify.Exported messages)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
@@ -44,54 +43,15 @@ class ExportUi(QObject):
         window.tabifyDockWidget(window.log_dock, self.dock)
         window.monitor_dock.raise_()
 
-        a = window._action
-        self.act_export = a(
-            "Export…",
-            self.export_selected,
-            QKeySequence("Ctrl+E"),
-            "Send the selected events, or what the filters match, to an export target",
-        )
-        self.act_folder = a(
-            "Export to folder…",
-            self.export_to_folder,
-            None,
-            "Write the selected events' files and a manifest to a folder or zip",
-        )
-        self.act_meteors = a(
-            "Export meteors (FTPdetectinfo, CSV)…",
-            self.export_meteors,
-            None,
-            "Write the selected meteors as CAMS FTPdetectinfo, or a CSV with their showers",
-        )
-        self.act_targets = a(
-            "Export targets…", self.show_targets, None, "Where this archive can export to"
-        )
-        self.act_rules = a(
-            "Scheduled exports…",
-            self.show_rules,
-            None,
-            "Rules that export in the background while meteorgui runs",
-        )
-        self.act_progress = self.dock.toggleViewAction()
-        self.act_progress.setText("Export progress")
-        menu = QMenu("E&xport", window)
-        for act in (self.act_export, self.act_folder, self.act_meteors):
-            menu.addAction(act)
-        menu.addSeparator()
-        for act in (self.act_targets, self.act_rules):
-            menu.addAction(act)
-        menu.addSeparator()
-        menu.addAction(self.act_progress)
-        window.menuBar().insertMenu(window.view_menu.menuAction(), menu)
-        self.menu = menu
-        window.events_menu.addSeparator()
-        window.events_menu.addAction(self.act_export)
-        window.events_menu.addAction(self.act_folder)
-        window.events_menu.addAction(self.act_meteors)
-        window.view_menu.addAction(self.act_progress)
-        toolbar = getattr(window, "toolbar", None)
-        if toolbar is not None:
-            toolbar.addAction(self.act_export)
+        # The actions and the menu are the window's, from its first paint (main_window):
+        # here they are named for this part's callers.
+        self.act_export = window.act_export
+        self.act_folder = window.act_export_folder
+        self.act_meteors = window.act_export_meteors
+        self.act_targets = window.act_export_targets
+        self.act_rules = window.act_export_rules
+        self.act_progress = window.act_export_progress
+        self.menu = window.export_menu
 
         self.status = QLabel(window)
         self.status.setTextFormat(Qt.TextFormat.RichText)
