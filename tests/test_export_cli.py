@@ -35,20 +35,16 @@ def data(tmp_path, night):
     return str(path)
 
 
+def export_to(capsys, monkeypatch, data, url, *options, user="exporter", password=PW):
+    """`meteorgui --data-dir DATA export --to URL --user USER [options]`, the password on
+    standard input: (exit code, stdout, stderr)."""
+    argv = ["--data-dir", data, "export", "--to", url, "--user", user, *options]
+    return run(capsys, monkeypatch, *argv, stdin=password + "\n")
+
+
 def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, data, night):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            stdin=PW + "\n",
-        )
+        code, out, err = export_to(capsys, monkeypatch, data, seed.url)
         assert code == 0, err
         assert out.splitlines() == [out.strip()] and out.startswith(
             f"6 of 6 entities exported to {seed.url}: 0 failed, 0 left;"
@@ -58,18 +54,7 @@ def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, dat
             assert seed.bytes_of(record.file_id) == night.file_bytes(record.file_id)
         uploads = len(seed.uploads)
 
-        code, out, err = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            stdin=PW + "\n",
-        )
+        code, out, err = export_to(capsys, monkeypatch, data, seed.url)
         assert code == 0 and out.strip() == (
             f"nothing to export: all 6 matching entities are already at {seed.url}"
         )
@@ -83,54 +68,17 @@ def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, dat
 
 def test_filters_choose_what_goes(capsys, monkeypatch, tmp_path, data, night):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, _ = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            "--events-only",
-            stdin=PW + "\n",
-        )
+        code, out, _ = export_to(capsys, monkeypatch, data, seed.url, "--events-only")
         assert code == 0 and out.startswith("3 of 3 entities")
         assert set(seed.offers()) == {e.event_id for e in night.events}
         cam = night.files[0].camera_id
-        code, out, _ = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            "--files-only",
-            "--camera",
-            cam,
-            stdin=PW + "\n",
+        code, out, _ = export_to(
+            capsys, monkeypatch, data, seed.url, "--files-only", "--camera", cam
         )
         wanted = {f.file_id for f in night.files if f.camera_id == cam}
         assert code == 0 and out.startswith(f"{len(wanted)} of {len(wanted)} entities")
         assert set(seed.files) >= wanted
-        code, out, _ = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            "--review",
-            "meteor",
-            stdin=PW + "\n",
-        )
+        code, out, _ = export_to(capsys, monkeypatch, data, seed.url, "--review", "meteor")
         assert code == 0 and out.startswith("nothing to export: all 0 matching")
 
 
@@ -145,17 +93,8 @@ def test_wrong_password_is_one_clear_line(
     capsys, monkeypatch, tmp_path, data, user, password, fragment
 ):
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            user,
-            stdin=password + "\n",
+        code, out, err = export_to(
+            capsys, monkeypatch, data, seed.url, user=user, password=password
         )
         assert code != 0 and out == ""
         assert err.count("\n") == 1 and fragment in err and err.startswith("meteorgui: ")
@@ -170,18 +109,7 @@ def test_unreachable_target_is_one_clear_line(capsys, monkeypatch, data):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}/import"
-    code, out, err = run(
-        capsys,
-        monkeypatch,
-        "--data-dir",
-        data,
-        "export",
-        "--to",
-        url,
-        "--user",
-        "exporter",
-        stdin=PW + "\n",
-    )
+    code, out, err = export_to(capsys, monkeypatch, data, url)
     assert code != 0 and err.count("\n") == 1 and "cannot reach the importer" in err
 
 
@@ -209,18 +137,7 @@ def test_a_failed_entity_makes_a_non_zero_exit_with_a_summary(
         path = a.file_path(night.files[0])
         path.write_bytes(b"X" + path.read_bytes()[1:])
     with seed_importer(tmp_path / "seed") as seed:
-        code, out, err = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            stdin=PW + "\n",
-        )
+        code, out, err = export_to(capsys, monkeypatch, data, seed.url)
     assert code == cli.EXIT_FAIL
     assert out.startswith("5 of 6 entities exported") and "1 failed, 0 left" in out
     assert f"failed   file  {night.files[0].file_id}" in err and "MD5" in err
@@ -269,18 +186,7 @@ def test_a_killed_export_resumes_with_only_the_rest(capsys, monkeypatch, tmp_pat
             proc.stderr.close()
         assert seed.offers() == ids[:3]
 
-        code, out, err = run(
-            capsys,
-            monkeypatch,
-            "--data-dir",
-            data,
-            "export",
-            "--to",
-            seed.url,
-            "--user",
-            "exporter",
-            stdin=PW + "\n",
-        )
+        code, out, err = export_to(capsys, monkeypatch, data, seed.url)
         assert code == 0, err
         assert out.startswith("4 of 4 entities exported")
         assert seed.offers()[3:][0] == ids[2] and sorted(seed.offers()[3:]) == sorted(ids[2:])
