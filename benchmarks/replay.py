@@ -1,0 +1,364 @@
+"""The importer's CPU per entity without the machine's noise: one night's requests replayed.
+
+Whole-process timing on a shared machine swings by a third between rounds of the same
+server. Here one night's requests (benchmarks/clients.py: the 2015-style client and
+meteorgui's ImportClient) are recorded once, as the WSGI environ waitress built and the
+body it read, against meteorgui's importer on 127.0.0.1; then they are replayed through
+each server's WSGI app in this one thread, with the same environ and a fresh body stream,
+the response iterated and closed as waitress does (so the work after the answer, making
+files durable, runs too):
+
+* ``meteorgui``: the importer's app as `meteorgui serve` makes it (Archive, Importer,
+  ImporterServer's app and gate) on a fresh archive in a temporary folder, real fsyncs
+  and FULL commits; the gate's look at each request's login, which runs in waitress's
+  loop, is called here before each request;
+* ``durable-floor``: benchmarks/floor_importer.py's app with its --durable disk work.
+
+Measured per round (best of --rounds, a fresh archive each): this thread's CPU time
+(``time.thread_time``) over the replay, and the CPU of the process's other threads (the
+import log's writer, WAL checkpoints) until the import log is written; then, apart, the
+sky science of the night's new events on this thread, in rounds of --sky-round events as
+the sky worker takes them. Once more under cProfile: Python function calls per entity
+(deterministic: no load changes it), and SQLite statements per entity (each connection's
+trace callback), with --sql the statements themselves.
+
+Every answer is checked against the recorded one: a replay that diverged is an error.
+
+Run: .venv/bin/python benchmarks/replay.py [--rounds 5] [--client 2015-exporter]
+     [--top 25] [--sql] [--events 300 --timelapse 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import re
+import resource
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import floor_importer  # noqa: E402
+from clients import CLIENTS  # noqa: E402
+from floor_importer import PASSWORD, USER  # noqa: E402
+from waitress.buffers import ReadOnlyFileBasedBuffer  # noqa: E402
+
+from meteorgui import notify  # noqa: E402
+from meteorgui.archive import Archive  # noqa: E402
+from meteorgui.importer.protocol import Importer  # noqa: E402
+from meteorgui.importer.server import ImporterServer  # noqa: E402
+from meteorgui.simulate import make_night  # noqa: E402
+
+
+class Recorded:
+    """One request as the app saw it, and the answer it got."""
+
+    __slots__ = ("environ", "body", "status", "answer")
+
+    def __init__(self, environ: dict, body: bytes):
+        self.environ, self.body = environ, body
+        self.status = ""
+        self.answer = b""
+
+
+def record(client: str, night, workdir: Path) -> list[Recorded]:
+    """The night's requests from ``client`` to meteorgui's importer on 127.0.0.1."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a sequential client
+    archive = Archive(tempfile.mkdtemp(prefix="replay-record-", dir=workdir))
+    archive.users.add(USER, PASSWORD)
+    server = ImporterServer(archive, "127.0.0.1", 0, threads=2)
+    app, out = server.app, []
+
+    def recording(environ, start_response):
+        body = environ["wsgi.input"].read()
+        kept = {k: v for k, v in environ.items() if isinstance(v, str)}
+        req = Recorded(kept, body)
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        def start(status, headers, exc_info=None):
+            req.status = status
+            return start_response(status, headers, exc_info)
+
+        result = app(environ, start)
+        try:
+            req.answer = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        out.append(req)
+        return [req.answer]
+
+    server.app = recording
+    server.start()
+    try:
+        CLIENTS[client](server.url, night.entities(), night.status, night.open_file)
+    finally:
+        server.stop()
+        archive.close()
+    return out
+
+
+def _environ(req: Recorded) -> dict:
+    return req.environ | {
+        "wsgi.input": io.BytesIO(req.body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": ReadOnlyFileBasedBuffer,
+    }
+
+
+def _state(answer: bytes) -> str:
+    try:
+        return json.loads(answer).get("state", "?")
+    except ValueError:
+        return "?"
+
+
+class Server:
+    """One server's app on a fresh folder, ready for the night's requests."""
+
+    def __init__(self, kind: str, workdir: Path):
+        self.kind = kind
+        self.dir = Path(tempfile.mkdtemp(prefix=f"replay-{kind}-", dir=workdir))
+        self.connections: list[sqlite3.Connection] = []
+        self.gate = None
+        self.archive = None
+        if kind == "meteorgui":
+            hub = notify.Hub()
+            self.archive = Archive(self.dir, hub)
+            self.archive.users.add(USER, PASSWORD)
+            self.importer = Importer(self.archive, hub)
+            server = ImporterServer(self.archive, "127.0.0.1", 0, importer=self.importer)
+            self.app, self.gate = server.app, server.gate
+            db = self.archive.db
+            self.connections = [db._write_conn, db.read()]
+        else:
+            disk = floor_importer.Disk(str(self.dir))
+            self.app = floor_importer.create_app(disk)
+            self.connections = [disk.db]
+            self._disk = disk
+
+    def call(self, req: Recorded) -> tuple[str, bytes]:
+        environ = _environ(req)
+        if self.gate is not None and req.body:
+            # waitress's loop (the gate's parser) looks at each body's login first.
+            self.gate.is_verified(environ.get("HTTP_AUTHORIZATION"))
+        got = []
+
+        def start_response(status, headers, exc_info=None):
+            got.append(status)
+
+        result = self.app(environ, start_response)
+        try:
+            answer = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return got[0], answer
+
+    def settle(self, first: Recorded) -> None:
+        """One login before measuring (its KDF is per process, not per entity)."""
+        probe = Recorded(
+            first.environ | {"REQUEST_METHOD": "GET", "PATH_INFO": "/import/resend"}, b""
+        )
+        if self.kind == "meteorgui":
+            self.call(probe)
+
+    def finish(self) -> None:
+        """Write what the server writes behind the answers (the import log)."""
+        if self.kind == "meteorgui":
+            self.importer.log.flush()
+
+    def close(self) -> None:
+        if self.kind == "meteorgui":
+            self.importer.close()
+            self.archive.close()
+        else:
+            self._disk.db.close()
+
+
+def replay(server: Server, requests: list[Recorded]) -> None:
+    for i, req in enumerate(requests):
+        status, answer = server.call(req)
+        if status.split()[0] != req.status.split()[0] or _state(answer) != _state(req.answer):
+            raise RuntimeError(
+                f"{server.kind}: request {i} ({req.environ['PATH_INFO']}) answered "
+                f"{status} {answer[:200]!r}, recorded {req.status} {req.answer[:200]!r}"
+            )
+
+
+def _thread_cpu() -> tuple[float, float]:
+    """(user, system) CPU seconds of this thread so far."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_utime, usage.ru_stime
+
+
+def measure(kind: str, requests, workdir: Path) -> tuple[float, float, float, float]:
+    """CPU seconds over the replay: this thread's total, user and system, and the other
+    threads' total until what they write behind the answers is written."""
+    server = Server(kind, workdir)
+    try:
+        server.settle(requests[0])
+        (u0, s0), t0, p0 = _thread_cpu(), time.thread_time(), time.process_time()
+        replay(server, requests)
+        (u1, s1), t1 = _thread_cpu(), time.thread_time()
+        server.finish()
+        other = time.process_time() - p0 - (time.thread_time() - t0)
+    finally:
+        server.close()
+    return t1 - t0, u1 - u0, s1 - s0, other
+
+
+def counts(kind: str, requests, workdir: Path, top: int, show_sql: bool) -> tuple[int, int, str]:
+    """(Python function calls, SQLite statements, report) over one replay."""
+    server = Server(kind, workdir)
+    statements: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def traced(sql: str) -> None:
+        where = "" if threading.current_thread() is threading.main_thread() else "[behind] "
+        with lock:
+            statements[where + _LITERALS.sub("?", " ".join(sql.split()))] += 1
+
+    try:
+        server.settle(requests[0])
+        for conn in server.connections:
+            conn.set_trace_callback(traced)
+        profile = cProfile.Profile()
+        profile.enable()
+        replay(server, requests)
+        profile.disable()
+        server.finish()
+        for conn in server.connections:
+            conn.set_trace_callback(None)
+    finally:
+        server.close()
+    stats = pstats.Stats(profile)
+    text = io.StringIO()
+    if top:
+        stats.stream = text
+        stats.sort_stats("tottime").print_stats(top)
+    if show_sql:
+        text.write(f"\nSQL statements ({kind}):\n")
+        for sql, n in statements.most_common():
+            text.write(f"  {n:6d}  {sql[:200]}\n")
+    return stats.total_calls, sum(statements.values()), text.getvalue()
+
+
+# The values in a traced statement (SQLite traces it with its parameters filled in).
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|\bNULL\b")
+
+
+def sky(requests, workdir: Path, per_round: int) -> tuple[float, int, int]:
+    """(CPU seconds, Python calls, events) of the sky science for the night's new events,
+    computed on this thread in rounds of ``per_round`` events in time order."""
+    from meteorgui.sky.compute import Cameras, compute_missing
+
+    server = Server("meteorgui", workdir)
+    try:
+        server.settle(requests[0])
+        replay(server, requests)
+        server.finish()
+        archive = server.archive
+        times = sorted(e.event_time for e in archive.events())
+        rounds = [times[i : i + per_round] for i in range(0, len(times), per_round)]
+        cameras = Cameras(archive)
+        profile = cProfile.Profile()
+        t0 = time.thread_time()
+        for i, r in enumerate(rounds):
+            if i == 1:
+                profile.enable()  # calls after the first round (no first-use work)
+            compute_missing(archive, after=r[0], before=r[-1] + 1, cameras=cameras)
+        cpu = time.thread_time() - t0
+        profile.disable()
+        profiled = sum(len(r) for r in rounds[1:])
+        calls = pstats.Stats(profile).total_calls * len(times) // max(1, profiled)
+    finally:
+        server.close()
+    return cpu, calls, len(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--events", type=int, default=300)
+    ap.add_argument("--timelapse", type=int, default=400)
+    ap.add_argument("--client", choices=list(CLIENTS), action="append", help="default: both")
+    ap.add_argument("--top", type=int, default=0, help="functions by own time, per server")
+    ap.add_argument("--sql", action="store_true", help="print each server's statements")
+    ap.add_argument("--sky-round", type=int, default=10, help="events per sky round")
+    ap.add_argument("--no-sky", action="store_true")
+    args = ap.parse_args()
+
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    night = make_night(7, events=args.events, timelapse=args.timelapse)
+    n = len(night.entities())
+    kinds = ("durable-floor", "meteorgui")
+    with tempfile.TemporaryDirectory(prefix="meteorgui-replay-") as tmp:
+        workdir = Path(tmp)
+        for client in args.client or CLIENTS:
+            requests = record(client, night, workdir)
+            print(f"{client}: {n} entities, {len(requests)} requests recorded")
+            cpu: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in kinds}
+            for r in range(args.rounds):
+                for kind in kinds if r % 2 == 0 else kinds[::-1]:
+                    cpu[kind].append(measure(kind, requests, workdir))
+            best, user = {}, {}
+            for kind in kinds:
+                req = min(c[0] for c in cpu[kind])
+                best[kind], user[kind] = req, min(c[1] for c in cpu[kind])
+                spread = max(c[0] for c in cpu[kind]) / req
+                print(
+                    f"  {kind:14} request thread {req / n * 1e3:5.3f} ms/entity "
+                    f"(best of {args.rounds}; worst/best {spread:.2f}; user "
+                    f"{user[kind] / n * 1e3:5.3f}, system "
+                    f"{min(c[2] for c in cpu[kind]) / n * 1e3:5.3f}), other threads "
+                    f"{min(c[3] for c in cpu[kind]) / n * 1e3:5.3f} ms/entity"
+                )
+            calls, stmts = {}, {}
+            for kind in kinds:
+                calls[kind], stmts[kind], text = counts(kind, requests, workdir, args.top, args.sql)
+                print(
+                    f"  {kind:14} {calls[kind] / n:7.1f} Python calls/entity, "
+                    f"{stmts[kind] / n:5.2f} SQL statements/entity"
+                )
+                if text:
+                    print(text)
+            print(
+                f"  ratio meteorgui / floor: request-thread CPU "
+                f"{best['meteorgui'] / best['durable-floor']:.2f}x (user "
+                f"{user['meteorgui'] / user['durable-floor']:.2f}x), calls "
+                f"{calls['meteorgui'] / calls['durable-floor']:.2f}x"
+            )
+            if not args.no_sky and client == (args.client or list(CLIENTS))[0]:
+                runs = [sky(requests, workdir, args.sky_round) for _ in range(args.rounds)]
+                s_cpu = min(r[0] for r in runs)
+                _, s_calls, events = runs[0]
+                print(
+                    f"  sky science ({events} events, rounds of {args.sky_round}): "
+                    f"{s_cpu / n * 1e3:5.3f} ms/entity CPU, {s_calls / n:7.1f} calls/entity"
+                )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
