@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 from meteorgui.archive import Conflict
 from meteorgui.importer import gate as gating
@@ -85,3 +86,24 @@ def test_the_sky_science_starts_no_thread_pool_of_its_own(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0"]
+
+
+def test_a_small_body_is_read_without_looking_up_its_login_in_the_loop(
+    archive, server, auth, monkeypatch
+):
+    """The gate needs a verified login only for bodies over SMALL_BODY: an offer or a small
+    upload costs no fingerprint and no user row in waitress's loop (the app checks every
+    login), while a large body still does."""
+    looked: list[str] = []
+    real = server.gate.is_verified
+    monkeypatch.setattr(server.gate, "is_verified", lambda a: looked.append(a) or real(a))
+    with requests.Session() as http:
+        http.auth = auth
+        for _ in range(3):
+            r = http.post(server.url, json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+            assert r.json() == {"state": "continue-nocache"}
+        assert looked == []
+        big = b"x" * (gating.SMALL_BODY + 1)
+        r = http.post(server.url, data=big, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400  # read (the login is verified) and refused as bad JSON
+        assert len(looked) == 1
