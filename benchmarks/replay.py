@@ -6,12 +6,12 @@ meteorgui's ImportClient) are recorded once, as the WSGI environ waitress built 
 body it read, against meteorgui's importer on 127.0.0.1; then they are replayed through
 each server's WSGI app in this one thread, with the same environ and a fresh body stream,
 the response iterated and closed as waitress does (so the work after the answer, making
-files durable, runs too):
+files durable, runs too). Each request is first parsed from its bytes by waitress's request
+parser, as waitress's loop does (meteorgui's with its gate, which may look up the login):
 
 * ``meteorgui``: the importer's app as `meteorgui serve` makes it (Archive, Importer,
   ImporterServer's app and gate) on a fresh archive in a temporary folder, real fsyncs
-  and FULL commits; the gate's look at each request's login, which runs in waitress's
-  loop, is called here before each request;
+  and FULL commits;
 * ``durable-floor``: benchmarks/floor_importer.py's app with its --durable disk work.
 
 Measured per round (best of --rounds, a fresh archive each): this thread's CPU time
@@ -54,24 +54,38 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import floor_importer  # noqa: E402
 from clients import CLIENTS  # noqa: E402
 from floor_importer import PASSWORD, USER  # noqa: E402
+from waitress.adjustments import Adjustments  # noqa: E402
 from waitress.buffers import ReadOnlyFileBasedBuffer  # noqa: E402
+from waitress.parser import HTTPRequestParser  # noqa: E402
 
 from meteorgui import notify  # noqa: E402
 from meteorgui.archive import Archive  # noqa: E402
+from meteorgui.importer import gate as gating  # noqa: E402
 from meteorgui.importer.protocol import Importer  # noqa: E402
-from meteorgui.importer.server import ImporterServer  # noqa: E402
+from meteorgui.importer.server import MAX_BODY, ImporterServer  # noqa: E402
 from meteorgui.simulate import make_night  # noqa: E402
 
 
 class Recorded:
     """One request as the app saw it, and the answer it got."""
 
-    __slots__ = ("environ", "body", "status", "answer")
+    __slots__ = ("environ", "body", "raw", "status", "answer")
 
     def __init__(self, environ: dict, body: bytes):
         self.environ, self.body = environ, body
+        self.raw = _raw(environ, body)
         self.status = ""
         self.answer = b""
+
+
+def _raw(environ: dict, body: bytes) -> bytes:
+    """The request as its client sent it (the headers waitress passed on)."""
+    lines = [f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} HTTP/1.1"]
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.removeprefix("HTTP_").replace("_", "-").title()
+            lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 def record(client: str, night, workdir: Path) -> list[Recorded]:
@@ -139,15 +153,17 @@ class Server:
         self.kind = kind
         self.dir = Path(tempfile.mkdtemp(prefix=f"replay-{kind}-", dir=workdir))
         self.connections: list[sqlite3.Connection] = []
-        self.gate = None
         self.archive = None
+        self.adj = Adjustments(max_request_body_size=MAX_BODY)
+        self.parser: type = HTTPRequestParser
         if kind == "meteorgui":
             hub = notify.Hub()
             self.archive = Archive(self.dir, hub)
             self.archive.users.add(USER, PASSWORD)
             self.importer = Importer(self.archive, hub)
             server = ImporterServer(self.archive, "127.0.0.1", 0, importer=self.importer)
-            self.app, self.gate = server.app, server.gate
+            self.app = server.app
+            self.parser = gating._parser_class(server.gate)
             db = self.archive.db
             self.connections = [db._write_conn, db.read()]
         else:
@@ -157,10 +173,12 @@ class Server:
             self._disk = disk
 
     def call(self, req: Recorded) -> tuple[str, bytes]:
+        # waitress's loop first parses the request (meteorgui's with the gate in it).
+        parser, raw = self.parser(self.adj), req.raw
+        while raw and not parser.completed:
+            raw = raw[parser.received(raw) :]
+        parser.close()
         environ = _environ(req)
-        if self.gate is not None and req.body:
-            # waitress's loop (the gate's parser) looks at each body's login first.
-            self.gate.is_verified(environ.get("HTTP_AUTHORIZATION"))
         got = []
 
         def start_response(status, headers, exc_info=None):
@@ -177,7 +195,9 @@ class Server:
     def settle(self, first: Recorded) -> None:
         """One login before measuring (its KDF is per process, not per entity)."""
         probe = Recorded(
-            first.environ | {"REQUEST_METHOD": "GET", "PATH_INFO": "/import/resend"}, b""
+            {k: v for k, v in first.environ.items() if k not in ("CONTENT_LENGTH", "CONTENT_TYPE")}
+            | {"REQUEST_METHOD": "GET", "PATH_INFO": "/import/resend"},
+            b"",
         )
         if self.kind == "meteorgui":
             self.call(probe)
