@@ -20,18 +20,25 @@ import log's writer, WAL checkpoints) until the import log is written; then, apa
 sky science of the night's new events on this thread, in rounds of --sky-round events as
 the sky worker takes them. Once more under cProfile: Python function calls per entity
 (deterministic: no load changes it), and SQLite statements per entity (each connection's
-trace callback), with --sql the statements themselves.
+trace callback), with --sql the statements themselves. With --costs N, N more rounds with a
+thread-CPU meter on each cost of COSTS (inclusive, so nested costs overlap; the meters add
+about a microsecond each): where the request thread's time goes, beside the floor's.
 
 Every answer is checked against the recorded one: a replay that diverged is an error.
 
 Run: .venv/bin/python benchmarks/replay.py [--rounds 5] [--client 2015-exporter]
-     [--top 25] [--sql] [--events 300 --timelapse 400]
+     [--top 25] [--sql] [--costs 3] [--no-sky] [--events 300 --timelapse 400]
+
+For before/after figures copy this file into an earlier tree's benchmarks/ and run it there
+(it imports meteorgui from the tree it sits in).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
+import inspect
 import io
 import json
 import logging
@@ -154,6 +161,7 @@ class Server:
         self.dir = Path(tempfile.mkdtemp(prefix=f"replay-{kind}-", dir=workdir))
         self.connections: list[sqlite3.Connection] = []
         self.archive = None
+        self.meters: Counter[str] | None = None  # set while --costs meters a replay
         self.adj = Adjustments(max_request_body_size=MAX_BODY)
         self.parser: type = HTTPRequestParser
         if kind == "meteorgui":
@@ -174,10 +182,13 @@ class Server:
 
     def call(self, req: Recorded) -> tuple[str, bytes]:
         # waitress's loop first parses the request (meteorgui's with the gate in it).
+        t0 = time.thread_time()
         parser, raw = self.parser(self.adj), req.raw
         while raw and not parser.completed:
             raw = raw[parser.received(raw) :]
         parser.close()
+        if self.meters is not None:
+            self.meters[PARSE] += time.thread_time() - t0
         environ = _environ(req)
         got = []
 
@@ -287,6 +298,119 @@ def counts(kind: str, requests, workdir: Path, top: int, show_sql: bool) -> tupl
 _LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b|\bNULL\b")
 
 
+# What --costs meters (inclusive CPU of this thread, so nested rows overlap): (label,
+# module, attribute path). Missing ones (another tree) are left out.
+COSTS = [
+    ("the whole app (Flask, werkzeug and the views)", "flask.app", "Flask.wsgi_app"),
+    ("import views, auth wrapper included", "meteorgui.importer", None),
+    ("login check (Logins.check, Gate.verified)", "meteorgui.importer.logins", "Logins.check"),
+    ("login check (Logins.check, Gate.verified)", "meteorgui.importer.gate", "Gate.verified"),
+    ("message JSON and model validation", "meteorgui.importer.app", "loads"),
+    ("message JSON and model validation", "meteorgui.model", "Event.from_dict"),
+    ("message JSON and model validation", "meteorgui.model", "FileRecord.from_dict"),
+    ("protocol: offers (Importer.handle)", "meteorgui.importer.protocol", "Importer.handle"),
+    ("protocol: uploads (receive_bytes)", "meteorgui.importer.protocol", "Importer.receive_bytes"),
+    ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.conflict"),
+    ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_event"),
+    ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_file"),
+    ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_bytes"),
+    ("archive look-ups before bytes", "meteorgui.archive.store", "FileStore.settle"),
+    ("archive rows and FULL commits", "meteorgui.archive.archive", "Archive.store_event"),
+    ("archive rows and FULL commits", "meteorgui.archive.archive", "Archive.store_file"),
+    ("archive rows and FULL commits", "meteorgui.archive.archive", "Archive.store_status"),
+    ("upload: multipart parser into the store", "meteorgui.importer.app", "_Upload.parse"),
+    ("upload: part file made and locked", "meteorgui.archive.store", "StoreWriter.__init__"),
+    ("import log steps (request thread)", "meteorgui.importer.protocol", "Importer._log"),
+    ("answers (_reply)", "meteorgui.importer.app", "_reply"),
+    ("making files durable after the answer", "meteorgui.once", "Once.run"),
+    ("floor: views", "floor", None),
+    ("floor: making files durable after the answer", "floor_importer", "Disk.keep()"),
+    ("floor: file opened", "floor_importer", "Disk.open"),
+    ("floor: row and FULL commit", "floor_importer", "Disk.commit"),
+]
+PARSE = "waitress's request parser (meteorgui's with the gate)"
+
+
+class Meters:
+    """Thread-CPU accumulators patched onto the functions of COSTS (and the views of an
+    app), removed by close()."""
+
+    def __init__(self, app) -> None:
+        self.spent: Counter[str] = Counter()
+        self._undo: list = []
+        for label, module, path in COSTS:
+            if path is None:  # the views of the app named ``module``
+                if app.import_name == module:
+                    for name, view in list(app.view_functions.items()):
+                        if name != "static":
+                            self._patch(app.view_functions, name, view, label, item=True)
+                continue
+            owner = importlib.import_module(module)
+            returned = path.endswith("()")  # meter the work it hands back, not the call
+            *outer, name = path.removesuffix("()").split(".")
+            for part in outer:
+                owner = getattr(owner, part, None)
+            raw = None if owner is None else inspect.getattr_static(owner, name, None)
+            if raw is not None:
+                self._patch(owner, name, raw, label, returned=returned)
+
+    def _patch(self, owner, name, raw, label, item=False, returned=False) -> None:
+        wrapped = isinstance(raw, (staticmethod, classmethod))
+        fn = raw.__func__ if wrapped else raw
+        spent, clock = self.spent, time.thread_time
+
+        def metered(*args, **kwargs):
+            if returned:
+                return self._metered(fn(*args, **kwargs), label)
+            t0 = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += clock() - t0
+
+        new = type(raw)(metered) if wrapped else metered
+        if item:
+            owner[name] = new
+            self._undo.append(lambda: owner.__setitem__(name, raw))
+        else:
+            setattr(owner, name, new)
+            self._undo.append(lambda: setattr(owner, name, raw))
+
+    def _metered(self, work, label):
+        def run():
+            t0 = time.thread_time()
+            try:
+                return work()
+            finally:
+                self.spent[label] += time.thread_time() - t0
+
+        return run
+
+    def close(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+
+
+def costs(kind: str, requests, workdir: Path) -> Counter[str]:
+    """CPU seconds of this thread by cost (COSTS) over one replay."""
+    server = Server(kind, workdir)
+    try:
+        server.settle(requests[0])
+        meters = Meters(server.app)
+        server.meters = meters.spent
+        try:
+            t0 = time.thread_time()
+            replay(server, requests)
+            meters.spent["all of it (the request thread)"] = time.thread_time() - t0
+        finally:
+            meters.close()
+            server.meters = None
+        server.finish()
+    finally:
+        server.close()
+    return meters.spent
+
+
 def sky(requests, workdir: Path, per_round: int) -> tuple[float, int, int]:
     """(CPU seconds, Python calls, events) of the sky science for the night's new events,
     computed on this thread in rounds of ``per_round`` events in time order."""
@@ -326,6 +450,9 @@ def main() -> int:
     ap.add_argument("--sql", action="store_true", help="print each server's statements")
     ap.add_argument("--sky-round", type=int, default=10, help="events per sky round")
     ap.add_argument("--no-sky", action="store_true")
+    ap.add_argument(
+        "--costs", type=int, default=0, metavar="N", help="N more rounds metering each cost"
+    )
     args = ap.parse_args()
 
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -368,6 +495,16 @@ def main() -> int:
                 f"{user['meteorgui'] / user['durable-floor']:.2f}x), calls "
                 f"{calls['meteorgui'] / calls['durable-floor']:.2f}x"
             )
+            if args.costs:
+                spent: dict[str, dict[str, float]] = {k: {} for k in kinds}
+                for _ in range(args.costs):
+                    for kind in kinds:
+                        for label, sec in costs(kind, requests, workdir).items():
+                            spent[kind][label] = min(spent[kind].get(label, sec), sec)
+                print(f"  CPU of the request thread by cost, ms/entity (best of {args.costs}):")
+                for kind in kinds:
+                    for label, sec in sorted(spent[kind].items(), key=lambda kv: -kv[1]):
+                        print(f"    {kind:14} {sec / n * 1e3:6.3f}  {label}")
             if not args.no_sky and client == (args.client or list(CLIENTS))[0]:
                 runs = [sky(requests, workdir, args.sky_round) for _ in range(args.rounds)]
                 s_cpu = min(r[0] for r in runs)
