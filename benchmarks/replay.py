@@ -14,15 +14,17 @@ parser, as waitress's loop does (meteorgui's with its gate, which may look up th
   and FULL commits;
 * ``durable-floor``: benchmarks/floor_importer.py's app with its --durable disk work.
 
-Measured per round (best of --rounds, a fresh archive each): this thread's CPU time
-(``time.thread_time``) over the replay, and the CPU of the process's other threads (the
-import log's writer, WAL checkpoints) until the import log is written; then, apart, the
-sky science of the night's new events on this thread, in rounds of --sky-round events as
-the sky worker takes them. Once more under cProfile: Python function calls per entity
-(deterministic: no load changes it), and SQLite statements per entity (each connection's
-trace callback), with --sql the statements themselves. With --costs N, N more rounds with a
-thread-CPU meter on each cost of COSTS (inclusive, so nested costs overlap; the meters add
-about a microsecond each): where the request thread's time goes, beside the floor's.
+Measured per round (best of --rounds, fresh archives each), the two servers taking the
+requests in turns, --chunk at a time, so that the machine's load weighs on both alike:
+this thread's CPU time (``time.thread_time``, and user and system apart) for each server,
+and the CPU of the process's other threads (the import log's writer, WAL checkpoints)
+until the import log is written; then, apart, the sky science of the night's new events
+on this thread, in rounds of --sky-round events as the sky worker takes them. Once more
+under cProfile: Python function calls per entity (deterministic: no load changes it), and
+SQLite statements per entity (each connection's trace callback), with --sql the
+statements themselves. With --costs N, N more rounds with a thread-CPU meter on each cost
+of COSTS (inclusive, so nested costs overlap; the meters add about a microsecond each):
+where the request thread's time goes, beside the floor's.
 
 Every answer is checked against the recorded one: a replay that diverged is an error.
 
@@ -242,20 +244,34 @@ def _thread_cpu() -> tuple[float, float]:
     return usage.ru_utime, usage.ru_stime
 
 
-def measure(kind: str, requests, workdir: Path) -> tuple[float, float, float, float]:
-    """CPU seconds over the replay: this thread's total, user and system, and the other
-    threads' total until what they write behind the answers is written."""
-    server = Server(kind, workdir)
+def measure(kinds, requests, workdir: Path, chunk: int) -> dict[str, tuple[float, ...]]:
+    """CPU seconds of each server over the replay: this thread's total, user and system,
+    and (meteorgui's) other threads' until what they write behind the answers is written.
+
+    The servers take the requests in turns, ``chunk`` at a time (first one, then the
+    other, then the other first): a change in the machine's load weighs on both alike."""
+    servers = {kind: Server(kind, workdir) for kind in kinds}
+    spent = {kind: [0.0, 0.0, 0.0] for kind in kinds}
     try:
-        server.settle(requests[0])
-        (u0, s0), t0, p0 = _thread_cpu(), time.thread_time(), time.process_time()
-        replay(server, requests)
-        (u1, s1), t1 = _thread_cpu(), time.thread_time()
-        server.finish()
+        for server in servers.values():
+            server.settle(requests[0])
+        p0, t0 = time.process_time(), time.thread_time()
+        for i, start in enumerate(range(0, len(requests), chunk)):
+            for kind in kinds if i % 2 == 0 else kinds[::-1]:
+                (u0, s0), c0 = _thread_cpu(), time.thread_time()
+                replay(servers[kind], requests[start : start + chunk])
+                (u1, s1), c1 = _thread_cpu(), time.thread_time()
+                total = spent[kind]
+                total[0] += c1 - c0
+                total[1] += u1 - u0
+                total[2] += s1 - s0
+        for server in servers.values():
+            server.finish()
         other = time.process_time() - p0 - (time.thread_time() - t0)
     finally:
-        server.close()
-    return t1 - t0, u1 - u0, s1 - s0, other
+        for server in servers.values():
+            server.close()
+    return {kind: (*spent[kind], other if kind == "meteorgui" else 0.0) for kind in kinds}
 
 
 def counts(kind: str, requests, workdir: Path, top: int, show_sql: bool) -> tuple[int, int, str]:
@@ -450,6 +466,7 @@ def main() -> int:
     ap.add_argument("--sql", action="store_true", help="print each server's statements")
     ap.add_argument("--sky-round", type=int, default=10, help="events per sky round")
     ap.add_argument("--no-sky", action="store_true")
+    ap.add_argument("--chunk", type=int, default=40, help="requests per turn of each server")
     ap.add_argument(
         "--costs", type=int, default=0, metavar="N", help="N more rounds metering each cost"
     )
@@ -465,9 +482,9 @@ def main() -> int:
             requests = record(client, night, workdir)
             print(f"{client}: {n} entities, {len(requests)} requests recorded")
             cpu: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in kinds}
-            for r in range(args.rounds):
-                for kind in kinds if r % 2 == 0 else kinds[::-1]:
-                    cpu[kind].append(measure(kind, requests, workdir))
+            for _ in range(args.rounds):
+                for kind, figures in measure(kinds, requests, workdir, args.chunk).items():
+                    cpu[kind].append(figures)
             best, user = {}, {}
             for kind in kinds:
                 req = min(c[0] for c in cpu[kind])
@@ -494,6 +511,14 @@ def main() -> int:
                 f"{best['meteorgui'] / best['durable-floor']:.2f}x (user "
                 f"{user['meteorgui'] / user['durable-floor']:.2f}x), calls "
                 f"{calls['meteorgui'] / calls['durable-floor']:.2f}x"
+            )
+            rounds = sorted(
+                m[0] / f[0] for m, f in zip(cpu["meteorgui"], cpu["durable-floor"], strict=True)
+            )
+            print(
+                "  request-thread CPU ratio of each round (paired): "
+                + ", ".join(f"{r:.2f}" for r in rounds)
+                + f"; median {rounds[len(rounds) // 2]:.2f}x"
             )
             if args.costs:
                 spent: dict[str, dict[str, float]] = {k: {} for k in kinds}
