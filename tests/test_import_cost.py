@@ -7,6 +7,7 @@ pin the work per entity those figures depend on, so it cannot creep back unnotic
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import os
 import subprocess
@@ -114,7 +115,8 @@ def test_a_small_body_is_read_without_looking_up_its_login_in_the_loop(
 
 
 def _python_calls(fn) -> int:
-    """Python-level calls (and generator resumptions) while fn runs."""
+    """Python-level calls (and generator resumptions) while fn runs, without the garbage
+    collector (whose finalizers of earlier tests' objects would count too)."""
     calls = 0
 
     def profile(frame, event, arg):
@@ -122,11 +124,14 @@ def _python_calls(fn) -> int:
         if event == "call":
             calls += 1
 
+    gc.collect()
+    gc.disable()
     sys.setprofile(profile)
     try:
         fn()
     finally:
         sys.setprofile(None)
+        gc.enable()
     return calls
 
 
@@ -143,7 +148,8 @@ def test_reading_a_path_makes_no_python_call_per_point():
     short, long = with_path(20), with_path(400)
     path = read_path(long, lambda record: None)
     assert len(path) == 400 and path.x[:2] == (10.0, 11.0) and path.t == tuple(sorted(path.t))
-    assert _python_calls(lambda: read_path(long, lambda r: None)) == _python_calls(
+    # 400 points against 20: the same calls (a call per point made it 2,000 more)
+    assert _python_calls(lambda: read_path(long, lambda r: None)) <= 5 + _python_calls(
         lambda: read_path(short, lambda r: None)
     )
 
