@@ -68,3 +68,19 @@ def test_a_batch_continues_a_conversation_left_open_by_the_last(tmp_path):
         assert len(archive.conversations.recent()) == 4
         e1 = [c for c in archive.conversations.recent() if c.entity_id == "e1"]
         assert sorted(c.bytes for c in e1) == [0, 17]
+
+
+def test_a_batch_reads_no_conversation_back_after_writing_it(tmp_path):
+    """The rows published to the hub come back with their UPDATE (RETURNING): a batch of
+    one new conversation runs its INSERT, one UPDATE and its steps, nothing more."""
+    with Archive(tmp_path / "a") as archive:
+        seen: list[str] = []
+        archive.db._write_conn.set_trace_callback(seen.append)
+        try:
+            (returned,) = archive.conversations.record_many(_steps()[5:6])
+        finally:
+            archive.db._write_conn.set_trace_callback(None)
+        assert returned == archive.conversations.get(returned.id)
+        assert (returned.state, returned.final) == (conv.COMPLETE, True)
+        work = [s.split()[0] for s in seen if s.split()[0] in ("SELECT", "INSERT", "UPDATE")]
+        assert work == ["SELECT", "INSERT", "UPDATE", "INSERT"], seen

@@ -7,16 +7,22 @@ pin the work per entity those figures depend on, so it cannot creep back unnotic
 from __future__ import annotations
 
 import dataclasses
+import gc
+import io
 import os
 import subprocess
 import sys
 
 import pytest
+import requests
 
 from meteorgui.archive import Conflict
 from meteorgui.importer import gate as gating
+from meteorgui.model import Meta
+from meteorgui.sky.compute import file_opener
+from meteorgui.sky.paths import path_text, read_path
 
-from .factories import event_pack, status
+from .factories import T0, event_pack, status
 
 
 def _statements(conn) -> list[str]:
@@ -85,3 +91,83 @@ def test_the_sky_science_starts_no_thread_pool_of_its_own(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0"]
+
+
+def test_a_small_body_is_read_without_looking_up_its_login_in_the_loop(
+    archive, server, auth, monkeypatch
+):
+    """The gate needs a verified login only for bodies over SMALL_BODY: an offer or a small
+    upload costs no fingerprint and no user row in waitress's loop (the app checks every
+    login), while a large body still does."""
+    looked: list[str] = []
+    real = server.gate.is_verified
+    monkeypatch.setattr(server.gate, "is_verified", lambda a: looked.append(a) or real(a))
+    with requests.Session() as http:
+        http.auth = auth
+        for _ in range(3):
+            r = http.post(server.url, json={"type": "cached_entity", "cached_entity_id": "0" * 32})
+            assert r.json() == {"state": "continue-nocache"}
+        assert looked == []
+        big = b"x" * (gating.SMALL_BODY + 1)
+        r = http.post(server.url, data=big, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400  # read (the login is verified) and refused as bad JSON
+        assert len(looked) == 1
+
+
+def _python_calls(fn) -> int:
+    """Python-level calls (and generator resumptions) while fn runs, without the garbage
+    collector (whose finalizers of earlier tests' objects would count too)."""
+    calls = 0
+
+    def profile(frame, event, arg):
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    gc.collect()
+    gc.disable()
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+        gc.enable()
+    return calls
+
+
+def test_reading_a_path_makes_no_python_call_per_point():
+    """The sky worker reads each new event's path (hundreds of points): the points are
+    checked and put in columns without a Python call for each one."""
+    st = status()
+    event = event_pack(st, n_files=1).entity
+
+    def with_path(n: int):
+        text = path_text([[10.0 + i, 20.0 + i, 100.0, T0 / 1000 + 5 + i / 25] for i in range(n)])
+        return dataclasses.replace(event, meta=(Meta("string", "meteorpi:path", text),))
+
+    short, long = with_path(20), with_path(400)
+    path = read_path(long, lambda record: None)
+    assert len(path) == 400 and path.x[:2] == (10.0, 11.0) and path.t == tuple(sorted(path.t))
+    # 400 points against 20: the same calls (a call per point made it 2,000 more)
+    assert _python_calls(lambda: read_path(long, lambda r: None)) <= 5 + _python_calls(
+        lambda: read_path(short, lambda r: None)
+    )
+
+
+def test_the_sky_worker_opens_a_stored_file_by_its_name_only(archive, monkeypatch):
+    """No presence check before the open (a lock and a stat call less per file read), and
+    a file whose bytes are not there still reads as absent."""
+    st = status()
+    pack = event_pack(st, n_files=2)
+    stored, missing = pack.entity.files
+    data = pack.blobs[stored.file_id]
+    assert archive.store.put(stored.file_id, stored.md5, io.BytesIO(data))
+    assert not archive.store.settle([(stored.file_id, stored.md5)])
+    looked: list[str] = []
+    real = archive.store.has
+    monkeypatch.setattr(archive.store, "has", lambda *a: looked.append(a[0]) or real(*a))
+    open_file = file_opener(archive)
+    with open_file(stored) as fh:
+        assert fh.read() == data
+    assert open_file(missing) is None
+    assert looked == []

@@ -84,6 +84,7 @@ class _Run:
         self.camera_id: str | None = None
         self.final = False
         self.conv_id: int | None = None
+        self.row: Any = None  # the conversation's row once written
 
     def add(self, e: dict) -> None:
         t = e.get("at")
@@ -132,11 +133,12 @@ class _Run:
             ).lastrowid
         else:
             self.conv_id = row[0]
-        conn.execute(
+        # The row as updated comes back with the update (for the hub), not read again.
+        self.row = conn.execute(
             "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
             " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
             " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
-            " WHERE id = ?",
+            f" WHERE id = ? RETURNING {_COLS}",
             (
                 state,
                 last_at,
@@ -148,7 +150,7 @@ class _Run:
                 self.camera_id,
                 self.conv_id,
             ),
-        )
+        ).fetchall()[0]
         conn.executemany(
             "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
             " VALUES (?, ?, ?, ?)",
@@ -192,14 +194,7 @@ class Conversations:
         with self._db.write(durable=False) as conn:
             for run in runs:
                 run.write(conn)
-            return [
-                _row(
-                    conn.execute(
-                        f"SELECT {_COLS} FROM conversations WHERE id = ?", (run.conv_id,)
-                    ).fetchone()
-                )
-                for run in runs
-            ]
+        return [_row(run.row) for run in runs]
 
     def addresses(self, user: str) -> set[str]:
         """The addresses this user has imported from (each conversation records one)."""

@@ -327,6 +327,14 @@ class FileStore:
     def path(self, file_id: str, md5: str) -> Path:
         return Path(self._shard(file_id), f"{file_id}.{md5}")
 
+    def open_bytes(self, file_id: str, md5: str) -> BinaryIO | None:
+        """The bytes kept for this file, open for reading; None if they are not under their
+        final name (never received, or still on their way to disk)."""
+        try:
+            return open(os.path.join(self._shard(file_id), f"{file_id}.{md5}"), "rb")  # noqa: SIM115 - the caller closes it
+        except OSError:
+            return None
+
     def has(self, file_id: str, md5: str) -> bool:
         """Verified bytes are here (durable, or on their way to disk)."""
         name = f"{file_id}.{md5}"

@@ -202,8 +202,12 @@ def _parser_class(gate: Gate):
             body = self.body_rcv
             if body is None:
                 return
-            verified = gate.is_verified(self.headers.get("AUTHORIZATION"))
-            if not verified and (self.chunked or self.content_length > gate.small_body):
+            # Only a body larger than SMALL_BODY needs a verified login (its SHA-256 and its
+            # user's row): the app checks every login anyway, so most requests (offers,
+            # small uploads) skip that look-up here.
+            if (self.chunked or self.content_length > gate.small_body) and not gate.is_verified(
+                self.headers.get("AUTHORIZATION")
+            ):
                 self._skip(f"{UNVERIFIED}:{self.content_length if not self.chunked else -1}")
                 return
             reserved = 0

@@ -30,15 +30,9 @@ BATCH = 400
 
 
 def file_opener(archive) -> Callable:
-    def open_file(record):
-        if not archive.has_bytes(record):
-            return None
-        try:
-            return open(archive.file_path(record), "rb")
-        except OSError:
-            return None
-
-    return open_file
+    """``open_file(record)`` for read_path: the record's stored bytes, or None."""
+    store = archive.store
+    return lambda record: store.open_bytes(record.file_id, record.md5)
 
 
 class Cameras:

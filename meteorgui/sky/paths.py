@@ -16,6 +16,7 @@ The image size comes from the event's first PNG (its IHDR header), else the
 from __future__ import annotations
 
 import json
+import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ def _is(ns_value: str | None, name: str) -> bool:
     return ns_value is not None and ns_value.rpartition(":")[2] == name
 
 
+_TIME = operator.itemgetter(3)
+
+
 def _points(data, event_time_ms: int) -> list[list[float]]:
     relative = False
     if isinstance(data, dict):  # the simulator's file
@@ -66,7 +70,7 @@ def _points(data, event_time_ms: int) -> list[list[float]]:
     if relative or out[0][3] < 1e8:  # seconds since the event, not Unix time
         for p in out:
             p[3] += event_time_ms / 1000.0
-    out.sort(key=lambda p: p[3])
+    out.sort(key=_TIME)
     return out
 
 
@@ -111,14 +115,9 @@ def read_path(event, open_file: Callable[[object], BinaryIO | None]) -> ImagePat
         data = json.loads(text)
     except ValueError:
         raise NoPath("the event's path is not JSON") from None
-    pts = _points(data, event.event_time)
-    return ImagePath(
-        x=tuple(p[0] for p in pts),
-        y=tuple(p[1] for p in pts),
-        amplitude=tuple(p[2] for p in pts),
-        t=tuple(p[3] for p in pts),
-        size=size or DEFAULT_SIZE,
-    )
+    # The four columns at once (no Python call per point: a path has hundreds).
+    x, y, amplitude, t = zip(*_points(data, event.event_time), strict=True)
+    return ImagePath(x=x, y=y, amplitude=amplitude, t=t, size=size or DEFAULT_SIZE)
 
 
 def path_text(points: list[list[float]]) -> str:
