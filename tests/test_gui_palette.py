@@ -71,23 +71,10 @@ def test_following_the_palette_runs_no_python_for_other_events(qapp):
     """An application-wide Python event filter takes the GIL for every event the GUI thread
     delivers (waiting for it while the importer's threads hold it): the palette is followed
     through signals instead."""
-    import sys
+    from PySide6.QtCore import QObject
 
-    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+    from .pythoncalls import python_run_for_events
 
     style.follow_colour_scheme()
-    target = QObject()
-    calls = []
-
-    def profile(frame, what, _arg):
-        if what == "call" and frame.f_code.co_filename == style.__file__:
-            calls.append(frame.f_code.co_name)
-
-    sys.setprofile(profile)
-    try:
-        for _ in range(300):
-            QCoreApplication.postEvent(target, QEvent(QEvent.Type.User))
-        QCoreApplication.sendPostedEvents(target)
-    finally:
-        sys.setprofile(None)
+    calls = python_run_for_events(QObject())
     assert calls == []

@@ -31,7 +31,7 @@ from ...archive.conversations import Conversation
 from ...formatting import shown
 from ..common import style
 from ..common.elide import fit_headers, full_text_tips
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -419,7 +419,7 @@ class StepsDialog(QDialog):
                 QTableWidgetItem(step.detail or ""),
             ]
             items[1].setForeground(QColor(colour))
-            items[2].setToolTip(step.detail or "")
+            items[2].setToolTip(plain_tip(step.detail))
             for col, item in enumerate(items):
                 self.table.setItem(row, col, item)
         self.table.resizeColumnToContents(0)

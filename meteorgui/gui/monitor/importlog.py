@@ -14,13 +14,15 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
 
 from ...archive import conversations as conv
 from ...archive.conversations import STUCK_AFTER_MS, Conversation
 from ...formatting import now_shown, shown, size
 from ..common import style
+from ..common.elide import FullTextDelegate
 from ..common.tablemodel import ColumnsModel
+from ..common.text import plain_tip
 
 MAX_ROWS = 5000
 TRIM_SLACK = 250  # rows past MAX_ROWS before the oldest are dropped, so trimming is rare
@@ -292,7 +294,8 @@ class ConversationModel(ColumnsModel):
         if role == _DISPLAY:
             return self._display(c, col)
         if role == _TOOLTIP:
-            return self._tooltip(c, col)
+            tip = self._tooltip(c, col)
+            return plain_tip(tip) if tip else None
         if role == _ALIGN:
             return _RIGHT if col in (COL_BYTES, COL_ATTEMPTS) else None
         if role == _FOREGROUND:
@@ -368,8 +371,9 @@ class ProblemsFilter(QSortFilterProxyModel):
         return self.sourceModel().is_problem_row(source_row)
 
 
-class StateBadgeDelegate(QStyledItemDelegate):
-    """Paints the state as a coloured pill with white text."""
+class StateBadgeDelegate(FullTextDelegate):
+    """Paints the state as a coloured pill with white text (elided: the whole of it is the
+    cell's tooltip)."""
 
     PAD_X, PAD_Y = 8, 3
 
