@@ -34,3 +34,26 @@ def python_run_for_events(target: QObject, events: int = 300) -> list[str]:
     finally:
         sys.setprofile(None)
     return calls
+
+
+def python_entered_during(action) -> list[str]:
+    """The app's functions Qt called into while action (a Qt method, say a repaint) ran,
+    named by the class of their object ("ConversationModel.rowCount", whichever base
+    defines it): each such call takes the GIL anew."""
+    here = sys._getframe()
+    calls: list[str] = []
+
+    def profile(frame, what, _arg):
+        if what == "call" and frame.f_back is here and frame.f_code.co_filename.startswith(APP):
+            owner = frame.f_locals.get("self")
+            code = frame.f_code
+            calls.append(
+                code.co_qualname if owner is None else f"{type(owner).__name__}.{code.co_name}"
+            )
+
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return calls

@@ -414,3 +414,45 @@ def test_a_failure_delivered_later_is_no_longer_a_problem(gui, mon, node, qtbot)
     qtbot.waitUntil(lambda: model.rowCount() == 2 and mon.proxy.rowCount() == 0)
     failed_row = next(r for r in range(2) if model.conversation(r).state == "failed")
     assert model.index(failed_row, importlog.COL_STATE).data().endswith("delivered later")
+
+
+LOG_CLASSES = {"ConversationModel", "ProblemsFilter", "StateBadgeDelegate", "FullTextDelegate"}
+
+
+def test_repainting_the_log_asks_python_for_no_cell(gui, push, mon, qtbot):
+    """The log's cells are Qt's own items: a repaint asks Qt, not Python, for each cell's
+    texts, colours, flags and counts (each call into Python waits for the GIL while the
+    importer's threads run Python). What is left is the state badges' painting."""
+    from .pythoncalls import python_entered_during
+
+    assert push(make_night(3, events=4, timelapse=4)).ok
+    qtbot.waitUntil(lambda: mon.model.rowCount() >= 8)
+    gui.window.show()
+    gui.window.monitor_dock.show()
+    gui.window.monitor_dock.raise_()
+    qtbot.waitUntil(lambda: mon.view.isVisible() and mon.view.viewport().height() > 60)
+    visible = mon.view.rowAt(mon.view.viewport().height() - 1)
+    visible = mon.proxy.rowCount() if visible < 0 else visible + 1
+    calls = python_entered_during(mon.view.viewport().repaint)
+    log = [c for c in calls if c.split(".")[0] in LOG_CLASSES]  # not the camera table's
+    assert set(log) == {"StateBadgeDelegate.paint"}
+    assert 2 <= len(log) <= visible
+
+
+def test_a_failure_is_written_in_the_palette_of_the_moment(gui, mon, qtbot):
+    from PySide6.QtGui import QColor
+
+    from meteorgui.gui.common import style
+
+    from .palettes import dark_scheme
+
+    style.follow_colour_scheme()
+    failed = dataclasses.replace(conv(7, "failed", True), message="gave up")
+    mon.model.add(failed)
+    mon.model.flush()
+    cell = mon.model.index(mon.model.row_of(7), importlog.COL_MESSAGE)
+    assert cell.data(Qt.ItemDataRole.ForegroundRole) == QColor(style.ERROR)
+    with dark_scheme(qtbot):
+        qtbot.waitUntil(
+            lambda: cell.data(Qt.ItemDataRole.ForegroundRole) == QColor(style.DARK.error)
+        )

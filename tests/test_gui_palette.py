@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor
 
 from meteorgui.gui.common import style
+
+from .palettes import dark_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,31 +23,16 @@ def test_views_paint_with_the_palette_the_system_asks_for(qapp, qtbot):
     style.follow_colour_scheme()
     panel = FileInfoPanel()
     qtbot.addWidget(panel)
-    saved = qapp.palette()
-    dark = QPalette(saved)
-    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
-    hints = qapp.styleHints()
-    try:
-        # An X server alone names no colour scheme: the window colour decides.
-        if hints.colorScheme() == Qt.ColorScheme.Unknown:
-            QApplication.setPalette(dark)
-        else:
-            hints.setColorScheme(Qt.ColorScheme.Dark)
-        qtbot.waitUntil(lambda: style.palette() is style.DARK)
+    with dark_scheme(qtbot) as light:
         assert style.ERROR == style.DARK.error != style.LIGHT.error
         assert QColor(style.colour(STATE_COLOUR[FAILED])) == QColor(style.DARK.error)
         panel.set_state("missing")
         assert style.DARK.error in panel.panel.text("state")
         # It turns light while the app runs: what is painted next is light again.
-        QApplication.setPalette(saved)
-        hints.unsetColorScheme()
+        light()
         qtbot.waitUntil(lambda: style.palette() is style.LIGHT)
         panel.set_state("missing")
         assert style.LIGHT.error in panel.panel.text("state")
-    finally:
-        QApplication.setPalette(saved)
-        hints.unsetColorScheme()
-        style.follow_colour_scheme()
 
 
 def test_no_view_copies_a_palette_colour_at_import():

@@ -560,6 +560,7 @@ class MainWindow(QMainWindow):
             self.detail.refresh()
         if self.monitor is not None:
             self.monitor.health.refresh()
+            self.monitor.model.refresh()  # the import log's cells hold their texts
         self.zoneChanged.emit(utc)
 
     def show_problem(self, line: str) -> None:
