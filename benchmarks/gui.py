@@ -131,7 +131,11 @@ class QtToPython:
             back = frame.f_back
             if back is not None and id(back) in self._in_loop:
                 code = frame.f_code
-                self.counts[f"{Path(code.co_filename).stem}.{code.co_qualname}"] += 1
+                owner = frame.f_locals.get("self") if code.co_argcount else None
+                name = code.co_qualname if owner is None else f"{type(owner).__name__}."
+                if owner is not None:  # the class, not the base that defines the method
+                    name += code.co_name
+                self.counts[f"{Path(code.co_filename).stem}.{name}"] += 1
         elif event == "c_call" and getattr(arg, "__name__", "") == "exec":
             self._in_loop.add(id(frame))
         elif event in ("c_return", "c_exception") and getattr(arg, "__name__", "") == "exec":
