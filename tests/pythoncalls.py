@@ -41,10 +41,17 @@ def python_entered_during(action) -> list[str]:
     named by the class of their object ("ConversationModel.rowCount", whichever base
     defines it): each such call takes the GIL anew."""
     here = sys._getframe()
+    own = getattr(action, "__code__", None)  # a Python action: what Qt calls from it
     calls: list[str] = []
 
+    def called_by_qt(frame) -> bool:
+        back = frame.f_back
+        if frame.f_code is own or back is None:
+            return False
+        return back is here or back.f_code is own
+
     def profile(frame, what, _arg):
-        if what == "call" and frame.f_back is here and frame.f_code.co_filename.startswith(APP):
+        if what == "call" and called_by_qt(frame) and frame.f_code.co_filename.startswith(APP):
             owner = frame.f_locals.get("self")
             code = frame.f_code
             calls.append(

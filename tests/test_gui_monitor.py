@@ -456,3 +456,28 @@ def test_a_failure_is_written_in_the_palette_of_the_moment(gui, mon, qtbot):
         qtbot.waitUntil(
             lambda: cell.data(Qt.ItemDataRole.ForegroundRole) == QColor(style.DARK.error)
         )
+
+
+def test_a_step_reaches_all_its_slots_with_one_call_into_python(gui, mon, qtbot):
+    """The bridge queues each message once, not once per slot: each queued delivery is
+    a call from Qt into Python that waits for the GIL while the importer's threads run
+    Python. The camera table, the log, the status bar and the thumbnails all hear it."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from meteorgui import notify
+
+    from .pythoncalls import python_entered_during
+
+    step = conv(5, "complete", True)
+    publisher = threading.Thread(target=gui.core.hub.publish, args=(notify.CONVERSATION, step))
+    publisher.start()
+    publisher.join()
+
+    def deliver():  # what the event loop does next, for the subscribers
+        for receiver in (gui.bridge, gui.window, mon, mon.health):
+            QCoreApplication.sendPostedEvents(receiver, QEvent.Type.MetaCall)
+
+    assert python_entered_during(deliver) == ["Bridge._run"]
+    qtbot.waitUntil(lambda: mon.model.row_of(5) == 0)  # the log heard it
