@@ -10,7 +10,12 @@ from PySide6.QtCore import QPoint, Qt
 
 from meteorgui.archive.conversations import Conversation
 from meteorgui.gui.monitor import importlog
-from meteorgui.gui.monitor.importlog import ConversationModel, ProblemRole, StuckRole
+from meteorgui.gui.monitor.importlog import (
+    ConversationModel,
+    ConversationRole,
+    ProblemRole,
+    StuckRole,
+)
 from meteorgui.simulate import make_night
 
 from . import factories
@@ -481,3 +486,21 @@ def test_a_step_reaches_all_its_slots_with_one_call_into_python(gui, mon, qtbot)
 
     assert python_entered_during(deliver) == ["Bridge._run"]
     qtbot.waitUntil(lambda: mon.model.row_of(5) == 0)  # the log heard it
+
+
+def test_loading_a_long_history_writes_it_a_chunk_per_turn(qtbot):
+    """5,000 rows of history take most of a second to write into Qt's items: written at
+    once, they froze the window as the log loaded. A chunk per turn of the event loop,
+    the top rows first."""
+    model = ConversationModel()
+    model.add(conv(6001))  # live, at the top
+    model.flush()
+    model.load([conv(i, "complete", True) for i in range(5000, 0, -1)])  # newest first
+    assert model.rowCount() == importlog.MAX_ROWS  # the history fills what is left
+    written = [r for r in range(model.rowCount()) if model.index(r, 0).data() is not None]
+    assert len(written) <= 1 + importlog.WRITE_CHUNK
+    assert written[:2] == [0, 1]  # the live row and the newest of the history
+    qtbot.waitUntil(lambda: model.unwritten() == 0, timeout=60_000)
+    assert all(model.index(r, 0).data() is not None for r in range(model.rowCount()))
+    last = model.conversation(model.rowCount() - 1)
+    assert model.index(model.rowCount() - 1, 0).data(ConversationRole) is last
