@@ -85,6 +85,7 @@ CAMERA_CPUS = set(CPUS) - APP_CPUS
 RATE = 50.0  # events per second, all cameras together
 PROFILE: Path | None = None  # --profile: py-spy records the push phase into this folder
 PROFILE_GIL = False  # --profile-gil: only the GIL's holder, in py-spy's raw format
+COUNT_CALLS = False  # --count-calls: count the calls from Qt into Python while pushing
 BIN = Path(sys.executable).parent
 
 
@@ -109,6 +110,47 @@ timer.timeout.connect(tick)
 timer.start()
 app.exec()
 """
+
+
+class QtToPython:
+    """Counts the calls from Qt into Python on the GUI thread, by function.
+
+    Each one (a slot, a model's data(), a delegate's paint, an event filter) takes the
+    GIL anew and waits for it while another thread runs Python. A profile hook sees a
+    Python function start while the frame that called it is inside the event loop's
+    exec(): that call came from Qt. The hook slows the GUI thread's Python several
+    times, so the gap figures of such a run mean nothing; the counts do.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter = Counter()
+        self._in_loop: set[int] = set()  # ids of frames inside a call to exec()
+
+    def _hook(self, frame, event, arg) -> None:
+        if event == "call":
+            back = frame.f_back
+            if back is not None and id(back) in self._in_loop:
+                code = frame.f_code
+                owner = frame.f_locals.get("self") if code.co_argcount else None
+                name = code.co_qualname if owner is None else f"{type(owner).__name__}."
+                if owner is not None:  # the class, not the base that defines the method
+                    name += code.co_name
+                self.counts[f"{Path(code.co_filename).stem}.{name}"] += 1
+        elif event == "c_call" and getattr(arg, "__name__", "") == "exec":
+            self._in_loop.add(id(frame))
+        elif event in ("c_return", "c_exception") and getattr(arg, "__name__", "") == "exec":
+            self._in_loop.discard(id(frame))
+
+    def start(self) -> None:
+        sys.setprofile(self._hook)
+
+    def stop(self) -> None:
+        sys.setprofile(None)
+
+    def summary(self, seconds: float, n: int = 12) -> str:
+        total = sum(self.counts.values())
+        top = ", ".join(f"{name} {k:,}" for name, k in self.counts.most_common(n))
+        return f"{total:,} ({total / seconds:,.0f}/s): {top}"
 
 
 def pin(cpus: set) -> None:
@@ -475,6 +517,7 @@ def measure(
             stderr=subprocess.DEVNULL,
         )
         time.sleep(1)
+    entries = QtToPython() if COUNT_CALLS else None
     probe.start()
     last[0], last[1] = time.perf_counter(), time.thread_time()
     started = time.perf_counter()
@@ -483,6 +526,8 @@ def measure(
     each = push_events // cameras
     entity_rate = RATE / cameras * (each + timelapse) / max(each, 1)
     figures["entities per second asked of each camera"] = entity_rate
+    if entries is not None:
+        entries.start()
     pushers = [
         subprocess.Popen(
             [
@@ -521,6 +566,11 @@ def measure(
     pushed = time.perf_counter() - started
     expected = rows_before + cameras * each
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
+    if entries is not None:
+        entries.stop()
+        figures["calls from Qt into Python on the GUI thread"] = entries.summary(
+            time.perf_counter() - started
+        )
     probe.stop()
     sampler.stop()
     bare.terminate()
@@ -681,9 +731,15 @@ def main() -> int:
         action="store_true",
         help="with --profile: record only the thread holding the GIL at each sample",
     )
+    ap.add_argument(
+        "--count-calls",
+        action="store_true",
+        help="count the calls from Qt into Python on the GUI thread while pushing, by "
+        "function: slows the app, not for figures",
+    )
     args = ap.parse_args()
-    global PROFILE, PROFILE_GIL
-    PROFILE, PROFILE_GIL = args.profile, args.profile_gil
+    global PROFILE, PROFILE_GIL, COUNT_CALLS
+    PROFILE, PROFILE_GIL, COUNT_CALLS = args.profile, args.profile_gil, args.count_calls
     if PROFILE is not None:
         PROFILE.mkdir(parents=True, exist_ok=True)
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))

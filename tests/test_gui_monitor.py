@@ -10,7 +10,12 @@ from PySide6.QtCore import QPoint, Qt
 
 from meteorgui.archive.conversations import Conversation
 from meteorgui.gui.monitor import importlog
-from meteorgui.gui.monitor.importlog import ConversationModel, ProblemRole, StuckRole
+from meteorgui.gui.monitor.importlog import (
+    ConversationModel,
+    ConversationRole,
+    ProblemRole,
+    StuckRole,
+)
 from meteorgui.simulate import make_night
 
 from . import factories
@@ -414,3 +419,88 @@ def test_a_failure_delivered_later_is_no_longer_a_problem(gui, mon, node, qtbot)
     qtbot.waitUntil(lambda: model.rowCount() == 2 and mon.proxy.rowCount() == 0)
     failed_row = next(r for r in range(2) if model.conversation(r).state == "failed")
     assert model.index(failed_row, importlog.COL_STATE).data().endswith("delivered later")
+
+
+LOG_CLASSES = {"ConversationModel", "ProblemsFilter", "StateBadgeDelegate", "FullTextDelegate"}
+
+
+def test_repainting_the_log_asks_python_for_no_cell(gui, push, mon, qtbot):
+    """The log's cells are Qt's own items: a repaint asks Qt, not Python, for each cell's
+    texts, colours, flags and counts (each call into Python waits for the GIL while the
+    importer's threads run Python). What is left is the state badges' painting."""
+    from .pythoncalls import python_entered_during
+
+    assert push(make_night(3, events=4, timelapse=4)).ok
+    qtbot.waitUntil(lambda: mon.model.rowCount() >= 8)
+    gui.window.show()
+    gui.window.monitor_dock.show()
+    gui.window.monitor_dock.raise_()
+    qtbot.waitUntil(lambda: mon.view.isVisible() and mon.view.viewport().height() > 60)
+    visible = mon.view.rowAt(mon.view.viewport().height() - 1)
+    visible = mon.proxy.rowCount() if visible < 0 else visible + 1
+    calls = python_entered_during(mon.view.viewport().repaint)
+    log = [c for c in calls if c.split(".")[0] in LOG_CLASSES]  # not the camera table's
+    assert set(log) == {"StateBadgeDelegate.paint"}
+    assert 2 <= len(log) <= visible
+
+
+def test_a_failure_is_written_in_the_palette_of_the_moment(gui, mon, qtbot):
+    from PySide6.QtGui import QColor
+
+    from meteorgui.gui.common import style
+
+    from .palettes import dark_scheme
+
+    style.follow_colour_scheme()
+    failed = dataclasses.replace(conv(7, "failed", True), message="gave up")
+    mon.model.add(failed)
+    mon.model.flush()
+    cell = mon.model.index(mon.model.row_of(7), importlog.COL_MESSAGE)
+    assert cell.data(Qt.ItemDataRole.ForegroundRole) == QColor(style.ERROR)
+    with dark_scheme(qtbot):
+        qtbot.waitUntil(
+            lambda: cell.data(Qt.ItemDataRole.ForegroundRole) == QColor(style.DARK.error)
+        )
+
+
+def test_a_step_reaches_all_its_slots_with_one_call_into_python(gui, mon, qtbot):
+    """The bridge queues each message once, not once per slot: each queued delivery is
+    a call from Qt into Python that waits for the GIL while the importer's threads run
+    Python. The camera table, the log, the status bar and the thumbnails all hear it."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from meteorgui import notify
+
+    from .pythoncalls import python_entered_during
+
+    step = conv(5, "complete", True)
+    publisher = threading.Thread(target=gui.core.hub.publish, args=(notify.CONVERSATION, step))
+    publisher.start()
+    publisher.join()
+
+    def deliver():  # what the event loop does next, for the subscribers
+        for receiver in (gui.bridge, gui.window, mon, mon.health):
+            QCoreApplication.sendPostedEvents(receiver, QEvent.Type.MetaCall)
+
+    assert python_entered_during(deliver) == ["Bridge._run"]
+    qtbot.waitUntil(lambda: mon.model.row_of(5) == 0)  # the log heard it
+
+
+def test_loading_a_long_history_writes_it_a_chunk_per_turn(qtbot):
+    """5,000 rows of history take most of a second to write into Qt's items: written at
+    once, they froze the window as the log loaded. A chunk per turn of the event loop,
+    the top rows first."""
+    model = ConversationModel()
+    model.add(conv(6001))  # live, at the top
+    model.flush()
+    model.load([conv(i, "complete", True) for i in range(5000, 0, -1)])  # newest first
+    assert model.rowCount() == importlog.MAX_ROWS  # the history fills what is left
+    written = [r for r in range(model.rowCount()) if model.index(r, 0).data() is not None]
+    assert len(written) <= 1 + importlog.WRITE_CHUNK
+    assert written[:2] == [0, 1]  # the live row and the newest of the history
+    qtbot.waitUntil(lambda: model.unwritten() == 0, timeout=60_000)
+    assert all(model.index(r, 0).data() is not None for r in range(model.rowCount()))
+    last = model.conversation(model.rowCount() - 1)
+    assert model.index(model.rowCount() - 1, 0).data(ConversationRole) is last

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor
 
 from meteorgui.gui.common import style
+
+from .palettes import dark_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,31 +23,16 @@ def test_views_paint_with_the_palette_the_system_asks_for(qapp, qtbot):
     style.follow_colour_scheme()
     panel = FileInfoPanel()
     qtbot.addWidget(panel)
-    saved = qapp.palette()
-    dark = QPalette(saved)
-    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
-    hints = qapp.styleHints()
-    try:
-        # An X server alone names no colour scheme: the window colour decides.
-        if hints.colorScheme() == Qt.ColorScheme.Unknown:
-            QApplication.setPalette(dark)
-        else:
-            hints.setColorScheme(Qt.ColorScheme.Dark)
-        qtbot.waitUntil(lambda: style.palette() is style.DARK)
+    with dark_scheme(qtbot) as light:
         assert style.ERROR == style.DARK.error != style.LIGHT.error
         assert QColor(style.colour(STATE_COLOUR[FAILED])) == QColor(style.DARK.error)
         panel.set_state("missing")
         assert style.DARK.error in panel.panel.text("state")
         # It turns light while the app runs: what is painted next is light again.
-        QApplication.setPalette(saved)
-        hints.unsetColorScheme()
+        light()
         qtbot.waitUntil(lambda: style.palette() is style.LIGHT)
         panel.set_state("missing")
         assert style.LIGHT.error in panel.panel.text("state")
-    finally:
-        QApplication.setPalette(saved)
-        hints.unsetColorScheme()
-        style.follow_colour_scheme()
 
 
 def test_no_view_copies_a_palette_colour_at_import():
@@ -71,23 +56,10 @@ def test_following_the_palette_runs_no_python_for_other_events(qapp):
     """An application-wide Python event filter takes the GIL for every event the GUI thread
     delivers (waiting for it while the importer's threads hold it): the palette is followed
     through signals instead."""
-    import sys
+    from PySide6.QtCore import QObject
 
-    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+    from .pythoncalls import python_run_for_events
 
     style.follow_colour_scheme()
-    target = QObject()
-    calls = []
-
-    def profile(frame, what, _arg):
-        if what == "call" and frame.f_code.co_filename == style.__file__:
-            calls.append(frame.f_code.co_name)
-
-    sys.setprofile(profile)
-    try:
-        for _ in range(300):
-            QCoreApplication.postEvent(target, QEvent(QEvent.Type.User))
-        QCoreApplication.sendPostedEvents(target)
-    finally:
-        sys.setprofile(None)
+    calls = python_run_for_events(QObject())
     assert calls == []

@@ -11,6 +11,8 @@ progress, verify and resend. Every label that shows such text must show it liter
 
 from __future__ import annotations
 
+import ast
+import html
 import re
 
 import flask
@@ -95,6 +97,11 @@ def tooltip_shown(widget: QWidget, pos: QPoint) -> str:
     return QToolTip.text()
 
 
+def carries(tip: str, tag: str) -> bool:
+    """The tooltip quotes the tag, as it is or escaped to be shown literally."""
+    return tag in tip or html.escape(tag, quote=True) in tip
+
+
 def tooltip_leaks(tag: str) -> tuple[list[str], int]:
     """Tooltips with the tag in them, as the application shows them."""
     leaks, checked = [], 0
@@ -114,7 +121,7 @@ def tooltip_leaks(tag: str) -> tuple[list[str], int]:
                 for col in range(columns):
                     index = model.index(row, col, root)
                     tip = index.data(Qt.ItemDataRole.ToolTipRole)
-                    if not isinstance(tip, str) or tag not in tip:
+                    if not isinstance(tip, str) or not carries(tip, tag):
                         continue
                     rect = view.visualRect(index)
                     if rect.isEmpty():
@@ -124,7 +131,7 @@ def tooltip_leaks(tag: str) -> tuple[list[str], int]:
                     if tag in shown and QtGui.Qt.mightBeRichText(shown):
                         leaks.append(f"{type(view).__name__}[{row},{col}]: {shown[:80]!r}")
         for widget in top.findChildren(QWidget):
-            if tag in widget.toolTip() and widget.isVisible():
+            if carries(widget.toolTip(), tag) and widget.isVisible():
                 shown = tooltip_shown(widget, widget.rect().center())
                 checked += 1
                 if tag in shown and QtGui.Qt.mightBeRichText(shown):
@@ -205,7 +212,7 @@ def test_camera_and_target_text_is_shown_literally_everywhere(gui, qtbot, tag):
     assert showing >= 5  # the detail pane's camera fields and file name, at least
     leaks, checked = tooltip_leaks(tag)
     assert leaks == []
-    assert checked >= 5  # filmstrip, strip, camera table, export progress, verify...
+    assert checked >= 12  # filmstrip, strip, camera table, export progress, verify...
 
 
 def test_a_desktop_notification_carries_no_markup_from_a_camera():
@@ -217,3 +224,72 @@ def test_a_desktop_notification_carries_no_markup_from_a_camera():
     title, body = message(Counter({"cam1": 2}), {"cam1": 'Roof <img src="/dev/zero"> & co'})
     assert body == '2 new events from Roof ‹img src="/dev/zero"› ＆ co'
     assert not set("<>&") & set(title + body)
+
+
+TIP_ROLE = re.compile(r"\brole\b.*(ToolTipRole|_TOOLTIP)")  # a model's branch for the role
+
+
+def _tip_sites(source: str) -> list[tuple[int, ast.expr]]:
+    """(line, value) of every tooltip the source sets: ``setToolTip``, an item's
+    ToolTipRole data, ``QToolTip.showText``, and what a model returns for ToolTipRole."""
+    sites = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name, args = node.func.attr, node.args
+            if name == "setToolTip" and args:
+                sites.append((node.lineno, args[-1]))
+            elif name in ("setItemData", "setData") and len(args) >= 2:
+                if "ToolTipRole" in ast.unparse(args[-1]) or "_TOOLTIP" in ast.unparse(args[-1]):
+                    sites.append((node.lineno, args[-2]))
+            elif name == "showText" and len(args) >= 2:
+                sites.append((node.lineno, args[1]))
+        elif isinstance(node, ast.If) and TIP_ROLE.search(ast.unparse(node.test)):
+            for inner in node.body:
+                for ret in ast.walk(inner):
+                    if isinstance(ret, ast.Return) and ret.value is not None:
+                        sites.append((ret.lineno, ret.value))
+    return sites
+
+
+def _made_plain(value: ast.expr) -> bool:
+    """A literal, a value made with plain_tip, or a widget's tooltip (already made so)."""
+    if isinstance(value, ast.Constant):
+        return value.value is None or isinstance(value.value, str)
+    if isinstance(value, ast.IfExp):
+        return _made_plain(value.body) and _made_plain(value.orelse)
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        return name in ("plain_tip", "toolTip")
+    return False
+
+
+def test_every_tooltip_set_from_a_value_is_made_plain_where_it_is_set():
+    """No application-wide filter escapes tooltips as they are shown (it ran Python for
+    every event of the GUI thread): each one is made plain where the app sets it."""
+    from pathlib import Path
+
+    import meteorgui.gui
+
+    root = Path(meteorgui.gui.__file__).parent
+    unsafe, seen = [], 0
+    for path in sorted(root.rglob("*.py")):
+        for line, value in _tip_sites(path.read_text()):
+            seen += 1
+            if not _made_plain(value):
+                unsafe.append(f"{path.relative_to(root)}:{line}: {ast.unparse(value)[:70]}")
+    assert unsafe == []
+    assert seen > 60  # the scan finds the app's tooltips at all
+
+
+def test_no_application_wide_event_filter_runs_python_for_every_event(gui, qtbot):
+    """The real window, shown: an event for any object runs no Python of the app's (an
+    application-wide Python filter takes the GIL for each, thousands a second)."""
+    from PySide6.QtCore import QObject
+
+    from .pythoncalls import python_run_for_events
+
+    gui.window.show()
+    qtbot.waitExposed(gui.window)
+    calls = python_run_for_events(QObject())
+    assert calls == []

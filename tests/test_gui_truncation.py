@@ -143,3 +143,13 @@ def test_filling_the_camera_filter_measures_each_name_once(qtbot):
     combo.removeItem(combo.count() - 1)  # a removal measures what is left
     widest = max(combo.fontMetrics().horizontalAdvance(text) for text, _ in names[:-1])
     assert combo.view().minimumWidth() == widest + 40
+
+
+def test_the_whole_text_tips_run_no_python_for_other_events_of_the_view(gui, qtbot):
+    """The import log's view gets an event for each paint and mouse move: the full-text
+    tips are its delegate's help event, not a Python filter of all its events (which took
+    the GIL for each, waiting while the importer's threads ran Python)."""
+    from .pythoncalls import python_run_for_events
+
+    calls = python_run_for_events(gui.window.monitor.view.viewport())
+    assert calls == []

@@ -334,3 +334,16 @@ def test_outdated_events_are_batched_in_ranges_that_cover_each_with_its_neighbou
     assert list(_batches(few)) == [(-NEIGHBOURS_MS, gap + NEIGHBOURS_MS + 1)]
     for _, t in dense + far:
         assert any(lo <= t - NEIGHBOURS_MS and t + NEIGHBOURS_MS < hi for lo, hi in ranges)
+
+
+def test_the_sky_worker_leaves_the_cpu_to_the_window_first(tmp_path):
+    """Its geometry is background work: its thread runs at a higher nice value than the
+    process's (the window's), so the scheduler gives a busy window the CPU first."""
+    import os
+
+    from .factories import wait_for
+
+    with _worker_and_server(tmp_path) as (_hub, _archive, worker, _server):
+        tid = worker._thread.native_id
+        main = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        wait_for(lambda: os.getpriority(os.PRIO_PROCESS, tid) > main, timeout=10)

@@ -180,7 +180,7 @@ AFTER_FIRST_PAGE = (
 def test_the_first_page_leaves_the_detail_pane_monitor_and_log_for_later(tmp_path):
     """What the window shows first needs the event browser alone: the detail pane's
     place holds its "No event selected" page and the docks are there, empty, until
-    finish_start() builds them; no application-wide event filter runs meanwhile."""
+    finish_start() builds them."""
     loaded = loaded_after(
         f"""
         import logging, sys
@@ -188,7 +188,6 @@ def test_the_first_page_leaves_the_detail_pane_monitor_and_log_for_later(tmp_pat
         from PySide6.QtWidgets import QApplication, QDockWidget
         app = QApplication([])
         from meteorgui.gui.startup import after_first_page, build, close
-        from meteorgui.gui.common import text
         from meteorgui.logs import setup_logging
         from meteorgui.settings import Settings
         data = Path({str(tmp_path / "data")!r})
@@ -203,7 +202,6 @@ def test_the_first_page_leaves_the_detail_pane_monitor_and_log_for_later(tmp_pat
         docks = {{d.objectName(): d for d in window.findChildren(QDockWidget)}}
         assert sorted(docks) == ["dock-export", "dock-log", "dock-monitor"], sorted(docks)
         assert all(d.widget() is None for d in docks.values())
-        assert text._filter is None
         logging.getLogger("meteorgui.test").warning("logged before the Log dock")
         window.finish_start()
         after_first_page()
@@ -213,7 +211,6 @@ def test_the_first_page_leaves_the_detail_pane_monitor_and_log_for_later(tmp_pat
         assert docks["dock-export"].widget() is window.export_ui.view
         assert len(window.findChildren(QDockWidget)) == 3  # the same docks, filled
         assert "logged before the Log dock" in window.log_view.text.toPlainText()
-        assert text._filter is not None
         window.close()
         close(ctx)
         """

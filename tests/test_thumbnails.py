@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -54,11 +55,12 @@ def wait_state(qtbot, svc, f, size=SIZE, timeout=10_000):
 def test_decodes_off_the_gui_thread_into_memory_and_disk_cache(qtbot, archive, svc, monkeypatch):
     night = fill(archive, make_night(3, events=1, timelapse=0))
     still = by_mime(night.events[0], "image/png", "maxBrightness")
-    threads = []
+    threads, nice = [], []
     real = th.decode_image
 
     def spy(path, size):
         threads.append(threading.get_ident())
+        nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         return real(path, size)
 
     monkeypatch.setattr(th, "decode_image", spy)
@@ -70,6 +72,8 @@ def test_decodes_off_the_gui_thread_into_memory_and_disk_cache(qtbot, archive, s
     assert blocker.args == [still.file_id]
     assert svc.state(still.file_id, still.md5, SIZE) == th.OK
     assert threads and threading.main_thread().ident not in threads
+    # At a lower CPU priority than the window: decoding waits for it, not the other way.
+    assert min(nice) > os.getpriority(os.PRIO_PROCESS, os.getpid())
 
     image = svc.get(still.file_id, still.md5, still.mime_type, SIZE)
     assert (image.width(), image.height()) == (SIZE, SIZE * 3 // 4)  # 320x240 kept 4:3

@@ -31,7 +31,7 @@ from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
 from .common.shortcuts import set_shortcuts
-from .common.text import message, plain
+from .common.text import message, plain, plain_tip
 from .detail.empty import no_event_page
 from .monitor.logview import Backlog
 
@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
             set_shortcuts(act, *(shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]))
         if tip:
             act.setStatusTip(tip)
-            act.setToolTip(tip)
+            act.setToolTip(plain_tip(tip))
         act.triggered.connect(slot)
         return act
 
@@ -560,6 +560,7 @@ class MainWindow(QMainWindow):
             self.detail.refresh()
         if self.monitor is not None:
             self.monitor.health.refresh()
+            self.monitor.model.refresh()  # the import log's cells hold their texts
         self.zoneChanged.emit(utc)
 
     def show_problem(self, line: str) -> None:
@@ -574,7 +575,7 @@ class MainWindow(QMainWindow):
             self.statusBar().insertWidget(0, label, 2)
         label.setText(line)  # the latest; the tooltip and the Log dock keep them all
         self._problems = [*getattr(self, "_problems", []), line]
-        label.setToolTip("\n".join(self._problems))
+        label.setToolTip(plain_tip("\n".join(self._problems)))
 
     # ------------------------------------------------------------------ importer
 
@@ -701,7 +702,7 @@ class MainWindow(QMainWindow):
                 lan = [a for a in addresses if a.kind != LOOPBACK] or addresses
                 text = "● Importer running: " + "  ".join(a.line() for a in lan)
             self.importer_label.setText(text)
-            self.importer_label.setToolTip("\n".join(a.line() for a in addresses))
+            self.importer_label.setToolTip(plain_tip("\n".join(a.line() for a in addresses)))
             self.importer_label.setStyleSheet(
                 f"color: {style.WARNING};" if reason else f"color: {style.OK};"
             )

@@ -26,7 +26,6 @@ from .common import style
 from .common.bridge import Bridge
 from .common.context import GuiContext
 from .common.tasks import TaskRunner
-from .common.text import install_plain_tooltips
 from .main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -61,10 +60,7 @@ def build(
 
 def after_first_page() -> None:
     """What the app leaves until its first page is shown (``build`` does it at once when
-    not deferred): the application-wide event filters, which every event of every widget
-    passes through (a call into Python each, thousands while the window is built and
-    shown), and settling the memory."""
-    install_plain_tooltips()
+    not deferred): following the desktop's colour scheme, and settling the memory."""
     style.follow_colour_scheme()
     settle_memory()
 

@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from .. import notify
+from ..priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class SkyWorker:
         return stored
 
     def _run(self) -> None:
+        lower_this_thread()  # the window and the importer come first for the CPU
         try:
             if self._stop.wait(self.first_delay_s):
                 return

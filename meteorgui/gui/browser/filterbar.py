@@ -32,6 +32,7 @@ from ...formatting import short_name as short_type
 from ...sky.names import shower_choice
 from ..common.elide import combo_full_text
 from ..common.labels import REVIEW_LABELS
+from ..common.text import plain_tip
 
 ALL_NIGHTS, DATE_RANGE = "all", "range"
 TEXT_DEBOUNCE_MS = 250
@@ -350,4 +351,4 @@ class FilterBar(QWidget):
         combo.setCurrentIndex(max(0, i))
         combo.blockSignals(False)
         for i in range(combo.count()):
-            combo.setItemData(i, combo.itemText(i), Qt.ItemDataRole.ToolTipRole)
+            combo.setItemData(i, plain_tip(combo.itemText(i)), Qt.ItemDataRole.ToolTipRole)

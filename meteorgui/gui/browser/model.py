@@ -32,6 +32,7 @@ from ...sky.names import shower_title
 from ..common import style
 from ..common.labels import BY_NAME, label_text
 from ..common.sky import shower_color
+from ..common.text import plain_tip
 
 _ROOT = QModelIndex()  # the default parent of a flat model
 PAGE = 120
@@ -182,7 +183,7 @@ class EventListModel(QAbstractTableModel):
             names = self.exported_names(row)
             exported = f"\nExported to {', '.join(names)}" if names else ""
             sky = f"\n{sky_tip(row)}" if row.shower is not None else ""
-            return (
+            return plain_tip(
                 f"Event {row.event_id}\n{shown_time(row.event_time)} {zone_label()}\n"
                 f"Camera {camera}\n{row.n_files} files{exported}{sky}"
             )

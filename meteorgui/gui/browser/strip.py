@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyleOption
 
 from ...archive.browse import StripFile
 from ...formatting import zone_label
+from ..common.text import plain_tip
 from .grid import cursor_row
 from .model import ROW_ROLE, shown_time
 from .views import EmptyHint
@@ -38,7 +39,7 @@ class StripModel(QAbstractListModel):
             return shown_time(f.file_time, "%H:%M:%S")
         if role == Qt.ItemDataRole.ToolTipRole:
             camera = self.camera_names.get(f.camera_id) or f.camera_id
-            return (
+            return plain_tip(
                 f"Time-lapse still {shown_time(f.file_time)} {zone_label()}\n{camera}\n"
                 f"{f.file_name or f.file_id}"
             )

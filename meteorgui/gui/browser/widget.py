@@ -24,7 +24,7 @@ from ...formatting import camera_names
 from ..common import thumbnails
 from ..common.labels import CLEAR_KEYS, REVIEW_LABELS, key_text
 from ..common.shortcuts import set_shortcuts
-from ..common.text import plain
+from ..common.text import plain, plain_tip
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
@@ -193,7 +193,8 @@ class EventBrowser(QWidget):
             act = QAction(f"{lab.text}", self)
             set_shortcuts(act, *lab.keys)
             act.setProperty("shortcutWhere", "event list")
-            act.setToolTip(f"Mark the selected events as {lab.text.lower()} ({key_text(lab)})")
+            tip = f"Mark the selected events as {lab.text.lower()} ({key_text(lab)})"
+            act.setToolTip(plain_tip(tip))
             act.triggered.connect(lambda _c=False, name=lab.name: self.review_selected(name))
             self.review_actions.append(act)
         clear = QAction("Clear review", self)

@@ -6,8 +6,16 @@ cuts one off must let the user read the rest by pointing at it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QToolTip
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QStyledItemDelegate,
+    QToolTip,
+)
+
+from .text import plain_tip
 
 PADDING = 12  # a cell's margins and the space before the elision
 
@@ -23,30 +31,35 @@ def cell_fits(view: QAbstractItemView, index) -> bool:
     return max(fm.horizontalAdvance(line) for line in lines) + PADDING <= width
 
 
-class FullTextTips(QObject):
+class FullTextDelegate(QStyledItemDelegate):
     """Shows a cell's whole text as its tooltip when the cell cuts it off (and the model
-    offers no tooltip of its own)."""
+    offers no tooltip of its own).
 
-    def __init__(self, view: QAbstractItemView):
-        super().__init__(view)
-        self.view = view
-        view.viewport().installEventFilter(self)
+    A delegate's ``helpEvent`` runs for tooltip events alone. An event filter on the
+    viewport ran Python, and took the GIL, for every event of the view (each paint, each
+    mouse move), waiting for it while the importer's threads ran Python."""
 
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() != QEvent.Type.ToolTip:
-            return False
-        index = self.view.indexAt(event.pos())
-        if not index.isValid() or index.data(Qt.ItemDataRole.ToolTipRole):
-            return False  # the model's own tip (or none for an empty spot)
-        if cell_fits(self.view, index):
+    def helpEvent(self, event, view, option, index) -> bool:  # noqa: N802 - Qt's name
+        if (
+            event.type() != QEvent.Type.ToolTip
+            or not isinstance(view, QAbstractItemView)
+            or not index.isValid()
+            or index.data(Qt.ItemDataRole.ToolTipRole)
+        ):
+            return super().helpEvent(event, view, option, index)  # the model's own tip
+        if cell_fits(view, index):
             QToolTip.hideText()
             return True
-        QToolTip.showText(event.globalPos(), str(index.data()), self.view.viewport())
+        QToolTip.showText(event.globalPos(), plain_tip(str(index.data())), view.viewport())
         return True
 
 
-def full_text_tips(view: QAbstractItemView) -> FullTextTips:
-    return FullTextTips(view)
+def full_text_tips(view: QAbstractItemView) -> FullTextDelegate:
+    """Cells of the view that cut their text off show it whole as their tooltip (columns
+    with a delegate of their own do so if it is a ``FullTextDelegate``)."""
+    delegate = FullTextDelegate(view)
+    view.setItemDelegate(delegate)
+    return delegate
 
 
 def fit_headers(header: QHeaderView) -> None:
@@ -83,7 +96,7 @@ def combo_full_text(combo: QComboBox) -> None:
         fit(measure(0, combo.count() - 1))
 
     def tip(*_args) -> None:
-        combo.setToolTip(combo.currentText())
+        combo.setToolTip(plain_tip(combo.currentText()))
 
     model = combo.model()
     model.rowsInserted.connect(inserted)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from .text import plain_tip
+
 
 class ColumnsModel(QAbstractTableModel):
     """A flat table with fixed named columns. Subclasses say how many rows there are."""
@@ -25,7 +27,7 @@ class ColumnsModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.columns[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return self.header_tips.get(section)
+                return plain_tip(self.header_tips.get(section))
         return None
 
     def flags(self, index: QModelIndex):

@@ -40,6 +40,7 @@ from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
 from ...archive.private import private_dirs
+from ...priority import lower_this_thread
 from ...resources import resource_path
 from . import style
 
@@ -231,6 +232,7 @@ class _Worker(QRunnable):
         self._service = service
 
     def run(self) -> None:
+        lower_this_thread()  # decoding waits for the window, not the other way round
         self._service._work()
 
 

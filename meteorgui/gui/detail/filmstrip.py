@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from ... import formatting as fmt
 from ...model import FileRecord
 from ..common import style
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 
 STRIP_ICON = QSize(80, 60)
 FILE_ROLE = Qt.ItemDataRole.UserRole
@@ -88,8 +88,10 @@ class Filmstrip(QListWidget):
         item = QListWidgetItem(icon, fmt.file_label(f.semantic_type, f.mime_type))
         item.setData(FILE_ROLE, f.file_id)
         item.setToolTip(
-            f"{f.file_name or f.file_id}\n{f.semantic_type or ''}\n"
-            f"{f.mime_type} · {fmt.size(f.file_size)}"
+            plain_tip(
+                f"{f.file_name or f.file_id}\n{f.semantic_type or ''}\n"
+                f"{f.mime_type} · {fmt.size(f.file_size)}"
+            )
         )
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.addItem(item)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ... import formatting as fmt
 from ..common import style
-from ..common.text import escape, plain
+from ..common.text import escape, plain, plain_tip
 
 # state -> (text, colour by palette name, tip)
 STATE_TEXT = {
@@ -84,7 +84,7 @@ class FormPanel(QScrollArea):
     def set(self, key: str, text: str, tip: str = "") -> None:
         label = self.values[key]
         label.setText(text)
-        label.setToolTip(tip)
+        label.setToolTip(plain_tip(tip))
 
     def text(self, key: str) -> str:
         return self.values[key].text()
@@ -228,8 +228,8 @@ class MetaTable(QTreeWidget):
             return
         for m in metas:
             item = QTreeWidgetItem(group, [fmt.short_name(m.key), meta_text(m), m.type])
-            item.setToolTip(0, m.key)
-            item.setToolTip(1, meta_text(m))
+            item.setToolTip(0, plain_tip(m.key))
+            item.setToolTip(1, plain_tip(meta_text(m)))
             item.setData(1, META_ROLE, m.value)
 
     def rows(self) -> list[tuple[str, str, str]]:

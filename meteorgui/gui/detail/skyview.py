@@ -29,6 +29,7 @@ from ... import formatting as fmt
 from ...sky.names import SPORADIC, shower_title
 from ..common import style, thumbnails
 from ..common.sky import shower_color
+from ..common.text import plain_tip
 from .skychart import SkyChartWidget
 
 CHART_SHARE = 0.6  # of the detail pane's height the tabs take when a chart is opened
@@ -376,7 +377,7 @@ class SkyTabs(QObject):
             self.cameras_index, f"Cameras ({len(info.views)})" if grouped else "Cameras"
         )
         self.chip.setText(chip_text(info))
-        self.chip.setToolTip(info.decided if info is not None else "")
+        self.chip.setToolTip(plain_tip(info.decided if info is not None else ""))
         r = info.result if info is not None else None
         colour = shower_color(r.shower) if r is not None and r.shower else None
         self.chip.setStyleSheet(f"color: {colour.name()}; font-weight: 600;" if colour else "")

@@ -15,6 +15,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
+from ..common.text import plain_tip
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -70,7 +72,7 @@ def _slider(lo: int, hi: int, tip: str) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
     s.setValue(0)
-    s.setToolTip(tip)
+    s.setToolTip(plain_tip(tip))
     s.setMinimumWidth(24)  # the bar must not widen the window past a small screen
     s.setMaximumWidth(140)
     return s

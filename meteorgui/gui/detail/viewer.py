@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..common import style
+from ..common.text import plain_tip
 from . import stretch as stretch_mod
 from .stretch import Stretch
 
@@ -171,7 +172,7 @@ class ImageView(QGraphicsView):
 def _tool(text: str, tip: str, slot) -> QToolButton:
     b = QToolButton()
     b.setText(text)
-    b.setToolTip(tip)
+    b.setToolTip(plain_tip(tip))
     b.setAutoRaise(True)
     b.clicked.connect(slot)
     return b

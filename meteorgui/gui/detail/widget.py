@@ -29,7 +29,7 @@ from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
 from ..common.shortcuts import set_shortcuts
-from ..common.text import plain
+from ..common.text import plain, plain_tip
 from . import video as video_mod
 from .empty import no_event_page
 from .filmstrip import FILE_ROLE, STRIP_ICON, Filmstrip, review_chip  # noqa: F401
@@ -377,13 +377,15 @@ class EventDetail(QWidget):
             parts.append(f"{len(ev.files)} file{'s' if len(ev.files) != 1 else ''}")
         self.subtitle.setText("  ·  ".join(parts))
         self.subtitle.setToolTip(
-            f"File {ev.event_id}\nType {ev.event_type}"
-            if info.standalone
-            else f"Event {ev.event_id}\nType {ev.event_type}"
+            plain_tip(
+                f"File {ev.event_id}\nType {ev.event_type}"
+                if info.standalone
+                else f"Event {ev.event_id}\nType {ev.event_type}"
+            )
         )
         self.review_label.setText(review_chip(info.review))
         self.review_label.setToolTip(
-            f"Reviewed {fmt.both_times(info.review[1])}"
+            plain_tip(f"Reviewed {fmt.both_times(info.review[1])}")
             if info.review and info.review[1]
             else "Not reviewed yet"
             if info.review is None

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from ...exporter import rules as RS
 from ...exporter.rules import Rule
 from ..common import style
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 from .dialog import ExportDialog, Scope
 from .folder import FolderExportDialog
 from .meteors import MeteorExportDialog
@@ -168,7 +168,7 @@ class ExportUi(QObject):
             )
             tips.append(f"{rule.name}: {rule.last_error or 'failed'}")
         self.status.setText("  ·  ".join(parts))
-        self.status.setToolTip("\n".join(tips))
+        self.status.setToolTip(plain_tip("\n".join(tips)))
         self.status.setVisible(bool(parts))
 
     def _status_link(self, link: str) -> None:

@@ -22,6 +22,7 @@ from ...exporter import runner as R
 from ...formatting import shown, size
 from ..common import style
 from ..common.tablemodel import RowsModel
+from ..common.text import plain_tip
 
 _ROOT = QModelIndex()
 MAX_ROWS = 2000
@@ -126,7 +127,7 @@ class ProgressModel(RowsModel):
                 tip += f"\nattempts: {e.attempts}"
             if e.message:
                 tip += f"\n{e.message}"
-            return tip
+            return plain_tip(tip)
         elif role == Qt.ItemDataRole.UserRole:
             return e.entity_id
         return None

@@ -30,7 +30,7 @@ from ...formatting import short_name as short_type
 from ..common import style
 from ..common.labels import label_text
 from ..common.tasks import alive
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 from .rule_edit import DAY_S, HOUR_S, RuleEditDialog
 
 STATE_TEXT = {
@@ -235,7 +235,7 @@ class RulesDialog(QDialog):
         for c, text in enumerate(texts):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, rule.rule_id)
-            item.setToolTip(text)
+            item.setToolTip(plain_tip(text))
             if c == NAME:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(

@@ -39,7 +39,7 @@ from ...exporter.targets import (
 )
 from ..common import style
 from ..common.tasks import alive
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ class TargetsDialog(QDialog):
             for c, text in enumerate((t.name, t.url, t.user, t.ca_bundle or "")):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, t.target_id)
-                item.setToolTip(text)
+                item.setToolTip(plain_tip(text))
                 self.table.setItem(r, c, item)
             if current is not None and t.target_id == current.target_id:
                 self.table.selectRow(r)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QBoxLayout,
     QCheckBox,
     QDialog,
@@ -31,7 +32,7 @@ from ...archive.conversations import Conversation
 from ...formatting import shown
 from ..common import style
 from ..common.elide import fit_headers, full_text_tips
-from ..common.text import escape
+from ..common.text import escape, plain_tip
 from .health import HealthPanel
 from .importlog import (
     COL_ATTEMPTS,
@@ -193,6 +194,15 @@ class ImportMonitor(QWidget):
         self._buttons_timer.timeout.connect(self._selection_changed)
         self.model.dataChanged.connect(self._buttons_soon)
 
+        # The log's cells hold their colours: a new palette is written into them once the
+        # style has taken it (its own slot may run after this one).
+        self._palette_timer = QTimer(self, singleShot=True, interval=0)
+        self._palette_timer.timeout.connect(self.model.follow_palette)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.paletteChanged.connect(self._palette_changed)
+            app.styleHints().colorSchemeChanged.connect(self._palette_changed)
+
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self.model.tick)
         self._tick.start()
@@ -212,6 +222,9 @@ class ImportMonitor(QWidget):
         self._bar.setDirection(
             QBoxLayout.Direction.TopToBottom if side else QBoxLayout.Direction.LeftToRight
         )
+
+    def _palette_changed(self, *_args) -> None:
+        self._palette_timer.start()
 
     def _conversation(self, c: Conversation) -> None:
         if not self._closed:
@@ -419,7 +432,7 @@ class StepsDialog(QDialog):
                 QTableWidgetItem(step.detail or ""),
             ]
             items[1].setForeground(QColor(colour))
-            items[2].setToolTip(step.detail or "")
+            items[2].setToolTip(plain_tip(step.detail))
             for col, item in enumerate(items):
                 self.table.setItem(row, col, item)
         self.table.resizeColumnToContents(0)

@@ -26,6 +26,7 @@ from ...archive.stats import CameraHealth
 from ...formatting import shown
 from ..common import style
 from ..common.tablemodel import RowsModel
+from ..common.text import plain_tip
 from .importlog import now_ms
 
 REFRESH_EVERY_MS = 30_000  # so silence is noticed without new data
@@ -224,11 +225,11 @@ class HealthModel(RowsModel):
             return h.camera_id if h.inst_name else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_HEARD and h.last_heard is not None:
-                return shown(h.last_heard).strftime("%Y-%m-%d %H:%M:%S")
+                return plain_tip(shown(h.last_heard).strftime("%Y-%m-%d %H:%M:%S"))
             if col == COL_STATUS:
-                return self._status_tip(h)
+                return plain_tip(self._status_tip(h))
             if col == COL_CAMERA:
-                return h.label
+                return plain_tip(h.label)
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (
             COL_EVENTS,

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ...formatting import sentence
 from ...importer.addresses import LAN, LOOPBACK, ImportAddress, import_addresses
 from ..common import style
+from ..common.text import plain_tip
 
 PASSWORD_BYTES = 15  # 20 URL-safe characters, about 120 bits
 
@@ -100,7 +101,7 @@ class AddressList(QGroupBox):
             if address.kind == LAN:
                 note.setStyleSheet("font-weight: bold;")
             line, field, _button = copy_row(address.url, self)
-            field.setToolTip(address.line())
+            field.setToolTip(plain_tip(address.line()))
             self.grid.addWidget(note, row, 0)
             self.grid.addLayout(line, row, 1)
             self.url_fields.append(field)

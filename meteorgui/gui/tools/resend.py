@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from ...archive import ArchiveError
 from ...formatting import shown
 from ..common import style
-from ..common.text import escape, plain
+from ..common.text import escape, plain, plain_tip
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,10 @@ class ItemsModel(QAbstractTableModel):
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         row = self.rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return row[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tip(row[index.column()])
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1 and row[2] is not None:
             return QColor(style.OK if row[2] else style.ERROR)
         return None

@@ -22,7 +22,7 @@ from ...archive.nights import NightClock, night_clock
 from ...formatting import camera_names, night_text, night_title, shown
 from ..common import style
 from ..common.labels import REVIEW_LABELS
-from ..common.text import plain
+from ..common.text import plain, plain_tip
 from .showers import ShowerTable, counts_table, fit_columns_and_height
 
 CAMERA_COLORS = style.SERIES
@@ -299,7 +299,7 @@ class NightSummaryDialog(QDialog):
             if col > 0:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if tip:
-                item.setToolTip(tip)
+                item.setToolTip(plain_tip(tip))
             t.setItem(row, col, item)
 
         totals = [0] * (len(headers) - 1)

@@ -25,7 +25,7 @@ from ..common import style
 from ..common.elide import fit_headers, full_text_tips
 from ..common.tablemodel import RowsModel
 from ..common.tasks import Token
-from ..common.text import plain
+from ..common.text import plain, plain_tip
 
 FILE_NAME_MAX_WIDTH = 240
 
@@ -98,9 +98,9 @@ class ProblemModel(RowsModel):
             return c.state
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0:
-                return f"file {f.file_id}\nMD5 {f.md5}"
+                return plain_tip(f"file {f.file_id}\nMD5 {f.md5}")
             if col == 1 and c.event_id:
-                return f"event {c.event_id}"
+                return plain_tip(f"event {c.event_id}")
             if col == 7:
                 return (
                     "The stored bytes no longer match the file's MD5"

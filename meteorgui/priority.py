@@ -1,0 +1,30 @@
+"""Threads whose work can wait run at a lower CPU priority than the window and the importer.
+
+The window, the importer and the background work share one process and, on a small
+machine, one or two CPUs. When a background thread (the sky worker's geometry, a
+thumbnail's decoding, which releases the GIL) and the GUI thread both want a CPU, the
+system's scheduler picks by priority: a background thread with a higher nice value
+leaves the CPU to the window, and still gets all of it when the window is idle.
+Linux gives each thread its own nice value; elsewhere this does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+BACKGROUND_NICE = 5  # added to the process's nice value
+
+
+def lower_this_thread(by: int = BACKGROUND_NICE) -> None:
+    """Raise the calling thread's nice value to the process's plus ``by`` (once: a pool
+    thread that runs this again stays where it is; lowering it back needs privileges)."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    tid = threading.get_native_id()
+    try:
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + by)
+        if os.getpriority(os.PRIO_PROCESS, tid) < target:
+            os.setpriority(os.PRIO_PROCESS, tid, target)
+    except OSError:  # not allowed here (a sandbox): the thread keeps its priority
+        pass
