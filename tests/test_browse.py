@@ -750,6 +750,62 @@ def test_the_place_of_an_event_under_a_word_every_event_holds_skips_the_index(ar
         assert [browse.position_of(conn, q, e) for e in held] == list(range(len(held)))
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        Query(),
+        Query(review=browse.REVIEWED),
+        Query(text="plane"),
+        Query(text="fireball", camera_id="cam-b", sort="duration", descending=False),
+        Query(shower=browse.NO_SKY),
+    ],
+    ids=["all", "reviewed", "rare word", "word, camera, by duration", "no sky position"],
+)
+def test_arrivals_read_the_new_rows_alone(arch, make, q):
+    """After every filter change and burst of events the browser asks for what was
+    archived after its watermark: SQLite walked the sort index from the top checking each
+    entry's ``seq``, and listed every match of the text first (40-400 ms on a million
+    events), to find a few rows or none."""
+    events = _noted_events(make, 40, seed=11, plane_every=3)
+    browse.review(arch, [events[0].event_id, events[7].event_id], "meteor")
+    SkyResults(arch.db).put(
+        [
+            SkyResult(e.event_id, e.camera_id, e.event_time, None, "no path", *[None] * 4)
+            for e in events[::2]
+        ],
+        NIGHT2,
+    )
+    mark = browse.watermark(arch)
+    shown = browse.page(arch, q, 0, 1000, upto=mark)
+    conn = arch.db.read()
+    # Nothing new: nothing read but the watermark.
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        assert browse.arrivals(conn, q, since=mark).rows == []
+    finally:
+        conn.set_trace_callback(None)
+    assert len(seen) == 1 and "MAX(seq)" in seen[0], seen
+    late = _noted_events(make, 12, seed=12, plane_every=2)
+    browse.review(arch, [late[1].event_id], "plane")
+    SkyResults(arch.db).put(
+        [
+            SkyResult(e.event_id, e.camera_id, e.event_time, None, "no path", *[None] * 4)
+            for e in late[:5]
+        ],
+        NIGHT2,
+    )
+    plans = _plans(conn, lambda: browse.arrivals(conn, q, since=mark), kind="SELECT EVENT_ID")
+    assert plans and all("INTEGER PRIMARY KEY" in p for p in plans), plans
+    assert not any("event_summary_time" in p for p in plans), plans
+    listed = [p for p in plans if "event_summary_fts VIRTUAL TABLE" in p]
+    assert all(re.search(r"INDEX 0:\S*[<>]", p) for p in listed), plans
+    new = browse.arrivals(conn, q, since=mark)
+    for position, row in new.rows:
+        shown.insert(position, row)
+    assert shown == browse.page(arch, q, 0, 1000)
+
+
 def test_a_filter_on_the_sky_alone_is_counted_from_the_results(arch, make):
     events = [make.event(t=NIGHT1 + k * 60_000) for k in range(6)]
     shower = ["PER", "sporadic", None, None, "PER", None]
