@@ -145,21 +145,24 @@ def row_check(text: str, conn: sqlite3.Connection) -> Callable[[list[int]], set[
 
 
 def clauses(
-    text: str, broad: bool, conn: sqlite3.Connection | None = None, since: int | None = None
+    text: str,
+    broad: bool,
+    conn: sqlite3.Connection | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> tuple[list[str], list]:
     """WHERE clauses (joined with AND) and their arguments: every word of ``text``.
 
     ``broad``: the words match many events, so a page is read walking the sort index and
     checking each row against the matches (``+seq``) rather than sorting every match.
-    ``since``: only events archived after that ``seq`` are read; the matches are listed
-    among those alone (FTS5 reads that range of its entries, not every match).
+    ``rows``: only events whose ``seq`` lies in ``(low, high]`` are read; the matches are
+    listed among those alone (FTS5 reads that range of its entries, not every match).
     """
     query, scanned = match(text, conn)
     out: list[str] = []
     args: list = []
-    if query is not None and since is not None:
-        out.append(f"seq IN ({_FTS} AND rowid > ?)")
-        args.extend([query, since])
+    if query is not None and rows is not None:
+        out.append(f"seq IN ({_FTS} AND rowid > ? AND rowid <= ?)")
+        args.extend([query, *rows])
     elif query is not None:
         out.append(f"{'+' if broad else ''}seq IN ({_FTS})")
         args.append(query)
