@@ -331,6 +331,20 @@ def test_paging_keyset_and_positions_agree_over_thousands_of_events(arch, many, 
     assert browse.position_of(arch, Query(camera_id="cam-b"), other_camera.event_id) is None
 
 
+@pytest.mark.parametrize("sort,descending", [("time", True), ("duration", False)])
+def test_the_rows_around_an_event_are_its_place_in_the_list(arch, many, sort, descending):
+    """The window shows a new list first and then the chosen event where it is, with the
+    rows around it read from its row both ways."""
+    q = Query(sort=sort, descending=descending, camera_id="cam-a")
+    listed = browse.page(arch, q, 0, 5000)
+    for at in (0, 3, 1000, len(listed) - 2, len(listed) - 1):
+        start, rows = browse.around(arch, q, listed[at].event_id, 20)
+        assert start == max(0, at - 10)
+        assert rows == listed[start : at + 10]
+    other = next(e for e in many if e.camera_id == "cam-b")
+    assert browse.around(arch, q, other.event_id, 20) is None
+
+
 @pytest.mark.parametrize(
     "sort,descending", [("time", True), ("time", False), ("duration", True), ("brightness", False)]
 )

@@ -576,10 +576,33 @@ def _position(conn, q: Query, row: Row, upto: int | None) -> int:
 
 def position_of(src, q: Query, event_id: str, upto: int | None = None) -> int | None:
     """The row index of an event in the query's order, or None if it does not match."""
-    conn = _conn(src)
+    place = _place(_conn(src), q, event_id, upto)
+    return None if place is None else place[0]
+
+
+def _place(conn, q: Query, event_id: str, upto: int | None) -> tuple[int, Row] | None:
     q = _without_universal_text(conn, q)
     row = _matching_row(conn, q, event_id, upto)
-    return None if row is None else _position(conn, q, row, upto)
+    return None if row is None else (_position(conn, q, row, upto), row)
+
+
+def around(
+    src, q: Query, event_id: str, rows: int, upto: int | None = None
+) -> tuple[int, list[Row]] | None:
+    """An event's place in the query's order and about ``rows`` rows around it (the event's
+    among them), as ``(index of the first, rows)``; None if the event does not match.
+
+    The rows are read from the event's row both ways (keyset pages), not from an offset,
+    which would walk the sort index down to the event a second time."""
+    conn = _conn(src)
+    place = _place(conn, q, event_id, upto)
+    if place is None:
+        return None
+    at, row = place
+    half = rows // 2
+    before = page(conn, q.replace(descending=not q.descending), 0, half, upto, after=row)
+    after = page(conn, q, 0, rows - half - 1, upto, after=row)
+    return at - len(before), [*reversed(before), row, *after]
 
 
 @dataclass(frozen=True)
