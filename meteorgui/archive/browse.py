@@ -361,6 +361,10 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 
 def count(src, q: Query, upto: int | None = None) -> int:
     conn = _conn(src)
+    if q.replace(text="", sort="time", descending=True) != Query():
+        # A word every event holds leaves every event in: beside a camera, checking each
+        # of the camera's events against the list of its matches took 280 ms on a million.
+        q = _without_universal_text(conn, q)
     match, scanned = search.match(q.text, conn)
     if (
         match is not None
@@ -398,7 +402,10 @@ def count(src, q: Query, upto: int | None = None) -> int:
         )
         return count(conn, base) - conn.execute(sql, [*args, *more]).fetchone()[0]
     clauses, args = _where(q, upto, conn=conn)
-    sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
+    # Reviewed events are few: counted through the label index. Beside a time range
+    # SQLite walked the range's events instead (364,000 for a year: 100-190 ms).
+    index = " INDEXED BY event_summary_label" if q.review == REVIEWED and not q.keep else ""
+    sql = f"SELECT COUNT(*) FROM event_summary{index}" + _sql_where(clauses)
     return conn.execute(sql, args).fetchone()[0]
 
 
