@@ -490,14 +490,16 @@ def _read_page(conn, q: Query, clauses: list[str], args: list, offset, limit, af
         sql, more = _after_clause(q, after)
         clauses.append(sql)
         args.extend(more)
-    sql = (
-        f"SELECT {_ROW_COLS} FROM event_summary"
-        + _sql_where(clauses)
-        + _order(q)
-        + " LIMIT ? OFFSET ?"
+    # The page's rows are chosen first, then their columns computed: a sort of every
+    # match (a rare word's thousands) otherwise computed each one's export, shower and
+    # group look-ups before keeping a page of them (52 ms for 4,036 on a million events,
+    # where choosing the page takes 18). NOT INDEXED: the rows are read by their rowid.
+    page_sql = (
+        "SELECT seq FROM event_summary" + _sql_where(clauses) + _order(q) + " LIMIT ? OFFSET ?"
     )
+    sql = f"SELECT {_ROW_COLS} FROM event_summary NOT INDEXED WHERE seq IN ({page_sql})"
     args.extend([int(limit), int(offset)])
-    return [_row(r) for r in conn.execute(sql, args)]
+    return [_row(r) for r in conn.execute(sql + _order(q), args)]
 
 
 DENSE_WINDOW = 1000  # rows (offset + limit) a dense word's page is read from, at most
