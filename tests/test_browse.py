@@ -937,6 +937,37 @@ def test_a_search_of_words_is_asked_of_the_index_once_without_a_word_every_event
     ]
 
 
+def test_reviewed_events_are_paged_and_placed_from_the_label_index(arch, make):
+    """A page of "reviewed" walked the time index looking up each event's row for its
+    label (20,000 rows a page when one night in twenty is reviewed); each label's newest
+    are read from the label index and merged."""
+    events = _noted_events(make, 90, seed=23, plane_every=4)
+    rng = random.Random(23)
+    browse.set_reviews(
+        arch, {e.event_id: rng.choice(browse.LABELS) for e in events if rng.random() < 0.5}
+    )
+    conn = arch.db.read()
+    for q in (
+        Query(review=browse.REVIEWED),
+        Query(review=browse.REVIEWED, descending=False, camera_id="cam-b"),
+        Query(review=browse.REVIEWED, after=NIGHT1 + 20 * 60_000, before=NIGHT1 + 70 * 60_000),
+    ):
+        everything = browse.page(arch, q.replace(review=None), 0, 200)
+        expected = [r for r in everything if r.label is not None]
+        plans = _plans(conn, lambda q=q: browse.page(conn, q, 0, 10), "SELECT EVENT_ID")
+        assert plans and all(
+            "event_summary_label" in p and "event_summary_time" not in p for p in plans
+        ), plans
+        assert browse.page(conn, q, 0, 10) == expected[:10]
+        assert browse.page(conn, q, 7, 10) == expected[7:17]
+        assert browse.page(conn, q, 2, 5, after=expected[3]) == expected[6:11]
+        assert browse.page(conn, q, 0, 500) == expected
+        row = expected[len(expected) // 2]
+        counts = _plans(conn, lambda q=q, e=row.event_id: browse.position_of(conn, q, e))
+        assert counts and all("event_summary_label" in p for p in counts), counts
+        assert browse.position_of(conn, q, row.event_id) == len(expected) // 2
+
+
 def test_a_filter_on_the_sky_alone_is_counted_from_the_results(arch, make):
     events = [make.event(t=NIGHT1 + k * 60_000) for k in range(6)]
     shower = ["PER", "sporadic", None, None, "PER", None]
