@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -361,11 +362,14 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 
 def count(src, q: Query, upto: int | None = None) -> int:
     conn = _conn(src)
-    if len(q.text.split()) > 1 or q.replace(text="", sort="time", descending=True) != Query():
+    words = q.text.split()
+    if len(words) > 1 or q.replace(text="", sort="time", descending=True) != Query():
         # A word every event holds leaves every event in: beside a camera, checking each
         # of the camera's events against the list of its matches took 280 ms on a million.
         # (One word alone is counted by the look-up of its terms, below.)
         q = _without_universal_text(conn, q)
+    elif words and _in_every_type(conn, words[0]):
+        q = q.replace(text="")
     match, scanned = search.match(q.text, conn)
     if (
         match is not None
@@ -426,6 +430,8 @@ def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
         return counted[0]
 
     def everywhere(word: str) -> bool:
+        if _in_every_type(conn, word):
+            return True
         # There are no more events than the newest seq: as many as that hold the word,
         # every event does (after deletions the word is simply kept: the same rows).
         known = search.term_count(conn, word, total)
@@ -433,6 +439,22 @@ def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
 
     kept = [w for w in words if not everywhere(w)]
     return q if len(kept) == len(words) else q.replace(text=" ".join(kept))
+
+
+def _in_every_type(conn: sqlite3.Connection, word: str) -> bool:
+    """Whether every event holds ``word`` in its type ("meteor": every event of a
+    MeteorPi archive is a "meteorpi:meteor"), told by the few types there are (a probe of
+    the type index each). Searched, a word begins a term of an event's type as the index
+    splits it, ASCII letters and digits; the look-up of the terms "meteor" begins read
+    two million index entries (80 ms on a million events) to learn as much."""
+    if not (word.isascii() and word.isalnum()):
+        return False
+    types = event_types(conn)
+    low = word.lower()
+    return bool(types) and all(
+        kind.isascii() and any(t.startswith(low) for t in re.findall("[a-z0-9]+", kind.lower()))
+        for kind in types
+    )
 
 
 def _total(conn: sqlite3.Connection):
