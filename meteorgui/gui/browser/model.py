@@ -383,7 +383,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                return browse.around(conn, q, event_id, PAGE, upto=mark)
+                return browse.around(conn, self._kept(q), event_id, PAGE, upto=mark)
 
         self._tasks.run(
             work,
@@ -424,8 +424,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                # the keep set as of now
-                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
+                qq = self._kept(q)
                 if anchor is not None:
                     return browse.page(conn, qq, 0, PAGE, upto=mark, after=anchor)
                 return browse.page(conn, qq, offset, PAGE, upto=mark)
@@ -435,6 +434,11 @@ class EventListModel(QAbstractTableModel):
             lambda rows: self._page_done(gen, seq, page_no, offset, rows),
             lambda exc: self._page_failed(gen, seq, page_no, exc),
         )
+
+    def _kept(self, q: Query) -> Query:
+        """``q`` with the events kept listed as of now (read by workers: the set is
+        replaced, never changed in place)."""
+        return q.replace(keep=self._keep) if q.review or q.text.split() else q
 
     def _page_done(self, gen, seq, page_no, offset, rows) -> None:
         if gen != self._gen:
@@ -509,8 +513,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
-                return browse.arrivals(conn, qq, since)
+                return browse.arrivals(conn, self._kept(q), since)
 
         self._tasks.run(
             work,
