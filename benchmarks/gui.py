@@ -38,6 +38,9 @@ Run: .venv/bin/python benchmarks/gui.py [--events 200000|1000000] [--push 600]
      [--timelapse 15] [--stills 5000]
      METEORGUI_BEFORE_TREE=/tmp/before .venv/bin/python benchmarks/gui.py ...: the same
      measurements of the window of another tree
+     .venv/bin/python benchmarks/gui.py --events 1000000 --filters-only: the big
+     archive's first paint and filter changes alone (about a minute), for alternating
+     pairs of runs with METEORGUI_BEFORE_TREE
 """
 
 from __future__ import annotations
@@ -403,6 +406,7 @@ def measure(
     timelapse: int = 0,
     stills: int = 0,
     jumps: int = 0,
+    filters_only: bool = False,
 ) -> dict:
     figures: dict = {}
     settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
@@ -455,6 +459,13 @@ def measure(
         figures[f"  filter: {name} (ms)"] = took
         worst = max(worst, took)
     figures["slowest filter change (ms)"] = worst
+    figures["filter changes of 150 ms or more"] = sum(
+        1 for k, v in figures.items() if k.startswith("  filter:") and v >= 150
+    )
+    if filters_only:
+        window.close()
+        close(ctx)
+        return figures
 
     if scroll:
         figures.update(scroll_through(browser, scroll))
@@ -706,6 +717,12 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="start-up rounds (best counts)")
     ap.add_argument("--startup-only", action="store_true", help="only the start-up figures")
     ap.add_argument(
+        "--filters-only",
+        action="store_true",
+        help="only the big archive's first paint and filter changes (a minute: for pairs of"
+        " runs against METEORGUI_BEFORE_TREE)",
+    )
+    ap.add_argument(
         "--push-only", action="store_true", help="leave out the start-up figures (fresh processes)"
     )
     ap.add_argument(
@@ -749,7 +766,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="meteorgui-guibench-", dir=bigarchive.OUT) as tmp:
         if TREE != ROOT:
             print(f"the window measured: the tree in {TREE}")
-        if not args.push_only:
+        if not (args.push_only or args.filters_only):
             starts = startup(source, Path(tmp), args.rounds)
             shutil.rmtree(Path(tmp) / "startup-archive")  # the disk for the next copy
             print(f"{'start-up, fresh processes':42} {'meteorgui':>12} {'baseline':>16}  ratio")
@@ -762,7 +779,9 @@ def main() -> int:
         pin(APP_CPUS)
         if APP_CPUS:
             print(f"app on CPU {sorted(APP_CPUS)}, cameras on CPU {sorted(CAMERA_CPUS)}")
-        empty = measure(Path(tmp) / "empty", args.push, args.cameras, timelapse=args.timelapse)
+        empty = {}
+        if not args.filters_only:
+            empty = measure(Path(tmp) / "empty", args.push, args.cameras, timelapse=args.timelapse)
         big_dir = bigarchive.copy(source, Path(tmp) / "big")
         add_stills(big_dir, args.stills)
         big = measure(
@@ -773,6 +792,7 @@ def main() -> int:
             timelapse=args.timelapse,
             stills=args.stills,
             jumps=args.jumps,
+            filters_only=args.filters_only,
         )
     print(f"{'':42} {'empty':>12} {f'{args.events:,} events':>16}")
     for key in big:
@@ -784,7 +804,7 @@ def main() -> int:
         else:
             print(f"{key:42} {a!s:>12} {b!s:>16}")
     for name, figures in (("empty", empty), ("big", big)):
-        rate = figures["events per second pushed"]
+        rate = figures.get("events per second pushed", RATE)
         if rate < RATE * 0.98:
             print(
                 f"NOTE: on the {name} archive the cameras reached {rate:.1f} events/s, "

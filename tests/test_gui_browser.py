@@ -447,3 +447,64 @@ def test_arrivals_from_a_new_camera_fold_into_one_more_read_of_the_choices(
     gui.tasks.run(lambda: None, marker.append)
     qtbot.waitUntil(lambda: bool(marker), timeout=WAIT)
     assert len(reads) <= 2
+
+
+def test_a_filter_change_shows_the_list_before_the_chosen_events_row_is_found(
+    gui, browser, qtbot, monkeypatch
+):
+    """Counting the rows before an event deep in the list walks that far through an index
+    (seconds on a million events): the new list is shown at once, and the chosen event
+    selected where it is once its row is found, counting rows that arrived meanwhile."""
+    from .test_browse import HOUR, NIGHT1, Maker
+
+    make = Maker(gui.archive)
+    for k in range(300):
+        make.event(t=NIGHT1 + 8 * HOUR + k * 10_000)
+    qtbot.waitUntil(
+        lambda: (
+            browser.filters.clock.longitude is not None
+            and not browser.model.loading
+            and browser.model.rowCount() == 300
+        ),
+        timeout=WAIT,
+    )
+    browser.grid.scrollTo(browser.model.index(200, 0))
+    qtbot.waitUntil(lambda: browser.model.row_at(200) is not None, timeout=WAIT)
+    browser.grid.select_row(200)
+    chosen = browser.current_event_id()
+    assert chosen
+    gate = threading.Event()
+
+    def held(real):
+        def wait_then(*args, **kwargs):
+            assert gate.wait(WAIT / 1000)
+            return real(*args, **kwargs)
+
+        return wait_then
+
+    # Finding the event's row takes long: held until the list is seen.
+    monkeypatch.setattr(browse, "around", held(browse.around))
+    monkeypatch.setattr(browse, "position_of", held(browse.position_of))
+    selected: list[str] = []
+    browser.eventSelected.connect(selected.append)
+    f = browser.filters
+    f.review.setCurrentIndex(f.review.findData(browse.UNREVIEWED))  # the same events
+    qtbot.waitUntil(
+        lambda: not browser.model.loading and browser.model.query.review == browse.UNREVIEWED,
+        timeout=WAIT,
+    )
+    # Shown, with the chosen event's row still being looked for: the detail pane keeps it.
+    assert browser.model.placing and browser.model.row_at(0) is not None
+    assert browser.current_event_id() == chosen and selected == []
+    newest = make.event(t=NIGHT1 + 9 * HOUR)  # arrives at the top meanwhile
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 301, timeout=WAIT)
+    gate.set()
+    qtbot.waitUntil(lambda: not browser.model.placing, timeout=WAIT)
+    rows = {i.row() for i in browser.grid.selectionModel().selectedRows()}
+    assert rows == {201} and browser.model.row_at(201).event_id == chosen
+    assert browser.model.row_at(0).event_id == newest.event_id
+    assert browser.current_event_id() == chosen and selected == []
+    # The rows around it were read with it, in their places.
+    assert [browser.model.row_at(r).event_id for r in (150, 202, 250)] == [
+        browse.page(gui.archive, browser.model.query, r, 1)[0].event_id for r in (150, 202, 250)
+    ]

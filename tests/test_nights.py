@@ -171,3 +171,27 @@ def test_an_event_selected_before_the_rest_of_the_window_is_built_is_shown(tmp_p
     finally:
         window.close()
         close(ctx)
+
+
+def test_a_thousand_nights_counts_are_shown_a_slice_at_a_time(qtbot):
+    """Counted nights reach the night chooser a slice per turn of the event loop: a
+    thousand nights' texts at once kept the window from its events for 50-60 ms."""
+    from meteorgui.archive.browse import UNCOUNTED, Night
+    from meteorgui.gui.browser.filterbar import NIGHT_SLICE, FilterBar
+
+    bar = FilterBar(12)
+    qtbot.addWidget(bar)
+    day = 86_400_000
+    starts = [utc_ms(2026, 12, 5, 12) - k * day for k in range(1000)]
+    bar.set_nights([Night(s, s + day, UNCOUNTED, UNCOUNTED) for s in starts])
+    bar.set_night_counts([Night(s, s + day, k + 1, 0) for k, s in enumerate(starts)])
+
+    def shown() -> int:
+        return sum("event" in bar.night.itemText(i) for i in range(bar.night.count()))
+
+    assert shown() == 0 and bar.counting_nights  # none yet: the call returns at once
+    qtbot.waitUntil(lambda: shown() > 0, timeout=5_000)
+    assert shown() <= 10 * NIGHT_SLICE
+    qtbot.waitUntil(lambda: not bar.counting_nights, timeout=5_000)
+    assert shown() == 1000
+    assert bar.night.itemText(0).endswith("1 event") and "1000 events" in bar.night.itemText(999)

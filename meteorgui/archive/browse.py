@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -228,10 +229,14 @@ def _where(
     ordered: bool = False,
     broad: bool = False,
     conn: sqlite3.Connection | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> tuple[list[str], list]:
     """WHERE clauses for a query. ``ordered``: for reads in sort order (pages, positions);
     ``broad``: its text matches many events (``search.is_broad``); ``conn``: the
-    connection that will run them (its index's terms make the text faster to match).
+    connection that will run them (its index's terms make the text faster to match);
+    ``rows``: only the events whose ``seq`` lies in ``(low, high]`` (events archived after
+    a watermark, or one event), which are few, so the text is matched among the index's
+    entries for them and the sky looked up for each.
 
     Sorting a wide range by duration or brightness is best done walking that
     column's index; an equality filter on a column with few values (two
@@ -259,7 +264,7 @@ def _where(
         else:
             labelled.append("label = ?")
             labelled_args.append(q.review)
-    text_clauses, text_args = search.clauses(q.text, ordered and broad, conn)
+    text_clauses, text_args = search.clauses(q.text, ordered and broad, conn, rows)
     labelled.extend(text_clauses)
     labelled_args.extend(text_args)
     if labelled and q.keep:
@@ -277,7 +282,7 @@ def _where(
     def probe(cond: str, more: list) -> bool:
         # A narrow time range is walked; a wide read in sort order walks the sort index
         # only when the matches are common enough to fill a page soon.
-        if not wide:
+        if not wide or rows is not None:
             return True
         return ordered and (conn is None or _sky_broad(conn, cond, more))
 
@@ -290,6 +295,9 @@ def _where(
     if _limits(conn, upto):
         clauses.append("seq <= ?")
         args.append(upto)
+    if rows is not None:
+        clauses.append("seq > ? AND seq <= ?")
+        args.extend(rows)
     return clauses, args
 
 
@@ -354,6 +362,14 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 
 def count(src, q: Query, upto: int | None = None) -> int:
     conn = _conn(src)
+    words = q.text.split()
+    if len(words) > 1 or q.replace(text="", sort="time", descending=True) != Query():
+        # A word every event holds leaves every event in: beside a camera, checking each
+        # of the camera's events against the list of its matches took 280 ms on a million.
+        # (One word alone is counted by the look-up of its terms, below.)
+        q = _without_universal_text(conn, q)
+    elif words and _in_every_type(conn, words[0]):
+        q = q.replace(text="")
     match, scanned = search.match(q.text, conn)
     if (
         match is not None
@@ -365,12 +381,11 @@ def count(src, q: Query, upto: int | None = None) -> int:
         known = None if _limits(conn, upto) else search.term_count(conn, q.text, _total(conn))
         if known is not None:
             return known
+        if not _limits(conn, upto):
+            return search.count_matches(conn, match)
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
-        args: list = [match]
-        if _limits(conn, upto):
-            sql += " AND rowid <= ?"
-            args.append(upto)
-        return conn.execute(sql, args).fetchone()[0]
+        sql += " AND rowid <= ?"
+        return conn.execute(sql, [match, upto]).fetchone()[0]
     sky = None if _limits(conn, upto) else _sky_only(q)
     if sky is not None:
         # Only the sky: every result is of an archived event (they go with it), so the
@@ -391,16 +406,21 @@ def count(src, q: Query, upto: int | None = None) -> int:
         )
         return count(conn, base) - conn.execute(sql, [*args, *more]).fetchone()[0]
     clauses, args = _where(q, upto, conn=conn)
-    sql = "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses)
+    # Reviewed events are few: counted through the label index. Beside a time range
+    # SQLite walked the range's events instead (364,000 for a year: 100-190 ms).
+    index = " INDEXED BY event_summary_label" if q.review == REVIEWED and not q.keep else ""
+    sql = f"SELECT COUNT(*) FROM event_summary{index}" + _sql_where(clauses)
     return conn.execute(sql, args).fetchone()[0]
 
 
 def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
-    """``q`` without its text when that is one word every archived event holds (the
-    look-up of its terms tells, see ``search.term_count``): the filter leaves every event
-    in, and finding a row's place through the full-text index read every match first
-    (6-15 s for a row 19,000 deep among a million events, where the sort index takes 1 ms)."""
-    if not q.text:
+    """``q`` without the words of its text that every archived event holds (the look-up
+    of a word's terms tells, see ``search.term_count``): such a word leaves every event in.
+    Finding a row's place through the full-text index read every match first (6-15 s for
+    a row 19,000 deep among a million events, where the sort index takes 1 ms), and
+    "duration 1.5" made FTS5 intersect a million entries with the matches of "1.5"."""
+    words = q.text.split()
+    if not words:
         return q
     counted: list[int] = []
 
@@ -409,8 +429,32 @@ def _without_universal_text(conn: sqlite3.Connection, q: Query) -> Query:
             counted.append(_total(conn)())
         return counted[0]
 
-    known = search.term_count(conn, q.text, total)
-    return q.replace(text="") if known is not None and known > 0 and known == total() else q
+    def everywhere(word: str) -> bool:
+        if _in_every_type(conn, word):
+            return True
+        # There are no more events than the newest seq: as many as that hold the word,
+        # every event does (after deletions the word is simply kept: the same rows).
+        known = search.term_count(conn, word, total)
+        return bool(known) and known == watermark(conn)
+
+    kept = [w for w in words if not everywhere(w)]
+    return q if len(kept) == len(words) else q.replace(text=" ".join(kept))
+
+
+def _in_every_type(conn: sqlite3.Connection, word: str) -> bool:
+    """Whether every event holds ``word`` in its type ("meteor": every event of a
+    MeteorPi archive is a "meteorpi:meteor"), told by the few types there are (a probe of
+    the type index each). Searched, a word begins a term of an event's type as the index
+    splits it, ASCII letters and digits; the look-up of the terms "meteor" begins read
+    two million index entries (80 ms on a million events) to learn as much."""
+    if not (word.isascii() and word.isalnum()):
+        return False
+    types = event_types(conn)
+    low = word.lower()
+    return bool(types) and all(
+        kind.isascii() and any(t.startswith(low) for t in re.findall("[a-z0-9]+", kind.lower()))
+        for kind in types
+    )
 
 
 def _total(conn: sqlite3.Connection):
@@ -461,29 +505,60 @@ def page(
     what lies before it.
     """
     conn = _conn(src)
+    q = _without_universal_text(conn, q)
     events = watermark(conn)
     if offset + limit <= DENSE_WINDOW and not q.keep and search.is_dense(conn, q.text, events):
         rows = _dense_page(conn, q, offset, limit, upto, after)
         if rows is not None:
             return rows
     broad = search.is_broad(conn, q.text, events)
+    labels = None
+    if q.review == REVIEWED and not q.keep and q.sort == "time" and not q.text:
+        labels, q = _labels(conn), q.replace(review=None)
     clauses, args = _where(q, upto, ordered=True, broad=broad, conn=conn)
-    return _read_page(conn, q, clauses, args, offset, limit, after)
+    return _read_page(conn, q, clauses, args, offset, limit, after, labels)
 
 
-def _read_page(conn, q: Query, clauses: list[str], args: list, offset, limit, after) -> list[Row]:
+def _labels(conn) -> list[str]:
+    """Every review label events have (a probe of the label index per label)."""
+    labels = _distinct(conn, "event_summary", "label")
+    if conn.execute("SELECT 1 FROM event_summary WHERE label = ''").fetchone():
+        labels.append("")  # no label the window gives, yet "reviewed" lists it
+    return labels
+
+
+def _read_page(
+    conn, q: Query, clauses: list[str], args: list, offset, limit, after, labels=None
+) -> list[Row]:
+    """``labels``: only events with one of these labels (all there are: "reviewed"),
+    newest first. Walking the time index to them looked up every event's row on the way
+    (20,000 a page, one night in twenty being reviewed: 30-340 ms on a million events);
+    each label's newest are read from its range of the label index instead, and merged."""
     if after is not None:
         sql, more = _after_clause(q, after)
         clauses.append(sql)
         args.extend(more)
-    sql = (
-        f"SELECT {_ROW_COLS} FROM event_summary"
-        + _sql_where(clauses)
-        + _order(q)
-        + " LIMIT ? OFFSET ?"
-    )
-    args.extend([int(limit), int(offset)])
-    return [_row(r) for r in conn.execute(sql, args)]
+    order, pick = _order(q), " LIMIT ? OFFSET ?"
+    if labels is None:
+        page_sql = "SELECT seq FROM event_summary" + _sql_where(clauses) + order + pick
+        args = [*args, int(limit), int(offset)]
+    elif not labels:
+        return []
+    else:
+        each = (
+            "SELECT seq, event_time FROM (SELECT seq, event_time FROM event_summary"
+            f" INDEXED BY event_summary_label{_sql_where([*clauses, 'label = ?'])}{order}"
+            " LIMIT ?)"
+        )
+        page_sql = f"SELECT seq FROM ({' UNION ALL '.join([each] * len(labels))}){order}{pick}"
+        args = [a for label in labels for a in (*args, label, offset + limit)]
+        args += [int(limit), int(offset)]
+    # The page's rows are chosen first, then their columns computed: a sort of every
+    # match (a rare word's thousands) otherwise computed each one's export, shower and
+    # group look-ups before keeping a page of them (52 ms for 4,036 on a million events,
+    # where choosing the page takes 18). NOT INDEXED: the rows are read by their rowid.
+    sql = f"SELECT {_ROW_COLS} FROM event_summary NOT INDEXED WHERE seq IN ({page_sql})"
+    return [_row(r) for r in conn.execute(sql + order, args)]
 
 
 DENSE_WINDOW = 1000  # rows (offset + limit) a dense word's page is read from, at most
@@ -538,31 +613,67 @@ def get_row(src, event_id: str) -> Row | None:
 
 
 def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None:
-    clauses, args = _where(q, upto, conn=conn)
-    clauses.append("event_id = ?")
-    args.append(event_id)
+    """The event's row if it passes the query's filters. They are checked for its row
+    alone: as a list of matches, the text or a common sky result listed hundreds of
+    thousands of events first (0.2-5 s on a million)."""
+    found = conn.execute("SELECT seq FROM event_summary WHERE event_id = ?", (event_id,))
+    seq = found.fetchone()
+    if seq is None:
+        return None
+    clauses, args = _where(q, upto, conn=conn, rows=(seq[0] - 1, seq[0]))
     r = conn.execute(
-        f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses), args
+        f"SELECT {_ROW_COLS} FROM event_summary NOT INDEXED" + _sql_where(clauses), args
     ).fetchone()
     return None if r is None else _row(r)
 
 
 def _position(conn, q: Query, row: Row, upto: int | None) -> int:
-    clauses, args = _where(q, upto, ordered=True, conn=conn)
+    """The number of rows before ``row``. The sort index is walked to it; a text that
+    matches many events is checked against the list of its matches (``+seq``), as a page
+    is: left to itself, SQLite looked up every match's row to compare it with ``row``
+    (a million lookups, 1-3 s, for a row a few nights deep)."""
+    broad = search.is_broad(conn, q.text, watermark(conn))
+    clauses, args = _where(q, upto, ordered=True, broad=broad, conn=conn)
     sql, more = _before_clause(q, row)
     clauses.append(sql)
     args.extend(more)
+    # Reviewed events are few: their index entries are read, not every event's row on
+    # the way down to ``row``.
+    index = " INDEXED BY event_summary_label" if q.review == REVIEWED and not q.keep else ""
     return conn.execute(
-        "SELECT COUNT(*) FROM event_summary" + _sql_where(clauses), args
+        f"SELECT COUNT(*) FROM event_summary{index}" + _sql_where(clauses), args
     ).fetchone()[0]
 
 
 def position_of(src, q: Query, event_id: str, upto: int | None = None) -> int | None:
     """The row index of an event in the query's order, or None if it does not match."""
-    conn = _conn(src)
+    place = _place(_conn(src), q, event_id, upto)
+    return None if place is None else place[0]
+
+
+def _place(conn, q: Query, event_id: str, upto: int | None) -> tuple[int, Row] | None:
     q = _without_universal_text(conn, q)
     row = _matching_row(conn, q, event_id, upto)
-    return None if row is None else _position(conn, q, row, upto)
+    return None if row is None else (_position(conn, q, row, upto), row)
+
+
+def around(
+    src, q: Query, event_id: str, rows: int, upto: int | None = None
+) -> tuple[int, list[Row]] | None:
+    """An event's place in the query's order and about ``rows`` rows around it (the event's
+    among them), as ``(index of the first, rows)``; None if the event does not match.
+
+    The rows are read from the event's row both ways (keyset pages), not from an offset,
+    which would walk the sort index down to the event a second time."""
+    conn = _conn(src)
+    place = _place(conn, q, event_id, upto)
+    if place is None:
+        return None
+    at, row = place
+    half = rows // 2
+    before = page(conn, q.replace(descending=not q.descending), 0, half, upto, after=row)
+    after = page(conn, q, 0, rows - half - 1, upto, after=row)
+    return at - len(before), [*reversed(before), row, *after]
 
 
 @dataclass(frozen=True)
@@ -579,15 +690,20 @@ def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
     ``seq <= since`` reproduces the new snapshot exactly.
     """
     conn = _conn(src)
-    q = _without_universal_text(conn, q)  # once, not for each row's position
     top = watermark(conn) if upto is None else upto
-    clauses, args = _where(q, top, ordered=True, conn=conn)
-    clauses.append("seq > ?")
-    args.append(since)
+    if top <= since:
+        return Arrivals(top, [])  # nothing new: the usual answer, and at once
+    q = _without_universal_text(conn, q)  # once, not for each row's position
+    clauses, args = _where(q, top, ordered=True, conn=conn, rows=(since, top))
+    # The new rows are a range of the rowid at the table's end. Left to itself, SQLite
+    # walked the sort index from the top checking ``seq > since`` on every entry, and
+    # listed every match of the text first: 40-400 ms on a million events, after every
+    # filter change and every burst of arrivals, to find nothing or a few rows.
     rows = [
         _row(r)
         for r in conn.execute(
-            f"SELECT {_ROW_COLS} FROM event_summary" + _sql_where(clauses) + _order(q), args
+            f"SELECT {_ROW_COLS} FROM event_summary NOT INDEXED" + _sql_where(clauses) + _order(q),
+            args,
         )
     ]
     return Arrivals(top, [(_position(conn, q, row, top), row) for row in rows])

@@ -18,6 +18,7 @@ changes (``db.Connection.memo``): the count and the page the browser reads next 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -145,30 +146,67 @@ def row_check(text: str, conn: sqlite3.Connection) -> Callable[[list[int]], set[
 
 
 def clauses(
-    text: str, broad: bool, conn: sqlite3.Connection | None = None
+    text: str,
+    broad: bool,
+    conn: sqlite3.Connection | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> tuple[list[str], list]:
     """WHERE clauses (joined with AND) and their arguments: every word of ``text``.
 
     ``broad``: the words match many events, so a page is read walking the sort index and
     checking each row against the matches (``+seq``) rather than sorting every match.
+    ``rows``: only events whose ``seq`` lies in ``(low, high]`` are read; the matches are
+    listed among those alone (FTS5 reads that range of its entries, not every match).
     """
     query, scanned = match(text, conn)
     out: list[str] = []
     args: list = []
-    if query is not None:
-        out.append(f"{'+' if broad else ''}seq IN ({_FTS})")
-        args.append(query)
+    if query is not None and rows is not None:
+        out.append(f"seq IN ({_FTS} AND rowid > ? AND rowid <= ?)")
+        args.extend([query, *rows])
+    elif query is not None:
+        listed = conn.memo().get(("listed", query)) if isinstance(conn, Connection) else None
+        if listed is not None:  # counted just now: the same matches, not asked again
+            out.append(f"{'+' if broad else ''}seq IN (SELECT value FROM json_each(?))")
+            args.append(listed)
+        else:
+            out.append(f"{'+' if broad else ''}seq IN ({_FTS})")
+            args.append(query)
     for word in scanned:
         out.append(_SCAN_CLAUSE)
         args.extend([_like(word)] * len(_TEXT_COLUMNS))
     return out, args
 
 
+KEEP = 200_000  # a count of at most this many matches keeps their list for the page
+
+
+def count_matches(conn: sqlite3.Connection, query: str) -> int:
+    """How many events the FTS5 query matches. When they are at most KEEP, their list is
+    kept while the archive is unchanged (``db.Connection.memo``): the page the browser
+    reads next checks rows against it, where FTS5 would evaluate the query again (a
+    phrase ending in a short prefix, "1.5": "1" then any term beginning with "5", costs
+    it 150-250 ms on a million events, however few rows a statement asks about)."""
+    rows = conn.execute(_FTS + " LIMIT ?", (query, KEEP + 1)).fetchall()
+    memo = conn.memo() if isinstance(conn, Connection) else {}
+    if len(rows) > KEEP:
+        sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
+        memo[("matches", query)] = conn.execute(sql, (query,)).fetchone()[0]
+    else:
+        memo[("matches", query)] = len(rows)
+        memo[("listed", query)] = json.dumps([r[0] for r in rows])
+    return memo[("matches", query)]
+
+
 def is_broad(conn: sqlite3.Connection, text: str, events: int) -> bool:
-    """Whether ``text`` matches more than one in BROAD of ``events`` (counting no further)."""
+    """Whether ``text`` matches more than one in BROAD of ``events`` (counting no further).
+    A count of its matches made before (``count_matches``) tells at once."""
     query, _ = match(text, conn)
     if query is None:
         return False
     limit = max(1000, events // BROAD)
+    known = conn.memo().get(("matches", query)) if isinstance(conn, Connection) else None
+    if known is not None:
+        return known >= limit
     sql = f"SELECT COUNT(*) FROM ({_FTS} LIMIT ?)"
     return conn.execute(sql, (query, limit)).fetchone()[0] >= limit

@@ -38,6 +38,9 @@ ALL_NIGHTS, DATE_RANGE = "all", "range"
 TEXT_DEBOUNCE_MS = 250
 
 
+NIGHT_SLICE = 100  # counted nights shown in the night chooser per turn of the event loop
+
+
 class FilterBar(QWidget):
     changed = Signal()  # the query changed (text changes are debounced)
 
@@ -48,6 +51,9 @@ class FilterBar(QWidget):
         self.clock = NightClock(hour)
         self._nights: dict[int, Night] = {}
         self._follow_latest = True
+        self._uncounted: list[Night] = []  # counted nights not shown yet
+        self._counts_timer = QTimer(self, interval=0)
+        self._counts_timer.timeout.connect(self._show_night_counts)
 
         self.night = QComboBox(self)
         self.night.setMinimumContentsLength(18)
@@ -273,15 +279,33 @@ class FilterBar(QWidget):
         return False
 
     def set_night_counts(self, nights: list[Night]) -> None:
-        """The counts of nights listed without them (``browse.nights(counted=...)``)."""
-        for n in nights:
+        """The counts of nights listed without them (``browse.nights(counted=...)``),
+        shown NIGHT_SLICE at a time, one slice a turn of the event loop: a thousand
+        nights' texts at once kept the window from its events for 50-60 ms, however
+        the user was scrolling."""
+        self._uncounted.extend(nights)
+        if not self._counts_timer.isActive():
+            self._counts_timer.start()
+
+    def _show_night_counts(self) -> None:
+        batch = self._uncounted[:NIGHT_SLICE]
+        del self._uncounted[:NIGHT_SLICE]
+        rows = {self.night.itemData(i): i for i in range(self.night.count())}
+        for n in batch:
             known = self._nights.get(n.start_ms)
             if known is None or known.events != UNCOUNTED:
                 continue  # not listed (any more), or counted, and kept up to date by note()
             self._nights[n.start_ms] = n
-            i = self.night.findData(n.start_ms)
+            i = rows.get(n.start_ms, -1)
             if i >= 0:
                 self.night.setItemText(i, night_text(n, self.clock))
+        if not self._uncounted:
+            self._counts_timer.stop()
+
+    @property
+    def counting_nights(self) -> bool:
+        """Counted nights are still being shown (``set_night_counts``)."""
+        return bool(self._uncounted)
 
     def _night_chosen(self, index: int) -> None:
         # Only a user's choice: staying on the newest night follows new nights as they come.

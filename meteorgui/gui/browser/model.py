@@ -10,7 +10,10 @@ Every read sees the snapshot ``event_summary.seq <= mark``. New events
 (``browse.arrivals``) and inserted in place with beginInsertRows; each
 applied batch is logged, so a page that was read before the batch lands at
 its rows' current indices. A filter change (``set_query``) reads the count and
-the first page, then resets the model.
+the first page, then resets the model. The row of the event that was chosen is found
+after that (``placed``) when it is not on the first page: counting the rows before
+an event deep in the list walks that far through an index, and a filter change
+never waits for it.
 
 Reviews keep a row listed even when they take it out of a review filter
 (``keep``): the model and SQLite always agree on the rows.
@@ -80,6 +83,7 @@ def sky_tip(row: Row) -> str:
 
 class EventListModel(QAbstractTableModel):
     loaded = Signal(object)  # after a filter was applied: the focus row index or None
+    placed = Signal(object)  # later, when loaded said None while placing: the row or None
     arrived = Signal(list)  # event ids just inserted live
 
     def __init__(self, archive, tasks, parent: QObject | None = None):
@@ -92,6 +96,7 @@ class EventListModel(QAbstractTableModel):
         self._mark = 0
         self._rows: dict[int, Row] = {}
         self.asked_focus: str | None = None  # set_query's focus_event
+        self._placing = False  # that event's row is being looked for after the reset
         self._keep: frozenset[str] = frozenset()  # read by workers: replaced, never mutated
         self._labels: dict[str, str | None] = {}  # reviews made since the last reset
         self._exported: dict[str, tuple[str, ...]] = {}  # exports finished since the last reset
@@ -226,6 +231,12 @@ class EventListModel(QAbstractTableModel):
     def loading(self) -> bool:
         return self._loading
 
+    @property
+    def placing(self) -> bool:
+        """The list is shown and the row of the event asked to focus is still being
+        looked for (``placed`` will say)."""
+        return self._placing
+
     def row_at(self, r: int) -> Row | None:
         return self._rows.get(r)
 
@@ -238,8 +249,9 @@ class EventListModel(QAbstractTableModel):
         self._gen += 1
         gen = self._gen
         self.asked_focus = focus_event  # the event the reset will find its row for
+        self._placing = False
         if q is None:
-            self._apply_reset(gen, None, 0, 0, [], None, [])
+            self._apply_reset(gen, None, 0, 0, [], None)
             return
         self._loading = True
         archive = self._archive
@@ -248,13 +260,9 @@ class EventListModel(QAbstractTableModel):
             with browse.snapshot(archive) as (conn, mark):
                 n = browse.count(conn, q, upto=mark)
                 first = browse.page(conn, q, 0, PAGE, upto=mark)
-                focus, around = None, []
-                if focus_event is not None:
-                    focus = browse.position_of(conn, q, focus_event, upto=mark)
-                    if focus is not None and focus >= PAGE:
-                        start = max(0, focus - PAGE // 2)
-                        around = [(start, browse.page(conn, q, start, PAGE, upto=mark))]
-            return mark, n, first, focus, around
+            ids = [row.event_id for row in first]
+            focus = ids.index(focus_event) if focus_event in ids else None
+            return mark, n, first, focus
 
         self._tasks.run(
             work, lambda res: self._apply_reset(gen, q, *res), lambda exc: self._failed(gen, exc)
@@ -338,15 +346,13 @@ class EventListModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ reset
 
-    def _apply_reset(self, gen, q, mark, n, first, focus, around) -> None:
+    def _apply_reset(self, gen, q, mark, n, first, focus) -> None:
         if gen != self._gen or self._closed:
             return
         self.beginResetModel()
         self._query = q
         self._mark, self._count = mark, n
         self._rows = dict(enumerate(first))
-        for start, rows in around:
-            self._rows.update((start + i, row) for i, row in enumerate(rows))
         self._keep = frozenset()
         self._labels = {}
         self._exported = {}
@@ -359,11 +365,45 @@ class EventListModel(QAbstractTableModel):
         self._lit.clear()
         self._focus = focus or 0
         self._loading = False
+        self._placing = focus is None and self.asked_focus is not None and n > len(first)
         self.endResetModel()
         self.loaded.emit(focus)
+        if self._placing:
+            self._place(gen)
         self._catch_token, self._catching = None, False
         if q is not None:
             self._catch_up()  # anything archived while the filter was being read
+
+    def _place(self, gen: int) -> None:
+        """Find the row of the event asked to focus, beyond the first page, with the
+        rows around it, in the snapshot the list was read in; then say it (``placed``)."""
+        q, event_id, mark, seq = self._query, self.asked_focus, self._mark, self._seq
+        self._inflight[seq] += 1  # keep the log of inserts that will move the row
+        archive = self._archive
+
+        def work():
+            with browse.snapshot(archive) as (conn, _):
+                return browse.around(conn, self._kept(q), event_id, PAGE, upto=mark)
+
+        self._tasks.run(
+            work,
+            lambda res: self._placed(gen, seq, res),
+            lambda exc: self._placed(gen, seq, None),
+        )
+
+    def _placed(self, gen: int, seq: int, found) -> None:
+        if gen != self._gen or self._closed:
+            return
+        self._release(seq, None)
+        self._placing = False
+        focus = None
+        if found is not None:
+            start, rows = found
+            at = start + next(i for i, row in enumerate(rows) if row.event_id == self.asked_focus)
+            self._focus = focus = self._later(seq, [at])[0]
+            self._store(self._later(seq, list(range(start, start + len(rows)))), rows)
+        self._trim_log()
+        self.placed.emit(focus)
 
     def _failed(self, gen, exc) -> None:
         if gen == self._gen:
@@ -384,8 +424,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                # the keep set as of now
-                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
+                qq = self._kept(q)
                 if anchor is not None:
                     return browse.page(conn, qq, 0, PAGE, upto=mark, after=anchor)
                 return browse.page(conn, qq, offset, PAGE, upto=mark)
@@ -396,16 +435,31 @@ class EventListModel(QAbstractTableModel):
             lambda exc: self._page_failed(gen, seq, page_no, exc),
         )
 
+    def _kept(self, q: Query) -> Query:
+        """``q`` with the events kept listed as of now (read by workers: the set is
+        replaced, never changed in place)."""
+        return q.replace(keep=self._keep) if q.review or q.text.split() else q
+
     def _page_done(self, gen, seq, page_no, offset, rows) -> None:
         if gen != self._gen:
             return
         self._release(seq, page_no)
         if not rows:
             return
-        indices = list(range(offset, offset + len(rows)))
+        self._store(self._later(seq, list(range(offset, offset + len(rows)))), rows)
+        self._trim_log()
+
+    def _later(self, seq: int, indices: list[int]) -> list[int]:
+        """Where rows at ascending ``indices`` of the list as it was at ``seq`` are now,
+        after the batches of arrivals inserted since."""
         for batch_seq, inserted in self._log:
             if batch_seq > seq:
                 indices = shift_indices(indices, inserted)
+        return indices
+
+    def _store(self, indices: list[int], rows: list[Row]) -> None:
+        """Rows read from the archive, at their current indices: with the reviews, exports
+        and sky results that came after they were read."""
         for i, row in zip(indices, rows, strict=True):
             label = self._labels.get(row.event_id, row.label)
             if label != row.label:
@@ -417,7 +471,6 @@ class EventListModel(QAbstractTableModel):
             if sky is not None and sky != (row.shower, row.cameras):
                 row = row._replace(shower=sky[0], cameras=sky[1])
             self._rows[i] = row
-        self._trim_log()
         self.dataChanged.emit(
             self.index(indices[0], 0),
             self.index(min(indices[-1], self._count - 1), len(COLUMNS) - 1),
@@ -428,11 +481,11 @@ class EventListModel(QAbstractTableModel):
         if gen == self._gen:
             self._release(seq, page_no)
 
-    def _release(self, seq, page_no) -> None:
+    def _release(self, seq: int, page_no: int | None) -> None:
         self._inflight[seq] -= 1
         if self._inflight[seq] <= 0:
             del self._inflight[seq]
-        if seq == self._seq:
+        if seq == self._seq and page_no is not None:
             self._requested.discard(page_no)
 
     def _trim_log(self) -> None:
@@ -460,8 +513,7 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, _):
-                qq = q.replace(keep=self._keep) if q.review or q.text.split() else q
-                return browse.arrivals(conn, qq, since)
+                return browse.arrivals(conn, self._kept(q), since)
 
         self._tasks.run(
             work,

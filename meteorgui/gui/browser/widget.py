@@ -165,6 +165,7 @@ class EventBrowser(QWidget):
         self.selection.currentChanged.connect(self._current_changed)
         self.model.modelAboutToBeReset.connect(self._about_to_reset)
         self.model.loaded.connect(self._loaded)
+        self.model.placed.connect(self._placed)
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.filters.changed.connect(self._filters_changed)
@@ -524,6 +525,17 @@ class EventBrowser(QWidget):
             if focus is None and self.model.query is not None:
                 self.model.refresh(self._current_event)
                 return
+        if focus is None and self.model.placing:
+            return  # the chosen event is further down: _placed() selects it once found
+        self._focus_on(focus)
+
+    def _placed(self, focus) -> None:
+        """The row of the event chosen before a filter change, found after the list was
+        shown (or None: not listed), unless the user chose another since."""
+        if self._current_event == self.model.asked_focus:
+            self._focus_on(focus)
+
+    def _focus_on(self, focus) -> None:
         if focus is not None:
             view = self.active_view()
             self._restoring = True
