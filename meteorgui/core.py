@@ -18,6 +18,7 @@ from . import notify
 from .archive import Archive
 from .diskspace import DEFAULT_WARNING_MB, DiskStatus, disk_status
 from .importer.protocol import Importer
+from .priority import IMPORTER_NICE
 from .sky.worker import SkyWorker
 
 if TYPE_CHECKING:
@@ -37,7 +38,13 @@ class Core:
     """One archive with its hub, importer, sky worker, exporter and scheduler, and (when
     running) the importer's HTTP server."""
 
-    def __init__(self, data_dir: str | Path, *, secrets: SecretStore | None = None):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        secrets: SecretStore | None = None,
+        beside_window: bool = False,
+    ):
         self.hub = notify.Hub()
         self.archive = Archive(data_dir, self.hub)
         self.importer = Importer(self.archive, self.hub)
@@ -49,6 +56,8 @@ class Core:
         self._scheduler: Scheduler | None = None
         self.exports_stopped = True  # False once stop_exports() timed out
         self._closed = False
+        # In the window's process the importer's threads leave the CPU to the window first.
+        self.beside_window = beside_window
         # Why the importer listens on this computer only although the settings say more
         # ("" when it listens where the settings say).
         self.loopback_reason = ""
@@ -84,7 +93,8 @@ class Core:
         from .importer.server import ImporterServer  # Flask and waitress: when listening
 
         self.stop_importer()
-        server = ImporterServer(self.archive, host, port, importer=self.importer)
+        nice = IMPORTER_NICE if self.beside_window else 0
+        server = ImporterServer(self.archive, host, port, importer=self.importer, nice=nice)
         server.start()
         self.server = server
         self.loopback_reason = loopback_reason

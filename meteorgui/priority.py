@@ -14,6 +14,11 @@ import os
 import threading
 
 BACKGROUND_NICE = 5  # added to the process's nice value
+# Beside a window, the importer's threads too: less than the background work, since a
+# camera waits for each answer, but the window first. When cameras push faster than
+# the computer answers, they wait a little longer for answers (they keep their
+# entities until answered); the window does not freeze.
+IMPORTER_NICE = 2
 
 
 def lower_this_thread(by: int = BACKGROUND_NICE) -> None:

@@ -45,7 +45,7 @@ def build(
     and the application-wide filters and the collection below to ``after_first_page()``."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     formatting.use_utc(settings.times_utc)
-    core = Core(data_dir)
+    core = Core(data_dir, beside_window=True)
     core.importer.bind_cameras = settings.bind_cameras
     bridge = Bridge(core.hub)
     # Detached task threads end with their work: their archive readers go with them.

@@ -15,6 +15,7 @@ from waitress.server import create_server
 from .. import notify
 from ..archive import Archive
 from ..errors import MeteorguiError
+from ..priority import lower_this_thread
 from . import gate as gating
 from . import runfile
 from .addresses import ImportAddress, bracket, import_addresses
@@ -52,6 +53,7 @@ class ImporterServer:
         path: str = "/import",
         connection_limit: int = gating.CONNECTION_LIMIT,
         spool_quota: int = gating.SPOOL_QUOTA,
+        nice: int = 0,
     ):
         self.archive = archive
         self.hub = hub or (importer.hub if importer else archive.hub)
@@ -63,6 +65,7 @@ class ImporterServer:
         self.host, self.requested_port, self.path = host, port, path
         self._use(importer or Importer(archive, self.hub))
         self.threads = threads
+        self.nice = nice  # added to the nice value of the server's threads (priority.py)
         self.port: int | None = None
         self._server: Any = None  # waitress ships no types
         self._thread: threading.Thread | None = None
@@ -87,7 +90,7 @@ class ImporterServer:
         limit = gating.connection_limit(self.connection_limit)
         try:
             self._server = create_server(
-                self.app,
+                _lowering(self.app, self.nice) if self.nice else self.app,
                 host=self.host,
                 port=self.requested_port,
                 threads=self.threads,
@@ -120,6 +123,8 @@ class ImporterServer:
         self.hub.publish(notify.SERVER, {"state": "running", "urls": self.urls()})
 
     def _run(self) -> None:
+        if self.nice:
+            lower_this_thread(self.nice)
         try:
             if self._server is not None:
                 self._server.run()
@@ -203,3 +208,17 @@ def _check_port(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUse(exc.errno, f"port {port} on {host} is already in use") from None
             raise
+
+
+def _lowering(app, by: int):
+    """``app``, lowering the CPU priority of each thread that runs it, once a thread
+    (waitress's request threads are made inside waitress)."""
+    lowered = threading.local()
+
+    def wsgi(environ, start_response):
+        if not getattr(lowered, "done", False):
+            lowered.done = True
+            lower_this_thread(by)
+        return app(environ, start_response)
+
+    return wsgi
