@@ -370,6 +370,7 @@ def count(src, q: Query, upto: int | None = None) -> int:
         q = _without_universal_text(conn, q)
     elif words and _in_every_type(conn, words[0]):
         q = q.replace(text="")
+    limited = _limits(conn, upto)  # one probe of the rowid's end for the choices below
     match, scanned = search.match(q.text, conn)
     if (
         match is not None
@@ -378,21 +379,21 @@ def count(src, q: Query, upto: int | None = None) -> int:
     ):
         # Only words: the index counts them without reading the events; one word of one
         # term was counted by the look-up of its terms.
-        known = None if _limits(conn, upto) else search.term_count(conn, q.text, _total(conn))
+        known = None if limited else search.term_count(conn, q.text, _total(conn))
         if known is not None:
             return known
-        if not _limits(conn, upto):
+        if not limited:
             return search.count_matches(conn, match)
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
         sql += " AND rowid <= ?"
         return conn.execute(sql, [match, upto]).fetchone()[0]
-    sky = None if _limits(conn, upto) else _sky_only(q)
+    sky = None if limited else _sky_only(q)
     if sky is not None:
         # Only the sky: every result is of an archived event (they go with it), so the
         # results count it, without looking up hundreds of thousands of events.
         sql = "SELECT COUNT(*) FROM sky_results WHERE " + sky[0]
         return conn.execute(sql, sky[1]).fetchone()[0]
-    rest = None if _limits(conn, upto) else _complement(q)
+    rest = None if limited else _complement(q)
     if rest is not None:
         # The events without that filter less the others, which are few. SQLite counts a
         # whole table from its pages' entry counts without reading the entries (10 ms on
@@ -627,12 +628,14 @@ def _matching_row(conn, q: Query, event_id: str, upto: int | None) -> Row | None
     return None if r is None else _row(r)
 
 
-def _position(conn, q: Query, row: Row, upto: int | None) -> int:
+def _position(conn, q: Query, row: Row, upto: int | None, broad: bool | None = None) -> int:
     """The number of rows before ``row``. The sort index is walked to it; a text that
     matches many events is checked against the list of its matches (``+seq``), as a page
     is: left to itself, SQLite looked up every match's row to compare it with ``row``
-    (a million lookups, 1-3 s, for a row a few nights deep)."""
-    broad = search.is_broad(conn, q.text, watermark(conn))
+    (a million lookups, 1-3 s, for a row a few nights deep). ``broad``: whether the text
+    is broad, if the caller knows (``arrivals`` asks once for all its rows)."""
+    if broad is None:
+        broad = search.is_broad(conn, q.text, watermark(conn))
     clauses, args = _where(q, upto, ordered=True, broad=broad, conn=conn)
     sql, more = _before_clause(q, row)
     clauses.append(sql)
@@ -706,7 +709,8 @@ def arrivals(src, q: Query, since: int, upto: int | None = None) -> Arrivals:
             args,
         )
     ]
-    return Arrivals(top, [(_position(conn, q, row, top), row) for row in rows])
+    broad = search.is_broad(conn, q.text, watermark(conn)) if rows else False
+    return Arrivals(top, [(_position(conn, q, row, top, broad), row) for row in rows])
 
 
 # --------------------------------------------------------------------------- choices
