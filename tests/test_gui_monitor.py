@@ -504,3 +504,27 @@ def test_loading_a_long_history_writes_it_a_chunk_per_turn(qtbot):
     assert all(model.index(r, 0).data() is not None for r in range(model.rowCount()))
     last = model.conversation(model.rowCount() - 1)
     assert model.index(model.rowCount() - 1, 0).data(ConversationRole) is last
+
+
+def test_a_failures_message_takes_the_new_palettes_error_colour(qapp, qtbot):
+    """The log's cells hold their colours: when the palette turns dark and back, a
+    failure's message is written again in the active palette's error colour."""
+    from PySide6.QtGui import QColor
+
+    from meteorgui.gui.common import style
+
+    from .palettes import dark_scheme
+
+    style.follow_colour_scheme()
+    model = ConversationModel()
+    model.add(conv(7001, "failed", True))
+    model.flush()
+
+    def colour() -> QColor:
+        return model.index(0, importlog.COL_MESSAGE).data(Qt.ItemDataRole.ForegroundRole)
+
+    assert colour() == QColor(style.LIGHT.error)
+    with dark_scheme(qtbot) as light:
+        qtbot.waitUntil(lambda: colour() == QColor(style.DARK.error))
+        light()
+        qtbot.waitUntil(lambda: colour() == QColor(style.LIGHT.error))

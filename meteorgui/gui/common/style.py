@@ -14,6 +14,8 @@ markup.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 
@@ -122,6 +124,14 @@ SERIES = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b0
 
 _active = LIGHT
 _following: set[int] = set()  # the applications whose colour scheme is followed
+_listeners: list[weakref.WeakMethod] = []  # called after the active palette changed
+
+
+def when_changed(method: Callable[[], object]) -> None:
+    """Call the bound ``method`` each time the active palette changes, after views are
+    told to repaint: for what holds colours of its own (cells written once). Held weakly:
+    it goes with its object."""
+    _listeners.append(weakref.WeakMethod(method))
 
 
 def palette() -> Palette:
@@ -180,6 +190,15 @@ def _scheme_changed(*_args) -> None:
     _active = chosen_now
     for widget in QApplication.allWidgets():
         widget.update()
+    for ref in list(_listeners):
+        method = ref()
+        try:
+            if method is not None:
+                method()
+                continue
+        except RuntimeError:  # its Qt object was deleted before the Python one
+            pass
+        _listeners.remove(ref)
 
 
 def names() -> list[str]:

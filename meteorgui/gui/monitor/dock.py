@@ -8,7 +8,6 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QBoxLayout,
     QCheckBox,
     QDialog,
@@ -194,15 +193,6 @@ class ImportMonitor(QWidget):
         self._buttons_timer.timeout.connect(self._selection_changed)
         self.model.dataChanged.connect(self._buttons_soon)
 
-        # The log's cells hold their colours: a new palette is written into them once the
-        # style has taken it (its own slot may run after this one).
-        self._palette_timer = QTimer(self, singleShot=True, interval=0)
-        self._palette_timer.timeout.connect(self.model.follow_palette)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.paletteChanged.connect(self._palette_changed)
-            app.styleHints().colorSchemeChanged.connect(self._palette_changed)
-
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self.model.tick)
         self._tick.start()
@@ -222,9 +212,6 @@ class ImportMonitor(QWidget):
         self._bar.setDirection(
             QBoxLayout.Direction.TopToBottom if side else QBoxLayout.Direction.LeftToRight
         )
-
-    def _palette_changed(self, *_args) -> None:
-        self._palette_timer.start()
 
     def _conversation(self, c: Conversation) -> None:
         if not self._closed:

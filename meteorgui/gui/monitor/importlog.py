@@ -136,6 +136,7 @@ class ConversationModel(QStandardItemModel):
         self.now = self.clock()
         self._written_on = now_shown().date()  # a time shows its date once it is not today's
         self._palette = style.palette()  # a failure's message is written in its colour
+        style.when_changed(self.follow_palette)  # the cells hold their colours
         self._unwritten: list[int] = []  # conversations whose rows wait to be written
         self._write_timer = QTimer(self, singleShot=True, interval=0)
         self._write_timer.timeout.connect(self._write_more)
