@@ -331,7 +331,7 @@ class FileStore:
         """The bytes kept for this file, open for reading; None if they are not under their
         final name (never received, or still on their way to disk)."""
         try:
-            return open(os.path.join(self._shard(file_id), f"{file_id}.{md5}"), "rb")  # noqa: SIM115 - the caller closes it
+            return open(self.path(file_id, md5), "rb")  # noqa: SIM115 - the caller closes it
         except OSError:
             return None
 

@@ -65,10 +65,6 @@ def is_stuck(c: Conversation, now: int) -> bool:
     return not c.final and c.state != conv.RESEND_REQUESTED and now - c.updated_at > STUCK_AFTER_MS
 
 
-def is_problem(c: Conversation, now: int) -> bool:
-    return c.is_problem or is_stuck(c, now)
-
-
 def state_label(c: Conversation, now: int) -> str:
     label = STATES.get(c.state, (c.state, ""))[0]
     return f"{label} · stuck" if is_stuck(c, now) else label
@@ -353,10 +349,6 @@ class ConversationModel(QStandardItemModel):
 
     def conversation(self, row: int) -> Conversation:
         return self._items[len(self._items) - 1 - row]
-
-    def is_problem_row(self, row: int) -> bool:
-        c = self.conversation(row)
-        return is_problem(c, self.now) and not self.made_good(c)
 
     def _display(self, c: Conversation, col: int) -> str:
         if col == COL_TIME:
