@@ -4,11 +4,12 @@ The importer publishes on a notify.Hub from waitress threads; the Bridge
 re-emits each message as a Qt signal on its own (GUI) thread, so slots always run
 there and never race with widgets or models.
 
-Each message crosses threads once, as one queued call, and is emitted from there to
-every slot. A signal emitted on the publisher's thread would be queued once per
-connected slot instead: each delivery a call from Qt into Python that takes the GIL
-anew, waiting for it while the importer's threads run Python (a conversation step
-has four slots, an archived event seven).
+Each message crosses threads once, through the GUI thread's mailbox (which the
+publisher reaches without a Qt call, see ``mailbox``), and is emitted from there to every
+slot. A signal emitted on the publisher's thread would be queued once per connected slot
+instead: each delivery a call from Qt into Python that takes the GIL anew, waiting for
+it while the importer's threads run Python (a conversation step has four slots, an
+archived event seven).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from ... import notify
+from .mailbox import Mailbox
 
 
 class Bridge(QObject):
@@ -28,11 +30,10 @@ class Bridge(QObject):
     server = Signal(object)  # {"state": "running"|"stopped", "urls": [...]}
     login_refused = Signal(object)  # importer.logins.Refused
     sky = Signal(object)  # list of archive.sky.SkyResult just stored
-    _call = Signal(object)
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
         super().__init__(parent)
-        self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._mailbox = Mailbox(self)
         self._unsubscribe = [
             hub.subscribe(notify.CONVERSATION, self._queued(self.conversation.emit)),
             hub.subscribe(notify.CHANGED, self._queued(self._emit_changed)),
@@ -44,7 +45,7 @@ class Bridge(QObject):
     def _queued(self, emit: Callable[[object], None]) -> Callable[[object], None]:
         """A hub subscriber (called on the publisher's thread) that has emit(message)
         run on the GUI thread."""
-        return lambda message: self._call.emit(partial(emit, message))
+        return lambda message: self._mailbox.post(partial(emit, message), self)
 
     def _emit_changed(self, change: notify.Change) -> None:  # the archived ones twice
         self.changed.emit(change)
@@ -53,13 +54,10 @@ class Bridge(QObject):
 
     def run_on_main(self, fn: Callable[[], None]) -> None:
         """Run a closure on the GUI thread (from any thread)."""
-        self._call.emit(fn)
-
-    @Slot(object)
-    def _run(self, fn: Callable[[], None]) -> None:
-        fn()
+        self._mailbox.post(fn, self)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
+        self._mailbox.close()

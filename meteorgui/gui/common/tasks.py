@@ -18,13 +18,15 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ...errors import MeteorguiError
+from .mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,6 @@ class Token:
 
 
 class TaskRunner(QObject):
-    _done = Signal(object, object, object)  # callback, value, is_error
-
     def __init__(
         self,
         max_threads: int = 4,
@@ -71,7 +71,8 @@ class TaskRunner(QObject):
         self._closed = False
         # Set when the app quits: long work polls it (``stopping.check()``) and ends early.
         self.stopping = Token()
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # Results reach the GUI thread through a mailbox: a worker never calls Qt.
+        self._mailbox = None if synchronous else Mailbox(self)
 
     def run(
         self,
@@ -107,15 +108,17 @@ class TaskRunner(QObject):
             fut.cancel()
             return fut
 
+        mailbox, deliver = self._mailbox, self._deliver
+
         def job():
             try:
                 value = work()
             except BaseException as exc:  # noqa: BLE001
                 if not self._closed:
-                    self._done.emit(on_error, exc, True)
+                    mailbox.post(partial(deliver, on_error, exc, True), self)
                 raise
             if not self._closed:
-                self._done.emit(on_result, value, False)
+                mailbox.post(partial(deliver, on_result, value, False), self)
             return value
 
         if detached:
@@ -136,7 +139,6 @@ class TaskRunner(QObject):
             return fut
         return self._pool.submit(job)
 
-    @Slot(object, object, object)
     def _deliver(self, callback, value, is_error) -> None:
         if self._closed and not self._sync:
             return
@@ -154,6 +156,8 @@ class TaskRunner(QObject):
         self.stopping.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
+        if self._mailbox is not None:
+            self._mailbox.close()
 
 
 def alive(obj: QObject) -> bool:

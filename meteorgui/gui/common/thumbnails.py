@@ -25,6 +25,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -34,7 +35,6 @@ from PySide6.QtCore import (
     Qt,
     QThreadPool,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter
 from PySide6.QtSvg import QSvgRenderer
@@ -43,6 +43,7 @@ from ...archive.private import private_dirs
 from ...priority import lower_this_thread
 from ...resources import resource_path
 from . import style
+from .mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +257,6 @@ class ThumbnailService(QObject):
     """
 
     ready = Signal(str)
-    _finished = Signal(object)  # a _Result, from a pool thread
 
     def __init__(
         self,
@@ -293,7 +293,8 @@ class ThumbnailService(QObject):
         self._by_file: dict[str, set[Key]] = {}
         self._troubled: set[Key] = set()  # MISSING or DAMAGED: a resend may mend them
         self._icons: dict[tuple[str, int, bool], QImage] = {}
-        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # A pool thread's result reaches the GUI thread without a Qt call (see mailbox).
+        self._mailbox = Mailbox(self)
 
     # ------------------------------------------------------------------ contract
 
@@ -372,6 +373,7 @@ class ThumbnailService(QObject):
             self._pending.clear()
         self._pool.clear()
         self._pool.waitForDone()
+        self._mailbox.close()
 
     # ------------------------------------------------------------------ badges
 
@@ -428,7 +430,7 @@ class ThumbnailService(QObject):
             except Exception:  # noqa: BLE001 - one bad file must not stop the pool
                 log.exception("thumbnail for %s failed", key[0])
                 result = _Result(key, UNDECODABLE, None, "undecodable")
-            self._finished.emit(result)
+            self._mailbox.post(partial(self._deliver, result), self)
 
     def _present(self, req: _Request) -> bool:
         # Bytes still on their way to disk count as present in the store; wait for them.
@@ -437,7 +439,6 @@ class ThumbnailService(QObject):
             settle([req.key[:2]], timeout=10)
         return req.source.is_file()
 
-    @Slot(object)
     def _deliver(self, result: _Result) -> None:
         with self._lock:
             self._running.discard(result.key)
