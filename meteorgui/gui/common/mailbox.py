@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, QSocketNotifier
+from PySide6.QtCore import QObject, QSocketNotifier, Slot
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,8 @@ class Mailbox(QObject):
         except OSError:  # closed meanwhile
             pass
 
-    def _run(self, *_socket) -> None:
+    @Slot()  # no arguments: the signal's socket and type are never converted for Python
+    def _run(self) -> None:
         try:
             while self._reader.recv(4096):
                 pass
