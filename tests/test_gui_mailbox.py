@@ -7,10 +7,13 @@ worker may emit a signal, post an event or invoke a method: the mailbox is the o
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
+import warnings
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, QTimer, SignalInstance
 
 from meteorgui.gui.common import mailbox as mailbox_module
@@ -82,6 +85,20 @@ def test_work_for_a_deleted_owner_or_a_closed_mailbox_is_dropped(qtbot):
     box.close()
     box.post(lambda: ran.append("after close"))  # ignored, no error
     assert box.pending() == 0
+
+
+def test_a_mailbox_deleted_with_its_owner_closes_its_sockets(qtbot):
+    owner = QObject()
+    box = Mailbox(owner)
+    sockets = (box._reader, box._writer)
+    del box
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        owner.deleteLater()
+        qtbot.waitUntil(lambda: not shiboken6.isValid(owner))
+        gc.collect()
+    assert all(s.fileno() == -1 for s in sockets)  # closed
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QObject, QSocketNotifier, Slot
@@ -49,6 +50,9 @@ class Mailbox(QObject):
         self._writer.setblocking(False)
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._run)
+        # Deleted with its owner without close(): the sockets go with it, not at the
+        # collector's whim (an unclosed socket is a ResourceWarning).
+        self.destroyed.connect(partial(_close_sockets, self._reader, self._writer))
 
     def post(self, fn: Callable[[], object], owner: QObject | None = None) -> None:
         """Queue ``fn`` for the GUI thread (any thread may call this). With an ``owner``,
@@ -108,5 +112,9 @@ class Mailbox(QObject):
             self._queue.clear()
         if shiboken6.isValid(self._notifier):
             self._notifier.setEnabled(False)
-        self._reader.close()
-        self._writer.close()
+        _close_sockets(self._reader, self._writer)
+
+
+def _close_sockets(*sockets: socket.socket) -> None:
+    for s in sockets:
+        s.close()
