@@ -103,8 +103,8 @@ def test_a_mailbox_deleted_with_its_owner_closes_its_sockets(qtbot):
 
 @pytest.fixture
 def qt_calls_off_the_gui_thread(monkeypatch):
-    """Every signal emitted, event posted or method invoked from a thread other than the
-    GUI thread, by name (Qt's own C++ threads do not go through Python, so not here)."""
+    """Every signal emitted, event posted, method invoked or timer started from a thread
+    other than the GUI thread, by name (Qt's own C++ threads run no Python: not here)."""
     gui_thread = threading.main_thread()
     seen: list[str] = []
 
@@ -121,6 +121,7 @@ def qt_calls_off_the_gui_thread(monkeypatch):
     watch(SignalInstance, "emit")
     watch(QCoreApplication, "postEvent")
     watch(QMetaObject, "invokeMethod")
+    watch(QTimer, "singleShot")
     return seen
 
 
