@@ -77,6 +77,11 @@ def _three_events_on_screen(gui, push, qtbot):
     qtbot.waitUntil(lambda: browser._ready, timeout=WAIT)
     push(night(21, events=3))
     qtbot.waitUntil(settled(browser, 3), timeout=WAIT)
+    # The camera's first location moves the nights to its solar time and lists them anew,
+    # maybe after the first list was shown: wait for that one too, so that each test
+    # chooses what is read while a key goes down.
+    qtbot.waitUntil(lambda: browser.filters.clock.longitude is not None, timeout=WAIT)
+    qtbot.waitUntil(settled(browser, 3), timeout=WAIT)
     activate(gui, qtbot, browser.grid)
     browser.grid.select_row(0)
     qtbot.waitUntil(on_screen(gui), timeout=WAIT)
@@ -99,6 +104,27 @@ def test_a_review_stored_while_the_next_event_loads_does_not_bring_the_last_one_
     assert detail.shown_event_id() == second == browser.current_event_id()
     browser.store.wait()
     assert browse.reviews(gui.archive, [first]) == {first: "plane"}
+
+
+def test_a_review_key_pressed_while_the_list_is_read_again_keeps_the_next_event(gui, push, qtbot):
+    # A filter, the sort order, the first camera location or sky results under a shower
+    # filter list the events anew, keeping the event chosen when the read began. The key
+    # moved the user on meanwhile: the new list must not take them back to the last one.
+    browser, detail = _three_events_on_screen(gui, push, qtbot)
+    first = browser.current_event_id()
+    browser.filters.order.toggle()  # oldest first: read again, in the other order
+    assert browser.model.loading
+    qtbot.keyClick(browser.grid, Qt.Key.Key_P)  # labels the first, moves to the second
+    second = browser.current_event_id()
+    assert second != first and detail.loading
+    qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    qtbot.waitUntil(lambda: not detail.loading, timeout=WAIT)
+    assert browser.current_event_id() == second == detail.shown_event_id()
+    # The middle event of three stays in the middle, oldest first; it alone is selected.
+    rows = {i.row() for i in browser.grid.selectionModel().selectedRows()}
+    assert rows == {1} and browser.model.row_at(1).event_id == second
+    browser.store.wait()
+    assert browse.reviews(gui.archive, [first, second]) == {first: "plane"}
 
 
 def test_a_review_key_does_nothing_while_the_pane_shows_another_event(gui, push, qtbot):

@@ -518,11 +518,12 @@ class EventBrowser(QWidget):
         self.table.set_empty_text(self.grid._empty_text)
         self._show_sort_indicator()
         self._update_count()
-        if focus is None and self._current_event and self._current_event != self.model.asked_focus:
-            # Selected while the list was being read (the first camera location moves the
-            # nights and lists them anew): keep that selection, not the one asked before.
-            focus = self.model.loaded_row_of(self._current_event)
-            if focus is None and self.model.query is not None:
+        if self._current_event != (self.model.asked_focus or ""):
+            # Chosen while the list was being read (a click, or a review key moving on while
+            # the first camera location, a filter or sky results list the events anew):
+            # keep that choice, not the one the read was asked to keep.
+            focus = self.model.loaded_row_of(self._current_event) if self._current_event else None
+            if focus is None and self._current_event and self.model.query is not None:
                 self.model.refresh(self._current_event)
                 return
         if focus is None and self.model.placing:
