@@ -101,6 +101,53 @@ def test_a_mailbox_deleted_with_its_owner_closes_its_sockets(qtbot):
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
+def test_the_shared_mailbox_keeps_one_order_for_every_owner(qtbot):
+    """Qt had one queue of posted events for the GUI thread; the mailbox that replaced it
+    keeps its order across owners: a task's result handed over before a message from the
+    importer is run before it, whoever each is for."""
+    box = mailbox_module.shared()
+    assert mailbox_module.shared() is box
+    owners = [QObject(), QObject()]
+    ran: list[int] = []
+
+    def poster() -> None:
+        for i in range(200):
+            box.post(lambda i=i: ran.append(i), owners[i % 2])
+
+    t = threading.Thread(target=poster)
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: len(ran) == 200, timeout=WAIT)
+    assert ran == list(range(200))
+
+
+def test_an_owner_shutting_down_drops_only_its_own_work(qtbot):
+    box = Mailbox()
+    leaving, staying = QObject(), QObject()
+    ran: list[str] = []
+    box.post(lambda: ran.append("leaving"), leaving)
+    box.post(lambda: ran.append("staying"), staying)
+    box.discard(leaving)
+    qtbot.waitUntil(lambda: ran == ["staying"], timeout=WAIT)
+    box.close()
+
+
+def test_the_shared_mailbox_is_made_on_the_gui_thread_only(qtbot, monkeypatch):
+    monkeypatch.setattr(mailbox_module, "_shared", None)
+    errors: list[BaseException] = []
+
+    def elsewhere() -> None:
+        try:
+            mailbox_module.shared()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=elsewhere)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and "GUI thread" in str(errors[0])
+
+
 @pytest.fixture
 def qt_calls_off_the_gui_thread(monkeypatch):
     """Every signal emitted, event posted, method invoked or timer started from a thread

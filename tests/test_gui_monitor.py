@@ -473,19 +473,19 @@ def test_a_step_reaches_all_its_slots_with_one_call_into_python(gui, mon, qtbot)
 
     from .pythoncalls import python_entered_during
 
-    mailbox = gui.bridge._mailbox
-    qtbot.waitUntil(lambda: mailbox.pending() == 0)
+    mailbox, bridge = gui.bridge._mailbox, gui.bridge
+    qtbot.waitUntil(lambda: mailbox.pending(bridge) == 0)
     step = conv(5, "complete", True)
     publisher = threading.Thread(target=gui.core.hub.publish, args=(notify.CONVERSATION, step))
     publisher.start()
     publisher.join()
-    assert mailbox.pending() == 1  # one delivery for the message, whatever hears it
+    assert mailbox.pending(bridge) == 1  # one delivery for the message, whatever hears it
 
     def deliver():  # what the event loop does when the mailbox's socket is readable
         mailbox._notifier.activated.emit(mailbox._notifier.socket(), mailbox._notifier.type())
 
     assert python_entered_during(deliver) == ["Mailbox._run"]
-    assert mailbox.pending() == 0
+    assert mailbox.pending(bridge) == 0
     qtbot.waitUntil(lambda: mon.model.row_of(5) == 0)  # the log heard it
 
 

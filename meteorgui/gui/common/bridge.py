@@ -20,7 +20,7 @@ from functools import partial
 from PySide6.QtCore import QObject, Signal
 
 from ... import notify
-from .mailbox import Mailbox
+from . import mailbox
 
 
 class Bridge(QObject):
@@ -33,7 +33,7 @@ class Bridge(QObject):
 
     def __init__(self, hub: notify.Hub, parent: QObject | None = None):
         super().__init__(parent)
-        self._mailbox = Mailbox(self)
+        self._mailbox = mailbox.shared()
         self._unsubscribe = [
             hub.subscribe(notify.CONVERSATION, self._queued(self.conversation.emit)),
             hub.subscribe(notify.CHANGED, self._queued(self._emit_changed)),
@@ -60,4 +60,4 @@ class Bridge(QObject):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
-        self._mailbox.close()
+        self._mailbox.discard(self)

@@ -14,6 +14,10 @@ plain Python and a system call, which take no Qt lock.
 One pass runs what is queued for at most ``BUDGET_S``; the rest waits for the next turn
 of the event loop, after input and painting, so a flood from the importer never holds
 the window.
+
+The application has one mailbox (``shared()``), as Qt has one queue of posted events
+per thread: what workers hand over runs in the order it was handed over, whoever it is
+for (a task's result read before a later message from the importer is shown before it).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Callable
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QObject, QSocketNotifier, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, Slot
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +104,19 @@ class Mailbox(QObject):
                         self._wake()
                 return
 
-    def pending(self) -> int:
-        return len(self._queue)
+    def pending(self, owner: QObject | None = None) -> int:
+        """How many calls are queued (for ``owner`` alone, if given)."""
+        with self._lock:
+            if owner is None:
+                return len(self._queue)
+            return sum(1 for _fn, o in self._queue if o is owner)
+
+    def discard(self, owner: QObject) -> None:
+        """Drop what is queued for ``owner`` (it is shutting down)."""
+        with self._lock:
+            kept = [item for item in self._queue if item[1] is not owner]
+            self._queue.clear()
+            self._queue.extend(kept)
 
     def close(self) -> None:
         """Stop: what is queued is dropped, later posts are ignored."""
@@ -113,6 +128,21 @@ class Mailbox(QObject):
         if shiboken6.isValid(self._notifier):
             self._notifier.setEnabled(False)
         _close_sockets(self._reader, self._writer)
+
+
+_shared: Mailbox | None = None
+
+
+def shared() -> Mailbox:
+    """The application's mailbox, made on first use, which must be on the GUI thread
+    (where the objects that hand work over are built)."""
+    global _shared
+    if _shared is None or not shiboken6.isValid(_shared):
+        app = QCoreApplication.instance()
+        if app is None or QThread.currentThread() is not app.thread():
+            raise RuntimeError("the shared mailbox is made on the GUI thread, after the app")
+        _shared = Mailbox(app)
+    return _shared
 
 
 def _close_sockets(*sockets: socket.socket) -> None:

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ...errors import MeteorguiError
-from .mailbox import Mailbox
+from . import mailbox
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class TaskRunner(QObject):
         # Set when the app quits: long work polls it (``stopping.check()``) and ends early.
         self.stopping = Token()
         # Results reach the GUI thread through a mailbox: a worker never calls Qt.
-        self._mailbox = None if synchronous else Mailbox(self)
+        self._mailbox = None if synchronous else mailbox.shared()
 
     def run(
         self,
@@ -108,17 +108,17 @@ class TaskRunner(QObject):
             fut.cancel()
             return fut
 
-        mailbox, deliver = self._mailbox, self._deliver
+        box, deliver = self._mailbox, self._deliver
 
         def job():
             try:
                 value = work()
             except BaseException as exc:  # noqa: BLE001
                 if not self._closed:
-                    mailbox.post(partial(deliver, on_error, exc, True), self)
+                    box.post(partial(deliver, on_error, exc, True), self)
                 raise
             if not self._closed:
-                mailbox.post(partial(deliver, on_result, value, False), self)
+                box.post(partial(deliver, on_result, value, False), self)
             return value
 
         if detached:
@@ -157,7 +157,7 @@ class TaskRunner(QObject):
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)
         if self._mailbox is not None:
-            self._mailbox.close()
+            self._mailbox.discard(self)
 
 
 def alive(obj: QObject) -> bool:

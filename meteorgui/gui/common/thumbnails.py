@@ -42,8 +42,7 @@ from PySide6.QtSvg import QSvgRenderer
 from ...archive.private import private_dirs
 from ...priority import lower_this_thread
 from ...resources import resource_path
-from . import style
-from .mailbox import Mailbox
+from . import mailbox, style
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +293,7 @@ class ThumbnailService(QObject):
         self._troubled: set[Key] = set()  # MISSING or DAMAGED: a resend may mend them
         self._icons: dict[tuple[str, int, bool], QImage] = {}
         # A pool thread's result reaches the GUI thread without a Qt call (see mailbox).
-        self._mailbox = Mailbox(self)
+        self._mailbox = mailbox.shared()
 
     # ------------------------------------------------------------------ contract
 
@@ -373,7 +372,7 @@ class ThumbnailService(QObject):
             self._pending.clear()
         self._pool.clear()
         self._pool.waitForDone()
-        self._mailbox.close()
+        self._mailbox.discard(self)
 
     # ------------------------------------------------------------------ badges
 
