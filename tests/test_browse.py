@@ -417,6 +417,23 @@ def test_nights_run_noon_to_noon_local_time_and_count_events_and_files(arch, mak
     assert browse.nights(arch, NightClock(0))[0].start_ms == local_ms(2026, 11, 7, 0)
 
 
+def test_night_counts_read_only_that_nights_time_lapse_stills(arch, make):
+    """Counting a night's standalone files went through the files_event index (event_id
+    IS NULL) and read the time of every standalone file of the archive, for each night:
+    the night chooser's count of 1,001 nights took 0.7 s on a worker, beside the first
+    filter changes. Each night now reads its own range of files_standalone_time."""
+    for day in range(3):
+        make.event(t=NIGHT1 + day * 24 * HOUR + 10 * HOUR)
+        make.timelapse(t=NIGHT1 + day * 24 * HOUR + 9 * HOUR)
+    conn = arch.db.read()
+    plans = _plans(conn, lambda: browse.nights(conn), kind="SELECT")
+    plans += _plans(conn, lambda: browse.hourly_counts(conn, NIGHT1), kind="SELECT")
+    on_files = [p for p in plans if "SEARCH files" in p or "SCAN files" in p]
+    assert len(on_files) == 3 + 3 + 1 + 1, plans  # counts, latest probes, hourly, the end
+    assert all("files_standalone_time (file_time" in p for p in on_files), on_files
+    assert [n.files for n in browse.nights(conn)] == [1, 1, 1]
+
+
 def test_night_end_follows_the_local_clock(arch):
     start = NIGHT1
     end = NightClock().end(start)

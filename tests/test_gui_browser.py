@@ -353,6 +353,35 @@ def test_night_summary_counts_per_hour_camera_and_review(gui, push, browser, qtb
     dlg.close()
 
 
+def test_the_night_counts_and_camera_health_are_read_in_the_background(gui, push, browser, qtbot):
+    """Both read the archive for hundreds of ms on a big one (every night's counts; every
+    event received tonight) and ran beside the first filter changes at the same priority
+    as their reads, which then took 2-3 times their own CPU time on a busy core."""
+    push(night(7, events=2))
+    qtbot.waitUntil(settled(browser, 2), timeout=WAIT)
+    tasks = gui.window.browser.ctx.tasks
+    asked: list[tuple[str, bool]] = []
+    run = tasks.run
+
+    def spy(work, *args, background=False, **kwargs):
+        asked.append((getattr(work, "__qualname__", ""), background))
+        return run(work, *args, background=background, **kwargs)
+
+    tasks.run = spy
+    try:
+        browser._all_counted = False
+        browser.count_nights()
+        gui.window.monitor.health.refresh()
+        browser._filters_changed()
+        qtbot.waitUntil(lambda: not browser._counting_nights and not browser.model.loading)
+    finally:
+        del tasks.run
+    background = {name.split(".<locals>")[0] for name, low in asked if low}
+    normal = {name.split(".<locals>")[0] for name, low in asked if not low}
+    assert {"EventBrowser.count_nights", "HealthPanel.refresh"} <= background, asked
+    assert "EventListModel.set_query" in normal, asked  # a filter change's read is not
+
+
 def test_pages_read_before_live_inserts_land_at_their_rows_current_indices():
     import random
 

@@ -3,12 +3,15 @@ for work that cannot finish soon."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
+import pytest
 from PySide6.QtWidgets import QDialog
 
-from meteorgui.gui.common.tasks import TaskRunner
+from meteorgui.gui.common.tasks import BACKGROUND_NICE, TaskRunner
 from meteorgui.gui.detail.textview import LINE_CAP, read_text
 
 
@@ -53,6 +56,26 @@ def test_quitting_stops_long_pool_work_and_does_not_wait_for_detached_work(qtbot
     runner.shutdown(wait=True)
     assert time.monotonic() - t0 < 5  # both are still running or just told to stop
     never.set()
+
+
+def _priority() -> tuple[int, int]:
+    return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_background_work_runs_on_its_own_thread_at_a_lower_priority(qtbot):
+    """A refresh nobody waits for (camera health, the night chooser's counts) shared the
+    app's CPU with a filter change's read and made it take 2-3 times its own CPU time."""
+    runner = TaskRunner(max_threads=2)
+    got: list[tuple[str, tuple[int, int]]] = []
+    runner.run(_priority, lambda r: got.append(("pool", r)))
+    runner.run(_priority, lambda r: got.append(("background", r)), background=True)
+    qtbot.waitUntil(lambda: len(got) == 2)
+    runner.shutdown()
+    (pool_thread, pool_nice), (bg_thread, bg_nice) = (r for _, r in sorted(got, reverse=True))
+    assert bg_thread != pool_thread
+    assert pool_nice == os.getpriority(os.PRIO_PROCESS, 0)  # the pool keeps the app's
+    assert bg_nice == min(19, pool_nice + BACKGROUND_NICE)
 
 
 def test_long_lines_are_cut_for_display_and_said_so(tmp_path):

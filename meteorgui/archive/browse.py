@@ -769,7 +769,12 @@ UNCOUNTED = -1
 
 
 _LATEST_EVENT = "SELECT MAX(event_time) FROM event_summary WHERE event_time < ?"
-_LATEST_FILE = "SELECT MAX(file_time) FROM files WHERE event_id IS NULL AND file_time < ?"
+# Standalone files through their own (partial) index: left to itself, SQLite takes the
+# files_event index for "event_id IS NULL" and reads the time of every standalone file
+# for each night (0.85 ms a night with 5,200 time-lapse stills: 1,001 nights took 0.7 s,
+# which the night chooser's count spent on a worker beside the first filter changes).
+_STANDALONE = "files INDEXED BY files_standalone_time WHERE event_id IS NULL"
+_LATEST_FILE = f"SELECT MAX(file_time) FROM {_STANDALONE} AND file_time < ?"
 _FAR_FUTURE = 1 << 62
 
 
@@ -802,9 +807,7 @@ def nights(src, clock: NightClock | None = None, *, counted: int | None = None) 
             "SELECT COUNT(*) FROM event_summary WHERE event_time >= ? AND event_time < ?", (s, e)
         ).fetchone()[0]
         n_files = conn.execute(
-            "SELECT COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
-            " AND file_time < ?",
-            (s, e),
+            f"SELECT COUNT(*) FROM {_STANDALONE} AND file_time >= ? AND file_time < ?", (s, e)
         ).fetchone()[0]
         out.append(Night(s, e, n_events, n_files))
     return out
@@ -848,7 +851,7 @@ def hourly_counts(src, night_start_ms: int, clock: NightClock | None = None) -> 
         per[label] = per.get(label, 0) + 1
     standalone = dict(
         conn.execute(
-            "SELECT camera_id, COUNT(*) FROM files WHERE event_id IS NULL AND file_time >= ?"
+            f"SELECT camera_id, COUNT(*) FROM {_STANDALONE} AND file_time >= ?"
             " AND file_time < ? GROUP BY camera_id",
             (start, end),
         ).fetchall()

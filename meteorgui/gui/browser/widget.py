@@ -444,7 +444,10 @@ class EventBrowser(QWidget):
         self._counting_nights = True
         archive, clock = self.ctx.archive, self.filters.clock
         self.ctx.tasks.run(
-            lambda: browse.nights(archive, clock), self._nights_counted, self._nights_not_counted
+            lambda: browse.nights(archive, clock),
+            self._nights_counted,
+            self._nights_not_counted,
+            background=True,  # the list is shown already; a filter change's read goes first
         )
 
     def _nights_counted(self, nights: list) -> None:

@@ -15,6 +15,8 @@ callback never needs to log.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +31,21 @@ from ...errors import MeteorguiError
 from . import mailbox
 
 log = logging.getLogger(__name__)
+
+# How much lower a background task's thread runs (a nice value): refreshes nobody waits for
+# (camera health, the night chooser's counts) give way to the reads a user waits for.
+BACKGROUND_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Run this thread at BACKGROUND_NICE. Linux sets the priority of one thread by its id;
+    elsewhere the call fails or moves the whole process, so it is only made on Linux."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except OSError:
+        pass  # not allowed here: the task runs at the normal priority
 
 
 class Cancelled(Exception):
@@ -68,6 +85,16 @@ class TaskRunner(QObject):
         self._pool = (
             None if synchronous else ThreadPoolExecutor(max_threads, thread_name_prefix=name)
         )
+        # One thread at a lower priority for ``background`` work. On a busy core a filter
+        # change's read shared the CPU with two such refreshes at start-up and took 2-3
+        # times its own CPU time.
+        self._background = (
+            None
+            if synchronous
+            else ThreadPoolExecutor(
+                1, thread_name_prefix=f"{name}-background", initializer=_lower_priority
+            )
+        )
         self._closed = False
         # Set when the app quits: long work polls it (``stopping.check()``) and ends early.
         self.stopping = Token()
@@ -81,13 +108,16 @@ class TaskRunner(QObject):
         on_error: Callable[[BaseException], None] | None = None,
         owner: QObject | None = None,
         detached: bool = False,
+        background: bool = False,
     ) -> Future:
         """Run ``work()`` in the pool; ``on_result`` or ``on_error`` on the GUI thread.
 
         With an ``owner`` (a dialog that deletes itself on close), a result that
         arrives after the owner is gone is dropped. ``detached`` work (waiting on the
         network, touching the archive only briefly at its start) runs on its own
-        daemon thread, which quitting does not wait for.
+        daemon thread, which quitting does not wait for. ``background`` work (a refresh
+        nobody waits for) runs one at a time on a thread of lower priority, so the reads
+        a user waits for get the CPU first.
         """
         if owner is not None:
             on_result = _owned(owner, on_result)
@@ -137,7 +167,7 @@ class TaskRunner(QObject):
                 target=detached_job, daemon=True, name="meteorgui-task-detached"
             ).start()
             return fut
-        return self._pool.submit(job)
+        return (self._background if background else self._pool).submit(job)
 
     def _deliver(self, callback, value, is_error) -> None:
         if self._closed and not self._sync:
@@ -154,8 +184,9 @@ class TaskRunner(QObject):
         (``stopping``) and wait for it."""
         self._closed = True
         self.stopping.cancel()
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
+        for pool in (self._pool, self._background):
+            if pool is not None:
+                pool.shutdown(wait=wait, cancel_futures=True)
         if self._mailbox is not None:
             self._mailbox.discard(self)
 

@@ -426,7 +426,14 @@ class HealthPanel(QWidget):
                 owners.setdefault(o.user, []).append(o.camera_id)
             return with_refused(health, refused, owners, now), night_clock(archive, night_hour)
 
-        self.ctx.tasks.run(work, lambda result: self._show(result[0], now, result[1]), self._failed)
+        # Tonight's arrivals are counted row by row: after a big import, hundreds of ms
+        # that the browser's reads should not wait behind.
+        self.ctx.tasks.run(
+            work,
+            lambda result: self._show(result[0], now, result[1]),
+            self._failed,
+            background=True,
+        )
 
     def _fit(self) -> None:
         """Size rows and columns to their contents when the widest text changes."""
