@@ -11,6 +11,7 @@ Linux gives each thread its own nice value; elsewhere this does nothing.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 BACKGROUND_NICE = 5  # added to the process's nice value
@@ -19,13 +20,16 @@ BACKGROUND_NICE = 5  # added to the process's nice value
 # the computer answers, they wait a little longer for answers (they keep their
 # entities until answered); the window does not freeze.
 IMPORTER_NICE = 2
+# Refreshes nobody waits for (camera health, the night chooser's counts): below the
+# background work too, so that a read the user waits for gets the CPU first.
+REFRESH_NICE = 10
 
 
 def lower_this_thread(by: int = BACKGROUND_NICE) -> None:
     """Raise the calling thread's nice value to the process's plus ``by`` (once: a pool
     thread that runs this again stays where it is; lowering it back needs privileges)."""
-    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
-        return
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere the id names no process, or another one, or the whole process
     tid = threading.get_native_id()
     try:
         target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + by)

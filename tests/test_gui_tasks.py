@@ -11,8 +11,9 @@ import time
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from meteorgui.gui.common.tasks import BACKGROUND_NICE, TaskRunner
+from meteorgui.gui.common.tasks import TaskRunner
 from meteorgui.gui.detail.textview import LINE_CAP, read_text
+from meteorgui.priority import REFRESH_NICE
 
 
 def test_a_result_for_a_dialog_already_deleted_is_dropped(qtbot):
@@ -75,7 +76,7 @@ def test_background_work_runs_on_its_own_thread_at_a_lower_priority(qtbot):
     (pool_thread, pool_nice), (bg_thread, bg_nice) = (r for _, r in sorted(got, reverse=True))
     assert bg_thread != pool_thread
     assert pool_nice == os.getpriority(os.PRIO_PROCESS, 0)  # the pool keeps the app's
-    assert bg_nice == min(19, pool_nice + BACKGROUND_NICE)
+    assert bg_nice == min(19, pool_nice + REFRESH_NICE)
 
 
 def test_long_lines_are_cut_for_display_and_said_so(tmp_path):

@@ -15,8 +15,6 @@ callback never needs to log.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,24 +26,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ...errors import MeteorguiError
+from ...priority import REFRESH_NICE, lower_this_thread
 from . import mailbox
 
 log = logging.getLogger(__name__)
-
-# How much lower a background task's thread runs (a nice value): refreshes nobody waits for
-# (camera health, the night chooser's counts) give way to the reads a user waits for.
-BACKGROUND_NICE = 10
-
-
-def _lower_priority() -> None:
-    """Run this thread at BACKGROUND_NICE. Linux sets the priority of one thread by its id;
-    elsewhere the call fails or moves the whole process, so it is only made on Linux."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except OSError:
-        pass  # not allowed here: the task runs at the normal priority
 
 
 class Cancelled(Exception):
@@ -92,7 +76,9 @@ class TaskRunner(QObject):
             None
             if synchronous
             else ThreadPoolExecutor(
-                1, thread_name_prefix=f"{name}-background", initializer=_lower_priority
+                1,
+                thread_name_prefix=f"{name}-background",
+                initializer=partial(lower_this_thread, REFRESH_NICE),
             )
         )
         self._closed = False
