@@ -315,3 +315,19 @@ def test_made_good_is_one_index_seek(archive):
         )
     )
     assert "conversations_entity_state" in plan
+
+
+@pytest.mark.parametrize(
+    "sql, index",
+    [
+        (stats.EVENTS_ARRIVED, "events_camera_received"),
+        (stats.STILLS_ARRIVED, "files_standalone_received"),
+    ],
+)
+def test_tonights_counts_are_read_from_an_index_alone(archive, sql, index):
+    # A camera uploading a week's backlog puts every row in tonight's range: counting them
+    # must not look each one up in the table for its camera, nor sort them.
+    rows = archive.db.read().execute("EXPLAIN QUERY PLAN " + sql, ("b827eb0a1c2d", 0, 1))
+    plan = " | ".join(r[-1] for r in rows)
+    wanted = f"USING COVERING INDEX {index} (camera_id=? AND received_at>? AND received_at<?)"
+    assert plan == f"SEARCH {'events' if 'events' in sql else 'files'} {wanted}", plan

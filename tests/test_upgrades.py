@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from meteorgui import __version__
-from meteorgui.archive import Archive, ArchiveError, browse, migrations
+from meteorgui.archive import Archive, ArchiveError, browse, migrations, stats
 from meteorgui.cli import main as cli_main
 from meteorgui.exporter.rules import Rules
 from meteorgui.exporter.targets import Targets
@@ -104,6 +104,12 @@ def test_an_older_archive_migrates_and_reads_back_whole(version, tmp_path):
         assert owners.fetchall() == [(make_archives.CAMERA, make_archives.USER)]  # backfilled
         sky = archive.db.read().execute("SELECT event_id, shower FROM sky_results").fetchall()
         assert sky == ([EXPECTED["sky"]] if version >= 8 else [])
+        # Arrivals are counted through the indexes the upgrade made (stats.STILLS_ARRIVED
+        # names its index: a missing one is an error, not a slow count).
+        night = (make_archives.CAMERA, make_archives.RECEIVED, make_archives.RECEIVED + 1)
+        conn = archive.db.read()
+        assert conn.execute(stats.EVENTS_ARRIVED, night).fetchall() == [(2,)]
+        assert conn.execute(stats.STILLS_ARRIVED, night).fetchall() == [(1,)]
     assert _schema(folder) == LATEST
 
 

@@ -452,6 +452,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE VIRTUAL TABLE event_summary_terms USING fts5vocab(event_summary_fts, 'row');
         """,
     ),
+    (
+        12,
+        "arrivals_by_camera",
+        """
+        -- Camera health counts tonight's arrivals camera by camera from an index alone:
+        -- with received_at only, each counted row cost a table look-up for its camera and
+        -- a sort by camera, which a camera uploading a week's backlog made hundreds of
+        -- thousands per refresh. Nothing else reads events or files by received_at.
+        DROP INDEX IF EXISTS events_received;
+        CREATE INDEX events_camera_received ON events(camera_id, received_at);
+        -- Only standalone files (stills) are counted by arrival, so the index no longer
+        -- holds an event's files. event_id (always NULL here) is in it so that the
+        -- count's own event_id IS NULL is read from the index too.
+        DROP INDEX IF EXISTS files_received;
+        CREATE INDEX files_standalone_received ON files(camera_id, received_at, event_id)
+            WHERE event_id IS NULL;
+        """,
+    ),
 ]
 
 

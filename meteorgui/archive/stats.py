@@ -37,6 +37,20 @@ FAILING_THRESHOLD = 3  # failures among the recent conversations that make a cam
 LOOKBACK_MS = 2 * DAY_MS
 RETIRED_AFTER_MS = 7 * DAY_MS  # quiet this long: no longer warned about
 
+# What one camera delivered in a time range (camera_id = ?, received_at >= ? AND < ?),
+# counted from an index alone (events_camera_received, files_standalone_received): a
+# camera uploading a backlog puts hundreds of thousands of rows in tonight's range, and
+# one count over all cameras would sort them all by camera. Left to itself SQLite
+# counts the stills through files_event (event_id IS NULL looks like a seek for one
+# event): every standalone file ever, each looked up in the table.
+EVENTS_ARRIVED = (
+    "SELECT COUNT(*) FROM events WHERE camera_id = ? AND received_at >= ? AND received_at < ?"
+)
+STILLS_ARRIVED = (
+    "SELECT COUNT(*) FROM files INDEXED BY files_standalone_received"
+    " WHERE camera_id = ? AND received_at >= ? AND received_at < ? AND event_id IS NULL"
+)
+
 
 @dataclass(frozen=True)
 class Location:
@@ -209,20 +223,9 @@ def camera_health(
 
     # Health is about delivery: count what arrived tonight, whenever it was recorded
     # (a camera may be uploading last night's events).
-    events = dict(
-        conn.execute(
-            "SELECT camera_id, COUNT(*) FROM events WHERE received_at >= ? AND received_at < ?"
-            " GROUP BY camera_id",
-            (tonight, tonight_end),
-        ).fetchall()
-    )
-    stills = dict(
-        conn.execute(
-            "SELECT camera_id, COUNT(*) FROM files WHERE received_at >= ? AND received_at < ?"
-            " AND event_id IS NULL GROUP BY camera_id",
-            (tonight, tonight_end),
-        ).fetchall()
-    )
+    night = (tonight, tonight_end)
+    events = {c: conn.execute(EVENTS_ARRIVED, (c, *night)).fetchone()[0] for c in cameras}
+    stills = {c: conn.execute(STILLS_ARRIVED, (c, *night)).fetchone()[0] for c in cameras}
     # A failure the camera made good later (it delivered the entity after all) is over.
     failures = dict(
         conn.execute(
