@@ -22,7 +22,6 @@ for (a task's result read before a later message from the importer is shown befo
 
 from __future__ import annotations
 
-import logging
 import socket
 import sys
 import threading
@@ -33,8 +32,6 @@ from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread, Slot
-
-log = logging.getLogger(__name__)
 
 BUDGET_S = 0.012  # of one pass; a frame at 60 Hz is 16.7 ms
 

@@ -426,8 +426,8 @@ class HealthPanel(QWidget):
                 owners.setdefault(o.user, []).append(o.camera_id)
             return with_refused(health, refused, owners, now), night_clock(archive, night_hour)
 
-        # Tonight's arrivals are counted row by row: after a big import, hundreds of ms
-        # that the browser's reads should not wait behind.
+        # Tonight's arrivals are counted entry by entry of an index: after a big import,
+        # tens of ms that the browser's reads should not wait behind.
         self.ctx.tasks.run(
             work,
             lambda result: self._show(result[0], now, result[1]),
