@@ -617,6 +617,8 @@ def measure(
         lo, hi = ends[i] - gaps[i], ends[i]
         inside = [c for c in collections if c[2] > lo and c[2] - c[0] / 1000 < hi]
         figures["the longest stall began (s after the push started)"] = lo - started
+        figures["  the GUI thread's own CPU in it (ms)"] = bursts[i] * 1000
+        figures["gaps of 50 ms or more while pushing"] = sum(1 for g in gaps if g >= 0.050)
         figures["garbage collections during the longest stall"] = (
             ", ".join(f"gen {g}: {ms:.1f} ms" for ms, g, _ in inside) or "none"
         )

@@ -15,14 +15,18 @@ import sys
 import threading
 
 BACKGROUND_NICE = 5  # added to the process's nice value
-# Beside a window, the importer's threads too: less than the background work, since a
-# camera waits for each answer, but the window first. When cameras push faster than
-# the computer answers, they wait a little longer for answers (they keep their
-# entities until answered); the window does not freeze.
-IMPORTER_NICE = 2
-# Refreshes nobody waits for (camera health, the night chooser's counts): below the
-# background work too, so that a read the user waits for gets the CPU first.
-REFRESH_NICE = 10
+# Beside a window, the importer's threads too, further down than the background work:
+# when cameras push faster than the computer answers, they wait a little longer for
+# answers (they keep their entities until answered) and the window does not freeze.
+# Eight request threads at +2 together outweighed the GUI thread for the one CPU they
+# shared; at +10 the window's timer gaps over 50 ms while twelve cameras pushed fell from
+# 6-30 to 1-4 a push, its 99th percentile from 25-34 ms to 10-15 (docs/performance.md).
+# The background work (thumbnails the window waits for, the sky science's few ms per
+# event) stays above the importer.
+IMPORTER_NICE = 10
+# Refreshes nobody waits for (camera health, the night chooser's counts): below all of
+# them, so that a read the user waits for gets the CPU first.
+REFRESH_NICE = 12
 
 
 def lower_this_thread(by: int = BACKGROUND_NICE) -> None:
