@@ -20,6 +20,7 @@ Run: [METEORGUI_BEFORE_TREE=DIR] .venv/bin/python benchmarks/search.py
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -47,6 +48,9 @@ SEARCHES = [
     "amplitudePeak=2",  # a key and a one-digit prefix
     "site b",  # a one-letter word beside a common one
 ]
+# Compared between the trees' matched sets only (not timed): more words ending in a
+# one-character token.
+ALSO_MATCHED = ["2.1", "5", "b", "e", "1.52", "duration=1.5", "meteorpi:d", "0.9 site", "12.5"]
 TARGET_MS = 50
 
 
@@ -63,7 +67,11 @@ def _worker(tree: Path, folder: Path) -> int:
     print(json.dumps(opened), flush=True)
     try:
         for line in sys.stdin:
-            q = browse.Query(text=json.loads(line))
+            request = json.loads(line)
+            if isinstance(request, dict):  # the events it matches, not timed
+                print(json.dumps(_matched(archive, request["matched"])), flush=True)
+                continue
+            q = browse.Query(text=request)
             archive.db.read().memo().clear()
             t, c = time.perf_counter(), time.thread_time()
             n = browse.count(archive, q)
@@ -75,6 +83,19 @@ def _worker(tree: Path, folder: Path) -> int:
     finally:
         archive.close()
     return 0
+
+
+def _matched(archive, text: str) -> dict:
+    """A digest of the events ``text`` matches, read through the tree's WHERE clauses
+    with nothing else (the same set whatever the browser's plan)."""
+    from meteorgui.archive import search
+
+    conn = archive.db.read()
+    conn.memo().clear()
+    clauses, args = search.clauses(text, False, conn)
+    sql = "SELECT seq FROM event_summary" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    seqs = sorted(r[0] for r in conn.execute(sql + " ORDER BY seq", args))
+    return {"n": len(seqs), "sha": hashlib.sha256(json.dumps(seqs).encode()).hexdigest()}
 
 
 class Reader:
@@ -100,6 +121,11 @@ class Reader:
 
     def read(self, text: str) -> dict:
         self.proc.stdin.write(json.dumps(text) + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def matched(self, text: str) -> dict:
+        self.proc.stdin.write(json.dumps({"matched": text}) + "\n")
         self.proc.stdin.flush()
         return self._answer()
 
@@ -152,6 +178,16 @@ def main() -> int:
                         answer = readers[name].read(text)
                         figures[(name, text)].append(answer["ms"])
                         found[(name, text)] = answer["n"]
+            # The same events for each search: the set each tree's WHERE clauses match.
+            texts = SEARCHES + ALSO_MATCHED
+            sets = {text: {r.matched(text)["sha"] for r in readers.values()} for text in texts}
+            differ = [text for text, digests in sets.items() if len(digests) > 1]
+            if len(readers) > 1:
+                print(
+                    f"matched sets: {len(texts) - len(differ)} of {len(texts)} the same",
+                    end="",
+                )
+                print(f"; DIFFERENT: {differ}" if differ else "")
         finally:
             for reader in readers.values():
                 reader.close()
