@@ -10,11 +10,11 @@ length it has no prefix index for (they hold 1, 2 and 3 characters since migrati
 merging the doclists of every term that starts so into one buffer before it returns its
 first row, and does that again for each statement that names it: on 200,000 events,
 "meteor" (the terms "meteor" and "meteorpi", 800,000 entries) cost about 20 ms a
-statement. So a word that begins only a few terms is
-looked up in the index's term list (``event_summary_terms``, migration 11) and searched
-as those whole terms, OR-ed: FTS5 reads those lazily, in rowid order. The look-up reads
-the terms' doclists too, so its answer is kept on the connection until the archive
-changes (``db.Connection.memo``): the count and the page the browser reads next share it.
+statement. So a word that begins only a few terms is looked up in the index's term list
+(``event_summary_terms``, migration 11) and searched as those whole terms, OR-ed: FTS5
+reads those lazily, in rowid order. The look-up reads the terms' doclists too, so its
+answer is kept on the connection until the archive changes (``db.Connection.memo``): the
+count and the page the browser reads next share it.
 """
 
 from __future__ import annotations
