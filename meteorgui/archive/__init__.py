@@ -1,6 +1,14 @@
 """The local archive: SQLite database, file store and users in one data directory."""
 
-from .archive import Archive, ArchiveError, Conflict, FileCheck, Filter, ResendMark
+from .archive import (
+    Archive,
+    ArchiveError,
+    Conflict,
+    FileCheck,
+    Filter,
+    ResendMark,
+    pending_upgrades,
+)
 from .cameras import CameraBound, CameraOwner
 from .conversations import Conversation, Conversations
 from .store import FileStore, TooLarge
@@ -22,4 +30,5 @@ __all__ = [
     "TooLarge",
     "User",
     "UserError",
+    "pending_upgrades",
 ]

@@ -65,6 +65,11 @@ class FileCheck:
     state: str  # 'ok', 'missing' or 'damaged'
 
 
+def pending_upgrades(data_dir: str | Path) -> list[str]:
+    """What opening the archive in ``data_dir`` will upgrade first (nothing for a new one)."""
+    return migrations.pending(Path(data_dir) / DB_NAME)
+
+
 class Archive:
     def __init__(self, data_dir: str | Path, hub: notify.Hub | None = None):
         self.data_dir = Path(data_dir)

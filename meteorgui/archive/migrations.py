@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
+from pathlib import Path
 
 from ..errors import MeteorguiError
+
+log = logging.getLogger(__name__)
 
 # (version, name, SQL). Never edit a released migration: append a new one.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -527,6 +531,8 @@ def apply(conn: sqlite3.Connection) -> list[str]:
         for version, name, sql in MIGRATIONS:
             if version in done:
                 continue
+            if done:  # an archive made by an earlier version: said, since it can take a while
+                log.info("Upgrading the archive: %04d_%s", version, name)
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(
@@ -552,3 +558,23 @@ def _statements(sql: str) -> list[str]:
                 out.append(joined.strip())
             buf = []
     return out
+
+
+def pending(path: Path) -> list[str]:
+    """The migrations an existing archive database still needs, read without changing
+    it (nothing for a database not made yet, or one that cannot be read: opening it
+    says why). Rebuilding an index can take a minute on a large archive: the window
+    says so while it happens."""
+    if not Path(path).is_file():
+        return []
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
+    except sqlite3.Error:  # no table yet: an empty database, made in a moment
+        return []
+    finally:
+        conn.close()
+    return [f"{v:04d}_{name}" for v, name, _ in MIGRATIONS if v not in done]

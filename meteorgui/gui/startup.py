@@ -17,7 +17,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import formatting, paths, resources
-from ..archive import ArchiveError
+from ..archive import ArchiveError, pending_upgrades
 from ..core import GIL_SWITCH_INTERVAL_S, Core
 from ..logs import announce, close_logging, setup_logging
 from ..resources import MissingResource
@@ -245,6 +245,10 @@ def _run_gui(args) -> int:
         setup_logging(folder, verbose=getattr(args, "verbose", False), announce_now=False)
         for problem in settings.problems:
             log.warning("Settings: %s", problem)
+        if pending_upgrades(folder):  # made by an earlier version: say so while it lasts
+            from .upgrade import upgrade_archive
+
+            upgrade_archive(folder)
         return build(folder, settings, demo=demo, defer=True)
 
     if first_run:
