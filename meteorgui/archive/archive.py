@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import sqlite3
 import time
@@ -93,7 +94,9 @@ class Archive:
         self.users = Users(self.db, self.hub)
         self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
-        self._known_statuses: set[str] = set()
+        # The camera of each archived status looked up so far: a status is never deleted
+        # and its camera never changes, so what was read once holds for good.
+        self._status_cameras: dict[str, str] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -112,13 +115,20 @@ class Archive:
         return self.db.read().execute(sql, (value,)).fetchone() is not None
 
     def has_status(self, status_id: str) -> bool:
-        # Statuses are never deleted, so a positive answer can be remembered.
-        if status_id in self._known_statuses:
-            return True
-        found = self._exists("statuses", "status_id", status_id)
-        if found:
-            self._known_statuses.add(status_id)
-        return found
+        return self._status_camera(self.db.read(), status_id) is not None
+
+    def _status_camera(self, conn: sqlite3.Connection, status_id: str) -> str | None:
+        """The camera of an archived status, None if it is not archived. Read once per
+        status: statuses are never deleted and a status's camera never changes, so a
+        remembered answer is what a look-up inside any later transaction would read."""
+        camera = self._status_cameras.get(status_id)
+        if camera is None:
+            row = conn.execute(
+                "SELECT camera_id FROM statuses WHERE status_id = ?", (status_id,)
+            ).fetchone()
+            if row is not None:
+                camera = self._status_cameras[status_id] = row[0]
+        return camera
 
     def has_event(self, event_id: str) -> bool:
         return self._exists("events", "event_id", event_id)
@@ -247,11 +257,10 @@ class Archive:
         resend request for them.
         """
         with _integrity_as_conflict(f"event {event.event_id}"), self.db.write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)
-            ).fetchone():
+            found = _lookup(conn, event)
+            if _archived(event, found):
                 return False
-            adopted = self._check_new(conn, event)
+            adopted = self._check_new(conn, event, found)
             if adopted:
                 self._take_into_event(conn, adopted, event)
                 execute_for_ids(
@@ -285,9 +294,10 @@ class Archive:
     def store_file(self, record: FileRecord, user: str | None = None) -> bool:
         """Archive a standalone file record. False if already there."""
         with _integrity_as_conflict(f"file {record.file_id}"), self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM files WHERE file_id = ?", (record.file_id,)).fetchone():
+            found = _lookup(conn, record)
+            if _archived(record, found):
                 return False
-            self._check_new(conn, record)
+            self._check_new(conn, record, found)
             self._insert_file(conn, record, None, None, now_ms(), user)
         self.hub.publish(notify.CHANGED, notify.Archived("file", record))
         return True
@@ -298,65 +308,69 @@ class Archive:
         The importer asks this before asking for any bytes, so nothing is received for
         an entity that would be refused; the commit checks again.
         """
+        conn = self.db.read()
         try:
-            self._check_new(self.db.read(), entity)
+            self._check_new(conn, entity, _lookup(conn, entity))
         except Conflict as exc:
             return str(exc)
         return None
 
-    @staticmethod
-    def _check_new(conn: sqlite3.Connection, entity: Event | FileRecord) -> list[str]:
-        """Check a new entity's ids against the archive. Returns the ids of standalone
-        file records an event takes over; raises Conflict for any other clash."""
+    def offer_check(self, entity: Event | FileRecord) -> tuple[bool, str | None]:
+        """(archived already, why it could not be archived or None): ``has_event`` or
+        ``has_file`` and, for an entity not archived, ``conflict``, from one look-up of
+        its ids. The commit checks again inside its transaction."""
+        conn = self.db.read()
+        found = _lookup(conn, entity)
+        if _archived(entity, found):
+            return True, None
+        try:
+            self._check_new(conn, entity, found)
+        except Conflict as exc:
+            return False, str(exc)
+        return False, None
+
+    def _check_new(
+        self, conn: sqlite3.Connection, entity: Event | FileRecord, found: _Found
+    ) -> list[str]:
+        """Check a new entity's ids against the archive (``found``: ``_lookup`` of them on
+        ``conn``). Returns the ids of standalone file records an event takes over; raises
+        Conflict for any other clash."""
         files = entity.files if isinstance(entity, Event) else (entity,)
-        ids = [f.file_id for f in files]
         # A camera status describes one camera: an event or file of another camera naming
         # it would be shown (and exported) with that camera's place and pointing.
-        # One look-up per status named (an event and its files usually name one).
-        cameras: dict[str, str | None] = {}
         for owner in dict.fromkeys([entity, *files]):
-            if owner.status_id not in cameras:
-                row = conn.execute(
-                    "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
-                ).fetchone()
-                cameras[owner.status_id] = None if row is None else row[0]
-            camera = cameras[owner.status_id]
+            camera = self._status_camera(conn, owner.status_id)
             if camera is not None and camera != owner.camera_id:
                 what = "event" if isinstance(owner, Event) else "file"
                 raise Conflict(
                     f"{what} {entity_id(owner)} of camera {owner.camera_id} names camera "
                     f"status {owner.status_id}, which is camera {camera}'s"
                 )
+        events, file_rows = found
         # Event ids and file ids own meta rows alike: an id may be one or the other.
-        if (
-            isinstance(entity, Event)
-            and conn.execute("SELECT 1 FROM files WHERE file_id = ?", (entity.event_id,)).fetchone()
-        ):
+        if isinstance(entity, Event) and entity.event_id in file_rows:
             raise Conflict(f"event {entity.event_id}: an archived file record has that id")
-        for chunk, marks in id_batches(ids):
-            row = conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks}) LIMIT 1", chunk
-            ).fetchone()
-            if row is not None:
-                raise Conflict(f"file {row[0]}: an archived event has that id")
+        clash = sorted(events.intersection(f.file_id for f in files))
+        if clash:
+            raise Conflict(f"file {clash[0]}: an archived event has that id")
         if not isinstance(entity, Event):
             return []
-        by_id = {f.file_id: f for f in files}
-        adopted = []
-        for chunk, marks in id_batches(ids):
-            rows = conn.execute(
-                f"SELECT file_id, event_id, md5, camera_id FROM files WHERE file_id IN ({marks})",
-                chunk,
-            )
-            for file_id, owner, md5, camera_id in rows:
-                if owner is not None:
-                    raise Conflict(f"file {file_id} is already archived as part of event {owner}")
-                if (md5, camera_id) != (by_id[file_id].md5, by_id[file_id].camera_id):
-                    raise Conflict(
-                        f"file {file_id} is already archived as a standalone file "
-                        "record with other bytes or from another camera"
-                    )
-                adopted.append(file_id)
+        adopted: list[str] = []
+        for record in sorted(files, key=lambda f: f.file_id):
+            row = file_rows.get(record.file_id)
+            if row is None:
+                continue
+            holder, md5, camera_id = row
+            if holder is not None:
+                raise Conflict(
+                    f"file {record.file_id} is already archived as part of event {holder}"
+                )
+            if (md5, camera_id) != (record.md5, record.camera_id):
+                raise Conflict(
+                    f"file {record.file_id} is already archived as a standalone file "
+                    "record with other bytes or from another camera"
+                )
+            adopted.append(record.file_id)
         return adopted
 
     @staticmethod
@@ -665,6 +679,46 @@ class Archive:
             {"kind": k, "id": i, "files": n, "requested_at": t, "reason": why}
             for k, i, n, t, why in self.db.read().execute(sql, args)
         ]
+
+
+# What ``_lookup`` found of an entity's ids: the archived events among them, and the
+# archived file records among them as {file_id: (event_id, md5, camera_id)}.
+_Found = tuple[set[str], dict[str, tuple[str | None, str, str]]]
+
+
+@functools.lru_cache(maxsize=16)
+def _lookup_sql(n: int) -> str:
+    # Numbered parameters: both halves read the same n values.
+    marks = ",".join(f"?{i}" for i in range(1, n + 1))
+    return (
+        f"SELECT NULL, event_id, NULL, NULL FROM events WHERE event_id IN ({marks})"
+        f" UNION ALL SELECT file_id, event_id, md5, camera_id FROM files"
+        f" WHERE file_id IN ({marks})"
+    )
+
+
+def _lookup(conn: sqlite3.Connection, entity: Event | FileRecord) -> _Found:
+    """Every archived event and file record among an entity's own id and its files' ids,
+    in one statement (per ID_BATCH ids): all that ``_archived`` and ``_check_new`` ask."""
+    if isinstance(entity, Event):
+        ids = list(dict.fromkeys([entity.event_id, *(f.file_id for f in entity.files)]))
+    else:
+        ids = [entity.file_id]
+    events: set[str] = set()
+    files: dict[str, tuple[str | None, str, str]] = {}
+    for chunk, _ in id_batches(ids):
+        for file_id, ident, md5, camera_id in conn.execute(_lookup_sql(len(chunk)), chunk):
+            if file_id is None:
+                events.add(ident)
+            else:
+                files[file_id] = (ident, md5, camera_id)
+    return events, files
+
+
+def _archived(entity: Event | FileRecord, found: _Found) -> bool:
+    if isinstance(entity, Event):
+        return entity.event_id in found[0]
+    return entity.file_id in found[1]
 
 
 @contextlib.contextmanager
