@@ -26,6 +26,16 @@ from .users import Users
 from .where import camera_and_time, execute_for_ids, id_batches
 
 DB_NAME = "archive.sqlite3"
+# The meta items event_summary's duration and brightness come from (migration 2).
+DURATION_KEY = "meteorpi:duration"
+BRIGHTNESS_KEYS = frozenset(
+    (
+        "meteorpi:peakAmplitude",
+        "meteorpi:amplitudePeak",
+        "meteorpi:peakBrightness",
+        "meteorpi:brightness",
+    )
+)
 BATCH = 500  # files re-hashed per query by verify()
 
 
@@ -285,9 +295,9 @@ class Archive:
                 ),
             )
             rows = self._insert_meta(conn, event.event_id, event.meta)
-            self._write_search(conn, event, rows)
             for i, record in enumerate(event.files):
                 self._insert_file(conn, record, event.event_id, i, t, user)
+            self._insert_summary(conn, event, rows)
         self.hub.publish(notify.CHANGED, notify.Archived("event", event))
         return True
 
@@ -408,15 +418,42 @@ class Archive:
         )
 
     @staticmethod
-    def _write_search(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
-        """What search finds an event by, written once (the full-text index follows by
-        trigger): its metadata as key=value words and its camera's installation name."""
-        search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)
+    def _insert_summary(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
+        """The event's row in event_summary, written once after its meta and files (the
+        full-text index takes it by trigger): what browsing sorts and filters by, and what
+        search finds an event by, its metadata as key=value words and its camera's
+        installation name. The values are those migration 2's triggers kept: the last
+        duration and brightness item with a number, the file that pictures the event best
+        (the lowest rank of file_still_rank, the first file among equals), the user's label."""
+        duration = brightness = -1.0
+        for row in meta_rows:
+            if row[5] is not None:
+                if row[3] == DURATION_KEY:
+                    duration = row[5]
+                elif row[3] in BRIGHTNESS_KEYS:
+                    brightness = row[5]
         conn.execute(
-            "UPDATE event_summary SET search = ?, camera_name = IFNULL("
-            " (SELECT json_extract(body, '$.inst_name') FROM statuses WHERE status_id = ?), '')"
-            " WHERE event_id = ?",
-            (search, event.status_id, event.event_id),
+            "INSERT INTO event_summary (event_id, camera_id, event_time, event_type, duration,"
+            " brightness, n_files, still_id, still_md5, still_mime, still_rank, label, search,"
+            " camera_name)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, v.file_id, v.md5, v.mime_type,"
+            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1), ?8,"
+            " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
+            " WHERE status_id = ?9), '')"
+            " FROM (SELECT 1) LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
+            " FROM file_still_rank WHERE event_id = ?1 AND still_rank < 99"
+            " ORDER BY still_rank, file_index LIMIT 1) v",
+            (
+                event.event_id,
+                event.camera_id,
+                event.event_time,
+                event.event_type,
+                duration,
+                brightness,
+                len(event.files),
+                "".join(f" {r[3]}={r[4]}" for r in meta_rows),
+                event.status_id,
+            ),
         )
 
     @staticmethod
