@@ -239,3 +239,22 @@ def test_the_sky_worker_opens_a_stored_file_by_its_name_only(archive, monkeypatc
         assert fh.read() == data
     assert open_file(missing) is None
     assert looked == []
+
+
+def test_an_events_commit_makes_one_call_per_table(archive, monkeypatch):
+    """BEGIN, the look-up of its ids, the event, its files (one executemany), all the meta
+    (one executemany), the summary row, COMMIT: seven calls into SQLite for an event of
+    four files whatever its meta, where each file and each file's meta were one more."""
+    st = status()
+    archive.store_status(st)
+    assert archive.has_status(st.status_id)
+    event = event_pack(st, n_files=4).entity
+    conn = archive.db._write_conn
+    calls: list[str] = []
+    for name in ("execute", "executemany"):
+        real = getattr(conn, name)
+        monkeypatch.setattr(
+            conn, name, lambda sql, *a, _real=real: calls.append(sql.split()[0]) or _real(sql, *a)
+        )
+    assert archive.store_event(event, "cam")
+    assert calls == ["BEGIN", "SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "COMMIT"], calls

@@ -294,9 +294,13 @@ class Archive:
                     user,
                 ),
             )
-            rows = self._insert_meta(conn, event.event_id, event.meta)
-            for i, record in enumerate(event.files):
-                self._insert_file(conn, record, event.event_id, i, t, user)
+            # The files in one call, then all the meta in one (the event's, then each
+            # file's, in the order they were always inserted).
+            self._insert_files(conn, event.files, event.event_id, t, user)
+            rows = _meta_rows(event.event_id, event.meta)
+            self._insert_meta(
+                conn, [*rows, *(r for f in event.files for r in _meta_rows(f.file_id, f.meta))]
+            )
             self._insert_summary(conn, event, rows)
         self.hub.publish(notify.CHANGED, notify.Archived("event", event))
         return True
@@ -308,7 +312,8 @@ class Archive:
             if _archived(record, found):
                 return False
             self._check_new(conn, record, found)
-            self._insert_file(conn, record, None, None, now_ms(), user)
+            self._insert_files(conn, (record,), None, now_ms(), user)
+            self._insert_meta(conn, _meta_rows(record.file_id, record.meta))
         self.hub.publish(notify.CHANGED, notify.Archived("file", record))
         return True
 
@@ -457,47 +462,44 @@ class Archive:
         )
 
     @staticmethod
-    def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> list:
-        rows = [
-            (
-                owner_id,
-                i,
-                m.type,
-                m.key,
-                dumps(m.value),
-                None if m.type == "string" else float(m.value),
-            )
-            for i, m in enumerate(meta)
-        ]
+    def _insert_meta(conn: sqlite3.Connection, rows: list) -> None:
         conn.executemany(
             "INSERT INTO meta (owner_id, idx, type, key, value, num) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
-        return rows
 
-    def _insert_file(self, conn, record: FileRecord, event_id, index, t, user) -> None:
-        conn.execute(
+    @staticmethod
+    def _insert_files(
+        conn: sqlite3.Connection,
+        records: Iterable[FileRecord],
+        event_id: str | None,
+        t: int,
+        user: str | None,
+    ) -> None:
+        """File rows; an event's files get their index within it."""
+        conn.executemany(
             "INSERT INTO files (file_id, event_id, file_index, camera_id, status_id, file_time,"
             " file_size, file_name, mime_type, semantic_type, md5, received_at, received_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.file_id,
-                event_id,
-                index,
-                record.camera_id,
-                record.status_id,
-                record.file_time,
-                record.file_size,
-                record.file_name,
-                record.mime_type,
-                record.semantic_type,
-                record.md5,
-                t,
-                user,
-            ),
+            [
+                (
+                    r.file_id,
+                    event_id,
+                    None if event_id is None else i,
+                    r.camera_id,
+                    r.status_id,
+                    r.file_time,
+                    r.file_size,
+                    r.file_name,
+                    r.mime_type,
+                    r.semantic_type,
+                    r.md5,
+                    t,
+                    user,
+                )
+                for i, r in enumerate(records)
+            ],
         )
-        if record.meta:
-            self._insert_meta(conn, record.file_id, record.meta)
 
     _FILE_COLS = (
         "file_id, camera_id, status_id, file_time, file_size, mime_type, md5,"
@@ -756,6 +758,14 @@ def _archived(entity: Event | FileRecord, found: _Found) -> bool:
     if isinstance(entity, Event):
         return entity.event_id in found[0]
     return entity.file_id in found[1]
+
+
+def _meta_rows(owner_id: str, meta: Iterable[Meta]) -> list[tuple]:
+    """The meta table's rows of one owner (an event or a file), in the order sent."""
+    return [
+        (owner_id, i, m.type, m.key, dumps(m.value), None if m.type == "string" else float(m.value))
+        for i, m in enumerate(meta)
+    ]
 
 
 @contextlib.contextmanager
