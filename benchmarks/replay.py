@@ -327,6 +327,7 @@ COSTS = [
     ("protocol: offers (Importer.handle)", "meteorgui.importer.protocol", "Importer.handle"),
     ("protocol: uploads (receive_bytes)", "meteorgui.importer.protocol", "Importer.receive_bytes"),
     ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.conflict"),
+    ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.offer_check"),
     ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_event"),
     ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_file"),
     ("archive look-ups before bytes", "meteorgui.archive.archive", "Archive.has_bytes"),

@@ -159,8 +159,8 @@ def test_best_still_falls_back_to_png_then_video_and_none(arch, make):
 
 def test_migration_fills_the_summary_for_an_archive_made_before_it(tmp_path, monkeypatch):
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    # Before the summary existed, an event's search text was not written either.
-    monkeypatch.setattr(Archive, "_write_search", staticmethod(lambda *a: None))
+    # Before the summary existed, an event's summary row was not written either.
+    monkeypatch.setattr(Archive, "_insert_summary", staticmethod(lambda *a: None))
     old = Archive(tmp_path / "old")
     make = Maker(old)
     events = [
@@ -204,12 +204,13 @@ def test_search_finds_any_metadata_of_an_event_however_large(arch, make):
     for word in ("k199", "fireball", "k0"):
         assert [r.event_id for r in browse.page(arch, Query(text=word), 0, 10)] == [ev.event_id]
         assert browse.count(arch, Query(text=word)) == 1
-    # No per-row trigger is left to rebuild the text for every meta row.
-    triggers = {
-        r[0]
-        for r in arch.db.read().execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    }
-    assert "event_summary_search" not in triggers and "event_summary_event" in triggers
+    # No per-row trigger is left to rebuild the text (or any of the summary) for every
+    # meta row or file row: the archive writes the summary row once (migration 14).
+    triggers = arch.db.read().execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
+        " ('events', 'meta', 'files')"
+    )
+    assert triggers.fetchall() == []
 
 
 def test_filters_by_time_camera_type_review_and_text(arch, make):

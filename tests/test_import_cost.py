@@ -32,6 +32,8 @@ def _statements(conn) -> list[str]:
 
 
 def test_a_new_event_looks_up_the_status_its_files_share_once(archive):
+    """Once per status for good: a status is never deleted and its camera never changes,
+    so the commit's re-check reads what the offer's check read."""
     st = status()
     archive.store_status(st)
     event = event_pack(st, n_files=4).entity
@@ -40,12 +42,78 @@ def test_a_new_event_looks_up_the_status_its_files_share_once(archive):
     try:
         assert archive.conflict(event) is None
         assert archive.store_event(event, "cam")
+        assert archive.has_status(st.status_id)
     finally:
         archive.db.read().set_trace_callback(None)
         archive.db._write_conn.set_trace_callback(None)
-    for seen in (reads, writes):
-        looks = [s for s in seen if s.startswith("SELECT camera_id FROM statuses WHERE status_id")]
-        assert len(looks) == 1, looks
+    looks = [
+        s for s in reads + writes if s.startswith("SELECT camera_id FROM statuses WHERE status_id")
+    ]
+    assert len(looks) == 1, looks
+
+
+def _reads_before_insert(seen: list[str]) -> list[str]:
+    """The statements of a commit before its first INSERT, BEGIN left out."""
+    first = next(i for i, s in enumerate(seen) if s.startswith("INSERT"))
+    return [s for s in seen[:first] if s != "BEGIN IMMEDIATE"]
+
+
+def test_an_offer_and_its_commit_each_read_its_ids_in_one_statement(archive):
+    """has_event/has_file and conflict before the bytes, then the same checks again inside
+    the commit: one look-up of the entity's own id and its files' ids each time (they were
+    four statements each: the entity, its id among the files, its files' ids among the
+    events, its files' ids among the files)."""
+    st = status()
+    archive.store_status(st)
+    event = event_pack(st, n_files=4).entity
+    lone = event_pack(st, n_files=1).entity.files[0]
+    assert archive.has_status(st.status_id)
+    for entity in (event, lone):
+        reads = _statements(archive.db.read())
+        writes = _statements(archive.db._write_conn)
+        try:
+            assert archive.offer_check(entity) == (False, None)
+            stored = (
+                archive.store_event(entity, "cam")
+                if entity is event
+                else archive.store_file(entity, "cam")
+            )
+            assert stored
+        finally:
+            archive.db.read().set_trace_callback(None)
+            archive.db._write_conn.set_trace_callback(None)
+        assert len(reads) == 1, reads
+        assert len(_reads_before_insert(writes)) == 1, writes
+        assert archive.offer_check(entity) == (True, None)
+
+
+def test_the_commit_still_refuses_a_conflict_archived_after_the_offers_check(archive):
+    """A standalone record of one of the event's files, with other bytes, archived by
+    another camera's request between the offer's check and the commit."""
+    st = status()
+    archive.store_status(st)
+    event = event_pack(st, n_files=3).entity
+    assert archive.offer_check(event) == (False, None)
+    other = dataclasses.replace(event.files[1], md5="0" * 32)
+    assert archive.store_file(other, "cam")
+    with pytest.raises(Conflict, match=f"file {other.file_id} is already archived as a standalone"):
+        archive.store_event(event, "cam")
+    assert not archive.has_event(event.event_id)
+    assert archive.offer_check(event)[1] is not None
+    # An event's id that an archived file record holds, a file's id that an archived
+    # event holds: refused before the bytes and by the commit alike.
+    clash = dataclasses.replace(event_pack(st, n_files=1).entity, event_id=other.file_id)
+    why = f"event {other.file_id}: an archived file record has that id"
+    assert archive.offer_check(clash) == (False, why)
+    with pytest.raises(Conflict, match=why):
+        archive.store_event(clash, "cam")
+    kept = event_pack(st, n_files=1).entity
+    assert archive.store_event(kept, "cam")
+    named = dataclasses.replace(event.files[0], file_id=kept.event_id)
+    why = f"file {kept.event_id}: an archived event has that id"
+    assert archive.offer_check(named) == (False, why)
+    with pytest.raises(Conflict, match=why):
+        archive.store_file(named, "cam")
 
 
 def test_a_file_naming_another_cameras_status_is_still_refused(archive):
@@ -171,3 +239,22 @@ def test_the_sky_worker_opens_a_stored_file_by_its_name_only(archive, monkeypatc
         assert fh.read() == data
     assert open_file(missing) is None
     assert looked == []
+
+
+def test_an_events_commit_makes_one_call_per_table(archive, monkeypatch):
+    """BEGIN, the look-up of its ids, the event, its files (one executemany), all the meta
+    (one executemany), the summary row, COMMIT: seven calls into SQLite for an event of
+    four files whatever its meta, where each file and each file's meta were one more."""
+    st = status()
+    archive.store_status(st)
+    assert archive.has_status(st.status_id)
+    event = event_pack(st, n_files=4).entity
+    conn = archive.db._write_conn
+    calls: list[str] = []
+    for name in ("execute", "executemany"):
+        real = getattr(conn, name)
+        monkeypatch.setattr(
+            conn, name, lambda sql, *a, _real=real: calls.append(sql.split()[0]) or _real(sql, *a)
+        )
+    assert archive.store_event(event, "cam")
+    assert calls == ["BEGIN", "SELECT", "INSERT", "INSERT", "INSERT", "INSERT", "COMMIT"], calls

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import sqlite3
 import time
@@ -25,6 +26,16 @@ from .users import Users
 from .where import camera_and_time, execute_for_ids, id_batches
 
 DB_NAME = "archive.sqlite3"
+# The meta items event_summary's duration and brightness come from (migration 2).
+DURATION_KEY = "meteorpi:duration"
+BRIGHTNESS_KEYS = frozenset(
+    (
+        "meteorpi:peakAmplitude",
+        "meteorpi:amplitudePeak",
+        "meteorpi:peakBrightness",
+        "meteorpi:brightness",
+    )
+)
 BATCH = 500  # files re-hashed per query by verify()
 
 
@@ -93,7 +104,9 @@ class Archive:
         self.users = Users(self.db, self.hub)
         self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
-        self._known_statuses: set[str] = set()
+        # The camera of each archived status looked up so far: a status is never deleted
+        # and its camera never changes, so what was read once holds for good.
+        self._status_cameras: dict[str, str] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -112,13 +125,20 @@ class Archive:
         return self.db.read().execute(sql, (value,)).fetchone() is not None
 
     def has_status(self, status_id: str) -> bool:
-        # Statuses are never deleted, so a positive answer can be remembered.
-        if status_id in self._known_statuses:
-            return True
-        found = self._exists("statuses", "status_id", status_id)
-        if found:
-            self._known_statuses.add(status_id)
-        return found
+        return self._status_camera(self.db.read(), status_id) is not None
+
+    def _status_camera(self, conn: sqlite3.Connection, status_id: str) -> str | None:
+        """The camera of an archived status, None if it is not archived. Read once per
+        status: statuses are never deleted and a status's camera never changes, so a
+        remembered answer is what a look-up inside any later transaction would read."""
+        camera = self._status_cameras.get(status_id)
+        if camera is None:
+            row = conn.execute(
+                "SELECT camera_id FROM statuses WHERE status_id = ?", (status_id,)
+            ).fetchone()
+            if row is not None:
+                camera = self._status_cameras[status_id] = row[0]
+        return camera
 
     def has_event(self, event_id: str) -> bool:
         return self._exists("events", "event_id", event_id)
@@ -247,11 +267,10 @@ class Archive:
         resend request for them.
         """
         with _integrity_as_conflict(f"event {event.event_id}"), self.db.write() as conn:
-            if conn.execute(
-                "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)
-            ).fetchone():
+            found = _lookup(conn, event)
+            if _archived(event, found):
                 return False
-            adopted = self._check_new(conn, event)
+            adopted = self._check_new(conn, event, found)
             if adopted:
                 self._take_into_event(conn, adopted, event)
                 execute_for_ids(
@@ -275,20 +294,26 @@ class Archive:
                     user,
                 ),
             )
-            rows = self._insert_meta(conn, event.event_id, event.meta)
-            self._write_search(conn, event, rows)
-            for i, record in enumerate(event.files):
-                self._insert_file(conn, record, event.event_id, i, t, user)
+            # The files in one call, then all the meta in one (the event's, then each
+            # file's, in the order they were always inserted).
+            self._insert_files(conn, event.files, event.event_id, t, user)
+            rows = _meta_rows(event.event_id, event.meta)
+            self._insert_meta(
+                conn, [*rows, *(r for f in event.files for r in _meta_rows(f.file_id, f.meta))]
+            )
+            self._insert_summary(conn, event, rows)
         self.hub.publish(notify.CHANGED, notify.Archived("event", event))
         return True
 
     def store_file(self, record: FileRecord, user: str | None = None) -> bool:
         """Archive a standalone file record. False if already there."""
         with _integrity_as_conflict(f"file {record.file_id}"), self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM files WHERE file_id = ?", (record.file_id,)).fetchone():
+            found = _lookup(conn, record)
+            if _archived(record, found):
                 return False
-            self._check_new(conn, record)
-            self._insert_file(conn, record, None, None, now_ms(), user)
+            self._check_new(conn, record, found)
+            self._insert_files(conn, (record,), None, now_ms(), user)
+            self._insert_meta(conn, _meta_rows(record.file_id, record.meta))
         self.hub.publish(notify.CHANGED, notify.Archived("file", record))
         return True
 
@@ -298,65 +323,69 @@ class Archive:
         The importer asks this before asking for any bytes, so nothing is received for
         an entity that would be refused; the commit checks again.
         """
+        conn = self.db.read()
         try:
-            self._check_new(self.db.read(), entity)
+            self._check_new(conn, entity, _lookup(conn, entity))
         except Conflict as exc:
             return str(exc)
         return None
 
-    @staticmethod
-    def _check_new(conn: sqlite3.Connection, entity: Event | FileRecord) -> list[str]:
-        """Check a new entity's ids against the archive. Returns the ids of standalone
-        file records an event takes over; raises Conflict for any other clash."""
+    def offer_check(self, entity: Event | FileRecord) -> tuple[bool, str | None]:
+        """(archived already, why it could not be archived or None): ``has_event`` or
+        ``has_file`` and, for an entity not archived, ``conflict``, from one look-up of
+        its ids. The commit checks again inside its transaction."""
+        conn = self.db.read()
+        found = _lookup(conn, entity)
+        if _archived(entity, found):
+            return True, None
+        try:
+            self._check_new(conn, entity, found)
+        except Conflict as exc:
+            return False, str(exc)
+        return False, None
+
+    def _check_new(
+        self, conn: sqlite3.Connection, entity: Event | FileRecord, found: _Found
+    ) -> list[str]:
+        """Check a new entity's ids against the archive (``found``: ``_lookup`` of them on
+        ``conn``). Returns the ids of standalone file records an event takes over; raises
+        Conflict for any other clash."""
         files = entity.files if isinstance(entity, Event) else (entity,)
-        ids = [f.file_id for f in files]
         # A camera status describes one camera: an event or file of another camera naming
         # it would be shown (and exported) with that camera's place and pointing.
-        # One look-up per status named (an event and its files usually name one).
-        cameras: dict[str, str | None] = {}
         for owner in dict.fromkeys([entity, *files]):
-            if owner.status_id not in cameras:
-                row = conn.execute(
-                    "SELECT camera_id FROM statuses WHERE status_id = ?", (owner.status_id,)
-                ).fetchone()
-                cameras[owner.status_id] = None if row is None else row[0]
-            camera = cameras[owner.status_id]
+            camera = self._status_camera(conn, owner.status_id)
             if camera is not None and camera != owner.camera_id:
                 what = "event" if isinstance(owner, Event) else "file"
                 raise Conflict(
                     f"{what} {entity_id(owner)} of camera {owner.camera_id} names camera "
                     f"status {owner.status_id}, which is camera {camera}'s"
                 )
+        events, file_rows = found
         # Event ids and file ids own meta rows alike: an id may be one or the other.
-        if (
-            isinstance(entity, Event)
-            and conn.execute("SELECT 1 FROM files WHERE file_id = ?", (entity.event_id,)).fetchone()
-        ):
+        if isinstance(entity, Event) and entity.event_id in file_rows:
             raise Conflict(f"event {entity.event_id}: an archived file record has that id")
-        for chunk, marks in id_batches(ids):
-            row = conn.execute(
-                f"SELECT event_id FROM events WHERE event_id IN ({marks}) LIMIT 1", chunk
-            ).fetchone()
-            if row is not None:
-                raise Conflict(f"file {row[0]}: an archived event has that id")
+        clash = sorted(events.intersection(f.file_id for f in files))
+        if clash:
+            raise Conflict(f"file {clash[0]}: an archived event has that id")
         if not isinstance(entity, Event):
             return []
-        by_id = {f.file_id: f for f in files}
-        adopted = []
-        for chunk, marks in id_batches(ids):
-            rows = conn.execute(
-                f"SELECT file_id, event_id, md5, camera_id FROM files WHERE file_id IN ({marks})",
-                chunk,
-            )
-            for file_id, owner, md5, camera_id in rows:
-                if owner is not None:
-                    raise Conflict(f"file {file_id} is already archived as part of event {owner}")
-                if (md5, camera_id) != (by_id[file_id].md5, by_id[file_id].camera_id):
-                    raise Conflict(
-                        f"file {file_id} is already archived as a standalone file "
-                        "record with other bytes or from another camera"
-                    )
-                adopted.append(file_id)
+        adopted: list[str] = []
+        for record in sorted(files, key=lambda f: f.file_id):
+            row = file_rows.get(record.file_id)
+            if row is None:
+                continue
+            holder, md5, camera_id = row
+            if holder is not None:
+                raise Conflict(
+                    f"file {record.file_id} is already archived as part of event {holder}"
+                )
+            if (md5, camera_id) != (record.md5, record.camera_id):
+                raise Conflict(
+                    f"file {record.file_id} is already archived as a standalone file "
+                    "record with other bytes or from another camera"
+                )
+            adopted.append(record.file_id)
         return adopted
 
     @staticmethod
@@ -394,59 +423,83 @@ class Archive:
         )
 
     @staticmethod
-    def _write_search(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
-        """What search finds an event by, written once (the full-text index follows by
-        trigger): its metadata as key=value words and its camera's installation name."""
-        search = "".join(f" {r[3]}={r[4]}" for r in meta_rows)
+    def _insert_summary(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
+        """The event's row in event_summary, written once after its meta and files (the
+        full-text index takes it by trigger): what browsing sorts and filters by, and what
+        search finds an event by, its metadata as key=value words and its camera's
+        installation name. The values are those migration 2's triggers kept: the last
+        duration and brightness item with a number, the file that pictures the event best
+        (the lowest rank of file_still_rank, the first file among equals), the user's label."""
+        duration = brightness = -1.0
+        for row in meta_rows:
+            if row[5] is not None:
+                if row[3] == DURATION_KEY:
+                    duration = row[5]
+                elif row[3] in BRIGHTNESS_KEYS:
+                    brightness = row[5]
         conn.execute(
-            "UPDATE event_summary SET search = ?, camera_name = IFNULL("
-            " (SELECT json_extract(body, '$.inst_name') FROM statuses WHERE status_id = ?), '')"
-            " WHERE event_id = ?",
-            (search, event.status_id, event.event_id),
+            "INSERT INTO event_summary (event_id, camera_id, event_time, event_type, duration,"
+            " brightness, n_files, still_id, still_md5, still_mime, still_rank, label, search,"
+            " camera_name)"
+            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, v.file_id, v.md5, v.mime_type,"
+            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1), ?8,"
+            " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
+            " WHERE status_id = ?9), '')"
+            " FROM (SELECT 1) LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
+            " FROM file_still_rank WHERE event_id = ?1 AND still_rank < 99"
+            " ORDER BY still_rank, file_index LIMIT 1) v",
+            (
+                event.event_id,
+                event.camera_id,
+                event.event_time,
+                event.event_type,
+                duration,
+                brightness,
+                len(event.files),
+                "".join(f" {r[3]}={r[4]}" for r in meta_rows),
+                event.status_id,
+            ),
         )
 
     @staticmethod
-    def _insert_meta(conn: sqlite3.Connection, owner_id: str, meta: Iterable[Meta]) -> list:
-        rows = [
-            (
-                owner_id,
-                i,
-                m.type,
-                m.key,
-                dumps(m.value),
-                None if m.type == "string" else float(m.value),
-            )
-            for i, m in enumerate(meta)
-        ]
+    def _insert_meta(conn: sqlite3.Connection, rows: list) -> None:
         conn.executemany(
             "INSERT INTO meta (owner_id, idx, type, key, value, num) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
-        return rows
 
-    def _insert_file(self, conn, record: FileRecord, event_id, index, t, user) -> None:
-        conn.execute(
+    @staticmethod
+    def _insert_files(
+        conn: sqlite3.Connection,
+        records: Iterable[FileRecord],
+        event_id: str | None,
+        t: int,
+        user: str | None,
+    ) -> None:
+        """File rows; an event's files get their index within it."""
+        conn.executemany(
             "INSERT INTO files (file_id, event_id, file_index, camera_id, status_id, file_time,"
             " file_size, file_name, mime_type, semantic_type, md5, received_at, received_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.file_id,
-                event_id,
-                index,
-                record.camera_id,
-                record.status_id,
-                record.file_time,
-                record.file_size,
-                record.file_name,
-                record.mime_type,
-                record.semantic_type,
-                record.md5,
-                t,
-                user,
-            ),
+            [
+                (
+                    r.file_id,
+                    event_id,
+                    None if event_id is None else i,
+                    r.camera_id,
+                    r.status_id,
+                    r.file_time,
+                    r.file_size,
+                    r.file_name,
+                    r.mime_type,
+                    r.semantic_type,
+                    r.md5,
+                    t,
+                    user,
+                )
+                for i, r in enumerate(records)
+            ],
         )
-        if record.meta:
-            self._insert_meta(conn, record.file_id, record.meta)
 
     _FILE_COLS = (
         "file_id, camera_id, status_id, file_time, file_size, mime_type, md5,"
@@ -665,6 +718,54 @@ class Archive:
             {"kind": k, "id": i, "files": n, "requested_at": t, "reason": why}
             for k, i, n, t, why in self.db.read().execute(sql, args)
         ]
+
+
+# What ``_lookup`` found of an entity's ids: the archived events among them, and the
+# archived file records among them as {file_id: (event_id, md5, camera_id)}.
+_Found = tuple[set[str], dict[str, tuple[str | None, str, str]]]
+
+
+@functools.lru_cache(maxsize=16)
+def _lookup_sql(n: int) -> str:
+    # Numbered parameters: both halves read the same n values.
+    marks = ",".join(f"?{i}" for i in range(1, n + 1))
+    return (
+        f"SELECT NULL, event_id, NULL, NULL FROM events WHERE event_id IN ({marks})"
+        f" UNION ALL SELECT file_id, event_id, md5, camera_id FROM files"
+        f" WHERE file_id IN ({marks})"
+    )
+
+
+def _lookup(conn: sqlite3.Connection, entity: Event | FileRecord) -> _Found:
+    """Every archived event and file record among an entity's own id and its files' ids,
+    in one statement (per ID_BATCH ids): all that ``_archived`` and ``_check_new`` ask."""
+    if isinstance(entity, Event):
+        ids = list(dict.fromkeys([entity.event_id, *(f.file_id for f in entity.files)]))
+    else:
+        ids = [entity.file_id]
+    events: set[str] = set()
+    files: dict[str, tuple[str | None, str, str]] = {}
+    for chunk, _ in id_batches(ids):
+        for file_id, ident, md5, camera_id in conn.execute(_lookup_sql(len(chunk)), chunk):
+            if file_id is None:
+                events.add(ident)
+            else:
+                files[file_id] = (ident, md5, camera_id)
+    return events, files
+
+
+def _archived(entity: Event | FileRecord, found: _Found) -> bool:
+    if isinstance(entity, Event):
+        return entity.event_id in found[0]
+    return entity.file_id in found[1]
+
+
+def _meta_rows(owner_id: str, meta: Iterable[Meta]) -> list[tuple]:
+    """The meta table's rows of one owner (an event or a file), in the order sent."""
+    return [
+        (owner_id, i, m.type, m.key, dumps(m.value), None if m.type == "string" else float(m.value))
+        for i, m in enumerate(meta)
+    ]
 
 
 @contextlib.contextmanager

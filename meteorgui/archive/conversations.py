@@ -117,9 +117,12 @@ class _Run:
             ).fetchone()
         )
         if row is None:
-            self.conv_id = conn.execute(
+            # A new conversation is inserted as its steps leave it, and comes back with
+            # its insert (RETURNING): the values the update below gives an open one.
+            self.row = conn.execute(
                 "INSERT INTO conversations (user, remote_addr, kind, entity_id, camera_id,"
-                " state, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " state, started_at, updated_at, bytes, attempts, final, message)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLS}",
                 (
                     user,
                     self.remote_addr,
@@ -128,29 +131,33 @@ class _Run:
                     self.camera_id,
                     state,
                     first_at,
-                    first_at,
+                    last_at,
+                    self.bytes,
+                    0 if self.attempts is None else self.attempts,
+                    int(self.final),
+                    self.message,
                 ),
-            ).lastrowid
+            ).fetchall()[0]
         else:
-            self.conv_id = row[0]
-        # The row as updated comes back with the update (for the hub), not read again.
-        self.row = conn.execute(
-            "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
-            " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
-            " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
-            f" WHERE id = ? RETURNING {_COLS}",
-            (
-                state,
-                last_at,
-                self.bytes,
-                self.attempts,
-                int(self.final),
-                self.message,
-                self.remote_addr,
-                self.camera_id,
-                self.conv_id,
-            ),
-        ).fetchall()[0]
+            # The row as updated comes back with the update (for the hub), not read again.
+            self.row = conn.execute(
+                "UPDATE conversations SET state = ?, updated_at = ?, bytes = bytes + ?,"
+                " attempts = COALESCE(?, attempts), final = ?, message = COALESCE(?, message),"
+                " remote_addr = COALESCE(?, remote_addr), camera_id = COALESCE(camera_id, ?)"
+                f" WHERE id = ? RETURNING {_COLS}",
+                (
+                    state,
+                    last_at,
+                    self.bytes,
+                    self.attempts,
+                    int(self.final),
+                    self.message,
+                    self.remote_addr,
+                    self.camera_id,
+                    row[0],
+                ),
+            ).fetchall()[0]
+        self.conv_id = self.row[0]
         conn.executemany(
             "INSERT INTO conversation_steps (conversation_id, at, state, detail)"
             " VALUES (?, ?, ?, ?)",

@@ -496,6 +496,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE VIRTUAL TABLE event_summary_terms USING fts5vocab(event_summary_fts, 'row');
         """,
     ),
+    (
+        14,
+        "summary_in_one_insert",
+        """
+        -- An event's summary row, and with it its full-text row, is written once by the
+        -- archive (Archive.store_event, the only writer of events, their meta and their
+        -- files), after the event's meta and files, with the values these triggers
+        -- wrote: they inserted the row with an empty search text, updated it for each
+        -- duration or brightness meta item and twice for each file, and the full-text
+        -- index took the row, deleted it and took it again when the search text followed.
+        -- Every meta row (a file's too) ran two of them.
+        DROP TRIGGER IF EXISTS event_summary_event;
+        DROP TRIGGER IF EXISTS event_summary_duration;
+        DROP TRIGGER IF EXISTS event_summary_brightness;
+        DROP TRIGGER IF EXISTS event_summary_file;
+        """,
+    ),
 ]
 
 

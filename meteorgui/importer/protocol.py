@@ -359,18 +359,17 @@ class Importer:
                 return refuse(403, answer.body["message"])
         with s.lock:
             known_new = ident in s.unarchived
-        archived = not known_new and (
-            self.archive.has_event(ident)
-            if isinstance(entity, Event)
-            else self.archive.has_file(ident)
-        )
-        if not archived and not known_new:
-            # Refused now rather than after its bytes have been received for nothing.
-            problem = self.archive.conflict(entity)
+        if not known_new:
+            # A conflict is refused now rather than after its bytes have been received
+            # for nothing.
+            archived, problem = self.archive.offer_check(entity)
             if problem is not None:
                 return self._fail(s, remote, entity, problem)
-            with s.lock:
-                s.unarchived.add(ident)
+            if not archived:
+                with s.lock:
+                    s.unarchived.add(ident)
+        else:
+            archived = False
         files = _files_of(entity)
         if archived:
             # Archived: only files marked for resend can still be wanted.

@@ -233,7 +233,9 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
         rows = _meta_rows(e["event_id"], e["meta"])
         conn.executemany("INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?)", rows)
         search = "".join(f" {r[3]}={r[4]}" for r in rows)
-        if version >= 10:  # the camera's name joined the searched text
+        if version >= 14:
+            pass  # the archive writes the summary row once, after the files (below)
+        elif version >= 10:  # the camera's name joined the searched text
             x(
                 "UPDATE event_summary SET search = ?, camera_name = IFNULL((SELECT"
                 " json_extract(body, '$.inst_name') FROM statuses WHERE status_id = ?), '')"
@@ -244,6 +246,28 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
             x("UPDATE event_summary SET search = ? WHERE event_id = ?", (search, e["event_id"]))
         for i, f in enumerate(e["files"]):
             insert_file(f, e["event_id"], i)
+        if version >= 14:
+            x(
+                "INSERT INTO event_summary (event_id, camera_id, event_time, event_type,"
+                " duration, brightness, n_files, still_id, still_md5, still_mime, still_rank,"
+                " search, camera_name)"
+                " SELECT e.event_id, e.camera_id, e.event_time, e.event_type,"
+                " IFNULL((SELECT num FROM meta WHERE owner_id = e.event_id"
+                "  AND key = 'meteorpi:duration' AND num IS NOT NULL"
+                "  ORDER BY idx DESC LIMIT 1), -1),"
+                " IFNULL((SELECT num FROM meta WHERE owner_id = e.event_id AND key IN"
+                "  ('meteorpi:peakAmplitude', 'meteorpi:amplitudePeak',"
+                "   'meteorpi:peakBrightness', 'meteorpi:brightness') AND num IS NOT NULL"
+                "  ORDER BY idx DESC LIMIT 1), -1),"
+                " (SELECT COUNT(*) FROM files WHERE event_id = e.event_id),"
+                " v.file_id, v.md5, v.mime_type, IFNULL(v.still_rank, 99), ?,"
+                " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
+                "  WHERE status_id = e.status_id), '')"
+                " FROM events e LEFT JOIN (SELECT * FROM file_still_rank WHERE event_id = ?"
+                "  AND still_rank < 99 ORDER BY still_rank, file_index LIMIT 1) v"
+                " WHERE e.event_id = ?",
+                (search, e["event_id"], e["event_id"]),
+            )
     for f in data["files"]:
         insert_file(f, None, None)
 
