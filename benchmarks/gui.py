@@ -650,6 +650,10 @@ def measure(
     # Wall-clock gaps include waiting for the GIL and for a CPU on a loaded machine; this
     # is the longest stretch of work the GUI thread itself did between two ticks.
     figures["longest GUI-thread CPU burst while pushing (ms)"] = max(bursts, default=0) * 1000
+    # All of it: how much of the app's one CPU the window took while the cameras pushed.
+    figures["GUI-thread CPU while pushing, per event (ms)"] = (
+        sum(bursts) * 1000 / max(1, cameras * each)
+    )
     figures["where the GUI thread was in gaps over 20 ms"] = sampler.summary()
     window.close()
     close(ctx)
