@@ -1,4 +1,4 @@
-"""Threads whose work can wait run at a lower CPU priority than the window and the importer.
+"""Threads whose work can wait run at a lower CPU priority than the window.
 
 The window, the importer and the background work share one process and, on a small
 machine, one or two CPUs. When a background thread (the sky worker's geometry, a
@@ -19,8 +19,8 @@ BACKGROUND_NICE = 5  # added to the process's nice value
 # when cameras push faster than the computer answers, they wait a little longer for
 # answers (they keep their entities until answered) and the window does not freeze.
 # Eight request threads at +2 together outweighed the GUI thread for the one CPU they
-# shared; at +10 the window's timer gaps over 50 ms while twelve cameras pushed fell from
-# 6-30 to 1-4 a push, its 99th percentile from 25-34 ms to 10-15 (docs/performance.md).
+# shared; at +10 the window's timer gaps of 50 ms or more while twelve cameras pushed fell
+# from 116-126 a push to 2-13 (docs/performance.md, the push at the named rate).
 # The background work (thumbnails the window waits for, the sky science's few ms per
 # event) stays above the importer.
 IMPORTER_NICE = 10

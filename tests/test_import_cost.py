@@ -40,7 +40,7 @@ def test_a_new_event_looks_up_the_status_its_files_share_once(archive):
     reads = _statements(archive.db.read())
     writes = _statements(archive.db._write_conn)
     try:
-        assert archive.conflict(event) is None
+        assert archive.offer_check(event) == (False, None)
         assert archive.store_event(event, "cam")
         assert archive.has_status(st.status_id)
     finally:
@@ -123,7 +123,8 @@ def test_a_file_naming_another_cameras_status_is_still_refused(archive):
     event = event_pack(mine, n_files=3).entity
     stray = dataclasses.replace(event.files[2], status_id=theirs.status_id)
     event = dataclasses.replace(event, files=(*event.files[:2], stray))
-    problem = archive.conflict(event)
+    archived, problem = archive.offer_check(event)
+    assert not archived
     assert problem is not None and f"which is camera {theirs.camera_id}'s" in problem
     with pytest.raises(Conflict, match=f"file {stray.file_id} of camera"):
         archive.store_event(event, "cam")

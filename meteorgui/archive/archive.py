@@ -17,6 +17,7 @@ from .. import notify
 from ..errors import MeteorguiError
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps, entity_id
 from . import migrations
+from .browse import BRIGHTNESS_KEYS, DURATION_KEYS, UNKNOWN
 from .cameras import Cameras
 from .conversations import Conversations
 from .db import Database
@@ -26,16 +27,6 @@ from .users import Users
 from .where import camera_and_time, execute_for_ids, id_batches
 
 DB_NAME = "archive.sqlite3"
-# The meta items event_summary's duration and brightness come from (migration 2).
-DURATION_KEY = "meteorpi:duration"
-BRIGHTNESS_KEYS = frozenset(
-    (
-        "meteorpi:peakAmplitude",
-        "meteorpi:amplitudePeak",
-        "meteorpi:peakBrightness",
-        "meteorpi:brightness",
-    )
-)
 BATCH = 500  # files re-hashed per query by verify()
 
 
@@ -317,23 +308,11 @@ class Archive:
         self.hub.publish(notify.CHANGED, notify.Archived("file", record))
         return True
 
-    def conflict(self, entity: Event | FileRecord) -> str | None:
-        """Why a not yet archived entity could not be archived, or None.
-
-        The importer asks this before asking for any bytes, so nothing is received for
-        an entity that would be refused; the commit checks again.
-        """
-        conn = self.db.read()
-        try:
-            self._check_new(conn, entity, _lookup(conn, entity))
-        except Conflict as exc:
-            return str(exc)
-        return None
-
     def offer_check(self, entity: Event | FileRecord) -> tuple[bool, str | None]:
-        """(archived already, why it could not be archived or None): ``has_event`` or
-        ``has_file`` and, for an entity not archived, ``conflict``, from one look-up of
-        its ids. The commit checks again inside its transaction."""
+        """(archived already, why it could not be archived or None), from one look-up of
+        its ids. The importer asks this before asking for any bytes, so nothing is
+        received for an entity that would be refused; the commit checks again inside its
+        transaction."""
         conn = self.db.read()
         found = _lookup(conn, entity)
         if _archived(entity, found):
@@ -430,10 +409,10 @@ class Archive:
         installation name. The values are those migration 2's triggers kept: the last
         duration and brightness item with a number, the file that pictures the event best
         (the lowest rank of file_still_rank, the first file among equals), the user's label."""
-        duration = brightness = -1.0
+        duration = brightness = UNKNOWN
         for row in meta_rows:
             if row[5] is not None:
-                if row[3] == DURATION_KEY:
+                if row[3] in DURATION_KEYS:
                     duration = row[5]
                 elif row[3] in BRIGHTNESS_KEYS:
                     brightness = row[5]

@@ -245,10 +245,11 @@ def _run_gui(args) -> int:
         setup_logging(folder, verbose=getattr(args, "verbose", False), announce_now=False)
         for problem in settings.problems:
             log.warning("Settings: %s", problem)
-        if pending_upgrades(folder):  # made by an earlier version: say so while it lasts
+        steps = pending_upgrades(folder)
+        if steps:  # made by an earlier version: say so while it lasts
             from .upgrade import upgrade_archive
 
-            upgrade_archive(folder)
+            upgrade_archive(folder, steps)
         return build(folder, settings, demo=demo, defer=True)
 
     if first_run:

@@ -52,11 +52,14 @@ class UpgradeWindow(QDialog):
         event.ignore()
 
 
-def upgrade_archive(data_dir: Path, parent: QWidget | None = None) -> None:
-    """Apply what the archive in ``data_dir`` still needs before it is opened, on a
-    thread of its own, showing an UpgradeWindow if it takes longer than a moment. A
-    failure is left to the opening that follows, which tries again and says why."""
-    steps = pending_upgrades(data_dir)
+def upgrade_archive(
+    data_dir: Path, steps: list[str] | None = None, parent: QWidget | None = None
+) -> None:
+    """Apply what the archive in ``data_dir`` still needs before it is opened (``steps``:
+    ``pending_upgrades`` of it, if read already), on a thread of its own, showing an
+    UpgradeWindow if it takes longer than a moment. A failure is left to the opening
+    that follows, which tries again and says why."""
+    steps = pending_upgrades(data_dir) if steps is None else steps
     if not steps:
         return
     log.info("The archive in %s needs upgrading: %s", data_dir, ", ".join(steps))

@@ -359,17 +359,14 @@ class Importer:
                 return refuse(403, answer.body["message"])
         with s.lock:
             known_new = ident in s.unarchived
-        if not known_new:
-            # A conflict is refused now rather than after its bytes have been received
-            # for nothing.
-            archived, problem = self.archive.offer_check(entity)
-            if problem is not None:
-                return self._fail(s, remote, entity, problem)
-            if not archived:
-                with s.lock:
-                    s.unarchived.add(ident)
-        else:
-            archived = False
+        # A conflict is refused now rather than after its bytes have been received for
+        # nothing; an entity this session found new already is asked about no more.
+        archived, problem = (False, None) if known_new else self.archive.offer_check(entity)
+        if problem is not None:
+            return self._fail(s, remote, entity, problem)
+        if not archived and not known_new:
+            with s.lock:
+                s.unarchived.add(ident)
         files = _files_of(entity)
         if archived:
             # Archived: only files marked for resend can still be wanted.

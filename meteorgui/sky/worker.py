@@ -79,7 +79,7 @@ class SkyWorker:
         return stored
 
     def _run(self) -> None:
-        lower_this_thread()  # the window and the importer come first for the CPU
+        lower_this_thread()  # the window first for the CPU (priority.py says who else)
         try:
             if self._stop.wait(self.first_delay_s):
                 return
