@@ -162,6 +162,46 @@ def pin(cpus: set) -> None:
         os.sched_setaffinity(0, cpus)
 
 
+def threads_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of each of this process's threads, by native id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def thread_names() -> dict[int, str]:
+    """Python's names for its threads (numbers left out: a pool's threads are one
+    kind), and the system's for the others (Qt's own)."""
+    names = {t.native_id: re.sub(r"[-_ ]?\d+$", "", t.name) for t in threading.enumerate()}
+    for task in Path("/proc/self/task").iterdir():
+        tid = int(task.name)
+        if tid not in names:
+            try:
+                names[tid] = "qt:" + (task / "comm").read_text().strip()
+            except OSError:
+                pass
+    return names
+
+
+def cpu_by_thread(before: dict[int, float], after: dict[int, float], names, per: int) -> str:
+    """The app's CPU between two ``threads_cpu()`` readings, by kind of thread, in ms
+    per ``per`` (threads that ended meanwhile are not counted)."""
+    kinds: dict[str, float] = {}
+    for tid, cpu in after.items():
+        kind = names.get(tid, "(started meanwhile)")
+        kinds[kind] = kinds.get(kind, 0.0) + cpu - before.get(tid, 0.0)
+    total = sum(kinds.values())
+    parts = sorted(kinds.items(), key=lambda kv: -kv[1])
+    shown = [f"{k} {v * 1000 / per:.2f}" for k, v in parts if v * 1000 / per >= 0.05]
+    return f"{total * 1000 / per:.1f} in all: " + ", ".join(shown)
+
+
 def wait_until(cond, timeout: float = 60.0) -> bool:
     """Run the real event loop until cond() holds (checked every millisecond)."""
     if cond():
@@ -592,6 +632,7 @@ def measure(
     gc.callbacks.append(on_gc)
     last[0], last[1] = time.perf_counter(), time.thread_time()
     sampler = StallSampler(last)
+    cpu_before = threads_cpu()
     started = time.perf_counter()
     if entries is not None:
         entries.start()
@@ -602,6 +643,7 @@ def measure(
     pushed = time.perf_counter() - started
     expected = rows_before + cameras * each
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
+    cpu_after, names = threads_cpu(), thread_names()
     if entries is not None:
         entries.stop()
         figures["calls from Qt into Python on the GUI thread"] = entries.summary(
@@ -653,6 +695,9 @@ def measure(
     # All of it: how much of the app's one CPU the window took while the cameras pushed.
     figures["GUI-thread CPU while pushing, per event (ms)"] = (
         sum(bursts) * 1000 / max(1, cameras * each)
+    )
+    figures["the app's CPU while pushing, per event, by thread (ms)"] = cpu_by_thread(
+        cpu_before, cpu_after, names, max(1, cameras * each)
     )
     figures["where the GUI thread was in gaps over 20 ms"] = sampler.summary()
     window.close()

@@ -20,6 +20,7 @@ from .. import formatting, paths, resources
 from ..archive import ArchiveError, pending_upgrades
 from ..core import GIL_SWITCH_INTERVAL_S, Core
 from ..logs import announce, close_logging, setup_logging
+from ..memory import CollectorPacer
 from ..resources import MissingResource
 from ..settings import Settings
 from .common import style
@@ -71,6 +72,33 @@ def settle_memory() -> None:
     gc.collect()
     gc.freeze()
     resume_collector()
+    _pace_collector()
+
+
+# What the app builds after start-up is collected and frozen a second at a time, so no
+# automatic full pass walks more than that while the user scrolls or cameras push
+# (meteorgui/memory.py).
+_pacer: tuple[CollectorPacer, QTimer] | None = None  # the timer holds no pacer of its own
+PACE_MS = 1000
+
+
+def _pace_collector() -> None:
+    global _pacer
+    app = QApplication.instance()
+    if _pacer is not None or app is None:
+        return
+    pacer, timer = CollectorPacer(), QTimer(app, interval=PACE_MS)
+    timer.timeout.connect(pacer.tick)
+    timer.start()
+    _pacer = pacer, timer
+
+
+def _stop_pacing() -> None:
+    global _pacer
+    if _pacer is not None:
+        _pacer[1].stop()
+        _pacer[1].deleteLater()
+        _pacer = None
 
 
 # run_gui() turns the cyclic collector off until the first page is shown: loading the
@@ -98,6 +126,7 @@ def close(ctx: GuiContext) -> None:
     """Orderly shutdown: importer stopped, the window's services (exports first) stopped,
     workers drained, bridge detached, then the core closes what it owns (the archive last,
     unless an export thread is still using it)."""
+    _stop_pacing()
     gc.unfreeze()  # what build() set aside can be collected again once closed
     ctx.core.stop_importer()
     for service in ctx.services():

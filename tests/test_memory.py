@@ -1,0 +1,107 @@
+"""The collector's pacing: a second's objects at a time, everything only when idle."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from meteorgui.memory import CollectorPacer
+
+
+class Node:
+    def __init__(self):
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+@pytest.fixture
+def unfrozen():
+    gc.collect()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    gc.collect()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_tick_collects_the_new_garbage_and_freezes_what_lives(unfrozen):
+    pacer = CollectorPacer()
+    frozen = gc.get_freeze_count()
+    kept = [[i] for i in range(5000)]
+    garbage = Node()
+    gone = weakref.ref(garbage)
+    del garbage
+    assert pacer.tick() == "young"
+    assert gone() is None
+    assert gc.get_freeze_count() >= frozen + len(kept)
+    assert gc.get_count() == (0, 0, 0)
+
+
+def test_a_quiet_tick_does_nothing(unfrozen):
+    pacer = CollectorPacer(clock=Clock())
+    pacer.tick()
+    frozen = gc.get_freeze_count()
+    assert pacer.tick() is None
+    assert gc.get_freeze_count() == frozen
+
+
+def test_what_was_frozen_alive_is_reclaimed_once_the_process_is_idle(unfrozen):
+    clock = Clock()
+    pacer = CollectorPacer(idle_s=10.0, clock=clock)
+    pacer.full()
+    node = Node()
+    gone = weakref.ref(node)
+    more = [[i] for i in range(20000)]  # what is frozen grows by more than a tenth
+    assert pacer.tick() == "young"  # the node is alive, so it is frozen
+    del node  # a cycle among frozen objects: no automatic pass reaches it
+    gc.collect()
+    assert gone() is not None
+    assert pacer.tick() is None  # the first quiet tick
+    clock.now += 9.0
+    assert pacer.tick() is None  # not idle for long enough
+    assert gone() is not None
+    clock.now += 1.0
+    assert pacer.tick() == "full"
+    assert gone() is None
+    clock.now += 20.0
+    assert pacer.tick() is None  # nothing grew since
+    assert len(more) == 20000
+
+
+def test_activity_restarts_the_wait_for_an_idle_moment(unfrozen):
+    clock = Clock()
+    pacer = CollectorPacer(idle_s=10.0, clock=clock)
+    pacer.full()
+    node = Node()
+    gone = weakref.ref(node)
+    more = [[i] for i in range(20000)]
+    pacer.tick()
+    del node
+    pacer.tick()
+    clock.now += 9.0
+    busy = [[i] for i in range(2000)]  # a young collection runs: not quiet
+    assert pacer.tick() == "young"
+    del busy
+    clock.now += 5.0
+    assert pacer.tick() is None  # quiet again, from now
+    clock.now += 5.0
+    assert pacer.tick() is None
+    assert gone() is not None
+    clock.now += 5.0
+    assert pacer.tick() == "full"
+    assert gone() is None
+    assert len(more) == 20000
+
+
+def test_the_window_freezes_what_it_made_a_second_at_a_time(gui, qtbot):
+    kept = [[i] for i in range(5000)]
+    frozen = gc.get_freeze_count()
+    qtbot.waitUntil(lambda: gc.get_freeze_count() >= frozen + len(kept), timeout=5000)
