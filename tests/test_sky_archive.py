@@ -324,16 +324,62 @@ def test_outdated_events_are_batched_in_ranges_that_cover_each_with_its_neighbou
     gap = 2 * NEIGHBOURS_MS + 1
     dense = [(f"a{i}", 1000 + i) for i in range(BATCH)]
     far = [("b", dense[-1][1] + gap), ("c", dense[-1][1] + gap + 5)]
-    ranges = list(_batches(dense + far))
-    # A gap after BATCH events splits; a gap before that would not.
-    assert ranges == [
-        (1000 - NEIGHBOURS_MS, dense[-1][1] + NEIGHBOURS_MS + 1),
-        (far[0][1] - NEIGHBOURS_MS, far[1][1] + NEIGHBOURS_MS + 1),
+    batches = list(_batches(dense + far))
+    # A gap after BATCH events ends a batch (a transaction); before that, a range.
+    assert batches == [
+        [(1000 - NEIGHBOURS_MS, dense[-1][1] + NEIGHBOURS_MS + 1)],
+        [(far[0][1] - NEIGHBOURS_MS, far[1][1] + NEIGHBOURS_MS + 1)],
     ]
-    few = [("x", 0), ("y", gap)]
-    assert list(_batches(few)) == [(-NEIGHBOURS_MS, gap + NEIGHBOURS_MS + 1)]
+    few = [("x", 0), ("y", gap), ("z", gap + 2 * NEIGHBOURS_MS)]
+    assert list(_batches(few)) == [
+        [(-NEIGHBOURS_MS, NEIGHBOURS_MS + 1), (gap - NEIGHBOURS_MS, gap + 3 * NEIGHBOURS_MS + 1)]
+    ]
+    ranges = [r for batch in batches for r in batch]
     for _, t in dense + far:
         assert any(lo <= t - NEIGHBOURS_MS and t + NEIGHBOURS_MS < hi for lo, hi in ranges)
+
+
+def test_a_round_analyses_the_new_events_and_their_neighbours_only(
+    archive, server, sky_night, monkeypatch
+):
+    """Cameras pushing at once announce events far apart in their nights in one round:
+    the events between them are not analysed again (with twelve cameras pushing, a round
+    analysed 3.3 events per event archived), and the results are those of the whole
+    night analysed at once."""
+    from meteorgui.sky import compute
+    from meteorgui.sky.compute import NEIGHBOURS_MS
+
+    night = sky_night.night
+    _push(server, night)
+    compute_missing(archive)
+    ids = [e.event_id for e in night.events]
+    everything = results_for(archive, ids)
+    events = sorted(night.events, key=lambda e: e.event_time)
+    first, last = events[0], events[-1]
+    with archive.db.write() as conn:
+        conn.execute(
+            "DELETE FROM sky_results WHERE event_id IN (?, ?)", (first.event_id, last.event_id)
+        )
+    analysed: list[str] = []
+    real = compute.analyse
+
+    def counting(items):
+        analysed.extend(event_id for event_id, *_ in items)
+        return real(items)
+
+    monkeypatch.setattr(compute, "analyse", counting)
+    compute_missing(archive, after=first.event_time, before=last.event_time + 1)
+    near = {
+        e.event_id
+        for e in events
+        if min(abs(e.event_time - first.event_time), abs(e.event_time - last.event_time))
+        <= NEIGHBOURS_MS
+    }
+    assert sorted(analysed) == sorted(near)
+    assert len(near) < len(events) / 4
+    again = results_for(archive, ids)
+    strip = lambda r: dataclasses.replace(r, computed_at=None)  # noqa: E731
+    assert {k: strip(r) for k, r in again.items()} == {k: strip(r) for k, r in everything.items()}
 
 
 def test_the_sky_worker_leaves_the_cpu_to_the_window_first(tmp_path):

@@ -10,6 +10,7 @@ listing. ``worker.SkyWorker`` keeps up as events arrive.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -84,27 +85,51 @@ def observation(archive, event, status, cameras: Cameras | None = None):
 
 
 def _batches(outdated: list[tuple[str, int]]):
-    """Time ranges covering the outdated events, each with some neighbours, split
-    where events are far apart and after about BATCH events."""
+    """The time ranges to analyse, a list per batch of about BATCH outdated events (one
+    transaction each): each outdated event with its neighbours, ranges that overlap or
+    nearly so merged. Events between the ranges are left as they are: nothing near them
+    changed. (A round that took events from cameras far apart in their nights analysed
+    every event in between again: 3.3 events per event archived with twelve cameras
+    pushing at once, against 1.2 now.)"""
     if not outdated:
         return
+    ranges: list[tuple[int, int]] = []
     start = prev = outdated[0][1]
     n = 1
     for _, t in outdated[1:]:
-        if t - prev > 2 * NEIGHBOURS_MS and n >= BATCH:
-            yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
-            start, n = t, 0
+        if t - prev > 2 * NEIGHBOURS_MS:
+            ranges.append((start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1))
+            start = t
+            if n >= BATCH:
+                yield ranges
+                ranges, n = [], 0
         prev, n = t, n + 1
-    yield start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1
+    ranges.append((start - NEIGHBOURS_MS, prev + NEIGHBOURS_MS + 1))
+    yield ranges
 
 
 def compute_range(
-    archive, after: int, before: int, cameras: Cameras | None = None
+    archive,
+    after: int,
+    before: int,
+    cameras: Cameras | None = None,
+    within: list[tuple[int, int]] | None = None,
 ) -> list[SkyResult]:
-    """Analyse every event in [after, before) and store the results. ``cameras``: the
-    statuses and models kept from earlier ranges, if any."""
+    """Analyse every event in [after, before) and store the results, in one transaction.
+    ``cameras``: the statuses and models kept from earlier ranges, if any; ``within``:
+    only the events in these ranges (in time order, inside [after, before))."""
     cameras = cameras or Cameras(archive)
+    # One read of the whole span, whatever lies between the ranges: the first round's
+    # batches can hold hundreds of ranges: one read, not one per range.
     events = archive.events(Filter(after=after, before=before))
+    if within:
+        starts = [lo for lo, _ in within]
+        events = [
+            e
+            for e in events
+            if (i := bisect.bisect_right(starts, e.event_time) - 1) >= 0
+            and e.event_time < within[i][1]
+        ]
     items, used = [], {}
     for e in events:
         status = cameras.status_at(e.camera_id, e.event_time)
@@ -134,10 +159,10 @@ def compute_missing(
     outdated = SkyResults(archive.db).outdated(VERSION, camera_id, after, before)
     stored: list[SkyResult] = []
     cameras = cameras or Cameras(archive)
-    for lo, hi in _batches(outdated):
+    for ranges in _batches(outdated):
         if cancelled():
             break
-        stored += compute_range(archive, lo, hi, cameras)
+        stored += compute_range(archive, ranges[0][0], ranges[-1][1], cameras, within=ranges)
     return stored
 
 
