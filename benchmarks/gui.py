@@ -888,7 +888,11 @@ def main() -> int:
     for key in big:
         a, b = empty.get(key, ""), big[key]
         if isinstance(b, str):
-            print(f"{key}: {b}")
+            if isinstance(a, str) and a and a != b:
+                print(f"{key}, empty archive: {a}")
+                print(f"{key}, {args.events:,} events: {b}")
+            else:
+                print(f"{key}: {b}")
         elif isinstance(b, float):
             print(f"{key:42} {a if a == '' else f'{a:.1f}':>12} {b:16.1f}")
         else:

@@ -537,3 +537,34 @@ def test_a_filter_change_shows_the_list_before_the_chosen_events_row_is_found(
     assert [browser.model.row_at(r).event_id for r in (150, 202, 250)] == [
         browse.page(gui.archive, browser.model.query, r, 1)[0].event_id for r in (150, 202, 250)
     ]
+
+
+def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot, monkeypatch):
+    """Each arrival was read and inserted as soon as it was announced: while cameras
+    pushed, 27 reads a second, each moving every row below it and repainting the grid.
+    A burst is now read at most every ARRIVALS_EVERY_S, and a lone event at once."""
+    import time
+
+    from meteorgui.gui.browser.model import ARRIVALS_EVERY_S
+
+    reads: list[tuple[int, float]] = []  # (the list's generation, when)
+    real = browse.arrivals
+
+    def arrivals(*args, **kw):
+        reads.append((browser.model._gen, time.monotonic()))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(browse, "arrivals", arrivals)
+    new = night(7, events=40)
+    pushing = threading.Thread(target=push, args=(new,))
+    pushing.start()
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 40, timeout=WAIT)
+    pushing.join()
+    # Within one list (a new night shown at the first arrival reads at once), some
+    # slack: the pool starts a reading a little after the model asks for it.
+    apart = [b - a for (g, a), (h, b) in zip(reads, reads[1:], strict=False) if g == h]
+    assert apart and min(apart) >= ARRIVALS_EVERY_S * 0.8
+    quiet = time.monotonic()
+    qtbot.waitUntil(lambda: time.monotonic() - quiet > ARRIVALS_EVERY_S, timeout=WAIT)
+    browser.model.notify_arrival()
+    assert browser.model._arrival_timer.interval() == 0  # after a quiet spell: at once

@@ -41,6 +41,9 @@ _ROOT = QModelIndex()  # the default parent of a flat model
 PAGE = 120
 CACHE_ROWS = 2400
 HIGHLIGHT_S = 2.0
+# While cameras push, new rows are read and inserted at most this often: each batch
+# moves every row below it and repaints the grid. Alone, an event is read at once.
+ARRIVALS_EVERY_S = 0.25
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the browse.Row, or None while loading
 HIGHLIGHT_ROLE = Qt.ItemDataRole.UserRole + 2  # 0..1: how new the row is
@@ -114,6 +117,7 @@ class EventListModel(QAbstractTableModel):
         self.target_names: dict[str, str] = {}  # export target id -> name
         self._arrival_timer = QTimer(self, singleShot=True, interval=0)
         self._arrival_timer.timeout.connect(self._catch_up)
+        self._caught_up_at = -ARRIVALS_EVERY_S  # when the last reading of arrivals began
         self._highlights: dict[str, float] = {}  # event id -> when it arrived
         self._lit: set[int] = set()  # rows that may be highlighted, kept through inserts
         self._fade_timer = QTimer(self, interval=80)
@@ -272,9 +276,11 @@ class EventListModel(QAbstractTableModel):
         self.set_query(self._query, focus_event)
 
     def notify_arrival(self) -> None:
-        """Something was archived: look for new rows soon (bursts are read as one batch)."""
+        """Something was archived: look for new rows soon (at once after a quiet spell,
+        else ARRIVALS_EVERY_S after the last look: bursts are read as one batch)."""
         if not self._arrival_timer.isActive():
-            self._arrival_timer.start()
+            wait = self._caught_up_at + ARRIVALS_EVERY_S - time.monotonic()
+            self._arrival_timer.start(max(0, round(wait * 1000)))
 
     def set_labels(self, labels: dict[str, str | None]) -> None:
         """Show reviews that were stored (labels by event id) on the rows that have them."""
@@ -507,6 +513,7 @@ class EventListModel(QAbstractTableModel):
             self._dirty = True
             return
         self._catching, self._dirty = True, False
+        self._caught_up_at = time.monotonic()
         token = self._catch_token = object()
         gen, since, q = self._gen, self._mark, self._query
         archive = self._archive
@@ -534,7 +541,7 @@ class EventListModel(QAbstractTableModel):
                 self._insert(result.rows)
             self._mark = result.watermark
         if self._dirty:
-            self._catch_up()
+            self.notify_arrival()
 
     def _insert(self, rows: list[tuple[int, Row]]) -> None:
         positions = [p for p, _ in rows]
