@@ -275,6 +275,31 @@ def test_camera_health_refreshes_after_conversations(gui, mon, node, qtbot):
     assert "failing" in mon.health.banner.text()
 
 
+def test_a_camera_starting_to_send_shows_in_camera_health_at_once(gui, mon, node, qtbot):
+    """Camera health is read at most every THROTTLE_MS while conversations stream in;
+    the first conversation after a quiet spell is read at once (it waited THROTTLE_MS,
+    so a camera that had just started sending was missing from the table that long)."""
+    from meteorgui.gui.monitor.health import THROTTLE_MS
+
+    health = mon.health
+    qtbot.waitUntil(
+        lambda: not health._busy and time.monotonic() - health._refreshed_at > THROTTLE_MS / 1000
+    )
+    st = factories.status(inst_name="Roof")
+    done = []
+    gui.bridge.conversation.connect(lambda c: done.append(c.state))
+    assert node.send(factories.event_pack(st, n_files=1))["state"] == "complete"
+    qtbot.waitUntil(lambda: "complete" in done)
+    # Read at once: the health timer is due now, not THROTTLE_MS from now.
+    assert health._throttle.interval() == 0 or health.model.rowCount() == 1
+    qtbot.waitUntil(lambda: health.model.rowCount() == 1)
+    # While conversations keep coming, at most one read every THROTTLE_MS.
+    assert node.send(factories.event_pack(st, n_files=1))["state"] == "complete"
+    qtbot.waitUntil(lambda: done.count("complete") == 2)
+    if time.monotonic() - health._refreshed_at < THROTTLE_MS / 1000 - 0.1:  # not due yet
+        assert health._throttle.isActive() and health._throttle.interval() > 0
+
+
 def test_camera_health_announces_only_rows_that_changed(gui, push, mon, qtbot):
     health = mon.health
     assert push(make_night(12, events=1, timelapse=1)).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
@@ -30,7 +31,9 @@ from ..common.text import plain_tip
 from .importlog import now_ms
 
 REFRESH_EVERY_MS = 30_000  # so silence is noticed without new data
-THROTTLE_MS = 1_500  # after a conversation update, at most one query this often
+# After a conversation update, at most one query this often; the first update after a
+# quiet spell is queried at once (a camera that starts sending shows up as it does).
+THROTTLE_MS = 1_500
 
 COLUMNS = ("Camera", "Last heard", "Events", "Stills", "Failed", "Status")
 COL_CAMERA, COL_HEARD, COL_EVENTS, COL_STILLS, COL_FAILED, COL_STATUS = range(6)
@@ -385,6 +388,7 @@ class HealthPanel(QWidget):
         layout.addWidget(self.view)
 
         self._throttle = QTimer(self, singleShot=True, interval=THROTTLE_MS)
+        self._refreshed_at = -THROTTLE_MS / 1000  # when the last query began
         self._throttle.timeout.connect(self.refresh)
         self._timer = QTimer(self, interval=REFRESH_EVERY_MS)
         self._timer.timeout.connect(self.refresh)
@@ -395,7 +399,8 @@ class HealthPanel(QWidget):
 
     def _conversation(self, _c) -> None:
         if not self._closed and not self._throttle.isActive():
-            self._throttle.start()
+            wait = self._refreshed_at + THROTTLE_MS / 1000 - time.monotonic()
+            self._throttle.start(max(0, round(wait * 1000)))
 
     def refresh(self) -> None:
         """Query the archive in the pool; a request while one runs is folded into one more."""
@@ -405,6 +410,7 @@ class HealthPanel(QWidget):
             self._again = True
             return
         self._busy = True
+        self._refreshed_at = time.monotonic()
         now = self.clock()
         s = self.ctx.settings
         archive, dark = self.ctx.archive, self.dark_window
