@@ -542,17 +542,21 @@ def test_a_filter_change_shows_the_list_before_the_chosen_events_row_is_found(
 def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot, monkeypatch):
     """Each arrival was read and inserted as soon as it was announced: while cameras
     pushed, 27 reads a second, each moving every row below it and repainting the grid.
-    A burst is now read at most every ARRIVALS_EVERY_S, and a lone event at once."""
+    A burst is now read at most every ARRIVALS_EVERY_S, and a lone event at once
+    (readings 0.03-0.04 s apart without it)."""
     import time
 
     from meteorgui.gui.browser.model import ARRIVALS_EVERY_S
 
-    reads: list[tuple[int, float]] = []  # (the list's generation, when)
+    reads: list[float] = []
+    resets: list[float] = []
     real = browse.arrivals
 
     def arrivals(*args, **kw):
-        reads.append((browser.model._gen, time.monotonic()))
+        reads.append(time.monotonic())
         return real(*args, **kw)
+
+    browser.model.modelReset.connect(lambda: resets.append(time.monotonic()))
 
     monkeypatch.setattr(browse, "arrivals", arrivals)
     new = night(7, events=40)
@@ -560,10 +564,15 @@ def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot
     pushing.start()
     qtbot.waitUntil(lambda: browser.model.rowCount() == 40, timeout=WAIT)
     pushing.join()
-    # Within one list (a new night shown at the first arrival reads at once), some
-    # slack: the pool starts a reading a little after the model asks for it.
-    apart = [b - a for (g, a), (h, b) in zip(reads, reads[1:], strict=False) if g == h]
-    assert apart and min(apart) >= ARRIVALS_EVERY_S * 0.8
+    # Within one list (a new night shown at the first arrival is read at once, with what
+    # arrived meanwhile). Slack: the pool starts a reading some time after the model asks
+    # for it, and that time varies with the load.
+    apart = [
+        b - a
+        for a, b in zip(reads, reads[1:], strict=False)
+        if not any(a <= r <= b for r in resets)
+    ]
+    assert apart and min(apart) >= ARRIVALS_EVERY_S * 0.5
     quiet = time.monotonic()
     qtbot.waitUntil(lambda: time.monotonic() - quiet > ARRIVALS_EVERY_S, timeout=WAIT)
     browser.model.notify_arrival()
