@@ -162,19 +162,6 @@ def pin(cpus: set) -> None:
         os.sched_setaffinity(0, cpus)
 
 
-def threads_cpu() -> dict[int, float]:
-    """CPU seconds (user + system) of each of this process's threads, by native id."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
 def thread_names() -> dict[int, str]:
     """Python's names for its threads (numbers left out: a pool's threads are one
     kind), and the system's for the others (Qt's own)."""
@@ -190,16 +177,15 @@ def thread_names() -> dict[int, str]:
 
 
 def cpu_by_thread(before: dict[int, float], after: dict[int, float], names, per: int) -> str:
-    """The app's CPU between two ``threads_cpu()`` readings, by kind of thread, in ms
-    per ``per`` (threads that ended meanwhile are not counted)."""
+    """The app's CPU between two ``task_cpu()`` readings, by kind of thread, in ms per
+    ``per`` (threads that ended meanwhile are not counted)."""
+    from servers import per_thread  # with the floor's Flask: not before the app's own
+
     kinds: dict[str, float] = {}
     for tid, cpu in after.items():
         kind = names.get(tid, "(started meanwhile)")
         kinds[kind] = kinds.get(kind, 0.0) + cpu - before.get(tid, 0.0)
-    total = sum(kinds.values())
-    parts = sorted(kinds.items(), key=lambda kv: -kv[1])
-    shown = [f"{k} {v * 1000 / per:.2f}" for k, v in parts if v * 1000 / per >= 0.05]
-    return f"{total * 1000 / per:.1f} in all: " + ", ".join(shown)
+    return f"{sum(kinds.values()) * 1000 / per:.1f} in all: " + per_thread(kinds, per)
 
 
 def wait_until(cond, timeout: float = 60.0, every_ms: int = 1) -> bool:
@@ -457,6 +443,8 @@ def measure(
     jumps: int = 0,
     filters_only: bool = False,
 ) -> dict:
+    from servers import task_cpu  # Flask comes with it: loaded before anything is timed
+
     figures: dict = {}
     settings = Settings(host="127.0.0.1", port=0, importer_autostart=False)
     t0 = time.perf_counter()
@@ -633,7 +621,7 @@ def measure(
     gc.callbacks.append(on_gc)
     last[0], last[1] = time.perf_counter(), time.thread_time()
     sampler = StallSampler(last)
-    cpu_before = threads_cpu()
+    cpu_before = task_cpu(os.getpid())
     started = time.perf_counter()
     if entries is not None:
         entries.start()
@@ -646,7 +634,7 @@ def measure(
     pushed = time.perf_counter() - started
     expected = rows_before + cameras * each
     wait_until(lambda: browser.model.rowCount() >= expected, timeout=20)
-    cpu_after, names = threads_cpu(), thread_names()
+    cpu_after, names = task_cpu(os.getpid()), thread_names()
     if entries is not None:
         entries.stop()
         figures["calls from Qt into Python on the GUI thread"] = entries.summary(

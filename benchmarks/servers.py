@@ -107,15 +107,7 @@ class ServerProcess:
 
     def thread_cpu(self) -> dict[int, float]:
         """CPU seconds so far of each thread (native id) still running."""
-        out = {}
-        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
-            try:
-                stat = Path(f"/proc/{self.proc.pid}/task/{tid}/stat").read_text()
-            except FileNotFoundError:  # ended meanwhile
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            out[int(tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return out
+        return task_cpu(self.proc.pid)
 
     def thread_names(self) -> dict[int, str]:
         """Python's name of each thread (native id), from `py-spy dump`; {} without py-spy
@@ -169,6 +161,19 @@ class ServerProcess:
             self.proc.wait()
         if self.proc.stderr:
             self.proc.stderr.close()
+
+
+def task_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each thread (native id) of a process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        out[int(tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def per_thread(by_thread: dict[str, float], n: int) -> str:

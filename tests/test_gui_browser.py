@@ -576,4 +576,4 @@ def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot
     quiet = time.monotonic()
     qtbot.waitUntil(lambda: time.monotonic() - quiet > ARRIVALS_EVERY_S, timeout=WAIT)
     browser.model.notify_arrival()
-    assert browser.model._arrival_timer.interval() == 0  # after a quiet spell: at once
+    assert browser.model._arrivals.timer.interval() == 0  # after a quiet spell: at once

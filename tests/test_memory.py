@@ -58,17 +58,25 @@ def test_a_quiet_tick_does_nothing(unfrozen):
     assert gc.get_freeze_count() == frozen
 
 
-def test_what_was_frozen_alive_is_reclaimed_once_the_process_is_idle(unfrozen):
-    clock = Clock()
+def frozen_cycle(clock: Clock) -> tuple[CollectorPacer, weakref.ref, list]:
+    """A pacer just after a full pass, a reference cycle it froze while alive and that
+    is garbage now (no automatic pass reaches it), and what made the frozen objects grow
+    by more than a tenth (kept alive by the caller)."""
     pacer = CollectorPacer(idle_s=10.0, clock=clock)
     pacer.full()
     node = Node()
     gone = weakref.ref(node)
-    more = grown()  # what is frozen grows by more than a tenth
+    more = grown()
     assert pacer.tick() == "young"  # the node is alive, so it is frozen
-    del node  # a cycle among frozen objects: no automatic pass reaches it
+    del node
     gc.collect()
     assert gone() is not None
+    return pacer, gone, more
+
+
+def test_what_was_frozen_alive_is_reclaimed_once_the_process_is_idle(unfrozen):
+    clock = Clock()
+    pacer, gone, more = frozen_cycle(clock)
     assert pacer.tick() is None  # the first quiet tick
     clock.now += 9.0
     assert pacer.tick() is None  # not idle for long enough
@@ -83,14 +91,8 @@ def test_what_was_frozen_alive_is_reclaimed_once_the_process_is_idle(unfrozen):
 
 def test_activity_restarts_the_wait_for_an_idle_moment(unfrozen):
     clock = Clock()
-    pacer = CollectorPacer(idle_s=10.0, clock=clock)
-    pacer.full()
-    node = Node()
-    gone = weakref.ref(node)
-    more = grown()
-    pacer.tick()
-    del node
-    pacer.tick()
+    pacer, gone, more = frozen_cycle(clock)
+    pacer.tick()  # the first quiet tick
     clock.now += 9.0
     busy = [[i] for i in range(2000)]  # a young collection runs: not quiet
     assert pacer.tick() == "young"

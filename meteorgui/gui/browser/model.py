@@ -34,6 +34,7 @@ from ...formatting import shown, zone_label
 from ...sky.names import shower_title
 from ..common import style
 from ..common.labels import BY_NAME, label_text
+from ..common.paced import PacedTimer
 from ..common.sky import shower_color
 from ..common.text import plain_tip
 
@@ -115,9 +116,7 @@ class EventListModel(QAbstractTableModel):
         self._loading = False
         self.camera_names: dict[str, str] = {}
         self.target_names: dict[str, str] = {}  # export target id -> name
-        self._arrival_timer = QTimer(self, singleShot=True, interval=0)
-        self._arrival_timer.timeout.connect(self._catch_up)
-        self._caught_up_at = -ARRIVALS_EVERY_S  # when the last reading of arrivals began
+        self._arrivals = PacedTimer(ARRIVALS_EVERY_S, self._catch_up, self)
         self._highlights: dict[str, float] = {}  # event id -> when it arrived
         self._lit: set[int] = set()  # rows that may be highlighted, kept through inserts
         self._fade_timer = QTimer(self, interval=80)
@@ -278,9 +277,7 @@ class EventListModel(QAbstractTableModel):
     def notify_arrival(self) -> None:
         """Something was archived: look for new rows soon (at once after a quiet spell,
         else ARRIVALS_EVERY_S after the last look: bursts are read as one batch)."""
-        if not self._arrival_timer.isActive():
-            wait = self._caught_up_at + ARRIVALS_EVERY_S - time.monotonic()
-            self._arrival_timer.start(max(0, round(wait * 1000)))
+        self._arrivals.request()
 
     def set_labels(self, labels: dict[str, str | None]) -> None:
         """Show reviews that were stored (labels by event id) on the rows that have them."""
@@ -347,7 +344,7 @@ class EventListModel(QAbstractTableModel):
     def shutdown(self) -> None:
         self._closed = True
         self._gen += 1
-        self._arrival_timer.stop()
+        self._arrivals.stop()
         self._fade_timer.stop()
 
     # ------------------------------------------------------------------ reset
@@ -513,7 +510,7 @@ class EventListModel(QAbstractTableModel):
             self._dirty = True
             return
         self._catching, self._dirty = True, False
-        self._caught_up_at = time.monotonic()
+        self._arrivals.began()
         token = self._catch_token = object()
         gen, since, q = self._gen, self._mark, self._query
         archive = self._archive

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
@@ -26,6 +25,7 @@ from ...archive.nights import NightClock, night_clock
 from ...archive.stats import CameraHealth
 from ...formatting import shown
 from ..common import style
+from ..common.paced import PacedTimer
 from ..common.tablemodel import RowsModel
 from ..common.text import plain_tip
 from .importlog import now_ms
@@ -387,9 +387,7 @@ class HealthPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view)
 
-        self._throttle = QTimer(self, singleShot=True, interval=THROTTLE_MS)
-        self._refreshed_at = -THROTTLE_MS / 1000  # when the last query began
-        self._throttle.timeout.connect(self.refresh)
+        self._throttle = PacedTimer(THROTTLE_MS / 1000, self.refresh, self)
         self._timer = QTimer(self, interval=REFRESH_EVERY_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
@@ -398,9 +396,8 @@ class HealthPanel(QWidget):
         self.refresh()
 
     def _conversation(self, _c) -> None:
-        if not self._closed and not self._throttle.isActive():
-            wait = self._refreshed_at + THROTTLE_MS / 1000 - time.monotonic()
-            self._throttle.start(max(0, round(wait * 1000)))
+        if not self._closed:
+            self._throttle.request()
 
     def refresh(self) -> None:
         """Query the archive in the pool; a request while one runs is folded into one more."""
@@ -410,7 +407,7 @@ class HealthPanel(QWidget):
             self._again = True
             return
         self._busy = True
-        self._refreshed_at = time.monotonic()
+        self._throttle.began()
         now = self.clock()
         s = self.ctx.settings
         archive, dark = self.ctx.archive, self.dark_window
