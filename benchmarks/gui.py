@@ -270,6 +270,30 @@ def visible_shown(browser) -> bool:
     return True
 
 
+def not_shown(browser) -> list[str]:
+    """What keeps each tile on screen from being shown: its row unread, or its thumbnail
+    loading (queued, decoding, or asked for by nobody)."""
+    model, size, svc = browser.model, browser.tile_delegate._size, browser.thumbs
+    out = []
+    for r in browser.grid.visible_rows():
+        row = model.row_at(r)
+        if row is None:
+            out.append("row not read")
+            continue
+        if row.still_id and svc.state(row.still_id, row.still_md5, size) == "loading":
+            key = (row.still_id, row.still_md5 or "", int(size))
+            with svc._lock:
+                where = (
+                    "queued"
+                    if key in svc._pending
+                    else "decoding"
+                    if key in svc._running
+                    else "asked by nobody"
+                )
+            out.append(f"thumbnail {where}")
+    return out
+
+
 def rss_mb() -> float:
     """This process's resident memory now, in MB."""
     with open("/proc/self/statm") as fh:
@@ -350,14 +374,21 @@ def scroll_through(browser, events: int) -> dict:
     worst = 0.0
     probe = GapProbe()
     sampler = StallSampler(probe.last, over_s=0.050)
+    paints: list[float] = []  # the synchronous paint of each screenful, as a user's scroll
+    unshown: Counter = Counter()  # what a screenful still lacked when its wait timed out
+    timeouts = 0
     while (
         grid.visible_rows().stop < min(events, browser.model.rowCount())
         and bar.value() < bar.maximum()
     ):
         t = time.perf_counter()
         bar.setValue(bar.value() + grid.viewport().height())
+        p = time.perf_counter()
         grid.viewport().repaint()
-        wait_until(lambda: visible_shown(browser), timeout=5)
+        paints.append(time.perf_counter() - p)
+        if not wait_until(lambda: visible_shown(browser), timeout=5):
+            timeouts += 1
+            unshown.update(not_shown(browser))
         grid.viewport().repaint()
         worst = max(worst, time.perf_counter() - t)
     stall = probe.stop()
@@ -394,6 +425,12 @@ def scroll_through(browser, events: int) -> dict:
         "events scrolled past": grid.visible_rows().stop,
         "scrolling time (s)": time.perf_counter() - started,
         "slowest screenful shown (ms)": worst * 1000,
+        "screenfuls not shown within 5 s; what they lacked": (
+            f"{timeouts}; " + (", ".join(f"{k} {n}" for k, n in unshown.most_common()) or "nothing")
+        ),
+        "a screenful's first paint: median, longest (ms)": (
+            f"{statistics.median(paints) * 1000:.1f}, {max(paints) * 1000:.1f}" if paints else ""
+        ),
         "longest GUI-thread stall while scrolling (ms)": stall * 1000,
         "  the GUI thread's own CPU in it (ms)": probe.longest_cpu * 1000,
         "where the GUI thread was in gaps over 50 ms while scrolling": sampler.summary(8),

@@ -91,10 +91,13 @@ class GridView(EmptyHint, QAbstractItemView):
         )
 
     def _visible_rows(self) -> range:
+        """The rows with at least one pixel on screen (a line that begins just below the
+        viewport is not one: nothing paints it, so nothing asks for its thumbnails)."""
         top = self.verticalScrollBar().value()
         h = self._cell.height()
         first = (top // h) * self.columns()
-        last = ((top + self.viewport().height()) // h + 1) * self.columns()
+        bottom = top + max(1, self.viewport().height()) - 1  # the last pixel row shown
+        last = (bottom // h + 1) * self.columns()
         return range(max(0, first), min(self._count(), last))
 
     def updateGeometries(self) -> None:
