@@ -577,3 +577,46 @@ def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot
     qtbot.waitUntil(lambda: time.monotonic() - quiet > ARRIVALS_EVERY_S, timeout=WAIT)
     browser.model.notify_arrival()
     assert browser.model._arrivals.timer.interval() == 0  # after a quiet spell: at once
+
+
+def test_a_screenful_of_new_cards_is_made_a_few_at_a_time(gui, browser, push, qtbot, monkeypatch):
+    """Making a card costs the GUI thread about a millisecond, and a screenful of new ones
+    (a scroll through old nights, a page of thumbnails decoded at once) held the window
+    for 40 ms and more in one paint. A pass now makes cards for PAINT_BUDGET_S and leaves
+    the rest to the next turn of the event loop. With a budget of nothing, each pass makes
+    one card, and every card on screen is still made (all in one pass without the
+    budget)."""
+    from meteorgui.gui.browser import grid as grid_module
+
+    delegate, view = browser.tile_delegate, browser.grid
+    passes: list[int] = []
+    real_begin, real_card = delegate.begin_pass, delegate._paint_card
+
+    def begin_pass(budget_s):
+        passes.append(0)
+        real_begin(budget_s)
+
+    def paint_card(*args):
+        if passes:
+            passes[-1] += 1
+        real_card(*args)
+
+    monkeypatch.setattr(delegate, "begin_pass", begin_pass)
+    monkeypatch.setattr(delegate, "_paint_card", paint_card)
+    monkeypatch.setattr(grid_module, "PAINT_BUDGET_S", 1e-9)
+    push(night(8, events=12))
+    qtbot.waitUntil(settled(browser, 12), timeout=WAIT)
+
+    def every_card_made() -> bool:
+        made = {key[1] for key in delegate._cache}
+        shown = {browser.model.row_at(r).event_id for r in view.visible_rows()}
+        return shown <= made and not view._rest.isActive()
+
+    qtbot.waitUntil(every_card_made, timeout=WAIT)
+    passes.clear()
+    delegate.clear_cache()  # as when a scroll brings a screenful of cards not made before
+    view.viewport().update()
+    qtbot.waitUntil(lambda: len(passes) > 1 and every_card_made(), timeout=WAIT)
+    shown = len(view.visible_rows())
+    assert shown >= 4
+    assert max(passes) == 1 and sum(passes) >= shown

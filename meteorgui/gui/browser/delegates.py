@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt
@@ -85,6 +86,13 @@ class EventTileDelegate(QStyledItemDelegate):
     Finished cards are kept as pixmaps (a small LRU), so repainting the grid
     while events stream in costs one drawPixmap per card; the fading
     highlight of a new card is drawn over it.
+
+    Making a card costs about a millisecond of the GUI thread, and a screenful of new
+    ones (a scroll, a page of thumbnails decoded at once) held the window for 40 ms and
+    more. A paint pass may set ``deadline`` (``time.perf_counter()``): once it has
+    passed, a card not yet made is left out of the pass (``deferred`` is set) for the
+    view to paint it on a later turn of the event loop, so input and timers run between.
+    At least one card is made in each pass.
     """
 
     CACHE = 160  # cards (about 120 kB each at the default size)
@@ -96,11 +104,20 @@ class EventTileDelegate(QStyledItemDelegate):
         self._export_names = export_names or (lambda row: [])  # row -> target names
         self._cache: OrderedDict[tuple, QPixmap] = OrderedDict()
         self._glow_cache: dict[tuple, QPixmap] = {}
+        self.deadline = 0.0  # a paint pass's end (perf_counter); 0: no limit
+        self.deferred = False  # a card was left out of the pass for want of time
+        self._made = 0  # cards made in the pass
         self.set_thumb_size(thumb_size)
 
     def set_thumb_size(self, size: int) -> None:
         self._size = int(size)
         self.clear_cache()
+
+    def begin_pass(self, budget_s: float) -> None:
+        """A paint pass starts that may make cards for ``budget_s`` seconds (0: any time)."""
+        self.deadline = time.perf_counter() + budget_s if budget_s > 0 else 0.0
+        self.deferred = False
+        self._made = 0
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -144,6 +161,10 @@ class EventTileDelegate(QStyledItemDelegate):
             )
             pixmap = self._cache.get(key)
             if pixmap is None:
+                if self._made and self.deadline and time.perf_counter() > self.deadline:
+                    self.deferred = True  # made in a later pass; its highlight with it
+                    return
+                self._made += 1
                 pixmap = QPixmap(option.rect.size() * dpr)
                 pixmap.setDevicePixelRatio(dpr)
                 pixmap.fill(Qt.GlobalColor.transparent)

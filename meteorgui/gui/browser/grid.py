@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QPainter, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
@@ -49,11 +50,20 @@ def cursor_row(action, row: int, n: int, across: int, page: int) -> int:
     return max(0, min(n - 1, row))
 
 
+PAINT_BUDGET_S = 0.012  # a paint pass's time for making new cells: less than a 60 Hz frame
+
+
 class GridView(EmptyHint, QAbstractItemView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._cell = QSize(180, 170)
         self._hover = -1
+        # Cells a paint pass left out (the delegate's ``deferred``) are painted on the next
+        # turn of the event loop: a screenful of new cards is made a few at a time.
+        self._rest = QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.setInterval(0)
+        self._rest.timeout.connect(self.viewport().update)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -203,6 +213,9 @@ class GridView(EmptyHint, QAbstractItemView):
     def paintEvent(self, event) -> None:
         painter = QPainter(self.viewport())
         delegate = self.itemDelegate()
+        budgeted = hasattr(delegate, "begin_pass")
+        if budgeted:
+            delegate.begin_pass(PAINT_BUDGET_S)
         m = self.model()
         selection = self.selectionModel()
         current = self.currentIndex()
@@ -222,6 +235,8 @@ class GridView(EmptyHint, QAbstractItemView):
                     option.state |= QStyle.StateFlag.State_MouseOver
                 delegate.paint(painter, option, index)
         painter.end()
+        if budgeted and delegate.deferred:
+            self._rest.start()
         self.paint_empty_hint()
 
     def update_rows(self, rows) -> None:
