@@ -22,9 +22,6 @@ Here, inside waitress's own receive loop:
   for it, trickled or not. When connections run short, the oldest still waiting
   for its request is closed to make room for the new one, so a camera that
   connects and sends its request at once always gets in.
-
-waitress's loop itself watches its sockets with select() while every descriptor is below
-FD_SETSIZE and with poll() once one is not (``_Loop``).
 """
 
 from __future__ import annotations
@@ -41,7 +38,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from waitress import wasyncore
 from waitress.buffers import FileBasedBuffer, OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
@@ -57,7 +53,6 @@ CONNECTION_LIMIT = 1000  # open connections (fewer if the process may not open t
 VERIFIED_TTL = 3600.0  # seconds a verified login's big bodies are read without a new hash
 VERIFIED_MAX = 4096
 LINGER = 2.0  # seconds an unread body is drained after the answer, so the answer arrives
-FD_SETSIZE = 1024  # select() watches descriptors below this only
 
 # The header that carries the gate's verdict to the app (any the client sent is dropped).
 MARK = "METEORGUI_GATE"
@@ -347,33 +342,9 @@ def connection_limit(wanted: int = CONNECTION_LIMIT) -> int:
     return max(16, min(wanted, soft - 200))
 
 
-class _Loop:
-    """waitress's loop (the server's ``asyncore``), watching the sockets with select()
-    while every descriptor is below FD_SETSIZE and with poll() once one is not.
-
-    Up to CONNECTION_LIMIT connections, with the archive's and uploads' files beside
-    them, can take descriptors past 1024, which select() cannot watch; but waitress's
-    poll() round registers every socket with a new poller in Python on each turn of the
-    loop: with 24 cameras the loop's thread used 1.9-2.8 ms per entity with it and
-    1.5-2.0 with select() (the durable floor's, which uses select(): 1.2-1.4). Both
-    rounds are waitress's own.
-    """
-
-    dispatcher = wasyncore.dispatcher
-
-    @staticmethod
-    def loop(timeout=30.0, use_poll=False, map=None, count=None) -> None:
-        while map:
-            if max(map, default=0) < FD_SETSIZE:  # emptied meanwhile by stop(): the loop ends
-                wasyncore.poll(timeout, map)
-            else:
-                wasyncore.poll2(timeout, map)
-
-
 def install(server, gate: Gate, limit: int) -> None:
     """Put the gate into a waitress server made by create_server (before it runs)."""
     server.channel_class = _channel_class(gate)
-    server.asyncore = _Loop
     # The gate evicts before waitress would stop accepting: waitress's own limit is a
     # backstop above ours.
     server.adj.connection_limit = limit + 16

@@ -100,6 +100,7 @@ class ImporterServer:
                 ident="meteorgui",
                 channel_timeout=CHANNEL_TIMEOUT,
                 cleanup_interval=1,  # how often the gate's header deadline is checked
+                asyncore_use_poll=True,  # select() cannot watch more than 1024 sockets
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
