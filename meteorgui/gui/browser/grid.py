@@ -235,8 +235,10 @@ class GridView(EmptyHint, QAbstractItemView):
                     option.state |= QStyle.StateFlag.State_MouseOver
                 delegate.paint(painter, option, index)
         painter.end()
-        if budgeted and delegate.deferred:
-            self._rest.start()
+        if budgeted:
+            if delegate.deferred:
+                self._rest.start()
+            delegate.begin_pass(0)  # a paint from anywhere else makes every card it needs
         self.paint_empty_hint()
 
     def update_rows(self, rows) -> None:
