@@ -622,3 +622,54 @@ def test_a_screenful_of_new_cards_is_made_a_few_at_a_time(gui, browser, push, qt
     assert shown >= 4
     assert max(passes) == 1 and sum(passes) >= shown
     assert delegate.deadline == 0.0  # a paint outside the grid's own passes is not cut short
+
+
+def test_cards_left_out_of_a_pass_are_painted_where_a_scroll_moved_them(
+    gui, browser, push, qtbot, monkeypatch
+):
+    """A pass that leaves cards out repaints only their cells on the next turn, and a
+    scroll may come in between (it moves what is on screen, and the cells still to paint
+    move with it). What the X server shows must end up as what the grid paints, every card
+    whole: it stays blank where the cells left out are never painted again."""
+    from PySide6.QtGui import QGuiApplication
+
+    from meteorgui.gui.browser import grid as grid_module
+
+    delegate, view = browser.tile_delegate, browser.grid
+    push(night(9, events=40))
+    qtbot.waitUntil(settled(browser, 40), timeout=WAIT)
+    qtbot.waitUntil(lambda: not browser.model._highlights, timeout=WAIT)  # no glow fading
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > 40
+
+    def on_screen():
+        vp = view.viewport()
+        at = vp.mapToGlobal(vp.rect().topLeft())
+        screen = QGuiApplication.screenAt(at) or QGuiApplication.primaryScreen()
+        shown = screen.grabWindow(0, at.x(), at.y(), vp.width(), vp.height()).toImage()
+        budget, grid_module.PAINT_BUDGET_S = grid_module.PAINT_BUDGET_S, 0  # every card
+        try:
+            painted = vp.grab().toImage()
+        finally:
+            grid_module.PAINT_BUDGET_S = budget
+        return shown.convertToFormat(painted.format()) == painted
+
+    view.window().activateWindow()
+    qtbot.waitUntil(on_screen, timeout=WAIT)  # the test can tell: the screen shows the grid
+    passes: list[int] = []
+    real_begin = delegate.begin_pass
+
+    def begin_pass(budget_s):
+        if budget_s:
+            passes.append(0)
+        real_begin(budget_s)
+
+    monkeypatch.setattr(delegate, "begin_pass", begin_pass)
+    monkeypatch.setattr(grid_module, "PAINT_BUDGET_S", 1e-9)
+    delegate.clear_cache()
+    view.viewport().repaint()  # one pass: one card made, the others left out
+    assert view._rest.isActive() and not view._rest_region.isEmpty()
+    bar.setValue(bar.value() + 37)  # before the next turn paints them
+    qtbot.waitUntil(lambda: not view._rest.isActive() and view._rest_region.isEmpty(), timeout=WAIT)
+    qtbot.waitUntil(on_screen, timeout=WAIT)
+    assert len(passes) > 2

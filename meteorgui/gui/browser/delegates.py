@@ -90,9 +90,9 @@ class EventTileDelegate(QStyledItemDelegate):
     Making a card costs about a millisecond of the GUI thread, and a screenful of new
     ones (a scroll, a page of thumbnails decoded at once) held the window for 40 ms and
     more. A paint pass may set ``deadline`` (``time.perf_counter()``): once it has
-    passed, a card not yet made is left out of the pass (``deferred`` is set) for the
-    view to paint it on a later turn of the event loop, so input and timers run between.
-    At least one card is made in each pass.
+    passed, a card not yet made is left out of the pass (its rectangle added to
+    ``deferred``) for the view to paint it on a later turn of the event loop, so input
+    and timers run between. At least one card is made in each pass.
     """
 
     CACHE = 160  # cards (about 120 kB each at the default size)
@@ -105,7 +105,7 @@ class EventTileDelegate(QStyledItemDelegate):
         self._cache: OrderedDict[tuple, QPixmap] = OrderedDict()
         self._glow_cache: dict[tuple, QPixmap] = {}
         self.deadline = 0.0  # a paint pass's end (perf_counter); 0: no limit
-        self.deferred = False  # a card was left out of the pass for want of time
+        self.deferred: list[QRect] = []  # cards left out of the pass for want of time
         self._made = 0  # cards made in the pass
         self.set_thumb_size(thumb_size)
 
@@ -116,7 +116,7 @@ class EventTileDelegate(QStyledItemDelegate):
     def begin_pass(self, budget_s: float) -> None:
         """A paint pass starts that may make cards for ``budget_s`` seconds (0: any time)."""
         self.deadline = time.perf_counter() + budget_s if budget_s > 0 else 0.0
-        self.deferred = False
+        self.deferred = []
         self._made = 0
 
     def clear_cache(self) -> None:
@@ -162,7 +162,7 @@ class EventTileDelegate(QStyledItemDelegate):
             pixmap = self._cache.get(key)
             if pixmap is None:
                 if self._made and self.deadline and time.perf_counter() > self.deadline:
-                    self.deferred = True  # made in a later pass; its highlight with it
+                    self.deferred.append(QRect(option.rect))  # its highlight with it
                     return
                 self._made += 1
                 pixmap = QPixmap(option.rect.size() * dpr)

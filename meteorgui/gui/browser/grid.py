@@ -63,7 +63,8 @@ class GridView(EmptyHint, QAbstractItemView):
         self._rest = QTimer(self)
         self._rest.setSingleShot(True)
         self._rest.setInterval(0)
-        self._rest.timeout.connect(self.viewport().update)
+        self._rest.timeout.connect(self._paint_rest)
+        self._rest_region = QRegion()
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -236,10 +237,22 @@ class GridView(EmptyHint, QAbstractItemView):
                 delegate.paint(painter, option, index)
         painter.end()
         if budgeted:
+            for rect in delegate.deferred:
+                self._rest_region += rect
             if delegate.deferred:
                 self._rest.start()
             delegate.begin_pass(0)  # a paint from anywhere else makes every card it needs
         self.paint_empty_hint()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)  # moves what is painted, cells left out with it
+        if not self._rest_region.isEmpty():
+            self._rest_region = self._rest_region.translated(dx, dy)
+
+    def _paint_rest(self) -> None:
+        """Paint the cells the last pass left out, and only them."""
+        region, self._rest_region = self._rest_region, QRegion()
+        self.viewport().update(region)
 
     def update_rows(self, rows) -> None:
         """Repaint these rows where they are on screen."""
