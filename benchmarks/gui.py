@@ -258,39 +258,42 @@ class StallSampler:
         return "; ".join(f"{100 * k // total}% {w}" for w, k in self.seen.most_common(n))
 
 
-def visible_shown(browser) -> bool:
-    """Every tile on screen has its row read and its thumbnail (or badge) made."""
+def waiting_tiles(browser):
+    """Each tile on screen not shown yet: its row (None while unread), its thumbnail
+    still loading."""
     model, size = browser.model, browser.tile_delegate._size
     for r in browser.grid.visible_rows():
         row = model.row_at(r)
-        if row is None:
-            return False
-        if row.still_id and browser.thumbs.state(row.still_id, row.still_md5, size) == "loading":
-            return False
-    return True
+        if row is None or (
+            row.still_id and browser.thumbs.state(row.still_id, row.still_md5, size) == "loading"
+        ):
+            yield row
+
+
+def visible_shown(browser) -> bool:
+    """Every tile on screen has its row read and its thumbnail (or badge) made."""
+    return not any(True for _ in waiting_tiles(browser))
 
 
 def not_shown(browser) -> list[str]:
     """What keeps each tile on screen from being shown: its row unread, or its thumbnail
     loading (queued, decoding, or asked for by nobody)."""
-    model, size, svc = browser.model, browser.tile_delegate._size, browser.thumbs
+    size, svc = browser.tile_delegate._size, browser.thumbs
     out = []
-    for r in browser.grid.visible_rows():
-        row = model.row_at(r)
+    for row in waiting_tiles(browser):
         if row is None:
             out.append("row not read")
             continue
-        if row.still_id and svc.state(row.still_id, row.still_md5, size) == "loading":
-            key = (row.still_id, row.still_md5 or "", int(size))
-            with svc._lock:
-                where = (
-                    "queued"
-                    if key in svc._pending
-                    else "decoding"
-                    if key in svc._running
-                    else "asked by nobody"
-                )
-            out.append(f"thumbnail {where}")
+        key = (row.still_id, row.still_md5 or "", int(size))
+        with svc._lock:
+            where = (
+                "queued"
+                if key in svc._pending
+                else "decoding"
+                if key in svc._running
+                else "asked by nobody"
+            )
+        out.append(f"thumbnail {where}")
     return out
 
 

@@ -579,21 +579,14 @@ def test_a_burst_of_arrivals_is_read_a_batch_at_a_time(gui, browser, push, qtbot
     assert browser.model._arrivals.timer.interval() == 0  # after a quiet spell: at once
 
 
-def test_a_screenful_of_new_cards_is_made_a_few_at_a_time(gui, browser, push, qtbot, monkeypatch):
-    """Making a card costs the GUI thread about a millisecond, and a screenful of new ones
-    (a scroll through old nights, a page of thumbnails decoded at once) held the window
-    for 40 ms and more in one paint. A pass now makes cards for PAINT_BUDGET_S and leaves
-    the rest to the next turn of the event loop. With a budget of nothing, each pass makes
-    one card, and every card on screen is still made (all in one pass without the
-    budget)."""
-    from meteorgui.gui.browser import grid as grid_module
-
-    delegate, view = browser.tile_delegate, browser.grid
+def count_passes(delegate, monkeypatch) -> list[int]:
+    """One entry per paint pass of the grid with a budget (not the reset after it): the
+    cards it made."""
     passes: list[int] = []
     real_begin, real_card = delegate.begin_pass, delegate._paint_card
 
     def begin_pass(budget_s):
-        if budget_s:  # not the reset after a pass
+        if budget_s:
             passes.append(0)
         real_begin(budget_s)
 
@@ -604,6 +597,20 @@ def test_a_screenful_of_new_cards_is_made_a_few_at_a_time(gui, browser, push, qt
 
     monkeypatch.setattr(delegate, "begin_pass", begin_pass)
     monkeypatch.setattr(delegate, "_paint_card", paint_card)
+    return passes
+
+
+def test_a_screenful_of_new_cards_is_made_a_few_at_a_time(gui, browser, push, qtbot, monkeypatch):
+    """Making a card costs the GUI thread about a millisecond, and a screenful of new ones
+    (a scroll through old nights, a page of thumbnails decoded at once) held the window
+    for 40 ms and more in one paint. A pass now makes cards for PAINT_BUDGET_S and leaves
+    the rest to the next turn of the event loop. With a budget of nothing, each pass makes
+    one card, and every card on screen is still made (all in one pass without the
+    budget)."""
+    from meteorgui.gui.browser import grid as grid_module
+
+    delegate, view = browser.tile_delegate, browser.grid
+    passes = count_passes(delegate, monkeypatch)
     monkeypatch.setattr(grid_module, "PAINT_BUDGET_S", 1e-9)
     push(night(8, events=12))
     qtbot.waitUntil(settled(browser, 12), timeout=WAIT)
@@ -656,15 +663,7 @@ def test_cards_left_out_of_a_pass_are_painted_where_a_scroll_moved_them(
 
     view.window().activateWindow()
     qtbot.waitUntil(on_screen, timeout=WAIT)  # the test can tell: the screen shows the grid
-    passes: list[int] = []
-    real_begin = delegate.begin_pass
-
-    def begin_pass(budget_s):
-        if budget_s:
-            passes.append(0)
-        real_begin(budget_s)
-
-    monkeypatch.setattr(delegate, "begin_pass", begin_pass)
+    passes = count_passes(delegate, monkeypatch)
     monkeypatch.setattr(grid_module, "PAINT_BUDGET_S", 1e-9)
     delegate.clear_cache()
     view.viewport().repaint()  # one pass: one card made, the others left out
