@@ -1,6 +1,6 @@
-"""The browser's text search as FTS5 reads it (meteorgui/archive/search.py, migration 13):
-words ending in a one-character token, and archives upgraded to the index that reads them
-from a prefix index."""
+"""The browser's text search as FTS5 reads it (meteorgui/archive/search.py, migrations 13
+and 15): words ending in a one-character token, dotted words read as one term, and archives
+upgraded to the index that reads them so."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from meteorgui.archive import Archive, browse, search
+from meteorgui.archive import Archive, browse, dotted, search
 from meteorgui.model import Meta
+from tests import factories
 from tests.test_browse import NIGHT1, Maker, ids
 
 ARCHIVES = Path(__file__).resolve().parent / "data" / "archives"
@@ -46,8 +47,9 @@ def test_a_word_of_several_tokens_is_searched_without_leaving_out_the_event_id(t
             for i, d in enumerate(durations)
         ]
         conn = arch.db.read()
-        assert search.match("1.5", conn)[0] == '"1.5"*'
-        assert search.match("x.y", conn)[0] == '"x.y"*'
+        mark = dotted.MARK
+        assert search.match("1.5", conn)[0] == f'"{mark}1{mark}5"*'
+        assert search.match("x.y", conn)[0] == f'"{mark}x{mark}y"*'
         assert search.match("b", conn)[0] == '- {event_id} : "b"*'
         assert search.match("5", conn)[0] == '- {event_id} : "5"*'
         for text in TEXTS:
@@ -69,7 +71,99 @@ def test_a_word_of_several_tokens_is_searched_without_leaving_out_the_event_id(t
         assert {e.event_id[0] for e in events if e.camera_id == "cam-a"} == {"b", "5"}
 
 
-def test_an_upgraded_archive_reads_one_character_prefixes_from_one_segment(tmp_path):
+def test_a_dotted_word_is_read_as_one_term_of_the_index(tmp_path):
+    """ "1.5" reads the one term the archive writes for each dotted run (dotted.py) instead
+    of walking the lists of "1" and of every term beginning with "5". It finds what the
+    phrase "1" "5"* found where the parts stand with dots between them, from any part of a
+    longer run on, in the metadata, the camera's id and the camera's name; no longer "1,5"."""
+    with Archive(tmp_path / "data") as arch:
+        make = Maker(arch, cameras=("cam-a", "north.cam"))
+        roof = factories.status(
+            camera="cam-a", valid_from=NIGHT1 - 86_400_000, inst_name="Roof 2.5m"
+        )
+        arch.store_status(roof)
+        make.status["cam-a"] = roof
+
+        def note(text):
+            return [Meta("string", "meteorpi:note", text)]
+
+        events = {
+            "1.5": make.event(duration=1.5),
+            "1.52": make.event(duration=1.52),
+            "1.5.3": make.event(extra_meta=note("1.5.3")),
+            "21.5": make.event(duration=21.5),
+            "1,5": make.event(extra_meta=note("1,5")),
+            "ip": make.event(extra_meta=note("host=192.168.1.40")),
+            "clip": make.event(extra_meta=note("Clip.MP4")),
+            "north": make.event("north.cam"),
+            "long": make.event(extra_meta=note("v10.20.30.40.50")),
+        }
+        seq = {
+            name: arch.db.read()
+            .execute("SELECT seq FROM event_summary WHERE event_id = ?", (e.event_id,))
+            .fetchone()[0]
+            for name, e in events.items()
+        }
+        conn = arch.db.read()
+        found = {
+            text: {n for n, s in seq.items() if s in _matches(conn, text)}
+            for text in [
+                "1.5",
+                "168.1",
+                "1.4",
+                "192.168",
+                "68.1",
+                "clip.mp4",
+                "CLIP.mp",
+                "2.5",
+                "north.cam",
+                "1.52",
+                "0.9",
+                "30.40.50",
+                "20.30.40.50",
+                "v10.20.30.40.50",
+                "5",
+            ]
+        }
+        assert found["1.5"] == {"1.5", "1.52", "1.5.3"}
+        assert found["1.52"] == {"1.52"}
+        assert found["168.1"] == found["1.4"] == found["192.168"] == {"ip"}
+        assert found["68.1"] == found["0.9"] == set()
+        assert found["clip.mp4"] == found["CLIP.mp"] == {"clip"}
+        assert found["2.5"] == set(events) - {"north"}  # the camera's name, "Roof 2.5m"
+        assert found["north.cam"] == {"north"}
+        # A run of more parts than a term holds: any MAX_PARTS of them are one term, more
+        # are the phrase of their tokens, as before.
+        assert found["30.40.50"] == found["20.30.40.50"] == found["v10.20.30.40.50"] == {"long"}
+        # The words' tokens are still in the index as they were: "5" begins "5" and "52"
+        # in the metadata, and "5m" in the name of every camera but north.cam's.
+        assert found["5"] == set(events) - {"north"}
+        # What the phrase of the dotted word's tokens found (no column left out), but "1,5".
+        fts = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
+        for text, names in found.items():
+            if "." not in text:
+                continue
+            phrase = {r[0] for r in conn.execute(fts, ('"' + text + '"*',))}
+            before = {n for n, s in seq.items() if s in phrase}
+            assert (before - names, names - before) == ({"1,5"} if text == "1.5" else set(), set())
+            assert browse.count(arch, browse.Query(text=text)) == len(names), text
+        assert search.match("1.5", conn)[0] == f'"{dotted.MARK}1{dotted.MARK}5"*'
+
+
+def test_a_camera_cannot_make_the_dotted_terms_outgrow_its_text():
+    """Every string a camera sends is untrusted: a meta value of 50,000 one-digit parts
+    gets terms of at most MAX_PARTS parts each, not every suffix of the run (which would
+    be 1.25 billion characters)."""
+    text = "1." * 50_000 + "1"
+    assert len(dotted.tail(text)) <= 5 * len(text)
+    assert dotted.tail("x.y") == f" {dotted.MARK}x{dotted.MARK}y"
+    assert dotted.tail("no dots, 1,5 é1.5 1.5é") == ""  # nor a run inside a longer token
+    assert dotted.term("1.2.3.4") == "".join(dotted.MARK + p for p in "1234")
+    assert dotted.term("1.2.3.4.5") is None  # longer than a term: the phrase
+    assert dotted.term("1.5.") is None and dotted.term("=1.5") is None
+
+
+def test_an_upgraded_archive_reads_one_character_prefixes_from_one_segment(tmp_path, monkeypatch):
     """Migration 13 rebuilds the full-text index with a 1-character prefix index and
     merges it into one segment: a phrase ending in a one-character prefix ("1.5") was
     answered by merging every term beginning with "5" (160-250 ms on a million events).
@@ -90,7 +184,9 @@ def test_an_upgraded_archive_reads_one_character_prefixes_from_one_segment(tmp_p
     )
     raw.execute("COMMIT")
     texts = [*TEXTS, "bright", "ete", "shed roof", "0.62", "m", "meteor", "p"]
-    before = {text: _matches(raw, text) for text in texts}
+    with monkeypatch.context() as m:  # the dotted words as read before migration 15
+        m.setattr(dotted, "term", lambda word: None)
+        before = {text: _matches(raw, text) for text in texts}
     assert _segments(raw) > 1
     assert any(before.values())
     raw.close()

@@ -13,7 +13,13 @@ from .factories import event_pack, file_pack, file_record, status
 # What migration 2's and 10's backfills compute for every event from its rows: the values
 # their triggers kept row by row (the last number for the duration and the brightness,
 # the best-ranked picture, the first among equals).
-EXPECTED = """
+# The search text (migration 15): the meta as key=value words, then the terms of the dotted
+# words of it and of the event's id, camera id, type and camera name (dotted.py).
+_META_TEXT = """IFNULL((SELECT ' ' || group_concat(key || '=' || value, ' ')
+            FROM (SELECT key, value FROM meta WHERE owner_id = e.event_id ORDER BY idx)), '')"""
+_NAME = """IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses
+            WHERE status_id = e.status_id), '')"""
+EXPECTED = f"""
 SELECT s.seq, e.event_id, e.camera_id, e.event_time, e.event_type,
     IFNULL((SELECT num FROM meta WHERE owner_id = e.event_id AND key = 'meteorpi:duration'
             AND num IS NOT NULL ORDER BY idx DESC LIMIT 1), -1),
@@ -24,10 +30,9 @@ SELECT s.seq, e.event_id, e.camera_id, e.event_time, e.event_type,
     (SELECT COUNT(*) FROM files WHERE files.event_id = e.event_id),
     v.file_id, v.md5, v.mime_type, IFNULL(v.still_rank, 99),
     (SELECT label FROM reviews WHERE event_id = e.event_id),
-    IFNULL((SELECT ' ' || group_concat(key || '=' || value, ' ')
-            FROM (SELECT key, value FROM meta WHERE owner_id = e.event_id ORDER BY idx)), ''),
-    IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses
-            WHERE status_id = e.status_id), '')
+    {_META_TEXT} || meteorgui_dotted({_META_TEXT} || ' ' || e.event_id || ' ' || e.camera_id
+        || ' ' || e.event_type || ' ' || {_NAME}),
+    {_NAME}
 FROM events e JOIN event_summary s ON s.event_id = e.event_id
 LEFT JOIN file_still_rank v ON v.file_id = (
     SELECT file_id FROM file_still_rank WHERE event_id = e.event_id AND still_rank < 99

@@ -90,6 +90,8 @@ def test_an_older_archive_migrates_and_reads_back_whole(version, tmp_path):
         assert row is not None and row.n_files == 2 and row.duration == pytest.approx(0.62)
         found = browse.page(archive, browse.Query(text='meteorpi:note="bright'), 0, 10)
         assert [r.event_id for r in found] == [event_id]  # the metadata is searchable
+        by_number = browse.page(archive, browse.Query(text="0.62"), 0, 10)
+        assert [r.event_id for r in by_number] == [event_id]  # a dotted word as one term
         by_name = browse.page(archive, browse.Query(text="shed roof"), 0, 10)
         assert [r.event_id for r in by_name] == ["e2" * 16]  # and the camera's name
         assert browse.reviews(archive, [event_id]) == ({event_id: label} if version >= 2 else {})

@@ -406,7 +406,8 @@ class Archive:
         """The event's row in event_summary, written once after its meta and files (the
         full-text index takes it by trigger): what browsing sorts and filters by, and what
         search finds an event by, its metadata as key=value words and its camera's
-        installation name. The values are those migration 2's triggers kept: the last
+        installation name, the search text ending with the terms of its dotted words
+        (dotted.py). The values are those migration 2's triggers kept: the last
         duration and brightness item with a number, the file that pictures the event best
         (the lowest rank of file_still_rank, the first file among equals), the user's label."""
         duration = brightness = UNKNOWN
@@ -421,10 +422,12 @@ class Archive:
             " brightness, n_files, still_id, still_md5, still_mime, still_rank, label, search,"
             " camera_name)"
             " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, v.file_id, v.md5, v.mime_type,"
-            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1), ?8,"
-            " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
-            " WHERE status_id = ?9), '')"
-            " FROM (SELECT 1) LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
+            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1),"
+            " ?8 || meteorgui_dotted(?8 || ' ' || ?1 || ' ' || ?2 || ' ' || ?4 || ' ' || n.name),"
+            " n.name"
+            " FROM (SELECT IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
+            " WHERE status_id = ?9), '') AS name) n"
+            " LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
             " FROM file_still_rank WHERE event_id = ?1 AND still_rank < 99"
             " ORDER BY still_rank, file_index LIMIT 1) v",
             (

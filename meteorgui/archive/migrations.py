@@ -11,6 +11,46 @@ from ..errors import MeteorguiError
 
 log = logging.getLogger(__name__)
 
+# The triggers that keep event_summary_fts current (migration 10; made again by 15).
+_SUMMARY_FTS_TRIGGERS = """
+        CREATE TRIGGER event_summary_ai AFTER INSERT ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (rowid, search, event_id, camera_id, event_type, label, camera_name)
+            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
+                    new.label, new.camera_name);
+        END;
+        CREATE TRIGGER event_summary_ad AFTER DELETE ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
+                 camera_name)
+            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
+                    old.event_type, old.label, old.camera_name);
+        END;
+        CREATE TRIGGER event_summary_au AFTER UPDATE OF search, label, camera_name
+        ON event_summary BEGIN
+            INSERT INTO event_summary_fts
+                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
+                 camera_name)
+            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
+                    old.event_type, old.label, old.camera_name);
+            INSERT INTO event_summary_fts
+                (rowid, search, event_id, camera_id, event_type, label, camera_name)
+            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
+                    new.label, new.camera_name);
+        END;
+"""
+
+# The full-text index rebuilt in one segment, with its term list (migrations 13 and 15).
+_SUMMARY_FTS_REBUILT = """
+        CREATE VIRTUAL TABLE event_summary_fts USING fts5(
+            search, event_id, camera_id, event_type, label, camera_name,
+            tokenize = 'unicode61', prefix = '1 2 3', content = event_summary, content_rowid = seq
+        );
+        INSERT INTO event_summary_fts (event_summary_fts) VALUES ('rebuild');
+        INSERT INTO event_summary_fts (event_summary_fts) VALUES ('optimize');
+        CREATE VIRTUAL TABLE event_summary_terms USING fts5vocab(event_summary_fts, 'row');
+"""
+
 # (version, name, SQL). Never edit a released migration: append a new one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -419,32 +459,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             tokenize = 'unicode61', prefix = '2 3', content = event_summary, content_rowid = seq
         );
         INSERT INTO event_summary_fts (event_summary_fts) VALUES ('rebuild');
-        CREATE TRIGGER event_summary_ai AFTER INSERT ON event_summary BEGIN
-            INSERT INTO event_summary_fts
-                (rowid, search, event_id, camera_id, event_type, label, camera_name)
-            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
-                    new.label, new.camera_name);
-        END;
-        CREATE TRIGGER event_summary_ad AFTER DELETE ON event_summary BEGIN
-            INSERT INTO event_summary_fts
-                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
-                 camera_name)
-            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
-                    old.event_type, old.label, old.camera_name);
-        END;
-        CREATE TRIGGER event_summary_au AFTER UPDATE OF search, label, camera_name
-        ON event_summary BEGIN
-            INSERT INTO event_summary_fts
-                (event_summary_fts, rowid, search, event_id, camera_id, event_type, label,
-                 camera_name)
-            VALUES ('delete', old.seq, old.search, old.event_id, old.camera_id,
-                    old.event_type, old.label, old.camera_name);
-            INSERT INTO event_summary_fts
-                (rowid, search, event_id, camera_id, event_type, label, camera_name)
-            VALUES (new.seq, new.search, new.event_id, new.camera_id, new.event_type,
-                    new.label, new.camera_name);
-        END;
-        """,
+        """
+        + _SUMMARY_FTS_TRIGGERS,
     ),
     (
         11,
@@ -487,14 +503,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         -- The triggers name the table, not its options: they stay as they are.
         DROP TABLE event_summary_terms;
         DROP TABLE event_summary_fts;
-        CREATE VIRTUAL TABLE event_summary_fts USING fts5(
-            search, event_id, camera_id, event_type, label, camera_name,
-            tokenize = 'unicode61', prefix = '1 2 3', content = event_summary, content_rowid = seq
-        );
-        INSERT INTO event_summary_fts (event_summary_fts) VALUES ('rebuild');
-        INSERT INTO event_summary_fts (event_summary_fts) VALUES ('optimize');
-        CREATE VIRTUAL TABLE event_summary_terms USING fts5vocab(event_summary_fts, 'row');
-        """,
+        """
+        + _SUMMARY_FTS_REBUILT,
     ),
     (
         14,
@@ -512,6 +522,29 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP TRIGGER IF EXISTS event_summary_brightness;
         DROP TRIGGER IF EXISTS event_summary_file;
         """,
+    ),
+    (
+        15,
+        "dotted_terms",
+        """
+        -- Each dotted run of an event's searched text ("1.5", "192.168.1.40") is written
+        -- again at the end of its search text as one term (dotted.py): a typed "1.5" reads
+        -- that term's list instead of walking the long lists of "1" and of the terms
+        -- beginning with "5". The index is rebuilt from the new texts in one segment; its
+        -- triggers are dropped first (each row's update would delete and insert its
+        -- full-text row) and made again as migration 10 made them.
+        DROP TRIGGER event_summary_ai;
+        DROP TRIGGER event_summary_ad;
+        DROP TRIGGER event_summary_au;
+        DROP TABLE event_summary_terms;
+        DROP TABLE event_summary_fts;
+        UPDATE event_summary SET search = search || meteorgui_dotted(
+            search || ' ' || event_id || ' ' || camera_id || ' ' || event_type || ' '
+            || camera_name)
+        WHERE instr(search || event_id || camera_id || event_type || camera_name, '.');
+        """
+        + _SUMMARY_FTS_REBUILT
+        + _SUMMARY_FTS_TRIGGERS,
     ),
 ]
 

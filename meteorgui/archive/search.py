@@ -5,16 +5,18 @@ camera name), matched from the start of a word and case-insensitively, through t
 index of migration 10. A word of punctuation alone has no token in the index and is
 matched by scanning the columns with LIKE.
 
-A word is a prefix ("bury" finds "Bury St Edmunds"). FTS5 answers a prefix query of a
-length it has no prefix index for (they hold 1, 2 and 3 characters since migration 13) by
-merging the doclists of every term that starts so into one buffer before it returns its
-first row, and does that again for each statement that names it: on 200,000 events,
-"meteor" (the terms "meteor" and "meteorpi", 800,000 entries) cost about 20 ms a
-statement. So a word that begins only a few terms is looked up in the index's term list
-(``event_summary_terms``, migration 11) and searched as those whole terms, OR-ed: FTS5
-reads those lazily, in rowid order. The look-up reads the terms' doclists too, so its
-answer is kept on the connection until the archive changes (``db.Connection.memo``): the
-count and the page the browser reads next share it.
+A word is a prefix ("bury" finds "Bury St Edmunds"). A dotted word ("1.5", "3.89") is
+the prefix of one term the archive writes for each dotted run (dotted.py, migration 15).
+
+FTS5 answers a prefix query of a length it has no prefix index for (they hold 1, 2 and 3
+characters since migration 13) by merging the doclists of every term that starts so into
+one buffer before it returns its first row, and does that again for each statement that
+names it: on 200,000 events, "meteor" (the terms "meteor" and "meteorpi", 800,000
+entries) cost about 20 ms a statement. So a word that begins only a few terms is looked
+up in the index's term list (``event_summary_terms``, migration 11) and searched as
+those whole terms, OR-ed: FTS5 reads those lazily, in rowid order. The look-up reads the
+terms' doclists too, so its answer is kept on the connection until the archive changes
+(``db.Connection.memo``): the count and the page the browser reads next share it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 
+from . import dotted
 from .db import Connection
 
 _TEXT_COLUMNS = (
@@ -57,6 +60,9 @@ def match(text: str, conn: sqlite3.Connection | None = None) -> tuple[str | None
 
 
 def _phrase(word: str, conn: sqlite3.Connection | None) -> str:
+    joined = dotted.term(word)
+    if joined is not None:  # "1.5": one term's list, not the phrase "1" "5"* (dotted.py)
+        return '"' + joined + '"*'
     phrase = '"' + word.replace('"', '""') + '"*'
     if len(word) < ID_PREFIX and not _several_tokens(word):
         return "- {event_id} : " + phrase

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "archives"
 sys.path.insert(0, str(HERE.parent.parent))
 
-from meteorgui.archive import migrations  # noqa: E402
+from meteorgui.archive import dotted, migrations  # noqa: E402
 from meteorgui.archive.passwords import hash_password  # noqa: E402
 
 CAMERA = "b827eb0a1c2d"
@@ -260,13 +260,21 @@ def _write(conn: sqlite3.Connection, version: int, data: dict) -> None:
                 "   'meteorpi:peakBrightness', 'meteorpi:brightness') AND num IS NOT NULL"
                 "  ORDER BY idx DESC LIMIT 1), -1),"
                 " (SELECT COUNT(*) FROM files WHERE event_id = e.event_id),"
-                " v.file_id, v.md5, v.mime_type, IFNULL(v.still_rank, 99), ?,"
-                " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
+                " v.file_id, v.md5, v.mime_type, IFNULL(v.still_rank, 99),"
+                + (
+                    # The dotted words' terms at the end (dotted.py).
+                    " ?1 || meteorgui_dotted(?1 || ' ' || e.event_id || ' ' || e.camera_id"
+                    "  || ' ' || e.event_type || ' ' || IFNULL((SELECT json_extract(body,"
+                    "  '$.inst_name') FROM statuses WHERE status_id = e.status_id), '')),"
+                    if version >= 15
+                    else " ?1,"
+                )
+                + " IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
                 "  WHERE status_id = e.status_id), '')"
-                " FROM events e LEFT JOIN (SELECT * FROM file_still_rank WHERE event_id = ?"
+                " FROM events e LEFT JOIN (SELECT * FROM file_still_rank WHERE event_id = ?2"
                 "  AND still_rank < 99 ORDER BY still_rank, file_index LIMIT 1) v"
-                " WHERE e.event_id = ?",
-                (search, e["event_id"], e["event_id"]),
+                " WHERE e.event_id = ?2",
+                (search, e["event_id"]),
             )
     for f in data["files"]:
         insert_file(f, None, None)
@@ -346,6 +354,7 @@ def make(version: int) -> bytes:
         folder = Path(tmp)
         conn = sqlite3.connect(folder / "archive.sqlite3", isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")  # as every meteorgui has kept its archive
+        conn.create_function("meteorgui_dotted", 1, dotted.tail, deterministic=True)
         with mock.patch.object(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version]):
             migrations.apply(conn)
         conn.execute("UPDATE migrations SET applied_at = ?", (T0,))
