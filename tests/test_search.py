@@ -150,37 +150,6 @@ def test_a_dotted_word_is_read_as_one_term_of_the_index(tmp_path):
         assert search.match("1.5", conn)[0] == f'"{dotted.MARK}1{dotted.MARK}5"*'
 
 
-def test_a_word_beside_others_is_looked_up_without_counting_its_events(tmp_path):
-    """ "duration 1.5": the full look-up of "duration" counted the events of every term it
-    begins, which reads the whole list of a term in every event (37 ms on a million
-    events); beside another word only the terms are needed. The cheaper look-up finds
-    the same terms, and the text the same events as the prefix query it stands for."""
-    with Archive(tmp_path / "data") as arch:
-        make = Maker(arch)
-        for i, d in enumerate([1.5, 1.52, 0.9, 2.0, 1.5, 3.1, 1.5, 0.9, 1.5, 2.5, 1.5]):
-            extra = [Meta("string", "meteorpi:code", f"abcd{i}")]  # "abcd" begins 11 terms
-            if i == 0:
-                extra.append(Meta("string", "meteorpi:durationNote", "x"))
-            make.event(t=NIGHT1 + i * 60_000, duration=d, extra_meta=extra)
-        conn = arch.db.read()
-        fts = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
-        texts = ["duration 1.5", "durat 1.5", "meteor 0.9", "site b", "abcd 1.5", "zzzz 1.5"]
-        for text in texts:
-            conn.memo().clear()
-            cheap = search.match(text, conn)[0]
-            assert not any(k[0] == "terms" for k in conn.memo()), text  # nothing counted
-            conn.memo().clear()
-            full = " AND ".join(search._phrase(w, conn, search._terms) for w in text.split())
-            assert cheap == full, text
-            prefix = {r[0] for r in conn.execute(fts, (search.match(text, None)[0],))}
-            assert _matches(conn, text) == prefix, text
-        conn.memo().clear()
-        assert search.match("duration 1.5", conn)[0].startswith('("duration" OR "durationnote")')
-        assert search.match("abcd 1.5", conn)[0].startswith('"abcd"*')  # more than EXPAND
-        # A text of one word still counts its terms' events: "site" is told without a count.
-        assert search.term_count(conn, "site", lambda: 11) == 11
-
-
 def test_a_camera_cannot_make_the_dotted_terms_outgrow_its_text():
     """Every string a camera sends is untrusted: a meta value of 50,000 one-digit parts
     gets terms of at most MAX_PARTS parts each, not every suffix of the run (which would

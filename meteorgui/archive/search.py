@@ -55,21 +55,18 @@ def match(text: str, conn: sqlite3.Connection | None = None) -> tuple[str | None
     (the same matches, read faster)."""
     words = text.split()
     indexed = [w for w in words if any(ch.isalnum() for ch in w)]
-    # A text of one word may be counted from its terms' numbers of events (term_count),
-    # which only the full look-up tells; beside other words only the terms are needed.
-    lookup = _terms if len(indexed) == 1 else _term_names
-    query = " AND ".join(_phrase(w, conn, lookup) for w in indexed) or None
+    query = " AND ".join(_phrase(w, conn) for w in indexed) or None
     return query, [w for w in words if w not in indexed]
 
 
-def _phrase(word: str, conn: sqlite3.Connection | None, lookup=None) -> str:
+def _phrase(word: str, conn: sqlite3.Connection | None) -> str:
     joined = dotted.term(word)
     if joined is not None:  # "1.5": one term's list, not the phrase "1" "5"* (dotted.py)
         return '"' + joined + '"*'
     phrase = '"' + word.replace('"', '""') + '"*'
     if len(word) < ID_PREFIX and not _several_tokens(word):
         return "- {event_id} : " + phrase
-    terms = (lookup or _terms)(conn, word) if conn is not None else None
+    terms = _terms(conn, word) if conn is not None else None
     if terms is None:
         return phrase
     if not terms:
@@ -109,40 +106,6 @@ def _terms(conn: sqlite3.Connection, word: str) -> list[str] | None:
             rows = [("", 0)] * (EXPAND + 1)
         memo[key] = None if len(rows) > EXPAND else [r[0] for r in rows]
         memo[("docs", low)] = None if len(rows) > EXPAND else [r[1] for r in rows]
-    return memo[key]
-
-
-def _term_names(conn: sqlite3.Connection, word: str) -> list[str] | None:
-    """The terms ``_terms`` finds, without their numbers of events: whether the word is a
-    term itself is one look-up in the index, and only the longer terms it begins are
-    listed (``fts5vocab`` reads the entries of every term it lists, to count them: for
-    "duration", in every event's metadata, 37 ms on a million events, against 2 ms to
-    find that no longer term begins so)."""
-    if not (word.isascii() and word.isalnum()):
-        return None
-    low = word.lower()
-    memo = conn.memo() if isinstance(conn, Connection) else {}
-    if ("terms", low) in memo:  # the full look-up, made for this archive's state
-        return memo[("terms", low)]
-    key = ("names", low)
-    if key not in memo:
-        end = low[:-1] + chr(ord(low[-1]) + 1)
-        try:
-            # A longer term continues with a letter or a digit ("0" is the least of them)
-            # or a character beyond ASCII: every one of them sorts at or after low + "0".
-            longer = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT term FROM event_summary_terms WHERE term >= ? AND term < ? LIMIT ?",
-                    (low + "0", end, EXPAND + 1),
-                )
-            ]
-        except sqlite3.OperationalError:  # an archive before migration 11 (read as it is)
-            memo[key] = None
-            return None
-        itself = conn.execute(_FTS + " LIMIT 1", ('"' + low + '"',)).fetchone() is not None
-        terms = [low] * itself + longer
-        memo[key] = None if len(terms) > EXPAND else terms
     return memo[key]
 
 
