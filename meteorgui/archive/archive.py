@@ -16,7 +16,7 @@ from typing import Any
 from .. import notify
 from ..errors import MeteorguiError
 from ..model import CameraStatus, Event, FileRecord, Meta, dumps, entity_id
-from . import migrations
+from . import dotted, migrations
 from .browse import BRIGHTNESS_KEYS, DURATION_KEYS, UNKNOWN
 from .cameras import Cameras
 from .conversations import Conversations
@@ -97,7 +97,8 @@ class Archive:
         self.conversations = Conversations(self.db)
         # The camera of each archived status looked up so far: a status is never deleted
         # and its camera never changes, so what was read once holds for good.
-        self._status_cameras: dict[str, str] = {}
+        # status id -> (camera id, installation name) of archived statuses (_status_of)
+        self._statuses: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
         self.store.close()
@@ -119,17 +120,25 @@ class Archive:
         return self._status_camera(self.db.read(), status_id) is not None
 
     def _status_camera(self, conn: sqlite3.Connection, status_id: str) -> str | None:
-        """The camera of an archived status, None if it is not archived. Read once per
-        status: statuses are never deleted and a status's camera never changes, so a
-        remembered answer is what a look-up inside any later transaction would read."""
-        camera = self._status_cameras.get(status_id)
-        if camera is None:
+        """The camera of an archived status, None if it is not archived."""
+        known = self._status_of(conn, status_id)
+        return None if known is None else known[0]
+
+    def _status_of(self, conn: sqlite3.Connection, status_id: str) -> tuple[str, str] | None:
+        """The camera and installation name of an archived status, None if it is not
+        archived. Read once per status: statuses are never deleted and never change (a
+        status sent again must be the same), so a remembered answer is what a look-up
+        inside any later transaction would read."""
+        known = self._statuses.get(status_id)
+        if known is None:
             row = conn.execute(
-                "SELECT camera_id FROM statuses WHERE status_id = ?", (status_id,)
+                "SELECT camera_id, IFNULL(json_extract(body, '$.inst_name'), '') FROM statuses"
+                " WHERE status_id = ?",
+                (status_id,),
             ).fetchone()
             if row is not None:
-                camera = self._status_cameras[status_id] = row[0]
-        return camera
+                known = self._statuses[status_id] = (row[0], str(row[1]))
+        return known
 
     def has_event(self, event_id: str) -> bool:
         return self._exists("events", "event_id", event_id)
@@ -401,8 +410,7 @@ class Archive:
             file_ids,
         )
 
-    @staticmethod
-    def _insert_summary(conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
+    def _insert_summary(self, conn: sqlite3.Connection, event: Event, meta_rows: list) -> None:
         """The event's row in event_summary, written once after its meta and files (the
         full-text index takes it by trigger): what browsing sorts and filters by, and what
         search finds an event by, its metadata as key=value words and its camera's
@@ -410,6 +418,12 @@ class Archive:
         (dotted.py). The values are those migration 2's triggers kept: the last
         duration and brightness item with a number, the file that pictures the event best
         (the lowest rank of file_still_rank, the first file among equals), the user's label."""
+        status = self._status_of(conn, event.status_id)
+        name = "" if status is None else status[1]
+        text = "".join(f" {r[3]}={r[4]}" for r in meta_rows)
+        # Computed here, not by meteorgui_dotted inside the statement: a Python function
+        # called from SQLite takes the GIL back in the middle of the import's commit.
+        searched = f"{text} {event.event_id} {event.camera_id} {event.event_type} {name}"
         duration = brightness = UNKNOWN
         for row in meta_rows:
             if row[5] is not None:
@@ -422,12 +436,8 @@ class Archive:
             " brightness, n_files, still_id, still_md5, still_mime, still_rank, label, search,"
             " camera_name)"
             " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, v.file_id, v.md5, v.mime_type,"
-            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1),"
-            " ?8 || meteorgui_dotted(?8 || ' ' || ?1 || ' ' || ?2 || ' ' || ?4 || ' ' || n.name),"
-            " n.name"
-            " FROM (SELECT IFNULL((SELECT json_extract(body, '$.inst_name') FROM statuses"
-            " WHERE status_id = ?9), '') AS name) n"
-            " LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
+            " IFNULL(v.still_rank, 99), (SELECT label FROM reviews WHERE event_id = ?1), ?8, ?9"
+            " FROM (SELECT 1) LEFT JOIN (SELECT file_id, md5, mime_type, still_rank"
             " FROM file_still_rank WHERE event_id = ?1 AND still_rank < 99"
             " ORDER BY still_rank, file_index LIMIT 1) v",
             (
@@ -438,8 +448,8 @@ class Archive:
                 duration,
                 brightness,
                 len(event.files),
-                "".join(f" {r[3]}={r[4]}" for r in meta_rows),
-                event.status_id,
+                text + dotted.tail(searched),
+                name,
             ),
         )
 
