@@ -789,11 +789,6 @@ def startup(source: Path, tmp: Path, rounds: int) -> list[tuple[str, float, floa
     Settings(host="127.0.0.1", port=0, importer_autostart=True).save(config / "settings.yaml")
     env = child_env(config)
     data = bigarchive.copy(source, tmp / "startup-archive")
-    from meteorgui.archive import Archive
-
-    # Upgraded once before the timed starts, as a user's first start after an update does
-    # (a new migration rebuilding an index takes a minute on a million events).
-    Archive(data).close()
     meteorgui = str(BIN / "meteorgui")
     wall([meteorgui, "--help"], env)  # bytecode written once, as an install does
     helps, passes, apps, bares = [], [], [], []
