@@ -95,9 +95,9 @@ class Archive:
         self.users = Users(self.db, self.hub)
         self.cameras = Cameras(self.db)
         self.conversations = Conversations(self.db)
-        # The camera of each archived status looked up so far: a status is never deleted
-        # and its camera never changes, so what was read once holds for good.
-        # status id -> (camera id, installation name) of archived statuses (_status_of)
+        # The camera and installation name of each archived status looked up so far (by
+        # status id): a status is never deleted and never changes, so what was read once
+        # holds for good (_status_of).
         self._statuses: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
