@@ -548,6 +548,9 @@ def test_search_finds_a_cameras_events_by_its_name(arch):
     # found by the name its camera had when it was recorded.
     assert got(text="Site") == []
     assert got(text="b827eb5b") == ids([cambridge])  # ids still match
+    # From four characters on: "b" is "Bury" and "backyard", not every id "b827eb…".
+    assert got(text="b") == ids([bury, bury2])
+    assert got(text="b827") == ids([bury, bury2, cambridge])
     assert got(text="bury", camera_id="b827eb5b6c73") == []
 
 

@@ -32,7 +32,8 @@ def _segments(conn: sqlite3.Connection) -> int:
 def test_a_word_of_several_tokens_is_searched_without_leaving_out_the_event_id(tmp_path):
     """ "1.5" is a phrase of two tokens: an event id (32 hex digits) is one token and can
     never hold it, so telling FTS5 to leave that column out only made it check every
-    match's columns. A word of one token ("b") still leaves it out: "b" begins ids."""
+    match's columns. A word of one short token ("b") still leaves it out, and the camera's
+    id too: "b" begins ids (every Raspberry Pi camera's "b827eb…")."""
     with Archive(tmp_path / "data") as arch:
         make = Maker(arch)
         durations = [1.5, 1.52, 0.9, 2.1, 15.0, 1.0]
@@ -50,13 +51,13 @@ def test_a_word_of_several_tokens_is_searched_without_leaving_out_the_event_id(t
         mark = dotted.MARK
         assert search.match("1.5", conn)[0] == f'"{mark}1{mark}5"*'
         assert search.match("x.y", conn)[0] == f'"{mark}x{mark}y"*'
-        assert search.match("b", conn)[0] == '- {event_id} : "b"*'
-        assert search.match("5", conn)[0] == '- {event_id} : "5"*'
+        assert search.match("b", conn)[0] == '- {event_id camera_id} : "b"*'
+        assert search.match("5", conn)[0] == '- {event_id camera_id} : "5"*'
         for text in TEXTS:
             filtered, _ = search.match(text, None)
-            # Every word left out of the event id, as before: the same events.
+            # Every word left out of the event's and the camera's ids: the same events.
             kept = " AND ".join(
-                q if q.startswith("-") else "- {event_id} : " + q
+                q if q.startswith("-") else "- {event_id camera_id} : " + q
                 for q in (search._phrase(w, None) for w in text.split())
             )
             sql = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"

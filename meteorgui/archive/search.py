@@ -39,7 +39,9 @@ _TEXT_COLUMNS = (
 _SCAN_CLAUSE = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in _TEXT_COLUMNS) + ")"
 _FTS = "SELECT rowid FROM event_summary_fts WHERE event_summary_fts MATCH ?"
 BROAD = 100  # a search matching more than 1 event in this many is read in sort order
-ID_PREFIX = 4  # an event id is matched from this many characters: "b" in "Site B" is no id
+# An event's or a camera's id is matched from this many characters: "b" in "Site B" is no
+# id (every Raspberry Pi camera's id begins "b827eb", so "site b" found every site).
+ID_PREFIX = 4
 EXPAND = 8  # a word beginning more terms than this stays a prefix query
 DENSE = 2  # a word at least 1 event in this many holds is checked row by row for a page
 
@@ -65,7 +67,7 @@ def _phrase(word: str, conn: sqlite3.Connection | None) -> str:
         return '"' + joined + '"*'
     phrase = '"' + word.replace('"', '""') + '"*'
     if len(word) < ID_PREFIX and not _several_tokens(word):
-        return "- {event_id} : " + phrase
+        return "- {event_id camera_id} : " + phrase
     terms = _terms(conn, word) if conn is not None else None
     if terms is None:
         return phrase
