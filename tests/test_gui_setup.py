@@ -90,6 +90,29 @@ def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, q
     dlg.close()
 
 
+def test_a_login_made_by_another_process_opens_the_importer(lan_gui, qtbot, monkeypatch):
+    """`meteorgui user add` in a terminal while the window is open: the window's own hub
+    never hears of it, so while no login exists the window reads the users again."""
+    from meteorgui.archive.db import Database
+    from meteorgui.archive.users import Users
+    from meteorgui.gui import main_window
+
+    monkeypatch.setattr(main_window, "LOGIN_POLL_MS", 50)
+    window = lan_gui.window
+    assert window.start_importer()
+    assert lan_gui.core.server.host == "127.0.0.1"  # no login yet
+    port = lan_gui.core.server.port
+    other = Database(lan_gui.archive.db.path)  # another connection, another hub
+    try:
+        Users(other).add("garden-cam", "a long password", ["import"])
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: lan_gui.core.server.host == "0.0.0.0", timeout=10_000)
+    assert lan_gui.core.server.port == port
+    assert "this computer only" not in window.importer_label.text()
+    qtbot.waitUntil(lambda: not window._login_poll.isActive())  # no reads once it exists
+
+
 def test_a_login_made_on_another_thread_opens_the_importer_and_lists_in_the_users_dialog(
     lan_gui, qtbot
 ):

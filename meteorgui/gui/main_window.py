@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "meteorgui"
 NO_LOGIN_YET = "no camera login yet"
+# While the importer waits for a first login, how often the users are read again: a login
+# another process adds (`meteorgui user add` while the window is open) is not heard on
+# this process's hub.
+LOGIN_POLL_MS = 5000
 
 
 class MainWindow(QMainWindow):
@@ -601,12 +605,24 @@ class MainWindow(QMainWindow):
     def logins_changed(self) -> None:
         """A login may now exist: listen where the settings say (same port)."""
         core = self.ctx.core
-        if core.importer_running and core.loopback_reason == NO_LOGIN_YET:
-            if core.has_import_user():
-                port = core.server.port
-                log.info("A camera login exists: the importer now listens on every network")
-                self.stop_importer()
-                self.start_importer(port=port)
+        if not (core.importer_running and core.loopback_reason == NO_LOGIN_YET):
+            if self._login_poll is not None:
+                self._login_poll.stop()
+            return
+        if core.has_import_user():
+            port = core.server.port
+            log.info("A camera login exists: the importer now listens on every network")
+            self.stop_importer()
+            self.start_importer(port=port)
+
+    _login_poll: QTimer | None = None
+
+    def _poll_logins(self) -> None:
+        """Read the users again every LOGIN_POLL_MS until a login exists (logins_changed)."""
+        if self._login_poll is None:
+            self._login_poll = QTimer(self, interval=LOGIN_POLL_MS)
+            self._login_poll.timeout.connect(self.logins_changed)
+        self._login_poll.start()
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
@@ -622,6 +638,7 @@ class MainWindow(QMainWindow):
                     "The importer listens on this computer only until a camera login "
                     "exists (Importer → Camera setup)"
                 )
+                self._poll_logins()
             elif reason:
                 log.info("The importer listens on this computer only (%s)", reason)
         except PortInUse:
@@ -680,6 +697,8 @@ class MainWindow(QMainWindow):
         box.open()
 
     def stop_importer(self) -> None:
+        if self._login_poll is not None:
+            self._login_poll.stop()
         self.ctx.core.stop_importer()
         self._refresh_importer_state()
 
@@ -875,6 +894,8 @@ class MainWindow(QMainWindow):
         t = time.monotonic()
         self._counts_timer.stop()
         self._counts_tick.stop()
+        if self._login_poll is not None:
+            self._login_poll.stop()
         if self._log_backlog is not None:
             self._log_backlog.close()
         for child in (self.browser, self.detail, self.monitor, self.log_view):
