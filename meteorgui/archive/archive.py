@@ -421,8 +421,8 @@ class Archive:
         status = self._status_of(conn, event.status_id)
         name = "" if status is None else status[1]
         text = "".join(f" {r[3]}={r[4]}" for r in meta_rows)
-        # Computed here, not by meteorgui_dotted inside the statement: a Python function
-        # called from SQLite takes the GIL back in the middle of the import's commit.
+        # Computed here, not by a Python function called from SQLite inside the statement
+        # (as migration 15 does): that takes the GIL back in the middle of the commit.
         searched = f"{text} {event.event_id} {event.camera_id} {event.event_type} {name}"
         duration = brightness = UNKNOWN
         for row in meta_rows:

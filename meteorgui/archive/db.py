@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import dotted, migrations
+from . import migrations
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -44,9 +44,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         path, timeout=30, isolation_level=None, check_same_thread=False, factory=Connection
     )
     conn.execute("PRAGMA busy_timeout=30000")
-    # The dotted terms an event's search text ends with (dotted.py), as migration 15
-    # writes them (the archive's insert of a summary row computes them in Python).
-    conn.create_function("meteorgui_dotted", 1, dotted.tail, deterministic=True)
     # Switching a new database to WAL needs a moment alone with it; another process
     # creating the same archive at the same time can make it fail at once.
     deadline = time.monotonic() + 30

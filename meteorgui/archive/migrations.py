@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..errors import MeteorguiError
+from . import dotted
 
 log = logging.getLogger(__name__)
 
@@ -560,6 +561,8 @@ def apply(conn: sqlite3.Connection) -> list[str]:
     write transaction, so two processes opening a new archive at once cannot both
     apply the same migration.
     """
+    # Migration 15 appends the dotted terms of every search text with it (dotted.py).
+    conn.create_function("meteorgui_dotted", 1, dotted.tail, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(

@@ -113,6 +113,10 @@ class MainWindow(QMainWindow):
         # A login added anywhere (the setup dialogs, a script) may let the importer listen
         # on every network.
         ctx.bridge.changed.connect(self._archive_changed)
+        # A login another process adds is not heard on the hub: while the importer waits
+        # for a first login, the users are read again (start_importer starts it).
+        self._login_poll = QTimer(self)
+        self._login_poll.timeout.connect(self.logins_changed)
         ctx.bridge.conversation.connect(self._count_soon)
         self._refresh_importer_state()
         from . import layout
@@ -606,23 +610,13 @@ class MainWindow(QMainWindow):
         """A login may now exist: listen where the settings say (same port)."""
         core = self.ctx.core
         if not (core.importer_running and core.loopback_reason == NO_LOGIN_YET):
-            if self._login_poll is not None:
-                self._login_poll.stop()
+            self._login_poll.stop()
             return
         if core.has_import_user():
             port = core.server.port
             log.info("A camera login exists: the importer now listens on every network")
             self.stop_importer()
             self.start_importer(port=port)
-
-    _login_poll: QTimer | None = None
-
-    def _poll_logins(self) -> None:
-        """Read the users again every LOGIN_POLL_MS until a login exists (logins_changed)."""
-        if self._login_poll is None:
-            self._login_poll = QTimer(self, interval=LOGIN_POLL_MS)
-            self._login_poll.timeout.connect(self.logins_changed)
-        self._login_poll.start()
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
@@ -638,7 +632,7 @@ class MainWindow(QMainWindow):
                     "The importer listens on this computer only until a camera login "
                     "exists (Importer → Camera setup)"
                 )
-                self._poll_logins()
+                self._login_poll.start(LOGIN_POLL_MS)
             elif reason:
                 log.info("The importer listens on this computer only (%s)", reason)
         except PortInUse:
@@ -697,8 +691,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def stop_importer(self) -> None:
-        if self._login_poll is not None:
-            self._login_poll.stop()
+        self._login_poll.stop()
         self.ctx.core.stop_importer()
         self._refresh_importer_state()
 
@@ -894,8 +887,7 @@ class MainWindow(QMainWindow):
         t = time.monotonic()
         self._counts_timer.stop()
         self._counts_tick.stop()
-        if self._login_poll is not None:
-            self._login_poll.stop()
+        self._login_poll.stop()
         if self._log_backlog is not None:
             self._log_backlog.close()
         for child in (self.browser, self.detail, self.monitor, self.log_view):

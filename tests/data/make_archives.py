@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "archives"
 sys.path.insert(0, str(HERE.parent.parent))
 
-from meteorgui.archive import dotted, migrations  # noqa: E402
+from meteorgui.archive import migrations  # noqa: E402
 from meteorgui.archive.passwords import hash_password  # noqa: E402
 
 CAMERA = "b827eb0a1c2d"
@@ -354,7 +354,6 @@ def make(version: int) -> bytes:
         folder = Path(tmp)
         conn = sqlite3.connect(folder / "archive.sqlite3", isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")  # as every meteorgui has kept its archive
-        conn.create_function("meteorgui_dotted", 1, dotted.tail, deterministic=True)
         with mock.patch.object(migrations, "MIGRATIONS", migrations.MIGRATIONS[:version]):
             migrations.apply(conn)
         conn.execute("UPDATE migrations SET applied_at = ?", (T0,))
