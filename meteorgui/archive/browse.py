@@ -601,7 +601,7 @@ def _dense_page(conn, q: Query, offset: int, limit: int, upto, after) -> list[Ro
 
 
 DENSE_RUN = 64  # rows checked against the index together
-DENSE_RUNS = 8  # a dense word's page is looked for among this many times its rows
+DENSE_RUNS = 2 * search.DENSE  # a dense text's page is looked for among this many times its rows
 
 
 def get_row(src, event_id: str) -> Row | None:
