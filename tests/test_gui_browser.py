@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from meteorgui.archive import browse
 from meteorgui.archive.nights import night_clock
 from meteorgui.gui.browser import EventBrowser
+from meteorgui.gui.browser import model as browser_model
 from meteorgui.gui.browser.model import HIGHLIGHT_ROLE, REVIEW, ROW_ROLE
 from meteorgui.gui.tools.summary import NightSummaryDialog
 from meteorgui.model import Meta
@@ -228,6 +229,36 @@ def test_filters_change_the_rows(gui, push, browser, qtbot):
     qtbot.waitUntil(settled(browser, 8), timeout=WAIT)
     durations = [browser.model.row_at(r).duration for r in range(8)]
     assert durations == sorted(durations)
+
+
+def test_the_event_chosen_with_end_is_shown_once_its_row_is_read(
+    gui, push, browser, qtbot, monkeypatch
+):
+    """End in a long list makes the last row current before its page is read: the detail
+    pane said "No event selected" beside the highlighted card, and clicking the card again
+    changed nothing. The event is shown once its row comes in."""
+    monkeypatch.setattr(browser_model, "PAGE", 10)
+    n = night(21, events=40)
+    push(n)
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 40, timeout=WAIT)
+    oldest = newest_first(n.events)[-1]
+    browser.model.refresh()  # read again: the first page alone
+    qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    assert browser.model.rowCount() == 40 and browser.model.row_at(39) is None
+    grid = browser.grid
+    activate(gui, qtbot, grid)
+    grid.select_row(0)
+    qtbot.waitUntil(lambda: browser.current_event_id() != "", timeout=WAIT)
+    shown = []
+    browser.eventSelected.connect(shown.append)
+    qtbot.keyClick(grid, Qt.Key.Key_End)
+    assert browser.current_row() == 39
+    qtbot.waitUntil(lambda: shown[-1:] == [oldest], timeout=WAIT)
+    assert browser.current_event_id() == oldest
+    detail = gui.window.detail
+    qtbot.waitUntil(
+        lambda: detail.info is not None and detail.info.event.event_id == oldest, timeout=WAIT
+    )
 
 
 def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qtbot):

@@ -89,6 +89,7 @@ class EventListModel(QAbstractTableModel):
     loaded = Signal(object)  # after a filter was applied: the focus row index or None
     placed = Signal(object)  # later, when loaded said None while placing: the row or None
     arrived = Signal(list)  # event ids just inserted live
+    read = Signal(int, int)  # a page read as the list scrolled: its first and last rows
 
     def __init__(self, archive, tasks, parent: QObject | None = None):
         super().__init__(parent)
@@ -449,8 +450,10 @@ class EventListModel(QAbstractTableModel):
         self._release(seq, page_no)
         if not rows:
             return
-        self._store(self._later(seq, list(range(offset, offset + len(rows)))), rows)
+        indices = self._later(seq, list(range(offset, offset + len(rows))))
+        self._store(indices, rows)
         self._trim_log()
+        self.read.emit(indices[0], indices[-1])
 
     def _later(self, seq: int, indices: list[int]) -> list[int]:
         """Where rows at ascending ``indices`` of the list as it was at ``seq`` are now,

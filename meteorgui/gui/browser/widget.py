@@ -166,6 +166,7 @@ class EventBrowser(QWidget):
         self.model.modelAboutToBeReset.connect(self._about_to_reset)
         self.model.loaded.connect(self._loaded)
         self.model.placed.connect(self._placed)
+        self.model.read.connect(self._rows_read)
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         self.filters.changed.connect(self._filters_changed)
@@ -684,6 +685,14 @@ class EventBrowser(QWidget):
         if event_id != self._current_event:
             self._current_event = event_id
             self.eventSelected.emit(event_id)
+
+    def _rows_read(self, first: int, last: int) -> None:
+        """A page came in: if it holds the current row, chosen before its event was read
+        (End in a long list), show that event now. Until then nothing was shown, and
+        clicking the current card again changes nothing."""
+        current = self.selection.currentIndex()
+        if current.isValid() and first <= current.row() <= last and not self._current_event:
+            self._current_changed(current, current)
 
     def _strip_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         f = self.strip_model.file_at(current.row()) if current.isValid() else None
