@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -53,6 +53,17 @@ class EventTable(EmptyHint, QTableView):
         hh.setSectionsClickable(True)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
+    def setSelectionModel(self, selection) -> None:  # noqa: N802 - Qt's name
+        super().setSelectionModel(selection)
+        model = selection.model() if selection is not None else None
+        if model is not None:
+            # The header paints each section as next to a selected one or not, and asks
+            # the selection whether a whole column is selected: a question about every
+            # row of the model (three calls into Python each). After Ctrl+A in 200,000
+            # events the window froze for seconds. The sections never show a selection.
+            header = self.horizontalHeader()
+            header.setSelectionModel(QItemSelectionModel(model, header))
+
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         self.paint_empty_hint()
@@ -67,8 +78,6 @@ class EventTable(EmptyHint, QTableView):
             sb.setValue(top + (end - start + 1) * h)
 
     def select_row(self, row: int, scroll: bool = True) -> None:
-        from PySide6.QtCore import QItemSelectionModel
-
         m = self.model()
         if m is None or not 0 <= row < m.rowCount():
             return
