@@ -261,6 +261,51 @@ def test_the_event_chosen_with_end_is_shown_once_its_row_is_read(
     )
 
 
+def test_a_selection_reaching_rows_not_read_yet_exports_and_copies_every_selected_event(
+    gui, push, browser, qtbot, monkeypatch
+):
+    """Ctrl+A in 200,000 events selects rows the list never read (or read and let go):
+    the export dialog said "The selected 120 events" and would have exported those alone,
+    and Copy event id copied them alone. The rows not read are read in the pool."""
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+    from PySide6.QtGui import QGuiApplication
+
+    from meteorgui.gui.export.dialog import Scope
+
+    monkeypatch.setattr(browser_model, "PAGE", 10)
+    n = night(22, events=40)
+    push(n)
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 40, timeout=WAIT)
+    listed = newest_first(n.events)
+    browser.model.refresh()  # read again: the first page alone
+    qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    assert browser.model.row_at(39) is None
+    grid = browser.grid
+    activate(gui, qtbot, grid)
+    grid.select_row(0)
+    qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    scope = Scope.of(browser)
+    assert scope.n_events == 40 and scope.selected_text() == "The selected 40 events"
+    assert browser.model.row_at(39) is None  # not read by choosing it
+    assert scope.selected_ids() == listed
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText("")
+    browser._copy_action.trigger()
+    qtbot.waitUntil(lambda: clipboard.text() == "\n".join(listed), timeout=WAIT)
+    # A range none of whose rows, nor the row before it, was read: read from its offset.
+    m = browser.model
+    chosen = QItemSelection(m.index(25, 0), m.index(33, 0))
+    chosen.select(m.index(36, 0), m.index(37, 0))
+    browser.selection.select(
+        chosen,
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    assert [r for r in range(20, 40) if m.row_at(r) is not None] == []
+    scope = Scope.of(browser)
+    assert scope.n_events == 11
+    assert scope.selected_ids() == listed[25:34] + listed[36:38]
+
+
 def test_review_keys_store_labels_advance_undo_and_filter(gui, push, browser, qtbot):
     n = night(7, events=6)
     push(n)

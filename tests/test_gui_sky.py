@@ -398,5 +398,5 @@ def test_the_export_menu_opens_the_meteor_export_for_the_selection(gui, loaded, 
     ui.act_meteors.trigger()
     dlg = ui.meteors_dialog
     assert isinstance(dlg, MeteorExportDialog) and dlg.isVisible()
-    assert dlg.scope.ids == (first,)
+    assert dlg.scope.n_events == 1 and dlg.scope.selected_ids() == [first]
     dlg.reject()

@@ -804,13 +804,20 @@ class MainWindow(QMainWindow):
     def request_resend(self) -> None:
         from .tools.resend import ResendDialog
 
-        ids = self.browser.selected_event_ids() + self.browser.selected_file_ids()
-        if not ids:
+        n, _read = self.browser.selected_events()
+        files = self.browser.selected_file_ids()
+        if not (n or files):
             QMessageBox.information(
                 self, "Request resend", "Select the events or files to ask for again first."
             )
             return
-        self._open(ResendDialog(self.ctx, ids, self))
+
+        def chosen(ids: list[str]) -> None:
+            if not self._closing:
+                self._open(ResendDialog(self.ctx, ids + files, self))
+
+        # The selected rows the browser has not read are read in the pool first.
+        self.browser.read_selected_event_ids(chosen)
 
     def _resend_dialog(self, ids: list[str], parent: QWidget, note: str | None):
         from .tools.resend import ResendDialog

@@ -28,7 +28,7 @@ from ..common.text import plain, plain_tip
 from .delegates import EventTileDelegate, StripDelegate
 from .filterbar import FilterBar
 from .grid import GridView
-from .model import SORT_COLUMNS, TIME, EventListModel
+from .model import SORT_COLUMNS, TIME, EventListModel, merged
 from .review import ReviewCommand, ReviewStore
 from .strip import StripModel, StripView
 from .views import EventTable
@@ -237,7 +237,9 @@ class EventBrowser(QWidget):
         menu.popup(view.viewport().mapToGlobal(pos))
 
     def _copy_ids(self) -> None:
-        QGuiApplication.clipboard().setText("\n".join(self.selected_event_ids()))
+        self.read_selected_event_ids(
+            lambda ids: QGuiApplication.clipboard().setText("\n".join(ids))
+        )
 
     # ------------------------------------------------------------------ contract
 
@@ -248,6 +250,21 @@ class EventBrowser(QWidget):
             if row is not None:
                 ids.append(row.event_id)
         return ids
+
+    def selected_events(self):
+        """(how many events are selected, a function for the pool giving their ids in
+        the list's order). ``selected_event_ids`` has the rows read so far alone."""
+        rows = [(rng.top(), rng.bottom()) for rng in self.selection.selection()]
+        if not rows and self.current_row() >= 0:
+            rows = [(self.current_row(), self.current_row())]
+        rows = merged(rows)
+        return sum(b - t + 1 for t, b in rows), self.model.ids_reader(rows)
+
+    def read_selected_event_ids(self, done) -> None:
+        """Every selected event's id, to ``done(ids)`` on the GUI thread once the rows
+        not read yet were read in the pool."""
+        _n, read = self.selected_events()
+        self.ctx.tasks.run(read, done, owner=self)
 
     def selected_file_ids(self) -> list[str]:
         rows = sorted(i.row() for i in self.strip.selectionModel().selectedRows())

@@ -11,6 +11,7 @@ Entities the target already has are skipped unless "Send again" is ticked.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
@@ -77,15 +78,26 @@ def matching_event_ids(archive, q: Query) -> list[str]:
 class Scope:
     """What an export takes: the browser's selection, or what its filters match."""
 
-    ids: tuple[str, ...]  # selected event and still ids
-    n_events: int
+    files: tuple[str, ...]  # selected still ids
+    n_events: int  # selected events
     n_files: int
     query: Query | None  # the browser's filters (None while it shows nothing)
+    read_events: Callable[[], list[str]] = list  # (pool) the selected events' ids
 
     @classmethod
     def of(cls, browser) -> Scope:
-        events, files = browser.selected_event_ids(), browser.selected_file_ids()
-        return cls(tuple(events + files), len(events), len(files), browser.filters.query())
+        n, read = browser.selected_events()
+        files = browser.selected_file_ids()
+        return cls(tuple(files), n, len(files), browser.filters.query(), read)
+
+    @property
+    def has_selection(self) -> bool:
+        return bool(self.n_events or self.n_files)
+
+    def selected_ids(self) -> list[str]:
+        """Every selected event's and still's id (runs in the pool: the selected rows
+        the browser has not read are read from the archive)."""
+        return [*(self.read_events() if self.n_events else ()), *self.files]
 
     def selected_text(self) -> str:
         parts = []
@@ -104,7 +116,7 @@ def resolve(
 ) -> tuple[list[str] | None, Selection | None]:
     """(ids, None) or (None, selection) to export (runs in the pool)."""
     if use_selection:
-        return list(scope.ids), None
+        return scope.selected_ids(), None
     if scope.query is None:
         return [], None
     sel = selection_from_query(scope.query, target_id, force)
@@ -147,7 +159,7 @@ class ScopeChooser(QWidget):
         self.scope = scope
         self.selected = QRadioButton(scope.selected_text(), self)
         self.matching = QRadioButton("Everything the browser's filters match", self)
-        has = bool(scope.ids)
+        has = scope.has_selection
         self.selected.setEnabled(has)
         self.matching.setEnabled(scope.query is not None)
         (self.selected if has else self.matching).setChecked(True)

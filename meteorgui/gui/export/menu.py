@@ -94,7 +94,7 @@ class ExportUi(QObject):
     def _scope_dialog(self, title: str, cls):
         """Open a dialog exporting the browser's selection, or say there is none."""
         scope = Scope.of(self.browser)
-        if not scope.ids and scope.query is None:
+        if not scope.has_selection and scope.query is None:
             QMessageBox.information(self.window, title, "Select the events to export first.")
             return None
         dlg = cls(self.ctx, scope, self.window)

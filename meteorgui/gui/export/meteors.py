@@ -29,7 +29,7 @@ class NothingToExport(Exception):
 def event_ids_of(archive, scope: Scope, use_selection: bool) -> list[str]:
     """The events to export (runs in the pool): the selection, or what the filters list."""
     if use_selection:
-        return list(scope.ids)
+        return scope.selected_ids()
     if scope.query is None:
         return []
     return matching_event_ids(archive, scope.query)

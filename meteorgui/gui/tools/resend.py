@@ -166,7 +166,7 @@ class ResendDialog(QDialog):
         self.setWindowTitle("Request resend")
         self.resize(720, 560)
 
-        heading = QLabel(f"<h3>Ask the camera again for {n} item{'s' if n != 1 else ''}</h3>")
+        heading = QLabel(f"<h3>Ask the camera again for {n:,} item{'s' if n != 1 else ''}</h3>")
         self.explanation = text = QLabel(explanation(ctx))
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
