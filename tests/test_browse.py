@@ -460,6 +460,21 @@ def test_hourly_counts_by_camera_and_review_state(arch, make):
     assert c.standalone == {"cam-b": 1}
 
 
+def test_hourly_counts_are_clock_hours_when_the_night_starts_between_them(arch, make):
+    """A night starts at the cameras' solar noon (11:58): its hours are still the clock's,
+    as the shower table's meteor rates are, not 19:58-20:58."""
+    start = NIGHT1 - 2 * 60_000  # two minutes before the hour
+    late = make.event("cam-a", NIGHT1 + 8 * HOUR + 5 * 60_000).event_time
+    early = make.event("cam-a", NIGHT1 - 60_000).event_time  # the night's first minutes
+    c = browse.hourly_counts(arch, start)
+    assert all(h % HOUR == 0 for h in c.hours) and c.hours[0] <= start < c.hours[0] + HOUR
+    assert c.hours[-1] < c.end_ms <= c.hours[-1] + HOUR
+    for t in (early, late):
+        (i,) = [i for i, h in enumerate(c.hours) if h <= t < h + HOUR]
+        assert c.by_camera["cam-a"][i] == 1
+    assert c.total == 2
+
+
 def test_standalone_files_of_a_night_oldest_first(arch, make):
     f2 = make.timelapse("cam-b", NIGHT1 + 9 * HOUR)
     f1 = make.timelapse("cam-a", NIGHT1 + 8 * HOUR)

@@ -832,10 +832,14 @@ class NightCounts:
 
 
 def hourly_counts(src, night_start_ms: int, clock: NightClock | None = None) -> NightCounts:
+    """Events of the night starting at ``night_start_ms`` per hour, camera and review state.
+    The hours are the clock's (as the shower table's are): a night starting at the cameras'
+    solar noon, 11:58, had bars for 19:58-20:58 beside meteor rates for 20:00-21:00."""
     conn = _conn(src)
     start, end = night_start_ms, (clock or NightClock()).end(night_start_ms)
-    n_hours = max(1, -(-(end - start) // 3_600_000))
-    hours = [start + h * 3_600_000 for h in range(n_hours)]
+    first = start - start % 3_600_000
+    n_hours = max(1, -(-(end - first) // 3_600_000))
+    hours = [first + h * 3_600_000 for h in range(n_hours)]
     by_camera: dict[str, list[int]] = {}
     by_label: dict[str | None, list[int]] = {}
     table: dict[str, dict[str | None, int]] = {}
@@ -844,7 +848,7 @@ def hourly_counts(src, night_start_ms: int, clock: NightClock | None = None) -> 
         " WHERE event_time >= ? AND event_time < ?",
         (start, end),
     ):
-        h = min(n_hours - 1, (t - start) // 3_600_000)
+        h = min(n_hours - 1, (t - first) // 3_600_000)
         by_camera.setdefault(camera, [0] * n_hours)[h] += 1
         by_label.setdefault(label, [0] * n_hours)[h] += 1
         per = table.setdefault(camera, {})
