@@ -157,6 +157,7 @@ class VerifyDialog(QDialog):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)  # one line a problem: a size of the first rows' width
         # Sized to the first rows once they come (_sized), not continuously: measuring
         # every row of tens of thousands of problems froze the window for a second.
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -263,7 +264,7 @@ class VerifyDialog(QDialog):
         self._append(new)
         self.status.setText(
             f"{done:,} of {total:,} files checked · "
-            f"{self.model.rowCount()} problem"
+            f"{self.model.rowCount():,} problem"
             f"{'s' if self.model.rowCount() != 1 else ''} so far"
         )
 
@@ -274,6 +275,10 @@ class VerifyDialog(QDialog):
             self.view.resizeColumnsToContents()
             if self.view.columnWidth(2) > FILE_NAME_MAX_WIDTH:
                 self.view.setColumnWidth(2, FILE_NAME_MAX_WIDTH)
+            # Sizes of later rows are longer than the first rows' ("1.4 kB", "129 kB").
+            widest = self.view.fontMetrics().horizontalAdvance("999.9 MB") + 16
+            size_col = COLUMNS.index("Size")
+            self.view.setColumnWidth(size_col, max(widest, self.view.columnWidth(size_col)))
             fit_headers(self.view.horizontalHeader())
 
     def _finished(self, token: Token, outcome: VerifyOutcome) -> None:
