@@ -562,6 +562,7 @@ def _read_page(
     return [_row(r) for r in conn.execute(sql + order, args)]
 
 
+ID_PAGE = 5000  # rows read at a time for a list's event ids (a selection, an export)
 DENSE_WINDOW = 1000  # rows (offset + limit) a dense word's page is read from, at most
 
 

@@ -804,7 +804,7 @@ class MainWindow(QMainWindow):
     def request_resend(self) -> None:
         from .tools.resend import ResendDialog
 
-        n, _read = self.browser.selected_events()
+        n, read = self.browser.selected_events()
         files = self.browser.selected_file_ids()
         if not (n or files):
             QMessageBox.information(
@@ -817,7 +817,7 @@ class MainWindow(QMainWindow):
                 self._open(ResendDialog(self.ctx, ids + files, self))
 
         # The selected rows the browser has not read are read in the pool first.
-        self.browser.read_selected_event_ids(chosen)
+        self.ctx.tasks.run(read, chosen, owner=self)
 
     def _resend_dialog(self, ids: list[str], parent: QWidget, note: str | None):
         from .tools.resend import ResendDialog

@@ -85,9 +85,6 @@ def sky_tip(row: Row) -> str:
     return text
 
 
-ID_PAGE = 5000  # rows read at a time for the ids of a selection
-
-
 def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Row ranges (first, last) sorted, overlapping and touching ones joined."""
     out: list[tuple[int, int]] = []
@@ -117,14 +114,13 @@ def read_ids(archive, q: Query, mark: int, known: dict, ranges) -> list[str]:
                     end += 1
                 after, want = known.get(r - 1), end - r + 1
                 while want > 0:
-                    n = min(want, ID_PAGE)
+                    n = min(want, browse.ID_PAGE)
                     if after is None:
                         rows = browse.page(conn, q, r, n, upto=mark)
                     else:
                         rows = browse.page(conn, q, 0, n, upto=mark, after=after)
                     out.extend(row.event_id for row in rows)
                     if len(rows) < n:  # fewer rows than the list had (deleted since)
-                        want = 0
                         break
                     after, want, r = rows[-1], want - n, r + n
                 r = end + 1
@@ -463,7 +459,8 @@ class EventListModel(QAbstractTableModel):
 
     def ids_reader(self, ranges: list[tuple[int, int]]):
         """A function for the pool giving the event ids of the rows in ``ranges`` (first
-        and last row of each, as the list is now), in the list's order: the rows read so
+        and last row of each, sorted and apart: ``merged``, as the list is now), in the
+        list's order: the rows read so
         far as they are, the others read from the archive in the list's snapshot. A
         selection reaches rows never read (Ctrl+A in 200,000 events) or read and let go
         (CACHE_ROWS): exporting "the selected events" took the rows read alone."""
@@ -471,7 +468,7 @@ class EventListModel(QAbstractTableModel):
             return list
         known = dict(self._rows)
         q, mark, archive = self._kept(self._query), self._mark, self._archive
-        return lambda: read_ids(archive, q, mark, known, merged(ranges))
+        return lambda: read_ids(archive, q, mark, known, ranges)
 
     # ------------------------------------------------------------------ pages
 

@@ -37,8 +37,6 @@ from ..common import style
 from ..common.tasks import alive, report
 from ..common.text import escape
 
-ID_PAGE = 5000
-
 
 def selection_from_query(
     q: Query, target_id: str | None = None, force: bool = False
@@ -67,9 +65,9 @@ def matching_event_ids(archive, q: Query) -> list[str]:
     with browse.snapshot(archive) as (conn, mark):
         last = None
         while True:
-            rows = browse.page(conn, q, 0, ID_PAGE, upto=mark, after=last)
+            rows = browse.page(conn, q, 0, browse.ID_PAGE, upto=mark, after=last)
             out.extend(r.event_id for r in rows)
-            if len(rows) < ID_PAGE:
+            if len(rows) < browse.ID_PAGE:
                 return out
             last = rows[-1]
 
