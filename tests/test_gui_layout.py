@@ -211,3 +211,45 @@ def test_a_saved_layout_is_there_at_the_first_paint_and_the_late_parts_join_it(q
                 assert window.log_view.isVisible() and not window.export_dock.isVisible()
         finally:
             _close(ctx, window)
+
+
+def test_a_long_title_or_camera_name_elides_instead_of_widening_the_detail_pane(gui, push, qtbot):
+    """The pane's title (the event's type and time) and its camera line were as wide as
+    their text: each new event's title moved the splitter, narrowing the list step by step,
+    and a camera's type of any length could push the list off the window."""
+    from . import factories as fx
+    from .conftest import CAMERA_USER
+
+    window = gui.window
+    window.resize(1280, 720)
+    night = make_night(4, events=1, timelapse=0)
+    assert push(night).ok
+    long_name = "Observatory" + "x" * 150
+    st = fx.status(inst_name=long_name)
+    pack = fx.event_pack(st)
+    kind = "meteorpi:" + "verylongeventtype" * 12
+    pack.entity = fx.Event.from_dict({**pack.entity.to_dict(), "event_type": kind})
+    node = fx.Node(gui.core.server.url, *CAMERA_USER)
+    try:
+        assert node.send(pack) == {"state": "complete"}
+    finally:
+        node.close()
+    detail = window.detail
+
+    def shown(event_id):
+        detail.show_event(event_id)
+        qtbot.waitUntil(
+            lambda: detail.info is not None and detail.info.event.event_id == event_id,
+            timeout=15_000,
+        )
+        for _ in range(3):  # the layout requests the new texts posted
+            QApplication.processEvents()
+
+    shown(night.events[0].event_id)
+    sizes = window.splitter.sizes()
+    assert "·" in detail.title.text() and not detail.title.toolTip()  # whole: no tip
+    shown(pack.entity.event_id)
+    assert window.splitter.sizes() == sizes
+    assert detail.title.text().startswith("Verylongeventtype")  # whole, for whoever reads it
+    assert detail.title.toolTip() == detail.title.text()  # elided on screen, whole in its tip
+    assert detail.minimumSizeHint().width() < sizes[1]

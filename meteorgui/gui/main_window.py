@@ -77,10 +77,8 @@ class MainWindow(QMainWindow):
         splitter.addWidget(no_event_page())  # what the detail pane shows first, meanwhile
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        # About two thirds of the width for the events, as the panes' own sizes gave it
-        # when both were built at once: set here, the stand-in and the pane get the same.
-        events = self.width() * 2 // 3
-        splitter.setSizes([events, self.width() - events])
+        splitter.setSizes(self._default_split())
+        self._split_once = False  # set again when first shown (showEvent)
         self.setCentralWidget(splitter)
         self.browser.eventSelected.connect(self._event_selected)
         self.browser.fileSelected.connect(self._file_selected)
@@ -168,6 +166,13 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._split_once:
+            # Sized before it was laid out, the splitter gave its panes their minimums and
+            # shared the rest by stretch (925 px of 1280 for the events when the pane was
+            # built first): the default split is set now, a saved one restored after it.
+            self._split_once = True
+            self.layout().activate()  # the splitter at its width: the sizes then hold
+            self.splitter.setSizes(self._default_split())
         # Laid out at its size, not painted yet: the saved splitter positions now hold.
         self.layout_store.restore_built()
 
@@ -177,8 +182,9 @@ class MainWindow(QMainWindow):
         from .detail import EventDetail
 
         self.detail = EventDetail(self.ctx, self)
-        # In the stand-in's place, at its size: nothing on screen moves.
-        sizes = self.splitter.sizes()
+        # In the stand-in's place, at its size: nothing on screen moves. (Before the window
+        # is shown the splitter is not laid out: its sizes are not the ones it will show.)
+        sizes = self.splitter.sizes() if self.isVisible() else self._default_split()
         self.splitter.replaceWidget(1, self.detail).deleteLater()
         self.splitter.setSizes(sizes)
         if self.review_layout:
@@ -197,6 +203,13 @@ class MainWindow(QMainWindow):
             self.detail.show_file(file_id)
 
     # ------------------------------------------------------------------ layout
+
+    def _default_split(self) -> list[int]:
+        """Three fifths of the width for the events (four cards a line at 1280 px), as the
+        stretch factors share it; the rest holds the pane's title row whole (its type and
+        time, the shower and the review), which elides rather than widen the pane."""
+        events = self.width() * 3 // 5
+        return [events, self.width() - events]
 
     def default_size(self) -> QSize:
         """1280×800 at most, within the screen's free area (title bar and panels left out)."""

@@ -6,13 +6,16 @@ cuts one off must let the user read the rest by pointing at it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QLabel,
+    QSizePolicy,
     QStyledItemDelegate,
     QToolTip,
+    QWidget,
 )
 
 from .text import plain_tip
@@ -105,3 +108,50 @@ def combo_full_text(combo: QComboBox) -> None:
     combo.currentIndexChanged.connect(tip)
     recount()
     tip()
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text, elided at the right when its width is short of it, with
+    the whole of it as the tooltip.
+
+    A QLabel is at least as wide as its text: a pane's title of an event type and a time
+    ("Meteor  ·  2026-12-07 03:42:46.971 UTC", or a camera's type of any length) widened
+    the pane beside the events at each new title, narrowing the list step by step. This
+    one asks for the width of an ellipsis alone; ``text()`` is the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._full = text or ""
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance("…"), hint.height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.fontMetrics().horizontalAdvance(self._full), super().sizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+
+    def _elide(self) -> None:
+        room = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
+        if shown != super().text():
+            super().setText(shown)
+        self.setToolTip("" if shown == self._full else plain_tip(self._full))

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -28,6 +29,7 @@ from ... import notify
 from ...archive import browse
 from ...model import CameraStatus, Event, FileRecord
 from ..common import thumbnails
+from ..common.elide import ElidedLabel
 from ..common.shortcuts import set_shortcuts
 from ..common.text import plain, plain_tip
 from . import video as video_mod
@@ -108,7 +110,7 @@ class EventDetail(QWidget):
         # A review, a resend request or an export of the shown event, from anywhere.
         ctx.bridge.changed.connect(self._archive_changed)
 
-        self.title = plain(QLabel())
+        self.title = ElidedLabel()
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
@@ -116,6 +118,9 @@ class EventDetail(QWidget):
         self.subtitle = plain(QLabel())
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle.setWordWrap(True)
+        # A camera's name of one long word must not widen the pane either: cut off at its
+        # edge (the tooltip has the event's id and type; the Camera tab has the name).
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.review_label = QLabel()
         self.review_label.setTextFormat(Qt.TextFormat.RichText)
 
@@ -178,6 +183,7 @@ class EventDetail(QWidget):
         head.setContentsMargins(8, 6, 8, 0)
         head.setSpacing(2)
         title_row = QHBoxLayout()
+        title_row.setSpacing(10)
         title_row.addWidget(self.title, 1)
         title_row.addWidget(self.sky.chip)
         title_row.addWidget(self.review_label)
