@@ -2,7 +2,11 @@
 
 Each search is what the browser runs when the user types into its search box: the
 number of matching events, then the first page of 200 rows, newest first, with nothing
-remembered of an earlier search. Figures are the median of --rounds, in ms, wall time and
+remembered of an earlier search. Where the tree's browser shows a text many events hold
+from its first page before counting it (``browse.count(..., exact=False)`` gives None),
+"count" is the quick look that told so, "sum" what the user waits for before the list
+is shown, and "then" the count of every match that follows in the background (its row
+count, the scroll bar's length). Figures are the median of --rounds, in ms, wall time and
 the reading thread's CPU time (the machine is shared: CPU time moves less with its load);
 the same read with no text is the baseline.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import os
 import statistics
@@ -64,6 +69,8 @@ def _worker(tree: Path, folder: Path) -> int:
     t = time.perf_counter()
     archive = Archive(folder)  # applies the tree's new migrations
     opened = {"open_ms": (time.perf_counter() - t) * 1000, "package": meteorgui.__file__}
+    # A tree whose browser can show a list before counting it is asked as its window asks.
+    quick = {"exact": False} if "exact" in inspect.signature(browse.count).parameters else {}
     print(json.dumps(opened), flush=True)
     try:
         for line in sys.stdin:
@@ -74,11 +81,15 @@ def _worker(tree: Path, folder: Path) -> int:
             q = browse.Query(text=request)
             archive.db.read().memo().clear()
             t, c = time.perf_counter(), time.thread_time()
-            n = browse.count(archive, q)
+            n = browse.count(archive, q, **quick)
             t2, c2 = time.perf_counter(), time.thread_time()
             browse.page(archive, q, 0, 200)
             t3, c3 = time.perf_counter(), time.thread_time()
-            ms = [(t2 - t) * 1000, (t3 - t2) * 1000, (c2 - c) * 1000, (c3 - c2) * 1000]
+            then = 0.0
+            if n is None:  # shown from its first page, counted after (as the window does)
+                n = browse.count(archive, q)
+                then = (time.perf_counter() - t3) * 1000
+            ms = [(t2 - t) * 1000, (t3 - t2) * 1000, (c2 - c) * 1000, (c3 - c2) * 1000, then]
             print(json.dumps({"n": n, "ms": ms}), flush=True)
     finally:
         archive.close()
@@ -201,7 +212,9 @@ def _print(readers, figures, found) -> None:
         return statistics.median(f[i] for f in figures[(name, text)])
 
     names = [n for n in ("before", "after") if n in readers]
-    head = "".join(f" {n + ': count':>14} {'page':>6} {'sum':>6} {'cpu':>6}" for n in names)
+    head = "".join(
+        f" {n + ': count':>14} {'page':>6} {'sum':>6} {'cpu':>6} {'then':>6}" for n in names
+    )
     print(f"{'search':20}{head} {'ratio':>6} {'matches':>10}")
     worst = {n: (0.0, "") for n in names}
     for text in SEARCHES:
@@ -210,8 +223,10 @@ def _print(readers, figures, found) -> None:
         for n in names:
             c, p = median(n, text, 0), median(n, text, 1)
             cpu = median(n, text, 2) + median(n, text, 3)
+            then = median(n, text, 4) if len(figures[(n, text)][0]) > 4 else 0.0
             sums[n] = c + p
-            line += f" {c:14.1f} {p:6.1f} {c + p:6.1f} {cpu:6.1f}"
+            later = f"{then:.1f}" if then else ""
+            line += f" {c:14.1f} {p:6.1f} {c + p:6.1f} {cpu:6.1f} {later:>6}"
             if text and c + p > worst[n][0]:
                 worst[n] = (c + p, text)
         ratio = sums["after"] / sums["before"] if "before" in sums else float("nan")
@@ -220,7 +235,7 @@ def _print(readers, figures, found) -> None:
         print(f"{line} {ratio:6.2f} {found[('after', text)]:10,}{same}")
     for n in names:
         ms, text = worst[n]
-        print(f"slowest search, count + first page, {n}: {ms:.0f} ms ({text!r})", end="")
+        print(f"slowest search until its list is shown, {n}: {ms:.0f} ms ({text!r})", end="")
         print(f" (target < {TARGET_MS} ms on 1,000,000 events)")
 
 

@@ -360,7 +360,10 @@ def snapshot(archive) -> Iterator[tuple[sqlite3.Connection, int]]:
 # --------------------------------------------------------------------------- rows
 
 
-def count(src, q: Query, upto: int | None = None) -> int:
+def count(src, q: Query, upto: int | None = None, *, exact: bool = True) -> int | None:
+    """How many events match ``q`` (of those up to ``upto``). ``exact=False``: None where
+    only a long count would tell, a text that at least one event in ``search.DENSE``
+    holds (``search.count_matches``); its first page is then read at once."""
     conn = _conn(src)
     words = q.text.split()
     if len(words) > 1 or q.replace(text="", sort="time", descending=True) != Query():
@@ -383,7 +386,7 @@ def count(src, q: Query, upto: int | None = None) -> int:
         if known is not None:
             return known
         if not limited:
-            return search.count_matches(conn, match)
+            return search.count_matches(conn, match, exact)
         sql = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
         sql += " AND rowid <= ?"
         return conn.execute(sql, [match, upto]).fetchone()[0]

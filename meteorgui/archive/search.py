@@ -148,7 +148,12 @@ def is_dense(conn: sqlite3.Connection, text: str, events: int) -> bool:
     if not isinstance(conn, Connection):
         return False
     query, scanned = match(text, conn)
-    known = None if query is None or scanned else conn.memo().get(("matches", query))
+    if query is None or scanned:
+        return False
+    memo = conn.memo()
+    if memo.get(("dense", query)):  # the count's probe found its matches that close
+        return True
+    known = memo.get(("matches", query))
     return known is not None and known * DENSE >= events
 
 
@@ -209,7 +214,7 @@ KEEP = 200_000  # a count of at most this many matches keeps their list for the 
 PROBE = 500  # matches read first to tell whether a text is dense (``count_matches``)
 
 
-def count_matches(conn: sqlite3.Connection, query: str) -> int:
+def count_matches(conn: sqlite3.Connection, query: str, exact: bool = True) -> int | None:
     """How many events the FTS5 query matches. When they are at most KEEP, their list is
     kept while the archive is unchanged (``db.Connection.memo``): the page the browser
     reads next checks rows against it, where FTS5 would evaluate the query again (a
@@ -221,12 +226,19 @@ def count_matches(conn: sqlite3.Connection, query: str) -> int:
     row in sort order (``is_dense``). Its first PROBE matches tell how closely they lie
     (0.3-3 ms); when they lie that close it is only counted. "amplitudePeak=2" (213,679 of
     a million) otherwise listed 200,001 matches and then, finding more, counted them all
-    again: two walks of a phrase over a million events instead of one."""
+    again: two walks of a phrase over a million events instead of one.
+
+    ``exact=False``: None for such a text, which the probe marks dense for ``is_dense``.
+    Counting it is FTS5 walking a phrase or an intersection over the whole index (80-116
+    ms on a million events): the browser shows its first page first and counts after."""
     memo = conn.memo() if isinstance(conn, Connection) else {}
     count = "SELECT COUNT(*) FROM event_summary_fts WHERE event_summary_fts MATCH ?"
     probe = f"SELECT COUNT(*), MIN(rowid), MAX(rowid) FROM ({_FTS} LIMIT ?)"
     n, low, high = conn.execute(probe, (query, PROBE)).fetchone()
     if n == PROBE and high - low < PROBE * DENSE:
+        memo[("dense", query)] = True
+        if not exact:
+            return None
         memo[("matches", query)] = conn.execute(count, (query,)).fetchone()[0]
         return memo[("matches", query)]
     sql = f"SELECT COUNT(*), json_group_array(rowid) FROM ({_FTS} LIMIT ?)"

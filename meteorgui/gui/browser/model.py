@@ -132,6 +132,7 @@ class EventListModel(QAbstractTableModel):
     placed = Signal(object)  # later, when loaded said None while placing: the row or None
     arrived = Signal(list)  # event ids just inserted live
     read = Signal(int, int)  # a page read as the list scrolled: its first and last rows
+    counted = Signal()  # the rest of a list shown from its first page was counted
 
     def __init__(self, archive, tasks, parent: QObject | None = None):
         super().__init__(parent)
@@ -157,6 +158,7 @@ class EventListModel(QAbstractTableModel):
         self._catch_token: object | None = None
         self._dirty = False
         self._loading = False
+        self._counting = False  # the list's first page is shown, its length still counted
         self.camera_names: dict[str, str] = {}
         self.target_names: dict[str, str] = {}  # export target id -> name
         self._arrivals = PacedTimer(ARRIVALS_EVERY_S, self._catch_up, self)
@@ -278,6 +280,12 @@ class EventListModel(QAbstractTableModel):
         return self._loading
 
     @property
+    def counting(self) -> bool:
+        """The first page is listed and the rest of the list is still being counted: rows
+        are added at its end when the count is known (``counted``)."""
+        return self._counting
+
+    @property
     def placing(self) -> bool:
         """The list is shown and the row of the event asked to focus is still being
         looked for (``placed`` will say)."""
@@ -304,10 +312,16 @@ class EventListModel(QAbstractTableModel):
 
         def work():
             with browse.snapshot(archive) as (conn, mark):
-                n = browse.count(conn, q, upto=mark)
+                # A text many events hold is counted over the whole index (80-116 ms on a
+                # million events): its first page is shown first, the count comes after.
+                n = browse.count(conn, q, upto=mark, exact=False)
                 first = browse.page(conn, q, 0, PAGE, upto=mark)
-            ids = [row.event_id for row in first]
-            focus = ids.index(focus_event) if focus_event in ids else None
+                ids = [row.event_id for row in first]
+                focus = ids.index(focus_event) if focus_event in ids else None
+                if n is None and (len(first) < PAGE or focus is None and focus_event):
+                    # The whole list was read, or the chosen event's row is to be found
+                    # further down, which needs the count first.
+                    n = len(first) if len(first) < PAGE else browse.count(conn, q, upto=mark)
             return mark, n, first, focus
 
         self._tasks.run(
@@ -397,7 +411,8 @@ class EventListModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._query = q
-        self._mark, self._count = mark, n
+        self._counting = n is None
+        self._mark, self._count = mark, len(first) if n is None else n
         self._rows = dict(enumerate(first))
         self._keep = frozenset()
         self._labels = {}
@@ -417,8 +432,33 @@ class EventListModel(QAbstractTableModel):
         if self._placing:
             self._place(gen)
         self._catch_token, self._catching = None, False
-        if q is not None:
+        if self._counting:
+            self._count_rest(gen)  # then what was archived meanwhile (arrivals wait)
+        elif q is not None:
             self._catch_up()  # anything archived while the filter was being read
+
+    def _count_rest(self, gen: int) -> None:
+        """Count the list shown from its first page, in the snapshot it was read in."""
+        q, mark, archive = self._query, self._mark, self._archive
+
+        def work():
+            with browse.snapshot(archive) as (conn, _):
+                return browse.count(conn, q, upto=mark)
+
+        self._tasks.run(work, lambda n: self._counted(gen, n), lambda exc: self._counted(gen, None))
+
+    def _counted(self, gen: int, n: int | None) -> None:
+        """The rows after the first page, at the list's end. No arrival was inserted while
+        counting (``_catch_up`` waits), so they follow the rows listed."""
+        if gen != self._gen or self._closed:
+            return
+        self._counting = False
+        if n is not None and n > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, n - 1)
+            self._count = n
+            self.endInsertRows()
+        self.counted.emit()
+        self._catch_up()
 
     def _place(self, gen: int) -> None:
         """Find the row of the event asked to focus, beyond the first page, with the
@@ -564,8 +604,8 @@ class EventListModel(QAbstractTableModel):
     # ------------------------------------------------------------------ live arrivals
 
     def _catch_up(self) -> None:
-        if self._closed or self._query is None:
-            return
+        if self._closed or self._query is None or self._counting:
+            return  # counting: _counted() catches up
         if self._catching:
             self._dirty = True
             return

@@ -169,6 +169,7 @@ class EventBrowser(QWidget):
         self.model.read.connect(self._rows_read)
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(lambda *_: self._update_count())
+        self.model.counted.connect(self._update_count)
         self.filters.changed.connect(self._filters_changed)
         ctx.bridge.archived.connect(self._on_archived)
         ctx.bridge.changed.connect(self._on_changed)
@@ -565,8 +566,9 @@ class EventBrowser(QWidget):
 
     def _update_count(self) -> None:
         n = self.model.rowCount()
-        text = f"{n:,} event{'s' if n != 1 else ''}"
-        self.count_label.setText(text + (" …" if self.model.loading else ""))
+        more = "+" if self.model.counting else ""  # the first page shown, the rest counted
+        text = f"{n:,}{more} event{'s' if n != 1 or more else ''}"
+        self.count_label.setText(text + (" …" if self.model.loading or more else ""))
 
     def _load_strip(self) -> None:
         self._strip_gen += 1
