@@ -240,3 +240,34 @@ def test_a_refused_change_of_users_is_told_the_standard_way(gui, qtbot):
     assert box.text() == "no user 'nobody'"
     assert box.parent() is dlg  # over the dialog the user is in
     box.close()
+
+
+def _cut_labels(dialog) -> list[str]:
+    """The dialog's wrapped labels given fewer lines than their text needs at their width."""
+    from PySide6.QtWidgets import QLabel
+
+    return [
+        label.text()[:60]
+        for label in dialog.findChildren(QLabel)
+        if label.isVisible()
+        and label.wordWrap()
+        and label.height() < label.heightForWidth(label.width())
+    ]
+
+
+def test_camera_setup_opens_and_grows_tall_enough_for_every_line(lan_gui, qtbot):
+    """Opened at the height its size hint guessed, Camera setup cut its note on logins to
+    a line and a half at 620 px wide (the first dialog a new user opens); the notes grow
+    when a login is made and the importer opens to the LAN."""
+    from meteorgui.gui.setup.camera import CameraSetupDialog
+
+    dlg = CameraSetupDialog(lan_gui, lan_gui.window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert _cut_labels(dlg) == []
+    tall = dlg.height()
+    dlg.create_button.click()
+    qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
+    qtbot.waitUntil(lambda: _cut_labels(dlg) == [], timeout=10_000)
+    assert dlg.height() >= tall

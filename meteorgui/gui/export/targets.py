@@ -38,6 +38,7 @@ from ...exporter.targets import (
     test_connection,
 )
 from ..common import style
+from ..common.fit import grow_to_fit
 from ..common.tasks import alive
 from ..common.text import escape, plain_tip
 
@@ -185,12 +186,7 @@ class TargetEditDialog(QDialog):
     def _show_kept(self, text: str) -> None:
         """The note arrives after the dialog is laid out: grow it so no line is cut off."""
         self.kept.setText(text)
-        layout = self.layout()
-        layout.activate()
-        need = layout.heightForWidth(self.width()) if layout.hasHeightForWidth() else -1
-        need = max(need, layout.totalMinimumSize().height(), self.sizeHint().height())
-        if self.height() < need:
-            self.resize(self.width(), need)
+        grow_to_fit(self)
 
     def _error(self, text: str) -> None:
         self._set_busy(False)
