@@ -1,7 +1,7 @@
 """The window on a 1280×720 screen: it fits, its layout is remembered, the review layout."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from meteorgui.gui.browser.filterbar import DATE_RANGE
 from meteorgui.gui.browser.widget import GRID, TABLE
@@ -252,4 +252,6 @@ def test_a_long_title_or_camera_name_elides_instead_of_widening_the_detail_pane(
     assert window.splitter.sizes() == sizes
     assert detail.title.text().startswith("Verylongeventtype")  # whole, for whoever reads it
     assert detail.title.toolTip() == detail.title.text()  # elided on screen, whole in its tip
+    shown = QLabel.text(detail.title)  # on screen: the type cut short, the time whole
+    assert "…" in shown and shown.endswith(detail.title.text().rpartition("·")[2])
     assert detail.minimumSizeHint().width() < sizes[1]

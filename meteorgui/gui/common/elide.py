@@ -112,33 +112,40 @@ def combo_full_text(combo: QComboBox) -> None:
 
 class ElidedLabel(QLabel):
     """One line of plain text, elided at the right when its width is short of it, with
-    the whole of it as the tooltip.
+    the whole of it as the tooltip. A ``tail`` (``set_parts``) is always shown whole:
+    the text before it is elided instead.
 
     A QLabel is at least as wide as its text: a pane's title of an event type and a time
     ("Meteor  ·  2026-12-07 03:42:46.971 UTC", or a camera's type of any length) widened
     the pane beside the events at each new title, narrowing the list step by step. This
-    one asks for the width of an ellipsis alone; ``text()`` is the whole text."""
+    one asks for the width of an ellipsis and its tail; ``text()`` is the whole text."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._full = ""
+        self._head, self._tail = "", ""
         self.setText(text)
 
     def text(self) -> str:
-        return self._full
+        return self._head + self._tail
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        self._full = text or ""
+        self.set_parts(text or "", "")
+
+    def set_parts(self, head: str, tail: str) -> None:
+        """Show ``head`` then ``tail``, eliding ``head`` alone where they do not fit."""
+        self._head, self._tail = head, tail
+        self.updateGeometry()  # the tail sets the least width
         self._elide()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         hint = super().minimumSizeHint()
-        return QSize(self.fontMetrics().horizontalAdvance("…"), hint.height())
+        return QSize(self.fontMetrics().horizontalAdvance("…" + self._tail), hint.height())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(self.fontMetrics().horizontalAdvance(self._full), super().sizeHint().height())
+        width = self.fontMetrics().horizontalAdvance(self.text())
+        return QSize(width, super().sizeHint().height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
@@ -150,8 +157,10 @@ class ElidedLabel(QLabel):
             self._elide()
 
     def _elide(self) -> None:
-        room = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
+        fm = self.fontMetrics()
+        room = self.contentsRect().width() - fm.horizontalAdvance(self._tail)
+        shown = fm.elidedText(self._head, Qt.TextElideMode.ElideRight, max(0, room)) + self._tail
         if shown != super().text():
             super().setText(shown)
-        self.setToolTip("" if shown == self._full else plain_tip(self._full))
+        whole = self.text()
+        self.setToolTip("" if shown == whole else plain_tip(whole))

@@ -112,7 +112,7 @@ class EventDetail(QWidget):
 
         self.title = ElidedLabel()
         font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.title.setFont(font)
         self.subtitle = plain(QLabel())
@@ -374,7 +374,10 @@ class EventDetail(QWidget):
             if info.standalone
             else fmt.short_name(ev.event_type).replace("_", " ")
         )
-        self.title.setText(f"{kind[:1].upper()}{kind[1:]}  ·  {fmt.chosen_time(ev.event_time)}")
+        # The time stays whole in a narrow pane; a long type is cut short instead.
+        self.title.set_parts(
+            f"{kind[:1].upper()}{kind[1:]}", f" · {fmt.chosen_time(ev.event_time)}"
+        )
         site = info.status.inst_name if info.status and info.status.inst_name else ""
         parts = [fmt.other_time(ev.event_time), f"camera {ev.camera_id}"]
         if site:
