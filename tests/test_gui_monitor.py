@@ -324,6 +324,30 @@ def test_camera_health_announces_only_rows_that_changed(gui, push, mon, qtbot):
     assert health.view.columnWidth(3) == width
 
 
+def test_a_camera_joining_sizes_its_row_without_measuring_every_column_again(
+    gui, push, mon, qtbot, monkeypatch
+):
+    """Measuring a column asks the model and its delegate about every cell in Python:
+    done for every new row while twelve cameras joined a push, it was the window's
+    longest stall (60 ms). A row whose texts are no wider than those shown is sized
+    alone; a wider text still measures the columns."""
+    health = mon.health
+    assert push(make_night(12, events=1, timelapse=1)).ok
+    qtbot.waitUntil(lambda: health.model.rowCount() == 2)
+    measured: list[int] = []
+    view = health.view
+    real = view.resizeColumnToContents
+    monkeypatch.setattr(view, "resizeColumnToContents", lambda c: measured.append(c) or real(c))
+    one, two = health.model.items()
+    short = dataclasses.replace(two, camera_id="b827eb000001", inst_name="Roof")
+    health._show([one, two, short], health.model.now)
+    assert health.model.rowCount() == 3 and measured == []
+    assert view.rowHeight(2) == view.rowHeight(0) > 0
+    longer = dataclasses.replace(short, inst_name=(one.inst_name or "") + " and the garden")
+    health._show([one, two, longer], health.model.now)
+    assert measured  # the camera column is measured again for the wider name
+
+
 # --------------------------------------------------------------------------- notifications
 
 

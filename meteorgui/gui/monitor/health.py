@@ -439,15 +439,23 @@ class HealthPanel(QWidget):
         )
 
     def _fit(self) -> None:
-        """Size rows and columns to their contents when the widest text changes."""
+        """Size new rows to their contents, and the columns when the widest text changes.
+
+        Each resize asks the model and the delegates about every cell, in Python: doing
+        all of it whenever a row came (cameras joining a push) was the longest stall of
+        the window while twelve cameras pushed into an empty archive (60 ms)."""
         shape = self.model.shape()
         if shape == self._shape:
             return
+        rows, texts = shape[0], shape[1:]
+        old_rows, old_texts = (self._shape[0], self._shape[1:]) if self._shape else (0, ())
         self._shape = shape
-        self.view.resizeRowsToContents()
-        for col in range(len(COLUMNS) - 1):  # the last one stretches
-            # The camera's hint stops at 260 px: a longer name is elided, its tip whole.
-            self.view.resizeColumnToContents(col)
+        for row in range(old_rows if texts == old_texts else 0, rows):  # one height for all
+            self.view.resizeRowToContents(row)
+        if texts != old_texts:
+            for col in range(len(COLUMNS) - 1):  # the last one stretches
+                # The camera's hint stops at 260 px: a longer name is elided, its tip whole.
+                self.view.resizeColumnToContents(col)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
