@@ -817,21 +817,25 @@ def test_a_text_of_several_words_most_events_hold_reads_its_page_row_by_row_afte
             assert asked and all(re.search(r"INDEX 0:\S*[=<>]", p) for p in asked), plans
 
 
+def _fireballs_and_planes(make) -> dict[str, str]:
+    """120 events a minute apart, noted "fireball bright" but for one in twelve, "plane
+    low": each event's id and its note."""
+    notes = {}
+    for k in range(120):
+        note = "plane low" if k % 12 == 5 else "fireball bright"
+        event = make.event(
+            "cam-a", NIGHT1 + k * 60_000, extra_meta=[Meta("string", "meteorpi:note", note)]
+        )
+        notes[event.event_id] = note
+    return notes
+
+
 def test_a_text_many_events_hold_is_counted_without_listing_its_matches(arch, make, monkeypatch):
     """ "amplitudePeak=2" (213,679 of a million events) listed 200,001 matches for the
     page and then, finding more, counted them all again: two walks of a phrase over a
     million events. Its first matches lie close together, so it is counted alone, and its
     page read row by row; a text whose first matches lie far apart keeps its list."""
-    notes = {
-        make.event(
-            "cam-a",
-            NIGHT1 + k * 60_000,
-            extra_meta=[
-                Meta("string", "meteorpi:note", "plane low" if k % 12 == 5 else "fireball bright")
-            ],
-        ).event_id: "plane low" if k % 12 == 5 else "fireball bright"
-        for k in range(120)
-    }
+    notes = _fireballs_and_planes(make)
     monkeypatch.setattr(search, "PROBE", 5)
     everything = browse.page(arch, Query(), 0, 500)
     for text, listed in [("fireball bright", False), ("plane low", True)]:
@@ -859,16 +863,7 @@ def test_a_text_many_events_hold_can_be_paged_before_it_is_counted(arch, make, m
     events): asked for a count it need not make exactly, the browser gets None at the cost
     of the probe alone, and the first page is still read row by row, with the same rows;
     a text few events hold is counted as before."""
-    text_of = {
-        make.event(
-            "cam-a",
-            NIGHT1 + k * 60_000,
-            extra_meta=[
-                Meta("string", "meteorpi:note", "plane low" if k % 12 == 5 else "fireball bright")
-            ],
-        ).event_id: "plane low" if k % 12 == 5 else "fireball bright"
-        for k in range(120)
-    }
+    text_of = _fireballs_and_planes(make)
     monkeypatch.setattr(search, "PROBE", 5)
     checked = []
     row_check = search.row_check

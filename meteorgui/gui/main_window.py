@@ -182,9 +182,9 @@ class MainWindow(QMainWindow):
         from .detail import EventDetail
 
         self.detail = EventDetail(self.ctx, self)
-        # In the stand-in's place, at its size: nothing on screen moves. (Before the window
-        # is shown the splitter is not laid out: its sizes are not the ones it will show.)
-        sizes = self.splitter.sizes() if self.isVisible() else self._default_split()
+        # In the stand-in's place, at its size: nothing on screen moves (built before the
+        # window is shown, the first showEvent sets the split).
+        sizes = self.splitter.sizes()
         self.splitter.replaceWidget(1, self.detail).deleteLater()
         self.splitter.setSizes(sizes)
         if self.review_layout:

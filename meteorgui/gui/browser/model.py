@@ -500,10 +500,10 @@ class EventListModel(QAbstractTableModel):
     def ids_reader(self, ranges: list[tuple[int, int]]):
         """A function for the pool giving the event ids of the rows in ``ranges`` (first
         and last row of each, sorted and apart: ``merged``, as the list is now), in the
-        list's order: the rows read so
-        far as they are, the others read from the archive in the list's snapshot. A
-        selection reaches rows never read (Ctrl+A in 200,000 events) or read and let go
-        (CACHE_ROWS): exporting "the selected events" took the rows read alone."""
+        list's order: the rows read so far as they are, the others read from the archive
+        in the list's snapshot. A selection reaches rows never read (Ctrl+A in 200,000
+        events) or read and let go (CACHE_ROWS): exporting "the selected events" took the
+        rows read alone."""
         if self._query is None:
             return list
         known = dict(self._rows)

@@ -116,7 +116,7 @@ class ElidedLabel(QLabel):
     the text before it is elided instead.
 
     A QLabel is at least as wide as its text: a pane's title of an event type and a time
-    ("Meteor  ·  2026-12-07 03:42:46.971 UTC", or a camera's type of any length) widened
+    ("Meteor · 2026-12-07 03:42:46.971 UTC", or a camera's type of any length) widened
     the pane beside the events at each new title, narrowing the list step by step. This
     one asks for the width of an ellipsis and its tail; ``text()`` is the whole text."""
 

@@ -450,7 +450,7 @@ class HealthPanel(QWidget):
         rows, texts = shape[0], shape[1:]
         old_rows, old_texts = (self._shape[0], self._shape[1:]) if self._shape else (0, ())
         self._shape = shape
-        for row in range(old_rows if texts == old_texts else 0, rows):  # one height for all
+        for row in range(old_rows, rows):  # every row is as tall: the new ones alone
             self.view.resizeRowToContents(row)
         if texts != old_texts:
             for col in range(len(COLUMNS) - 1):  # the last one stretches
