@@ -120,6 +120,11 @@ def size(n: float | None) -> str:
     raise AssertionError("unreachable")
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 event', '0 events', '1,204 files': a number with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def number(value: float | int | None, unit: str = "", digits: int = 6) -> str:
     if value is None:
         return "—"

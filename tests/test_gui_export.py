@@ -14,6 +14,7 @@ import socket
 import threading
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QRect, Qt
@@ -528,14 +529,26 @@ def test_export_selected_events_to_a_zip(gui, ui, push, qtbot, tmp_path):
     qtbot.waitUntil(lambda: dlg.result is not None or bool(dlg.error), timeout=WAIT)
     assert dlg.error == "" and dlg.result.ok
     assert dlg.bar.value() == dlg.bar.maximum()
-    assert "Wrote 1 events" in dlg.message.text()
+    assert f"Wrote 1 event and {len(n.events[0].files)} files" in dlg.message.text()
     event = next(e for e in n.events if e.event_id == chosen)
-    with zipfile.ZipFile(tmp_path / "out.zip") as z:
-        manifest = json.loads(z.read("manifest.json"))
-        [entry] = manifest["events"]
-        assert entry["event"] == event.to_dict()
-        for record, path in zip(event.files, entry["paths"], strict=True):
-            assert z.read(path) == n.file_bytes(record.file_id)
+
+    def check(written: Path) -> None:
+        with zipfile.ZipFile(written) as z:
+            manifest = json.loads(z.read("manifest.json"))
+            [entry] = manifest["events"]
+            assert entry["event"] == event.to_dict()
+            for record, path in zip(event.files, entry["paths"], strict=True):
+                assert z.read(path) == n.file_bytes(record.file_id)
+
+    check(tmp_path / "out.zip")
+    # Export again: a new zip beside the first (the same name would be refused).
+    again = Path(dlg.path.text())
+    assert again.parent == tmp_path and again.suffix == ".zip" and not again.exists()
+    first = dlg.result
+    qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.result is not first and dlg.result is not None, timeout=WAIT)
+    assert dlg.error == "" and dlg.result.ok and Path(dlg.result.path) == again
+    check(again)
     dlg.close()
 
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
-from ...formatting import size
+from ...formatting import count, size
 from ..common import style
 from ..common.text import escape
 from .dialog import Scope, ScopeChooser, resolve
@@ -40,6 +40,17 @@ PROGRESS_INTERVAL_S = 0.1
 
 def default_name() -> str:
     return f"meteorgui-export-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def fresh_path(parent: Path, as_zip: bool) -> Path:
+    """A new export's default place in ``parent``: named by the time, never an existing one."""
+    suffix = ".zip" if as_zip else ""
+    stem = default_name()
+    path, n = parent / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = parent / f"{stem}-{n}{suffix}"
+    return path
 
 
 class FolderExportDialog(QDialog):
@@ -190,8 +201,11 @@ class FolderExportDialog(QDialog):
         if result.cancelled:
             self._say("Cancelled: nothing was written.")
             return
+        # Export again writes a new export beside this one (the same place would be
+        # refused: an export never writes into an existing folder or zip).
+        self.path.setText(str(fresh_path(Path(result.path).parent, self.as_zip.isChecked())))
         text = (
-            f"Wrote {result.events:,} events and {result.files:,} files "
+            f"Wrote {count(result.events, 'event')} and {count(result.files, 'file')} "
             f"({size(result.bytes)}) to {result.path}."
         )
         if result.problems:
