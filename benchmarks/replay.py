@@ -274,8 +274,11 @@ def measure(kinds, requests, workdir: Path, chunk: int) -> dict[str, tuple[float
     return {kind: (*spent[kind], other if kind == "meteorgui" else 0.0) for kind in kinds}
 
 
-def counts(kind: str, requests, workdir: Path, top: int, show_sql: bool) -> tuple[int, int, str]:
-    """(Python function calls, SQLite statements, report) over one replay."""
+def counts(
+    kind: str, requests, workdir: Path, top: int, show_sql: bool, dump: Path | None = None
+) -> tuple[int, int, str]:
+    """(Python function calls, SQLite statements, report) over one replay; with ``dump``
+    the profile is also kept there as ``<kind>.pstats`` (for pstats or a diff)."""
     server = Server(kind, workdir)
     statements: Counter[str] = Counter()
     lock = threading.Lock()
@@ -299,6 +302,9 @@ def counts(kind: str, requests, workdir: Path, top: int, show_sql: bool) -> tupl
     finally:
         server.close()
     stats = pstats.Stats(profile)
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        stats.dump_stats(dump / f"{kind}.pstats")
     text = io.StringIO()
     if top:
         stats.stream = text
@@ -468,6 +474,7 @@ def main() -> int:
     ap.add_argument("--sky-round", type=int, default=10, help="events per sky round")
     ap.add_argument("--no-sky", action="store_true")
     ap.add_argument("--chunk", type=int, default=40, help="requests per turn of each server")
+    ap.add_argument("--dump", type=Path, help="keep each server's profile here (.pstats)")
     ap.add_argument(
         "--costs", type=int, default=0, metavar="N", help="N more rounds metering each cost"
     )
@@ -500,7 +507,9 @@ def main() -> int:
                 )
             calls, stmts = {}, {}
             for kind in kinds:
-                calls[kind], stmts[kind], text = counts(kind, requests, workdir, args.top, args.sql)
+                calls[kind], stmts[kind], text = counts(
+                    kind, requests, workdir, args.top, args.sql, args.dump
+                )
                 print(
                     f"  {kind:14} {calls[kind] / n:7.1f} Python calls/entity, "
                     f"{stmts[kind] / n:5.2f} SQL statements/entity"
