@@ -87,6 +87,15 @@ def test_camera_setup_lists_the_lan_address_and_its_login_works_there(lan_gui, q
     for address in machine:
         assert f"http://{address}:{port}/import" in window.importer_label.text()
     assert "this computer only" not in window.importer_label.text()
+    # Request resend points a camera's exporter at the same address, not loopback.
+    from meteorgui.gui.tools.resend import explanation
+
+    text = explanation(lan_gui)
+    assert f"{urls[0]}/resend" in text and "127.0.0.1" not in text
+    listed = requests.get(
+        f"{urls[0]}/resend", auth=(dlg.user_field.text(), dlg.password_field.text()), timeout=10
+    )
+    assert listed.json() == {"ids": [], "entities": []}
     dlg.close()
 
 

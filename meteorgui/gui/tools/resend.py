@@ -75,8 +75,12 @@ def request_one(ctx, entity_id: str) -> ResendResult:
 
 def explanation(ctx) -> str:
     quarantine = ctx.archive.store.quarantine_dir
-    server = ctx.core.server
-    resend_url = f"{server.url}/resend" if server is not None else "<import URL>/resend"
+    # The URL a camera on the LAN can reach (the first of Camera setup's list), not
+    # loopback: the exporter that reads it runs on the camera.
+    from ..setup.camera import camera_addresses
+
+    addresses = camera_addresses(ctx)
+    resend_url = f"{addresses[0].url}/resend" if addresses else "<import URL>/resend"
     return f"""
 <p><b>What happens now.</b> meteorgui re-checks the stored bytes of each item.
 Damaged or missing bytes are moved to the quarantine folder
