@@ -139,3 +139,44 @@ def test_the_export_menu_and_ctrl_e_are_there_before_the_rest_of_the_window(qtbo
     finally:
         window.close()
         close(ctx)
+
+
+@pytest.mark.skipif(
+    not on_x11() or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool"
+)
+def test_real_ctrl_f_goes_to_the_search_and_ctrl_2_works_wherever_the_focus_is(gui, qtbot):
+    """Ctrl+F puts the focus in the search box, so typed words search instead of reaching
+    the event list's review keys; the View menu's Ctrl+1 / Ctrl+2 work from the docks too."""
+    from meteorgui.gui.browser.widget import GRID, TABLE
+
+    from .conftest import activate
+
+    window, browser = gui.window, gui.window.browser
+    qtbot.waitUntil(lambda: window.log_view is not None, timeout=10_000)
+    window.show()
+    activate(qtbot, window)
+    box = browser.filters.text
+    box.setText("old words")
+    browser.grid.setFocus()
+    qtbot.waitUntil(browser.grid.hasFocus)
+
+    def keys(*args: str) -> None:  # through the X server, as a keyboard's
+        assert subprocess.run(["xdotool", *args], timeout=10).returncode == 0
+
+    keys("key", "--clearmodifiers", "ctrl+f")
+    qtbot.waitUntil(box.hasFocus, timeout=5000)
+    assert box.selectedText() == "old words"  # typing replaces what was there
+    keys("type", "--delay", "20", "fireball")
+    qtbot.waitUntil(lambda: box.text() == "fireball", timeout=5000)
+    assert browser.undo_stack.count() == 0  # no letter reached the review keys
+    qtbot.waitUntil(lambda: not browser.filters._debounce.isActive(), timeout=5000)  # searched
+
+    window.log_dock.show()
+    window.log_dock.raise_()
+    window.log_view.setFocus()
+    qtbot.waitUntil(window.log_view.hasFocus, timeout=5000)
+    assert browser.view() == GRID
+    keys("key", "--clearmodifiers", "ctrl+2")
+    qtbot.waitUntil(lambda: browser.view() == TABLE, timeout=5000)
+    keys("key", "--clearmodifiers", "ctrl+1")
+    qtbot.waitUntil(lambda: browser.view() == GRID, timeout=5000)

@@ -338,6 +338,12 @@ class MainWindow(QMainWindow):
         act.triggered.connect(slot)
         return act
 
+    def find(self) -> None:
+        """Edit ▸ Find: to the search box, its text selected so typing replaces it."""
+        box = self.browser.filters.text
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
+
     def _build_actions(self) -> None:
         a = self._action
         # StandardKey.Quit is Ctrl+Q on X11 but empty on Windows and offscreen: both are
@@ -360,6 +366,13 @@ class MainWindow(QMainWindow):
             "What to enter on a MeteorPi camera to send here",
         )
         self.act_users = a("Users…", self.show_users, None, "Who may send data here")
+        self.act_find = a(
+            "Find…",
+            self.find,
+            [QKeySequence.StandardKey.Find, "Ctrl+F"],
+            "Search the events: cameras, metadata, ids, labels",
+        )
+        self.addAction(self.act_find)
         self.act_settings = a("Settings…", self.show_settings, QKeySequence.StandardKey.Preferences)
         self.act_verify = a(
             "Verify archive…", self.show_verify, None, "Re-check every stored file against its MD5"
@@ -445,6 +458,8 @@ class MainWindow(QMainWindow):
         edit = m.addMenu("&Edit")
         edit.addAction(self.browser.undo_action)
         edit.addAction(self.browser.redo_action)
+        edit.addSeparator()
+        edit.addAction(self.act_find)
         imp = m.addMenu("&Importer")
         for act in (self.act_importer, self.act_camera_setup, self.act_users):
             imp.addAction(act)

@@ -219,9 +219,9 @@ class EventBrowser(QWidget):
         for text, seq, target in (("Thumbnails", "Ctrl+1", GRID), ("Table", "Ctrl+2", TABLE)):
             act = QAction(text, self)
             set_shortcuts(act, seq)
-            act.setProperty("shortcutWhere", "event list")
             self.view_actions.append(act)
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # Wherever the focus is in the window, as the View menu shows them.
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.triggered.connect(lambda _c=False, t=target: self.set_view(t))
             self.addAction(act)
 

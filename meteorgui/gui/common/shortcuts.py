@@ -116,7 +116,7 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
         if act.shortcuts() and id(act) not in seen and act.text():
             seen.add(id(act))
             where = act.property("shortcutWhere") or WHERE.get(act.shortcutContext(), "")
-            rows.append((where, plain(act.text()), keys_text(act)))
+            rows.append((where[:1].upper() + where[1:], plain(act.text()), keys_text(act)))
     return rows
 
 
