@@ -530,6 +530,10 @@ def test_export_selected_events_to_a_zip(gui, ui, push, qtbot, tmp_path):
     assert dlg.error == "" and dlg.result.ok
     assert dlg.bar.value() == dlg.bar.maximum()
     assert f"Wrote 1 event and {len(n.events[0].files)} files" in dlg.message.text()
+    # The dialog grew for the progress bar and the message: no row is squeezed.
+    qtbot.waitUntil(
+        lambda: dlg.height() >= dlg.layout().totalHeightForWidth(dlg.width()), timeout=WAIT
+    )
     event = next(e for e in n.events if e.event_id == chosen)
 
     def check(written: Path) -> None:

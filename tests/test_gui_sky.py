@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import uuid
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -320,6 +321,10 @@ def test_export_meteors_writes_the_selection(gui, loaded, qtbot, tmp_path, fmt):
             counts += int(first.split("=")[1])
         assert counts == len(picked)
     assert "Wrote" in dlg.message.text()
+    # Export again goes to a new folder beside it, never over the files just written.
+    again = Path(dlg.path.text())
+    assert again.parent == tmp_path and again.name.startswith("meteorgui-meteors-")
+    assert not again.exists()
 
 
 def test_backward_extension_ends_nearest_the_radiant():

@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -32,20 +32,21 @@ from PySide6.QtWidgets import (
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
 from ...formatting import count, size
 from ..common import style
+from ..common.fit import grow_to_fit
 from ..common.text import escape
 from .dialog import Scope, ScopeChooser, resolve
 
 PROGRESS_INTERVAL_S = 0.1
 
 
-def default_name() -> str:
-    return f"meteorgui-export-{datetime.now():%Y%m%d-%H%M%S}"
+def default_name(kind: str = "export") -> str:
+    return f"meteorgui-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def fresh_path(parent: Path, as_zip: bool) -> Path:
+def fresh_path(parent: Path, as_zip: bool, kind: str = "export") -> Path:
     """A new export's default place in ``parent``: named by the time, never an existing one."""
     suffix = ".zip" if as_zip else ""
-    stem = default_name()
+    stem = default_name(kind)
     path, n = parent / f"{stem}{suffix}", 1
     while path.exists():
         n += 1
@@ -117,6 +118,16 @@ class FolderExportDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        grow_to_fit(self, shrink=True)
+
+    def event(self, event) -> bool:
+        done = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            grow_to_fit(self)  # the progress bar and the message appeared, or wrapped anew
+        return done
 
     def _kind_changed(self, as_zip: bool) -> None:
         text = self.path.text().strip()

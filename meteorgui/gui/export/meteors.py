@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog
 
 from ..common import style
 from .dialog import Scope, matching_event_ids
-from .folder import FolderExportDialog
+from .folder import FolderExportDialog, fresh_path
 
 FORMATS = (
     ("FTPdetectinfo (CAMS, RMS)", "ftpdetectinfo"),
@@ -55,16 +55,14 @@ class MeteorExportDialog(FolderExportDialog):
         self.form.removeRow(1)  # folder or zip: a format instead
         self.form.insertRow(1, "Format", self.format)
         self.form.labelForField(self.path.parentWidget()).setText("Into folder")
-        self.path.setText(self.path.text().replace("-export-", "-meteors-"))
+        self.path.setText(str(fresh_path(Path(self.path.text()).parent, False, "meteors")))
         self.note.setText(
             "FTPdetectinfo is the text format CAMS defined and RMS writes; trajectory "
             "solvers such as WesternMeteorPyLib read it (one file per camera). The CSV "
             "has one line per event with its shower, radiant, group and trajectory."
         )
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # paths and errors, as they are
-        # The longer note wraps to more lines: size the dialog for it (else rows overlap).
-        self.layout().activate()
-        self.resize(self.width(), self.layout().totalHeightForWidth(self.width()))
+        # The longer note wraps to more lines: sized for it when shown (grow_to_fit).
 
     def _choose(self) -> None:
         parent = QFileDialog.getExistingDirectory(
@@ -107,6 +105,8 @@ class MeteorExportDialog(FolderExportDialog):
             return
         names = ", ".join(p.name for p in written)
         self._say(f"Wrote {names} to {written[0].parent}.", ok=True)
+        # Export again writes into a new folder beside this one, never over these files.
+        self.path.setText(str(fresh_path(written[0].parent.parent, False, "meteors")))
 
     def cancel_or_close(self) -> None:
         if not self._running:  # writing is quick and cannot be stopped half way
