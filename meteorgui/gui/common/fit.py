@@ -8,6 +8,7 @@ logins to a line and a half at 620 px wide).
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QWidget
 
 
@@ -24,3 +25,18 @@ def grow_to_fit(window: QWidget, shrink: bool = False) -> None:
     need = max(need if need > 0 else window.sizeHint().height(), window.minimumSizeHint().height())
     if window.height() < need or shrink and window.height() > need:
         window.resize(width, need)
+
+
+class GrowsToFit:
+    """A dialog (listed before QDialog in its bases) that opens as tall as its text needs
+    and grows whenever its layout asks for more: a line added or wrapped anew."""
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)  # type: ignore[misc]
+        grow_to_fit(self, shrink=True)  # type: ignore[arg-type]
+
+    def event(self, event) -> bool:
+        done = super().event(event)  # type: ignore[misc]
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():  # type: ignore[attr-defined]
+            grow_to_fit(self)  # type: ignore[arg-type]
+        return done

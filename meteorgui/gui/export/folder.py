@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from ...exporter.folder import FolderExportError, FolderResult, export_to_folder
 from ...formatting import count, size
 from ..common import style
-from ..common.fit import grow_to_fit
+from ..common.fit import GrowsToFit
 from ..common.text import escape
 from .dialog import Scope, ScopeChooser, resolve
 
@@ -54,7 +54,7 @@ def fresh_path(parent: Path, as_zip: bool, kind: str = "export") -> Path:
     return path
 
 
-class FolderExportDialog(QDialog):
+class FolderExportDialog(GrowsToFit, QDialog):
     def __init__(self, ctx, scope: Scope, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -118,16 +118,6 @@ class FolderExportDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        grow_to_fit(self, shrink=True)
-
-    def event(self, event) -> bool:
-        done = super().event(event)
-        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
-            grow_to_fit(self)  # the progress bar and the message appeared, or wrapped anew
-        return done
 
     def _kind_changed(self, as_zip: bool) -> None:
         text = self.path.text().strip()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from ...formatting import sentence
 from ...importer.addresses import LAN, LOOPBACK, ImportAddress, import_addresses
 from ..common import style
-from ..common.fit import grow_to_fit
+from ..common.fit import GrowsToFit
 from ..common.text import plain_tip
 
 PASSWORD_BYTES = 15  # 20 URL-safe characters, about 120 bits
@@ -235,7 +235,7 @@ class CameraSettings(QGroupBox):
         )
 
 
-class CameraSetupDialog(QDialog):
+class CameraSetupDialog(GrowsToFit, QDialog):
     """What to type into a MeteorPi camera's export settings to send here."""
 
     def __init__(self, ctx, parent=None):
@@ -265,16 +265,6 @@ class CameraSetupDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        grow_to_fit(self, shrink=True)
-
-    def event(self, event) -> bool:
-        done = super().event(event)
-        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
-            grow_to_fit(self)  # a login created, the addresses read again: new lines
-        return done
 
     # The fields tests and the first-run assistant read.
     @property
