@@ -299,6 +299,14 @@ def cmd_user(args) -> int:
             )
             echo(f"changed the password of {args.name}")
         elif args.user_cmd == "roles":
+            if not args.role and not args.none:  # only asked: show them, change nothing
+                user = users.get(args.name)
+                if user is None:
+                    raise CliError(f"no user {args.name!r}")
+                echo(f"{user.name} has roles {', '.join(user.roles) or '(none)'}")
+                return EXIT_OK
+            if args.role and args.none:
+                raise CliError("give --role or --none, not both")
             users.set_roles(args.name, args.role or [])
             echo(f"{args.name} now has roles {', '.join(args.role or []) or '(none)'}")
     except UserError as exc:
@@ -769,9 +777,19 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("remove", "remove a user"), ("password", "change a password")):
         x = usub.add_parser(action, help=text)
         x.add_argument("name")
-    ur = usub.add_parser("roles", help="set a user's roles")
+    ur = usub.add_parser(
+        "roles", help="show a user's roles, or set them (--role ..., or --none to take all away)"
+    )
     ur.add_argument("name")
-    ur.add_argument("--role", action="append", choices=["user", "camera_admin", "import"])
+    ur.add_argument(
+        "--role",
+        action="append",
+        choices=["user", "camera_admin", "import"],
+        help="the roles the user has from now on (repeat for several)",
+    )
+    ur.add_argument(
+        "--none", action="store_true", help="take every role away (a camera can no longer send)"
+    )
     u.set_defaults(func=cmd_user)
 
     c = sub.add_parser("camera", help="which login each camera is bound to")

@@ -60,6 +60,19 @@ def test_user_add_list_password_remove(capsys, monkeypatch, data):
     with Archive(data) as a:
         assert a.users.authenticate("cam1", "s3cret") is None
         assert a.users.authenticate("cam1", "n3w") is not None
+    # `user roles NAME` alone shows the roles and changes nothing (it once took them all).
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "roles", "cam1")
+    assert code == 0 and out.strip() == "cam1 has roles import"
+    with Archive(data) as a:
+        assert a.users.get("cam1").has_role("import")
+    code, _, err = run(
+        capsys, monkeypatch, "--data-dir", data, "user", "roles", "cam1", "--none", "--role", "user"
+    )
+    assert code != 0 and "not both" in err
+    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "roles", "cam1", "--none")
+    assert code == 0 and "cam1 now has roles (none)" in out
+    with Archive(data) as a:
+        assert a.users.get("cam1").roles == ()
     code, _, _ = run(capsys, monkeypatch, "--data-dir", data, "user", "remove", "cam1")
     assert code == 0
     code, _, err = run(capsys, monkeypatch, "--data-dir", data, "user", "remove", "cam1")
