@@ -194,7 +194,7 @@ def cmd_serve(args) -> int:
 
     from .archive import ArchiveError
     from .core import GIL_SWITCH_INTERVAL_S, Core
-    from .importer import PortInUse
+    from .importer import ImporterBusy, PortInUse
     from .logs import setup_logging
 
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
@@ -210,6 +210,9 @@ def cmd_serve(args) -> int:
     except PortInUse as exc:
         core.close()
         raise CliError(f"{exc.strerror}; choose another with --port") from None
+    except ImporterBusy as exc:
+        core.close()
+        raise CliError(exc.strerror) from None
     except OSError as exc:
         core.close()
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None

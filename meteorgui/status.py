@@ -9,9 +9,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import requests
 
 from . import formatting
 from .archive import Archive, stats
@@ -22,19 +19,9 @@ from .settings import Settings
 PROBE_TIMEOUT_S = 2.0
 
 
-def health_url(import_url: str) -> str:
-    """The importer's /health beside its import URL."""
-    parts = urlsplit(import_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/health", "", ""))
-
-
 def probe(import_url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
     """True if a meteorgui importer answers at that URL."""
-    try:
-        r = requests.get(health_url(import_url), timeout=timeout)
-        return r.status_code == 200 and r.json().get("app") == "meteorgui"
-    except (requests.RequestException, ValueError, AttributeError):
-        return False
+    return runfile.answers(import_url, timeout)
 
 
 def importer_line(data_dir: Path, settings: Settings) -> tuple[bool, str]:

@@ -258,6 +258,47 @@ def test_serve_prints_url_and_stops_cleanly_on_signals(data):
             p.communicate()
 
 
+def _serving(data: str, port: int) -> subprocess.Popen:
+    """`meteorgui serve` on 127.0.0.1:port, once it says it listens."""
+    p = _meteorgui("--data-dir", data, "serve", "--host", "127.0.0.1", "--port", str(port))
+    while "listening on" not in (line := p.stdout.readline()):
+        if not line:
+            _, err = p.communicate()
+            raise AssertionError(err)
+    return p
+
+
+def _stopped(p: subprocess.Popen) -> int:
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.communicate(timeout=20)
+    finally:
+        p.kill()
+    return p.returncode
+
+
+def test_a_second_importer_on_the_same_archive_is_refused_and_status_names_the_first(
+    capsys, monkeypatch, data
+):
+    first_port, second_port = _free_port(), _free_port()
+    first = _serving(data, first_port)
+    try:
+        second = _meteorgui(
+            "--data-dir", data, "serve", "--host", "127.0.0.1", "--port", str(second_port)
+        )
+        _, err = second.communicate(timeout=60)
+        assert second.returncode != 0 and "Traceback" not in err
+        assert err.strip().count("\n") == 0
+        assert f"another meteorgui (pid {first.pid}) is already receiving" in err
+        assert f"http://127.0.0.1:{first_port}/import; stop it first" in err
+        code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "status")
+        assert code == 0 and "running since" in out and f"pid {first.pid}" in out
+    finally:
+        assert _stopped(first) == 0
+    # Once it has stopped, an importer starts there again.
+    assert _stopped(_serving(data, second_port)) == 0
+
+
 def test_serve_port_in_use_is_one_line(data):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

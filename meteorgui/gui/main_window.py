@@ -648,7 +648,10 @@ class MainWindow(QMainWindow):
 
     def start_importer(self, port: int | None = None) -> bool:
         """Start listening; if the port is taken, say so and offer another. True if running."""
-        from ..importer import PortInUse  # with Flask and waitress: not before the first paint
+        from ..importer import (  # with Flask and waitress: not before the first paint
+            ImporterBusy,
+            PortInUse,
+        )
 
         s = self.ctx.settings
         port = s.port if port is None else port
@@ -665,6 +668,9 @@ class MainWindow(QMainWindow):
                 log.info("The importer listens on this computer only (%s)", reason)
         except PortInUse:
             self._offer_other_port(port)
+            return False
+        except ImporterBusy as exc:  # `meteorgui serve` (a service) imports into it already
+            message(self, "Importer not started", f"The importer was not started: {exc.strerror}.")
             return False
         except OSError as exc:
             message(

@@ -11,6 +11,7 @@ _WHERE = {
     "create_app": ".app",
     "ImporterServer": ".server",
     "PortInUse": ".server",
+    "ImporterBusy": ".server",
     "ImportAddress": ".addresses",
     "import_addresses": ".addresses",
 }
@@ -19,6 +20,7 @@ __all__ = [
     "Answer",
     "ImportAddress",
     "Importer",
+    "ImporterBusy",
     "ImporterServer",
     "PortInUse",
     "create_app",
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from .addresses import ImportAddress, import_addresses
     from .app import create_app
     from .protocol import Answer, Importer
-    from .server import ImporterServer, PortInUse
+    from .server import ImporterBusy, ImporterServer, PortInUse
 
 
 def __getattr__(name: str):

@@ -38,6 +38,11 @@ class PortInUse(MeteorguiError, OSError):
     """The port is taken (another meteorgui, or another program)."""
 
 
+class ImporterBusy(MeteorguiError, OSError):
+    """Another process already imports into this archive (a second importer would close
+    its open conversations as a crash's leftovers, and `status` could name only one)."""
+
+
 class ImporterServer:
     """Serves the import protocol for one archive on host:port (port 0 picks a free one)."""
 
@@ -84,6 +89,13 @@ class ImporterServer:
             return
         if self._own_importer and self.importer.closed:  # started again after stop()
             self._use(Importer(self.archive, self.hub))
+        other = runfile.another(self.archive.data_dir)
+        if other is not None:
+            raise ImporterBusy(
+                errno.EBUSY,
+                f"another meteorgui (pid {other.get('pid')}) is already receiving into this "
+                f"archive at {other['url']}; stop it first",
+            )
         _check_port(self.host, self.requested_port)
         self.importer.recover()
         self.archive.store.clean_tmp()
