@@ -127,15 +127,27 @@ def _status_at(statuses, camera_id: str, time_ms: int) -> CameraStatus:
 
 
 class _Builder:
-    def __init__(self, seed: int, start_ms: int, end_ms: int):
+    def __init__(self, seed: int, start_ms: int, end_ms: int, shape: str = ""):
         self.rng = random.Random(seed)
+        # Events' and files' ids come from a stream of their own, keyed by the night's
+        # shape as well: drawn from ``rng``, a night of fewer events gave a file's id of
+        # another night to an event, and the importer refused it ("an archived file record
+        # has that id"). The same seed and shape still make the same ids (a push again
+        # is "already archived"); the statuses' ids stay the seed's (the same cameras).
+        self.ids = random.Random(f"meteorgui-night:{seed}:{shape}:{start_ms}")
         self.start_ms, self.end_ms = start_ms, end_ms
         self.statuses: list[CameraStatus] = []
         self.content: dict[str, bytes] = {}
         self.skies: dict[str, Sky] = {}
 
     def new_id(self) -> str:
+        """A camera status's id (from the seed alone)."""
         return uuid.UUID(int=self.rng.getrandbits(128), version=4).hex
+
+    def entity_id(self) -> str:
+        """An event's or a file's id (from the seed and the night's shape)."""
+        self.rng.getrandbits(128)  # drawn as before: the night's sky stays the seed's
+        return uuid.UUID(int=self.ids.getrandbits(128), version=4).hex
 
     def add_camera(self, index: int) -> str:
         rng, site = self.rng, SITES[index % len(SITES)]
@@ -211,7 +223,7 @@ class _Builder:
         meta: tuple[Meta, ...] = (),
     ) -> FileRecord:
         record = FileRecord(
-            file_id=self.new_id(),
+            file_id=self.entity_id(),
             camera_id=camera_id,
             status_id=self.status_at(camera_id, t).status_id,
             file_time=t,
@@ -288,7 +300,9 @@ class _Builder:
             Meta("date", "meteorpi:timeEnd", t + int(duration * 1000)),
         )
         status = self.status_at(camera_id, t)
-        return Event(self.new_id(), camera_id, status.status_id, t, "meteorpi:meteor", files, meta)
+        return Event(
+            self.entity_id(), camera_id, status.status_id, t, "meteorpi:meteor", files, meta
+        )
 
     def timelapse(self, camera_id: str, t: int) -> FileRecord:
         gain = self.gain(t)
@@ -336,7 +350,7 @@ def make_night(
         raise ValueError("events and timelapse must not be negative")
     per_camera = (timelapse + 1) // 2
     end_ms = start_ms + max(NIGHT_MS, per_camera * TIMELAPSE_EVERY_MS)
-    b = _Builder(seed, start_ms, end_ms)
+    b = _Builder(seed, start_ms, end_ms, f"events={events},timelapse={timelapse}")
     cameras = [b.add_camera(0), b.add_camera(1)]
     times = sorted(b.rng.randrange(start_ms + 60_000, end_ms - 60_000) for _ in range(events))
     made_events = [b.event(b.rng.choice(cameras), t) for t in times]

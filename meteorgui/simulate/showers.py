@@ -80,8 +80,10 @@ def _target(lat: float, lon: float) -> np.ndarray:
 class _Maker(_Builder):
     """The realistic night's builder (ids, file records), with cameras that see one sky."""
 
-    def __init__(self, seed: int, start_ms: int, end_ms: int, cameras: int, stills: bool):
-        super().__init__(seed, start_ms, end_ms)
+    def __init__(
+        self, seed: int, start_ms: int, end_ms: int, cameras: int, stills: bool, shape: str = ""
+    ):
+        super().__init__(seed, start_ms, end_ms, shape)
         self.nrng = np.random.default_rng(seed)
         self.stills = stills
         self.cams: list[tuple[str, CameraModel, float, Sky]] = []
@@ -233,7 +235,7 @@ class _Maker(_Builder):
             Meta("number", "meteorpi:amplitudePeak", int(max(amps))),
             Meta("number", "meteorpi:amplitudeTimeIntegrated", int(sum(amps))),
         ]
-        return Event(self.new_id(), camera_id, status.status_id, t_ms, "meteorpi:meteor",
+        return Event(self.entity_id(), camera_id, status.status_id, t_ms, "meteorpi:meteor",
                      tuple(files), tuple(meta))  # fmt: skip
 
 
@@ -252,7 +254,9 @@ def make_sky_night(
     if meteors < 0:
         raise ValueError("meteors must not be negative")
     end_ms = start_ms + NIGHT_MS
-    m = _Maker(seed, start_ms, end_ms, cameras, stills)
+    m = _Maker(
+        seed, start_ms, end_ms, cameras, stills, f"meteors={meteors},cameras={cameras},{stills}"
+    )
     times = sorted(m.rng.uniform(start_ms + 60_000, end_ms - 60_000) / 1000 for _ in range(meteors))
     truths, events = [], []
     for i, t in enumerate(times):
