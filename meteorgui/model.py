@@ -40,6 +40,9 @@ _NS_PART = re.compile(r"[^\x00-\x1f]{1,1024}")
 # C0 and C1 control characters and DEL. Nothing in PROTOCOL.md needs them in a string, and
 # printed to a terminal they retitle it, clear it or forge lines: refused at import.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A meta value is free text a node's owner may have written on several lines (the 2015
+# importer kept it as sent): tabs and line ends pass there; every view shows them as text.
+CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Set while re-reading what the archive holds: rows written before controls were refused
 # must still read back (every view shows them escaped or as plain text).
 _ARCHIVED = contextvars.ContextVar("archived", default=False)
@@ -135,12 +138,13 @@ def _float(value: Any, where: str, lo: float = -math.inf, hi: float = math.inf) 
     return value
 
 
-def _str(value: Any, where: str, limit: int = MAX_STRING) -> str:
+def _str(value: Any, where: str, limit: int = MAX_STRING, lines: bool = False) -> str:
+    """A string field; ``lines``: tabs and line ends allowed (free text)."""
     if not isinstance(value, str):
         raise ModelError(f"{where}: expected a string, got {_kind(value)}")
     if len(value) > limit:
         raise ModelError(f"{where}: longer than {limit} characters")
-    control = CONTROL.search(value)
+    control = (CONTROL_BUT_LINES if lines else CONTROL).search(value)
     if control is not None and not (_ARCHIVED.get() and control.group() != "\x00"):
         raise ModelError(
             f"{where}: contains the control character U+{ord(control.group()):04X} "
@@ -214,7 +218,7 @@ class Meta:
         raw = _required(d, "value", where)
         value: str | int | float
         if kind == "string":
-            value = _str(raw, f"{where}.value")
+            value = _str(raw, f"{where}.value", lines=True)
         elif kind == "number":
             value = _float(raw, f"{where}.value")
         else:

@@ -51,7 +51,6 @@ def _event_with(path, value):
             lambda v: _event_with(["files", 1, "semantic_type"], f"x{v}"),
             "event.files[1].semantic_type",
         ),
-        (lambda v: _event_with(["meta", 2, "value"], f"b{v}"), "event.meta[2].value"),
         (lambda v: _event_with(["meta", 0, "key"], f"k{v}"), "event.meta[0].key"),
         (lambda v: _event_with(["camera_id"], f"cam{v}"), "event.camera_id"),
     ],
@@ -64,6 +63,29 @@ def test_control_characters_are_refused_naming_the_field(node, archive, make, wh
     if where.startswith("status") and "camera_id" not in where:
         assert f"U+{ord(char):04X}" in answer["message"]
     assert archive.count("statuses") == 0 and archive.count("events") == 0
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x00", "\x7f", "\x9b", "\x85"])
+def test_a_meta_value_with_a_terminal_control_is_refused(node, archive, char):
+    answer = node.post(_event_with(["meta", 2, "value"], f"b{char}"))
+    assert node.log[-1] == "400", answer
+    assert answer["message"].startswith("event.meta[2].value: contains the control character")
+    assert archive.count("events") == 0
+
+
+def test_a_meta_value_written_on_several_lines_is_kept_as_sent(node, archive):
+    """Free text a node's owner wrote (the 2015 importer kept it): tabs and line ends pass
+    in a meta value, and nowhere else."""
+    st = fx.status()
+    pack = fx.event_pack(st)
+    note = Meta("string", "meteorpi:comment", "Seen from the shed.\r\nClouds\tlater.\n")
+    pack = dataclasses.replace(
+        pack, entity=dataclasses.replace(pack.entity, meta=(*pack.entity.meta, note))
+    )
+    assert node.send(pack) == {"state": "complete"}, node.log[-10:]
+    kept = archive.get_event(pack.entity.event_id)
+    assert note in kept.meta
+    assert terminal_safe(note.value) == "Seen from the shed.\\x0d\\x0aClouds\\x09later.\\x0a"
 
 
 def test_a_blank_padded_night_from_a_2015_node_arrives_whole(server, archive, auth):
