@@ -116,8 +116,14 @@ def _int(value: Any, where: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ModelError(f"{where}: expected an integer, got {_kind(value)}")
     if not lo <= value <= hi:
-        raise ModelError(f"{where}: {value} is out of range {lo}..{hi}")
+        raise ModelError(f"{where}: {_shown(value)} is out of range {lo}..{hi}")
     return value
+
+
+def _shown(value: int | float) -> str:
+    """A number as an answer may repeat it: whole when short, else only its size."""
+    text = str(value)
+    return text if len(text) <= 40 else f"a number of {len(text)} characters"
 
 
 def parse_time(value: Any, where: str) -> int:
@@ -134,7 +140,7 @@ def _float(value: Any, where: str, lo: float = -math.inf, hi: float = math.inf) 
     if not finite:
         raise ModelError(f"{where}: NaN and infinity are not allowed")
     if not lo <= value <= hi:
-        raise ModelError(f"{where}: {value} is out of range {lo}..{hi}")
+        raise ModelError(f"{where}: {_shown(value)} is out of range {lo}..{hi}")
     return value
 
 
@@ -529,8 +535,16 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data, parse_constant=_reject_constant, parse_float=_parse_float)
     except ModelError:
         raise
-    except (ValueError, RecursionError) as exc:
-        raise ModelError(f"JSON: malformed body ({exc.__class__.__name__}: {exc})"[:200]) from None
+    except RecursionError:
+        raise ModelError("JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:  # its message names what and where, in JSON's terms
+        raise ModelError(f"JSON: malformed body: {exc.msg} at character {exc.pos}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"JSON: not valid Unicode text at byte {exc.start}") from None
+    except ValueError as exc:  # an integer of thousands of digits: Python will not read it
+        if "digits" in str(exc):
+            raise ModelError("JSON: a number has too many digits") from None
+        raise ModelError(f"JSON: malformed body: {str(exc)[:120]}") from None
 
 
 def dumps(obj: Any) -> str:

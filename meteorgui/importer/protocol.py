@@ -296,12 +296,12 @@ class Importer:
                 return refuse(400, str(exc))
             self.cache.put(user, entity_id(entity), entity, size)
         else:
-            shown = kind if isinstance(kind, str) else type(kind).__name__
-            return refuse(
-                400,
-                f"type: unknown message type {str(shown)[:40]!r}; expected "
-                "event, file, status or cached_entity",
-            )
+            expected = "expected event, file, status or cached_entity"
+            if kind is None:
+                return refuse(400, f"type: missing; {expected}")
+            if not isinstance(kind, str):
+                return refuse(400, f"type: not a string; {expected}")
+            return refuse(400, f"type: unknown message type {kind[:40]!r}; {expected}")
         if isinstance(entity, CameraStatus):
             return self._status(s, remote, entity)
         return self._offer(s, remote, entity)
