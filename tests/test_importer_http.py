@@ -138,6 +138,28 @@ def test_refused_logins_get_403_with_json_message(server, archive, user, passwor
     assert fragment in r.json()["message"]
 
 
+def test_an_import_url_typed_with_a_trailing_slash_still_imports(server, archive, auth):
+    """A node given ".../import/" posts its offers there and its bytes to
+    ".../import//data/...": both reach the importer, and the event is archived whole."""
+    pack = fx.event_pack(fx.status(), n_files=2)
+    node = fx.Node(server.url + "/", *auth)
+    try:
+        assert node.send(pack) == {"state": "complete"}, node.log[-10:]
+    finally:
+        node.close()
+    kept = archive.get_event(pack.entity.event_id)
+    assert kept is not None and all(archive.has_bytes(f) for f in kept.files)
+
+
+@pytest.mark.parametrize("path", ["/imports", "/", "/import/data", "/importer/data/x/y"])
+def test_a_mistyped_url_is_told_where_the_import_url_is(server, auth, path):
+    base = server.url.removesuffix("/import")
+    r = requests.post(base + path, json={}, auth=auth)
+    assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/json")
+    message = r.json()["message"]
+    assert repr(path) in message and "import URL, which ends in /import" in message
+
+
 def test_no_auth_is_403(server):
     r = requests.post(server.url, json={})
     assert r.status_code == 403 and r.json()["state"] == "failed"
@@ -146,10 +168,18 @@ def test_no_auth_is_403(server):
 @pytest.mark.parametrize(
     "body,fragment",
     [
-        (b"{not json", "JSON"),
+        (b"{not json", "JSON: malformed body: Expecting property name"),
         (b'{"x": NaN}', "NaN"),
         (b"[1, 2]", "JSON object"),
         (b'{"type": "wat"}', "unknown message type"),
+        (b'{"type": 5}', "type: not a string"),
+        (b'{"event": {}}', "type: missing"),
+        (b"[" * 50_000, "JSON: nested too deeply"),
+        (b'{"x": ' + b"9" * 5000 + b"}", "JSON: a number has too many digits"),
+        (
+            b'{"type": "status", "status": {"valid_from": 1' + b"0" * 4000 + b"}}",
+            "is out of range",
+        ),
         (b'{"type": "event"}', "event: missing"),
         (b'{"type": "event", "event": {"event_id": "zz"}}', "event.event_id"),
         (b'{"type": "cached_entity", "cached_entity_id": 5}', "cached_entity_id"),
@@ -162,7 +192,9 @@ def test_bad_messages_get_400_with_message(server, auth, body, fragment):
     )
     assert r.status_code == 400
     assert r.headers["Content-Type"].startswith("application/json")
-    assert fragment in r.json()["message"]
+    message = r.json()["message"]
+    assert fragment in message and len(message) < 300
+    assert not any(word in message for word in ("Error", "NoneType", "sys.", "int'"))
 
 
 def test_oversized_message_is_413(server, auth):
@@ -671,7 +703,7 @@ def test_a_file_naming_another_status_gets_that_status_asked_for(server, archive
 
 def test_more_malformed_input_is_4xx_json(server, auth):
     r = requests.post(server.url, json={"type": ["event"]}, auth=auth)
-    assert r.status_code == 400 and "unknown message type" in r.json()["message"]
+    assert r.status_code == 400 and "type: not a string" in r.json()["message"]
     r = requests.post(server.url, json={}, headers={"Authorization": b"Basic \xff\xfe"})
     assert r.status_code == 403 and r.json()["state"] == "failed"
 

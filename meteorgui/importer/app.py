@@ -201,7 +201,11 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
 
         return wrapper
 
+    # A camera given the import URL with a trailing slash ("…/import/") sends its offers
+    # there and its bytes to "…/import//data/…": both are the import routes too, so the
+    # typo never costs a node the failures after which it disables its export.
     @app.post(url_path)
+    @app.post(f"{url_path}/")
     @requires_import_role
     def import_entities(user: str, mark: str | None, remote: str | None):
         if mark:
@@ -224,6 +228,7 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
                 release_memory()
 
     @app.post(f"{url_path}/data/<file_id>/<md5>")
+    @app.post(f"{url_path}//data/<file_id>/<md5>", merge_slashes=False)
     @requires_import_role
     def import_file_data(file_id: str, md5: str, user: str, mark: str | None, remote: str | None):
         checked = importer.expect_bytes(user, file_id, md5)
@@ -267,6 +272,15 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 404:  # a mistyped URL in a camera's settings: say what it should be
+            return _reply(
+                refuse(
+                    404,
+                    f"nothing is at {_current().path[:100]!r} here; a camera sends to the "
+                    f"import URL, which ends in {url_path} (for example "
+                    f"http://<this computer>:<port>{url_path})",
+                )
+            )
         return _reply(refuse(exc.code or 500, exc.description or exc.name))
 
     @app.errorhandler(Exception)
