@@ -43,6 +43,8 @@ def test_guessing_a_name_is_cut_short_without_hashing(server, archive, auth, clo
     assert len(hashes) == limit
     r = post(server, "camera", "guess-again")
     assert r.status_code == 429 and "too many failed logins for camera" in r.json()["message"]
+    waits = r.json()["message"].rsplit("try again in ", 1)[1]
+    assert r.headers["Retry-After"] == waits.removesuffix(" s") and 0 < int(waits[:-2]) <= 61
     assert len(hashes) == limit  # the refusal cost no password hash
     # A good login of another user (one without the import role, too) clears nothing.
     assert post(server, "viewer", "view-pw").status_code == 403

@@ -177,11 +177,13 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
             if auth is None or auth.type != "basic" or not auth.username:
                 return _reply(refuse(403, "HTTP Basic authentication is required"))
             remote = req.remote_addr
-            user, status, message = importer.logins.check(
+            user, status, message, retry = importer.logins.check(
                 auth.username, auth.password or "", remote
             )
-            if user is None:
-                return _reply(refuse(status, message))
+            if user is None:  # locked out for a while: say for how long, as HTTP does
+                return _reply(
+                    refuse(status, message), {"Retry-After": str(retry)} if retry else None
+                )
             environ = req.environ
             if gate is not None:
                 gate.verified(environ.get("HTTP_AUTHORIZATION"), user.name, user.stamp)

@@ -160,9 +160,12 @@ class Logins:
         self._published: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
-    def check(self, name: str, password: str, addr: str | None) -> tuple[User | None, int, str]:
-        """(user, 200, '') for a login with the import role, else (None, HTTP status,
-        message for the client). The client's message never says which part was wrong."""
+    def check(
+        self, name: str, password: str, addr: str | None
+    ) -> tuple[User | None, int, str, int]:
+        """(user, 200, '', 0) for a login with the import role, else (None, HTTP status,
+        message for the client, seconds before it may try again: 0 unless locked out).
+        The client's message never says whether the name or the password was wrong."""
         wait = self.throttle.wait(addr, name)
         if wait and self._known_address(name, addr):
             # A camera's own address is locked because someone there guessed many names:
@@ -177,20 +180,21 @@ class Logins:
                     429,
                     f"too many failed logins for {name[:NAME_SHOWN]} from {addr}; "
                     f"try again in {int(wait) + 1} s",
+                    int(wait) + 1,
                 )
         else:
             user, why = self.users.login(name, password)
             if user is None:
                 self.throttle.failed(addr, name)
                 self._refused(name, addr, why or NOT_VERIFIED, self.throttle.wait(addr, name))
-                return None, 403, "wrong user name or password"
+                return None, 403, "wrong user name or password", 0
         if not user.has_role("import"):
             self._refused(name, addr, NO_IMPORT_ROLE, 0.0)
-            return None, 403, f"user {user.name} does not have the import role"
+            return None, 403, f"user {user.name} does not have the import role", 0
         if addr and user.name in self._known:
             with self._known_lock:
                 self._known[user.name].add(addr)
-        return user, 200, ""
+        return user, 200, "", 0
 
     def _known_address(self, name: str, addr: str | None) -> bool:
         """Whether this user has imported from this address before (a known client)."""
