@@ -88,6 +88,20 @@ def test_a_meta_value_written_on_several_lines_is_kept_as_sent(node, archive):
     assert terminal_safe(note.value) == "Seen from the shed.\\x0d\\x0aClouds\\x09later.\\x0a"
 
 
+def test_a_refused_status_is_named_when_its_event_gives_up(node, archive):
+    """A node ignores the answer to a status it was asked for: the event's final answer
+    says why the status was refused, not only that it "never arrived"."""
+    pack = fx.event_pack(dataclasses.replace(fx.status(), inst_name="Roof\x1b[31m"))
+    answer = node.send(pack)
+    assert answer["state"] == "failed", node.log[-10:]
+    assert f"camera status {pack.status.status_id} was asked for 3 times" in answer["message"]
+    assert (
+        "it was refused (status.inst_name: contains the control character U+001B"
+        in (answer["message"])
+    )
+    assert archive.count("statuses") == 0 and archive.count("events") == 0
+
+
 def test_a_blank_padded_night_from_a_2015_node_arrives_whole(server, archive, auth):
     """A 2015 node reads cameraID from a Firebird CHAR(64) column: every entity (and each
     file record in an event) carries the id blank-padded to 64 characters."""

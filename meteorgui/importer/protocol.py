@@ -293,6 +293,8 @@ class Importer:
             try:
                 entity = ENTITY_KINDS[kind].from_dict(message[kind], kind)
             except ModelError as exc:
+                if kind == "status":  # a node ignores this answer: the give-up names it
+                    self._status_refused(s, message[kind], str(exc))
                 return refuse(400, str(exc))
             self.cache.put(user, entity_id(entity), entity, size)
         else:
@@ -305,6 +307,19 @@ class Importer:
         if isinstance(entity, CameraStatus):
             return self._status(s, remote, entity)
         return self._offer(s, remote, entity)
+
+    @staticmethod
+    def _status_refused(s: Session, raw: Any, reason: str) -> None:
+        """Keep why an asked-for status was refused: a MeteorPi node ignores the answer to
+        a status and offers its entity again, which gives up naming this reason."""
+        try:
+            status_id = parse_uuid(raw.get("status_id"), "status_id")
+        except (ModelError, AttributeError):
+            return
+        with s.lock:
+            if status_id in s.status_for:  # asked for by an entity of this session
+                s.last_mismatch[status_id] = f"it was refused ({reason})"
+                s.trim()
 
     def _status(self, s: Session, remote: str | None, status: CameraStatus) -> Answer:
         with s.lock:
@@ -325,6 +340,9 @@ class Importer:
             log.error("could not archive camera status %s: %s", status.status_id, exc)
             return refuse(507, f"camera status {status.status_id} was not archived: {problem}")
         except Conflict as exc:
+            if parent:
+                with s.lock:  # the reason the ask gives up with (the node ignores this answer)
+                    s.last_mismatch[status.status_id] = f"it was refused ({exc})"
             self._log(
                 s.user,
                 remote,
