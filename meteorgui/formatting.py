@@ -191,6 +191,12 @@ def night_text(n: Night, clock=None) -> str:
 
 
 _CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+# Unicode's invisible direction marks and line breaks: a terminal obeys them too (text
+# printed backwards from a bidi override, a line a line separator forges).
+_CONTROLS |= {
+    c: f"\\u{c:04x}"
+    for c in [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]
+}
 
 
 _CONTROLS_BUT_TAB = {c: v for c, v in _CONTROLS.items() if c != 0x09}

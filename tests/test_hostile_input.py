@@ -178,9 +178,12 @@ def test_the_cli_shows_control_characters_instead_of_obeying_them(
         assert code == 1 and "damaged" in out and out.count("all files OK") <= 1
 
 
-def test_terminal_safe_escapes_c0_c1_and_del_only():
+def test_terminal_safe_escapes_controls_and_direction_marks_only():
     assert terminal_safe("a\x1b[2Jb\x9bc\x7fé ü") == "a\\x1b[2Jb\\x9bc\\x7fé ü"
     assert terminal_safe("\n\t") == "\\x0a\\x09"
+    # A bidi override prints the rest backwards; a line separator forges a line.
+    assert terminal_safe("Inst \u202eevil\u202c\u2028OK") == "Inst \\u202eevil\\u202c\\u2028OK"
+    assert terminal_safe("Ångström 流星 ☄") == "Ångström 流星 ☄"
 
 
 def test_log_lines_on_the_terminal_show_control_characters(tmp_path, capsys):
