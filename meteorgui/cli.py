@@ -28,6 +28,19 @@ def size(n: float | None) -> str:
     return formatted(n)
 
 
+def count(n: int, noun: str) -> str:
+    """formatting.count ('1 file', '3 files'), imported when a command prints one."""
+    from .formatting import count as counted
+
+    return counted(n, noun)
+
+
+def _camera_id(text: str) -> str:
+    """A camera id as the archive keeps it: a 2015 node's trailing blanks (a copy of its
+    CHAR(64) column) dropped, as the importer drops them."""
+    return text.rstrip(" ")
+
+
 class CliError(MeteorguiError):
     """A mistake the user can fix; printed as one line."""
 
@@ -374,7 +387,7 @@ def _summary_line(command: str, item) -> str:
     if command == "events":
         return (
             f"{format_time(item.event_time)}  {item.camera_id}  {item.event_id}  "
-            f"{item.event_type}  {len(item.files)} files"
+            f"{item.event_type}  {count(len(item.files), 'file')}"
         )
     if command == "files":
         return (
@@ -424,7 +437,7 @@ def cmd_resend(args) -> int:
                 failures += 1
                 continue
             echo(
-                f"{ident}: {len(marked)} file(s) will be asked for again the next time a "
+                f"{ident}: {count(len(marked), 'file')} will be asked for again the next time a "
                 "camera offers it"
             )
         importer.close()
@@ -588,9 +601,9 @@ def _export_to_folder(args, selection) -> int:
     for file_id, message in result.problems:
         echo(f"meteorgui: file {file_id} left out: {message}", file=sys.stderr)
     echo(
-        f"wrote {result.events} events and {result.files} files ({size(result.bytes)}) "
-        f"to {result.path}"
-        + (f"; {len(result.problems)} files left out" if result.problems else "")
+        f"wrote {count(result.events, 'event')} and {count(result.files, 'file')} "
+        f"({size(result.bytes)}) to {result.path}"
+        + (f"; {count(len(result.problems), 'file')} left out" if result.problems else "")
     )
     return EXIT_OK if result.ok else EXIT_FAIL
 
@@ -814,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         x = sub.add_parser(name, help=text)
         x.add_argument("--json", action="store_true", help="a JSON array in the wire format")
-        x.add_argument("--camera", metavar="ID")
+        x.add_argument("--camera", metavar="ID", type=_camera_id)
         x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
         x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
         x.add_argument("--limit", metavar="N", type=_count)
@@ -889,7 +902,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One entry per event in time order; what is missing is computed first.",
     )
     me.add_argument("--json", action="store_true", help="a JSON array")
-    me.add_argument("--camera", metavar="ID")
+    me.add_argument("--camera", metavar="ID", type=_camera_id)
     me.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     me.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     me.add_argument("--shower", metavar="CODE", help="an IAU code such as PER, or sporadic")
@@ -916,7 +929,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     x.add_argument("--shower", metavar="CODE", help="with --format: only this shower's meteors")
     x.add_argument("--user", help="user name at the importer (password from a prompt or stdin)")
-    x.add_argument("--camera", metavar="ID")
+    x.add_argument("--camera", metavar="ID", type=_camera_id)
     x.add_argument("--after", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     x.add_argument("--before", metavar="T", type=parse_time, help="ISO 8601 time or ms")
     x.add_argument("--type", metavar="T", help="event type, e.g. meteorpi:meteor (events only)")

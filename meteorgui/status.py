@@ -84,8 +84,10 @@ def report(
             )
             lines.append(f"  {h.level.upper():7} {h.label}: {h.note}")
             lines.append(
-                f"          last contact {heard}; tonight {h.events_tonight} events, "
-                f"{h.stills_tonight} stills, {h.failures_tonight} failures"
+                f"          last contact {heard}; tonight "
+                f"{formatting.count(h.events_tonight, 'event')}, "
+                f"{formatting.count(h.stills_tonight, 'still')}, "
+                f"{formatting.count(h.failures_tonight, 'failure')}"
             )
 
     disk = disk_status(archive.data_dir, settings.disk_warning_mb)

@@ -173,6 +173,14 @@ def test_listing_json_is_the_wire_format_in_time_order(capsys, monkeypatch, data
         "1",
     )
     assert [e["event_id"] for e in json.loads(out)] == [events[0].event_id]
+    # A camera id copied from a 2015 node's database, blank-padded: the same camera.
+    padded = "cam001122aabb".ljust(64)
+    code, out, _ = run(
+        capsys, monkeypatch, "--data-dir", data, "events", "--json", "--camera", padded
+    )
+    assert code == 0 and [e["event_id"] for e in json.loads(out)] == [
+        e.event_id for e in events if e.camera_id == "cam001122aabb"
+    ]
     after = str(fx.T0 + 1500)
     code, out, _ = run(
         capsys,
@@ -214,7 +222,7 @@ def test_verify_and_resend(capsys, monkeypatch, data):
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "verify")
     assert code == 1 and victim.file_id in out and "1 damaged" in out
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "resend", victim.file_id)
-    assert code == 0 and "1 file(s)" in out
+    assert code == 0 and "1 file will be asked for again" in out
     with Archive(data) as a:
         assert [o["id"] for o in a.resend_offers()] == [events[1].event_id]
         assert len(list(a.store.quarantine_dir.iterdir())) == 1

@@ -36,7 +36,9 @@ def test_status_while_an_importer_runs_and_after(capsys, monkeypatch, archive, s
     assert lines[2].startswith("Today: 1 complete · 0 failed")
     at = next(i for i, line in enumerate(lines) if "Shed roof (b827eb0a1c2d): " in line)
     assert lines[at].split()[0] in ("OK", "IDLE")
-    assert "last contact" in lines[at + 1] and "1 events" in lines[at + 1]
+    assert (
+        "last contact" in lines[at + 1] and "tonight 1 event, 0 stills, 0 failures" in lines[at + 1]
+    )
     assert "0 failures" in lines[at + 1]
     assert lines[-1].startswith("Disk: ") and " free of " in lines[-1]
     assert len(lines) <= 24  # one screen

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from meteorgui.exporter.client import ImportClient, ImportClientError
-from meteorgui.formatting import size
+from meteorgui.formatting import count, size
 from meteorgui.model import Event, FileRecord
 
 from .night import DEFAULT_START_MS, Night, make_night
@@ -96,7 +96,9 @@ def push_night(
             summary.failures.append((result.entity_id, result.message))
         if on_progress is not None:
             if result.ok:
-                outcome = f"complete ({result.steps} steps, {size(result.bytes_sent)} uploaded)"
+                outcome = (
+                    f"complete ({count(result.steps, 'step')}, {size(result.bytes_sent)} uploaded)"
+                )
             else:
                 outcome = f"FAILED: {result.message}"
             on_progress(f"[{i + 1:>{width}}/{len(entities)}] {_describe(entity)} {outcome}")
