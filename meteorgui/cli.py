@@ -406,14 +406,28 @@ def cmd_verify(args) -> int:
     try:
         total = archive.count("files")
         bad = archive.verify()
+        ids = [c.file.file_id for c in bad]
+        marked = set().union(
+            *(archive.resend_marked(ids[i : i + 500]) for i in range(0, len(ids), 500))
+        )
         for check in bad:
             owner = f"event {check.event_id}" if check.event_id else "standalone"
-            echo(f"{check.state:8} {check.file.file_id}  ({owner}, {check.file.file_name or ''})")
+            waiting = ", resend requested" if check.file.file_id in marked else ""
+            echo(
+                f"{check.state:8} {check.file.file_id}  "
+                f"({owner}, {check.file.file_name or ''}{waiting})"
+            )
         echo(
             f"checked {total} files: {total - len(bad)} ok, "
             f"{sum(c.state == 'damaged' for c in bad)} damaged, "
             f"{sum(c.state == 'missing' for c in bad)} missing"
         )
+        if any(c.file.file_id not in marked for c in bad):
+            echo(
+                "to fetch them again from the camera: meteorgui resend ID... (the event's "
+                "id, or the file's for a standalone one)",
+                file=sys.stderr,
+            )
     finally:
         archive.close()
     return EXIT_FAIL if bad else EXIT_OK
@@ -836,7 +850,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="re-hash every stored file; exit 1 if any is damaged")
     v.set_defaults(func=cmd_verify)
 
-    r = sub.add_parser("resend", help="ask cameras to send events or files again")
+    r = sub.add_parser(
+        "resend",
+        help="mark events or files so that their bytes are asked for again the next time a "
+        "camera offers them (a MeteorPi camera offers again what never got 'complete', or "
+        "everything under a new export configuration)",
+    )
     r.add_argument("ids", nargs="+", metavar="ID")
     r.set_defaults(func=cmd_resend)
 

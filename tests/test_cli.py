@@ -219,13 +219,18 @@ def test_verify_and_resend(capsys, monkeypatch, data):
     victim = events[1].files[0]
     with Archive(data) as a:
         a.file_path(victim).write_bytes(b"garbage")
-    code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "verify")
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "verify")
     assert code == 1 and victim.file_id in out and "1 damaged" in out
+    assert "meteorgui resend ID" in err  # what to do about it
     code, out, _ = run(capsys, monkeypatch, "--data-dir", data, "resend", victim.file_id)
     assert code == 0 and "1 file will be asked for again" in out
     with Archive(data) as a:
         assert [o["id"] for o in a.resend_offers()] == [events[1].event_id]
         assert len(list(a.store.quarantine_dir.iterdir())) == 1
+    # Until the camera sends it again: missing from the store, its resend requested.
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "verify")
+    assert code == 1 and "1 missing" in out and "resend requested)" in out
+    assert "meteorgui resend" not in err
     code, _, err = run(capsys, monkeypatch, "--data-dir", data, "resend", fx.uid(), "not-an-id")
     assert code == 1 and "no event or file" in err and "not a UUID" in err
 
