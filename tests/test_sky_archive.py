@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from meteorgui.archive import browse
 from meteorgui.exporter import ImportClient
 from meteorgui.model import Orientation
 from meteorgui.simulate import push_night
@@ -62,6 +63,12 @@ def test_pushed_night_is_computed_stored_and_scored(archive, server, sky_night):
     meteors = len({r.group_id or r.event_id for r in listing})
     assert sum(counts.values()) == meteors
     assert sum(sky.hourly().values()) == meteors
+    # An event reviewed as something else is no meteor; one reviewed as a meteor still is.
+    lone = [r for r in listing if not r.group_id]
+    browse.set_reviews(archive, {lone[0].event_id: "plane", lone[1].event_id: "meteor"})
+    assert sum(sky.counts().values()) == meteors - 1
+    assert sum(sky.hourly().values()) == meteors - 1
+    assert sky.counts().get(lone[0].shower, 0) == counts[lone[0].shower] - 1
 
 
 def test_an_unfitted_camera_has_no_sky_position_and_says_why(archive, server, sky_night):

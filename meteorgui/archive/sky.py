@@ -165,7 +165,8 @@ class SkyResults:
 
     def counts(self, after: int | None = None, before: int | None = None) -> dict[str | None, int]:
         """Meteors per shower code ('sporadic' included; None: no sky position); the
-        events of one multi-camera meteor count once."""
+        events of one multi-camera meteor count once, and an event the user reviewed as
+        something else (a plane, a bird...) not at all."""
         return {shower: n for (_, shower), n in self._tally(None, after, before).items()}
 
     def hourly(self, after: int | None = None, before: int | None = None) -> dict:
@@ -174,7 +175,11 @@ class SkyResults:
 
     def _tally(self, bucket_ms: int | None, after, before) -> dict:
         clauses, args = camera_and_time("camera_id", "event_time", None, after, before)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM reviews r"
+            " WHERE r.event_id = sky_results.event_id AND r.label != 'meteor')"
+        )
+        where = f" WHERE {' AND '.join(clauses)}"
         bucket = f"(MIN(event_time) / {bucket_ms}) * {bucket_ms}" if bucket_ms else "0"
         sql = (
             f"SELECT bucket, shower, COUNT(*) FROM (SELECT {bucket} AS bucket, shower"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...formatting import shown
+from ...formatting import count, shown
 from ...sky.names import SPORADIC, shower_title
 from ..common.sky import shower_color
 
@@ -107,7 +107,8 @@ class ShowerTable(QWidget):
             )
         else:
             self.note.setText(
-                f"{meteors} meteors (one per meteor, however many cameras saw it); "
+                f"{count(meteors, 'meteor')} (one per meteor, however many cameras saw it; "
+                "events you marked as a plane, a bird or anything else are left out); "
                 "the hour columns are meteors per hour, local time."
             )
         headers = ["Shower", "Meteors"] + [shown(h).strftime("%H:00") for h in hours]
