@@ -6,7 +6,7 @@ import threading
 import pytest
 import requests
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from meteorgui.settings import Settings
 
@@ -280,3 +280,28 @@ def test_camera_setup_opens_and_grows_tall_enough_for_every_line(lan_gui, qtbot)
     qtbot.waitUntil(lambda: dlg.password_field.text() != "", timeout=30_000)
     qtbot.waitUntil(lambda: _cut_labels(dlg) == [], timeout=10_000)
     assert dlg.height() >= tall
+
+
+def test_camera_setup_in_the_demo_says_why_it_listens_on_this_computer_only(qtbot, tmp_path):
+    """The demo never opens to the network: Camera setup says so, and does not promise
+    what a first login does in one's own archive."""
+    from meteorgui.gui.setup.camera import CameraSetupDialog
+    from meteorgui.gui.startup import build, close
+
+    settings = Settings(host="0.0.0.0", port=0, importer_autostart=False)
+    ctx, window = build(tmp_path / "demo-data", settings, demo=True)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        assert window.start_importer()
+        assert ctx.core.server.host == "127.0.0.1" and ctx.core.loopback_reason == "the demo"
+        window.show_camera_setup()
+        dlg = window.findChild(CameraSetupDialog)
+        qtbot.waitUntil(dlg.isVisible)
+        shown = " ".join(label.text() for label in dlg.findChildren(QLabel))
+        assert "listens on this computer only (the demo)" in shown
+        assert "once a camera login exists" not in shown
+        dlg.close()
+    finally:
+        window.close()
+        close(ctx)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import formatting, notify, paths
-from ..importer.addresses import LOOPBACK, is_loopback_host, next_free_port
+from ..importer.addresses import LOOPBACK, NO_LOGIN_YET, is_loopback_host, next_free_port
 from .browser import EventBrowser
 from .common import style
 from .common.context import GuiContext
@@ -38,7 +38,6 @@ from .monitor.logview import Backlog
 log = logging.getLogger(__name__)
 
 APP_TITLE = "meteorgui"
-NO_LOGIN_YET = "no camera login yet"
 # While the importer waits for a first login, how often the users are read again: a login
 # another process adds (`meteorgui user add` while the window is open) is not heard on
 # this process's hub.

@@ -27,6 +27,9 @@ _PRIVATE_LANS = [
 ]
 
 EVERYWHERE = ("0.0.0.0", "::", "")
+# Why a window listens on this computer only while its archive has no camera login yet:
+# it listens on every network once one exists (the window and Camera setup both say so).
+NO_LOGIN_YET = "no camera login yet"
 
 
 def classify(address: str) -> str:

@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...formatting import sentence
-from ...importer.addresses import LAN, LOOPBACK, ImportAddress, import_addresses
+from ...importer.addresses import (
+    LAN,
+    LOOPBACK,
+    NO_LOGIN_YET,
+    ImportAddress,
+    import_addresses,
+)
 from ..common import style
 from ..common.fit import GrowsToFit
 from ..common.text import plain_tip
@@ -117,9 +123,14 @@ class AddressList(QGroupBox):
     def explanation(self, addresses: list[ImportAddress]) -> str:
         reason = self.ctx.core.loopback_reason
         if reason and self.ctx.core.importer_running:
+            if reason == NO_LOGIN_YET:
+                return (
+                    f"Right now the importer listens on this computer only ({reason}); "
+                    "once a camera login exists it listens on every network."
+                )
             return (
-                f"Right now the importer listens on this computer only ({reason}); "
-                "once a camera login exists it listens on every network."
+                f"The importer listens on this computer only ({reason}): a camera on "
+                "another computer cannot reach it here."
             )
         if not any(a.kind == LAN for a in addresses):
             return (
