@@ -345,9 +345,13 @@ class FilterBar(QWidget):
 
     def set_showers(self, codes: list[str]) -> None:
         """The shower codes the archive's results name, for the shower filter."""
-        fixed = [("Any shower", ANY_SHOWER), ("Sporadic", SPORADIC), ("No sky position", NO_SKY)]
+        fixed = [
+            ("In a shower", ANY_SHOWER),
+            ("Sporadic", SPORADIC),
+            ("Not placed in the sky", NO_SKY),
+        ]
         showers = [(shower_choice(c), c) for c in codes if c != SPORADIC]
-        self._refill(self.shower, "Any sky", fixed + showers)
+        self._refill(self.shower, "Any shower", fixed + showers)
         if showers:
             self.shower.insertSeparator(len(fixed) + 1)
 

@@ -51,6 +51,12 @@ class SettingsDialog(QDialog):
         self.host = QLineEdit(s.host)
         self.host.setToolTip("0.0.0.0 listens on every network; 127.0.0.1 on this computer only")
         form.addRow("Listen on address", self.host)
+        where = QLabel(
+            "0.0.0.0: every network, so cameras on your LAN can send; 127.0.0.1: this computer only"
+        )
+        where.setWordWrap(True)
+        where.setStyleSheet("color: palette(placeholder-text);")
+        form.addRow("", where)
         self.port = QSpinBox(minimum=0, maximum=65535, value=s.port)
         self.port.setSpecialValueText("any free port")
         form.addRow("Port", self.port)
@@ -69,7 +75,7 @@ class SettingsDialog(QDialog):
         self.notify = QCheckBox("Desktop notification when new events arrive")
         self.notify.setChecked(s.notifications)
         form.addRow("", self.notify)
-        self.bind = QCheckBox("Each camera takes data only from the login that first sent it")
+        self.bind = QCheckBox("Accept a camera's data only from the login that first sent it")
         self.bind.setChecked(s.bind_cameras)
         self.bind.setToolTip(
             "Another login's status, events and files for that camera are refused; "
