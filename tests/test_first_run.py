@@ -45,9 +45,12 @@ def test_first_run_walks_from_an_empty_folder_to_a_test_night(wizard, qtbot, tmp
     folder = tmp_path / "my meteors"
     wizard.archive_page.folder.setText(str(folder))
     assert "new archive" in wizard.archive_page.note.text()
+    demo = wizard.button(wizard.WizardButton.CustomButton1)
+    assert demo.isVisible()  # "Just looking: open the demo", on the first page only
     wizard.next()
     assert wizard.currentPage() is wizard.port_page
     assert wizard.ctx is None  # nothing opened yet
+    assert not demo.isVisible()
 
     # The port: a taken one is refused with a free one filled in.
     with socket.socket() as taken:
@@ -150,3 +153,42 @@ def test_every_page_shows_its_whole_subtitle(wizard, qtbot, tmp_path):
         assert shown, page.title()
         for label in shown:
             assert label.height() >= label.heightForWidth(label.width()), page.title()
+
+
+def test_just_looking_opens_the_demo_and_keeps_the_assistant_for_next_time(
+    qtbot, tmp_path, monkeypatch, capsys
+):
+    """The assistant's first page offers the demo: a simulated night arrives in a
+    temporary archive, and nothing of the user's is made (the assistant comes back)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from meteorgui import paths
+    from meteorgui.exporter import secrets as secret_store
+    from meteorgui.gui.setup.first_run import FirstRunWizard
+    from meteorgui.gui.startup import DEMO_PREFIX, run_gui
+
+    for name in (paths.ENV_CONFIG_DIR, secret_store.ENV_BACKEND):  # the demo sets them
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    config = Settings.path()
+    seen = {}
+
+    def look():
+        wizard = next(w for w in QApplication.topLevelWidgets() if isinstance(w, FirstRunWizard))
+        demo = wizard.button(wizard.WizardButton.CustomButton1)
+        seen["offered"] = demo.isVisible() and demo.text()
+        demo.click()
+
+    QTimer.singleShot(300, look)
+    args = argparse.Namespace(demo=False, data_dir=None, verbose=False, demo_exit_after=2)
+    assert run_gui(args) == 0
+    assert seen == {"offered": "Just looking: open the demo"}
+    assert "demo: event 2 archived" in capsys.readouterr().out  # the night arrived
+    assert not config.exists()  # the next start opens the assistant again
+    assert not (tmp_path / "default-data").exists()
+    mine = f"{DEMO_PREFIX}{os.getpid()}-"
+    assert not [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(mine)]

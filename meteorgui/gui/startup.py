@@ -287,12 +287,19 @@ def _run_gui(args) -> int:
         resume_collector()  # the user takes their time: no reason to wait for the collector
         wizard = FirstRunWizard(settings, data_dir, open_archive)
         wizard.exec()
-        if wizard.ctx is None:  # left before choosing: nothing was made
+        if wizard.wants_demo:  # only looking: the demo, and the assistant next time
+            wizard.deleteLater()
+            demo = True
+            data_dir = enter_demo_folder()
+            settings = Settings.load()  # the demo's own
+            first_run = False
+        elif wizard.ctx is None:  # left before choosing: nothing was made
             return 0
-        ctx, window = wizard.ctx, wizard.window
-        data_dir = ctx.archive.data_dir
-        wizard.deleteLater()
-    else:
+        else:
+            ctx, window = wizard.ctx, wizard.window
+            data_dir = ctx.archive.data_dir
+            wizard.deleteLater()
+    if not first_run:
         try:
             ctx, window = open_archive(data_dir)
         except (ArchiveError, OSError) as exc:

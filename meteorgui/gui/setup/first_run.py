@@ -239,10 +239,29 @@ class FirstRunWizard(QWizard):
         ):
             self.addPage(page)
         self.test_page.button.clicked.connect(self.send_test_night)
+        # Only looking? The demo (a simulated night in a folder of its own) instead of
+        # setting up; the assistant comes back at the next start.
+        self.wants_demo = False
+        self.setButtonText(QWizard.WizardButton.CustomButton1, "Just looking: open the demo")
+        self.button(QWizard.WizardButton.CustomButton1).setToolTip(
+            "A simulated night of meteors in a temporary archive: nothing is set up or kept"
+        )
+        self.customButtonClicked.connect(self._demo)
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
+        b = QWizard.WizardButton
+        self.setButtonLayout(
+            [b.CustomButton1, b.Stretch, b.BackButton, b.NextButton, b.CommitButton]
+            + [b.FinishButton, b.CancelButton]
+        )
         self.currentIdChanged.connect(self._entered)
         self._poll = QTimer(self, interval=300)
         self._poll.timeout.connect(self._watch_camera)
         self.resize(680, 560)
+
+    def _demo(self, which: int) -> None:
+        if which == QWizard.WizardButton.CustomButton1.value and self.ctx is None:
+            self.wants_demo = True
+            self.reject()
 
     # ------------------------------------------------------------------ pages
 
@@ -318,6 +337,8 @@ class FirstRunWizard(QWizard):
 
     def _entered(self, _id: int) -> None:
         page = self.currentPage()
+        # The demo is offered until an archive is made (on the first page only).
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, page is self.archive_page)
         if page is self.login_page and self.ctx is not None:
             self.login_page.attach(self.ctx, self._login_created)
         elif page is self.camera_page and self.ctx is not None:
