@@ -248,15 +248,20 @@ class FirstRunWizard(QWizard):
         )
         self.customButtonClicked.connect(self._demo)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
-        b = QWizard.WizardButton
-        self.setButtonLayout(
-            [b.CustomButton1, b.Stretch, b.BackButton, b.NextButton, b.CommitButton]
-            + [b.FinishButton, b.CancelButton]
-        )
+        self._buttons(demo=True)
         self.currentIdChanged.connect(self._entered)
         self._poll = QTimer(self, interval=300)
         self._poll.timeout.connect(self._watch_camera)
         self.resize(680, 560)
+
+    def _buttons(self, demo: bool) -> None:
+        """The demo's button at the left while it is offered; Qt's usual buttons."""
+        b = QWizard.WizardButton
+        self.setButtonLayout(
+            ([b.CustomButton1] if demo else [])
+            + [b.Stretch, b.BackButton, b.NextButton, b.CommitButton]
+            + [b.FinishButton, b.CancelButton]
+        )
 
     def _demo(self, which: int) -> None:
         if which == QWizard.WizardButton.CustomButton1.value and self.ctx is None:
@@ -338,7 +343,9 @@ class FirstRunWizard(QWizard):
     def _entered(self, _id: int) -> None:
         page = self.currentPage()
         # The demo is offered until an archive is made (on the first page only).
-        self.setOption(QWizard.WizardOption.HaveCustomButton1, page is self.archive_page)
+        offered = page is self.archive_page
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, offered)
+        self._buttons(demo=offered)
         if page is self.login_page and self.ctx is not None:
             self.login_page.attach(self.ctx, self._login_created)
         elif page is self.camera_page and self.ctx is not None:
