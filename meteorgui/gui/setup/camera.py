@@ -29,11 +29,11 @@ from ...importer.addresses import (
     LOOPBACK,
     NO_LOGIN_YET,
     ImportAddress,
-    import_addresses,
 )
 from ..common import style
 from ..common.fit import GrowsToFit
 from ..common.text import plain_tip
+from ..common.urls import camera_addresses
 
 PASSWORD_BYTES = 15  # 20 URL-safe characters, about 120 bits
 
@@ -54,14 +54,6 @@ def copy_row(text: str, parent: QWidget) -> tuple[QHBoxLayout, QLineEdit, QPushB
     row.addWidget(field, 1)
     row.addWidget(button)
     return row, field, button
-
-
-def camera_addresses(ctx) -> list[ImportAddress]:
-    """The URLs to offer: those of the running importer, else those it would have."""
-    server = ctx.core.server
-    if ctx.core.importer_running:
-        return server.addresses()
-    return import_addresses(ctx.settings.host, ctx.settings.port or 8080, "/import")
 
 
 class AddressList(QGroupBox):

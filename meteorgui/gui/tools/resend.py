@@ -77,7 +77,7 @@ def explanation(ctx) -> str:
     quarantine = ctx.archive.store.quarantine_dir
     # The URL a camera on the LAN can reach (the first of Camera setup's list), not
     # loopback: the exporter that reads it runs on the camera.
-    from ..setup.camera import camera_addresses
+    from ..common.urls import camera_addresses
 
     addresses = camera_addresses(ctx)
     resend_url = f"{addresses[0].url}/resend" if addresses else "<import URL>/resend"
