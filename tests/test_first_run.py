@@ -185,7 +185,17 @@ def test_just_looking_opens_the_demo_and_keeps_the_assistant_for_next_time(
 
     QTimer.singleShot(300, look)
     args = argparse.Namespace(demo=False, data_dir=None, verbose=False, demo_exit_after=2)
-    assert run_gui(args) == 0
+    try:
+        assert run_gui(args) == 0
+    finally:  # the app's process ends here; this one goes on to other tests
+        from PySide6.QtCore import QEvent
+
+        from meteorgui.gui.main_window import MainWindow
+
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, (MainWindow, FirstRunWizard)):
+                widget.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     assert seen == {"offered": "Just looking: open the demo"}
     assert "demo: event 2 archived" in capsys.readouterr().out  # the night arrived
     assert not config.exists()  # the next start opens the assistant again
