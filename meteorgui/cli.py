@@ -291,6 +291,43 @@ def cmd_status(args) -> int:
     return EXIT_OK if running else EXIT_NOT_RUNNING
 
 
+def cmd_import_log(args) -> int:
+    """The import log as the window's Import log shows it: the latest conversations first,
+    each with its camera, login, address, state and why it failed."""
+    from .formatting import local_time
+
+    archive = open_archive(args)
+    try:
+        convs = archive.conversations.recent(args.limit, problems_only=args.problems)
+        steps = {c.id: archive.conversations.steps(c.id) for c in convs} if args.steps else {}
+    finally:
+        archive.close()
+    if args.json:
+        import dataclasses
+        import json
+
+        out = [
+            dataclasses.asdict(c) | ({"steps": [vars(t) for t in steps[c.id]]} if steps else {})
+            for c in convs
+        ]
+        json.dump(out, sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for c in convs:
+        who = f"{c.user}@{c.remote_addr}" if c.remote_addr else c.user
+        tries = f", {c.attempts} attempts" if c.attempts > 1 else ""
+        echo(
+            f"{local_time(c.updated_at)}  {c.state:16} {c.kind} {c.entity_id}  "
+            f"camera {c.camera_id or '?'}  {who}{tries}"
+        )
+        if c.message:
+            echo(f"    {c.message}")
+        for t in steps.get(c.id, ()):
+            echo(f"      {local_time(t.at)}  {t.state:16} {t.detail or ''}")
+    echo(f"{count(len(convs), 'conversation')}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_user(args) -> int:
     from .archive import UserError
 
@@ -792,6 +829,16 @@ def build_parser() -> argparse.ArgumentParser:
         f"{EXIT_NOT_RUNNING} when none is.",
     )
     st.set_defaults(func=cmd_status)
+
+    il = sub.add_parser(
+        "import-log",
+        help="the latest import conversations: what each camera sent, and why any failed",
+    )
+    il.add_argument("--problems", action="store_true", help="only failures and retries")
+    il.add_argument("--limit", metavar="N", type=_count, default=50, help="how many (50)")
+    il.add_argument("--steps", action="store_true", help="each conversation's steps too")
+    il.add_argument("--json", action="store_true", help="as JSON")
+    il.set_defaults(func=cmd_import_log)
 
     u = sub.add_parser("user", help="manage the users cameras log in as")
     usub = u.add_subparsers(dest="user_cmd", metavar="ACTION", required=True, parser_class=_Parser)

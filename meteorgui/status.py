@@ -64,6 +64,8 @@ def report(
         f"Today: {counts['complete']} complete · {counts['failed']} failed · "
         f"{counts['pending']} going on" + (f" · {counts['stuck']} stuck" if counts["stuck"] else "")
     )
+    if counts["failed"] or counts["stuck"]:
+        lines.append("  (why: meteorgui import-log --problems)")
 
     health = stats.camera_health(
         archive,

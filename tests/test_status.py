@@ -85,3 +85,36 @@ def test_the_log_starts_with_the_version_and_rotates_within_its_bound(tmp_path, 
     assert kept == ["meteorgui.log", "meteorgui.log.1", "meteorgui.log.2", "meteorgui.log.3"]
     assert all(p.stat().st_size <= 4000 for p in path.parent.iterdir())
     assert "line 399 of" in path.read_text()
+
+
+def test_import_log_says_which_conversation_failed_and_why(
+    capsys, monkeypatch, archive, server, auth
+):
+    """Headless, `status` counts failures and points to `import-log`, which names them."""
+    import dataclasses
+
+    node = fx.Node(server.url, *auth)
+    try:
+        good = fx.event_pack(fx.status(camera="b827eb0a1c2d"))
+        assert node.send(good)["state"] == "complete"
+        bad = fx.event_pack(dataclasses.replace(fx.status(), inst_name="Roof\x1b[2J"))
+        assert node.send(bad)["state"] == "failed"
+    finally:
+        node.close()
+    wait_for(lambda: archive.conversations.counts_since(0)["failed"] == 1, 10, "the log")
+    data = str(archive.data_dir)
+    code, out, _ = run_cli(capsys, monkeypatch, "--data-dir", data, "status")
+    assert "1 failed" in out and "meteorgui import-log --problems" in out
+    code, out, err = run_cli(capsys, monkeypatch, "--data-dir", data, "import-log", "--problems")
+    assert code == 0 and err == "1 conversation\n"
+    head, why = out.splitlines()
+    assert f"failed           event {bad.entity.event_id}" in head and "@127.0.0.1" in head
+    assert "it was refused (status.inst_name: contains the control character U+001B" in why
+    assert "\x1b" not in out
+    code, out, _ = run_cli(
+        capsys, monkeypatch, "--data-dir", data, "import-log", "--json", "--steps"
+    )
+    listed = json.loads(out)
+    assert [c["entity_id"] for c in listed] == [bad.entity.event_id, good.entity.event_id]
+    assert [c["state"] for c in listed] == ["failed", "complete"]
+    assert listed[1]["steps"][-1]["state"] == "complete"
