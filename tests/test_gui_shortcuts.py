@@ -98,6 +98,9 @@ def test_help_lists_every_shortcut(gui, qtbot):
     assert names["Review layout"] == "R"
     assert names["Next video frame"] == "."
     assert names["Table"] == "Ctrl+2"
+    assert names["Find"].startswith("Ctrl+F")
+    # What a review key does besides marking: a stranger was surprised by it.
+    assert "moves on to the next one" in dlg.note.text()
 
 
 @pytest.mark.skipif(

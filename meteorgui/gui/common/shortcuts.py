@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QLabel,
     QMenu,
     QMenuBar,
     QTableWidget,
@@ -143,10 +144,18 @@ class ShortcutsDialog(QDialog):
         header.setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.note = QLabel(
+            "In the event list, a review key (Enter, P, S, B, L, O, Delete) marks the "
+            "selected events and moves on to the next one, so a night is reviewed key by "
+            "key; Ctrl+Z takes a mark back.",
+            self,
+        )
+        self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, min(640, 120 + 26 * len(rows)))
+        self.resize(560, min(680, 160 + 26 * len(rows)))
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(keys, action, where) as shown."""
