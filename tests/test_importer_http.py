@@ -898,3 +898,38 @@ def test_the_file_part_is_found_by_its_name_only(server, archive, node, auth, di
     else:
         assert r.status_code == 400 and r.json()["message"] == "multipart field 'file' missing"
         assert not archive.has_bytes(rec)
+
+
+@pytest.mark.parametrize(
+    "raw,status,fragment",
+    [
+        (
+            b"POST /import HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n",
+            b"400",
+            "Bad Request: Invalid chunk size",
+        ),
+        (b"GARBAGE\r\n\r\n", b"400", "Bad Request"),
+    ],
+)
+def test_what_waitress_cannot_parse_is_answered_in_json_too(server, auth, raw, status, fragment):
+    import base64
+    import json
+    import socket
+
+    # A login the importer has verified: its chunked body is read (and found malformed).
+    probe = {"type": "cached_entity", "cached_entity_id": fx.uid()}
+    assert requests.post(server.url, json=probe, auth=auth).status_code == 200
+    basic = b"Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(raw.replace(b"{auth}", basic))
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == status, reply[:200]
+    assert b"content-type: application/json" in head.lower()
+    answer = json.loads(body)
+    assert answer["state"] == "failed" and answer["message"].startswith(fragment), answer
+    # The importer goes on serving.
+    assert requests.get(f"http://127.0.0.1:{server.port}/health", timeout=10).ok

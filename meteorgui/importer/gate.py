@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import os
 import resource
@@ -41,6 +42,7 @@ from collections.abc import Callable
 from waitress.buffers import FileBasedBuffer, OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
+from waitress.task import ErrorTask
 
 from ..diskspace import disk_problem
 
@@ -260,10 +262,26 @@ def _describe(exc: OSError) -> str:
     return f"{text} ({name})" if name else text
 
 
+class JsonErrorTask(ErrorTask):
+    """waitress's answer to a request it could not parse (a bad chunk size, a garbage
+    request line, headers too large) in JSON, as every other answer of the importer."""
+
+    def execute(self):
+        e = self.request.error
+        message = f"{e.reason}: {e.body}" if e.body else e.reason
+        body = (json.dumps({"state": "failed", "message": message}) + "\n").encode()
+        self.status = f"{e.code} {e.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 def _channel_class(gate: Gate):
     parser = _parser_class(gate)
 
     class GatedChannel(HTTPChannel):
+        error_task_class = JsonErrorTask
         def __init__(self, *args, **kwargs):
             self.waiting_since = time.monotonic()  # for the request that comes next
             self.discarding = False
