@@ -168,6 +168,7 @@ def test_no_auth_is_403(server):
 @pytest.mark.parametrize(
     "body,fragment",
     [
+        (b"", "the request has no body"),
         (b"{not json", "JSON: malformed body: Expecting property name"),
         (b'{"x": NaN}', "NaN"),
         (b"[1, 2]", "JSON object"),

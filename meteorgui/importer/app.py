@@ -216,6 +216,8 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
         req.max_content_length = MAX_MESSAGE_BYTES
         body: bytes | None = req.get_data(cache=False)
         size = len(body or b"")
+        if not size:  # no Content-Length (an HTTP/1.0 client), or nothing sent
+            return _reply(refuse(400, "the request has no body: send the message as a JSON object"))
         message: Any = None
         try:
             try:

@@ -282,6 +282,7 @@ def _channel_class(gate: Gate):
 
     class GatedChannel(HTTPChannel):
         error_task_class = JsonErrorTask
+
         def __init__(self, *args, **kwargs):
             self.waiting_since = time.monotonic()  # for the request that comes next
             self.discarding = False
