@@ -138,7 +138,7 @@ def test_the_export_menu_and_ctrl_e_are_there_before_the_rest_of_the_window(qtbo
             assert xdotool.wait(10) == 0
         window.export_ui.export_dialog.reject()
         # Built once: the menu keeps its actions, not a second set.
-        assert [a.text() for a in window.export_menu.actions()].count("Export…") == 1
+        assert [a.text() for a in window.export_menu.actions()].count("Export to a server…") == 1
     finally:
         window.close()
         close(ctx)

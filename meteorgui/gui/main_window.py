@@ -416,7 +416,7 @@ class MainWindow(QMainWindow):
         # the export module behind them is built with the rest of the window, at once if
         # one is used before that (finish_start).
         self.act_export = a(
-            "Export…",
+            "Export to a server…",
             lambda: self._export("export_selected"),
             QKeySequence("Ctrl+E"),
             "Send the selected events, or what the filters match, to an export target",

@@ -184,7 +184,7 @@ class ExportDialog(QDialog):
         self.outcome = ""
         self.counts: tuple[int, int] | None = None  # (matching, already at the target)
         self._gen = 0
-        self.setWindowTitle("Export")
+        self.setWindowTitle("Export to a server")
         self.resize(520, 0)
         self.chooser = ScopeChooser(scope, self)
         self.target = QComboBox(self)
