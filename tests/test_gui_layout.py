@@ -85,6 +85,24 @@ def test_the_layout_is_remembered_and_reset(qtbot, tmp_path):
         _close(ctx, window)
 
 
+def test_the_dock_in_front_of_its_tabs_is_in_front_again(qtbot, tmp_path):
+    """restoreState() puts the tabbed docks back, not which of them was in front."""
+    ctx, window = _open(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: window.log_view is not None, timeout=10_000)
+    assert window.log_dock in window.tabifiedDockWidgets(window.monitor_dock)
+    window.log_dock.raise_()
+    qtbot.waitUntil(lambda: not window.log_dock.visibleRegion().isEmpty())
+    assert window.monitor_dock.visibleRegion().isEmpty()
+    _close(ctx, window)
+
+    ctx, window = _open(qtbot, tmp_path)
+    try:
+        qtbot.waitUntil(lambda: not window.log_dock.visibleRegion().isEmpty(), timeout=10_000)
+        assert window.monitor_dock.visibleRegion().isEmpty()
+    finally:
+        _close(ctx, window)
+
+
 def test_review_layout_gives_the_picture_the_space_with_one_key(gui, push, qtbot, tmp_path):
     from .test_gui_browser import on_screen
 

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class WindowLayout:
         # What restore() leaves to restore_built(): splitter states, the review layout.
         self._later: dict[str, QByteArray] = {}
         self._review = False
+        self._raise: list[str] = []  # docks to bring to the front of their tabs, once shown
 
     def _qsettings(self) -> QSettings:
         return QSettings(str(self.path), QSettings.Format.IniFormat)
@@ -65,6 +66,18 @@ class WindowLayout:
             "sort": q.sort if q is not None else w.browser.filters.sort.currentData(),
             "descending": w.browser.filters.order.isChecked(),
         }
+
+    def _front(self) -> list[str]:
+        """The docks shown in front of the others in their tabs (object names)."""
+        w = self.window
+        return [
+            d.objectName()
+            for d in w.findChildren(QDockWidget)
+            if d.isVisible()
+            and not d.isFloating()
+            and w.tabifiedDockWidgets(d)
+            and not d.visibleRegion().isEmpty()
+        ]
 
     def apply(self, layout: dict) -> None:
         w = self.window
@@ -90,6 +103,9 @@ class WindowLayout:
         s.setValue("sort", str(layout["sort"]))
         s.setValue("descending", bool(layout["descending"]))
         s.setValue("review_layout", bool(w.review_layout or self._review))
+        # restoreState() puts tabbed docks back, but not which tab was in front.
+        if w.isVisible():
+            s.setValue("front", ",".join(self._front()))
         s.endGroup()
         s.sync()
         if s.status() != QSettings.Status.NoError:
@@ -118,6 +134,7 @@ class WindowLayout:
             n: v for n in SPLITTERS if isinstance(v := s.value(f"splitter/{n}"), QByteArray)
         }
         self._review = _bool(s.value("review_layout"), False)
+        self._raise = [n for n in str(s.value("front") or "").split(",") if n]
         self.restore_built()
         return True
 
@@ -135,6 +152,11 @@ class WindowLayout:
             state = self._later.pop(name, None)
             if state is not None:
                 splitter.restoreState(state)
+        for name in self._raise:
+            dock = w.findChild(QDockWidget, name)
+            if dock is not None and dock.isVisible():
+                dock.raise_()
+        self._raise = []
         if self._review:
             self._review = False
             w.set_review_layout(True)
@@ -147,7 +169,7 @@ class WindowLayout:
         s = self._qsettings()
         s.remove(screen_key(w))
         s.sync()
-        self._later, self._review = {}, False
+        self._later, self._review, self._raise = {}, False, []
         for dock in w.findChildren(type(w.monitor_dock)):
             dock.setVisible(True)
         self.apply(self.defaults)
