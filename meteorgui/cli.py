@@ -443,10 +443,7 @@ def cmd_verify(args) -> int:
     try:
         total = archive.count("files")
         bad = archive.verify()
-        ids = [c.file.file_id for c in bad]
-        marked = set().union(
-            *(archive.resend_marked(ids[i : i + 500]) for i in range(0, len(ids), 500))
-        )
+        marked = archive.resend_marked(c.file.file_id for c in bad)
         for check in bad:
             owner = f"event {check.event_id}" if check.event_id else "standalone"
             waiting = ", resend requested" if check.file.file_id in marked else ""

@@ -664,14 +664,15 @@ class Archive:
         return ResendMark(offer, file_ids, row[0] if row else None)
 
     def resend_marked(self, file_ids: Iterable[str]) -> set[str]:
-        ids = list(file_ids)
-        if not ids:
-            return set()
-        marks = ",".join("?" * len(ids))
-        rows = self.db.read().execute(
-            f"SELECT file_id FROM resend_files WHERE file_id IN ({marks})", ids
-        )
-        return {r[0] for r in rows}
+        """Which of these files are marked for resend (any number of ids)."""
+        conn = self.db.read()
+        marked: set[str] = set()
+        for chunk, marks in id_batches(file_ids):
+            rows = conn.execute(
+                f"SELECT file_id FROM resend_files WHERE file_id IN ({marks})", chunk
+            )
+            marked.update(r[0] for r in rows)
+        return marked
 
     def settle_resends(self, records: Iterable[FileRecord]) -> None:
         """Clear the resend requests these received bytes answer: the archived record is

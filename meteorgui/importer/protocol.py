@@ -317,9 +317,16 @@ class Importer:
         except (ModelError, AttributeError):
             return
         with s.lock:
-            if status_id in s.status_for:  # asked for by an entity of this session
-                s.last_mismatch[status_id] = f"it was refused ({reason})"
-                s.trim()
+            asked = status_id in s.status_for  # by an entity of this session
+        if asked:
+            Importer._keep_refusal(s, status_id, reason)
+
+    @staticmethod
+    def _keep_refusal(s: Session, status_id: str, reason: str) -> None:
+        """The reason an ask for this status gives up with, if it does."""
+        with s.lock:
+            s.last_mismatch[status_id] = f"it was refused ({reason})"
+            s.trim()
 
     def _status(self, s: Session, remote: str | None, status: CameraStatus) -> Answer:
         with s.lock:
@@ -340,9 +347,8 @@ class Importer:
             log.error("could not archive camera status %s: %s", status.status_id, exc)
             return refuse(507, f"camera status {status.status_id} was not archived: {problem}")
         except Conflict as exc:
-            if parent:
-                with s.lock:  # the reason the ask gives up with (the node ignores this answer)
-                    s.last_mismatch[status.status_id] = f"it was refused ({exc})"
+            if parent:  # the node ignores this answer: the ask's give-up names it
+                self._keep_refusal(s, status.status_id, str(exc))
             self._log(
                 s.user,
                 remote,

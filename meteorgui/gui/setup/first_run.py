@@ -247,7 +247,6 @@ class FirstRunWizard(QWizard):
             "A simulated night of meteors in a temporary archive: nothing is set up or kept"
         )
         self.customButtonClicked.connect(self._demo)
-        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
         self._buttons(demo=True)
         self.currentIdChanged.connect(self._entered)
         self._poll = QTimer(self, interval=300)
@@ -256,6 +255,7 @@ class FirstRunWizard(QWizard):
 
     def _buttons(self, demo: bool) -> None:
         """The demo's button at the left while it is offered; Qt's usual buttons."""
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, demo)
         b = QWizard.WizardButton
         self.setButtonLayout(
             ([b.CustomButton1] if demo else [])
@@ -343,9 +343,7 @@ class FirstRunWizard(QWizard):
     def _entered(self, _id: int) -> None:
         page = self.currentPage()
         # The demo is offered until an archive is made (on the first page only).
-        offered = page is self.archive_page
-        self.setOption(QWizard.WizardOption.HaveCustomButton1, offered)
-        self._buttons(demo=offered)
+        self._buttons(demo=page is self.archive_page)
         if page is self.login_page and self.ctx is not None:
             self.login_page.attach(self.ctx, self._login_created)
         elif page is self.camera_page and self.ctx is not None:

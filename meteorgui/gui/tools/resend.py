@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...archive import ArchiveError
-from ...formatting import shown
+from ...formatting import count, shown
 from ..common import style
 from ..common.text import escape, plain, plain_tip
 
@@ -36,10 +36,9 @@ def describe(archive, entity_id: str) -> str:
     event = archive.get_event(entity_id)
     if event is not None:
         t = shown(event.event_time)
-        n = len(event.files)
         return (
             f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"
-            f" · {n} file{'s' if n != 1 else ''}"
+            f" · {count(len(event.files), 'file')}"
         )
     record = archive.get_file(entity_id)
     if record is not None:
@@ -58,8 +57,7 @@ def request_one(ctx, entity_id: str) -> ResendResult:
         return ResendResult(entity_id, False, str(exc))
     records = [archive.get_file(f) for f in file_ids]
     moved = sum(1 for r in records if r is not None and not archive.has_bytes(r))
-    n = len(file_ids)
-    files = f"{n} file{'s' if n != 1 else ''}"
+    files = count(len(file_ids), "file")
     if moved:
         text = (
             f"marked: {files} to fetch again; the damaged or missing bytes are in the "
