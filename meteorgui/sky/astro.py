@@ -17,9 +17,15 @@ interface are degrees; times are Unix seconds (UTC). The Earth is WGS84.
 from __future__ import annotations
 
 import math
+import warnings
 
 import erfa
 import numpy as np
+
+# ERFA warns of a "dubious year" for dates outside its leap-second table (a camera whose
+# clock says 2100): the sky science says so in its own words (compute._implausible_time);
+# the warning printed by the command line would be noise.
+warnings.filterwarnings("ignore", category=erfa.ErfaWarning)
 
 UNIX_EPOCH_JD = 2440587.5
 WGS84 = 1  # erfa's ellipsoid number

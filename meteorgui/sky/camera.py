@@ -55,6 +55,17 @@ class CameraModel:
             raise NoOrientation("the camera has not fitted its orientation yet (error 360)")
         if not o.width or not 0 < o.width < 180:
             raise NoOrientation(f"the camera's field of view is {o.width} degrees")
+        # A node may leave out any field (the importer keeps what it sends): a model with
+        # a part missing would be made up, not the camera's.
+        for value, what in (
+            (loc.lat, "location has no latitude"),
+            (loc.long, "location has no longitude"),
+            (o.alt, "orientation has no altitude"),
+            (o.az, "orientation has no azimuth"),
+            (o.rot, "orientation has no rotation"),
+        ):
+            if value is None or not math.isfinite(value):
+                raise NoOrientation(f"the camera's {what}")
         return cls(loc.lat, loc.long, o.alt, o.az, o.rot, o.width, size[0], size[1])
 
     # ------------------------------------------------------------- frame

@@ -11,11 +11,15 @@ listing. ``worker.SkyWorker`` keeps up as events arrive.
 from __future__ import annotations
 
 import bisect
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+import numpy as np
+
 from ..archive import Filter
+from ..archive.browse import LABELS
 from ..archive.sky import SkyResult, SkyResults
 from ..model import CameraStatus
 from .analysis import VERSION, analyse
@@ -28,6 +32,11 @@ from .trajectory import CLOCK_SLACK_S
 # clock slack plus the longest detection.
 NEIGHBOURS_MS = int((CLOCK_SLACK_S + 10.0) * 1000)
 BATCH = 400
+NOT_METEORS = frozenset(LABELS) - {"meteor"}
+EARLIEST_MS = 946_684_800_000  # 2000-01-01: a node whose clock says earlier never set it
+FUTURE_SLACK_MS = 86_400_000  # a day ahead of this computer's clock, for time zones gone wrong
+
+log = logging.getLogger(__name__)
 
 
 def file_opener(archive) -> Callable:
@@ -69,19 +78,52 @@ class Cameras:
         return model
 
 
+def not_a_meteor(event_type: str) -> bool:
+    """Whether the camera's own type says the event is something else ('meteorpi:plane'):
+    the names a reviewer gives (browse.LABELS), after the namespace and any folder."""
+    name = event_type.rpartition(":")[2].rpartition("/")[2].strip().lower()
+    return name in NOT_METEORS
+
+
+def _implausible_time(time_ms: int) -> str | None:
+    if time_ms < EARLIEST_MS:
+        when = "before 2000"
+    elif time_ms > time.time() * 1000 + FUTURE_SLACK_MS:
+        when = "in the future"
+    else:
+        return None
+    return f"the event's time is {when}: the camera's clock is wrong, so is any sky position"
+
+
 def observation(archive, event, status, cameras: Cameras | None = None):
-    """The event's Observation, or the reason it has none (a string)."""
+    """The event's Observation, or the reason it has none (a string). Never raises for
+    what a camera sent: one event's odd data must not stop the others' results."""
+    if not_a_meteor(event.event_type):
+        return f"the camera classed it as {event.event_type[:64]}, not a meteor"
+    if (odd := _implausible_time(event.event_time)) is not None:
+        return odd
     if status is None:
-        return "the camera's status is not in the archive"
+        return "the archive has no status of this camera from before the event"
     try:
         path = read_path(event, file_opener(archive))
         if cameras is None:
             camera = CameraModel.from_status(status, path.size)
         else:
             camera = cameras.model(status, path.size)
-        return observe(event.event_id, event.camera_id, camera, path)
+        with np.errstate(all="ignore"):
+            obs = observe(event.event_id, event.camera_id, camera, path)
     except (NoPath, NoOrientation, TooShort) as exc:
         return str(exc)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        return _failed(event.event_id, exc)
+    if not (np.isfinite(obs.ra).all() and np.isfinite(obs.dec).all()):
+        return "the path's sky positions could not be worked out (not finite)"
+    return obs
+
+
+def _failed(event_id: str, exc: Exception) -> str:
+    log.warning("the sky science failed on event %s", event_id, exc_info=True)
+    return f"the sky science failed on this event ({type(exc).__name__}: {str(exc)[:120]})"
 
 
 def _batches(outdated: list[tuple[str, int]]):
@@ -137,11 +179,31 @@ def compute_range(
         items.append(
             (e.event_id, e.camera_id, e.event_time, observation(archive, e, status, cameras))
         )
+    try:
+        with np.errstate(all="ignore"):
+            analysed = analyse(items)
+    except Exception:  # noqa: BLE001 - a group's odd data: each event alone, as it can be
+        log.warning("the sky science failed on a group of %d events", len(items), exc_info=True)
+        analysed = _one_by_one(items)
     results = [
-        SkyResult(**{**r.__dict__, "status_id": used[r.event_id]}) for r in analyse(items).values()
+        SkyResult(**{**r.__dict__, "status_id": used[r.event_id]}) for r in analysed.values()
     ]
     SkyResults(archive.db).put(results, int(time.time() * 1000))
     return results
+
+
+def _one_by_one(items: list) -> dict[str, SkyResult]:
+    """Each event analysed alone (no groups); one that still fails gets the reason."""
+    out = {}
+    for event_id, camera_id, time_ms, obs in items:
+        try:
+            with np.errstate(all="ignore"):
+                out.update(analyse([(event_id, camera_id, time_ms, obs)]))
+        except Exception as exc:  # noqa: BLE001
+            out[event_id] = analyse([(event_id, camera_id, time_ms, _failed(event_id, exc))])[
+                event_id
+            ]
+    return out
 
 
 def compute_missing(

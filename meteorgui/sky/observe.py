@@ -12,6 +12,7 @@ from .camera import CameraModel
 from .paths import ImagePath
 
 MIN_POINTS = 3
+MIN_MOVE_PX = 1.0  # a path must span at least a pixel across or down
 
 
 class TooShort(ValueError):
@@ -58,10 +59,17 @@ class Observation:
 
 def observe(event_id: str, camera_id: str, camera: CameraModel, path: ImagePath) -> Observation:
     if len(path) < MIN_POINTS:
-        raise TooShort(f"the path has {len(path)} points; {MIN_POINTS} are needed")
+        points = "point" if len(path) == 1 else "points"
+        raise TooShort(f"the path has {len(path)} {points}; {MIN_POINTS} are needed")
+    if max(path.x) - min(path.x) < MIN_MOVE_PX and max(path.y) - min(path.y) < MIN_MOVE_PX:
+        raise TooShort("the path does not move (every point on the same pixel): not a meteor")
     t = np.asarray(path.t, dtype=float)
     enu = camera.pixel_to_enu(np.asarray(path.x), np.asarray(path.y))
     alt, az = astro.enu_to_altaz(enu)
+    if float(np.max(alt)) < 0:
+        raise TooShort(
+            "the whole path is below the horizon: the camera's orientation cannot be right"
+        )
     ra, dec = astro.altaz_to_radec(alt, az, camera.lat, camera.lon, t)
     return Observation(
         event_id=event_id,

@@ -16,6 +16,7 @@ The image size comes from the event's first PNG (its IHDR header), else the
 from __future__ import annotations
 
 import json
+import math
 import operator
 import struct
 from collections.abc import Callable
@@ -64,9 +65,12 @@ def _points(data, event_time_ms: int) -> list[list[float]]:
         if not isinstance(p, list) or len(p) < 4:
             raise NoPath("a path point is not [x, y, amplitude, utc]")
         try:
-            out.append([float(p[0]), float(p[1]), float(p[2]), float(p[3])])
-        except (TypeError, ValueError):
+            point = [float(p[0]), float(p[1]), float(p[2]), float(p[3])]
+        except (TypeError, ValueError, OverflowError):
             raise NoPath("a path point holds something other than numbers") from None
+        if not all(map(math.isfinite, point)):
+            raise NoPath("a path point holds a number that is not finite (NaN or infinity)")
+        out.append(point)
     if relative or out[0][3] < 1e8:  # seconds since the event, not Unix time
         for p in out:
             p[3] += event_time_ms / 1000.0
@@ -117,7 +121,22 @@ def read_path(event, open_file: Callable[[object], BinaryIO | None]) -> ImagePat
         raise NoPath("the event's path is not JSON") from None
     # The four columns at once (no Python call per point: a path has hundreds).
     x, y, amplitude, t = zip(*_points(data, event.event_time), strict=True)
-    return ImagePath(x=x, y=y, amplitude=amplitude, t=t, size=size or DEFAULT_SIZE)
+    size = size or DEFAULT_SIZE
+    _check_inside(x, y, size)
+    return ImagePath(x=x, y=y, amplitude=amplitude, t=t, size=size)
+
+
+def _check_inside(x: tuple[float, ...], y: tuple[float, ...], size: tuple[int, int]) -> None:
+    """NoPath for a path no camera of this image size could have seen: points well
+    outside the image (a tenth of its size of slack, for a frame larger than the 2015
+    default when the event has no PNG to say so)."""
+    w, h = size
+    mx, my = w / 10, h / 10
+    if min(x) < -mx or max(x) > w + mx or min(y) < -my or max(y) > h + my:
+        raise NoPath(
+            f"the path runs outside the camera's image ({w}×{h} pixels): x from "
+            f"{min(x):g} to {max(x):g}, y from {min(y):g} to {max(y):g}"
+        )
 
 
 def path_text(points: list[list[float]]) -> str:
