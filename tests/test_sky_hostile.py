@@ -11,8 +11,11 @@ import dataclasses
 import json
 
 from meteorgui import notify
+from meteorgui.archive import browse
+from meteorgui.archive.sky import SkyResults
 from meteorgui.model import Meta
 from meteorgui.sky.compute import results_for
+from meteorgui.sky.export import export_meteors
 from meteorgui.sky.worker import SkyWorker
 
 from . import factories as fx
@@ -107,3 +110,21 @@ def test_a_round_that_fails_leaves_each_event_its_own_result(archive, server, mo
     )
     results = _worker_results(archive, ids)
     assert set(results) == set(ids) and all(r.shower is not None for r in results.values())
+
+
+def test_meteor_exports_and_listing_leave_out_what_is_not_a_meteor(archive, server, tmp_path):
+    st = fx.status(valid_from=fx.T0)
+    t = fx.T0 + 5_000
+    meteor = _send(server, st, t, _path(t))
+    marked = _send(server, st, t + 100, _path(t + 100))
+    typed = _send(server, st, t + 200, _path(t + 200), "meteorpi:plane")
+    browse.set_reviews(archive, {marked: "plane"})
+    _worker_results(archive, [meteor, marked, typed])
+
+    listed = {r.event_id for r in SkyResults(archive.db).listing()}
+    assert meteor in listed and marked not in listed
+    (csv_file,) = export_meteors(archive, tmp_path / "csv", "csv")
+    rows = csv_file.read_text().splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == [meteor]
+    (ftp,) = export_meteors(archive, tmp_path / "ftp", "ftpdetectinfo")
+    assert ftp.read_text().startswith("Meteor Count = 000001")

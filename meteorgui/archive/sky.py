@@ -17,6 +17,12 @@ from .where import camera_and_time, id_batches
 
 Pair = tuple[float, float]
 
+# A result whose event the user reviewed as something else than a meteor.
+_NOT_MARKED = (
+    "NOT EXISTS (SELECT 1 FROM reviews r"
+    " WHERE r.event_id = sky_results.event_id AND r.label != 'meteor')"
+)
+
 
 @dataclass(frozen=True)
 class SkyResult:
@@ -129,8 +135,10 @@ class SkyResults:
         before: int | None = None,
         shower: str | None = None,
     ) -> list[SkyResult]:
-        """Stored results in time order (then event id), filtered."""
+        """Stored results in time order (then event id), filtered; an event the user
+        reviewed as something else (a plane, a bird...) is no meteor and left out."""
         clauses, args = camera_and_time("camera_id", "event_time", camera_id, after, before)
+        clauses.append(_NOT_MARKED)
         if shower is not None:
             clauses.append("shower = ?")
             args.append(shower)
@@ -175,10 +183,7 @@ class SkyResults:
 
     def _tally(self, bucket_ms: int | None, after, before) -> dict:
         clauses, args = camera_and_time("camera_id", "event_time", None, after, before)
-        clauses.append(
-            "NOT EXISTS (SELECT 1 FROM reviews r"
-            " WHERE r.event_id = sky_results.event_id AND r.label != 'meteor')"
-        )
+        clauses.append(_NOT_MARKED)
         where = f" WHERE {' AND '.join(clauses)}"
         bucket = f"(MIN(event_time) / {bucket_ms}) * {bucket_ms}" if bucket_ms else "0"
         sql = (

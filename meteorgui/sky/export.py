@@ -34,9 +34,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..archive import Filter
+from ..archive.browse import reviews
 from ..archive.sky import SkyResult
 from ..model import Event
-from .compute import compute_missing, file_opener, observation, results_for
+from .compute import compute_missing, file_opener, not_a_meteor, observation, results_for
 from .observe import Observation
 from .paths import ImagePath, NoPath, read_path
 
@@ -153,7 +154,8 @@ def export_meteors(
     """Write the selected meteor events to ``folder`` (created if needed) in ``fmt``;
     returns the files written. Missing sky results are computed first. ``event_ids``
     (a selection made in the GUI) takes those events instead of the range; ids that
-    are not events (a time-lapse still) are left out."""
+    are not events (a time-lapse still) are left out, and so are events that are not
+    meteors: reviewed as something else (a plane...) or so classed by their camera."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
     compute_missing(archive)
@@ -164,6 +166,12 @@ def export_meteors(
         )
     else:
         events = archive.events(Filter(camera_id=camera_id, after=after, before=before))
+    labels = reviews(archive, [e.event_id for e in events])
+    events = [
+        e
+        for e in events
+        if labels.get(e.event_id, "meteor") == "meteor" and not not_a_meteor(e.event_type)
+    ]
     results = results_for(archive, [e.event_id for e in events])
     if shower is not None:
         events = [

@@ -59,7 +59,8 @@ class MeteorExportDialog(FolderExportDialog):
         self.note.setText(
             "FTPdetectinfo is the text format CAMS defined and RMS writes; trajectory "
             "solvers such as WesternMeteorPyLib read it (one file per camera). The CSV "
-            "has one line per event with its shower, radiant, group and trajectory."
+            "has one line per event with its shower, radiant, group and trajectory. Events "
+            "you marked as a plane, a bird or anything else are left out."
         )
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # paths and errors, as they are
         # The longer note wraps to more lines: sized for it when shown (grow_to_fit).
