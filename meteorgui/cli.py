@@ -541,14 +541,32 @@ def cmd_simulate(args) -> int:
     return simulate.run(events=args.events, timelapse=args.timelapse, **common)
 
 
+def _shower_code(text: str | None) -> str | None:
+    """The shower code a user means: a code in any case (per), a name (Perseids) or
+    'sporadic'; CliError naming the codes for anything else."""
+    if text is None:
+        return None
+    from .sky.showers import SPORADIC, showers
+
+    wanted = text.strip().casefold()
+    if wanted == SPORADIC:
+        return SPORADIC
+    for s in showers():
+        if wanted in (s.code.casefold(), s.name.casefold()):
+            return s.code
+    codes = ", ".join(sorted(s.code for s in showers()))
+    raise CliError(f"no shower is called {text!r}: use an IAU code ({codes}) or sporadic")
+
+
 def cmd_meteors(args) -> int:
     import json
 
     from .sky.compute import meteors
 
+    shower = _shower_code(args.shower)
     archive = open_archive(args)
     try:
-        items = meteors(archive, args.camera, args.after, args.before, args.shower)
+        items = meteors(archive, args.camera, args.after, args.before, shower)
     finally:
         archive.close()
     if args.json:
@@ -565,7 +583,12 @@ def cmd_meteors(args) -> int:
         if r.begin_height_km is not None:
             extra += f"  {r.begin_height_km:.1f}-{r.end_height_km:.1f} km {r.speed_km_s:.1f} km/s"
         echo(f"{format_time(r.time_ms)}  {r.camera_id}  {r.event_id}  {what}{extra}")
-    echo(f"{len(items)} meteors", file=sys.stderr)
+    meteor_count = len({r.group_id or r.event_id for r in items})
+    echo(
+        f"{count(len(items), 'event')}, {count(meteor_count, 'meteor')}"
+        " (a meteor several cameras saw is one)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -615,13 +638,17 @@ def _export_meteors(args) -> int:
             "--format and --shower go with --to-folder: --to-folder DIR --format ftpdetectinfo|csv"
         )
     if args.zip or args.review or args.type or args.files_only:
-        raise CliError("--format writes meteor events: no --zip, --review, --type or --files-only")
+        raise CliError(
+            "--format writes meteor events (those you marked as something else are left "
+            "out): no --zip, --review, --type or --files-only"
+        )
     from .sky.export import export_meteors
 
+    shower = _shower_code(args.shower)
     archive = open_archive(args)
     try:
         written = export_meteors(
-            archive, args.to_folder, args.format, args.camera, args.after, args.before, args.shower
+            archive, args.to_folder, args.format, args.camera, args.after, args.before, shower
         )
     except OSError as exc:
         echo(f"meteorgui: cannot write to {args.to_folder}: {exc.strerror or exc}", file=sys.stderr)

@@ -109,3 +109,28 @@ def test_export_formats_write_files_and_mistakes_are_one_line(
                  ["--to-folder", str(tmp_path / "z"), "--format", "csv", "--zip"]):  # fmt: skip
         code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", *argv)
         assert code == 2 and err.count("\n") == 1, err
+
+
+def test_a_shower_is_named_in_any_case_or_by_name_and_a_wrong_one_is_refused(
+    capsys, monkeypatch, pushed, tmp_path
+):
+    truth, data = pushed
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "meteors", "--json",
+                         "--shower", "PER")  # fmt: skip
+    per = json.loads(out)
+    assert code == 0 and per
+    for spelling in ("per", "Perseids"):
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "meteors", "--json",
+                             "--shower", spelling)  # fmt: skip
+        assert code == 0 and json.loads(out) == per, err
+    for argv in (["meteors", "--shower", "XYZ"],
+                 ["export", "--to-folder", str(tmp_path / "x"), "--format", "csv",
+                  "--shower", "XYZ"]):  # fmt: skip
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, *argv)
+        assert code == 2 and "no shower is called 'XYZ'" in err and "PER" in err, err
+    assert not (tmp_path / "x").exists()
+    # The count says events and meteors apart: a meteor two cameras saw is two events.
+    code, out, err = run(capsys, monkeypatch, "--data-dir", data, "meteors")
+    groups = {line.split("group ")[1].split()[0] for line in out.splitlines() if "group " in line}
+    events = len(out.splitlines())
+    assert groups and err.startswith(f"{events} events, {events - len(groups)} meteors"), err
