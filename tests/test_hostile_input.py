@@ -1,8 +1,10 @@
 """Strings a camera controls: control characters are refused at import and never reach a
 terminal raw; the blank-padded camera ids of 2015 nodes are taken as the same camera."""
 
+import copy
 import dataclasses
 import io
+import json
 
 import pytest
 
@@ -99,6 +101,30 @@ def test_a_refused_status_is_named_when_its_event_gives_up(node, archive):
         "it was refused (status.inst_name: contains the control character U+001B"
         in (answer["message"])
     )
+    assert archive.count("statuses") == 0 and archive.count("events") == 0
+
+
+def test_a_status_refused_for_its_json_is_named_when_its_event_gives_up(node, archive):
+    """A NaN in a status is refused before the status is read ("JSON: NaN is not
+    allowed"); the event's final answer still names that reason."""
+    pack = fx.event_pack(fx.status())
+    post = node.post
+
+    def with_nan(body: dict) -> dict:
+        if body.get("type") != "status":
+            return post(body)
+        body = copy.deepcopy(body)
+        body["status"]["location"]["lat"] = float("nan")  # json.dumps writes NaN
+        r = node.http.post(
+            node.url, data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        node.log.append(f"{r.status_code}")
+        return r.json()
+
+    node.post = with_nan
+    answer = node.send(pack)
+    assert answer["state"] == "failed", node.log[-10:]
+    assert "it was refused (JSON: NaN is not allowed)" in answer["message"], answer
     assert archive.count("statuses") == 0 and archive.count("events") == 0
 
 

@@ -223,6 +223,7 @@ def create_app(importer: Importer, url_path: str = "/import", gate: Gate | None 
             try:
                 message = loads(body or b"")
             except ModelError as exc:
+                importer.refused_json(user, body or b"", str(exc))
                 return _reply(refuse(400, str(exc)))
             body = None
             return _reply(importer.handle(user, remote, message, size))

@@ -11,6 +11,7 @@ without ever finishing holds a fixed amount of memory.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import sqlite3
 import threading
@@ -307,6 +308,23 @@ class Importer:
         if isinstance(entity, CameraStatus):
             return self._status(s, remote, entity)
         return self._offer(s, remote, entity)
+
+    def refused_json(self, user: str, body: bytes, reason: str) -> None:
+        """A message refused as JSON (a NaN, say): if it was an asked-for status, keep why,
+        as for a status refused for its fields. The body is read leniently, only to find
+        the status's id; nothing of it is kept."""
+        if b"status" not in body:
+            return
+        try:
+            raw = json.loads(body)
+        except (ValueError, RecursionError):
+            return
+        if (
+            isinstance(raw, dict)
+            and raw.get("type") == "status"
+            and isinstance(raw.get("status"), dict)
+        ):
+            self._status_refused(self.session(user), raw["status"], reason)
 
     @staticmethod
     def _status_refused(s: Session, raw: Any, reason: str) -> None:
