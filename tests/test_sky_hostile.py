@@ -121,8 +121,10 @@ def test_meteor_exports_and_listing_leave_out_what_is_not_a_meteor(archive, serv
     browse.set_reviews(archive, {marked: "plane"})
     _worker_results(archive, [meteor, marked, typed])
 
-    listed = {r.event_id for r in SkyResults(archive.db).listing()}
+    sky = SkyResults(archive.db)
+    listed = {r.event_id for r in sky.listing()}
     assert meteor in listed and marked not in listed
+    assert sum(sky.counts().values()) == 1  # the night summary's count
     (csv_file,) = export_meteors(archive, tmp_path / "csv", "csv")
     rows = csv_file.read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == [meteor]

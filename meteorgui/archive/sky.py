@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .browse import LABELS
 from .db import Database
 from .where import camera_and_time, id_batches
 
@@ -21,6 +22,17 @@ Pair = tuple[float, float]
 _NOT_MARKED = (
     "NOT EXISTS (SELECT 1 FROM reviews r"
     " WHERE r.event_id = sky_results.event_id AND r.label != 'meteor')"
+)
+# ... or whose camera typed it so ('meteorpi:plane'): sky.compute.not_a_meteor in SQL.
+_OTHERS = [label for label in LABELS if label != "meteor"]
+_NOT_TYPED_OTHER = (
+    "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = sky_results.event_id AND ("
+    + " OR ".join(
+        f"lower(trim(e.event_type)) {test}"
+        for label in _OTHERS
+        for test in (f"= '{label}'", f"LIKE '%:{label}'", f"LIKE '%/{label}'")
+    )
+    + "))"
 )
 
 
@@ -183,7 +195,7 @@ class SkyResults:
 
     def _tally(self, bucket_ms: int | None, after, before) -> dict:
         clauses, args = camera_and_time("camera_id", "event_time", None, after, before)
-        clauses.append(_NOT_MARKED)
+        clauses += [_NOT_MARKED, _NOT_TYPED_OTHER]
         where = f" WHERE {' AND '.join(clauses)}"
         bucket = f"(MIN(event_time) / {bucket_ms}) * {bucket_ms}" if bucket_ms else "0"
         sql = (
