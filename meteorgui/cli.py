@@ -546,16 +546,13 @@ def _shower_code(text: str | None) -> str | None:
     'sporadic'; CliError naming the codes for anything else."""
     if text is None:
         return None
-    from .sky.showers import SPORADIC, showers
+    from .sky.names import shower_named, shower_names
 
-    wanted = text.strip().casefold()
-    if wanted == SPORADIC:
-        return SPORADIC
-    for s in showers():
-        if wanted in (s.code.casefold(), s.name.casefold()):
-            return s.code
-    codes = ", ".join(sorted(s.code for s in showers()))
-    raise CliError(f"no shower is called {text!r}: use an IAU code ({codes}) or sporadic")
+    code = shower_named(text)
+    if code is None:
+        codes = ", ".join(sorted(shower_names()))
+        raise CliError(f"no shower is called {text!r}: use an IAU code ({codes}) or sporadic")
+    return code
 
 
 def cmd_meteors(args) -> int:

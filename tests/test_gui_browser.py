@@ -219,6 +219,15 @@ def test_filters_change_the_rows(gui, push, browser, qtbot):
     assert model_ids(browser) == [n1.events[1].event_id]
     f.text.clear()
     qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
+    # A shower's name is no text a camera sent: the empty list points at the Shower filter.
+    qtbot.keyClicks(f.text, "perseids")
+    qtbot.waitUntil(
+        lambda: "choose Perseids (PER) in the Shower filter" in browser.grid._empty_text,
+        timeout=WAIT,
+    )
+    assert settled(browser, 0)()
+    f.text.clear()
+    qtbot.waitUntil(settled(browser, 6), timeout=WAIT)
 
     f.night.setCurrentIndex(f.night.findData("all"))
     qtbot.waitUntil(settled(browser, 8), timeout=WAIT)

@@ -26,6 +26,18 @@ def shower_names() -> dict[str, str]:
     return {r["code"]: r["name"] for r in csv.DictReader(rows)}
 
 
+def shower_named(text: str) -> str | None:
+    """The shower code a person means by ``text``: a code in any case ('per'), a name
+    ('Perseids') or 'sporadic'; None if it names none."""
+    wanted = text.strip().casefold()
+    if wanted == SPORADIC:
+        return SPORADIC
+    for code, name in shower_names().items():
+        if wanted in (code.casefold(), name.casefold()):
+            return code
+    return None
+
+
 def shower_title(code: str | None) -> str:
     """A longer one: 'Perseids (PER)', 'Sporadic', 'No sky position'."""
     if code is None or code == "":

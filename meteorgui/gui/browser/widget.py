@@ -21,6 +21,7 @@ from ...archive import browse
 from ...archive.browse import StripFile
 from ...archive.nights import night_clock
 from ...formatting import camera_names
+from ...sky.names import shower_named, shower_title
 from ..common import thumbnails
 from ..common.labels import CLEAR_KEYS, REVIEW_LABELS, key_text
 from ..common.shortcuts import set_shortcuts
@@ -524,7 +525,7 @@ class EventBrowser(QWidget):
             or q.shower
             or q.multi_camera
         ):
-            self.grid.set_empty_text("No events match these filters.")
+            self.grid.set_empty_text("No events match these filters." + _shower_hint(q))
         else:
             self.grid.set_empty_text(
                 "No events this night yet.\nNew events appear here as cameras send them."
@@ -764,3 +765,18 @@ def _option(view):
     option = QStyleOptionViewItem()
     view.initViewItemOption(option)
     return option
+
+
+def _shower_hint(q) -> str:
+    """Where a searched word names a shower ('Perseids', 'GEM'): the text search reads what
+    cameras sent, not the sky results, so point at the filter that does."""
+    if not q.text or q.shower is not None:
+        return ""
+    for word in q.text.split():
+        code = shower_named(word)
+        if code is not None:
+            return (
+                f"\nShowers are not searched as text: choose {shower_title(code)}"
+                " in the Shower filter."
+            )
+    return ""
