@@ -462,3 +462,21 @@ def test_a_large_upload_is_streamed_not_loaded(importer, client, night, tmp_path
     # memory both stay far below the file's 50 MiB.
     assert traced_peak < 8 * 1024 * 1024
     assert rss_peak - rss_before < 20 * 1024 * 1024
+
+
+def test_an_error_page_is_named_by_its_title_and_a_dropped_connection_in_words():
+    import requests
+
+    from meteorgui.exporter import client
+
+    page = requests.Response()
+    page.status_code = 500
+    page._content = b"<!DOCTYPE html>\n<html><head><title>500 Internal\n Server Error</title>"
+    assert client._server_message(page) == "500 Internal Server Error"
+    page._content = b'{"state": "failed", "message": "disk full"}'
+    assert client._server_message(page) == "disk full"
+    dropped = requests.ConnectionError(
+        "('Connection aborted.', RemoteDisconnected('Remote end closed connection without "
+        "response'))"
+    )
+    assert client._reason(dropped) == "it closed the connection without answering"

@@ -162,6 +162,19 @@ def test_a_refused_entity_is_marked_failed_and_the_round_goes_on(tmp_path, serve
         assert exporter.queue.get(target.target_id, damaged.file_id).attempts == 2
 
 
+def test_a_file_whose_bytes_are_gone_fails_in_words_not_errno(tmp_path, server, auth, night):
+    with source_archive(tmp_path / "src", night) as (src, exporter):
+        gone = night.files[0]
+        src.store.quarantine(gone.file_id, gone.md5)  # as a resend request does
+        target = add_target(exporter, server.url, *auth)
+        exporter.queue.enqueue_selection(target.target_id, Selection())
+        assert exporter.export(target.target_id).failed == 1
+        [item] = exporter.queue.items(target.target_id, states=["failed"])
+    assert item.entity_id == gone.file_id
+    assert "are not in this archive (missing, or waiting for a resend" in item.last_error
+    assert "Errno" not in item.last_error
+
+
 def test_progress_events_describe_each_entity(tmp_path, server, auth, night):
     events: list[R.ExportEvent] = []
     with source_archive(tmp_path / "src", night) as (src, exporter):

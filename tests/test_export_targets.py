@@ -28,6 +28,7 @@ from .export_helpers import (
     source_archive,
 )
 from .seed_importer import SeedImporter
+from .wsgi_server import serving
 
 PASSWORD = "s3cret-Export-pw!"
 
@@ -154,6 +155,34 @@ def test_connection_test_changes_nothing_and_says_what_is_wrong(tmp_path, server
         nopw = exporter.targets.add("nopw", server.url, auth[0])
         check = exporter.test_connection(nopw.target_id)
         assert not check.ok and "no password is stored" in check.message
+
+
+def test_connection_test_fails_a_server_that_answers_500_to_any_login(tmp_path):
+    """The 2015 importer's HTTP 500 passes only because a made-up login is refused there;
+    a server that is simply broken answers both with 500 (and an HTML page)."""
+
+    def broken(environ, start_response):
+        start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+        return [b"<html><head><title>500 Internal Server Error</title></head><body>x</body>"]
+
+    with (
+        serving(broken, "/import") as url,
+        source_archive(tmp_path / "src") as (src, exporter),
+    ):
+        t = exporter.targets.add("broken", url, "exporter", "any-password")
+        check = exporter.test_connection(t.target_id)
+    assert not check.ok and "even to a made-up login" in check.message, check.message
+    assert "<" not in check.message
+
+
+def test_an_https_url_at_a_plain_http_importer_is_told_at_once(tmp_path, server, auth):
+    """Before, the importer waited for headers a TLS handshake never sends, and the test
+    said the importer 'did not answer within 20 s'."""
+    with source_archive(tmp_path / "src") as (src, exporter):
+        url = server.url.replace("http://", "https://")
+        t = exporter.targets.add("https typo", url, auth[0], auth[1])
+        check = exporter.test_connection(t.target_id)
+    assert not check.ok and "use an http:// URL" in check.message, check.message
 
 
 def test_connection_test_passes_the_2015_importer_as_deployed(tmp_path):

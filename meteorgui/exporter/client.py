@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -245,6 +246,22 @@ class ImportClient:
                 headers={"Content-Type": "application/json"},
             )
             if response.status_code == 500:
+                # The 2015 importer's cache miss, after the login. Only if a made-up login
+                # is refused does that answer say these credentials were taken.
+                made_up = (f"meteorgui-probe-{os.urandom(4).hex()}", os.urandom(16).hex())
+                stranger = self._request(
+                    "POST",
+                    self.url,
+                    data=dumps(probe).encode("utf-8"),
+                    headers={"Content-Type": "application/json"},
+                    auth=made_up,
+                )
+                if stranger.status_code not in (401, 403):
+                    raise ImportClientError(
+                        f"the importer at {self._where} answers HTTP 500 (a server error) "
+                        f"even to a made-up login (HTTP {stranger.status_code}): it is not "
+                        "working, or this is not a MeteorPi import URL"
+                    )
                 state = "continue-nocache"
             else:
                 answer = _answer_json(response, self._where)
@@ -327,7 +344,7 @@ class ImportClient:
             response = self._session.request(
                 method,
                 url,
-                auth=self._auth,
+                auth=kw.pop("auth", self._auth),
                 headers=headers,
                 timeout=self.timeout,
                 verify=self.verify,
@@ -344,6 +361,12 @@ class ImportClient:
             finally:
                 response.close()
         except requests.exceptions.SSLError as exc:
+            lowered = str(exc).lower()
+            if any(sign in lowered for sign in _PLAIN_HTTP_SIGNS):
+                raise _TargetFailed(
+                    f"the importer at {self._where} does not speak HTTPS on this port: "
+                    "use an http:// URL (or the port its HTTPS is on)"
+                ) from None
             raise _TargetFailed(
                 f"the TLS connection to {self._where} failed (certificate not trusted?): "
                 f"{_reason(exc)}"
@@ -521,7 +544,16 @@ class _Conversation:
         self.count("file", file_id)
         try:
             source = self.open_file(record)
-        except (OSError, LookupError) as exc:
+        except FileNotFoundError:
+            raise _Failed(
+                f"the bytes of file {file_id} are not in this archive (missing, or waiting "
+                "for a resend from its camera)"
+            ) from None
+        except OSError as exc:
+            raise _Failed(
+                f"cannot read the bytes of file {file_id}: {exc.strerror or exc}"
+            ) from None
+        except LookupError as exc:
             raise _Failed(f"cannot read the bytes of file {file_id}: {exc}") from None
         with source:
             size = _remaining_size(source)
@@ -741,8 +773,14 @@ def _server_message(response: requests.Response) -> str:
         body = None
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return body["message"][:300]
-    text = response.content[:300].decode("utf-8", "replace").strip()
-    return text.splitlines()[0] if text else ""
+    text = response.content[:2000].decode("utf-8", "replace").strip()
+    if text.startswith("<"):  # an error page: its title says it, its markup is noise
+        title = _TITLE.search(text)
+        return " ".join(title.group(1).split())[:120] if title else ""
+    return text.splitlines()[0][:300] if text else ""
+
+
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 
 
 # What a 2015 importer needs in every status (meteorpi_model reads each with d[key]), with
@@ -809,6 +847,8 @@ def _answer_json(response: requests.Response, where: str) -> Any:
         ) from None
 
 
+# What OpenSSL says when the other end answers a TLS handshake in plain HTTP.
+_PLAIN_HTTP_SIGNS = ("wrong version number", "record layer failure", "packet length too long")
 _CONNECT_FAILURES = (
     "connection refused",
     "name or service not known",
@@ -831,6 +871,8 @@ def _reason(exc: Exception) -> str:
     for reason in _KNOWN_REASONS:
         if reason in lowered:
             return reason
+    if "remotedisconnected" in lowered or "without response" in lowered:
+        return "it closed the connection without answering"
     return text[:300]
 
 

@@ -43,6 +43,7 @@ from waitress.buffers import FileBasedBuffer, OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask
+from waitress.utilities import BadRequest
 
 from ..diskspace import disk_problem
 
@@ -60,6 +61,7 @@ LINGER = 2.0  # seconds an unread body is drained after the answer, so the answe
 MARK = "METEORGUI_GATE"
 MARK_ENVIRON = "HTTP_" + MARK
 UNVERIFIED, SPOOL_FULL, DISK_ERROR = "unverified", "spool-full", "disk-error"
+TLS_AT_PLAIN_PORT = "this port speaks plain HTTP, not HTTPS: use an http:// URL"
 
 
 def _fingerprint(authorization: str) -> str:
@@ -236,6 +238,14 @@ def _parser_class(gate: Gate):
                 self.channel.discarding = True  # read nothing more from this connection
 
         def received(self, data):
+            if data[:1] == b"\x16" and not self.header_plus and self.body_rcv is None:
+                # A TLS handshake: an https:// URL at this plain-HTTP port. Answered at once
+                # in plain HTTP (the client's TLS layer reports a wrong protocol) instead of
+                # waiting for headers that never come.
+                self.parse_header(b"GET / HTTP/1.0\r\n")
+                self.error = BadRequest(TLS_AT_PLAIN_PORT)
+                self.completed = True
+                return len(data)
             n = super().received(data)
             if self.skipped:
                 return len(data)  # what follows the headers is the unread body
