@@ -28,11 +28,11 @@ def size(n: float | None) -> str:
     return formatted(n)
 
 
-def count(n: int, noun: str) -> str:
+def count(n: int, noun: str, plural: str | None = None) -> str:
     """formatting.count ('1 file', '3 files'), imported when a command prints one."""
     from .formatting import count as counted
 
-    return counted(n, noun)
+    return counted(n, noun, plural)
 
 
 def _camera_id(text: str) -> str:
@@ -729,15 +729,17 @@ def _export_to_importer(args, selection) -> int:
             target.target_id, selection, now_ms=now, force=args.force, source="cli"
         )
         pending = exporter.queue.pending(target.target_id)
-        if pending == 0:
-            echo(f"nothing to export: all {matching} matching entities are already at {url}")
+        nothing = f"nothing to export: all {matching} matching entities are already at {url}"
+        if pending == 0 and not check.resend_supported:
+            echo(nothing)
             return EXIT_OK
-        echo(
-            f"exporting {pending} entities to {url}"
-            + (f" ({already} already there)" if already and not args.force else ""),
-            file=sys.stderr,
-            flush=True,
-        )
+        if pending:  # else the round only reads what the importer asks for again
+            echo(
+                f"exporting {count(pending, 'entity', 'entities')} to {url}"
+                + (f" ({already} already there)" if already and not args.force else ""),
+                file=sys.stderr,
+                flush=True,
+            )
 
         def show(e) -> None:
             if e.kind != R.ITEM_DONE or e.result.state == "cancelled":
@@ -763,6 +765,15 @@ def _export_to_importer(args, selection) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
         close_logging()
+    if result.resent:
+        echo(
+            f"{url} asked for {count(result.resent, 'entity', 'entities')} again "
+            "(its resend list)",
+            file=sys.stderr,
+        )
+    if pending == 0 and not (result.resent or result.error or result.cancelled):
+        echo(nothing)
+        return EXIT_OK
     if result.error:
         echo(f"meteorgui: export stopped: {result.error}", file=sys.stderr)
     elif result.cancelled:

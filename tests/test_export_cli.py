@@ -66,6 +66,31 @@ def test_export_everything_then_nothing_again(capsys, monkeypatch, tmp_path, dat
     assert (Path(data) / "logs" / "meteorgui.log").is_file()
 
 
+def test_what_the_target_asks_for_again_goes_though_nothing_else_is_new(
+    capsys, monkeypatch, data, night, server, auth
+):
+    """Before, 'nothing to export' ended the command before a round read the target's
+    resend list: a central archive's resend request waited for a new event."""
+    code, out, err = export_to(
+        capsys, monkeypatch, data, server.url, user=auth[0], password=auth[1]
+    )
+    assert code == 0 and out.startswith("6 of 6 entities exported"), err
+    code, out, err = export_to(
+        capsys, monkeypatch, data, server.url, user=auth[0], password=auth[1]
+    )
+    assert code == 0 and out.strip().startswith("nothing to export: all 6"), (out, err)
+
+    event = night.events[1]
+    server.importer.request_resend(event.event_id)
+    code, out, err = export_to(
+        capsys, monkeypatch, data, server.url, user=auth[0], password=auth[1]
+    )
+    assert code == 0, err
+    assert f"{server.url} asked for 1 entity again" in err
+    assert out.startswith("1 of 1 entities exported"), out
+    assert server.archive.resend_offers() == []
+
+
 def test_filters_choose_what_goes(capsys, monkeypatch, tmp_path, data, night):
     with seed_importer(tmp_path / "seed") as seed:
         code, out, _ = export_to(capsys, monkeypatch, data, seed.url, "--events-only")
