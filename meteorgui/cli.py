@@ -767,8 +767,7 @@ def _export_to_importer(args, selection) -> int:
         close_logging()
     if result.resent:
         echo(
-            f"{url} asked for {count(result.resent, 'entity', 'entities')} again "
-            "(its resend list)",
+            f"{url} asked for {count(result.resent, 'entity', 'entities')} again (its resend list)",
             file=sys.stderr,
         )
     if pending == 0 and not (result.resent or result.error or result.cancelled):

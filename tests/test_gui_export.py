@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QStyleOptionViewItem
 from meteorgui.archive import browse
 from meteorgui.archive.browse import Query
 from meteorgui.exporter import Exporter, Selection, default_secrets
+from meteorgui.exporter import runner as R
 from meteorgui.gui.browser.model import EXPORTED
 from meteorgui.gui.export.dialog import selection_from_query
 from meteorgui.gui.export.progress import COMPLETE, QUEUED
@@ -231,13 +232,25 @@ def test_export_selected_events_to_a_central_meteorgui(
     qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
     assert archive.get_event(more.events[0].event_id) is not None
     assert archive.file_path(n.files[0]).read_bytes() == n.file_bytes(n.files[0].file_id)
-    # And once more: nothing to send, no round, no bytes.
+    # And once more: nothing new to send, no bytes; the round only asks central whether
+    # it wants anything again, and sends what it asks for.
     rounds.clear()
     outcome = export_from_dialog(ui, qtbot, target, matching=True)
-    assert outcome.startswith("Nothing to send: central already has all of them")
+    assert outcome.startswith("Nothing new to send: central already has all of them")
     assert ui.export_dialog.isVisible()
     ui.export_dialog.reject()
-    assert rounds == [] and not ui.service.running(target.target_id)
+    qtbot.waitUntil(lambda: R.ROUND_DONE in rounds, timeout=WAIT)
+    qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
+    assert R.RESEND not in rounds and R.ITEM_STARTED not in rounds
+    wanted = n.events[2]
+    server.importer.request_resend(wanted.event_id)
+    rounds.clear()
+    outcome = export_from_dialog(ui, qtbot, target, matching=True)
+    assert outcome.startswith("Nothing new to send")
+    ui.export_dialog.reject()
+    qtbot.waitUntil(lambda: R.ROUND_DONE in rounds, timeout=WAIT)
+    assert R.RESEND in rounds and archive.resend_offers() == []
+    qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
     # Sending again is deliberate; the target has the files, so no file bytes go.
     select_everything(browser)
     assert export_from_dialog(ui, qtbot, target, force=True) == "4 queued"

@@ -302,15 +302,17 @@ class ExportDialog(QDialog):
             report(exc)
 
     def _queued(self, tid: str, added: int, pending: int) -> None:
-        if pending and not self.service.running(tid):
+        # Even with nothing new queued, a round asks the target what it wants again (its
+        # resend list) and sends that.
+        if not self.service.running(tid):
             self.service.start(tid)
         if not alive(self):
             return
         if pending == 0:
             name = self.target.currentText()
             self._say(
-                f"Nothing to send: {name} already has all of them. Tick “Send again” "
-                "to send them anyway."
+                f"Nothing new to send: {name} already has all of them (anything it asks "
+                "for again goes now). Tick “Send again” to send them anyway."
             )
             self.export_button.setEnabled(True)
             return
