@@ -63,6 +63,16 @@ class ResendRequested(NamedTuple):
         return (self.entity_id, *self.file_ids)
 
 
+class ResendSettled(NamedTuple):
+    """Files whose asked-for bytes arrived again (their resend requests are answered)."""
+
+    file_ids: tuple[str, ...]
+
+    @property
+    def entity_ids(self) -> tuple[str, ...]:
+        return self.file_ids
+
+
 class Exported(NamedTuple):
     """An export target answered 'complete' for an event or file."""
 
@@ -140,6 +150,7 @@ Change = (
     Archived
     | Reviewed
     | ResendRequested
+    | ResendSettled
     | Exported
     | QueueChanged
     | HistoryForgotten

@@ -211,6 +211,26 @@ def test_video_plays_or_offers_the_system_player(qtbot, detail, night, monkeypat
         assert fh.read() == night.file_bytes(clip.file_id)
 
 
+def test_a_requested_resend_says_so_and_the_bytes_show_once_they_come(
+    qtbot, gui, detail, night, push
+):
+    """Before, the pane went on telling the user to request the resend they had requested,
+    and still said "missing" after the camera had sent the bytes again."""
+    ev = night.events[0]
+    still = ev.files[1]
+    archive = gui.archive
+    archive.store.quarantine(still.file_id, still.md5)
+    archive.request_resend(ev.event_id)
+    show(qtbot, detail, ev.event_id)
+    assert detail.current_file == still
+    assert "A resend is requested" in detail.message.text()
+    assert push(night).ok  # the camera offers its night again: the importer asks for the bytes
+    qtbot.waitUntil(lambda: detail.stack.currentWidget() is detail.image, timeout=10_000)
+    assert detail.current_file == still and detail.info.present[still.file_id]
+    assert "present" in detail.file_info.panel.text("state")
+    assert archive.resend_marked([still.file_id]) == set()
+
+
 def test_missing_damaged_and_check(qtbot, gui, detail, night):
     ev = night.events[0]
     still, sub = ev.files[1], ev.files[2]

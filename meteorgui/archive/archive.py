@@ -679,6 +679,7 @@ class Archive:
         the same file and its bytes are now on disk."""
         records = list(records)
         marked = self.resend_marked(r.file_id for r in records)
+        settled = []
         for record in records:
             if record.file_id not in marked:
                 continue
@@ -688,11 +689,18 @@ class Archive:
                 and (kept.md5, kept.file_size) == (record.md5, record.file_size)
                 and not self.store.settle([(record.file_id, record.md5)])
             ):
-                self.clear_resend(record.file_id)
+                self._clear_resends([record.file_id])
+                settled.append(record.file_id)
+        if settled:
+            self.hub.publish(notify.CHANGED, notify.ResendSettled(tuple(settled)))
 
     def clear_resend(self, file_id: str) -> None:
+        self._clear_resends([file_id])
+        self.hub.publish(notify.CHANGED, notify.ResendSettled((file_id,)))
+
+    def _clear_resends(self, file_ids: list[str]) -> None:
         with self.db.write() as conn:
-            conn.execute("DELETE FROM resend_files WHERE file_id = ?", (file_id,))
+            conn.executemany("DELETE FROM resend_files WHERE file_id = ?", [(f,) for f in file_ids])
 
     def resend_offers(self, user: str | None = None) -> list[dict]:
         """What exporters are asked to offer again: [{kind, id, files, requested_at, reason}]."""

@@ -54,6 +54,7 @@ class EventInfo:
     review: tuple[str, int | None] | None
     present: dict[str, bool] = field(default_factory=dict)
     standalone: bool = False  # a file record with no event (a time-lapse still), shown alone
+    resend: frozenset[str] = frozenset()  # files whose bytes are asked for again
 
 
 def load_event(archive, event_id: str) -> EventInfo | None:
@@ -64,7 +65,12 @@ def load_event(archive, event_id: str) -> EventInfo | None:
         event.camera_id, event.event_time
     )
     present = {f.file_id: archive.has_bytes(f) for f in event.files}
-    return EventInfo(event, status, browse.review_of(archive, event_id), present)
+    resend = _asked_again(archive, [f for f in event.files if not present[f.file_id]])
+    return EventInfo(event, status, browse.review_of(archive, event_id), present, resend=resend)
+
+
+def _asked_again(archive, missing: list[FileRecord]) -> frozenset[str]:
+    return frozenset(archive.resend_marked(f.file_id for f in missing)) if missing else frozenset()
 
 
 def load_file(archive, file_id: str) -> EventInfo | None:
@@ -81,7 +87,9 @@ def load_file(archive, file_id: str) -> EventInfo | None:
         event_type=rec.semantic_type or "meteorpi:file",
         files=(rec,),
     )
-    return EventInfo(shell, status, None, {rec.file_id: archive.has_bytes(rec)}, standalone=True)
+    present = archive.has_bytes(rec)
+    resend = _asked_again(archive, [] if present else [rec])
+    return EventInfo(shell, status, None, {rec.file_id: present}, standalone=True, resend=resend)
 
 
 def display_name(f: FileRecord) -> str:
@@ -456,10 +464,17 @@ class EventDetail(QWidget):
         )
         self.video.stop()
         if not present:
-            self._show_message(
-                "The bytes of this file are not in the archive.\n"
-                "Use Events ▸ Request resend… to ask the camera for them again."
-            )
+            if f.file_id in self.info.resend:
+                self._show_message(
+                    "The bytes of this file are not in the archive.\n"
+                    "A resend is requested: they come back when the camera next exports "
+                    "(it offers the file again), and show here at once."
+                )
+            else:
+                self._show_message(
+                    "The bytes of this file are not in the archive.\n"
+                    "Use Events ▸ Request resend… to ask the camera for them again."
+                )
             return
         path = self.ctx.archive.file_path(f)
         mime = f.mime_type.lower()
