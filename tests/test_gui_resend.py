@@ -267,3 +267,17 @@ def test_the_detail_pane_shows_bytes_a_resend_moved_away(gui, node, qtbot):
         timeout=10_000,
     )
     assert detail.info.present.get(event.entity.files[0].file_id) is True
+
+
+def test_the_dialog_says_what_is_requested_already(gui, node, qtbot):
+    """Before, an item asked for from the command line (or earlier) read 'not requested
+    yet' in the dialog."""
+    pack = factories.event_pack(factories.status(), n_files=2)
+    assert node.send(pack)["state"] == "complete"
+    fresh = factories.event_pack(factories.status(), n_files=1)
+    assert node.send(fresh)["state"] == "complete"
+    gui.archive.request_resend(pack.entity.event_id)  # as `meteorgui resend ID` does
+    dlg = ResendDialog(gui, [pack.entity.event_id, fresh.entity.event_id], gui.window)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.model.text(0, 1).startswith("requested already ("))
+    assert dlg.model.text(1, 1) == "not requested yet"

@@ -48,6 +48,17 @@ def describe(archive, entity_id: str) -> str:
     return f"{entity_id[:8]} · not in the archive"
 
 
+def asked_state(archive, entity_id: str) -> str:
+    """The Result column before the user asks: whether the item's files are asked for
+    already (by this window, the command line or the archive's check)."""
+    event = archive.get_event(entity_id)
+    ids = [f.file_id for f in event.files] if event is not None else [entity_id]
+    marked = archive.resend_marked(ids)
+    if not marked:
+        return "not requested yet"
+    return f"requested already ({count(len(marked), 'file')} awaited)"
+
+
 def request_one(ctx, entity_id: str) -> ResendResult:
     """Mark one item through the importer (so the import log shows it); runs in the pool."""
     archive = ctx.archive
@@ -135,11 +146,14 @@ class ItemsModel(QAbstractTableModel):
     def text(self, row: int, column: int) -> str:
         return self.rows[row][column]
 
-    def set_labels(self, labels: list[str]) -> None:
-        for row, label in zip(self.rows, labels, strict=False):
+    def set_labels(self, labels: list[tuple[str, str]]) -> None:
+        """(label, state before asking) per row; a result that came meanwhile stays."""
+        for row, (label, state) in zip(self.rows, labels, strict=False):
             row[0] = label
+            if row[2] is None:
+                row[1] = state
         if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 1))
 
     def set_results(self, results: list[ResendResult]) -> None:
         for row, result in zip(self.rows, results, strict=False):
@@ -208,9 +222,12 @@ class ResendDialog(QDialog):
         layout.addWidget(self.buttons)
 
         archive, ids = ctx.archive, self.entity_ids
-        ctx.tasks.run(lambda: [describe(archive, e) for e in ids], self._described)
+        ctx.tasks.run(
+            lambda: [(describe(archive, e), asked_state(archive, e)) for e in ids],
+            self._described,
+        )
 
-    def _described(self, lines: list[str]) -> None:
+    def _described(self, lines: list[tuple[str, str]]) -> None:
         if self._closed:
             return
         self.model.set_labels(lines)
