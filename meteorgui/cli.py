@@ -934,7 +934,14 @@ def build_parser() -> argparse.ArgumentParser:
         "camera offers them (a MeteorPi camera offers again what never got 'complete', or "
         "everything under a new export configuration)",
     )
-    r.add_argument("ids", nargs="+", metavar="ID")
+    r.add_argument(
+        "ids",
+        nargs="+",
+        metavar="ID",
+        help="an event's id (its damaged or missing files; all of them if none is), or a "
+        "file's id (a time-lapse still, or one file of an event), as `events`, `files` and "
+        "`verify` print them",
+    )
     r.set_defaults(func=cmd_resend)
 
     m = sub.add_parser("simulate", help="act as a camera node pushing a night")
