@@ -658,11 +658,19 @@ def _export_meteors(args) -> int:
 
 
 def _export_to_folder(args, selection) -> int:
-    from .exporter.folder import FolderExportError, FolderWriteError, export_to_folder
+    from .exporter.folder import (
+        FolderExportError,
+        FolderWriteError,
+        NothingToExport,
+        export_to_folder,
+    )
 
     archive = open_archive(args)
     try:
         result = export_to_folder(archive, args.to_folder, selection=selection, as_zip=args.zip)
+    except NothingToExport as exc:  # a night with nothing in it: no mistake, and no folder
+        echo(str(exc))
+        return EXIT_OK
     except FolderWriteError as exc:  # it started, then failed: not a usage mistake
         echo(f"meteorgui: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -729,7 +737,11 @@ def _export_to_importer(args, selection) -> int:
             target.target_id, selection, now_ms=now, force=args.force, source="cli"
         )
         pending = exporter.queue.pending(target.target_id)
-        nothing = f"nothing to export: all {matching} matching entities are already at {url}"
+        nothing = (
+            f"nothing to export: all {matching} matching entities are already at {url}"
+            if matching
+            else "nothing to export: no event or file matches"
+        )
         if pending == 0 and not check.resend_supported:
             echo(nothing)
             return EXIT_OK

@@ -104,7 +104,7 @@ def test_filters_choose_what_goes(capsys, monkeypatch, tmp_path, data, night):
         assert code == 0 and out.startswith(f"{len(wanted)} of {len(wanted)} entities")
         assert set(seed.files) >= wanted
         code, out, _ = export_to(capsys, monkeypatch, data, seed.url, "--review", "meteor")
-        assert code == 0 and out.startswith("nothing to export: all 0 matching")
+        assert code == 0 and out.strip() == "nothing to export: no event or file matches"
 
 
 @pytest.mark.parametrize(
@@ -257,3 +257,18 @@ def test_export_to_a_folder_and_a_zip(capsys, monkeypatch, tmp_path, data, night
             for record, rel in zip(m["event"]["files"], m["paths"], strict=True):
                 assert z.read(rel) == night.file_bytes(record["file_id"])
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_filter_that_matches_nothing_writes_nothing_and_says_so(
+    capsys, monkeypatch, tmp_path, data, server, auth
+):
+    for dest, extra in ((tmp_path / "none.zip", ["--zip"]), (tmp_path / "none", [])):
+        code, out, err = run(capsys, monkeypatch, "--data-dir", data, "export", "--to-folder",
+                             str(dest), "--camera", "nosuchcamera", *extra)  # fmt: skip
+        assert code == 0 and out.strip() == (
+            "nothing to export: no event or file matches; nothing was written"
+        ), (out, err)
+        assert not dest.exists() and not list(tmp_path.glob(".none*"))
+    code, out, err = export_to(capsys, monkeypatch, data, server.url, "--camera", "nosuchcamera",
+                               user=auth[0], password=auth[1])  # fmt: skip
+    assert code == 0 and out.strip() == "nothing to export: no event or file matches", (out, err)

@@ -63,6 +63,10 @@ class FolderWriteError(FolderExportError):
     """Writing failed part-way (a full disk, an I/O error); nothing was left behind."""
 
 
+class NothingToExport(FolderExportError):
+    """Nothing fits what was chosen; nothing was written."""
+
+
 class _Cancelled(Exception):
     """Cancelled in the middle of a file."""
 
@@ -294,6 +298,8 @@ def export_to_folder(
         sel = selection or Selection()
         t = now_ms if now_ms is not None else int(time.time() * 1000)
         wanted = [(k, i) for k, i, _ in exports.entities(archive, sel, t)]
+    if not wanted:
+        raise NothingToExport("nothing to export: no event or file matches; nothing was written")
     result = FolderResult(dest)
     try:
         sink = _Sink(dest, as_zip)
