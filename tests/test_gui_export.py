@@ -699,3 +699,33 @@ def test_closing_the_export_dialog_while_it_queues_still_sends(
     dlg.reject()  # the user closes it while it queues
     release.set()
     qtbot.waitUntil(lambda: len(archive.events()) == 3, timeout=WAIT)
+
+
+def test_a_round_redraws_the_dock_a_few_times_a_second_not_at_every_step(
+    gui, ui, push, server, qtbot, monkeypatch
+):
+    """Each step of each entity redrew the state line and totals, and a redraw looks at
+    every entry: a 500-entity round spent seconds of the GUI thread (and the exporter's
+    share of the GIL) on it."""
+    n = night(4, events=20, timelapse=40)
+    assert push(n).ok
+    target = add_target(ui, qtbot, "central", server.url, *CAMERA_USER)
+    view = ui.view
+    calls = {"progress": 0, "refresh": 0}
+    real_refresh = view._refresh
+
+    def counted():
+        calls["refresh"] += 1
+        real_refresh()
+
+    monkeypatch.setattr(view, "_refresh", counted)
+    timer = getattr(view, "_refresh_timer", None)
+    if timer is not None:  # the timer was connected to the method before it was counted
+        timer.timeout.disconnect()
+        timer.timeout.connect(counted)
+    ui.service.progress.connect(lambda e: calls.__setitem__("progress", calls["progress"] + 1))
+    export_from_dialog(ui, qtbot, target, matching=True)
+    qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
+    assert calls["progress"] > 5 * 60  # several steps an entity
+    assert calls["refresh"] < calls["progress"] / 4, calls
+    assert "60 of 60 entities done" in view.totals.text()

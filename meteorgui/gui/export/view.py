@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +37,9 @@ from .service import ExportService, Leftover
 log = logging.getLogger(__name__)
 
 
+REFRESH_MS = 100  # the state line's and totals' redraws while a round runs
+
+
 class ExportProgressView(QWidget):
     def __init__(self, ctx, service: ExportService, parent=None):
         super().__init__(parent)
@@ -51,6 +54,13 @@ class ExportProgressView(QWidget):
         self._leftovers: dict[str, Leftover] = {}
         self._following = True  # the table scrolls along with the round
         self._gen = 0
+        # An entity's steps come several times a millisecond from a fast target: the state
+        # line, totals and bar are redrawn at most this often while a round runs (each
+        # redraw looks at every entry, so once per step made a long round quadratic).
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._refresh)
 
         self.target = QComboBox(self)
         self.target.setMinimumContentsLength(18)
@@ -256,7 +266,10 @@ class ExportProgressView(QWidget):
         elif event.kind == R.ROUND_DONE and event.round is not None:
             self._outcome = outcome_text(event.round, self.target.currentText())
             self.reload()
-        self._refresh()
+        if event.kind in (R.ROUND_STARTED, R.ROUND_DONE):
+            self._refresh()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start()
 
     def _follow(self, entity_id: str) -> None:
         """Keep the entity being sent in view, unless the user scrolled elsewhere."""
@@ -284,6 +297,7 @@ class ExportProgressView(QWidget):
     # ------------------------------------------------------------------ showing
 
     def _refresh(self) -> None:
+        self._refresh_timer.stop()
         tid = self.target_id
         running = tid is not None and self.service.running(tid)
         manual = tid is not None and self.service.manual(tid)
