@@ -229,6 +229,33 @@ def test_the_sky_chart_of_a_2015_event(archive, server, sky_night):
     assert abs(first[0] - result.first[0]) < 1e-3 and abs(first[1] - result.first[1]) < 1e-3
 
 
+def test_a_measured_radiant_and_its_showers_catalogue_radiant_are_told_apart(
+    archive, server, sky_night
+):
+    """A chart marked the shower's code at the trajectory's radiant, which may stand
+    degrees from the shower's own; text and JSON called both 'radiant'."""
+    _push(server, sky_night.night)
+    compute_missing(archive)
+    results = results_for(archive, [e.event_id for e in sky_night.night.events])
+    measured = next(
+        r for r in results.values() if r.radiant_measured and r.shower not in (None, "sporadic")
+    )
+    single = next(
+        r for r in results.values() if not r.group_id and r.shower not in (None, "sporadic")
+    )
+    assert measured.to_dict()["radiant"]["from"] == "trajectory"
+    assert single.to_dict()["radiant"]["from"] == "shower catalogue"
+    charts = {}
+    for r in (measured, single):
+        e = archive.get_event(r.event_id)
+        status = archive.status_at(e.camera_id, e.event_time)
+        charts[r.event_id] = sky_chart(e, status, file_opener(archive), r)
+    both = charts[measured.event_id]
+    assert both.radiant is not None and both.shower_radiant is not None
+    assert both.shower_radiant != both.radiant
+    assert charts[single.event_id].shower_radiant is None
+
+
 # ----------------------------------------------------------------- FTPdetectinfo read-back
 
 

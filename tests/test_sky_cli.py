@@ -50,7 +50,9 @@ def test_meteors_json_is_the_contract(capsys, monkeypatch, pushed):
         assert e["shower"] is not None and len(e["path_radec"]) == 2
         assert set(e["path_radec"][0]) == {"ra", "dec"}
         if e["shower"] != "sporadic":
-            assert set(e["radiant"]) == {"ra", "dec"}
+            assert set(e["radiant"]) == {"ra", "dec", "from"}
+            measured = "begin_height_km" in e
+            assert e["radiant"]["from"] == ("trajectory" if measured else "shower catalogue")
         if "begin_height_km" in e:
             assert e["group"] and e["begin_height_km"] > e["end_height_km"] > 40
             assert 11 < e["speed_km_s"] < 75

@@ -55,6 +55,12 @@ class SkyResult:
     status_id: str | None = None
     computed_at: int | None = None
 
+    @property
+    def radiant_measured(self) -> bool:
+        """Whether ``radiant`` was measured (the trajectory of several cameras' views)
+        rather than taken from the shower's catalogue entry (one camera's view)."""
+        return self.begin_height_km is not None and self.radiant is not None
+
     def to_dict(self) -> dict:
         """The ``meteors --json`` entry."""
         d = {
@@ -68,7 +74,11 @@ class SkyResult:
         if self.distance_deg is not None:
             d["distance_deg"] = self.distance_deg
         if self.radiant is not None:
-            d["radiant"] = {"ra": self.radiant[0], "dec": self.radiant[1]}
+            d["radiant"] = {
+                "ra": self.radiant[0],
+                "dec": self.radiant[1],
+                "from": "trajectory" if self.radiant_measured else "shower catalogue",
+            }
         d["group"] = self.group_id
         if self.begin_height_km is not None:
             d["begin_height_km"] = self.begin_height_km

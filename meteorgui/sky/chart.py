@@ -26,6 +26,7 @@ from ..resources import resource_path
 from . import astro
 from .camera import CameraModel, NoOrientation
 from .paths import NoPath, read_path
+from .showers import by_code
 
 AltAz = tuple[float, float]
 
@@ -42,6 +43,9 @@ class SkyChart:
     lines: list[list[AltAz]] = field(default_factory=list)  # constellation figures
     radiant: AltAz | None = None
     shower: str | None = None
+    # When ``radiant`` is the one measured from several cameras' trajectory: where the
+    # shower's own (catalogue) radiant stood, drawn apart so the two are not confused.
+    shower_radiant: AltAz | None = None
 
     @property
     def ok(self) -> bool:
@@ -97,13 +101,14 @@ def sky_chart(event, status, open_file, result=None) -> SkyChart:
             l_alt, l_az = astro.radec_to_altaz(pts[:, 0], pts[:, 1], lat, lon, t0)
             if np.any(l_alt > 0):
                 lines.append(_pairs(l_alt, l_az))
-    radiant = shower = None
+    radiant = shower = catalogue = None
     if result is not None:
         shower = result.shower
         if result.radiant is not None:
-            ra_r, dec_r = result.radiant
-            r_alt, r_az = astro.radec_to_altaz(ra_r, dec_r, lat, lon, t0)
-            radiant = (round(float(r_alt), 3), round(float(r_az), 3))
+            radiant = _altaz(result.radiant, lat, lon, t0)
+        known = by_code(shower) if shower else None
+        if result.radiant_measured and known is not None:
+            catalogue = _altaz(known.radiant(astro.solar_longitude(t0)), lat, lon, t0)
     return SkyChart(
         time=t0,
         path=_pairs(alt, az),
@@ -117,4 +122,10 @@ def sky_chart(event, status, open_file, result=None) -> SkyChart:
         lines=lines,
         radiant=radiant,
         shower=shower,
+        shower_radiant=catalogue,
     )
+
+
+def _altaz(radec, lat: float, lon: float, t: float) -> AltAz:
+    alt, az = astro.radec_to_altaz(radec[0], radec[1], lat, lon, t)
+    return (round(float(alt), 3), round(float(az), 3))

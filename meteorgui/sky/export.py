@@ -46,7 +46,7 @@ DASHES = "-" * 55
 FORMATS = ("ftpdetectinfo", "csv")
 CSV_COLUMNS = (
     "event_id", "time_utc", "time_ms", "camera_id", "shower", "radiant_ra", "radiant_dec",
-    "group", "begin_height_km", "end_height_km", "speed_km_s", "amplitude_peak",
+    "radiant_from", "group", "begin_height_km", "end_height_km", "speed_km_s", "amplitude_peak",
     "path_first_ra", "path_first_dec", "path_last_ra", "path_last_dec",
 )  # fmt: skip
 
@@ -130,11 +130,18 @@ def meteors_csv(rows: list[tuple[Event, SkyResult | None, float | None]]) -> str
         rad, first, last = r.radiant or ("", ""), r.first or ("", ""), r.last or ("", "")
         w.writerow([
             event.event_id, _utc(event.event_time / 1000).isoformat().replace("+00:00", "Z"),
-            event.event_time, event.camera_id, r.shower or "", *rad, r.group_id or "",
+            event.event_time, event.camera_id, r.shower or "", *rad, _radiant_from(r),
+            r.group_id or "",
             _blank(r.begin_height_km), _blank(r.end_height_km), _blank(r.speed_km_s),
             _blank(peak), *first, *last,
         ])  # fmt: skip
     return buf.getvalue()
+
+
+def _radiant_from(r: SkyResult) -> str:
+    if r.radiant is None:
+        return ""
+    return "trajectory" if r.radiant_measured else "shower catalogue"
 
 
 def _blank(x) -> object:

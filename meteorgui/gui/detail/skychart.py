@@ -251,10 +251,18 @@ class SkyChartWidget(QWidget):
         p.drawLine(pt + QPointF(k - 3, 0), pt + QPointF(k + 4, 0))
         p.drawLine(pt + QPointF(0, -k - 4), pt + QPointF(0, -k + 3))
         p.drawLine(pt + QPointF(0, k - 3), pt + QPointF(0, k + 4))
-        if chart.shower and chart.shower != "sporadic":
-            bold = QFont(self.font())
-            bold.setBold(True)
-            p.setFont(bold)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        p.setFont(bold)
+        if chart.shower_radiant is not None:
+            # The marker above is the measured radiant; the shower's own is drawn apart.
+            p.drawText(pt + QPointF(k + 6, -k), "measured")
+            at = self.project(c, r, *chart.shower_radiant)
+            p.setPen(QPen(colour, 1.5, Qt.PenStyle.DotLine))
+            p.drawEllipse(at, k - 2, k - 2)
+            p.setPen(QPen(colour, 2))
+            p.drawText(at + QPointF(k + 4, k + 10), chart.shower)
+        elif chart.shower and chart.shower != "sporadic":
             p.drawText(pt + QPointF(k + 6, -k), chart.shower)
 
     def _path(self, p: QPainter, c, r, chart) -> None:
@@ -286,12 +294,18 @@ class SkyChartWidget(QWidget):
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
         p.setFont(small)
         fm = p.fontMetrics()
-        x, y = 8.0, self.height() - 4.0 - 3 * (fm.height() + 2)
-        items = (
+        radiant = shower_color(chart.shower).lighter(150)
+        items = [
             (PATH, "the meteor: from the dot, the way the arrow points"),
             (FRAME, "the camera's field of view"),
-            (shower_color(chart.shower).lighter(150), "back along its great circle to the radiant"),
-        )[: 3 if chart.radiant is not None else 2]
+        ]
+        if chart.radiant is not None:
+            items.append((radiant, "back along its great circle to the radiant"))
+        if chart.shower_radiant is not None:
+            items.append(
+                (radiant, f"measured: from the cameras' trajectory; {chart.shower}: its catalogue")
+            )
+        x, y = 8.0, self.height() - 4.0 - len(items) * (fm.height() + 2)
         for colour, text in items:
             p.setPen(QPen(colour, 2.5))
             mid = y + fm.height() / 2

@@ -207,7 +207,8 @@ class SkyPanel(QWidget):
         if traj:
             parts.append(traj)
         if r is not None and r.radiant is not None:
-            parts.append(f"Radiant RA {r.radiant[0]:.1f}°, Dec {r.radiant[1]:+.1f}° (J2000)")
+            which = "Measured radiant" if r.radiant_measured else "The shower's catalogue radiant"
+            parts.append(f"{which}: RA {r.radiant[0]:.1f}°, Dec {r.radiant[1]:+.1f}° (J2000)")
         self.detail.setText("\n".join(parts))
         self.chart.set_chart(info.chart)
 
