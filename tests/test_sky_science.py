@@ -206,6 +206,18 @@ def test_the_simulated_night_meets_the_targets(night300):
     assert len(items) >= 300 and cpu < 2.0  # the target is < 1 s; CI machines are shared
 
 
+def test_the_simulated_meteors_fall_in_the_dark(night300):
+    """13 of 150 fell with the Sun above -6° and 4 after sunrise, on a starry chart."""
+    from meteorgui.simulate.showers import DARK_DEG, SITES
+
+    _, lat, lon, _ = SITES[0]
+    noon = 1_439_380_800  # 2015-08-12 12:00 UTC, Cambridge: the Sun 52.8° up
+    assert abs(astro.sun_altitude(noon, lat, lon) - 52.8) < 0.2
+    assert all(
+        astro.sun_altitude(e.event_time / 1000, lat, lon) < DARK_DEG for e in night300.night.events
+    )
+
+
 def test_the_night_is_sent_in_the_2015_form(night300):
     forms = {"meta": 0, "file": 0}
     for e in night300.night.events:

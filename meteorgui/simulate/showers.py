@@ -239,6 +239,23 @@ class _Maker(_Builder):
                      tuple(files), tuple(meta))  # fmt: skip
 
 
+DARK_DEG = -12.0  # the Sun's altitude below which the simulated night's meteors fall
+
+
+def _dark(start_ms: int, end_ms: int) -> tuple[float, float]:
+    """(first, last) Unix seconds of [start_ms, end_ms) with the Sun below DARK_DEG at
+    the first site, a minute inside each end (the whole span if it never gets dark)."""
+    _, lat, lon, _ = SITES[0]
+    dark = [
+        t / 1000
+        for t in range(start_ms + 60_000, end_ms - 60_000, 60_000)
+        if astro.sun_altitude(t / 1000, lat, lon) < DARK_DEG
+    ]
+    if not dark:
+        return (start_ms + 60_000) / 1000, (end_ms - 60_000) / 1000
+    return dark[0], dark[-1]
+
+
 def make_sky_night(
     seed: int = 0,
     *,
@@ -257,7 +274,16 @@ def make_sky_night(
     m = _Maker(
         seed, start_ms, end_ms, cameras, stills, f"meteors={meteors},cameras={cameras},{stills}"
     )
-    times = sorted(m.rng.uniform(start_ms + 60_000, end_ms - 60_000) / 1000 for _ in range(meteors))
+    # Only while it is dark at the first site (the Sun 12° below the horizon, when the
+    # first stars of the charts are out): the same draws, spread over the dark hours.
+    dark_from, dark_to = _dark(start_ms, end_ms)
+    times = sorted(
+        dark_from
+        + (m.rng.uniform(start_ms + 60_000, end_ms - 60_000) - start_ms - 60_000)
+        / (end_ms - start_ms - 120_000)
+        * (dark_to - dark_from)
+        for _ in range(meteors)
+    )
     truths, events = [], []
     for i, t in enumerate(times):
         truth, made = m.meteor(i, t)

@@ -186,3 +186,14 @@ def solar_longitude(t: float) -> float:
     eps = erfa.obl06(2451545.0, 0.0)  # mean obliquity at J2000
     y = sun[1] * math.cos(eps) + sun[2] * math.sin(eps)
     return math.degrees(math.atan2(y, sun[0])) % 360.0
+
+
+def sun_altitude(t: float, lat: float, lon: float) -> float:
+    """The Sun's altitude (degrees, geometric) at a place: from its ecliptic longitude on
+    the mean equator of J2000, close enough to tell day, twilight and night apart."""
+    lam = math.radians(solar_longitude(t))
+    eps = erfa.obl06(2451545.0, 0.0)
+    ra = math.degrees(math.atan2(math.cos(eps) * math.sin(lam), math.cos(lam))) % 360.0
+    dec = math.degrees(math.asin(math.sin(eps) * math.sin(lam)))
+    alt, _ = radec_to_altaz(ra, dec, lat, lon, t)
+    return float(alt)
