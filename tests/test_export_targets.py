@@ -80,9 +80,9 @@ def test_password_file_is_private_and_the_password_is_nowhere_else(tmp_path, ser
         target = exporter.targets.add("central", server.url, auth[0], auth[1])
         exporter.queue.enqueue_selection(target.target_id, Selection())
         assert exporter.export(target.target_id).ok
-        wrong = exporter.targets.add("wrong", server.url, auth[0], PASSWORD)
-        exporter.queue.enqueue_selection(wrong.target_id, Selection())
-        assert "refused" in exporter.export(wrong.target_id).error
+        exporter.targets.update(target.target_id, password=PASSWORD)  # a wrong one
+        exporter.queue.enqueue_selection(target.target_id, Selection(), force=True)
+        assert "refused" in exporter.export(target.target_id).error
     assert stat.S_IMODE(os.stat(secrets_file).st_mode) == 0o600
     assert PASSWORD in secrets_file.read_text()
     for path in (tmp_path / "src").rglob("*"):
@@ -90,6 +90,23 @@ def test_password_file_is_private_and_the_password_is_nowhere_else(tmp_path, ser
             data = path.read_bytes()
             assert PASSWORD.encode() not in data and auth[1].encode() not in data, path
     assert PASSWORD not in caplog.text and auth[1] not in caplog.text
+
+
+def test_one_target_per_url_and_user_and_no_query_in_the_url(tmp_path):
+    """A second target to the same archive as the same user kept a history of its own
+    and sent everything again; '?x=1' made another one too."""
+    with source_archive(tmp_path / "src") as (src, exporter):
+        targets = exporter.targets
+        first = targets.add("Central", "http://archive.example.org/import", "obs1", PASSWORD)
+        with pytest.raises(TargetError, match="'Central' already sends to"):
+            targets.add("Hostile", "http://archive.example.org/import/", "obs1", PASSWORD)
+        other_user = targets.add("Other", "http://archive.example.org/import", "obs2")
+        with pytest.raises(TargetError, match="'Central' already sends to"):
+            targets.update(other_user.target_id, user="obs1")
+        assert targets.ensure("http://archive.example.org/import", "obs1") == first
+        for url in ("http://archive.example.org/import?x=1", "http://h/import#top"):
+            with pytest.raises(TargetError, match="no '\\?…' or '#…' part"):
+                targets.add("Query", url, "obs3")
 
 
 def test_file_secrets_roundtrip_and_default_choice(tmp_path, monkeypatch):
@@ -152,7 +169,7 @@ def test_connection_test_changes_nothing_and_says_what_is_wrong(tmp_path, server
         wrong_url = exporter.targets.add("typo", f"{base}/imprt", auth[0], auth[1])
         check = exporter.test_connection(wrong_url.target_id)
         assert not check.ok and "HTTP 404" in check.message
-        nopw = exporter.targets.add("nopw", server.url, auth[0])
+        nopw = exporter.targets.add("nopw", server.url, "another-user")
         check = exporter.test_connection(nopw.target_id)
         assert not check.ok and "no password is stored" in check.message
 
@@ -218,10 +235,9 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_makes_it_work(tmp_path):
         assert "certificate" in result.error and result.complete == 0
         assert seed.requests == []  # nothing got through
 
-        trusted = exporter.targets.add("tls with CA", url, user, password, ca_bundle=ca)
+        trusted = exporter.targets.update(default.target_id, ca_bundle=ca)
         assert trusted.verify == str(ca)
         assert exporter.test_connection(trusted.target_id).ok
-        exporter.queue.enqueue_selection(trusted.target_id, Selection())
         assert exporter.export(trusted.target_id).ok
     assert set(seed.events) == {e.event_id for e in night.events}
     for record in night.files:

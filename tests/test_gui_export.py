@@ -434,7 +434,7 @@ def test_a_rule_made_in_the_dialog_runs_and_shows_its_state(gui, ui, push, archi
     push(n)
     qtbot.waitUntil(settled(browser, 2), timeout=WAIT)
     target = add_target(ui, qtbot, "central", server.url, *CAMERA_USER)
-    broken = add_target(ui, qtbot, "typo", server.url, CAMERA_USER[0], "wrong")
+    broken = add_target(ui, qtbot, "typo", server.url, "nobody", "wrong")
     ui.targets_dialog.close()
 
     ui.act_rules.trigger()

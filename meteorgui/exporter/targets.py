@@ -96,6 +96,9 @@ def check_url(url: str) -> str:
         raise TargetError(f"the port in {url!r} is not a number from 1 to 65535")
     if parts.username or parts.password:
         raise TargetError("put the user and password in their own fields, not in the URL")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        # The protocol adds /data/<id>/<md5> after the URL's path: a query would break it.
+        raise TargetError(f"an import URL has no '?…' or '#…' part: {url!r}")
     return url.rstrip("/")
 
 
@@ -157,6 +160,7 @@ class Targets:
         url = check_url(url)
         ca = None if ca_bundle is None else str(Path(ca_bundle).expanduser().resolve())
         _check_fields(name, user, ca, timeout)
+        self._check_unique(url, user)
         target = Target(
             uuid.uuid4().hex, name.strip(), url, user, ca, float(timeout), int(time.time() * 1000)
         )
@@ -167,6 +171,16 @@ class Targets:
         if password is not None:
             self.set_password(target.target_id, password)
         return target
+
+    def _check_unique(self, url: str, user: str, but: str | None = None) -> None:
+        """One target per URL and user: each keeps its own history of what was sent, so a
+        second one would send everything again."""
+        found = self.find(url, user)
+        if found is not None and found.target_id != but:
+            raise TargetError(
+                f"target {found.name!r} already sends to {url} as {user}: use that one "
+                "(rename it if you like)"
+            )
 
     def ensure(self, url: str, user: str, name: str | None = None) -> Target:
         """The target with this URL and user, created (without a password) if there is none."""
@@ -194,6 +208,7 @@ class Targets:
             changes["name"] = (changes["name"] or "").strip()
         new = dataclasses.replace(target, **changes)
         _check_fields(new.name, new.user, new.ca_bundle, new.timeout)
+        self._check_unique(new.url, new.user, but=target_id)
         fields = ("name", "url", "user", "ca_bundle", "timeout")
         try:
             setup.update_target(self.archive, target_id, {f: getattr(new, f) for f in fields})
