@@ -322,6 +322,7 @@ def test_wrong_password_shows_a_clear_failure_and_connection_messages(
     assert export_from_dialog(ui, qtbot, target) == "2 queued"
     qtbot.waitUntil(round_over(ui, target), timeout=WAIT)
     assert "Stopped:" in view.state.text() and "refused the credentials" in view.state.text()
+    assert "press Resume to try again" in view.state.text()
     assert states(view) == [QUEUED, QUEUED]
     assert "refused the credentials" in view.model.entries()[0].message
     assert view.resume_button.isEnabled()

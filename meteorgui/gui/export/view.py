@@ -364,7 +364,11 @@ class ExportProgressView(QWidget):
 
 def outcome_text(result: R.RoundResult, name: str) -> str:
     if result.error:
-        return f"<span style='color:{style.ERROR}'><b>Stopped:</b> {escape(result.error)}</span>"
+        return (
+            f"<span style='color:{style.ERROR}'><b>Stopped:</b> {escape(result.error)}</span>"
+            "<br>What was not sent stays queued: press Resume to try again (a scheduled rule "
+            "tries at its next run)."
+        )
     if result.cancelled:
         return (
             f"<span style='color:{style.WARNING}'>Cancelled: {result.left:,} entities stay "
