@@ -689,18 +689,16 @@ class Archive:
                 and (kept.md5, kept.file_size) == (record.md5, record.file_size)
                 and not self.store.settle([(record.file_id, record.md5)])
             ):
-                self._clear_resends([record.file_id])
                 settled.append(record.file_id)
-        if settled:
-            self.hub.publish(notify.CHANGED, notify.ResendSettled(tuple(settled)))
+        self.clear_resends(settled)
 
-    def clear_resend(self, file_id: str) -> None:
-        self._clear_resends([file_id])
-        self.hub.publish(notify.CHANGED, notify.ResendSettled((file_id,)))
-
-    def _clear_resends(self, file_ids: list[str]) -> None:
+    def clear_resends(self, file_ids: list[str]) -> None:
+        """The resend requests of these files are answered: their bytes are back."""
+        if not file_ids:
+            return
         with self.db.write() as conn:
             conn.executemany("DELETE FROM resend_files WHERE file_id = ?", [(f,) for f in file_ids])
+        self.hub.publish(notify.CHANGED, notify.ResendSettled(tuple(file_ids)))
 
     def resend_offers(self, user: str | None = None) -> list[dict]:
         """What exporters are asked to offer again: [{kind, id, files, requested_at, reason}]."""

@@ -23,14 +23,23 @@ _NOT_MARKED = (
     "NOT EXISTS (SELECT 1 FROM reviews r"
     " WHERE r.event_id = sky_results.event_id AND r.label != 'meteor')"
 )
-# ... or whose camera typed it so ('meteorpi:plane'): sky.compute.not_a_meteor in SQL.
-_OTHERS = [label for label in LABELS if label != "meteor"]
+# The names a reviewer gives what is not a meteor; an event type ending in one of them
+# ('meteorpi:plane', after the namespace and any folder) says the camera saw no meteor.
+NOT_METEORS = frozenset(LABELS) - {"meteor"}
+
+
+def not_a_meteor(event_type: str) -> bool:
+    """Whether the camera's own type says the event is something else ('meteorpi:plane')."""
+    return event_type.rpartition(":")[2].rpartition("/")[2].strip().lower() in NOT_METEORS
+
+
+# ... or whose camera typed it so: not_a_meteor in SQL (LIKE ignores ASCII case).
 _NOT_TYPED_OTHER = (
     "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = sky_results.event_id AND ("
     + " OR ".join(
-        f"lower(trim(e.event_type)) {test}"
-        for label in _OTHERS
-        for test in (f"= '{label}'", f"LIKE '%:{label}'", f"LIKE '%/{label}'")
+        f"trim(e.event_type) {test}"
+        for label in sorted(NOT_METEORS)
+        for test in (f"LIKE '{label}'", f"LIKE '%:{label}'", f"LIKE '%/{label}'")
     )
     + "))"
 )

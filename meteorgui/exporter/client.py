@@ -236,26 +236,25 @@ class ImportClient:
         Returns ``(message, resend_supported)``; raises ImportClientError
         with a clear message when the target cannot be used.
         """
-        probe = {"type": "cached_entity", "cached_entity_id": os.urandom(16).hex()}
-        state: str | None
-        try:
-            response = self._request(
+        body = dumps({"type": "cached_entity", "cached_entity_id": os.urandom(16).hex()})
+
+        def probe(**kw: Any) -> requests.Response:
+            return self._request(
                 "POST",
                 self.url,
-                data=dumps(probe).encode("utf-8"),
+                data=body.encode("utf-8"),
                 headers={"Content-Type": "application/json"},
+                **kw,
             )
+
+        state: str | None
+        try:
+            response = probe()
             if response.status_code == 500:
                 # The 2015 importer's cache miss, after the login. Only if a made-up login
                 # is refused does that answer say these credentials were taken.
                 made_up = (f"meteorgui-probe-{os.urandom(4).hex()}", os.urandom(16).hex())
-                stranger = self._request(
-                    "POST",
-                    self.url,
-                    data=dumps(probe).encode("utf-8"),
-                    headers={"Content-Type": "application/json"},
-                    auth=made_up,
-                )
+                stranger = probe(auth=made_up)
                 if stranger.status_code not in (401, 403):
                     raise ImportClientError(
                         f"the importer at {self._where} answers HTTP 500 (a server error) "

@@ -641,7 +641,7 @@ class Importer:
                 reason = "the bytes could not be written to disk"
                 self._bytes_failed(s, ask, reason)
                 return refuse(507, f"file {record.file_id}: {reason}; it stays marked for resend")
-            self.archive.clear_resend(record.file_id)
+            self.archive.clear_resends([record.file_id])
         self._log(
             user,
             remote,

@@ -277,13 +277,7 @@ def make_sky_night(
     # Only while it is dark at the first site (the Sun 12° below the horizon, when the
     # first stars of the charts are out): the same draws, spread over the dark hours.
     dark_from, dark_to = _dark(start_ms, end_ms)
-    times = sorted(
-        dark_from
-        + (m.rng.uniform(start_ms + 60_000, end_ms - 60_000) - start_ms - 60_000)
-        / (end_ms - start_ms - 120_000)
-        * (dark_to - dark_from)
-        for _ in range(meteors)
-    )
+    times = sorted(m.rng.uniform(dark_from, dark_to) for _ in range(meteors))
     truths, events = [], []
     for i, t in enumerate(times):
         truth, made = m.meteor(i, t)

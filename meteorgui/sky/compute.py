@@ -19,8 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..archive import Filter
-from ..archive.browse import LABELS
-from ..archive.sky import SkyResult, SkyResults
+from ..archive.sky import SkyResult, SkyResults, not_a_meteor
 from ..model import CameraStatus
 from .analysis import VERSION, analyse
 from .camera import CameraModel, NoOrientation
@@ -32,7 +31,6 @@ from .trajectory import CLOCK_SLACK_S
 # clock slack plus the longest detection.
 NEIGHBOURS_MS = int((CLOCK_SLACK_S + 10.0) * 1000)
 BATCH = 400
-NOT_METEORS = frozenset(LABELS) - {"meteor"}
 EARLIEST_MS = 946_684_800_000  # 2000-01-01: a node whose clock says earlier never set it
 FUTURE_SLACK_MS = 86_400_000  # a day ahead of this computer's clock, for time zones gone wrong
 
@@ -76,13 +74,6 @@ class Cameras:
             if status.status_id in self._statuses:
                 self._models[key] = model
         return model
-
-
-def not_a_meteor(event_type: str) -> bool:
-    """Whether the camera's own type says the event is something else ('meteorpi:plane'):
-    the names a reviewer gives (browse.LABELS), after the namespace and any folder."""
-    name = event_type.rpartition(":")[2].rpartition("/")[2].strip().lower()
-    return name in NOT_METEORS
 
 
 def _implausible_time(time_ms: int) -> str | None:

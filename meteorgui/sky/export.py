@@ -35,9 +35,9 @@ from pathlib import Path
 from .. import __version__
 from ..archive import Filter
 from ..archive.browse import reviews
-from ..archive.sky import SkyResult
+from ..archive.sky import SkyResult, not_a_meteor
 from ..model import Event
-from .compute import compute_missing, file_opener, not_a_meteor, observation, results_for
+from .compute import compute_missing, file_opener, observation, results_for
 from .observe import Observation
 from .paths import ImagePath, NoPath, read_path
 

@@ -464,17 +464,15 @@ class EventDetail(QWidget):
         )
         self.video.stop()
         if not present:
-            if f.file_id in self.info.resend:
-                self._show_message(
-                    "The bytes of this file are not in the archive.\n"
+            self._show_message(
+                "The bytes of this file are not in the archive.\n"
+                + (
                     "A resend is requested: they come back when the camera next exports "
                     "(it offers the file again), and show here at once."
+                    if f.file_id in self.info.resend
+                    else "Use Events ▸ Request resend… to ask the camera for them again."
                 )
-            else:
-                self._show_message(
-                    "The bytes of this file are not in the archive.\n"
-                    "Use Events ▸ Request resend… to ask the camera for them again."
-                )
+            )
             return
         path = self.ctx.archive.file_path(f)
         mime = f.mime_type.lower()

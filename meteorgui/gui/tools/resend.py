@@ -31,32 +31,39 @@ class ResendResult:
     file_ids: tuple[str, ...] = ()
 
 
-def describe(archive, entity_id: str) -> str:
-    """One line naming an event or file, or saying it is not in the archive."""
+def describe(archive, entity_id: str) -> tuple[str, tuple[str, ...]]:
+    """One line naming an event or file, or saying it is not in the archive; and the
+    ids of the files a resend of it would ask for."""
     event = archive.get_event(entity_id)
     if event is not None:
         t = shown(event.event_time)
         return (
             f"event {entity_id[:8]} · {t:%d %b %H:%M:%S} · camera {event.camera_id}"
             f" · {count(len(event.files), 'file')}"
-        )
+        ), tuple(f.file_id for f in event.files)
     record = archive.get_file(entity_id)
     if record is not None:
         owner = archive.file_event_id(entity_id)
         where = f"of event {owner[:8]}" if owner else "time-lapse"
-        return f"file {entity_id[:8]} · {record.file_name or record.mime_type} · {where}"
-    return f"{entity_id[:8]} · not in the archive"
+        return f"file {entity_id[:8]} · {record.file_name or record.mime_type} · {where}", (
+            entity_id,
+        )
+    return f"{entity_id[:8]} · not in the archive", ()
 
 
-def asked_state(archive, entity_id: str) -> str:
-    """The Result column before the user asks: whether the item's files are asked for
-    already (by this window, the command line or the archive's check)."""
-    event = archive.get_event(entity_id)
-    ids = [f.file_id for f in event.files] if event is not None else [entity_id]
-    marked = archive.resend_marked(ids)
-    if not marked:
-        return "not requested yet"
-    return f"requested already ({count(len(marked), 'file')} awaited)"
+def describe_all(archive, entity_ids: list[str]) -> list[tuple[str, str]]:
+    """(label, state before the user asks) per item: whether its files are asked for
+    already (by this window, the command line or the archive's check). One look-up of
+    the marks for all the items."""
+    described = [describe(archive, e) for e in entity_ids]
+    marked = archive.resend_marked(f for _, files in described for f in files)
+    out = []
+    for label, files in described:
+        n = sum(f in marked for f in files)
+        out.append(
+            (label, f"requested already ({count(n, 'file')} awaited)" if n else "not requested yet")
+        )
+    return out
 
 
 def request_one(ctx, entity_id: str) -> ResendResult:
@@ -222,10 +229,7 @@ class ResendDialog(QDialog):
         layout.addWidget(self.buttons)
 
         archive, ids = ctx.archive, self.entity_ids
-        ctx.tasks.run(
-            lambda: [(describe(archive, e), asked_state(archive, e)) for e in ids],
-            self._described,
-        )
+        ctx.tasks.run(lambda: describe_all(archive, ids), self._described)
 
     def _described(self, lines: list[tuple[str, str]]) -> None:
         if self._closed:
