@@ -659,6 +659,12 @@ def test_a_text_many_events_hold_is_listed_from_its_first_page_before_it_is_coun
     f = browser.filters
     f.night.setCurrentIndex(f.night.findData(ALL_NIGHTS))  # over all nights: the index alone
     qtbot.waitUntil(lambda: not browser.model.loading, timeout=WAIT)
+    # No event chosen: Qt makes the first card current when the grid gets the focus, and
+    # the event that was first then is the oldest, far below the first page: its row
+    # would be looked for with an exact count first (test_the_event_chosen_with_end...).
+    browser.grid.clearSelection()
+    browser.selection.clearCurrentIndex()
+    assert browser.current_event_id() == ""
     f.text.setText("fireball bright")
     f.text.returnPressed.emit()
     m = browser.model
